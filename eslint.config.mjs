@@ -1,0 +1,32 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// The dependency direction is one way: cli, web -> engine -> core. core and store
+// must not reach up; the engine never imports a driver (a registry maps names to drivers).
+const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'bin/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: restrict([
+      { group: ['node:*', 'fs', 'child_process', 'net', 'http', 'os'], message: 'core is pure: no I/O' },
+      { group: ['**/store/**', '**/engine/**', '**/drivers/**', '**/cli/**', '**/web/**'], message: 'core depends on nothing of ours' },
+    ]),
+  },
+  {
+    files: ['src/store/**/*.ts'],
+    rules: restrict([{ group: ['**/engine/**', '**/drivers/**', '**/cli/**', '**/web/**'], message: 'store sits below the engine' }]),
+  },
+  {
+    files: ['src/engine/**/*.ts'],
+    rules: restrict([{ group: ['**/drivers/**', '**/cli/**', '**/web/**'], message: 'the engine never imports a driver or a front end' }]),
+  },
+);
