@@ -1,0 +1,91 @@
+import { Cron } from 'croner';
+import { z } from 'zod';
+import { DURATION_RULE, parseDuration } from './duration.js';
+import { NAME_RULE, TARGET_PART_RULE, isSafeName, isTargetPart } from './names.js';
+
+/**
+ * `sluice.yaml`: written by operators, so unlike update files it is strict: an unknown key
+ * is an error (a typo in `must_provision` must not silently let an installer update use an
+ * image). The single source of the config types, its JSON Schema and docs/configuration.md.
+ */
+
+const name = (what: string) => z.string({ error: `${what} must be text` }).refine(isSafeName, { error: `${what} must be ${NAME_RULE}` });
+const targetPart = (what: string) => z.string({ error: `${what} must be text` }).refine(isTargetPart, { error: `${what} must be ${TARGET_PART_RULE}` });
+const url = (what: string) => z.url({ protocol: /^(https?|file|rsync)$/, error: `${what} must be a URL (http, https, file or rsync)` });
+
+export const duration = z.string({ error: `must be ${DURATION_RULE}` })
+  .refine((s) => parseDuration(s) !== undefined, { error: `must be ${DURATION_RULE}` });
+
+const cron = z.string({ error: 'a schedule is a cron expression such as "0 3 * * *"' }).refine((s) => {
+  try { new Cron(s, { paused: true }); return true; } catch { return false; }
+}, { error: 'not a valid cron expression (minute hour day-of-month month day-of-week), e.g. "0 3 * * *"' });
+
+/** A shell command line, run by /bin/sh on the node; update details arrive as environment variables, never spliced in. */
+const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'a test command is a shell command line, or a list of them run in order' });
+
+export const PipelineSchema = z.strictObject({
+  test: command.optional().meta({ description: 'The test command(s) a job of this pipeline runs on its node.' }),
+  timeout: duration.default('2h').meta({ description: 'A job running longer is killed (its whole process group) and ends as `timeout`.' }),
+  retries: z.int().min(0).max(10).default(2).meta({ description: 'How often an `infra` result (node lost, provisioning failed) is retried on a fresh node.' }),
+});
+export const PIPELINES = ['phase1', 'phase2', 'promote', 'images'] as const;
+export type PipelineName = (typeof PIPELINES)[number];
+
+const PipelineOverrideSchema = z.strictObject({
+  test: command.optional(),
+  timeout: duration.optional(),
+  retries: z.int().min(0).max(10).optional(),
+});
+
+export const TargetSchema = z.strictObject({
+  repo: url('repo').meta({ description: 'The production repository of this target, e.g. `https://repos.fedorapeople.org/repos/openstack/openstack-kilo/el7/`.' }),
+  base: z.string().min(1).optional().meta({ description: 'What a node for this target is provisioned from (a cloud image, a host group).' }),
+  image: z.string().min(1).optional().meta({ description: 'A known-good image to boot phase1 nodes from; recorded by the images pipeline when absent.' }),
+  provider: name('provider').default('local').meta({ description: 'The provider nodes come from (a key of `providers`).' }),
+  pipelines: z.partialRecord(z.enum(PIPELINES), PipelineOverrideSchema).default({}).meta({ description: 'Per-pipeline overrides of `test`, `timeout`, `retries` for this target.' }),
+});
+
+const KojiSource = z.strictObject({
+  type: z.literal(['koji', 'koji-scratch']),
+  hub: url('hub').meta({ description: 'Koji XML-RPC hub URL.' }),
+  topurl: url('topurl').meta({ description: 'Where the hub serves packages and task outputs.' }),
+});
+const CoprSource = z.strictObject({ type: z.literal('copr'), url: url('url').meta({ description: 'Results directory of the Copr project.' }) });
+const LocalSource = z.strictObject({ type: z.literal('local'), path: z.string().min(1).meta({ description: 'A directory of RPMs, relative to the config file.' }) });
+export const SourceSchema = z.discriminatedUnion('type', [KojiSource, CoprSource, LocalSource], { error: 'a source has type koji, koji-scratch, copr or local' });
+
+/** Drivers own their own keys; the core knows only what every provider has. */
+export const ProviderSchema = z.looseObject({
+  type: z.enum(['local', 'sim', 'ssh', 'openstack'], { error: 'provider type must be local, sim, ssh or openstack' }),
+  capacity: z.int().min(1).max(10000).default(2).meta({ description: 'At most this many nodes at once.' }),
+});
+
+export const DistSchema = z.strictObject({
+  aliases: z.array(targetPart('alias')).default([]).meta({ description: 'Other spellings of this dist in update files, e.g. `el7` for `epel-7`.' }),
+});
+
+export const ConfigSchema = z.strictObject({
+  releases: z.array(targetPart('release'), { error: 'releases must be a list of release names' }).min(1, { error: 'list at least one release' })
+    .meta({ description: 'The product releases updates may name in `repo:`, e.g. `[icehouse, juno, kilo]`.' }),
+  dists: z.record(targetPart('dist'), DistSchema.nullable().transform((d) => d ?? { aliases: [] }), { error: 'dists must be a mapping of dist names' })
+    .meta({ description: 'The distributions, each with its aliases.' }),
+  targets: z.record(z.string(), TargetSchema, { error: 'targets must be a mapping of release/dist to its settings' })
+    .meta({ description: 'The supported targets, keyed `release/dist` (canonical dist names).' }),
+  sources: z.record(name('source'), SourceSchema).default({}).meta({ description: 'Build sources by the name update files use in `source:`.' }),
+  must_provision: z.array(name('package name')).default([])
+    .meta({ description: 'Package names used while provisioning: an update touching one is tested on a freshly provisioned node, never an image.' }),
+  providers: z.record(name('provider'), ProviderSchema).default({ local: { type: 'local', capacity: 2 } })
+    .meta({ description: 'Where nodes come from, and how many at once.' }),
+  pipelines: z.partialRecord(z.enum(PIPELINES), PipelineSchema).default({}).meta({ description: 'Test commands and policies per pipeline.' }),
+  schedules: z.partialRecord(z.enum(PIPELINES), cron).default({}).meta({ description: 'Cron expressions that start pipelines, e.g. `phase2: "0 3 * * *"`.' }),
+  store: z.string().min(1).default('sqlite:.sluice/sluice.db')
+    .meta({ description: '`sqlite:PATH` (relative to the config file) or a `postgres://` URL.' }),
+  update_repo: z.string().min(1).default('update-repo').meta({ description: 'The update repository (git): a path relative to the config file.' }),
+  work_dir: z.string().min(1).default('.sluice/work').meta({ description: 'Where jobs keep their directories and logs, relative to the config file.' }),
+}).meta({ title: 'Sluice configuration (sluice.yaml)' });
+
+export type ConfigData = z.output<typeof ConfigSchema>;
+export type TargetConfig = z.output<typeof TargetSchema>;
+export type PipelineConfig = z.output<typeof PipelineSchema>;
+export type SourceConfig = z.output<typeof SourceSchema>;
+export type ProviderConfig = z.output<typeof ProviderSchema>;

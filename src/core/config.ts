@@ -1,0 +1,85 @@
+import { type ConfigData, type PipelineConfig, type PipelineName, PipelineSchema, ConfigSchema, type TargetConfig } from './config-schema.js';
+import { parseDuration } from './duration.js';
+import type { Problem } from './problem.js';
+import { validatePositioned } from './schema-problems.js';
+import { decodeUtf8 } from './utf8.js';
+import { DEFAULT_YAML_LIMITS, loadYaml, positionOf, type PositionedYaml } from './yaml-source.js';
+
+/** A validated configuration, with lookups that every pipeline needs. */
+export interface Config extends ConfigData {
+  readonly file: string;
+  /** Alias or canonical dist name -> canonical dist name. */
+  readonly distNames: ReadonlyMap<string, string>;
+}
+
+export type ConfigParse = { ok: true; config: Config } | { ok: false; problems: Problem[] };
+
+export function parseConfigBytes(bytes: Uint8Array, file: string): ConfigParse {
+  const decoded = decodeUtf8(bytes, file);
+  if (!decoded.ok) return { ok: false, problems: [decoded.problem] };
+  return parseConfigText(decoded.text, file);
+}
+
+export function parseConfigText(text: string, file: string): ConfigParse {
+  const loaded = loadYaml(text, file, DEFAULT_YAML_LIMITS);
+  if (!loaded.ok) return loaded;
+  const y = loaded.yaml;
+  const checked = validatePositioned(ConfigSchema, y, 'E_CONFIG_INVALID');
+  if (!checked.ok) return checked;
+  const data = checked.value;
+  const problems = crossReferenceProblems(data, y);
+  if (problems.length > 0) return { ok: false, problems };
+  const distNames = new Map<string, string>();
+  for (const [dist, d] of Object.entries(data.dists)) {
+    distNames.set(dist, dist);
+    for (const alias of d.aliases) distNames.set(alias, dist);
+  }
+  return { ok: true, config: { ...data, file, distNames } };
+}
+
+/** What the schema cannot say alone: names that must refer to each other. */
+function crossReferenceProblems(c: ConfigData, y: PositionedYaml): Problem[] {
+  const out: Problem[] = [];
+  const err = (path: (string | number)[], message: string, key = false) => {
+    const { line, col } = positionOf(y, path, { key });
+    out.push({ severity: 'error', code: 'E_CONFIG_INVALID', file: y.file, line, col, path: path.join('.'), message });
+  };
+  const spellings = new Map<string, string>();
+  for (const [dist, d] of Object.entries(c.dists)) {
+    for (const [i, spelling] of [dist, ...d.aliases].entries()) {
+      const owner = spellings.get(spelling);
+      if (owner !== undefined && owner !== dist) {
+        err(i === 0 ? ['dists', dist] : ['dists', dist, 'aliases', i - 1], `"${spelling}" already names dist ${owner}`, i === 0);
+      }
+      spellings.set(spelling, dist);
+    }
+  }
+  for (const [key, t] of Object.entries(c.targets)) {
+    const [release, dist, ...rest] = key.split('/');
+    if (release === undefined || dist === undefined || rest.length > 0) {
+      err(['targets', key], `a target is named release/dist, e.g. kilo/epel-7, not "${key}"`, true);
+      continue;
+    }
+    if (!c.releases.includes(release)) err(['targets', key], `release "${release}" is not in releases (${c.releases.join(', ')})`, true);
+    if (!(dist in c.dists)) {
+      const canonical = spellings.get(dist);
+      err(['targets', key], canonical ? `use the canonical dist name: ${release}/${canonical}` : `dist "${dist}" is not in dists`, true);
+    }
+    if (!(t.provider in c.providers)) err(['targets', key, 'provider'], `provider "${t.provider}" is not in providers (${Object.keys(c.providers).join(', ')})`);
+  }
+  return out;
+}
+
+/** The canonical dist for a spelling used in an update file (`el7` -> `epel-7`), if known. */
+export function canonicalDist(config: Config, dist: string): string | undefined {
+  return config.distNames.get(dist);
+}
+
+/** The pipeline settings for one target: its overrides on top of the pipeline's, on top of defaults. */
+export function pipelineFor(config: Config, target: string, pipeline: PipelineName): PipelineConfig & { timeoutMs: number } {
+  const base = config.pipelines[pipeline] ?? PipelineSchema.parse({});
+  const t: TargetConfig | undefined = config.targets[target];
+  const o = t?.pipelines[pipeline] ?? {};
+  const merged = { test: o.test ?? base.test, timeout: o.timeout ?? base.timeout, retries: o.retries ?? base.retries };
+  return { ...merged, timeoutMs: parseDuration(merged.timeout) ?? 2 * 3_600_000 };
+}

@@ -1,0 +1,41 @@
+/**
+ * Every problem code Sluice reports, with what a person should do about it, the CLI exit
+ * status and the HTTP status it maps to. docs/errors.md lists the same codes; a test keeps
+ * the two, and the codes used in the source, in step.
+ */
+export interface ErrorSpec {
+  readonly summary: string;
+  /** CLI exit status when this is the worst problem (DESIGN.md: 1 invalid/fail, 2 usage, 3 error). */
+  readonly exit: 0 | 1 | 2 | 3;
+  readonly http: number;
+}
+
+export const ERRORS = {
+  E_USAGE: { summary: 'The command line is wrong: see `sluice help COMMAND`.', exit: 2, http: 400 },
+  E_FILE_UNREADABLE: { summary: 'A file named on the command line cannot be read.', exit: 1, http: 400 },
+  E_FILE_TOO_LARGE: { summary: 'The file is larger than any update file or config should be (1 MiB).', exit: 1, http: 413 },
+  E_NOT_UTF8: { summary: 'The file is not UTF-8: save it as UTF-8.', exit: 1, http: 400 },
+  E_EMPTY: { summary: 'The file is empty.', exit: 1, http: 400 },
+  E_YAML_SYNTAX: { summary: 'The file is not valid YAML, or uses YAML an update file must not (several documents, duplicate keys, custom tags).', exit: 1, http: 400 },
+  E_YAML_ALIASES: { summary: 'YAML aliases expand too far ("billion laughs"): write the values out.', exit: 1, http: 400 },
+  E_UPDATE_INVALID: { summary: 'A field of the update file is missing or wrong.', exit: 1, http: 422 },
+  E_TOPIC_MISMATCH: { summary: 'The Gerrit topic does not name the releases and dists of the update file.', exit: 1, http: 422 },
+  E_RELEASE_UNKNOWN: { summary: 'The update names a release the configuration does not list.', exit: 1, http: 422 },
+  E_DIST_UNKNOWN: { summary: 'The update names a dist (or alias) the configuration does not list.', exit: 1, http: 422 },
+  E_TARGET_UNKNOWN: { summary: 'The release/dist pair of a build is not a supported target.', exit: 1, http: 422 },
+  E_SOURCE_UNKNOWN: { summary: 'The build source is not configured.', exit: 1, http: 422 },
+  E_CONFIG_NOT_FOUND: { summary: 'No configuration file: pass --config FILE or run `sluice init`.', exit: 2, http: 500 },
+  E_CONFIG_INVALID: { summary: 'The configuration file has a missing or wrong field.', exit: 2, http: 500 },
+  E_STORE: { summary: 'The store (database) cannot be opened or used.', exit: 3, http: 503 },
+  E_TARGET_NOT_CONFIGURED: { summary: 'The command names a target that the configuration does not have.', exit: 1, http: 404 },
+  E_TARGET_NOT_DISABLED: { summary: 'The target is not disabled, so there is nothing to enable.', exit: 1, http: 409 },
+  E_EXISTS: { summary: 'The file exists already; pass --force to overwrite it.', exit: 1, http: 409 },
+  W_UNKNOWN_KEY: { summary: 'A key the update format does not know is ignored (a typo?).', exit: 0, http: 200 },
+  W_TARGET_DISABLED: { summary: 'The update touches a disabled target, which pipelines skip with its reason.', exit: 0, http: 200 },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function errorSpec(code: string): ErrorSpec | undefined {
+  return (ERRORS as Record<string, ErrorSpec>)[code];
+}
