@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# The main job on embedded defaults: `npm run demo`.
+source "$(dirname "$0")/ensure-deps.sh" >/dev/null
+exec node bin/sluice.js demo "$@"

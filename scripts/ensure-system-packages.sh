@@ -1,0 +1,16 @@
+# Sourced by scripts/test.sh: installs from Debian's packages what the tests need, when
+# running as root with apt-get (CI, a fresh machine). Without root, tests that need a
+# missing tool are skipped with a message saying what to install (and fail under CI=true).
+need=()
+have_pg() { command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
+have_pg || need+=(postgresql)
+command -v git >/dev/null 2>&1 || need+=(git)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing from Debian's packages: ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "not installed (tests needing them will be skipped): ${need[*]}"
+  fi
+fi

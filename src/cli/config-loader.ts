@@ -1,0 +1,41 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseConfigBytes, type Config } from '../core/config.js';
+import { byPosition, formatProblem } from '../core/problem.js';
+import { CliExit, EXIT } from './exit.js';
+import type { Io } from './io.js';
+
+export const DEFAULT_CONFIG = 'sluice.yaml';
+
+export interface LoadedConfig {
+  readonly config: Config;
+  /** Relative paths in the config are relative to the file's directory. */
+  readonly dir: string;
+  resolvePath(p: string): string;
+}
+
+/**
+ * The config named by --config, else sluice.yaml in the working directory. With
+ * `optional`, a missing default file is fine (returns undefined); a named file is never optional.
+ */
+export function loadConfig(io: Io, named: string | undefined, opts: { optional?: boolean } = {}): LoadedConfig | undefined {
+  const file = named ?? io.env.SLUICE_CONFIG ?? DEFAULT_CONFIG;
+  const path = resolve(io.cwd, file);
+  if (!existsSync(path)) {
+    if (opts.optional && named === undefined && io.env.SLUICE_CONFIG === undefined) return undefined;
+    throw new CliExit(EXIT.usage, `${file}: no such configuration file (pass --config FILE, or run "sluice init")`, 'E_CONFIG_NOT_FOUND');
+  }
+  const parsed = parseConfigBytes(readFileSync(path), file);
+  if (!parsed.ok) {
+    throw new CliExit(EXIT.usage, [...parsed.problems].sort(byPosition).map(formatProblem).join('\n'), 'E_CONFIG_INVALID');
+  }
+  const dir = dirname(path);
+  return { config: parsed.config, dir, resolvePath: (p) => (isAbsolute(p) ? p : resolve(dir, p)) };
+}
+
+/** The store URL with a relative SQLite path made absolute against the config's directory. */
+export function storeUrl(loaded: LoadedConfig, io: Io): string {
+  const url = io.env.SLUICE_STORE ?? loaded.config.store;
+  if (url.startsWith('sqlite:') && url !== 'sqlite::memory:') return `sqlite:${loaded.resolvePath(url.slice('sqlite:'.length))}`;
+  return url;
+}
