@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import type { TargetDisable } from '../core/target-state.js';
 import { openStore, type Store } from '../store/index.js';
@@ -9,8 +10,10 @@ import type { Io } from './io.js';
 /** Opens the configured store for one command and always closes it. */
 export async function withStore<T>(loaded: LoadedConfig, io: Io, use: (store: Store) => Promise<T>): Promise<T> {
   let store: Store;
+  const url = storeUrl(loaded, io);
   try {
-    store = await openStore(storeUrl(loaded, io));
+    if (url.startsWith('sqlite:') && url !== 'sqlite::memory:') mkdirSync(dirname(url.slice('sqlite:'.length)), { recursive: true });
+    store = await openStore(url);
   } catch (e) {
     throw new CliExit(EXIT.error, `cannot open the store ${loaded.config.store}: ${(e as Error).message}`, 'E_STORE');
   }
@@ -30,9 +33,9 @@ export async function readDisabledTargets(loaded: LoadedConfig, io: Io): Promise
   if (url.startsWith('sqlite:') && !existsSync(url.slice('sqlite:'.length))) return new Map();
   const now = io.now();
   const states = await withStore(loaded, io, (store) => store.listTargetStates(now));
-  return new Map(states.filter((s) => s.disabled).map((s) => [s.target, {
-    target: s.target, reason: s.reason ?? '', by: s.disabledBy ?? 'unknown', since: s.disabledAt ?? 0, until: s.until,
-  }]));
+  return new Map(states.flatMap((s) => (s.disabled
+    ? [[s.target, { target: s.target, reason: s.reason, by: s.disabledBy, since: s.disabledAt, until: s.until }] as const]
+    : [])));
 }
 
 export function whoAmI(io: Io): string {

@@ -33,7 +33,7 @@ async function list(io: Io, opts: { json?: boolean; config?: string }): Promise<
   if (!loaded) return EXIT.usage;
   const now = io.now();
   const states = await withStore(loaded, io, (store) => store.listTargetStates(now));
-  const byTarget = new Map(states.filter((s) => s.disabled).map((s) => [s.target, s]));
+  const byTarget = new Map(states.flatMap((s) => (s.disabled ? [[s.target, s] as const] : [])));
   const rows = Object.entries(loaded.config.targets).map(([target, t]) => {
     const s = byTarget.get(target);
     return {
@@ -63,7 +63,8 @@ async function disable(io: Io, target: string, opts: { reason: string; until?: s
   const now = io.now();
   const until = opts.until === undefined ? null : parseUntil(opts.until, now);
   const by = opts.by ?? whoAmI(io);
-  await withStore(loaded, io, (store) => store.disableTarget({ target, reason, by, now, until }));
+  const result = await withStore(loaded, io, (store) => store.disableTarget({ target, reason, by, now, until }));
+  if (!result.ok) throw new CliExit(EXIT.usage, `--until must be later than now`, 'E_USAGE');
   io.out(`${target} disabled: ${reason}${until === null ? '' : ` (until ${iso(until)})`}\n`);
   return EXIT.ok;
 }

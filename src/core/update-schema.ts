@@ -13,6 +13,7 @@ export const DEFAULT_SOURCE = 'koji';
 export const DEFAULT_ARCH = 'noarch';
 /** koji-scratch builds are Koji task numbers, so YAML reads their ids as integers. */
 export const SCRATCH_SOURCE = 'koji-scratch';
+const SCRATCH_TASK = /^[1-9][0-9]{0,15}$/;
 
 /** Messages for a value of the wrong type: missing, empty (`key:` with nothing after it) or other. */
 const typeError = (what: string, expected: string) => (iss: { input?: unknown }) =>
@@ -33,7 +34,7 @@ const archList = z.string({ error: 'arch must be text such as "x86_64" or "noarc
   );
 
 export const BuildSchema = z.object({
-  id: z.union([z.string(), z.int().positive()], {
+  id: z.union([z.string().refine((s) => isNvr(s) || SCRATCH_TASK.test(s), { error: `id must be ${NVR_RULE}` }), z.int().positive()], {
     error: (iss) => (iss.input === undefined ? 'id is required' : `id must be ${NVR_RULE}, or a Koji task number for source: ${SCRATCH_SOURCE}`),
   }).meta({ description: `The build: ${NVR_RULE}; for \`source: ${SCRATCH_SOURCE}\`, the Koji task number (an integer).` }),
   repo: targetPart('repo (the release)').meta({ description: 'The release the build is for, e.g. `kilo`.' }),
@@ -46,12 +47,13 @@ export const BuildSchema = z.object({
     .meta({ description: `Which RPM architectures to take, comma-separated (${ARCHES.join(', ')}). Default \`${DEFAULT_ARCH}\`; source RPMs are always kept.` }),
 }, { error: 'a build is a mapping with id, repo and dist' }).superRefine((b, ctx) => {
   if (b.source === SCRATCH_SOURCE) {
-    const task = typeof b.id === 'number' ? b.id : /^[1-9][0-9]{0,15}$/.test(b.id) ? Number(b.id) : NaN;
+    const task = typeof b.id === 'number' ? b.id : SCRATCH_TASK.test(b.id) ? Number(b.id) : NaN;
     if (!Number.isSafeInteger(task)) ctx.addIssue({ code: 'custom', path: ['id'], message: `id of a ${SCRATCH_SOURCE} build must be the Koji task number` });
   } else if (typeof b.id === 'number') {
     ctx.addIssue({ code: 'custom', path: ['id'], message: `id ${b.id} is a number: a Koji task number needs source: ${SCRATCH_SOURCE}; otherwise give ${NVR_RULE}` });
-  } else if (!isNvr(b.id)) {
-    ctx.addIssue({ code: 'custom', path: ['id'], message: `id must be ${NVR_RULE}` });
+  } else if (SCRATCH_TASK.test(b.id)) {
+    // Digits alone pass the field's own check for koji-scratch's sake; elsewhere they are no NVR.
+    ctx.addIssue({ code: 'custom', path: ['id'], message: `id ${b.id} is a Koji task number: that needs source: ${SCRATCH_SOURCE}; otherwise give ${NVR_RULE}` });
   }
 });
 

@@ -95,6 +95,7 @@ describe('update file rules', () => {
     assert.match(p.message, /koji-scratch/);
     assert.ok(parseUpdateText('notes: x\nbuilds:\n  - id: 123\n    source: koji-scratch\n    repo: kilo\n    dist: el7\n', 'u.yml').ok);
     assert.match(only(parseUpdateText('notes: x\nbuilds:\n  - id: abc-1-1\n    source: koji-scratch\n    repo: kilo\n    dist: el7\n', 'u.yml')).message, /task number/);
+    assert.match(only(parseUpdateText('notes: x\nbuilds:\n  - id: "123"\n    repo: kilo\n    dist: el7\n', 'u.yml')).message, /task number: that needs source: koji-scratch/);
   });
 
   it('refuses ids and names with shell metacharacters or path traversal', () => {

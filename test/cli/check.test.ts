@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runBin, runCli } from '../helpers/cli.js';
+import { NO_SHARED, sharedPath, tempDir } from '../helpers/paths.js';
+import { STARTER_CONFIG } from '../../src/cli/init-template.js';
+
+const GOOD = 'notes: Rebase\nbuilds:\n  - id: openstack-nova-2015.1.1-1.el7\n    source: cbs\n    repo: kilo\n    dist: el7\n  - id: openstack-nova-2015.1.1-1.fc23\n    repo: kilo\n    dist: f22\n';
+
+describe('sluice check', () => {
+  const samples = sharedPath('samples', 'rdo-update');
+  const history = sharedPath('samples', 'rdo-update-history');
+
+  it('accepts the six real files and all 149 historic versions (the real executable)', { skip: samples && history ? false : NO_SHARED }, (t) => {
+    const cwd = tempDir(t);
+    const files = [
+      ...['updates', 'pushed', 'failed'].flatMap((d) => readdirSync(join(samples!, d)).filter((f) => f.endsWith('.yml')).map((f) => join(samples!, d, f))),
+      ...readdirSync(history!).filter((f) => f.endsWith('.yml')).map((f) => join(history!, f)),
+    ];
+    const r = runBin(['check', ...files], { cwd });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /155 files checked, 0 invalid/);
+  });
+
+  it('prints FILE:LINE:COL per problem and exits 1 (the real executable, no stack trace)', (t) => {
+    const cwd = tempDir(t);
+    writeFileSync(join(cwd, 'bad.yml'), 'notes: x\nbuilds:\n  - id: "$(reboot)"\n    repo: kilo\n');
+    const r = runBin(['check', 'bad.yml'], { cwd });
+    assert.equal(r.status, 1);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.split(': ')[0]), ['bad.yml:3:5', 'bad.yml:3:9']);
+    assert.doesNotMatch(r.stdout + r.stderr, /at .*\.js:\d+/);
+  });
+
+  it('exits 2 on a usage error', async (t) => {
+    const r = await runCli(['check'], { cwd: tempDir(t) });
+    assert.equal(r.status, 2);
+    const unknown = await runCli(['check', '--frobnicate', 'x.yml'], { cwd: tempDir(t) });
+    assert.equal(unknown.status, 2);
+  });
+
+  it('reads standard input for -', async (t) => {
+    const r = await runCli(['check', '-'], { cwd: tempDir(t), stdin: 'notes: x\nbuilds: []\n' });
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /^<stdin>:2:9: error: builds: builds must list at least one build$/m);
+  });
+
+  it('reports an unreadable file as invalid and still checks the others', async (t) => {
+    const cwd = tempDir(t);
+    writeFileSync(join(cwd, 'good.yml'), GOOD);
+    const r = await runCli(['check', 'missing.yml', 'good.yml', '--json'], { cwd });
+    assert.equal(r.status, 1);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.valid, false);
+    assert.deepEqual(report.files.map((f: { file: string; valid: boolean }) => [f.file, f.valid]), [['missing.yml', false], ['good.yml', true]]);
+    assert.equal(report.files[0].problems[0].code, 'E_FILE_UNREADABLE');
+    assert.equal(report.files[1].summary, 'kilo_el7_f22');
+  });
+
+  it('checks the topic against the file', async (t) => {
+    const cwd = tempDir(t);
+    writeFileSync(join(cwd, 'u.yml'), GOOD);
+    assert.equal((await runCli(['check', '--topic', 'kilo_f22_el7', 'u.yml'], { cwd })).status, 0);
+    const wrong = await runCli(['check', '--topic', 'kilo_el7', 'u.yml'], { cwd });
+    assert.equal(wrong.status, 1);
+    assert.match(wrong.stdout, /topic "kilo_el7" does not match the update: expected "kilo_el7_f22"/);
+    assert.equal((await runCli(['check', '--topic', 'x', 'u.yml', 'u.yml'], { cwd })).status, 2);
+  });
+
+  it('checks targets against sluice.yaml when there is one, and warns about disabled targets', async (t) => {
+    const cwd = tempDir(t);
+    writeFileSync(join(cwd, 'sluice.yaml'), STARTER_CONFIG);
+    writeFileSync(join(cwd, 'u.yml'), GOOD);
+    writeFileSync(join(cwd, 'old.yml'), 'notes: x\nbuilds:\n  - id: a-1-1\n    repo: juno\n    dist: el7\n  - id: a-1-1\n    repo: kilo\n    dist: el6\n    source: copr-x\n');
+    const ok = await runCli(['check', 'u.yml'], { cwd });
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stderr, /targets checked against sluice.yaml/);
+    const bad = await runCli(['check', 'old.yml'], { cwd });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /^old.yml:4:11: error: builds\[0\].repo: unknown release "juno"/m);
+    assert.match(bad.stdout, /^old.yml:8:11: error: builds\[1\].dist: unknown dist "el6"/m);
+
+    const disabled = await runCli(['targets', 'disable', 'kilo/fedora-22', '--reason', 'f22 mirror is broken'], { cwd });
+    assert.equal(disabled.status, 0, disabled.stderr);
+    const warned = await runCli(['check', 'u.yml'], { cwd });
+    assert.equal(warned.status, 0);
+    assert.match(warned.stdout, /^u.yml:9:11: warning: builds\[1\].dist: target kilo\/fedora-22 is disabled and will be skipped: f22 mirror is broken \(disabled by tester/m);
+    const without = await runCli(['check', '--no-targets', 'old.yml'], { cwd });
+    assert.equal(without.status, 0);
+  });
+
+  it('writes nothing: no store is created by checking', async (t) => {
+    const cwd = tempDir(t);
+    writeFileSync(join(cwd, 'sluice.yaml'), STARTER_CONFIG);
+    writeFileSync(join(cwd, 'u.yml'), GOOD);
+    await runCli(['check', 'u.yml'], { cwd });
+    assert.deepEqual(readdirSync(cwd).sort(), ['sluice.yaml', 'u.yml']);
+  });
+
+  it('exits 2 with positioned problems when the named config is invalid', async (t) => {
+    const cwd = tempDir(t);
+    writeFileSync(join(cwd, 'c.yaml'), 'releases: [kilo]\ndists: {}\ntargets: {}\nbogus: 1\n');
+    writeFileSync(join(cwd, 'u.yml'), GOOD);
+    const r = await runCli(['check', '--config', 'c.yaml', 'u.yml'], { cwd });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /c.yaml:4:1: error: bogus: unknown key "bogus"/);
+    assert.equal((await runCli(['check', '--config', 'nope.yaml', 'u.yml'], { cwd })).status, 2);
+  });
+});
