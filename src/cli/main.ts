@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerCheck } from './check.js';
+import { registerDemo } from './demo.js';
 import { CliExit, EXIT } from './exit.js';
 import { registerInit } from './init.js';
 import { processIo, type Io } from './io.js';
@@ -7,7 +8,7 @@ import { registerSchema } from './schema.js';
 import { registerTargets } from './targets.js';
 
 /** One registry of commands (STYLE.md: one file per command). */
-const COMMANDS = [registerCheck, registerSchema, registerInit, registerTargets] as const;
+const COMMANDS = [registerCheck, registerSchema, registerInit, registerTargets, registerDemo] as const;
 
 export function buildProgram(io: Io, setStatus: (s: number) => void): Command {
   const program = new Command('sluice')
