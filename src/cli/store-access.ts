@@ -15,7 +15,7 @@ export async function withStore<T>(loaded: LoadedConfig, io: Io, use: (store: St
     if (url.startsWith('sqlite:') && url !== 'sqlite::memory:') mkdirSync(dirname(url.slice('sqlite:'.length)), { recursive: true });
     store = await openStore(url);
   } catch (e) {
-    throw new CliExit(EXIT.error, `cannot open the store ${loaded.config.store}: ${(e as Error).message}`, 'E_STORE');
+    throw new CliExit(EXIT.error, `cannot open the store ${url}: ${(e as Error).message}`, 'E_STORE');
   }
   try {
     return await use(store);

@@ -49,7 +49,7 @@ async function list(io: Io, opts: { json?: boolean; config?: string }): Promise<
   const width = Math.max(6, ...rows.map((r) => r.target.length));
   for (const r of rows) {
     const why = r.state === 'disabled' ? `  ${r.reason} (by ${r.by} since ${r.since}${r.until ? `, until ${r.until}` : ''})` : '';
-    io.out(`${r.target.padEnd(width)}  ${r.state.padEnd(8)}${why}\n`);
+    io.out(`${`${r.target.padEnd(width)}  ${r.state.padEnd(8)}${why}`.trimEnd()}\n`);
   }
   return EXIT.ok;
 }

@@ -32,9 +32,9 @@ export const PIPELINES = ['phase1', 'phase2', 'promote', 'images'] as const;
 export type PipelineName = (typeof PIPELINES)[number];
 
 const PipelineOverrideSchema = z.strictObject({
-  test: command.optional(),
-  timeout: duration.optional(),
-  retries: z.int().min(0).max(10).optional(),
+  test: command.optional().meta({ description: 'This target\'s own test command(s), instead of the pipeline\'s.' }),
+  timeout: duration.optional().meta({ description: 'This target\'s own job timeout.' }),
+  retries: z.int().min(0).max(10).optional().meta({ description: 'This target\'s own number of infra retries.' }),
 });
 
 export const TargetSchema = z.strictObject({
@@ -46,7 +46,7 @@ export const TargetSchema = z.strictObject({
 });
 
 const KojiSource = z.strictObject({
-  type: z.literal(['koji', 'koji-scratch']),
+  type: z.literal(['koji', 'koji-scratch']).meta({ description: 'The kind of source: `koji` (NVRs; also CBS), `koji-scratch` (task numbers), `copr`, `local`.' }),
   hub: url('hub').meta({ description: 'Koji XML-RPC hub URL.' }),
   topurl: url('topurl').meta({ description: 'Where the hub serves packages and task outputs.' }),
 });
@@ -56,7 +56,8 @@ export const SourceSchema = z.discriminatedUnion('type', [KojiSource, CoprSource
 
 /** Drivers own their own keys; the core knows only what every provider has. */
 export const ProviderSchema = z.looseObject({
-  type: z.enum(['local', 'sim', 'ssh', 'openstack'], { error: 'provider type must be local, sim, ssh or openstack' }),
+  type: z.enum(['local', 'sim', 'ssh', 'openstack'], { error: 'provider type must be local, sim, ssh or openstack' })
+    .meta({ description: 'The driver: `local` (processes here), `sim` (simulated), `ssh` (a pool of hosts), `openstack` (a cloud).' }),
   capacity: z.int().min(1).max(10000).default(2).meta({ description: 'At most this many nodes at once.' }),
 });
 

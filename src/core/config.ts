@@ -1,6 +1,6 @@
 import { type ConfigData, type PipelineConfig, type PipelineName, PipelineSchema, ConfigSchema, type TargetConfig } from './config-schema.js';
 import { parseDuration } from './duration.js';
-import type { Problem } from './problem.js';
+import { formatPath, type Problem } from './problem.js';
 import { validatePositioned } from './schema-problems.js';
 import { decodeUtf8 } from './utf8.js';
 import { DEFAULT_YAML_LIMITS, loadYaml, positionOf, type PositionedYaml } from './yaml-source.js';
@@ -42,7 +42,7 @@ function crossReferenceProblems(c: ConfigData, y: PositionedYaml): Problem[] {
   const out: Problem[] = [];
   const err = (path: (string | number)[], message: string, key = false) => {
     const { line, col } = positionOf(y, path, { key });
-    out.push({ severity: 'error', code: 'E_CONFIG_INVALID', file: y.file, line, col, path: path.join('.'), message });
+    out.push({ severity: 'error', code: 'E_CONFIG_INVALID', file: y.file, line, col, path: formatPath(path), message });
   };
   const spellings = new Map<string, string>();
   for (const [dist, d] of Object.entries(c.dists)) {

@@ -60,7 +60,7 @@ export function loadYaml(text: string, file: string, limits: YamlLimits = DEFAUL
     Node(_key, node) {
       if ((isScalar(node) || isMap(node) || isSeq(node)) && node.tag && !node.tag.startsWith('tag:yaml.org,2002:')) {
         const { line, col } = at(node.range?.[0] ?? 0);
-        problems.push(err(line, col, 'E_YAML_SYNTAX', `custom YAML tag ${node.tag} is not allowed`));
+        if (!problems.some((p) => p.line === line)) problems.push(err(line, col, 'E_YAML_SYNTAX', `custom YAML tag ${node.tag} is not allowed`));
       }
     },
   });
