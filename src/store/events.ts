@@ -1,0 +1,84 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { DialectAdapter } from './adapter.js';
+import { write, type StoreContext } from './context.js';
+import { fromJsonText, toJsonText } from './json.js';
+import type { Database, EventsTable } from './schema.js';
+
+/** Kinds the store itself writes; callers may append their own dotted kinds. */
+export type StoreEventKind = 'target.disabled' | 'target.enabled' | 'run.created' | 'lease.reclaimed';
+
+export interface NewEvent {
+  at: number;
+  /** `noun.verb`, e.g. `job.finished`. */
+  kind: string;
+  runId?: string | null;
+  jobId?: string | null;
+  payload?: unknown;
+}
+
+export interface StoredEvent {
+  seq: number;
+  at: number;
+  kind: string;
+  runId: string | null;
+  jobId: string | null;
+  payload: unknown;
+}
+
+export interface EventQuery {
+  /** Only events after this sequence number: a reader's cursor. */
+  afterSeq?: number;
+  runId?: string;
+  /** At most this many, oldest first; default 1000. */
+  limit?: number;
+}
+
+const DEFAULT_LIMIT = 1000;
+
+/**
+ * Appends an event inside the caller's transaction. Append events last in a
+ * transaction: on PostgreSQL this takes a gate held until commit, because sequence
+ * numbers are handed out at insert but become visible at commit, and a reader
+ * tailing by `afterSeq` would otherwise skip an event that commits late.
+ */
+export async function insertEvent(trx: Kysely<Database>, adapter: DialectAdapter, event: NewEvent): Promise<number> {
+  await adapter.serialise(trx, 'events');
+  const row = await trx
+    .insertInto('events')
+    .values({
+      at: event.at,
+      kind: event.kind,
+      run_id: event.runId ?? null,
+      job_id: event.jobId ?? null,
+      payload: toJsonText(event.payload ?? null, 'event payload'),
+    })
+    .returning('seq')
+    .executeTakeFirstOrThrow();
+  return row.seq;
+}
+
+export async function appendEvent(ctx: StoreContext, event: NewEvent): Promise<number> {
+  return write(ctx, (trx) => insertEvent(trx, ctx.adapter, event));
+}
+
+export async function listEvents(ctx: StoreContext, query: EventQuery = {}): Promise<StoredEvent[]> {
+  let select = ctx.db.selectFrom('events').selectAll();
+  if (query.afterSeq !== undefined) select = select.where('seq', '>', query.afterSeq);
+  if (query.runId !== undefined) select = select.where('run_id', '=', query.runId);
+  const rows = await select
+    .orderBy('seq')
+    .limit(query.limit ?? DEFAULT_LIMIT)
+    .execute();
+  return rows.map(toEvent);
+}
+
+function toEvent(row: Selectable<EventsTable>): StoredEvent {
+  return {
+    seq: row.seq,
+    at: row.at,
+    kind: row.kind,
+    runId: row.run_id,
+    jobId: row.job_id,
+    payload: fromJsonText(row.payload),
+  };
+}

@@ -1,0 +1,30 @@
+// The store's public surface: openStore, the Store interface and the plain types it
+// speaks. Nothing of Kysely or the drivers is exported.
+export { openStore, type OpenStoreOptions } from './open.js';
+export type { Store } from './store.js';
+export { StoreError, type StoreErrorCode } from './errors.js';
+export type { Outcome, Done, Refused } from './results.js';
+export { PIPELINES, type Pipeline } from './pipeline.js';
+export { RUN_STATES, RUN_VERDICTS, type RunState, type FinishedRunState, type ActiveRunState, type RunVerdict } from './run-state.js';
+export { JOB_STATES, JOB_RESULTS, type JobState, type FinishedJobState, type ActiveJobState, type JobResult } from './job-state.js';
+export type {
+  TargetState,
+  EnabledTargetState,
+  DisabledTargetState,
+  DisableTargetInput,
+  DisableTargetResult,
+  EnableTargetInput,
+  EnableTargetResult,
+} from './targets.js';
+export type { UpdateInput, UpdateRecord, RecordUpdateResult } from './updates.js';
+export type { NewRun, NewJob, InsertRunInput, InsertRunResult, Run, Job } from './runs.js';
+export type {
+  Lease,
+  AcquireLeaseInput,
+  AcquireLeaseResult,
+  RenewLeaseInput,
+  RenewLeaseResult,
+  ReleaseLeaseInput,
+  ReleaseLeaseResult,
+} from './leases.js';
+export type { NewEvent, StoredEvent, EventQuery, StoreEventKind } from './events.js';

@@ -1,0 +1,182 @@
+import type { Selectable } from 'kysely';
+import { write, type StoreContext } from './context.js';
+import { insertEvent } from './events.js';
+import { refused, type Outcome } from './results.js';
+import type { LeasesTable } from './schema.js';
+
+// A resource of capacity N (a provider's nodes, an address pool, a semaphore) has
+// slots 0..N-1, one row each. A slot is free when its holder is null or its lease
+// has expired (expires_at <= now): an expired lease is lost to its holder even
+// before a sweep clears it, so it can be neither renewed nor counted. Holders keep
+// a lease by renewing it well inside the ttl (a heartbeat).
+
+export interface Lease {
+  resource: string;
+  slot: number;
+  holder: string;
+  jobId: string | null;
+  acquiredAt: number;
+  expiresAt: number;
+}
+
+export interface AcquireLeaseInput {
+  resource: string;
+  capacity: number;
+  holder: string;
+  now: number;
+  ttlMs: number;
+  jobId?: string | null;
+}
+
+export interface RenewLeaseInput {
+  resource: string;
+  slot: number;
+  holder: string;
+  now: number;
+  ttlMs: number;
+}
+
+export interface ReleaseLeaseInput {
+  resource: string;
+  slot: number;
+  holder: string;
+}
+
+export type AcquireLeaseResult = Outcome<'full', { slot: number; expiresAt: number }>;
+/** `lost`: the slot expired, was reclaimed, or is held by someone else. */
+export type RenewLeaseResult = Outcome<'lost', { expiresAt: number }>;
+/** `lost`: the slot was reclaimed or is held by someone else; the caller holds nothing. */
+export type ReleaseLeaseResult = Outcome<'lost'>;
+
+const FREE = { holder: null, job_id: null, acquired_at: null, expires_at: null } as const;
+
+function positiveInteger(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+}
+
+/**
+ * Takes the lowest free or expired slot below `capacity`. If capacity shrinks,
+ * slots above it are no longer handed out, and their holders keep them until they
+ * release or expire.
+ */
+export async function acquireLease(ctx: StoreContext, input: AcquireLeaseInput): Promise<AcquireLeaseResult> {
+  positiveInteger(input.capacity, 'capacity');
+  positiveInteger(input.ttlMs, 'ttlMs');
+  const expiresAt = input.now + input.ttlMs;
+  return write(ctx, async (trx) => {
+    const slots = Array.from({ length: input.capacity }, (_, slot) => ({ resource: input.resource, slot }));
+    await trx
+      .insertInto('leases')
+      .values(slots)
+      .onConflict((oc) => oc.columns(['resource', 'slot']).doNothing())
+      .execute();
+    // Claim in one statement: on PostgreSQL the inner select locks the slot row and
+    // skips rows other acquirers hold, so racing acquirers take different slots
+    // rather than queueing; on SQLite the write transaction already runs alone.
+    const free = ctx.adapter.lockRows(
+      trx
+        .selectFrom('leases')
+        .select('slot')
+        .where('resource', '=', input.resource)
+        .where('slot', '<', input.capacity)
+        .where((eb) => eb.or([eb('holder', 'is', null), eb('expires_at', '<=', input.now)]))
+        .orderBy('slot')
+        .limit(1),
+      'skip',
+    );
+    const taken = await trx
+      .updateTable('leases')
+      .set({ holder: input.holder, job_id: input.jobId ?? null, acquired_at: input.now, expires_at: expiresAt })
+      .where('resource', '=', input.resource)
+      .where('slot', '=', free)
+      .returning('slot')
+      .executeTakeFirst();
+    return taken ? ({ ok: true, slot: taken.slot, expiresAt } as const) : refused('full');
+  });
+}
+
+export async function renewLease(ctx: StoreContext, input: RenewLeaseInput): Promise<RenewLeaseResult> {
+  positiveInteger(input.ttlMs, 'ttlMs');
+  const expiresAt = input.now + input.ttlMs;
+  return write(ctx, async (trx) => {
+    const renewed = await trx
+      .updateTable('leases')
+      .set({ expires_at: expiresAt })
+      .where('resource', '=', input.resource)
+      .where('slot', '=', input.slot)
+      .where('holder', '=', input.holder)
+      .where('expires_at', '>', input.now)
+      .executeTakeFirst();
+    return renewed.numUpdatedRows > 0n ? ({ ok: true, expiresAt } as const) : refused('lost');
+  });
+}
+
+/** Frees the slot if `holder` still has it, even past its expiry (nobody took it). */
+export async function releaseLease(ctx: StoreContext, input: ReleaseLeaseInput): Promise<ReleaseLeaseResult> {
+  return write(ctx, async (trx) => {
+    const released = await trx
+      .updateTable('leases')
+      .set(FREE)
+      .where('resource', '=', input.resource)
+      .where('slot', '=', input.slot)
+      .where('holder', '=', input.holder)
+      .executeTakeFirst();
+    return released.numUpdatedRows > 0n ? ({ ok: true } as const) : refused('lost');
+  });
+}
+
+/**
+ * The crash-recovery sweep: frees every expired lease and records a
+ * `lease.reclaimed` event for each, so an operator sees whose lease lapsed.
+ */
+export async function reclaimExpiredLeases(ctx: StoreContext, now: number): Promise<Lease[]> {
+  return write(ctx, async (trx) => {
+    const rows = await ctx.adapter
+      .lockRows(
+        trx
+          .selectFrom('leases')
+          .selectAll()
+          .where('holder', 'is not', null)
+          .where('expires_at', '<=', now)
+          .orderBy('resource')
+          .orderBy('slot'),
+        'skip',
+      )
+      .execute();
+    const reclaimed = rows.map(toLease);
+    for (const lease of reclaimed) {
+      await trx
+        .updateTable('leases')
+        .set(FREE)
+        .where('resource', '=', lease.resource)
+        .where('slot', '=', lease.slot)
+        .execute();
+    }
+    for (const lease of reclaimed) {
+      await insertEvent(trx, ctx.adapter, { at: now, kind: 'lease.reclaimed', jobId: lease.jobId, payload: lease });
+    }
+    return reclaimed;
+  });
+}
+
+/** Leases with a holder, expired or not, by resource then slot. */
+export async function listLeases(ctx: StoreContext, resource?: string): Promise<Lease[]> {
+  let select = ctx.db.selectFrom('leases').selectAll().where('holder', 'is not', null);
+  if (resource !== undefined) select = select.where('resource', '=', resource);
+  const rows = await select.orderBy('resource').orderBy('slot').execute();
+  return rows.map(toLease);
+}
+
+function toLease(row: Selectable<LeasesTable>): Lease {
+  if (row.holder === null || row.acquired_at === null || row.expires_at === null) {
+    throw new TypeError(`lease ${row.resource}#${row.slot} is held but incomplete`);
+  }
+  return {
+    resource: row.resource,
+    slot: row.slot,
+    holder: row.holder,
+    jobId: row.job_id,
+    acquiredAt: row.acquired_at,
+    expiresAt: row.expires_at,
+  };
+}

@@ -1,0 +1,7 @@
+import { initial } from './0001-initial.js';
+import type { StoreMigration } from './migration.js';
+
+export type { StoreMigration } from './migration.js';
+
+/** Every migration, in order. Append only: a shipped migration is never edited. */
+export const MIGRATIONS: readonly StoreMigration[] = [initial];

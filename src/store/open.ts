@@ -1,0 +1,61 @@
+import { postgresAdapter, sqliteAdapter } from './adapter.js';
+import type { StoreContext } from './context.js';
+import { appendEvent, listEvents } from './events.js';
+import { acquireLease, listLeases, reclaimExpiredLeases, releaseLease, renewLease } from './leases.js';
+import { migrate } from './migrate.js';
+import { MIGRATIONS } from './migrations/index.js';
+import { connectPostgres } from './postgres-connection.js';
+import { getRun, insertRunWithJobs, listJobs } from './runs.js';
+import { connectSqlite } from './sqlite-connection.js';
+import type { Store } from './store.js';
+import { disableTarget, enableTarget, getTargetState, listTargetStates } from './targets.js';
+import { getUpdate, recordUpdate } from './updates.js';
+import { parseStoreUrl } from './url.js';
+
+export interface OpenStoreOptions {
+  /** SQLite: how long a writer waits for another process's write lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** PostgreSQL: the most pooled connections (default 10). */
+  poolSize?: number;
+}
+
+/** Opens the store at `url` (see url.ts) and brings its schema up to date. */
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const location = parseStoreUrl(url);
+  const { db, release } =
+    location.dialect === 'sqlite'
+      ? connectSqlite(location.file, { busyTimeoutMs: options.busyTimeoutMs ?? 5000 })
+      : connectPostgres(location.url, { poolSize: options.poolSize ?? 10 });
+  const ctx: StoreContext = { db, adapter: location.dialect === 'sqlite' ? sqliteAdapter : postgresAdapter };
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= db.destroy().finally(release);
+    return closed;
+  };
+  try {
+    await migrate(db, ctx.adapter, MIGRATIONS);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    dialect: ctx.adapter.name,
+    listTargetStates: (now) => listTargetStates(ctx, now),
+    getTargetState: (target, now) => getTargetState(ctx, target, now),
+    disableTarget: (input) => disableTarget(ctx, input),
+    enableTarget: (input) => enableTarget(ctx, input),
+    recordUpdate: (input) => recordUpdate(ctx, input),
+    getUpdate: (id) => getUpdate(ctx, id),
+    insertRunWithJobs: (input) => insertRunWithJobs(ctx, input),
+    getRun: (id) => getRun(ctx, id),
+    listJobs: (runId) => listJobs(ctx, runId),
+    acquireLease: (input) => acquireLease(ctx, input),
+    renewLease: (input) => renewLease(ctx, input),
+    releaseLease: (input) => releaseLease(ctx, input),
+    reclaimExpiredLeases: (now) => reclaimExpiredLeases(ctx, now),
+    listLeases: (resource) => listLeases(ctx, resource),
+    appendEvent: (event) => appendEvent(ctx, event),
+    listEvents: (query) => listEvents(ctx, query),
+    close,
+  };
+}

@@ -1,0 +1,195 @@
+import type { Selectable } from 'kysely';
+import { member, optionalMember } from './closed.js';
+import { write, type StoreContext } from './context.js';
+import { insertEvent } from './events.js';
+import { JOB_RESULTS, JOB_STATES, type JobResult, type JobState } from './job-state.js';
+import { fromJsonText, toJsonText } from './json.js';
+import { PIPELINES, type Pipeline } from './pipeline.js';
+import { refused, type Outcome } from './results.js';
+import { RUN_STATES, RUN_VERDICTS, type RunState, type RunVerdict } from './run-state.js';
+import type { JobsTable, RunsTable } from './schema.js';
+
+export interface NewRun {
+  id: string;
+  pipeline: Pipeline;
+  updateId?: string | null;
+  /** What the run was started with (the update, the snapshot commit...). */
+  inputs?: unknown;
+  reason?: string | null;
+}
+
+export interface NewJob {
+  id: string;
+  target: string;
+  kind: string;
+  maxAttempts: number;
+  spec?: unknown;
+  /** Set when the job will never run (its target is disabled): it is written finished/skipped. */
+  skipReason?: string | null;
+}
+
+export interface InsertRunInput {
+  run: NewRun;
+  jobs: readonly NewJob[];
+  now: number;
+}
+
+/** `duplicate_id`: a run or job id exists already; `unknown_update`: no such update. */
+export type InsertRunResult = Outcome<'duplicate_id' | 'unknown_update'>;
+
+export interface Run {
+  id: string;
+  pipeline: Pipeline;
+  updateId: string | null;
+  state: RunState;
+  verdict: RunVerdict | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  inputs: unknown;
+  reason: string | null;
+}
+
+export interface Job {
+  id: string;
+  runId: string;
+  target: string;
+  kind: string;
+  state: JobState;
+  result: JobResult | null;
+  /** Why the job ended as it did (test, infra, timeout...). */
+  reason: string | null;
+  /** Why the job never ran; only with result `skipped`. */
+  skipReason: string | null;
+  /** How many times the job has been claimed. */
+  attempt: number;
+  maxAttempts: number;
+  /** The job is not claimed before this time (a retry backs off by moving it). */
+  availableAt: number;
+  lockedBy: string | null;
+  lockedUntil: number | null;
+  node: string | null;
+  logPath: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  spec: unknown;
+}
+
+/** Writes a run and all its jobs, plus a `run.created` event, in one transaction. */
+export async function insertRunWithJobs(ctx: StoreContext, input: InsertRunInput): Promise<InsertRunResult> {
+  const { run, jobs, now } = input;
+  member(PIPELINES, run.pipeline, 'run.pipeline');
+  for (const job of jobs) {
+    if (!Number.isSafeInteger(job.maxAttempts) || job.maxAttempts < 1) {
+      throw new RangeError(`maxAttempts of job ${job.id} must be a positive integer, got ${job.maxAttempts}`);
+    }
+  }
+  try {
+    return await write(ctx, async (trx) => {
+      await trx
+        .insertInto('runs')
+        .values({
+          id: run.id,
+          pipeline: run.pipeline,
+          update_id: run.updateId ?? null,
+          state: 'queued' satisfies RunState,
+          created_at: now,
+          inputs: toJsonText(run.inputs ?? null, `inputs of run ${run.id}`),
+          reason: run.reason ?? null,
+        })
+        .execute();
+      // One row at a time: a multi-row insert would hit SQLite's bound-parameter limit
+      // for a large matrix, and the transaction makes the rows appear together anyway.
+      for (const job of jobs) {
+        const skipped = job.skipReason != null;
+        await trx
+          .insertInto('jobs')
+          .values({
+            id: job.id,
+            run_id: run.id,
+            target: job.target,
+            kind: job.kind,
+            state: (skipped ? 'finished' : 'queued') satisfies JobState,
+            result: skipped ? ('skipped' satisfies JobResult) : null,
+            skip_reason: job.skipReason ?? null,
+            attempt: 0,
+            max_attempts: job.maxAttempts,
+            available_at: now,
+            created_at: now,
+            finished_at: skipped ? now : null,
+            spec: toJsonText(job.spec ?? null, `spec of job ${job.id}`),
+          })
+          .execute();
+      }
+      await insertEvent(trx, ctx.adapter, {
+        at: now,
+        kind: 'run.created',
+        runId: run.id,
+        payload: { pipeline: run.pipeline, updateId: run.updateId ?? null, jobs: jobs.map((j) => j.id) },
+      });
+      return { ok: true } as const;
+    });
+  } catch (error) {
+    const violated = ctx.adapter.constraintViolation(error);
+    if (violated === 'unique') return refused('duplicate_id');
+    if (violated === 'foreign_key') return refused('unknown_update');
+    throw error;
+  }
+}
+
+export async function getRun(ctx: StoreContext, id: string): Promise<Run | undefined> {
+  const row = await ctx.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toRun(row);
+}
+
+/** The run's jobs, by creation time then id. */
+export async function listJobs(ctx: StoreContext, runId: string): Promise<Job[]> {
+  const rows = await ctx.db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(toJob);
+}
+
+function toRun(row: Selectable<RunsTable>): Run {
+  return {
+    id: row.id,
+    pipeline: member(PIPELINES, row.pipeline, 'runs.pipeline'),
+    updateId: row.update_id,
+    state: member(RUN_STATES, row.state, 'runs.state'),
+    verdict: optionalMember(RUN_VERDICTS, row.verdict, 'runs.verdict'),
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    inputs: fromJsonText(row.inputs),
+    reason: row.reason,
+  };
+}
+
+function toJob(row: Selectable<JobsTable>): Job {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    target: row.target,
+    kind: row.kind,
+    state: member(JOB_STATES, row.state, 'jobs.state'),
+    result: optionalMember(JOB_RESULTS, row.result, 'jobs.result'),
+    reason: row.reason,
+    skipReason: row.skip_reason,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    availableAt: row.available_at,
+    lockedBy: row.locked_by,
+    lockedUntil: row.locked_until,
+    node: row.node,
+    logPath: row.log_path,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    spec: fromJsonText(row.spec),
+  };
+}

@@ -1,0 +1,88 @@
+import type { Generated } from 'kysely';
+
+// The Kysely view of the tables as the latest migration leaves them. Migrations do
+// not use these types (they are typed Kysely<any>, frozen in time); queries do.
+// Timestamps are integer milliseconds since the epoch; JSON columns hold text;
+// booleans are 0/1 integers, in both dialects.
+
+export interface UpdatesTable {
+  id: string;
+  path: string;
+  content_hash: string;
+  topic: string | null;
+  author: string | null;
+  first_seen_at: number;
+  updated_at: number;
+  data: string;
+}
+
+export interface TargetStatesTable {
+  target: string;
+  disabled: number;
+  reason: string | null;
+  disabled_by: string | null;
+  disabled_at: number | null;
+  until: number | null;
+}
+
+export interface RunsTable {
+  id: string;
+  pipeline: string;
+  update_id: string | null;
+  state: string;
+  verdict: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  inputs: string;
+  reason: string | null;
+}
+
+export interface JobsTable {
+  id: string;
+  run_id: string;
+  target: string;
+  kind: string;
+  state: string;
+  result: string | null;
+  reason: string | null;
+  skip_reason: string | null;
+  attempt: number;
+  max_attempts: number;
+  available_at: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  node: string | null;
+  log_path: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  spec: string;
+}
+
+export interface LeasesTable {
+  resource: string;
+  slot: number;
+  holder: string | null;
+  job_id: string | null;
+  acquired_at: number | null;
+  expires_at: number | null;
+}
+
+export interface EventsTable {
+  seq: Generated<number>;
+  at: number;
+  kind: string;
+  run_id: string | null;
+  job_id: string | null;
+  payload: string;
+}
+
+export interface Database {
+  updates: UpdatesTable;
+  target_states: TargetStatesTable;
+  runs: RunsTable;
+  jobs: JobsTable;
+  leases: LeasesTable;
+  events: EventsTable;
+}

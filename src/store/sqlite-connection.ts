@@ -1,0 +1,83 @@
+import Database from 'better-sqlite3';
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
+import type { Database as Schema } from './schema.js';
+import { gateForFile, type WriteGate } from './write-gate.js';
+
+export interface SqliteOptions {
+  /** How long a writer waits for another process's write lock, in ms. */
+  busyTimeoutMs: number;
+}
+
+// Every transaction the store opens writes, so each starts with BEGIN IMMEDIATE:
+// taking the write lock up front means a transaction never fails half-way when it
+// tries to upgrade a read lock that another writer has invalidated.
+class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #gate: WriteGate;
+  #holding = false;
+
+  constructor(config: ConstructorParameters<typeof SqliteDriver>[0], gate: WriteGate) {
+    super(config);
+    this.#gate = gate;
+  }
+
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await this.#gate.lock();
+    this.#holding = true;
+    try {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    } catch (error) {
+      this.#open();
+      throw error;
+    }
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    // On failure Kysely calls rollbackTransaction, which opens the gate.
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+    this.#open();
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await connection.executeQuery(CompiledQuery.raw('rollback'));
+    } finally {
+      this.#open();
+    }
+  }
+
+  #open(): void {
+    if (!this.#holding) return;
+    this.#holding = false;
+    this.#gate.unlock();
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  readonly #gate: WriteGate;
+
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0], gate: WriteGate) {
+    super(config);
+    this.#config = config;
+    this.#gate = gate;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config, this.#gate);
+  }
+}
+
+/** Opens `file` (`:memory:` for a private in-memory database) in WAL mode. */
+export function connectSqlite(file: string, options: SqliteOptions): { db: Kysely<Schema>; release: () => void } {
+  const database = new Database(file);
+  try {
+    database.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+    database.pragma('journal_mode = WAL');
+    database.pragma('foreign_keys = ON');
+    const { gate, release } = gateForFile(file);
+    return { db: new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database }, gate) }), release };
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+}

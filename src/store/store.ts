@@ -1,0 +1,53 @@
+import type { EventQuery, NewEvent, StoredEvent } from './events.js';
+import type {
+  AcquireLeaseInput,
+  AcquireLeaseResult,
+  Lease,
+  ReleaseLeaseInput,
+  ReleaseLeaseResult,
+  RenewLeaseInput,
+  RenewLeaseResult,
+} from './leases.js';
+import type { InsertRunInput, InsertRunResult, Job, Run } from './runs.js';
+import type {
+  DisableTargetInput,
+  DisableTargetResult,
+  EnableTargetInput,
+  EnableTargetResult,
+  TargetState,
+} from './targets.js';
+import type { RecordUpdateResult, UpdateInput, UpdateRecord } from './updates.js';
+
+/**
+ * The durable state of Sluice, as named operations. Each operation that changes
+ * anything is one transaction; expected refusals come back as closed result codes.
+ * Time is always the caller's (`now`, in ms since the epoch): the store never reads
+ * the clock to decide anything, so callers and tests control it.
+ */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  listTargetStates(now: number): Promise<TargetState[]>;
+  getTargetState(target: string, now: number): Promise<TargetState>;
+  disableTarget(input: DisableTargetInput): Promise<DisableTargetResult>;
+  enableTarget(input: EnableTargetInput): Promise<EnableTargetResult>;
+
+  recordUpdate(input: UpdateInput): Promise<RecordUpdateResult>;
+  getUpdate(id: string): Promise<UpdateRecord | undefined>;
+
+  insertRunWithJobs(input: InsertRunInput): Promise<InsertRunResult>;
+  getRun(id: string): Promise<Run | undefined>;
+  listJobs(runId: string): Promise<Job[]>;
+
+  acquireLease(input: AcquireLeaseInput): Promise<AcquireLeaseResult>;
+  renewLease(input: RenewLeaseInput): Promise<RenewLeaseResult>;
+  releaseLease(input: ReleaseLeaseInput): Promise<ReleaseLeaseResult>;
+  reclaimExpiredLeases(now: number): Promise<Lease[]>;
+  listLeases(resource?: string): Promise<Lease[]>;
+
+  appendEvent(event: NewEvent): Promise<number>;
+  listEvents(query?: EventQuery): Promise<StoredEvent[]>;
+
+  /** Closes the connection or pool; the store is unusable afterwards. */
+  close(): Promise<void>;
+}

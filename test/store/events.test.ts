@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { forEachStore } from '../helpers/store-matrix.js';
+
+const T0 = 1_700_000_000_000;
+
+forEachStore('events come back in append order with increasing seq', async ({ store }) => {
+  const seqs: number[] = [];
+  for (let i = 0; i < 5; i += 1) seqs.push(await store.appendEvent({ at: T0 + 5 - i, kind: `test.e${i}`, payload: { i } }));
+  assert.deepEqual([...seqs].sort((a, b) => a - b), seqs);
+  assert.equal(new Set(seqs).size, 5);
+  const events = await store.listEvents();
+  assert.deepEqual(events.map((e) => e.kind), ['test.e0', 'test.e1', 'test.e2', 'test.e3', 'test.e4']);
+  assert.deepEqual(events[2], { seq: seqs[2], at: T0 + 3, kind: 'test.e2', runId: null, jobId: null, payload: { i: 2 } });
+});
+
+forEachStore('a reader tails events with afterSeq and limit', async ({ store }) => {
+  for (let i = 0; i < 7; i += 1) await store.appendEvent({ at: T0 + i, kind: 'test.tick', payload: i });
+  const seen: unknown[] = [];
+  let cursor = 0;
+  for (;;) {
+    const page = await store.listEvents({ afterSeq: cursor, limit: 3 });
+    if (page.length === 0) break;
+    assert.ok(page.length <= 3);
+    seen.push(...page.map((e) => e.payload));
+    cursor = page[page.length - 1]!.seq;
+  }
+  assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6]);
+});
+
+forEachStore('events filter by run', async ({ store }) => {
+  await store.appendEvent({ at: T0, kind: 'job.started', runId: 'r1', jobId: 'r1/a' });
+  await store.appendEvent({ at: T0, kind: 'job.started', runId: 'r2', jobId: 'r2/a' });
+  await store.appendEvent({ at: T0 + 1, kind: 'job.finished', runId: 'r1', jobId: 'r1/a', payload: { result: 'success' } });
+  const r1 = await store.listEvents({ runId: 'r1' });
+  assert.deepEqual(r1.map((e) => [e.kind, e.jobId]), [
+    ['job.started', 'r1/a'],
+    ['job.finished', 'r1/a'],
+  ]);
+  assert.equal((await store.listEvents({ runId: 'r1', afterSeq: r1[0]!.seq })).length, 1);
+});
+
+forEachStore('concurrent appenders from separate stores lose no event and reuse no seq', async (f) => {
+  const stores = [f.store, await f.open(), await f.open()];
+  const seqs = await Promise.all(
+    stores.flatMap((s, i) => Array.from({ length: 10 }, (_, k) => s.appendEvent({ at: T0, kind: 'test.burst', payload: { i, k } }))),
+  );
+  assert.equal(new Set(seqs).size, 30);
+  const events = await f.store.listEvents();
+  assert.equal(events.length, 30);
+  assert.deepEqual(events.map((e) => e.seq), [...seqs].sort((a, b) => a - b));
+});
+
+forEachStore('a payload that is not JSON is refused before anything is written', async ({ store }) => {
+  await assert.rejects(store.appendEvent({ at: T0, kind: 'test.bad', payload: () => 1 }), TypeError);
+  assert.deepEqual(await store.listEvents(), []);
+});

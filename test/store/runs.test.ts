@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { forEachStore } from '../helpers/store-matrix.js';
+
+const T0 = 1_700_000_000_000;
+
+forEachStore('inserts a run with its jobs, queued or skipped', async ({ store }) => {
+  await store.recordUpdate({ id: 'hkvc', path: 'updates/hkvc.yml', contentHash: 'h', data: {}, now: T0 });
+  const result = await store.insertRunWithJobs({
+    run: { id: 'r1', pipeline: 'phase1', updateId: 'hkvc', inputs: { update: 'hkvc' } },
+    jobs: [
+      { id: 'r1/juno-epel-7', target: 'juno/epel-7', kind: 'phase1', maxAttempts: 3, spec: { image: true } },
+      { id: 'r1/kilo-epel-7', target: 'kilo/epel-7', kind: 'phase1', maxAttempts: 3, skipReason: 'disabled: mirror broken' },
+    ],
+    now: T0 + 1,
+  });
+  assert.deepEqual(result, { ok: true });
+  assert.deepEqual(await store.getRun('r1'), {
+    id: 'r1',
+    pipeline: 'phase1',
+    updateId: 'hkvc',
+    state: 'queued',
+    verdict: null,
+    createdAt: T0 + 1,
+    startedAt: null,
+    finishedAt: null,
+    inputs: { update: 'hkvc' },
+    reason: null,
+  });
+  const jobs = await store.listJobs('r1');
+  assert.deepEqual(
+    jobs.map((j) => [j.id, j.state, j.result, j.skipReason, j.reason]),
+    [
+      ['r1/juno-epel-7', 'queued', null, null, null],
+      ['r1/kilo-epel-7', 'finished', 'skipped', 'disabled: mirror broken', null],
+    ],
+  );
+  assert.deepEqual(jobs[0], {
+    id: 'r1/juno-epel-7',
+    runId: 'r1',
+    target: 'juno/epel-7',
+    kind: 'phase1',
+    state: 'queued',
+    result: null,
+    reason: null,
+    skipReason: null,
+    attempt: 0,
+    maxAttempts: 3,
+    availableAt: T0 + 1,
+    lockedBy: null,
+    lockedUntil: null,
+    node: null,
+    logPath: null,
+    createdAt: T0 + 1,
+    startedAt: null,
+    finishedAt: null,
+    spec: { image: true },
+  });
+  assert.equal(jobs[1]?.finishedAt, T0 + 1);
+  const events = await store.listEvents({ runId: 'r1' });
+  assert.deepEqual(events.map((e) => e.kind), ['run.created']);
+});
+
+forEachStore('a run without an update (phase2) is fine; unknown runs read as undefined', async ({ store }) => {
+  const result = await store.insertRunWithJobs({ run: { id: 'p2', pipeline: 'phase2' }, jobs: [], now: T0 });
+  assert.deepEqual(result, { ok: true });
+  assert.equal((await store.getRun('p2'))?.updateId, null);
+  assert.equal(await store.getRun('nope'), undefined);
+  assert.deepEqual(await store.listJobs('nope'), []);
+});
+
+forEachStore('a duplicate job id rolls back the whole run', async ({ store }) => {
+  const job = { id: 'r1/a', target: 'juno/epel-7', kind: 'phase1', maxAttempts: 1 };
+  const result = await store.insertRunWithJobs({
+    run: { id: 'r1', pipeline: 'phase2' },
+    jobs: [job, { ...job, target: 'kilo/epel-7' }],
+    now: T0,
+  });
+  assert.deepEqual(result, { ok: false, code: 'duplicate_id' });
+  assert.equal(await store.getRun('r1'), undefined);
+  assert.deepEqual(await store.listJobs('r1'), []);
+  assert.deepEqual(await store.listEvents(), []);
+});
+
+forEachStore('a job id taken by another run rolls back the new run', async ({ store }) => {
+  const job = { id: 'shared', target: 'juno/epel-7', kind: 'phase1', maxAttempts: 1 };
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'r1', pipeline: 'phase2' }, jobs: [job], now: T0 }), { ok: true });
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'r2', pipeline: 'phase2' }, jobs: [{ ...job, id: 'fresh' }, job], now: T0 }), {
+    ok: false,
+    code: 'duplicate_id',
+  });
+  assert.equal(await store.getRun('r2'), undefined);
+  assert.deepEqual(await store.listJobs('r2'), []);
+  assert.equal((await store.listEvents()).length, 1);
+});
+
+forEachStore('a run for an unknown update is refused and leaves nothing', async ({ store }) => {
+  const result = await store.insertRunWithJobs({ run: { id: 'r1', pipeline: 'phase1', updateId: 'ghost' }, jobs: [], now: T0 });
+  assert.deepEqual(result, { ok: false, code: 'unknown_update' });
+  assert.equal(await store.getRun('r1'), undefined);
+});
+
+forEachStore('a spec that is not JSON fails the insert and leaves nothing', async ({ store }) => {
+  await assert.rejects(
+    store.insertRunWithJobs({
+      run: { id: 'r1', pipeline: 'phase2' },
+      jobs: [{ id: 'r1/a', target: 't', kind: 'k', maxAttempts: 1, spec: { f: 1n } }],
+      now: T0,
+    }),
+  );
+  assert.equal(await store.getRun('r1'), undefined);
+});
