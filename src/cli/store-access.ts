@@ -15,7 +15,7 @@ export async function withStore<T>(loaded: LoadedConfig, io: Io, use: (store: St
     if (url.startsWith('sqlite:') && url !== 'sqlite::memory:') mkdirSync(dirname(url.slice('sqlite:'.length)), { recursive: true });
     store = await openStore(url);
   } catch (e) {
-    throw new CliExit(EXIT.error, `cannot open the store ${url}: ${(e as Error).message}`, 'E_STORE');
+    throw new CliExit(EXIT.error, `cannot open the store ${redacted(url)}: ${(e as Error).message}`, 'E_STORE');
   }
   try {
     return await use(store);
@@ -41,4 +41,9 @@ export async function readDisabledTargets(loaded: LoadedConfig, io: Io): Promise
 export function whoAmI(io: Io): string {
   if (io.env.SLUICE_USER) return io.env.SLUICE_USER;
   try { return userInfo().username; } catch { return 'unknown'; }
+}
+
+/** A store URL fit for messages: a PostgreSQL password never reaches a terminal or a log. */
+export function redacted(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
 }

@@ -79,3 +79,11 @@ describe('sluice init and targets', () => {
     assert.match(r.stderr, /no such configuration file.*sluice init/);
   });
 });
+
+describe('store access', () => {
+  it('never shows a PostgreSQL password in a message', async () => {
+    const { redacted } = await import('../../src/cli/store-access.js');
+    assert.equal(redacted('postgres://sluice:s3cret@db.example:5432/sluice'), 'postgres://sluice:***@db.example:5432/sluice');
+    assert.equal(redacted('sqlite:/var/lib/sluice.db'), 'sqlite:/var/lib/sluice.db');
+  });
+});
