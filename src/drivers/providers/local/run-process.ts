@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+
+/** How a process ended: a value with a reason (Buildkite's process_exit), never an exception. */
+export type ProcessExit =
+  | { readonly kind: 'exited'; readonly code: number }
+  | { readonly kind: 'signalled'; readonly signal: string }
+  | { readonly kind: 'timeout'; readonly afterMs: number }
+  | { readonly kind: 'cancelled' }
+  | { readonly kind: 'output_limit'; readonly limitBytes: number }
+  | { readonly kind: 'spawn_failed'; readonly message: string };
+
+export interface ProcessRun {
+  readonly exit: ProcessExit;
+  readonly durationMs: number;
+  /** Bytes written to the log (at most the limit). */
+  readonly logBytes: number;
+}
+
+export interface ProcessSpec {
+  /** A shell command line from the operator's configuration, run by /bin/sh -c. */
+  readonly command: string;
+  readonly cwd: string;
+  /** The complete environment: untrusted values (build ids, notes) travel here, never in the command. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly logPath: string;
+  readonly timeoutMs: number;
+  readonly maxLogBytes: number;
+  /** Time between SIGTERM and SIGKILL for the process group. */
+  readonly killGraceMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs one command in a process group of its own, streaming stdout and stderr into one log
+ * file. A timeout, a cancel or a log over its limit kills the whole group (a test's
+ * background daemons included): first SIGTERM, then SIGKILL after the grace period.
+ */
+export function runProcess(spec: ProcessSpec): Promise<ProcessRun> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const log = createWriteStream(spec.logPath, { flags: 'a' });
+    let logBytes = 0;
+    let ending: ProcessExit | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    const child = spawn('/bin/sh', ['-c', spec.command], {
+      cwd: spec.cwd, env: { ...spec.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const killGroup = (why: ProcessExit) => {
+      if (ending) return;
+      ending = why;
+      const signalGroup = (sig: NodeJS.Signals) => { try { if (child.pid) process.kill(-child.pid, sig); } catch { /* already gone */ } };
+      signalGroup('SIGTERM');
+      killTimer = setTimeout(() => signalGroup('SIGKILL'), spec.killGraceMs ?? 5000);
+    };
+    const onData = (chunk: Buffer) => {
+      if (logBytes >= spec.maxLogBytes) return;
+      const room = spec.maxLogBytes - logBytes;
+      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      log.write(part);
+      logBytes += part.length;
+      if (chunk.length > room) killGroup({ kind: 'output_limit', limitBytes: spec.maxLogBytes });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => killGroup({ kind: 'timeout', afterMs: spec.timeoutMs }), spec.timeoutMs);
+    const onAbort = () => killGroup({ kind: 'cancelled' });
+    spec.signal?.addEventListener('abort', onAbort, { once: true });
+    if (spec.signal?.aborted) onAbort();
+    const finish = (exit: ProcessExit) => {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      spec.signal?.removeEventListener('abort', onAbort);
+      // Whatever the leader did, no member of its group may outlive the job.
+      try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ }
+      log.end(() => resolve({ exit, durationMs: Date.now() - started, logBytes }));
+    };
+    let leader: ProcessExit | undefined;
+    child.on('error', (e) => finish({ kind: 'spawn_failed', message: e.message }));
+    child.on('exit', (code, signal) => {
+      leader = code !== null ? { kind: 'exited', code } : { kind: 'signalled', signal: signal ?? 'unknown' };
+      // A daemon left behind would hold the log pipes open and outlive the job: end the group.
+      try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ }
+    });
+    child.on('close', () => finish(ending ?? leader ?? { kind: 'signalled', signal: 'unknown' }));
+  });
+}
