@@ -17,6 +17,20 @@ export type {
   EnableTargetResult,
 } from './targets.js';
 export type { UpdateInput, UpdateRecord, RecordUpdateResult } from './updates.js';
+export {
+  INFRA_RETRY_BACKOFF_MS,
+  type ReportedJobResult,
+  type ClaimNextJobInput,
+  type ClaimNextJobResult,
+  type HeartbeatJobInput,
+  type HeartbeatJobResult,
+  type FinishJobInput,
+  type FinishJobResult,
+  type AttemptEnded,
+  type SweptJob,
+} from './job-transitions.js';
+export type { CancelRunInput, CancelRunResult, RunCancelled } from './run-cancel.js';
+export type { SettleRunInput, SettleRunResult } from './run-settle.js';
 export type { NewRun, NewJob, InsertRunInput, InsertRunResult, Run, Job } from './runs.js';
 export type {
   Lease,

@@ -1,10 +1,13 @@
 import { postgresAdapter, sqliteAdapter } from './adapter.js';
 import type { StoreContext } from './context.js';
 import { appendEvent, listEvents } from './events.js';
+import { claimNextJob, finishJob, getJob, heartbeatJob, listRunnableRunIds, sweepExpiredJobs } from './job-transitions.js';
 import { acquireLease, listLeases, reclaimExpiredLeases, releaseLease, renewLease } from './leases.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { connectPostgres } from './postgres-connection.js';
+import { cancelRun } from './run-cancel.js';
+import { settleRun } from './run-settle.js';
 import { getRun, insertRunWithJobs, listJobs } from './runs.js';
 import { connectSqlite } from './sqlite-connection.js';
 import type { Store } from './store.js';
@@ -49,6 +52,14 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     insertRunWithJobs: (input) => insertRunWithJobs(ctx, input),
     getRun: (id) => getRun(ctx, id),
     listJobs: (runId) => listJobs(ctx, runId),
+    getJob: (id) => getJob(ctx, id),
+    listRunnableRunIds: (now) => listRunnableRunIds(ctx, now),
+    claimNextJob: (input) => claimNextJob(ctx, input),
+    heartbeatJob: (input) => heartbeatJob(ctx, input),
+    finishJob: (input) => finishJob(ctx, input),
+    sweepExpiredJobs: (now) => sweepExpiredJobs(ctx, now),
+    cancelRun: (input) => cancelRun(ctx, input),
+    settleRun: (input) => settleRun(ctx, input),
     acquireLease: (input) => acquireLease(ctx, input),
     renewLease: (input) => renewLease(ctx, input),
     releaseLease: (input) => releaseLease(ctx, input),

@@ -1,5 +1,14 @@
 import type { EventQuery, NewEvent, StoredEvent } from './events.js';
 import type {
+  ClaimNextJobInput,
+  ClaimNextJobResult,
+  FinishJobInput,
+  FinishJobResult,
+  HeartbeatJobInput,
+  HeartbeatJobResult,
+  SweptJob,
+} from './job-transitions.js';
+import type {
   AcquireLeaseInput,
   AcquireLeaseResult,
   Lease,
@@ -8,6 +17,8 @@ import type {
   RenewLeaseInput,
   RenewLeaseResult,
 } from './leases.js';
+import type { CancelRunInput, CancelRunResult } from './run-cancel.js';
+import type { SettleRunInput, SettleRunResult } from './run-settle.js';
 import type { InsertRunInput, InsertRunResult, Job, Run } from './runs.js';
 import type {
   DisableTargetInput,
@@ -38,6 +49,18 @@ export interface Store {
   insertRunWithJobs(input: InsertRunInput): Promise<InsertRunResult>;
   getRun(id: string): Promise<Run | undefined>;
   listJobs(runId: string): Promise<Job[]>;
+  getJob(id: string): Promise<Job | undefined>;
+  /** Unfinished runs with a job claimable at `now`, oldest first. */
+  listRunnableRunIds(now: number): Promise<string[]>;
+
+  claimNextJob(input: ClaimNextJobInput): Promise<ClaimNextJobResult>;
+  heartbeatJob(input: HeartbeatJobInput): Promise<HeartbeatJobResult>;
+  finishJob(input: FinishJobInput): Promise<FinishJobResult>;
+  /** Crash recovery: requeues (or finishes as infra) running jobs whose lease expired before `now`. */
+  sweepExpiredJobs(now: number): Promise<SweptJob[]>;
+  cancelRun(input: CancelRunInput): Promise<CancelRunResult>;
+  /** Collates a run whose jobs are all finished already (every target disabled). */
+  settleRun(input: SettleRunInput): Promise<SettleRunResult>;
 
   acquireLease(input: AcquireLeaseInput): Promise<AcquireLeaseResult>;
   renewLease(input: RenewLeaseInput): Promise<RenewLeaseResult>;

@@ -1,7 +1,8 @@
 import { initial } from './0001-initial.js';
+import { jobCancel } from './0002-job-cancel.js';
 import type { StoreMigration } from './migration.js';
 
 export type { StoreMigration } from './migration.js';
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly StoreMigration[] = [initial];
+export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel];

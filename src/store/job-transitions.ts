@@ -1,0 +1,286 @@
+import type { Selectable } from 'kysely';
+import type { RunVerdict } from '../core/verdicts.js';
+import { member } from './closed.js';
+import type { StoreContext } from './context.js';
+import { JOB_RESULTS, type JobResult, type JobState } from './job-state.js';
+import { refused, type Outcome } from './results.js';
+import type { RunState } from './run-state.js';
+import { listJobs, type Job } from './runs.js';
+import { settleInside } from './run-settle.js';
+import { transition, type Emit, type TransitionJobsTable, type TransitionTrx } from './transition.js';
+
+// A job's life: queued -> running (claimNextJob) -> finished (finishJob), with two
+// ways back to queued: an infra result with attempts left, and the sweep of a lease
+// whose worker stopped heartbeating. Every write here is fenced by the state it
+// expects and, for a running job, by its worker (locked_by).
+
+/** An infra retry waits this long times the attempts spent, so a broken provider is not hammered. */
+export const INFRA_RETRY_BACKOFF_MS = 10_000;
+
+/** What a worker may report; `skipped` is only ever written when a run is inserted. */
+export type ReportedJobResult = Exclude<JobResult, 'skipped'>;
+const REPORTED_RESULTS = JOB_RESULTS.filter((r): r is ReportedJobResult => r !== 'skipped');
+
+export interface ClaimNextJobInput {
+  worker: string;
+  now: number;
+  leaseMs: number;
+  /** Only jobs of these kinds; all kinds when absent. */
+  kinds?: readonly string[];
+}
+/** `none`: no queued job is available now. */
+export type ClaimNextJobResult = Outcome<'none', { job: Job }>;
+
+export interface HeartbeatJobInput {
+  jobId: string;
+  worker: string;
+  now: number;
+  leaseMs: number;
+}
+/**
+ * `lost`: the job is not running under this worker any more, or its lease expired
+ * (it may be swept at any moment): the worker must stop and report nothing.
+ */
+export type HeartbeatJobResult = Outcome<'lost', { lockedUntil: number; cancelRequested: boolean }>;
+
+export interface FinishJobInput {
+  jobId: string;
+  worker: string;
+  now: number;
+  result: ReportedJobResult;
+  /** Why the job ended so (the failing test, the broken connection...). */
+  reason: string | null;
+}
+export interface AttemptEnded {
+  /** `queued` when an infra attempt is retried, else `finished`. */
+  jobState: Extract<JobState, 'queued' | 'finished'>;
+  /** The run's verdict when this job was its last unfinished one. */
+  runVerdict: RunVerdict | null;
+}
+/** `lost`: the job is not running under this worker (swept, cancelled, or never claimed by it). */
+export type FinishJobResult = Outcome<'lost', AttemptEnded>;
+
+export interface SweptJob extends AttemptEnded {
+  jobId: string;
+  runId: string;
+  /** The worker whose lease lapsed. */
+  worker: string;
+}
+
+function positiveInteger(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+}
+
+/**
+ * Claims the oldest available job, fairly across runs: jobs of runs with fewer
+ * running jobs come first, so one large run cannot starve many small ones. Jobs of
+ * a finished run are never claimed. Starts the run on its first claim.
+ */
+export async function claimNextJob(ctx: StoreContext, input: ClaimNextJobInput): Promise<ClaimNextJobResult> {
+  positiveInteger(input.leaseMs, 'leaseMs');
+  const { worker, now } = input;
+  if (input.kinds?.length === 0) return refused('none');
+  const jobId = await transition(ctx, async (trx, emit) => {
+    let pick = trx
+      .selectFrom('jobs as candidate')
+      .select('candidate.id')
+      .where('candidate.state', '=', 'queued' satisfies JobState)
+      .where('candidate.available_at', '<=', now)
+      .where('candidate.run_id', 'in', trx.selectFrom('runs').select('runs.id').where('runs.state', '!=', 'finished' satisfies RunState));
+    if (input.kinds) pick = pick.where('candidate.kind', 'in', [...input.kinds]);
+    pick = pick
+      .orderBy((eb) =>
+        eb
+          .selectFrom('jobs as busy')
+          .select((b) => b.fn.countAll().as('running'))
+          .whereRef('busy.run_id', '=', 'candidate.run_id')
+          .where('busy.state', '=', 'running' satisfies JobState),
+      )
+      .orderBy('candidate.created_at')
+      .orderBy('candidate.id')
+      .limit(1);
+    // One statement, as in acquireLease: on PostgreSQL the inner select locks the
+    // job row and skips rows other claimers hold; on SQLite the write transaction
+    // (BEGIN IMMEDIATE) already runs alone.
+    const claimed = await trx
+      .updateTable('jobs')
+      .set((eb) => ({
+        state: 'running' satisfies JobState,
+        locked_by: worker,
+        locked_until: now + input.leaseMs,
+        started_at: now,
+        attempt: eb('attempt', '+', 1),
+      }))
+      .where('id', '=', ctx.adapter.lockRows(pick, 'skip'))
+      .where('state', '=', 'queued' satisfies JobState)
+      .returning(['id', 'run_id', 'attempt', 'locked_until'])
+      .executeTakeFirst();
+    if (!claimed) return undefined;
+    const started = await trx
+      .updateTable('runs')
+      .set({ state: 'running' satisfies RunState, started_at: now })
+      .where('id', '=', claimed.run_id)
+      .where('state', '=', 'queued' satisfies RunState)
+      .executeTakeFirst();
+    if (started.numUpdatedRows > 0n) emit({ at: now, kind: 'run.started', runId: claimed.run_id });
+    emit({
+      at: now,
+      kind: 'job.started',
+      runId: claimed.run_id,
+      jobId: claimed.id,
+      payload: { worker, attempt: claimed.attempt, lockedUntil: claimed.locked_until },
+    });
+    return claimed.id;
+  });
+  if (jobId === undefined) return refused('none');
+  const job = await getJob(ctx, jobId);
+  if (!job) throw new Error(`job ${jobId} vanished right after it was claimed`);
+  return { ok: true, job };
+}
+
+/** Extends the worker's lease on a running job, and tells it whether its run was cancelled. */
+export async function heartbeatJob(ctx: StoreContext, input: HeartbeatJobInput): Promise<HeartbeatJobResult> {
+  positiveInteger(input.leaseMs, 'leaseMs');
+  const lockedUntil = input.now + input.leaseMs;
+  return transition(ctx, async (trx) => {
+    const row = await trx
+      .updateTable('jobs')
+      .set({ locked_until: lockedUntil })
+      .where('id', '=', input.jobId)
+      .where('state', '=', 'running' satisfies JobState)
+      .where('locked_by', '=', input.worker)
+      .where('locked_until', '>=', input.now)
+      .returning('cancel_requested_at')
+      .executeTakeFirst();
+    return row ? ({ ok: true, lockedUntil, cancelRequested: row.cancel_requested_at !== null } as const) : refused('lost');
+  });
+}
+
+/**
+ * Ends the worker's attempt. Works past the lease's expiry as long as no sweep took
+ * the job (as releaseLease does). An infra result with attempts left requeues the job;
+ * anything else finishes it, and the last job of a run collates the run, all in one
+ * transaction.
+ */
+export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promise<FinishJobResult> {
+  member(REPORTED_RESULTS, input.result, 'result');
+  return transition(ctx, async (trx, emit) => {
+    const row = await ctx.adapter
+      .lockRows(
+        trx
+          .selectFrom('jobs')
+          .selectAll()
+          .where('id', '=', input.jobId)
+          .where('state', '=', 'running' satisfies JobState)
+          .where('locked_by', '=', input.worker),
+        'wait',
+      )
+      .executeTakeFirst();
+    if (!row) return refused('lost');
+    const ended = await endAttempt(ctx, trx, emit, row, input.result, input.reason, input.now, 'job.retried');
+    return { ok: true, ...ended } as const;
+  });
+}
+
+/**
+ * Crash recovery, run at start and periodically: running jobs whose lease expired
+ * (their worker died or hung) end their attempt as infra, so they are requeued, or
+ * finished as infra once their attempts are spent. Each gets a `job.reclaimed` event.
+ */
+export async function sweepExpiredJobs(ctx: StoreContext, now: number): Promise<SweptJob[]> {
+  return transition(ctx, async (trx, emit) => {
+    // Run id order: several sweepers lock runs in the same order (see transition.ts).
+    const rows = await ctx.adapter
+      .lockRows(
+        trx
+          .selectFrom('jobs')
+          .selectAll()
+          .where('state', '=', 'running' satisfies JobState)
+          .where('locked_until', '<', now)
+          .orderBy('run_id')
+          .orderBy('id'),
+        'skip',
+      )
+      .execute();
+    const swept: SweptJob[] = [];
+    for (const row of rows) {
+      const worker = row.locked_by ?? '';
+      const reason = `the lease of ${worker} expired at ${row.locked_until}`;
+      const ended = await endAttempt(ctx, trx, emit, row, 'infra', reason, now, 'job.reclaimed');
+      swept.push({ jobId: row.id, runId: row.run_id, worker, ...ended });
+    }
+    return swept;
+  });
+}
+
+/** One job, or undefined. */
+export async function getJob(ctx: StoreContext, id: string): Promise<Job | undefined> {
+  const row = await ctx.db.selectFrom('jobs').select('run_id').where('id', '=', id).executeTakeFirst();
+  if (!row) return undefined;
+  return (await listJobs(ctx, row.run_id)).find((job) => job.id === id);
+}
+
+/** Ids of unfinished runs with a job claimable at `now`, oldest run first: what a dispatcher wakes for. */
+export async function listRunnableRunIds(ctx: StoreContext, now: number): Promise<string[]> {
+  const rows = await ctx.db
+    .selectFrom('runs')
+    .select('runs.id')
+    .where('runs.state', '!=', 'finished' satisfies RunState)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('jobs')
+          .select('jobs.id')
+          .whereRef('jobs.run_id', '=', 'runs.id')
+          .where('jobs.state', '=', 'queued' satisfies JobState)
+          .where('jobs.available_at', '<=', now),
+      ),
+    )
+    .orderBy('runs.created_at')
+    .orderBy('runs.id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Ends the running attempt of a locked job row. An infra result with attempts left
+ * requeues the job after a back-off; once its run was cancelled, the retry is
+ * dropped and the job finishes as cancelled. Otherwise the job finishes and, if it
+ * was the run's last, the run is collated.
+ */
+async function endAttempt(
+  ctx: StoreContext,
+  trx: TransitionTrx,
+  emit: Emit,
+  row: Selectable<TransitionJobsTable>,
+  reported: ReportedJobResult,
+  reason: string | null,
+  now: number,
+  requeueEvent: 'job.retried' | 'job.reclaimed',
+): Promise<AttemptEnded> {
+  const cancelled = row.cancel_requested_at !== null;
+  const fence = trx
+    .updateTable('jobs')
+    .where('id', '=', row.id)
+    .where('state', '=', 'running' satisfies JobState)
+    .where('locked_by', '=', row.locked_by);
+  const base = { at: now, runId: row.run_id, jobId: row.id };
+  if (reported === 'infra' && row.attempt < row.max_attempts && !cancelled) {
+    const availableAt = now + INFRA_RETRY_BACKOFF_MS * row.attempt;
+    await fence
+      .set({ state: 'queued' satisfies JobState, locked_by: null, locked_until: null, available_at: availableAt, reason })
+      .execute();
+    emit({ ...base, kind: requeueEvent, payload: { worker: row.locked_by, attempt: row.attempt, reason, availableAt } });
+    return { jobState: 'queued', runVerdict: null };
+  }
+  const result: ReportedJobResult = cancelled && reported === 'infra' ? 'cancelled' : reported;
+  await fence
+    .set({ state: 'finished' satisfies JobState, result, reason, finished_at: now, locked_by: null, locked_until: null })
+    .execute();
+  if (requeueEvent === 'job.reclaimed') {
+    emit({ ...base, kind: 'job.reclaimed', payload: { worker: row.locked_by, attempt: row.attempt, reason, final: true } });
+  }
+  emit({ ...base, kind: 'job.finished', payload: { worker: row.locked_by, attempt: row.attempt, result, reason } });
+  const settled = await settleInside(trx, ctx.adapter, emit, row.run_id, now);
+  return { jobState: 'finished', runVerdict: settled.ok ? settled.verdict : null };
+}

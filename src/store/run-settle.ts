@@ -1,0 +1,72 @@
+import { collate, type Collation } from '../core/verdicts.js';
+import type { DialectAdapter } from './adapter.js';
+import { member } from './closed.js';
+import type { StoreContext } from './context.js';
+import { JOB_RESULTS, type JobState } from './job-state.js';
+import { refused, type Outcome } from './results.js';
+import type { RunState } from './run-state.js';
+import { transition, type Emit, type TransitionTrx } from './transition.js';
+
+export interface SettleRunInput {
+  runId: string;
+  now: number;
+}
+
+/**
+ * `not_found`: no such run; `finished`: it has its verdict already; `unfinished`: a
+ * job of the run has not finished, and its completion will collate the run.
+ */
+export type SettleRunResult = Outcome<'not_found' | 'finished' | 'unfinished', Collation>;
+
+/**
+ * Inside a transition: if every job of the run has finished, collates them with
+ * core's `collate`, finishes the run with the verdict and its reason and emits
+ * `run.finished`; otherwise says why the run stays as it is.
+ */
+export async function settleInside(
+  trx: TransitionTrx,
+  adapter: DialectAdapter,
+  emit: Emit,
+  runId: string,
+  now: number,
+): Promise<SettleRunResult> {
+  // The run row is locked before its jobs are read: on PostgreSQL two workers
+  // finishing a run's last two jobs would otherwise each see the other's job still
+  // running and neither would collate. Queued on the row, the second one's next
+  // statement sees the first one's commit (read committed snapshots per statement).
+  const run = await adapter
+    .lockRows(trx.selectFrom('runs').select('state').where('id', '=', runId), 'wait')
+    .executeTakeFirst();
+  if (!run) return refused('not_found');
+  if (run.state === ('finished' satisfies RunState)) return refused('finished');
+  const jobs = await trx
+    .selectFrom('jobs')
+    .select(['id', 'target', 'state', 'result'])
+    .where('run_id', '=', runId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  if (jobs.some((job) => job.state !== ('finished' satisfies JobState))) return refused('unfinished');
+  const collation = collate(
+    jobs.map((job) => {
+      if (job.result === null) throw new TypeError(`job ${job.id} is finished without a result`);
+      return { target: job.target, result: member(JOB_RESULTS, job.result, 'jobs.result') };
+    }),
+  );
+  await trx
+    .updateTable('runs')
+    .set({ state: 'finished' satisfies RunState, verdict: collation.verdict, reason: collation.because, finished_at: now })
+    .where('id', '=', runId)
+    .where('state', '=', run.state)
+    .execute();
+  emit({ at: now, kind: 'run.finished', runId, payload: { verdict: collation.verdict, because: collation.because } });
+  return { ok: true, ...collation };
+}
+
+/**
+ * Collates a run none of whose jobs will ever finish again: one whose jobs were all
+ * written finished (every target disabled: held) or that has no jobs.
+ */
+export function settleRun(ctx: StoreContext, input: SettleRunInput): Promise<SettleRunResult> {
+  return transition(ctx, (trx, emit) => settleInside(trx, ctx.adapter, emit, input.runId, input.now));
+}

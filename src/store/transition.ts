@@ -1,0 +1,32 @@
+import type { Kysely } from 'kysely';
+import { write, type StoreContext } from './context.js';
+import { insertEvent, type NewEvent } from './events.js';
+import type { Database, JobsTable } from './schema.js';
+
+// The job and run transitions see the jobs table as migration 0002 leaves it.
+// schema.ts has not learnt cancel_requested_at yet; when it does, these types go.
+export interface TransitionJobsTable extends JobsTable {
+  cancel_requested_at: number | null;
+}
+export interface TransitionDatabase extends Omit<Database, 'jobs'> {
+  jobs: TransitionJobsTable;
+}
+export type TransitionTrx = Kysely<TransitionDatabase>;
+export type Emit = (event: NewEvent) => void;
+
+/**
+ * One write transaction for a job or run transition. Events are emitted during the
+ * work and appended at its end, after every row lock, as events.ts requires.
+ *
+ * Lock order on PostgreSQL, the same in every transition so none can deadlock: job
+ * rows first (several at once only in id order, or skip-locked), then run rows (several
+ * only in run id order); never a job row while holding a run row.
+ */
+export function transition<T>(ctx: StoreContext, work: (trx: TransitionTrx, emit: Emit) => Promise<T>): Promise<T> {
+  return write(ctx, async (trx) => {
+    const events: NewEvent[] = [];
+    const value = await work(trx as unknown as TransitionTrx, (event) => events.push(event));
+    for (const event of events) await insertEvent(trx, ctx.adapter, event);
+    return value;
+  });
+}

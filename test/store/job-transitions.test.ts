@@ -1,0 +1,245 @@
+import assert from 'node:assert/strict';
+import { INFRA_RETRY_BACKOFF_MS, type NewJob, type Store } from '../../src/store/index.js';
+import { forEachStore } from '../helpers/store-matrix.js';
+
+const T0 = 1_700_000_000_000;
+const LEASE = 60_000;
+
+function jobs(runId: string, n: number, extra: Partial<NewJob> = {}): NewJob[] {
+  return Array.from({ length: n }, (_, i) => ({ id: `${runId}/${i}`, target: `t${i}`, kind: 'phase1', maxAttempts: 1, ...extra }));
+}
+
+async function run(store: Store, id: string, children: NewJob[], now = T0): Promise<void> {
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id, pipeline: 'phase2' }, jobs: children, now }), { ok: true });
+}
+
+async function claim(store: Store, worker = 'w1', now = T0 + 10) {
+  const claimed = await store.claimNextJob({ worker, now, leaseMs: LEASE });
+  assert.ok(claimed.ok, 'a job was claimable');
+  return claimed.job;
+}
+
+forEachStore('a claim leases the job and starts its run', async ({ store }) => {
+  await run(store, 'r1', jobs('r1', 1, { maxAttempts: 2 }));
+  const job = await claim(store, 'w1', T0 + 5);
+  assert.equal(job.id, 'r1/0');
+  assert.equal(job.state, 'running');
+  assert.equal(job.lockedBy, 'w1');
+  assert.equal(job.lockedUntil, T0 + 5 + LEASE);
+  assert.equal(job.startedAt, T0 + 5);
+  assert.equal(job.attempt, 1);
+  const r = await store.getRun('r1');
+  assert.equal(r?.state, 'running');
+  assert.equal(r?.startedAt, T0 + 5);
+  assert.deepEqual(await store.claimNextJob({ worker: 'w2', now: T0 + 6, leaseMs: LEASE }), { ok: false, code: 'none' });
+  const kinds = (await store.listEvents({ runId: 'r1' })).map((e) => e.kind);
+  assert.deepEqual(kinds, ['run.created', 'run.started', 'job.started']);
+  assert.deepEqual(await store.getJob('r1/0'), job);
+  assert.equal(await store.getJob('nope'), undefined);
+});
+
+forEachStore('claims honour kinds and available_at', async ({ store }) => {
+  await run(store, 'r1', jobs('r1', 1, { kind: 'images' }), T0 + 100);
+  assert.deepEqual(await store.claimNextJob({ worker: 'w', now: T0 + 50, leaseMs: LEASE }), { ok: false, code: 'none' });
+  assert.deepEqual(await store.listRunnableRunIds(T0 + 50), []);
+  assert.deepEqual(await store.listRunnableRunIds(T0 + 100), ['r1']);
+  assert.deepEqual(await store.claimNextJob({ worker: 'w', now: T0 + 100, leaseMs: LEASE, kinds: ['phase1'] }), { ok: false, code: 'none' });
+  const claimed = await store.claimNextJob({ worker: 'w', now: T0 + 100, leaseMs: LEASE, kinds: ['images'] });
+  assert.ok(claimed.ok);
+});
+
+forEachStore('three stores racing for 30 jobs claim each exactly once', async ({ store, open }) => {
+  await run(store, 'a', jobs('a', 10));
+  await run(store, 'b', jobs('b', 20));
+  const stores = [store, await open(), await open()];
+  const claimedBy = await Promise.all(
+    stores.map(async (s, i) => {
+      const mine: string[] = [];
+      for (;;) {
+        const claimed = await s.claimNextJob({ worker: `w${i}`, now: T0 + 10, leaseMs: LEASE });
+        if (!claimed.ok) return mine;
+        mine.push(claimed.job.id);
+      }
+    }),
+  );
+  const all = claimedBy.flat().sort();
+  assert.equal(all.length, 30);
+  assert.equal(new Set(all).size, 30);
+  const started = (await store.listEvents({ limit: 1000 })).filter((e) => e.kind === 'run.started');
+  assert.equal(started.length, 2, 'each run starts once');
+});
+
+forEachStore('claims go to the runs with the fewest running jobs first', async ({ store }) => {
+  await run(store, 'big', jobs('big', 10), T0);
+  for (let i = 0; i < 10; i += 1) await run(store, `small${i}`, jobs(`small${i}`, 1), T0 + 1 + i);
+  const runs: string[] = [];
+  for (let i = 0; i < 12; i += 1) runs.push((await claim(store, 'w', T0 + 100)).runId);
+  assert.deepEqual(runs, ['big', ...Array.from({ length: 10 }, (_, i) => `small${i}`), 'big']);
+});
+
+forEachStore('heartbeat and finish by another worker are lost', async ({ store }) => {
+  await run(store, 'r1', jobs('r1', 1));
+  await claim(store, 'w1');
+  assert.deepEqual(await store.heartbeatJob({ jobId: 'r1/0', worker: 'w2', now: T0 + 20, leaseMs: LEASE }), { ok: false, code: 'lost' });
+  assert.deepEqual(await store.finishJob({ jobId: 'r1/0', worker: 'w2', now: T0 + 20, result: 'success', reason: null }), {
+    ok: false,
+    code: 'lost',
+  });
+  assert.deepEqual(await store.heartbeatJob({ jobId: 'r1/0', worker: 'w1', now: T0 + 20, leaseMs: LEASE }), {
+    ok: true,
+    lockedUntil: T0 + 20 + LEASE,
+    cancelRequested: false,
+  });
+  // Past its expiry the lease cannot be renewed: a sweep may take the job at any moment.
+  assert.deepEqual(await store.heartbeatJob({ jobId: 'r1/0', worker: 'w1', now: T0 + 21 + LEASE, leaseMs: LEASE }), {
+    ok: false,
+    code: 'lost',
+  });
+  assert.deepEqual(await store.finishJob({ jobId: 'nope', worker: 'w1', now: T0, result: 'success', reason: null }), { ok: false, code: 'lost' });
+});
+
+forEachStore('infra is retried after a back-off until max_attempts, then final', async ({ store }) => {
+  await run(store, 'r1', jobs('r1', 1, { maxAttempts: 2 }));
+  await claim(store, 'w1', T0 + 10);
+  const first = await store.finishJob({ jobId: 'r1/0', worker: 'w1', now: T0 + 20, result: 'infra', reason: 'node lost' });
+  assert.deepEqual(first, { ok: true, jobState: 'queued', runVerdict: null });
+  const queued = await store.getJob('r1/0');
+  assert.equal(queued?.state, 'queued');
+  assert.equal(queued?.lockedBy, null);
+  assert.equal(queued?.availableAt, T0 + 20 + INFRA_RETRY_BACKOFF_MS);
+  assert.deepEqual(await store.claimNextJob({ worker: 'w2', now: T0 + 21, leaseMs: LEASE }), { ok: false, code: 'none' });
+  const again = await claim(store, 'w2', T0 + 20 + INFRA_RETRY_BACKOFF_MS);
+  assert.equal(again.attempt, 2);
+  const last = await store.finishJob({ jobId: 'r1/0', worker: 'w2', now: T0 + 50_000, result: 'infra', reason: 'node lost again' });
+  assert.deepEqual(last, { ok: true, jobState: 'finished', runVerdict: 'error' });
+  const job = await store.getJob('r1/0');
+  assert.deepEqual([job?.state, job?.result, job?.reason], ['finished', 'infra', 'node lost again']);
+  const kinds = (await store.listEvents({ runId: 'r1' })).map((e) => e.kind);
+  assert.deepEqual(kinds, ['run.created', 'run.started', 'job.started', 'job.retried', 'job.started', 'job.finished', 'run.finished']);
+});
+
+for (const [results, verdict] of [
+  [['success', 'success'], 'pass'],
+  [['success', 'failure'], 'fail'],
+  [['timeout', 'success'], 'error'],
+] as const) {
+  forEachStore(`the last job to finish collates the run: ${results.join(' + ')} is ${verdict}`, async ({ store }) => {
+    await run(store, 'r1', [...jobs('r1', 2), { id: 'r1/off', target: 'off', kind: 'phase1', maxAttempts: 1, skipReason: 'disabled' }]);
+    const a = await claim(store, 'wa');
+    const b = await claim(store, 'wb');
+    const first = await store.finishJob({ jobId: a.id, worker: 'wa', now: T0 + 20, result: results[0], reason: null });
+    assert.deepEqual(first, { ok: true, jobState: 'finished', runVerdict: null });
+    assert.equal((await store.getRun('r1'))?.state, 'running');
+    const second = await store.finishJob({ jobId: b.id, worker: 'wb', now: T0 + 30, result: results[1], reason: null });
+    assert.deepEqual(second, { ok: true, jobState: 'finished', runVerdict: verdict });
+    const r = await store.getRun('r1');
+    assert.deepEqual([r?.state, r?.verdict, r?.finishedAt], ['finished', verdict, T0 + 30]);
+    assert.ok(r?.reason);
+    const events = await store.listEvents({ runId: 'r1' });
+    assert.equal(events.at(-1)?.kind, 'run.finished');
+  });
+}
+
+forEachStore('two workers finishing the last two jobs at once collate the run once', async ({ store, open }) => {
+  await run(store, 'r1', jobs('r1', 2));
+  const other = await open();
+  const a = await claim(store, 'wa');
+  const b = await claim(store, 'wb');
+  const ended = await Promise.all([
+    store.finishJob({ jobId: a.id, worker: 'wa', now: T0 + 20, result: 'success', reason: null }),
+    other.finishJob({ jobId: b.id, worker: 'wb', now: T0 + 20, result: 'success', reason: null }),
+  ]);
+  assert.deepEqual(ended.map((e) => e.ok && e.runVerdict).sort(), [null, 'pass'].sort());
+  const finished = (await store.listEvents({ runId: 'r1' })).filter((e) => e.kind === 'run.finished');
+  assert.equal(finished.length, 1);
+});
+
+forEachStore('a run whose every job was skipped is held when settled', async ({ store }) => {
+  await run(store, 'r1', jobs('r1', 2, { skipReason: 'target disabled' }));
+  assert.deepEqual(await store.claimNextJob({ worker: 'w', now: T0 + 10, leaseMs: LEASE }), { ok: false, code: 'none' });
+  const settled = await store.settleRun({ runId: 'r1', now: T0 + 10 });
+  assert.ok(settled.ok);
+  assert.equal(settled.verdict, 'held');
+  assert.equal((await store.getRun('r1'))?.verdict, 'held');
+  assert.deepEqual(await store.settleRun({ runId: 'r1', now: T0 + 11 }), { ok: false, code: 'finished' });
+  assert.deepEqual(await store.settleRun({ runId: 'nope', now: T0 + 11 }), { ok: false, code: 'not_found' });
+});
+
+forEachStore('settling a run with open jobs changes nothing', async ({ store }) => {
+  await run(store, 'r1', jobs('r1', 1));
+  assert.deepEqual(await store.settleRun({ runId: 'r1', now: T0 + 10 }), { ok: false, code: 'unfinished' });
+  assert.equal((await store.getRun('r1'))?.state, 'queued');
+});
+
+forEachStore('cancelling a queued run finishes it at once; again is finished', async ({ store }) => {
+  await run(store, 'r1', jobs('r1', 2));
+  const cancelled = await store.cancelRun({ runId: 'r1', now: T0 + 10, reason: 'superseded' });
+  assert.deepEqual(cancelled, { ok: true, cancelledJobs: ['r1/0', 'r1/1'], signalledJobs: [], runVerdict: 'cancelled' });
+  const listed = await store.listJobs('r1');
+  assert.deepEqual(listed.map((j) => [j.state, j.result, j.reason]), [
+    ['finished', 'cancelled', 'superseded'],
+    ['finished', 'cancelled', 'superseded'],
+  ]);
+  assert.deepEqual(await store.cancelRun({ runId: 'r1', now: T0 + 11, reason: 'again' }), { ok: false, code: 'finished' });
+  assert.deepEqual(await store.cancelRun({ runId: 'nope', now: T0 + 11, reason: 'x' }), { ok: false, code: 'not_found' });
+  // A finished run never gets a job claimed.
+  assert.deepEqual(await store.claimNextJob({ worker: 'w', now: T0 + 20, leaseMs: LEASE }), { ok: false, code: 'none' });
+  assert.deepEqual(await store.listRunnableRunIds(T0 + 20), []);
+});
+
+forEachStore('cancelling a running run signals its workers; their finish collates it', async ({ store }) => {
+  await run(store, 'r1', jobs('r1', 3, { maxAttempts: 3 }));
+  const a = await claim(store, 'wa');
+  const b = await claim(store, 'wb');
+  const cancelled = await store.cancelRun({ runId: 'r1', now: T0 + 20, reason: 'stop' });
+  assert.deepEqual(cancelled, { ok: true, cancelledJobs: ['r1/2'], signalledJobs: [a.id, b.id].sort(), runVerdict: null });
+  assert.equal((await store.getRun('r1'))?.state, 'running');
+  const beat = await store.heartbeatJob({ jobId: a.id, worker: 'wa', now: T0 + 21, leaseMs: LEASE });
+  assert.deepEqual(beat, { ok: true, lockedUntil: T0 + 21 + LEASE, cancelRequested: true });
+  assert.deepEqual(await store.cancelRun({ runId: 'r1', now: T0 + 22, reason: 'again' }), {
+    ok: true,
+    cancelledJobs: [],
+    signalledJobs: [],
+    runVerdict: null,
+  });
+  const first = await store.finishJob({ jobId: a.id, worker: 'wa', now: T0 + 30, result: 'cancelled', reason: 'stopped' });
+  assert.deepEqual(first, { ok: true, jobState: 'finished', runVerdict: null });
+  // An infra result after a cancel is not retried: the job ends cancelled.
+  const second = await store.finishJob({ jobId: b.id, worker: 'wb', now: T0 + 31, result: 'infra', reason: 'node lost' });
+  assert.deepEqual(second, { ok: true, jobState: 'finished', runVerdict: 'cancelled' });
+  assert.equal((await store.getJob(b.id))?.result, 'cancelled');
+  assert.equal((await store.getRun('r1'))?.verdict, 'cancelled');
+});
+
+forEachStore('the sweep requeues a job whose lease expired and counts the attempt', async ({ store }) => {
+  await run(store, 'r1', jobs('r1', 1, { maxAttempts: 2 }));
+  await claim(store, 'w1', T0 + 10);
+  assert.deepEqual(await store.sweepExpiredJobs(T0 + 10 + LEASE), [], 'a lease is held until locked_until');
+  const swept = await store.sweepExpiredJobs(T0 + 11 + LEASE);
+  assert.deepEqual(swept, [{ jobId: 'r1/0', runId: 'r1', worker: 'w1', jobState: 'queued', runVerdict: null }]);
+  const job = await store.getJob('r1/0');
+  assert.deepEqual([job?.state, job?.attempt, job?.lockedBy], ['queued', 1, null]);
+  assert.deepEqual(await store.finishJob({ jobId: 'r1/0', worker: 'w1', now: T0 + 12 + LEASE, result: 'success', reason: null }), {
+    ok: false,
+    code: 'lost',
+  });
+  const again = await claim(store, 'w2', T0 + 11 + LEASE + INFRA_RETRY_BACKOFF_MS);
+  assert.equal(again.attempt, 2);
+  const later = T0 + 12 + 2 * LEASE + INFRA_RETRY_BACKOFF_MS;
+  const final = await store.sweepExpiredJobs(later);
+  assert.deepEqual(final, [{ jobId: 'r1/0', runId: 'r1', worker: 'w2', jobState: 'finished', runVerdict: 'error' }]);
+  assert.equal((await store.getJob('r1/0'))?.result, 'infra');
+  const kinds = (await store.listEvents({ runId: 'r1' })).map((e) => e.kind);
+  assert.deepEqual(kinds.filter((k) => k === 'job.reclaimed').length, 2);
+  assert.equal(kinds.at(-1), 'run.finished');
+});
+
+forEachStore('a restarted store sweeps the jobs of a worker that was killed', async ({ store, open }) => {
+  await run(store, 'r1', jobs('r1', 1, { maxAttempts: 3 }));
+  await claim(store, 'dead', T0 + 10);
+  await store.close();
+  const restarted = await open();
+  const swept = await restarted.sweepExpiredJobs(T0 + 11 + LEASE);
+  assert.equal(swept.length, 1);
+  assert.equal((await claim(restarted, 'alive', T0 + 11 + LEASE + INFRA_RETRY_BACKOFF_MS)).attempt, 2);
+});
