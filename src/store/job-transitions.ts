@@ -5,9 +5,10 @@ import type { StoreContext } from './context.js';
 import { JOB_RESULTS, type JobResult, type JobState } from './job-state.js';
 import { refused, type Outcome } from './results.js';
 import type { RunState } from './run-state.js';
-import { listJobs, type Job } from './runs.js';
+import { toJob, type Job } from './runs.js';
 import { settleInside } from './run-settle.js';
-import { transition, type Emit, type TransitionJobsTable, type TransitionTrx } from './transition.js';
+import { transition, type Emit, type TransitionTrx } from './transition.js';
+import type { JobsTable } from './schema.js';
 
 // A job's life: queued -> running (claimNextJob) -> finished (finishJob), with two
 // ways back to queued: an infra result with attempts left, and the sweep of a lease
@@ -50,6 +51,9 @@ export interface FinishJobInput {
   result: ReportedJobResult;
   /** Why the job ended so (the failing test, the broken connection...). */
   reason: string | null;
+  /** Which node ran the attempt and where its log is, kept for `sluice logs` and explain. */
+  node?: string | null;
+  logPath?: string | null;
 }
 export interface AttemptEnded {
   /** `queued` when an infra attempt is retried, else `finished`. */
@@ -177,6 +181,9 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
       )
       .executeTakeFirst();
     if (!row) return refused('lost');
+    if (input.node !== undefined || input.logPath !== undefined) {
+      await trx.updateTable('jobs').set({ node: input.node ?? row.node, log_path: input.logPath ?? row.log_path }).where('id', '=', input.jobId).execute();
+    }
     const ended = await endAttempt(ctx, trx, emit, row, input.result, input.reason, input.now, 'job.retried');
     return { ok: true, ...ended } as const;
   });
@@ -215,9 +222,8 @@ export async function sweepExpiredJobs(ctx: StoreContext, now: number): Promise<
 
 /** One job, or undefined. */
 export async function getJob(ctx: StoreContext, id: string): Promise<Job | undefined> {
-  const row = await ctx.db.selectFrom('jobs').select('run_id').where('id', '=', id).executeTakeFirst();
-  if (!row) return undefined;
-  return (await listJobs(ctx, row.run_id)).find((job) => job.id === id);
+  const row = await ctx.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toJob(row);
 }
 
 /** Ids of unfinished runs with a job claimable at `now`, oldest run first: what a dispatcher wakes for. */
@@ -252,7 +258,7 @@ async function endAttempt(
   ctx: StoreContext,
   trx: TransitionTrx,
   emit: Emit,
-  row: Selectable<TransitionJobsTable>,
+  row: Selectable<JobsTable>,
   reported: ReportedJobResult,
   reason: string | null,
   now: number,

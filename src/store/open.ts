@@ -8,7 +8,7 @@ import { MIGRATIONS } from './migrations/index.js';
 import { connectPostgres } from './postgres-connection.js';
 import { cancelRun } from './run-cancel.js';
 import { settleRun } from './run-settle.js';
-import { getRun, insertRunWithJobs, listJobs } from './runs.js';
+import { getRun, insertRunWithJobs, listJobs, listRuns, listUnreportedRuns, markRunReported } from './runs.js';
 import { connectSqlite } from './sqlite-connection.js';
 import type { Store } from './store.js';
 import { disableTarget, enableTarget, getTargetState, listTargetStates } from './targets.js';
@@ -52,6 +52,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     insertRunWithJobs: (input) => insertRunWithJobs(ctx, input),
     getRun: (id) => getRun(ctx, id),
     listJobs: (runId) => listJobs(ctx, runId),
+    listRuns: (query) => listRuns(ctx, query),
+    listUnreportedRuns: (limit) => listUnreportedRuns(ctx, limit),
+    markRunReported: (input) => markRunReported(ctx, input),
     getJob: (id) => getJob(ctx, id),
     listRunnableRunIds: (now) => listRunnableRunIds(ctx, now),
     claimNextJob: (input) => claimNextJob(ctx, input),

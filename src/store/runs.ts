@@ -48,6 +48,8 @@ export interface Run {
   finishedAt: number | null;
   inputs: unknown;
   reason: string | null;
+  /** When its report (merge, vote) was made; null while one is owed. */
+  reportedAt: number | null;
 }
 
 export interface Job {
@@ -155,7 +157,7 @@ export async function listJobs(ctx: StoreContext, runId: string): Promise<Job[]>
   return rows.map(toJob);
 }
 
-function toRun(row: Selectable<RunsTable>): Run {
+export function toRun(row: Selectable<RunsTable>): Run {
   return {
     id: row.id,
     pipeline: member(PIPELINES, row.pipeline, 'runs.pipeline'),
@@ -167,10 +169,11 @@ function toRun(row: Selectable<RunsTable>): Run {
     finishedAt: row.finished_at,
     inputs: fromJsonText(row.inputs),
     reason: row.reason,
+    reportedAt: row.reported_at,
   };
 }
 
-function toJob(row: Selectable<JobsTable>): Job {
+export function toJob(row: Selectable<JobsTable>): Job {
   return {
     id: row.id,
     runId: row.run_id,
@@ -192,4 +195,33 @@ function toJob(row: Selectable<JobsTable>): Job {
     finishedAt: row.finished_at,
     spec: fromJsonText(row.spec),
   };
+}
+
+/** Runs, newest first, optionally of one update or still unfinished. */
+export async function listRuns(ctx: StoreContext, query: { updateId?: string; unfinished?: boolean; limit?: number } = {}): Promise<Run[]> {
+  let q = ctx.db.selectFrom('runs').selectAll();
+  if (query.updateId !== undefined) q = q.where('update_id', '=', query.updateId);
+  if (query.unfinished) q = q.where('state', '!=', 'finished' satisfies RunState);
+  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit ?? 50).execute();
+  return rows.map(toRun);
+}
+
+/** Finished runs that still owe their report, oldest first. */
+export async function listUnreportedRuns(ctx: StoreContext, limit = 100): Promise<Run[]> {
+  const rows = await ctx.db.selectFrom('runs').selectAll()
+    .where('state', '=', 'finished' satisfies RunState).where('reported_at', 'is', null)
+    .orderBy('finished_at').orderBy('id').limit(limit).execute();
+  return rows.map(toRun);
+}
+
+/** Marks a run's report as made; false when it was marked already (by another worker). */
+export async function markRunReported(ctx: StoreContext, input: { runId: string; now: number }): Promise<boolean> {
+  return write(ctx, async (trx) => {
+    const done = await trx.updateTable('runs').set({ reported_at: input.now })
+      .where('id', '=', input.runId).where('reported_at', 'is', null).where('state', '=', 'finished' satisfies RunState)
+      .executeTakeFirst();
+    if (Number(done.numUpdatedRows) === 0) return false;
+    await insertEvent(trx, ctx.adapter, { at: input.now, kind: 'run.reported', runId: input.runId, payload: {} });
+    return true;
+  });
 }

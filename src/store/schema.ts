@@ -36,6 +36,8 @@ export interface RunsTable {
   finished_at: number | null;
   inputs: string;
   reason: string | null;
+  /** When the run's reporter (merge, vote) finished; null while it owes a report. */
+  reported_at: number | null;
 }
 
 export interface JobsTable {
@@ -58,6 +60,7 @@ export interface JobsTable {
   started_at: number | null;
   finished_at: number | null;
   spec: string;
+  cancel_requested_at: number | null;
 }
 
 export interface LeasesTable {

@@ -49,6 +49,12 @@ export interface Store {
   insertRunWithJobs(input: InsertRunInput): Promise<InsertRunResult>;
   getRun(id: string): Promise<Run | undefined>;
   listJobs(runId: string): Promise<Job[]>;
+  /** Newest first; of one update, or only unfinished ones. */
+  listRuns(query?: { updateId?: string; unfinished?: boolean; limit?: number }): Promise<Run[]>;
+  /** Finished runs whose report (merge, vote) is still owed: the outbox a restart drains. */
+  listUnreportedRuns(limit?: number): Promise<Run[]>;
+  /** Marks a run reported; false if it was already. */
+  markRunReported(input: { runId: string; now: number }): Promise<boolean>;
   getJob(id: string): Promise<Job | undefined>;
   /** Unfinished runs with a job claimable at `now`, oldest first. */
   listRunnableRunIds(now: number): Promise<string[]>;

@@ -1,17 +1,9 @@
 import type { Kysely } from 'kysely';
 import { write, type StoreContext } from './context.js';
 import { insertEvent, type NewEvent } from './events.js';
-import type { Database, JobsTable } from './schema.js';
+import type { Database } from './schema.js';
 
-// The job and run transitions see the jobs table as migration 0002 leaves it.
-// schema.ts has not learnt cancel_requested_at yet; when it does, these types go.
-export interface TransitionJobsTable extends JobsTable {
-  cancel_requested_at: number | null;
-}
-export interface TransitionDatabase extends Omit<Database, 'jobs'> {
-  jobs: TransitionJobsTable;
-}
-export type TransitionTrx = Kysely<TransitionDatabase>;
+export type TransitionTrx = Kysely<Database>;
 export type Emit = (event: NewEvent) => void;
 
 /**

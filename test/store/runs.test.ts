@@ -25,6 +25,7 @@ forEachStore('inserts a run with its jobs, queued or skipped', async ({ store })
     finishedAt: null,
     inputs: { update: 'hkvc' },
     reason: null,
+    reportedAt: null,
   });
   const jobs = await store.listJobs('r1');
   assert.deepEqual(

@@ -1,0 +1,31 @@
+import type { Execution } from '../../../engine/node-provider.js';
+
+/**
+ * The environment a test command sees. The update's details (untrusted: written by any
+ * packager) travel only here, as values: they are never spliced into a command line.
+ * Nothing of the worker's own environment leaks in beyond PATH and the locale.
+ */
+export function jobEnvironment(ex: Execution, where: { workDir: string; updatePath: string; configDir: string }): Record<string, string> {
+  const [release = '', dist = ''] = ex.spec.target.split('/');
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'C.UTF-8',
+    HOME: where.workDir,
+    TMPDIR: where.workDir,
+    SLUICE_RUN: ex.runId,
+    SLUICE_JOB: ex.jobId,
+    SLUICE_ATTEMPT: String(ex.attempt),
+    SLUICE_PIPELINE: ex.spec.pipeline,
+    SLUICE_UPDATE: ex.spec.updateId,
+    SLUICE_UPDATE_FILE: where.updatePath,
+    SLUICE_TARGET: ex.spec.target,
+    SLUICE_RELEASE: release,
+    SLUICE_DIST: dist,
+    SLUICE_BUILDS: ex.spec.builds.map((b) => String(b.id)).join(' '),
+    SLUICE_BUILDS_JSON: JSON.stringify(ex.spec.builds),
+    SLUICE_NODE_MODE: ex.spec.mode,
+    SLUICE_IMAGE: ex.spec.image ?? '',
+    SLUICE_WORKDIR: where.workDir,
+    SLUICE_CONFIG_DIR: where.configDir,
+  };
+}

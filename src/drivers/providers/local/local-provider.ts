@@ -1,0 +1,74 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatDuration } from '../../../core/duration.js';
+import type { Execution, ExecutionOutcome, NodeProvider } from '../../../engine/node-provider.js';
+import { jobEnvironment } from './job-environment.js';
+import { runProcess, type ProcessExit } from './run-process.js';
+
+export interface LocalProviderOptions {
+  readonly name: string;
+  readonly capacity: number;
+  /** Jobs get directories under it: <workDir>/<run>/<target>-a<attempt>/. */
+  readonly workDir: string;
+  /** The configuration's directory, given to commands as $SLUICE_CONFIG_DIR. */
+  readonly configDir: string;
+  readonly maxLogBytes?: number;
+  readonly killGraceMs?: number;
+}
+
+export const DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Nodes that are processes on this machine, each job in a directory of its own: the
+ * embedded default, and what the demo and tests run on.
+ */
+export function localProvider(opts: LocalProviderOptions): NodeProvider {
+  return {
+    name: opts.name,
+    capacity: opts.capacity,
+    async execute(ex: Execution): Promise<ExecutionOutcome> {
+      const dir = join(opts.workDir, ex.runId, `${ex.spec.target.replace(/\//g, '_')}-a${ex.attempt}`);
+      const node = `local:${dir}`;
+      const logPath = join(dir, 'job.log');
+      let updatePath: string;
+      try {
+        mkdirSync(join(dir, 'update'), { recursive: true });
+        updatePath = join(dir, 'update', ex.updateFile.name);
+        writeFileSync(updatePath, ex.updateFile.content);
+        writeFileSync(logPath, '');
+      } catch (e) {
+        return { result: 'infra', reason: `cannot prepare the job directory: ${(e as Error).message}`, node, logPath: null };
+      }
+      const env = jobEnvironment(ex, { workDir: dir, updatePath, configDir: opts.configDir });
+      const commands = typeof ex.spec.command === 'string' ? [ex.spec.command] : ex.spec.command;
+      const deadline = Date.now() + ex.spec.timeoutMs;
+      for (const command of commands) {
+        const run = await runProcess({
+          command, cwd: dir, env, logPath, timeoutMs: Math.max(1, deadline - Date.now()),
+          maxLogBytes: opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES, killGraceMs: opts.killGraceMs ?? 5000, signal: ex.signal,
+        });
+        const outcome = toOutcome(run.exit, ex.spec.timeoutMs, commands.length > 1 ? command : undefined);
+        if (outcome.result !== 'success') return { ...outcome, node, logPath };
+      }
+      return { result: 'success', reason: 'the tests passed', node, logPath };
+    },
+  };
+}
+
+function toOutcome(exit: ProcessExit, timeoutMs: number, which: string | undefined): Pick<ExecutionOutcome, 'result' | 'reason'> {
+  const of = which === undefined ? 'the test command' : `"${which}"`;
+  switch (exit.kind) {
+    case 'exited':
+      return exit.code === 0 ? { result: 'success', reason: 'the tests passed' } : { result: 'failure', reason: `${of} exited with status ${exit.code}` };
+    case 'signalled':
+      return { result: 'failure', reason: `${of} was killed by ${exit.signal}` };
+    case 'timeout':
+      return { result: 'timeout', reason: `no result after ${formatDuration(timeoutMs)}: the job's processes were killed` };
+    case 'cancelled':
+      return { result: 'cancelled', reason: 'cancelled' };
+    case 'output_limit':
+      return { result: 'failure', reason: `${of} wrote more than ${exit.limitBytes} bytes of output and was stopped` };
+    case 'spawn_failed':
+      return { result: 'infra', reason: `cannot start ${of}: ${exit.message}` };
+  }
+}

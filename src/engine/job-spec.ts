@@ -1,0 +1,33 @@
+import type { NodeMode } from '../core/plan-phase1.js';
+import type { Build } from '../core/update-schema.js';
+
+/**
+ * What a job row carries (`jobs.spec`): everything needed to run it again, so that a
+ * restarted worker, `sluice explain` and `sluice rerun` read the same record.
+ */
+export interface JobSpec {
+  readonly pipeline: 'phase1';
+  readonly updateId: string;
+  readonly target: string;
+  readonly provider: string;
+  readonly builds: readonly Build[];
+  readonly mode: NodeMode;
+  readonly image: string | null;
+  readonly modeBecause: string;
+  /** Shell command line(s) from the operator's config; undefined is refused at plan time. */
+  readonly command: string | readonly string[];
+  readonly timeoutMs: number;
+}
+
+/** What a run records of its inputs (`runs.inputs`), for explain and rerun. */
+export interface RunInputs {
+  readonly updateId: string;
+  readonly updateFile: string;
+  readonly contentHash: string;
+  /** The file exactly as submitted: what is tested is what gets merged. */
+  readonly content: string;
+  readonly author: { readonly name: string; readonly email: string };
+  readonly configFile: string;
+  readonly configHash: string;
+  readonly plannedAt: number;
+}

@@ -1,0 +1,34 @@
+import type { JobResult } from '../core/verdicts.js';
+import type { JobSpec } from './job-spec.js';
+
+/** What one execution of a job on one node needs beyond its spec. */
+export interface Execution {
+  readonly runId: string;
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly spec: JobSpec;
+  /** The update file as submitted, for the node's work directory. */
+  readonly updateFile: { readonly name: string; readonly content: string };
+  readonly signal: AbortSignal;
+}
+
+export interface ExecutionOutcome {
+  readonly result: Exclude<JobResult, 'skipped'>;
+  /** One line saying why, shown next to the result (the error excerpt comes from the log). */
+  readonly reason: string;
+  /** Which node ran it (host, VM, simulated slot), for explain. */
+  readonly node: string;
+  readonly logPath: string | null;
+}
+
+/**
+ * A source of nodes (DESIGN.md "node"): local processes, an SSH pool, a cloud, or a
+ * simulation. The engine leases capacity in the store before it calls `execute`, so a
+ * provider never needs a lock of its own. A node that cannot be had or made ready is an
+ * `infra` outcome, never a `failure`: that is retried and never blamed on the update.
+ */
+export interface NodeProvider {
+  readonly name: string;
+  readonly capacity: number;
+  execute(execution: Execution): Promise<ExecutionOutcome>;
+}

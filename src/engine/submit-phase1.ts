@@ -1,0 +1,78 @@
+import type { Config } from '../core/config.js';
+import { planPhase1 } from '../core/plan-phase1.js';
+import { formatPath, type Problem } from '../core/problem.js';
+import type { TargetDisable } from '../core/target-state.js';
+import { parseUpdateBytes } from '../core/update-file.js';
+import type { Store } from '../store/index.js';
+import { jobKind } from './job-kind.js';
+import type { JobSpec, RunInputs } from './job-spec.js';
+import { sha256 } from './hash.js';
+
+export interface Phase1Submission {
+  readonly store: Store;
+  readonly config: Config;
+  readonly configHash: string;
+  readonly file: string;
+  readonly bytes: Uint8Array;
+  readonly author: { readonly name: string; readonly email: string };
+  readonly now: number;
+  readonly runId: string;
+  /** Known-good images by target (the images pipeline records them). */
+  readonly images?: ReadonlyMap<string, string | null>;
+}
+
+export type SubmitResult =
+  | { ok: true; runId: string; jobs: number; skipped: number }
+  | { ok: false; problems: Problem[] };
+
+/**
+ * Starts phase1 for one update file: validates it, plans one job per target (disabled
+ * targets skipped with their reason), and writes the run with all its jobs in one
+ * transaction. Nothing is written for a file that cannot be tested.
+ */
+export async function submitPhase1(s: Phase1Submission): Promise<SubmitResult> {
+  const parsed = parseUpdateBytes(s.bytes, s.file);
+  if (!parsed.ok) return { ok: false, problems: parsed.problems };
+  const { update, locate } = parsed;
+  const problem = (path: readonly (string | number)[], code: string, message: string): Problem => {
+    const { line, col } = locate(path);
+    return { severity: 'error', code, file: s.file, line, col, path: formatPath(path), message };
+  };
+  if (update.id === undefined) {
+    return { ok: false, problems: [problem([], 'E_UPDATE_INVALID', 'an update file is named <id>.yml, e.g. updates/hkvc.yml: its name is the update\'s identity')] };
+  }
+  const disabled = new Map<string, TargetDisable>();
+  for (const t of await s.store.listTargetStates(s.now)) {
+    if (t.disabled) disabled.set(t.target, { target: t.target, reason: t.reason, by: t.disabledBy, since: t.disabledAt, until: t.until });
+  }
+  const plan = planPhase1({ builds: update.builds, config: s.config, disabled, images: s.images ?? imagesFromConfig(s.config) });
+  if (!plan.ok) return { ok: false, problems: plan.issues.map((i) => problem(i.path, i.code, i.message)) };
+  const untestable = plan.jobs.filter((j) => j.skip === null && j.command === undefined);
+  if (untestable.length > 0) {
+    return { ok: false, problems: untestable.map((j) => problem([], 'E_NO_TEST_COMMAND', `no phase1 test command for ${j.target}: set pipelines.phase1.test (or targets."${j.target}".pipelines.phase1.test) in ${s.config.file}`)) };
+  }
+  const content = new TextDecoder().decode(s.bytes);
+  const contentHash = sha256(s.bytes);
+  const inputs: RunInputs = {
+    updateId: update.id, updateFile: s.file, contentHash, content, author: s.author,
+    configFile: s.config.file, configHash: s.configHash, plannedAt: s.now,
+  };
+  await s.store.recordUpdate({ id: update.id, path: s.file, contentHash, topic: update.summary, author: `${s.author.name} <${s.author.email}>`, data: update, now: s.now });
+  const jobs = plan.jobs.map((j) => {
+    const provider = s.config.targets[j.target]?.provider ?? 'local';
+    const spec: JobSpec = {
+      pipeline: 'phase1', updateId: update.id as string, target: j.target, provider, builds: j.builds,
+      mode: j.mode, image: j.image, modeBecause: j.modeBecause, command: j.command ?? [], timeoutMs: j.timeoutMs,
+    };
+    return { id: `${s.runId}.${j.target.replace(/\//g, '_')}`, target: j.target, kind: jobKind('phase1', provider), maxAttempts: j.maxAttempts, spec, skipReason: j.skip };
+  });
+  const inserted = await s.store.insertRunWithJobs({ run: { id: s.runId, pipeline: 'phase1', updateId: update.id, inputs, reason: null }, jobs, now: s.now });
+  if (!inserted.ok) throw new Error(`cannot record run ${s.runId}: ${inserted.code}`);
+  const skipped = jobs.filter((j) => j.skipReason !== null).length;
+  if (skipped === jobs.length) await s.store.settleRun({ runId: s.runId, now: s.now });
+  return { ok: true, runId: s.runId, jobs: jobs.length, skipped };
+}
+
+function imagesFromConfig(config: Config): Map<string, string | null> {
+  return new Map(Object.entries(config.targets).map(([t, c]) => [t, c.image ?? null]));
+}
