@@ -54,12 +54,16 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessRun> {
       killTimer = setTimeout(() => signalGroup('SIGKILL'), spec.killGraceMs ?? 5000);
     };
     const onData = (chunk: Buffer) => {
-      if (logBytes >= spec.maxLogBytes) return;
       const room = spec.maxLogBytes - logBytes;
-      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      log.write(part);
-      logBytes += part.length;
-      if (chunk.length > room) killGroup({ kind: 'output_limit', limitBytes: spec.maxLogBytes });
+      if (chunk.length <= room) {
+        log.write(chunk);
+        logBytes += chunk.length;
+        return;
+      }
+      // Any byte past the limit stops the job, even when the limit was met exactly before.
+      if (room > 0) log.write(chunk.subarray(0, room));
+      logBytes += Math.max(0, room);
+      killGroup({ kind: 'output_limit', limitBytes: spec.maxLogBytes });
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);

@@ -1,0 +1,109 @@
+import type { RunVerdict } from '../core/verdicts.js';
+import type { Job, Run, Store } from '../store/index.js';
+import { systemClock, type Clock } from './clock.js';
+import type { NodeProvider } from './node-provider.js';
+import { Wake } from './wake.js';
+import { Worker } from './worker.js';
+
+/**
+ * Makes a finished run's verdict count outside the store: merges the update, votes in
+ * Gerrit. Called at least once per finished run (again after a crash), so it must be
+ * idempotent; the engine marks the run reported once it returns.
+ */
+export interface RunReporter {
+  report(run: Run, jobs: readonly Job[]): Promise<void>;
+}
+
+export interface EngineOptions {
+  readonly store: Store;
+  readonly providers: readonly NodeProvider[];
+  readonly reporters?: readonly RunReporter[];
+  readonly clock?: Clock;
+  readonly workerId: string;
+  readonly leaseMs?: number;
+  readonly pollMs?: number;
+  readonly sweepEveryMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** The engine of one process: a worker, and the outbox of reports it drains. */
+export class Engine {
+  readonly wake: Wake;
+  readonly clock: Clock;
+  private readonly worker: Worker;
+  private reporting: Promise<void> | undefined;
+  private reportAgain = false;
+
+  constructor(private readonly o: EngineOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.wake = new Wake(this.clock);
+    this.worker = new Worker({
+      store: o.store, providers: o.providers, clock: this.clock, wake: this.wake, workerId: o.workerId,
+      ...(o.leaseMs !== undefined ? { leaseMs: o.leaseMs } : {}),
+      ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
+      ...(o.sweepEveryMs !== undefined ? { sweepEveryMs: o.sweepEveryMs } : {}),
+      ...(o.log ? { log: o.log } : {}),
+      onRunFinished: (runId, verdict) => this.runFinished(runId, verdict),
+    });
+  }
+
+  /** Starts working; first sends the reports a previous process owed. */
+  start(): void {
+    this.worker.start();
+    void this.reportOwed();
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.stop();
+    await this.reporting;
+  }
+
+  /** A new run was written: wake idle workers now rather than at their next poll. */
+  notify(): void {
+    this.wake.notify();
+  }
+
+  /** Resolves with the run once it has its verdict and its report; `onProgress` sees each change. */
+  async waitForRun(runId: string, onProgress?: (run: Run, jobs: readonly Job[]) => void, stop?: AbortSignal): Promise<Run> {
+    let last = '';
+    for (;;) {
+      const run = await this.o.store.getRun(runId);
+      if (!run) throw new Error(`no run ${runId}`);
+      const jobs = await this.o.store.listJobs(runId);
+      const shape = JSON.stringify([run.state, run.verdict, run.reportedAt, jobs.map((j) => [j.state, j.result, j.attempt])]);
+      if (shape !== last) { last = shape; onProgress?.(run, jobs); }
+      if ((run.state === 'finished' && run.reportedAt !== null) || stop?.aborted) return run;
+      if (run.state === 'finished') void this.reportOwed();
+      await this.wake.wait(this.o.pollMs ?? 1000, stop);
+    }
+  }
+
+  private async runFinished(_runId: string, _verdict: RunVerdict): Promise<void> {
+    await this.reportOwed();
+    this.wake.notify();
+  }
+
+  /** Drains the outbox; concurrent calls coalesce into one more pass. */
+  reportOwed(): Promise<void> {
+    if (this.reporting) {
+      this.reportAgain = true;
+      return this.reporting;
+    }
+    this.reporting = (async () => {
+      do {
+        this.reportAgain = false;
+        for (const run of await this.o.store.listUnreportedRuns()) {
+          try {
+            const jobs = await this.o.store.listJobs(run.id);
+            for (const r of this.o.reporters ?? []) await r.report(run, jobs);
+            await this.o.store.markRunReported({ runId: run.id, now: this.clock.now() });
+          } catch (e) {
+            // Left in the outbox: the next pass (or process) retries it.
+            this.o.log?.(`report of run ${run.id} failed: ${(e as Error).message}`);
+          }
+        }
+      } while (this.reportAgain);
+    })().finally(() => { this.reporting = undefined; this.wake.notify(); });
+    return this.reporting;
+  }
+}
