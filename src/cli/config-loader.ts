@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseConfigBytes, type Config } from '../core/config.js';
@@ -9,6 +10,8 @@ export const DEFAULT_CONFIG = 'sluice.yaml';
 
 export interface LoadedConfig {
   readonly config: Config;
+  /** SHA-256 of the file's bytes: runs record which configuration planned them. */
+  readonly hash: string;
   /** Relative paths in the config are relative to the file's directory. */
   readonly dir: string;
   resolvePath(p: string): string;
@@ -25,12 +28,13 @@ export function loadConfig(io: Io, named: string | undefined, opts: { optional?:
     if (opts.optional && named === undefined && io.env.SLUICE_CONFIG === undefined) return undefined;
     throw new CliExit(EXIT.usage, `${file}: no such configuration file (pass --config FILE, or run "sluice init")`, 'E_CONFIG_NOT_FOUND');
   }
-  const parsed = parseConfigBytes(readFileSync(path), file);
+  const bytes = readFileSync(path);
+  const parsed = parseConfigBytes(bytes, file);
   if (!parsed.ok) {
     throw new CliExit(EXIT.usage, [...parsed.problems].sort(byPosition).map(formatProblem).join('\n'), 'E_CONFIG_INVALID');
   }
   const dir = dirname(path);
-  return { config: parsed.config, dir, resolvePath: (p) => (isAbsolute(p) ? p : resolve(dir, p)) };
+  return { config: parsed.config, hash: createHash('sha256').update(bytes).digest('hex'), dir, resolvePath: (p) => (isAbsolute(p) ? p : resolve(dir, p)) };
 }
 
 /** The store URL with a relative SQLite path made absolute against the config's directory. */

@@ -1,14 +1,22 @@
 import { Command, CommanderError } from 'commander';
+import { registerCancel } from './cancel.js';
 import { registerCheck } from './check.js';
 import { registerDemo } from './demo.js';
 import { CliExit, EXIT } from './exit.js';
 import { registerInit } from './init.js';
+import { registerLogs } from './logs.js';
 import { processIo, type Io } from './io.js';
 import { registerSchema } from './schema.js';
+import { registerServe } from './serve.js';
+import { registerStatus } from './status.js';
+import { registerSubmit } from './submit.js';
 import { registerTargets } from './targets.js';
 
 /** One registry of commands (STYLE.md: one file per command). */
-const COMMANDS = [registerCheck, registerSchema, registerInit, registerTargets, registerDemo] as const;
+const COMMANDS = [
+  registerCheck, registerSubmit, registerStatus, registerLogs, registerCancel, registerServe,
+  registerTargets, registerSchema, registerInit, registerDemo,
+] as const;
 
 export function buildProgram(io: Io, setStatus: (s: number) => void): Command {
   const program = new Command('sluice')

@@ -29,6 +29,8 @@ export const ERRORS = {
   E_STORE: { summary: 'The store (database) cannot be opened or used.', exit: 3, http: 503 },
   E_TARGET_NOT_CONFIGURED: { summary: 'The command names a target that the configuration does not have.', exit: 1, http: 404 },
   E_TARGET_NOT_DISABLED: { summary: 'The target is not disabled, so there is nothing to enable.', exit: 1, http: 409 },
+  E_NOT_FOUND: { summary: 'No run, job or update has that id: see `sluice status`.', exit: 1, http: 404 },
+  E_NO_TEST_COMMAND: { summary: 'A target has no test command for the pipeline: set pipelines.<name>.test in the configuration.', exit: 1, http: 422 },
   E_EXISTS: { summary: 'The file exists already; pass --force to overwrite it.', exit: 1, http: 409 },
   W_UNKNOWN_KEY: { summary: 'A key the update format does not know is ignored (a typo?).', exit: 0, http: 200 },
   W_TARGET_DISABLED: { summary: 'The update touches a disabled target, which pipelines skip with its reason.', exit: 0, http: 200 },

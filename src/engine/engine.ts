@@ -70,7 +70,7 @@ export class Engine {
       const run = await this.o.store.getRun(runId);
       if (!run) throw new Error(`no run ${runId}`);
       const jobs = await this.o.store.listJobs(runId);
-      const shape = JSON.stringify([run.state, run.verdict, run.reportedAt, jobs.map((j) => [j.state, j.result, j.attempt])]);
+      const shape = JSON.stringify([run.state, run.verdict, jobs.map((j) => [j.state, j.result, j.attempt])]);
       if (shape !== last) { last = shape; onProgress?.(run, jobs); }
       if ((run.state === 'finished' && run.reportedAt !== null) || stop?.aborted) return run;
       if (run.state === 'finished') void this.reportOwed();

@@ -1,0 +1,32 @@
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { localProvider } from '../drivers/providers/local/local-provider.js';
+import { initUpdateRepo } from '../drivers/repo/layout.js';
+import { mergeReporter } from '../drivers/repo/merge-reporter.js';
+import { Engine } from '../engine/engine.js';
+import type { NodeProvider } from '../engine/node-provider.js';
+import type { Store } from '../store/index.js';
+import type { LoadedConfig } from './config-loader.js';
+import { CliExit, EXIT } from './exit.js';
+
+/** The composition root: the engine with the drivers the configuration names. */
+export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pollMs?: number; log?: (line: string) => void } = {}): Promise<Engine> {
+  const { config } = loaded;
+  const providers: NodeProvider[] = [];
+  for (const [name, p] of Object.entries(config.providers)) {
+    if (p.type === 'local') {
+      providers.push(localProvider({ name, capacity: p.capacity, workDir: loaded.resolvePath(config.work_dir), configDir: loaded.dir }));
+    } else if (Object.values(config.targets).some((t) => t.provider === name)) {
+      throw new CliExit(EXIT.usage, `provider "${name}" has type ${p.type}, which this version cannot run yet (only local)`, 'E_CONFIG_INVALID');
+    }
+  }
+  const repoPath = loaded.resolvePath(config.update_repo);
+  if (!existsSync(join(repoPath, '.git'))) await initUpdateRepo(repoPath);
+  return new Engine({
+    store, providers, reporters: [mergeReporter({ repoPath })],
+    workerId: `${hostname()}:${process.pid}`,
+    leaseMs: 30_000, pollMs: opts.pollMs ?? 500,
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+}

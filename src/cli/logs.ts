@@ -1,0 +1,36 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from './config-loader.js';
+import { CliExit, EXIT } from './exit.js';
+import type { Io } from './io.js';
+import { readExcerpt } from './render-run.js';
+import { withStore } from './store-access.js';
+
+export function registerLogs(program: Command, io: Io, setStatus: (s: number) => void): void {
+  program.command('logs')
+    .description('a job\'s error excerpt first, then the path of its full log')
+    .argument('<job>', 'a job id, as `sluice status RUN` shows it')
+    .option('--config <file>', 'configuration file')
+    .action(async (jobId: string, opts: { config?: string }) => setStatus(await logs(io, jobId, opts)));
+}
+
+async function logs(io: Io, jobId: string, opts: { config?: string }): Promise<number> {
+  const loaded = loadConfig(io, opts.config);
+  if (!loaded) return EXIT.usage;
+  return withStore(loaded, io, async (store) => {
+    const job = await store.getJob(jobId);
+    if (!job) throw new CliExit(EXIT.failed, `no job "${jobId}"`, 'E_NOT_FOUND');
+    io.out(`${job.target}: ${job.result ?? job.state}${job.reason ? ` - ${job.reason}` : ''}${job.skipReason ? ` - ${job.skipReason}` : ''}\n`);
+    if (!job.logPath || !existsSync(job.logPath)) {
+      io.out(job.result === 'skipped' ? 'never ran: no log\n' : 'no log yet\n');
+      return EXIT.ok;
+    }
+    const e = readExcerpt(job.logPath);
+    if (e) {
+      io.out(`log lines ${e.firstLine}-${e.firstLine + e.lines.length - 1} of ${e.totalLines}:\n`);
+      for (const l of e.lines) io.out(`| ${l}\n`);
+    }
+    io.out(`full log: ${job.logPath}\n`);
+    return EXIT.ok;
+  });
+}

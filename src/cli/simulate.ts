@@ -1,0 +1,235 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { formatProblem } from '../core/problem.js';
+import { attemptsFromEvents, simStats, type SimStats } from '../core/sim-stats.js';
+import { parseTraffic, simulationConfig, simulationConfigText, syntheticBurst, updateFileFor, type Submission } from '../core/traffic.js';
+import { keyedRandom } from '../drivers/providers/sim/prng.js';
+import { SIM_DEFAULTS, simProvider } from '../drivers/providers/sim/sim-provider.js';
+import { Engine } from '../engine/engine.js';
+import { sha256 } from '../engine/hash.js';
+import { submitPhase1 } from '../engine/submit-phase1.js';
+import { VirtualClock } from '../engine/virtual-clock.js';
+import { openStore, type Run, type StoredEvent } from '../store/index.js';
+import { CliExit, EXIT } from './exit.js';
+import type { Io } from './io.js';
+
+/** Where the recorded RDO traffic sits beside a checkout (public sample data). */
+const SAMPLE = join('..', 'shared', 'samples', 'rdo-traffic.jsonl');
+const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
+
+/**
+ * Virtual-time engine settings. Wake hints start every job the moment a node frees or an
+ * update arrives, so polling is only the fallback: once a virtual minute keeps a year of
+ * idle time cheap while an infra retry (10 s, 20 s back-off) waits at most a minute more.
+ */
+export const SIM_ENGINE = { leaseMs: 10 * 60_000, pollMs: 60_000, sweepEveryMs: 10 * 60_000 } as const;
+
+export interface SimulationOptions {
+  readonly submissions: readonly Submission[];
+  readonly capacity: number;
+  readonly seed: number;
+  readonly bootMs?: number;
+  readonly provisionMs?: number;
+  readonly testMs?: number;
+  readonly red?: number;
+  readonly infra?: number;
+}
+
+export interface SimulationResult {
+  readonly capacity: number;
+  readonly stats: SimStats;
+  /** Submissions the engine refused (as `sluice submit` would), with why. */
+  readonly rejected: readonly string[];
+  readonly runs: readonly Run[];
+  readonly realMs: number;
+}
+
+/**
+ * One simulation: a fresh in-memory store, a virtual clock starting at the first
+ * submission, and the real engine, submission and store code on simulated nodes.
+ */
+export async function runSimulation(o: SimulationOptions): Promise<SimulationResult> {
+  const realStart = performance.now();
+  const subs = o.submissions;
+  const first = subs[0];
+  if (!first) throw new CliExit(EXIT.usage, 'no traffic to simulate', 'E_USAGE');
+  const store = await openStore('sqlite::memory:');
+  try {
+    const configText = simulationConfigText(subs, { capacity: o.capacity });
+    const config = simulationConfig(subs, { capacity: o.capacity });
+    const clock = new VirtualClock(first.submittedAt);
+    const provider = simProvider({
+      clock, capacity: o.capacity, seed: o.seed, bootMs: o.bootMs, provisionMs: o.provisionMs, testMs: o.testMs, red: o.red, infra: o.infra,
+    });
+    const accepted: string[] = [];
+    const rejected: string[] = [];
+    let reported = 0;
+    let allSubmitted = false;
+    let finish!: () => void;
+    const done = new Promise<void>((r) => { finish = r; });
+    const checkDone = () => { if (allSubmitted && reported >= accepted.length) finish(); };
+    const engine = new Engine({
+      store, providers: [provider], clock, workerId: 'sim', ...SIM_ENGINE,
+      reporters: [{ report: async () => { reported++; checkDone(); } }],
+    });
+    engine.start();
+    const submitter = (async () => {
+      for (const s of subs) {
+        await clock.sleep(s.submittedAt - clock.now());
+        const result = await submitPhase1({
+          store, config, configHash: sha256(configText), file: `updates/${s.id}.yml`, bytes: new TextEncoder().encode(updateFileFor(s)),
+          author: { name: 'sluice simulate', email: 'simulate@sluice.invalid' }, now: clock.now(), runId: `sim-${s.id}`,
+        });
+        if (result.ok) accepted.push(result.runId);
+        else rejected.push(`${s.id}: ${result.problems.map(formatProblem).join('; ')}`);
+        engine.notify();
+      }
+      allSubmitted = true;
+      checkDone();
+    })();
+    await clock.runUntil(Promise.all([submitter, done]));
+    await clock.runUntil(engine.stop());
+    const runs = (await Promise.all(accepted.map((id) => store.getRun(id)))).filter((r): r is Run => r !== undefined);
+    const jobs = (await Promise.all(accepted.map((id) => store.listJobs(id)))).flat();
+    const stats = simStats({
+      runs: runs.map((r) => ({ id: r.id, createdAt: r.createdAt, finishedAt: r.finishedAt, verdict: r.verdict })),
+      jobs: jobs.map((j) => ({ id: j.id, runId: j.runId })),
+      attempts: attemptsFromEvents(await allEvents(store)),
+      capacity: o.capacity,
+    });
+    return { capacity: o.capacity, stats, rejected, runs, realMs: performance.now() - realStart };
+  } finally {
+    await store.close();
+  }
+}
+
+async function allEvents(store: { listEvents(q: { afterSeq?: number; limit?: number }): Promise<StoredEvent[]> }): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  for (;;) {
+    const page = await store.listEvents({ afterSeq: out.at(-1)?.seq ?? 0, limit: 5000 });
+    out.push(...page);
+    if (page.length < 5000) return out;
+  }
+}
+
+interface SimulateCliOptions {
+  traffic?: string; burst?: string; over?: string; capacity?: string; provision?: string; boot?: string; test?: string;
+  red?: string; infra?: string; seed?: string; json?: boolean;
+}
+
+export function registerSimulate(program: Command, io: Io, setStatus: (s: number) => void): void {
+  program.command('simulate')
+    .description('replay update traffic through the real engine in simulated time, at several capacities, and print the figures')
+    .option('--traffic <file>', `recorded traffic, one JSON object a line (default: ${SAMPLE} if present, else --burst 60)`)
+    .option('--burst <n>', 'simulate n synthetic updates instead of recorded traffic')
+    .option('--over <duration>', 'spread the burst over this long', '1d')
+    .option('--capacity <list>', 'node capacities to compare, comma-separated', '1,2,4,8')
+    .option('--provision <duration>', 'time to provision a node from scratch', formatDuration(SIM_DEFAULTS.provisionMs))
+    .option('--boot <duration>', 'time to boot a node from a known-good image', formatDuration(SIM_DEFAULTS.bootMs))
+    .option('--test <duration>', 'time to install the update and run the tests (±25% jitter)', formatDuration(SIM_DEFAULTS.testMs))
+    .option('--red <p>', 'probability that an update fails on a given target', String(SIM_DEFAULTS.red))
+    .option('--infra <p>', 'probability that a node request fails (retried on a fresh node)', String(SIM_DEFAULTS.infra))
+    .option('--seed <n>', 'seed of every random draw: same seed, same figures', '1')
+    .option('--json', 'print the figures as JSON')
+    .action(async (opts: SimulateCliOptions) => setStatus(await simulate(io, opts)));
+}
+
+export async function simulate(io: Io, opts: SimulateCliOptions): Promise<number> {
+  const seed = integer(opts.seed ?? '1', '--seed', 0);
+  const capacities = (opts.capacity ?? '1,2,4,8').split(',').map((c) => integer(c.trim(), '--capacity', 1));
+  const { submissions, source } = loadTraffic(io, opts, seed);
+  const base = {
+    submissions, seed,
+    provisionMs: duration(opts.provision, '--provision'), bootMs: duration(opts.boot, '--boot'), testMs: duration(opts.test, '--test'),
+    red: probability(opts.red, '--red'), infra: probability(opts.infra, '--infra'),
+  };
+  const results: SimulationResult[] = [];
+  for (const capacity of capacities) results.push(await runSimulation({ ...base, capacity }));
+  if (opts.json) {
+    io.out(`${JSON.stringify({ source, updates: submissions.length, seed, results: results.map(({ runs: _runs, ...r }) => r) }, null, 2)}\n`);
+  } else {
+    io.out(`${source}: ${submissions.length} updates from ${iso(submissions[0]?.submittedAt)} to ${iso(submissions.at(-1)?.submittedAt)}, seed ${seed}\n`);
+    io.out(formatTable(results));
+    for (const r of results.slice(0, 1)) for (const why of r.rejected) io.err(`rejected ${why}\n`);
+  }
+  return results.every((r) => r.stats.unfinished === 0) ? EXIT.ok : EXIT.error;
+}
+
+function loadTraffic(io: Io, opts: SimulateCliOptions, seed: number): { submissions: Submission[]; source: string } {
+  if (opts.traffic !== undefined && opts.burst !== undefined) throw new CliExit(EXIT.usage, 'pass --traffic or --burst, not both', 'E_USAGE');
+  const file = opts.traffic ?? (opts.burst === undefined ? [resolve(io.cwd, SAMPLE), resolve(PROJECT_ROOT, SAMPLE)].find((f) => existsSync(f)) : undefined);
+  if (file === undefined) {
+    const count = integer(opts.burst ?? '60', '--burst', 1);
+    const overMs = duration(opts.over ?? '1d', '--over') as number;
+    // A fixed start keeps the printed times, like every other figure, a function of the seed.
+    const submissions = syntheticBurst({ count, overMs, start: Date.UTC(2015, 5, 1) }, keyedRandom(seed, 'burst'));
+    return { submissions, source: `synthetic burst of ${count} over ${formatDuration(overMs)}` };
+  }
+  const path = resolve(io.cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CliExit(EXIT.failed, `cannot read ${file}: ${(e as Error).message}`, 'E_FILE_UNREADABLE');
+  }
+  const parsed = parseTraffic(text, opts.traffic ?? SAMPLE);
+  if (parsed.problems.length > 0) {
+    for (const p of parsed.problems) io.err(`${formatProblem(p)}\n`);
+    throw new CliExit(EXIT.failed, `${parsed.problems.length} bad line(s) in ${file}`, 'E_UPDATE_INVALID');
+  }
+  return { submissions: [...parsed.submissions], source: opts.traffic ?? SAMPLE };
+}
+
+const HEADER = ['capacity', 'updates', 'jobs', 'retries', 'makespan', 'median', 'p90', 'max', 'queue', 'util', 'bound', 'ratio', 'real'];
+
+export function formatTable(results: readonly SimulationResult[]): string {
+  const rows = results.map(({ capacity, stats: s, realMs }) => [
+    String(capacity), String(s.updates), String(s.jobs), String(s.retries), human(s.makespanMs), human(s.latencyMs.median),
+    human(s.latencyMs.p90), human(s.latencyMs.max), human(s.meanQueueWaitMs), `${(100 * s.utilisation).toFixed(1)}%`,
+    human(s.lowerBoundMs), s.ratio.toFixed(2), `${(realMs / 1000).toFixed(1)}s`,
+  ]);
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: readonly string[]) => `${cells.map((c, i) => c.padStart(widths[i] as number)).join('  ')}\n`;
+  const verdicts = results[0] ? Object.entries(results[0].stats.verdicts).map(([v, n]) => `${n} ${v}`).join(', ') : '';
+  return `${line(HEADER)}${rows.map(line).join('')}verdicts (capacity ${results[0]?.capacity}): ${verdicts}\n` +
+    'median/p90/max: submission to verdict; queue: mean wait for a node; util: node busy time / (capacity x makespan); ' +
+    'bound: no schedule finishes sooner; real: wall-clock time of the simulation\n';
+}
+
+/** Durations for people: 3d4h, 5h12m, 47m, 30s. */
+export function human(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  if (ms < 60_000) return `${Math.round(ms / 1000)}s`;
+  const d = Math.floor(m / 1440);
+  const h = Math.floor((m % 1440) / 60);
+  const min = m % 60;
+  if (d > 0) return `${d}d${h}h`;
+  return h > 0 ? `${h}h${String(min).padStart(2, '0')}m` : `${min}m`;
+}
+
+function iso(ms: number | undefined): string {
+  return ms === undefined ? '-' : new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+function integer(text: string, option: string, min: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) throw new CliExit(EXIT.usage, `${option} wants a whole number of at least ${min}, not "${text}"`, 'E_USAGE');
+  return n;
+}
+
+function probability(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !(n >= 0 && n <= 1)) throw new CliExit(EXIT.usage, `${option} wants a probability between 0 and 1, not "${text}"`, 'E_USAGE');
+  return n;
+}
+
+function duration(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new CliExit(EXIT.usage, `${option} wants a duration such as 30m or 1h30m, not "${text}"`, 'E_USAGE');
+  return ms;
+}

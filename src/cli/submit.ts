@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { byPosition, formatProblem } from '../core/problem.js';
+import { newRunId } from '../engine/hash.js';
+import { submitPhase1 } from '../engine/submit-phase1.js';
+import type { Run } from '../store/index.js';
+import { loadConfig } from './config-loader.js';
+import { makeEngine } from './engine-setup.js';
+import { CliExit, EXIT } from './exit.js';
+import type { Io } from './io.js';
+import { readInput } from './read-input.js';
+import { failureDetails, matrixLines } from './render-run.js';
+import { whoAmI, withStore } from './store-access.js';
+
+interface SubmitOptions { detach?: boolean; config?: string; author?: string; json?: boolean }
+
+export function registerSubmit(program: Command, io: Io, setStatus: (s: number) => void): void {
+  program.command('submit')
+    .description('run phase1 for an update file and follow it; exit 0 pass, 1 fail, 3 error/held')
+    .argument('<file>', 'the update file, named <id>.yml')
+    .option('--detach', 'print the run id and return at once (a `sluice serve` runs it)')
+    .option('--author <who>', 'the update\'s author, "Name <email>" (default: $SLUICE_AUTHOR)')
+    .option('--json', 'print the finished run as JSON')
+    .option('--config <file>', 'configuration file')
+    .action(async (file: string, opts: SubmitOptions) => setStatus(await submit(io, file, opts)));
+}
+
+export function parseAuthor(text: string): { name: string; email: string } | undefined {
+  const m = /^\s*([^<>]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(text);
+  return m ? { name: m[1] as string, email: m[2] as string } : undefined;
+}
+
+async function submit(io: Io, file: string, opts: SubmitOptions): Promise<number> {
+  const loaded = loadConfig(io, opts.config);
+  if (!loaded) return EXIT.usage;
+  const authorText = opts.author ?? io.env.SLUICE_AUTHOR ?? `${whoAmI(io)} <${whoAmI(io)}@localhost>`;
+  const author = parseAuthor(authorText);
+  if (!author) throw new CliExit(EXIT.usage, `--author "${authorText}" is not "Name <email>"`, 'E_USAGE');
+  const input = readInput(io, file);
+  if (!input.ok) throw new CliExit(EXIT.failed, input.message, 'E_FILE_UNREADABLE');
+  return withStore(loaded, io, async (store) => {
+    const now = io.now();
+    const result = await submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file, bytes: input.bytes, author, now, runId: newRunId(now) });
+    if (!result.ok) {
+      for (const p of [...result.problems].sort(byPosition)) io.out(`${formatProblem(p)}\n`);
+      return EXIT.failed;
+    }
+    if (opts.detach) {
+      io.out(`${result.runId}\n`);
+      return EXIT.ok;
+    }
+    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`) });
+    engine.start();
+    let shown = 0;
+    const tty = io.stdoutIsTTY && !opts.json;
+    const run = await engine.waitForRun(result.runId, (r, jobs) => {
+      if (opts.json) return;
+      const lines = matrixLines(r, jobs);
+      // On a terminal the matrix redraws in place; elsewhere each change is a new block.
+      if (tty && shown > 0) io.out(`\x1b[${shown}A\x1b[J`);
+      io.out(`${lines.join('\n')}\n`);
+      shown = lines.length;
+    });
+    await engine.stop();
+    const jobs = await store.listJobs(run.id);
+    if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
+    else io.out(`${failureDetails(jobs).join('\n')}\n`);
+    return exitFor(run);
+  });
+}
+
+export function exitFor(run: Run): number {
+  switch (run.verdict) {
+    case 'pass': return EXIT.ok;
+    case 'fail': return EXIT.failed;
+    default: return EXIT.error;
+  }
+}
