@@ -30,8 +30,11 @@ export function errorExcerpt(log: string, opts: { maxLines?: number; context?: n
     if (ERROR_LINE.test(lines[i] ?? '')) first = i;
     else if (first - i > context) break;
   }
+  // An error's detail usually follows it indented (yum's "Requires:", a traceback's frames).
+  let end = last + 1;
+  while (end < lines.length && end - first < maxLines && /^\s/.test(lines[end] ?? '')) end++;
   const from = Math.max(0, first - context);
-  const to = Math.min(lines.length, Math.max(last + 1 + context, from + 1));
+  const to = Math.min(lines.length, Math.max(end + context, from + 1));
   const picked = lines.slice(from, to);
   const trimmed = picked.length > maxLines ? picked.slice(picked.length - maxLines) : picked;
   return { lines: trimmed, firstLine: to - trimmed.length + 1, totalLines: lines.length };

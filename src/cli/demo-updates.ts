@@ -24,6 +24,12 @@ builds:
     source: cbs
     repo: liberty
     dist: epel-7
+  - id: openstack-packstack-2015.2-0.1.dev1654.gcbbf46e.fc23
+    repo: liberty
+    dist: f23
+  - id: openstack-packstack-2015.2-0.1.dev1654.gcbbf46e.fc22
+    repo: liberty
+    dist: f22
 `,
   'updates/x0rz.yml': `---
 notes: A broken update, to show what errors look like

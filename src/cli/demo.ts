@@ -1,42 +1,79 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { newRunId } from '../engine/hash.js';
+import { submitPhase1 } from '../engine/submit-phase1.js';
+import { loadConfig } from './config-loader.js';
+import { DEMO_CONFIG, DEMO_SMOKE_TEST } from './demo-site.js';
 import { DEMO_UPDATES } from './demo-updates.js';
+import { makeEngine } from './engine-setup.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { main } from './main.js';
+import { failureDetails, matrixLines } from './render-run.js';
+import { withStore } from './store-access.js';
 
 /**
- * `sluice demo`: a self-contained tour on embedded defaults (SQLite, local files) in a new
- * temporary directory. It runs the real commands, so what it prints is what they do.
+ * `sluice demo`: phase1 for real, on embedded defaults (SQLite, local processes), in a new
+ * temporary directory: update files in the real format, five targets with one disabled,
+ * a smoke test that runs and fails on one target with a realistic error in a long log.
  */
 export function registerDemo(program: Command, io: Io, setStatus: (s: number) => void): void {
   program.command('demo')
-    .description('set up a temporary Sluice site with example updates and show what it does')
+    .description('phase1 for real on a temporary site: five targets, one disabled, one failing')
     .option('--dir <dir>', 'use this directory instead of a new temporary one')
     .action(async (opts: { dir?: string }) => setStatus(await demo(io, opts.dir)));
 }
 
 async function demo(io: Io, dir: string | undefined): Promise<number> {
   const root = dir ?? mkdtempSync(join(tmpdir(), 'sluice-demo-'));
-  mkdirSync(root, { recursive: true });
-  const here: Io = { ...io, cwd: root, env: { ...io.env, SLUICE_USER: io.env.SLUICE_USER ?? 'demo' } };
-  const step = async (title: string, args: string[]): Promise<number> => {
-    io.out(`\n$ sluice ${args.join(' ')}        # ${title}\n`);
-    return main(args, here);
-  };
-  io.out(`Sluice demo in ${root}\n`);
-  if (await step('a commented sluice.yaml and an empty update repository', ['init']) !== EXIT.ok) return EXIT.error;
+  mkdirSync(join(root, 'tests'), { recursive: true });
+  writeFileSync(join(root, 'sluice.yaml'), DEMO_CONFIG);
+  writeFileSync(join(root, 'tests', 'smoke.sh'), DEMO_SMOKE_TEST);
+  chmodSync(join(root, 'tests', 'smoke.sh'), 0o755);
   for (const [path, text] of Object.entries(DEMO_UPDATES)) {
     mkdirSync(dirname(join(root, 'submitted', path)), { recursive: true });
     writeFileSync(join(root, 'submitted', path), text);
   }
-  await step('a known-red target: pipelines skip it and show why', ['targets', 'disable', 'kilo/fedora-22', '--reason', 'Fedora 22 mirror out of sync', '--until', '2d']);
-  await step('the targets, and why one is red', ['targets', 'list']);
+  const here: Io = { ...io, cwd: root, env: { ...io.env, SLUICE_USER: io.env.SLUICE_USER ?? 'demo', SLUICE_CONFIG: undefined, SLUICE_STORE: undefined } };
+  const step = async (title: string, args: string[]): Promise<number> => {
+    io.out(`\n$ sluice ${args.join(' ')}\n# ${title}\n`);
+    return main(args, here);
+  };
+  io.out(`Sluice demo in ${root}\n`);
+  await step('a known-red target: pipelines skip it and say why', ['targets', 'disable', 'liberty/fedora-22', '--reason', 'Fedora 22 Liberty repo not composed yet', '--until', '2d']);
   const files = Object.keys(DEMO_UPDATES).map((p) => join('submitted', p));
-  const checked = await step('validate update files against the config: one is broken on purpose', ['check', ...files]);
-  await step('the Gerrit topic rdopkg gives an update, checked against its file', ['check', '--topic', 'kilo_el7_f22', files[0] as string]);
-  io.out(`\nEverything is in ${root}: sluice.yaml, update-repo/, submitted/, .sluice/sluice.db\n`);
-  return checked === EXIT.failed ? EXIT.ok : EXIT.error;
+  await step('validate the submitted update files first: one is broken on purpose', ['check', ...files]);
+
+  io.out('\n# phase1: each valid update is tested on every target it touches, in parallel (3 local nodes)\n');
+  const loaded = loadConfig(here, undefined);
+  if (!loaded) return EXIT.error;
+  const verdicts = await withStore(loaded, here, async (store) => {
+    const runs: string[] = [];
+    for (const file of files) {
+      const bytes = new TextEncoder().encode(DEMO_UPDATES[file.slice('submitted/'.length)] ?? '');
+      const now = here.now();
+      const r = await submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file, bytes, author: { name: 'Demo Packager', email: 'packager@example.org' }, now, runId: newRunId(now) });
+      if (r.ok) { runs.push(r.runId); io.out(`submitted ${file}: run ${r.runId}, ${r.jobs} target(s), ${r.skipped} skipped\n`); }
+      else io.out(`not submitted ${file}: ${r.problems.length} problem(s), see check above\n`);
+    }
+    const engine = await makeEngine(loaded, store, { pollMs: 200 });
+    engine.start();
+    const out: string[] = [];
+    for (const id of runs) {
+      const run = await engine.waitForRun(id);
+      const jobs = await store.listJobs(id);
+      io.out(`\n${[...matrixLines(run, jobs), ...failureDetails(jobs)].join('\n')}\n`);
+      out.push(run.verdict ?? 'none');
+    }
+    await engine.stop();
+    return out;
+  });
+  await step('what phase1 merged into updates/ of the update repository', ['status']);
+  io.out(`\n$ git -C update-repo log --oneline\n`);
+  const { execFileSync } = await import('node:child_process');
+  io.out(execFileSync('git', ['-C', join(root, 'update-repo'), 'log', '--format=%h %s (author %an)'], { encoding: 'utf8' }));
+  io.out(`\nEverything is in ${root}: sluice.yaml, tests/smoke.sh, submitted/, update-repo/, .sluice/ (store, job logs)\n`);
+  return verdicts.includes('pass') && verdicts.includes('fail') ? EXIT.ok : EXIT.error;
 }
