@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { parseDuration } from '../core/duration.js';
 import { localProvider } from '../drivers/providers/local/local-provider.js';
 import { initUpdateRepo } from '../drivers/repo/layout.js';
 import { mergeReporter } from '../drivers/repo/merge-reporter.js';
@@ -9,6 +10,8 @@ import type { NodeProvider } from '../engine/node-provider.js';
 import type { Store } from '../store/index.js';
 import type { LoadedConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
+
+const ms = (d: string): number => parseDuration(d) ?? 1000;
 
 /** The composition root: the engine with the drivers the configuration names. */
 export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pollMs?: number; log?: (line: string) => void } = {}): Promise<Engine> {
@@ -26,7 +29,7 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   return new Engine({
     store, providers, reporters: [mergeReporter({ repoPath })],
     workerId: `${hostname()}:${process.pid}`,
-    leaseMs: 30_000, pollMs: opts.pollMs ?? 500,
+    leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep),
     ...(opts.log ? { log: opts.log } : {}),
   });
 }
