@@ -9,10 +9,11 @@ import { parseTraffic, simulationConfig, simulationConfigText, syntheticBurst, u
 import { keyedRandom } from '../drivers/providers/sim/prng.js';
 import { SIM_DEFAULTS, simProvider } from '../drivers/providers/sim/sim-provider.js';
 import { Engine } from '../engine/engine.js';
+import type { NodeProvider } from '../engine/node-provider.js';
 import { sha256 } from '../engine/hash.js';
 import { submitPhase1 } from '../engine/submit-phase1.js';
 import { VirtualClock } from '../engine/virtual-clock.js';
-import { openStore, type Run, type StoredEvent } from '../store/index.js';
+import { INFRA_RETRY_BACKOFF_MS, openStore, type Run, type StoredEvent } from '../store/index.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 
@@ -21,11 +22,13 @@ const SAMPLE = join('..', 'shared', 'samples', 'rdo-traffic.jsonl');
 const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 
 /**
- * Virtual-time engine settings. Wake hints start every job the moment a node frees or an
- * update arrives, so polling is only the fallback: once a virtual minute keeps a year of
- * idle time cheap while an infra retry (10 s, 20 s back-off) waits at most a minute more.
+ * Virtual-time engine settings. Wake hints start a job the moment a node frees or an update
+ * arrives, and the simulation wakes the worker when an infra retry's back-off ends (see
+ * `wakeOnRetry`), so the poll, a fallback against lost hints, is never what starts a job
+ * here. Each poll costs real time, and a year of traffic at one a minute took three
+ * minutes a capacity; once an hour takes seconds.
  */
-export const SIM_ENGINE = { leaseMs: 10 * 60_000, pollMs: 60_000, sweepEveryMs: 10 * 60_000 } as const;
+export const SIM_ENGINE = { leaseMs: 10 * 60_000, pollMs: 3_600_000, sweepEveryMs: 3_600_000 } as const;
 
 export interface SimulationOptions {
   readonly submissions: readonly Submission[];
@@ -61,9 +64,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     const configText = simulationConfigText(subs, { capacity: o.capacity });
     const config = simulationConfig(subs, { capacity: o.capacity });
     const clock = new VirtualClock(first.submittedAt);
-    const provider = simProvider({
+    const provider = wakeOnRetry(clock, () => engine.notify(), simProvider({
       clock, capacity: o.capacity, seed: o.seed, bootMs: o.bootMs, provisionMs: o.provisionMs, testMs: o.testMs, red: o.red, infra: o.infra,
-    });
+    }));
     const accepted: string[] = [];
     const rejected: string[] = [];
     let reported = 0;
@@ -104,6 +107,24 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   } finally {
     await store.close();
   }
+}
+
+/**
+ * A real worker polls every second, so a job requeued for an infra retry starts within a
+ * second of its back-off ending; with the long virtual poll it would wait up to an hour.
+ * The store sets the back-off (INFRA_RETRY_BACKOFF_MS times the attempts spent): wake the
+ * worker when it ends, as a poll would have.
+ */
+function wakeOnRetry(clock: VirtualClock, wake: () => void, provider: NodeProvider): NodeProvider {
+  return {
+    name: provider.name,
+    capacity: provider.capacity,
+    async execute(ex) {
+      const outcome = await provider.execute(ex);
+      if (outcome.result === 'infra') void clock.sleep(INFRA_RETRY_BACKOFF_MS * ex.attempt).then(wake);
+      return outcome;
+    },
+  };
 }
 
 async function allEvents(store: { listEvents(q: { afterSeq?: number; limit?: number }): Promise<StoredEvent[]> }): Promise<StoredEvent[]> {

@@ -69,6 +69,7 @@ export const EngineSchema = z.strictObject({
   lease: duration.default('30s').meta({ description: 'Job and node leases last this long unless the worker\'s heartbeat renews them: after a crash, its jobs are retried this much later.' }),
   poll: duration.default('1s').meta({ description: 'How often an idle worker looks for work when no wake-up hint reaches it.' }),
   sweep: duration.default('15s').meta({ description: 'How often a worker reclaims the expired leases of dead workers.' }),
+  retry_backoff: duration.default('10s').meta({ description: 'An infra retry waits this long times the attempts spent, so a broken cloud is not hammered.' }),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -88,7 +89,7 @@ export const ConfigSchema = z.strictObject({
   store: z.string().min(1).default('sqlite:.sluice/sluice.db')
     .meta({ description: '`sqlite:PATH` (relative to the config file) or a `postgres://` URL.' }),
   update_repo: z.string().min(1).default('update-repo').meta({ description: 'The update repository (git): a path relative to the config file.' }),
-  engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s' }).meta({ description: 'Timing of the workers.' }),
+  engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', retry_backoff: '10s' }).meta({ description: 'Timing of the workers.' }),
   work_dir: z.string().min(1).default('.sluice/work').meta({ description: 'Where jobs keep their directories and logs, relative to the config file.' }),
 }).meta({ title: 'Sluice configuration (sluice.yaml)' });
 

@@ -23,6 +23,7 @@ export interface EngineOptions {
   readonly leaseMs?: number;
   readonly pollMs?: number;
   readonly sweepEveryMs?: number;
+  readonly retryBackoffMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -42,6 +43,7 @@ export class Engine {
       ...(o.leaseMs !== undefined ? { leaseMs: o.leaseMs } : {}),
       ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
       ...(o.sweepEveryMs !== undefined ? { sweepEveryMs: o.sweepEveryMs } : {}),
+      ...(o.retryBackoffMs !== undefined ? { retryBackoffMs: o.retryBackoffMs } : {}),
       ...(o.log ? { log: o.log } : {}),
       onRunFinished: (runId, verdict) => this.runFinished(runId, verdict),
     });

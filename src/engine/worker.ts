@@ -19,6 +19,8 @@ export interface WorkerOptions {
   readonly pollMs?: number;
   /** How often expired leases of dead workers are reclaimed. */
   readonly sweepEveryMs?: number;
+  /** An infra retry waits this long times the attempts spent. */
+  readonly retryBackoffMs?: number;
   /** Called once a run has its verdict (the reporter: merge, vote). Must be idempotent. */
   readonly onRunFinished?: (runId: string, verdict: RunVerdict) => Promise<void>;
   readonly log?: (line: string) => void;
@@ -49,6 +51,10 @@ export class Worker {
     this.loop ??= this.run();
   }
 
+  private backoff(): { retryBackoffMs?: number } {
+    return this.o.retryBackoffMs === undefined ? {} : { retryBackoffMs: this.o.retryBackoffMs };
+  }
+
   /** Stops claiming; running jobs are left to finish (or, with `abandon`, to the sweep of another worker). */
   async stop(): Promise<void> {
     this.stopping.abort();
@@ -76,7 +82,7 @@ export class Worker {
     if (now - this.lastSweep < this.sweepEveryMs) return;
     this.lastSweep = now;
     await this.o.store.reclaimExpiredLeases(now);
-    for (const swept of await this.o.store.sweepExpiredJobs(now)) {
+    for (const swept of await this.o.store.sweepExpiredJobs(now, this.backoff())) {
       this.o.log?.(`reclaimed job ${swept.jobId} of dead worker ${swept.worker}`);
       if (swept.runVerdict) await this.o.onRunFinished?.(swept.runId, swept.runVerdict);
     }
@@ -145,7 +151,7 @@ export class Worker {
     if (!lost) {
       const finished = await store.finishJob({
         jobId: job.id, worker: this.o.workerId, now: clock.now(), result: outcome.result, reason: outcome.reason,
-        node: outcome.node, logPath: outcome.logPath,
+        node: outcome.node, logPath: outcome.logPath, ...this.backoff(),
       });
       if (finished.ok && finished.runVerdict) await this.o.onRunFinished?.(job.runId, finished.runVerdict);
     }

@@ -54,6 +54,8 @@ export interface FinishJobInput {
   /** Which node ran the attempt and where its log is, kept for `sluice logs` and explain. */
   node?: string | null;
   logPath?: string | null;
+  /** An infra retry waits this long times the attempts spent (default INFRA_RETRY_BACKOFF_MS). */
+  retryBackoffMs?: number;
 }
 export interface AttemptEnded {
   /** `queued` when an infra attempt is retried, else `finished`. */
@@ -184,7 +186,7 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
     if (input.node !== undefined || input.logPath !== undefined) {
       await trx.updateTable('jobs').set({ node: input.node ?? row.node, log_path: input.logPath ?? row.log_path }).where('id', '=', input.jobId).execute();
     }
-    const ended = await endAttempt(ctx, trx, emit, row, input.result, input.reason, input.now, 'job.retried');
+    const ended = await endAttempt(ctx, trx, emit, row, input.result, input.reason, input.now, 'job.retried', input.retryBackoffMs);
     return { ok: true, ...ended } as const;
   });
 }
@@ -194,7 +196,7 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
  * (their worker died or hung) end their attempt as infra, so they are requeued, or
  * finished as infra once their attempts are spent. Each gets a `job.reclaimed` event.
  */
-export async function sweepExpiredJobs(ctx: StoreContext, now: number): Promise<SweptJob[]> {
+export async function sweepExpiredJobs(ctx: StoreContext, now: number, opts: { retryBackoffMs?: number } = {}): Promise<SweptJob[]> {
   return transition(ctx, async (trx, emit) => {
     // Run id order: several sweepers lock runs in the same order (see transition.ts).
     const rows = await ctx.adapter
@@ -212,8 +214,8 @@ export async function sweepExpiredJobs(ctx: StoreContext, now: number): Promise<
     const swept: SweptJob[] = [];
     for (const row of rows) {
       const worker = row.locked_by ?? '';
-      const reason = `the lease of ${worker} expired at ${row.locked_until}`;
-      const ended = await endAttempt(ctx, trx, emit, row, 'infra', reason, now, 'job.reclaimed');
+      const reason = `the lease of ${worker} expired at ${new Date(row.locked_until ?? now).toISOString()}`;
+      const ended = await endAttempt(ctx, trx, emit, row, 'infra', reason, now, 'job.reclaimed', opts.retryBackoffMs);
       swept.push({ jobId: row.id, runId: row.run_id, worker, ...ended });
     }
     return swept;
@@ -263,6 +265,7 @@ async function endAttempt(
   reason: string | null,
   now: number,
   requeueEvent: 'job.retried' | 'job.reclaimed',
+  retryBackoffMs = INFRA_RETRY_BACKOFF_MS,
 ): Promise<AttemptEnded> {
   const cancelled = row.cancel_requested_at !== null;
   const fence = trx
@@ -272,7 +275,7 @@ async function endAttempt(
     .where('locked_by', '=', row.locked_by);
   const base = { at: now, runId: row.run_id, jobId: row.id };
   if (reported === 'infra' && row.attempt < row.max_attempts && !cancelled) {
-    const availableAt = now + INFRA_RETRY_BACKOFF_MS * row.attempt;
+    const availableAt = now + retryBackoffMs * row.attempt;
     await fence
       .set({ state: 'queued' satisfies JobState, locked_by: null, locked_until: null, available_at: availableAt, reason })
       .execute();

@@ -63,7 +63,7 @@ export interface Store {
   heartbeatJob(input: HeartbeatJobInput): Promise<HeartbeatJobResult>;
   finishJob(input: FinishJobInput): Promise<FinishJobResult>;
   /** Crash recovery: requeues (or finishes as infra) running jobs whose lease expired before `now`. */
-  sweepExpiredJobs(now: number): Promise<SweptJob[]>;
+  sweepExpiredJobs(now: number, opts?: { retryBackoffMs?: number }): Promise<SweptJob[]>;
   cancelRun(input: CancelRunInput): Promise<CancelRunResult>;
   /** Collates a run whose jobs are all finished already (every target disabled). */
   settleRun(input: SettleRunInput): Promise<SettleRunResult>;

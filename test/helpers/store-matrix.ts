@@ -29,17 +29,18 @@ let cleanupRegistered = false;
  * same body. Without PostgreSQL the second is skipped, except under CI, where it fails.
  * Stores and databases the fixture made are closed and removed when the test ends.
  */
-export function forEachStore(name: string, body: StoreTest): void {
+export function forEachStore(name: string, body: StoreTest, opts: { timeoutMs?: number } = {}): void {
+  const timeout = opts.timeoutMs ?? TIMEOUT_MS;
   if (!cleanupRegistered) {
     cleanupRegistered = true;
     after(stopPostgres);
   }
-  test(`${name} [sqlite]`, { timeout: TIMEOUT_MS }, async (t) => {
+  test(`${name} [sqlite]`, { timeout }, async (t) => {
     const dir = tempDir(t, 'sluice-store-');
     let files = 0;
     await withFixture('sqlite', async () => `sqlite:${join(dir, `sluice-${++files}.db`)}`, body, t);
   });
-  test(`${name} [postgres]`, { timeout: TIMEOUT_MS }, async (t) => {
+  test(`${name} [postgres]`, { timeout }, async (t) => {
     const pg = await postgres();
     if (!pg.ok) {
       if (underCi()) throw new Error(`${pg.reason} (CI is set: PostgreSQL tests must run, not skip)`);

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { localProvider } from '../../src/drivers/providers/local/local-provider.js';
+import type { NodeProvider } from '../../src/engine/node-provider.js';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/paths.js';
+import { makeSite, siteEngine, submit } from '../helpers/site.js';
+import { forEachStore } from '../helpers/store-matrix.js';
+
+const gitLog = (repo: string) => execFileSync('git', ['-C', repo, 'log', '--format=%s|%an|%b'], { encoding: 'utf8' }).trim().split('\n').filter((l) => l !== '');
+
+forEachStore('phase1 runs every target in parallel, collates, merges only passing updates', async ({ store }, t) => {
+  const site = await makeSite(tempDir(t));
+  const good = await submit(site, store, 'good', 'all green', ['kilo/epel-7', 'kilo/fedora-22']);
+  const bad = await submit(site, store, 'badf', 'fail on kilo/fedora-22', ['kilo/epel-7', 'kilo/fedora-22']);
+  await store.disableTarget({ target: 'liberty/epel-7', reason: 'repo not composed', by: 'ops', now: Date.now() });
+  const held = await submit(site, store, 'held', 'nothing to run', ['liberty/epel-7']);
+  const engine = siteEngine(site, store);
+  engine.start();
+  const verdicts = [];
+  for (const id of [good, bad, held]) verdicts.push((await engine.waitForRun(id)).verdict);
+  await engine.stop();
+  assert.deepEqual(verdicts, ['pass', 'fail', 'held']);
+  const badJobs = await store.listJobs(bad);
+  const f22 = badJobs.find((j) => j.target === 'kilo/fedora-22')!;
+  assert.deepEqual([f22.result, f22.reason], ['failure', 'the test command exited with status 1']);
+  assert.match(readFileSync(f22.logPath!, 'utf8'), /^update=badf target=kilo\/fedora-22 mode=image builds=openstack-nova-2015.1.2-1.fc22$/m);
+  assert.match(readFileSync(f22.logPath!, 'utf8'), /Error: Package: broken on kilo\/fedora-22/);
+  assert.equal((await store.listJobs(held))[0]!.skipReason, 'repo not composed (disabled by ops since ' + new Date((await store.getTargetState('liberty/epel-7', Date.now()) as { disabledAt: number }).disabledAt).toISOString() + ')');
+  const log = gitLog(site.repoPath);
+  assert.deepEqual(log.filter((l) => l.startsWith('New ')), [`New good|Packager|Sluice-Run: ${good}`]);
+  const starts = (await store.listEvents({ runId: good })).filter((e) => e.kind === 'job.started');
+  assert.equal(starts.length, 2, 'each job ran once');
+});
+
+forEachStore('a provider failing 20% of node requests fails no update', async ({ store }, t) => {
+  const site = await makeSite(tempDir(t), { retries: 6, capacity: 4 });
+  const local = localProvider({ name: 'local', capacity: 4, workDir: join(site.dir, 'work'), configDir: site.dir });
+  let seed = 7;
+  let refused = 0;
+  const flaky: NodeProvider = {
+    name: 'local', capacity: 4,
+    async execute(ex) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      if (seed / 2 ** 31 < 0.2) { refused++; return { result: 'infra', reason: 'no node: quota exceeded', node: 'none', logPath: null }; }
+      return local.execute(ex);
+    },
+  };
+  const runs = [];
+  for (let i = 0; i < 10; i++) runs.push(await submit(site, store, `u${i}`, 'green', ['kilo/epel-7', 'kilo/fedora-22']));
+  const engine = siteEngine(site, store, { providers: [flaky] });
+  engine.start();
+  const verdicts = [];
+  for (const id of runs) verdicts.push((await engine.waitForRun(id)).verdict);
+  await engine.stop();
+  assert.ok(refused > 0, 'the provider did refuse some nodes');
+  assert.deepEqual(verdicts, runs.map(() => 'pass'));
+  const retried = (await store.listEvents({ limit: 10_000 })).filter((e) => e.kind === 'job.retried').length;
+  assert.equal(retried, refused, 'every refused node was retried');
+}, { timeoutMs: 180_000 });
+
+forEachStore('a test that never ends times out, a flood is stopped, and the engine keeps serving others', async ({ store }, t) => {
+  const site = await makeSite(tempDir(t), { timeout: '1s', capacity: 3 });
+  const stuck = await submit(site, store, 'stck', 'sleep 60', ['kilo/epel-7']);
+  const flood = await submit(site, store, 'fld1', 'flood', ['kilo/epel-7']);
+  const fine = await submit(site, store, 'fine', 'green', ['kilo/epel-7']);
+  const engine = siteEngine(site, store, { maxLogBytes: 64 * 1024 });
+  engine.start();
+  const [a, b, c] = [await engine.waitForRun(stuck), await engine.waitForRun(flood), await engine.waitForRun(fine)];
+  await engine.stop();
+  assert.deepEqual([a.verdict, b.verdict, c.verdict], ['error', 'fail', 'pass']);
+  assert.match((await store.listJobs(stuck))[0]!.reason ?? '', /no result after 1s: the job's processes were killed/);
+  assert.match((await store.listJobs(flood))[0]!.reason ?? '', /wrote more than 65536 bytes of output and was stopped/);
+});
+
+forEachStore('cancel stops a running job and its processes, and the run ends cancelled', async ({ store }, t) => {
+  const site = await makeSite(tempDir(t), { timeout: '1m' });
+  const run = await submit(site, store, 'long', 'sleep 60', ['kilo/epel-7', 'kilo/fedora-22']);
+  const engine = siteEngine(site, store, { leaseMs: 600 });
+  engine.start();
+  while ((await store.listJobs(run)).some((j) => j.state !== 'running')) await new Promise((r) => setTimeout(r, 50));
+  const started = Date.now();
+  const c = await store.cancelRun({ runId: run, now: Date.now(), reason: 'superseded by patch set 2' });
+  assert.ok(c.ok);
+  const done = await engine.waitForRun(run);
+  await engine.stop();
+  assert.equal(done.verdict, 'cancelled');
+  assert.ok(Date.now() - started < 10_000, 'stopped within a few heartbeats, not after the test\'s 60 s');
+  assert.deepEqual((await store.listJobs(run)).map((j) => j.result), ['cancelled', 'cancelled']);
+});
+
+forEachStore('a dead worker\'s job is reclaimed after its lease and run once more; the merge happens once', async ({ store, open }, t) => {
+  const site = await makeSite(tempDir(t));
+  const run = await submit(site, store, 'orph', 'green', ['kilo/epel-7']);
+  const claimed = await store.claimNextJob({ worker: 'dead-worker', now: Date.now(), leaseMs: 300, kinds: ['phase1@local'] });
+  assert.ok(claimed.ok, 'the dead worker took the job before dying');
+  const other = await open();
+  const engine = siteEngine(site, other, { workerId: 'survivor' });
+  engine.start();
+  const done = await engine.waitForRun(run);
+  await engine.stop();
+  assert.equal(done.verdict, 'pass');
+  const job = (await other.listJobs(run))[0]!;
+  assert.equal(job.attempt, 2, 'the dead attempt counts');
+  assert.ok((await other.listEvents({ runId: run })).some((e) => e.kind === 'job.reclaimed'));
+  const again = siteEngine(site, other, { workerId: 'restart' });
+  again.start();
+  await again.reportOwed();
+  await again.stop();
+  assert.equal(gitLog(site.repoPath).filter((l) => l.startsWith('New orph')).length, 1);
+});
