@@ -28,7 +28,7 @@ const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '
  * here. Each poll costs real time, and a year of traffic at one a minute took three
  * minutes a capacity; once an hour takes seconds.
  */
-export const SIM_ENGINE = { leaseMs: 10 * 60_000, pollMs: 3_600_000, sweepEveryMs: 3_600_000 } as const;
+export const SIM_ENGINE = { leaseMs: 10 * 60_000, pollMs: 3_600_000, sweepEveryMs: 3_600_000, retryBackoffMs: INFRA_RETRY_BACKOFF_MS } as const;
 
 export interface SimulationOptions {
   readonly submissions: readonly Submission[];
@@ -112,8 +112,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
 /**
  * A real worker polls every second, so a job requeued for an infra retry starts within a
  * second of its back-off ending; with the long virtual poll it would wait up to an hour.
- * The store sets the back-off (INFRA_RETRY_BACKOFF_MS times the attempts spent): wake the
- * worker when it ends, as a poll would have.
+ * The store sets the back-off (retryBackoffMs times the attempts spent): wake the worker
+ * when it ends, as a poll would have.
  */
 function wakeOnRetry(clock: VirtualClock, wake: () => void, provider: NodeProvider): NodeProvider {
   return {
@@ -121,7 +121,7 @@ function wakeOnRetry(clock: VirtualClock, wake: () => void, provider: NodeProvid
     capacity: provider.capacity,
     async execute(ex) {
       const outcome = await provider.execute(ex);
-      if (outcome.result === 'infra') void clock.sleep(INFRA_RETRY_BACKOFF_MS * ex.attempt).then(wake);
+      if (outcome.result === 'infra') void clock.sleep(SIM_ENGINE.retryBackoffMs * ex.attempt).then(wake);
       return outcome;
     },
   };
