@@ -116,13 +116,15 @@ export function simStats(input: { runs: readonly RunRecord[]; jobs: readonly Job
 }
 
 /** The store's event log of jobs as attempts: each `job.started` paired with the next end of that job. */
-export function attemptsFromEvents(events: readonly { at: number; kind: string; jobId: string | null }[]): Attempt[] {
+export function attemptsFromEvents(events: readonly { at: number; kind: string; jobId: string | null; payload?: unknown }[]): Attempt[] {
   const open = new Map<string, number>();
   const out: Attempt[] = [];
   for (const e of events) {
     if (e.jobId === null) continue;
     if (e.kind === 'job.started') { open.set(e.jobId, e.at); continue; }
-    if (e.kind !== 'job.retried' && e.kind !== 'job.finished' && e.kind !== 'job.reclaimed') continue;
+    // A final reclaim is followed by the job's `job.finished`, which ends the attempt.
+    const finalReclaim = e.kind === 'job.reclaimed' && (e.payload as { final?: unknown } | null)?.final === true;
+    if (e.kind !== 'job.retried' && e.kind !== 'job.finished' && (e.kind !== 'job.reclaimed' || finalReclaim)) continue;
     const start = open.get(e.jobId);
     if (start === undefined) continue;
     open.delete(e.jobId);

@@ -8,7 +8,9 @@ import { keyedRandom } from '../../src/drivers/providers/sim/prng.js';
 import { simProvider } from '../../src/drivers/providers/sim/sim-provider.js';
 import type { JobSpec } from '../../src/engine/job-spec.js';
 import { VirtualClock } from '../../src/engine/virtual-clock.js';
-import { tempDir } from '../helpers/paths.js';
+import { readFileSync } from 'node:fs';
+import { parseTraffic } from '../../src/core/traffic.js';
+import { NO_SHARED, sharedPath, tempDir } from '../helpers/paths.js';
 
 const HOUR = 3_600_000;
 const burst = (count: number, seed = 1) => syntheticBurst({ count, start: Date.UTC(2015, 5, 1), overMs: 4 * HOUR }, keyedRandom(seed, 'burst'));
@@ -50,6 +52,17 @@ describe('sluice simulate', () => {
     assert.equal(r.stats.unfinished, 0);
     for (const run of r.runs) assert.ok(run.verdict === 'pass' || run.verdict === 'error', `${run.id}: ${run.verdict}`);
     assert.ok((r.stats.verdicts.pass ?? 0) > 0);
+  });
+
+  const real = sharedPath('samples', 'rdo-traffic.jsonl');
+  it('replays RDO\'s 127 updates of 2015: all accepted, every run a verdict, each job on a node within the hour', { skip: real ? false : NO_SHARED }, async () => {
+    const { submissions } = parseTraffic(readFileSync(real!, 'utf8'), 'rdo-traffic.jsonl');
+    const r = await runSimulation({ submissions, capacity: 4, seed: 1 });
+    assert.deepEqual(r.rejected, []);
+    assert.equal(r.stats.updates, 127);
+    assert.equal(r.stats.unfinished, 0);
+    assert.ok(r.stats.utilisation <= 1 && r.stats.meanQueueWaitMs < HOUR);
+    assert.ok(r.stats.latencyMs.max < 3 * HOUR, `max ${r.stats.latencyMs.max}`);
   });
 
   it('gives the same figures for the same seed', async () => {

@@ -62,17 +62,24 @@ describe('simulation figures', () => {
     assert.equal(quantile([], 0.5), 0);
   });
 
-  it('reads attempts from the store\'s job events', () => {
+  it('reads attempts from the store\'s job events: a retry or a reclaim ends one, a final reclaim leaves it to job.finished', () => {
     const events = [
       { at: 0, kind: 'run.created', jobId: null },
       { at: 0, kind: 'job.started', jobId: 'a1' },
       { at: 40, kind: 'job.retried', jobId: 'a1' },
       { at: 50, kind: 'job.started', jobId: 'a1' },
       { at: 90, kind: 'job.finished', jobId: 'a1' },
+      { at: 0, kind: 'job.started', jobId: 'b1' },
+      { at: 30, kind: 'job.reclaimed', jobId: 'b1', payload: { final: false } },
+      { at: 35, kind: 'job.started', jobId: 'b1' },
+      { at: 60, kind: 'job.reclaimed', jobId: 'b1', payload: { final: true } },
+      { at: 60, kind: 'job.finished', jobId: 'b1' },
     ];
     assert.deepEqual(attemptsFromEvents(events), [
       { jobId: 'a1', startedAt: 0, endedAt: 40, retried: true },
       { jobId: 'a1', startedAt: 50, endedAt: 90, retried: false },
+      { jobId: 'b1', startedAt: 0, endedAt: 30, retried: true },
+      { jobId: 'b1', startedAt: 35, endedAt: 60, retried: false },
     ]);
   });
 });
