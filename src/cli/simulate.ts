@@ -25,10 +25,11 @@ const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '
  * Virtual-time engine settings. Wake hints start a job the moment a node frees or an update
  * arrives, and the simulation wakes the worker when an infra retry's back-off ends (see
  * `wakeOnRetry`), so the poll, a fallback against lost hints, is never what starts a job
- * here. Each poll costs real time, and a year of traffic at one a minute took three
- * minutes a capacity; once an hour takes seconds.
+ * here. Each poll costs real time: a year of traffic polled once a minute took three
+ * minutes a capacity; every six hours, the heartbeats of running jobs are most of the
+ * steps and a capacity takes seconds.
  */
-export const SIM_ENGINE = { leaseMs: 10 * 60_000, pollMs: 3_600_000, sweepEveryMs: 3_600_000, retryBackoffMs: INFRA_RETRY_BACKOFF_MS } as const;
+export const SIM_ENGINE = { leaseMs: 10 * 60_000, pollMs: 6 * 3_600_000, sweepEveryMs: 6 * 3_600_000, retryBackoffMs: INFRA_RETRY_BACKOFF_MS } as const;
 
 export interface SimulationOptions {
   readonly submissions: readonly Submission[];
