@@ -8,6 +8,7 @@ import { registerLogs } from './logs.js';
 import { processIo, type Io } from './io.js';
 import { registerSchema } from './schema.js';
 import { registerServe } from './serve.js';
+import { registerSimulate } from './simulate.js';
 import { registerStatus } from './status.js';
 import { registerSubmit } from './submit.js';
 import { registerTargets } from './targets.js';
@@ -15,7 +16,7 @@ import { registerTargets } from './targets.js';
 /** One registry of commands (STYLE.md: one file per command). */
 const COMMANDS = [
   registerCheck, registerSubmit, registerStatus, registerLogs, registerCancel, registerServe,
-  registerTargets, registerSchema, registerInit, registerDemo,
+  registerTargets, registerSchema, registerInit, registerDemo, registerSimulate,
 ] as const;
 
 export function buildProgram(io: Io, setStatus: (s: number) => void): Command {

@@ -46,6 +46,7 @@ export class Engine {
       ...(o.retryBackoffMs !== undefined ? { retryBackoffMs: o.retryBackoffMs } : {}),
       ...(o.log ? { log: o.log } : {}),
       onRunFinished: (runId, verdict) => this.runFinished(runId, verdict),
+      onSweep: () => this.reportOwed(),
     });
   }
 
@@ -95,6 +96,8 @@ export class Engine {
       do {
         this.reportAgain = false;
         for (const run of await this.o.store.listUnreportedRuns()) {
+          const claimed = await this.o.store.claimRunReport({ runId: run.id, worker: this.o.workerId, now: this.clock.now(), leaseMs: this.o.leaseMs ?? 60_000 });
+          if (!claimed) continue;
           try {
             const jobs = await this.o.store.listJobs(run.id);
             for (const r of this.o.reporters ?? []) await r.report(run, jobs);

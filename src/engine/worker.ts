@@ -21,6 +21,8 @@ export interface WorkerOptions {
   readonly sweepEveryMs?: number;
   /** An infra retry waits this long times the attempts spent. */
   readonly retryBackoffMs?: number;
+  /** Called at each sweep: the engine drains its report outbox there too. */
+  readonly onSweep?: () => Promise<void>;
   /** Called once a run has its verdict (the reporter: merge, vote). Must be idempotent. */
   readonly onRunFinished?: (runId: string, verdict: RunVerdict) => Promise<void>;
   readonly log?: (line: string) => void;
@@ -86,6 +88,8 @@ export class Worker {
       this.o.log?.(`reclaimed job ${swept.jobId} of dead worker ${swept.worker}`);
       if (swept.runVerdict) await this.o.onRunFinished?.(swept.runId, swept.runVerdict);
     }
+    // A report that failed (git busy, Gerrit down) is retried here, not only when a run ends.
+    await this.o.onSweep?.();
   }
 
   /** Claims jobs while some provider has a free node; true when at least one started. */

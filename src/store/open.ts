@@ -8,7 +8,7 @@ import { MIGRATIONS } from './migrations/index.js';
 import { connectPostgres } from './postgres-connection.js';
 import { cancelRun } from './run-cancel.js';
 import { settleRun } from './run-settle.js';
-import { getRun, insertRunWithJobs, listJobs, listRuns, listUnreportedRuns, markRunReported } from './runs.js';
+import { claimRunReport, getRun, insertRunWithJobs, listJobs, listRuns, listUnreportedRuns, markRunReported } from './runs.js';
 import { connectSqlite } from './sqlite-connection.js';
 import type { Store } from './store.js';
 import { disableTarget, enableTarget, getTargetState, listTargetStates } from './targets.js';
@@ -55,6 +55,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     listRuns: (query) => listRuns(ctx, query),
     listUnreportedRuns: (limit) => listUnreportedRuns(ctx, limit),
     markRunReported: (input) => markRunReported(ctx, input),
+    claimRunReport: (input) => claimRunReport(ctx, input),
     getJob: (id) => getJob(ctx, id),
     listRunnableRunIds: (now) => listRunnableRunIds(ctx, now),
     claimNextJob: (input) => claimNextJob(ctx, input),

@@ -225,3 +225,18 @@ export async function markRunReported(ctx: StoreContext, input: { runId: string;
     return true;
   });
 }
+
+/**
+ * Takes the right to report a finished run for `leaseMs`: true for exactly one caller
+ * while the lease lasts; a lapsed lease (its reporter died) can be taken again.
+ */
+export async function claimRunReport(ctx: StoreContext, input: { runId: string; worker: string; now: number; leaseMs: number }): Promise<boolean> {
+  return write(ctx, async (trx) => {
+    const done = await trx.updateTable('runs')
+      .set({ report_locked_by: input.worker, report_locked_until: input.now + input.leaseMs })
+      .where('id', '=', input.runId).where('state', '=', 'finished' satisfies RunState).where('reported_at', 'is', null)
+      .where((eb) => eb.or([eb('report_locked_until', 'is', null), eb('report_locked_until', '<', input.now), eb('report_locked_by', '=', input.worker)]))
+      .executeTakeFirst();
+    return Number(done.numUpdatedRows) === 1;
+  });
+}

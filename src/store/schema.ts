@@ -38,6 +38,8 @@ export interface RunsTable {
   reason: string | null;
   /** When the run's reporter (merge, vote) finished; null while it owes a report. */
   reported_at: number | null;
+  report_locked_by: string | null;
+  report_locked_until: number | null;
 }
 
 export interface JobsTable {

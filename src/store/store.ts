@@ -55,6 +55,8 @@ export interface Store {
   listUnreportedRuns(limit?: number): Promise<Run[]>;
   /** Marks a run reported; false if it was already. */
   markRunReported(input: { runId: string; now: number }): Promise<boolean>;
+  /** The right to report a finished run for a while: true for one caller at a time. */
+  claimRunReport(input: { runId: string; worker: string; now: number; leaseMs: number }): Promise<boolean>;
   getJob(id: string): Promise<Job | undefined>;
   /** Unfinished runs with a job claimable at `now`, oldest first. */
   listRunnableRunIds(now: number): Promise<string[]>;

@@ -10,6 +10,14 @@ export function isIndexLockError(error: unknown): boolean {
 }
 
 /**
+ * Another process moved HEAD between our reading it and updating it: git refuses the
+ * update (a compare-and-swap on the ref). Committing again builds on the new HEAD.
+ */
+export function isRefLockError(error: unknown): boolean {
+  return error instanceof Error && /cannot lock ref|is at [0-9a-f]+ but expected|Unable to create '.*\.lock'/.test(error.message);
+}
+
+/**
  * Runs a git command that takes the index lock; when another process (another Sluice, a
  * human) holds it, waits a little and tries again. Git's own lock is the cross-process
  * serialisation; any other failure is thrown at once.
@@ -24,7 +32,7 @@ export async function gitWithIndexLockRetry(
     try {
       return await git(cwd, args, opts);
     } catch (error) {
-      if (!isIndexLockError(error) || attempt >= retry.attempts) throw error;
+      if (!(isIndexLockError(error) || isRefLockError(error)) || attempt >= retry.attempts) throw error;
       await sleep(retry.delayMs * Math.min(attempt, 5));
     }
   }
