@@ -2,10 +2,12 @@ import { Command, CommanderError } from 'commander';
 import { registerCancel } from './cancel.js';
 import { registerCheck } from './check.js';
 import { registerDemo } from './demo.js';
+import { registerExplain } from './explain.js';
 import { CliExit, EXIT } from './exit.js';
 import { registerInit } from './init.js';
 import { registerLogs } from './logs.js';
 import { processIo, type Io } from './io.js';
+import { registerRerun } from './rerun.js';
 import { registerSchema } from './schema.js';
 import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
@@ -15,7 +17,7 @@ import { registerTargets } from './targets.js';
 
 /** One registry of commands (STYLE.md: one file per command). */
 const COMMANDS = [
-  registerCheck, registerSubmit, registerStatus, registerLogs, registerCancel, registerServe,
+  registerCheck, registerSubmit, registerStatus, registerLogs, registerCancel, registerServe, registerExplain, registerRerun,
   registerTargets, registerSchema, registerInit, registerDemo, registerSimulate,
 ] as const;
 

@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import { formatDuration } from '../core/duration.js';
+import type { JobSpec, RunInputs } from '../engine/job-spec.js';
+import type { Job, Run, StoredEvent } from '../store/index.js';
+import { loadConfig } from './config-loader.js';
+import { CliExit, EXIT } from './exit.js';
+import type { Io } from './io.js';
+import { withStore } from './store-access.js';
+
+export function registerExplain(program: Command, io: Io, setStatus: (s: number) => void): void {
+  program.command('explain')
+    .description('why each target of a run was run, skipped or retried, and why the verdict is what it is')
+    .argument('<run>', 'run id')
+    .option('--config <file>', 'configuration file')
+    .action(async (runId: string, opts: { config?: string }) => setStatus(await explain(io, runId, opts)));
+}
+
+async function explain(io: Io, runId: string, opts: { config?: string }): Promise<number> {
+  const loaded = loadConfig(io, opts.config);
+  if (!loaded) return EXIT.usage;
+  return withStore(loaded, io, async (store) => {
+    const run = await store.getRun(runId);
+    if (!run) throw new CliExit(EXIT.failed, `no run "${runId}"`, 'E_NOT_FOUND');
+    const lines = explainLines(run, await store.listJobs(runId), await store.listEvents({ runId, limit: 100_000 }));
+    io.out(`${lines.join('\n')}\n`);
+    return EXIT.ok;
+  });
+}
+
+const at = (ms: number) => new Date(ms).toISOString();
+
+/** The run's record told as a story: inputs, plan, each attempt, verdict, report. */
+export function explainLines(run: Run, jobs: readonly Job[], events: readonly StoredEvent[]): string[] {
+  const inputs = run.inputs as Partial<RunInputs> | null;
+  const out = [`run ${run.id}: ${run.pipeline} of update ${run.updateId ?? '-'}, created ${at(run.createdAt)}`];
+  if (inputs) {
+    out.push(`  inputs: ${inputs.updateFile} (sha256 ${inputs.contentHash?.slice(0, 12)}), by ${inputs.author?.name} <${inputs.author?.email}>`);
+    out.push(`          config ${inputs.configFile} (sha256 ${inputs.configHash?.slice(0, 12)})${(inputs as { rerunOf?: string }).rerunOf ? `; a rerun of ${(inputs as { rerunOf?: string }).rerunOf}` : ''}`);
+  }
+  out.push(`  plan: ${jobs.length} target(s)`);
+  for (const j of jobs) {
+    const spec = j.spec as Partial<JobSpec> | null;
+    out.push(`  ${j.target}:`);
+    if (j.result === 'skipped') {
+      out.push(`    skipped, never ran: ${j.skipReason}`);
+      continue;
+    }
+    if (spec) {
+      out.push(`    node: ${spec.mode === 'image' ? `image ${spec.image}` : 'provisioned from scratch'}, because ${spec.modeBecause}; provider ${spec.provider}`);
+      out.push(`    command: ${typeof spec.command === 'string' ? spec.command : JSON.stringify(spec.command)} (timeout ${formatDuration(spec.timeoutMs ?? 0)}, up to ${j.maxAttempts} attempt(s))`);
+    }
+    for (const e of events.filter((ev) => ev.jobId === j.id)) {
+      const p = (e.payload ?? {}) as { worker?: string; attempt?: number; reason?: string; result?: string };
+      if (e.kind === 'job.started') out.push(`    ${at(e.at)} attempt ${p.attempt} started on worker ${p.worker}`);
+      else if (e.kind === 'job.retried') out.push(`    ${at(e.at)} attempt ${p.attempt}: infra, retried on a fresh node (not blamed on the update): ${p.reason}`);
+      else if (e.kind === 'job.reclaimed') out.push(`    ${at(e.at)} attempt ${p.attempt}: worker ${p.worker} stopped answering; the job was reclaimed`);
+      else if (e.kind === 'job.finished') out.push(`    ${at(e.at)} ${p.result}${p.reason ? `: ${p.reason}` : ''}`);
+    }
+    if (j.node) out.push(`    ran on ${j.node}${j.logPath ? `; log ${j.logPath}` : ''}`);
+  }
+  const cancel = events.find((e) => e.kind === 'run.cancel_requested');
+  if (cancel) out.push(`  ${at(cancel.at)} cancel requested: ${(cancel.payload as { reason?: string } | null)?.reason ?? ''}`);
+  if (run.verdict) {
+    out.push(`  verdict: ${run.verdict} - ${run.reason ?? ''}`);
+    out.push('    (a run passes only if every target that ran passed and one ran; a failure fails it; infra or timeout left after retries is an error, not the update\'s fault; all targets disabled holds it)');
+  } else {
+    out.push(`  no verdict yet: ${run.state}`);
+  }
+  const reported = events.find((e) => e.kind === 'run.reported');
+  if (reported) out.push(`  ${at(reported.at)} reported${run.pipeline === 'phase1' && run.verdict === 'pass' ? ': merged into updates/ (commit trailer Sluice-Run: ' + run.id + ')' : ''}`);
+  return out;
+}

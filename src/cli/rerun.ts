@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { newRunId } from '../engine/hash.js';
+import { loadConfig } from './config-loader.js';
+import { makeEngine } from './engine-setup.js';
+import { CliExit, EXIT } from './exit.js';
+import type { Io } from './io.js';
+import { failureDetails, matrixLines } from './render-run.js';
+import { withStore } from './store-access.js';
+import { exitFor } from './submit.js';
+
+export function registerRerun(program: Command, io: Io, setStatus: (s: number) => void): void {
+  program.command('rerun')
+    .description('run a recorded plan again, exactly: the same update content, targets, nodes and commands')
+    .argument('<run>', 'run id')
+    .option('--detach', 'print the new run id and return at once')
+    .option('--config <file>', 'configuration file')
+    .action(async (runId: string, opts: { detach?: boolean; config?: string }) => setStatus(await rerun(io, runId, opts)));
+}
+
+async function rerun(io: Io, runId: string, opts: { detach?: boolean; config?: string }): Promise<number> {
+  const loaded = loadConfig(io, opts.config);
+  if (!loaded) return EXIT.usage;
+  return withStore(loaded, io, async (store) => {
+    const old = await store.getRun(runId);
+    if (!old) throw new CliExit(EXIT.failed, `no run "${runId}"`, 'E_NOT_FOUND');
+    const jobs = await store.listJobs(runId);
+    const now = io.now();
+    const id = newRunId(now);
+    // The record is the plan: specs and skip reasons are copied, not planned anew, so a
+    // changed config or a re-enabled target does not change what a rerun tests.
+    const inserted = await store.insertRunWithJobs({
+      run: { id, pipeline: old.pipeline, updateId: old.updateId, inputs: { ...(old.inputs as object), rerunOf: old.id }, reason: null },
+      jobs: jobs.map((j) => ({ id: `${id}.${j.target.replace(/\//g, '_')}`, target: j.target, kind: j.kind, maxAttempts: j.maxAttempts, spec: j.spec, skipReason: j.result === 'skipped' ? j.skipReason : null })),
+      now,
+    });
+    if (!inserted.ok) throw new CliExit(EXIT.error, `cannot record the rerun: ${inserted.code}`, 'E_STORE');
+    if (jobs.every((j) => j.result === 'skipped')) await store.settleRun({ runId: id, now });
+    io.out(`${id} (rerun of ${old.id})\n`);
+    if (opts.detach) return EXIT.ok;
+    const engine = await makeEngine(loaded, store);
+    engine.start();
+    const run = await engine.waitForRun(id);
+    await engine.stop();
+    const after = await store.listJobs(id);
+    io.out(`${[...matrixLines(run, after), ...failureDetails(after)].join('\n')}\n`);
+    return exitFor(run);
+  });
+}

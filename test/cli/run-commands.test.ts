@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/paths.js';
+import { makeSite, updateText } from '../helpers/site.js';
+
+async function siteWith(t: { after: (fn: () => void) => void }, files: Record<string, string>) {
+  const site = await makeSite(tempDir(t));
+  mkdirSync(join(site.dir, 'updates'), { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(site.dir, 'updates', name), text);
+  return site;
+}
+
+describe('submit, status, logs, explain, rerun, cancel', () => {
+  it('submit follows a run and exits 0 on pass, 1 on fail with the error lines, 3 when held', async (t) => {
+    const site = await siteWith(t, {
+      'good.yml': updateText('green', ['kilo/epel-7', 'kilo/fedora-22']),
+      'bad1.yml': updateText('fail on kilo/fedora-22', ['kilo/epel-7', 'kilo/fedora-22']),
+      'held.yml': updateText('green', ['liberty/epel-7']),
+    });
+    const cwd = site.dir;
+    const good = await runCli(['submit', 'updates/good.yml', '--author', 'Alan Pevec <apevec@example.org>'], { cwd });
+    assert.equal(good.status, 0, good.stdout + good.stderr);
+    assert.match(good.stdout, /run \S+ \(phase1 of good\): PASS - passed on kilo\/epel-7, kilo\/fedora-22/);
+    const bad = await runCli(['submit', 'updates/bad1.yml'], { cwd });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /kilo\/fedora-22: failure - the test command exited with status 1\n {2}log lines \d+-\d+ of \d+:\n(.*\n)* {2}\| Error: Package: broken on kilo\/fedora-22/);
+    await runCli(['targets', 'disable', 'liberty/epel-7', '--reason', 'repo not composed'], { cwd });
+    const held = await runCli(['submit', 'updates/held.yml'], { cwd });
+    assert.equal(held.status, 3);
+    assert.match(held.stdout, /HELD - every target is disabled/);
+    const invalid = await runCli(['submit', 'updates/nope.yml'], { cwd });
+    assert.equal(invalid.status, 1);
+  });
+
+  it('submit refuses an update naming an unknown target, writing nothing', async (t) => {
+    const site = await siteWith(t, { 'unkn.yml': 'notes: x\nbuilds:\n  - {id: a-1-1.el6, repo: kilo, dist: el6}\n' });
+    const r = await runCli(['submit', 'updates/unkn.yml'], { cwd: site.dir });
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /^updates\/unkn.yml:3:39: error: builds\[0\].dist: unknown dist "el6"/m);
+    assert.equal((await runCli(['status'], { cwd: site.dir })).stdout, '');
+  });
+
+  it('status, logs and explain tell the story of a run; rerun repeats its plan exactly', async (t) => {
+    const site = await siteWith(t, { 'bad2.yml': updateText('fail on kilo/fedora-22', ['kilo/epel-7', 'kilo/fedora-22']) });
+    const cwd = site.dir;
+    await runCli(['submit', 'updates/bad2.yml', '--detach'], { cwd });
+    const listed = JSON.parse((await runCli(['status', '--json'], { cwd })).stdout);
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0].state, 'queued', 'detached: nothing ran yet');
+    const runId: string = listed[0].id;
+    const rerunFirst = await runCli(['rerun', runId], { cwd });
+    assert.equal(rerunFirst.status, 1);
+    const runs = JSON.parse((await runCli(['status', 'bad2', '--json'], { cwd })).stdout);
+    assert.equal(runs.length, 2);
+    const rerunId: string = runs.find((r: { id: string }) => r.id !== runId).id;
+    const explained = (await runCli(['explain', rerunId], { cwd })).stdout;
+    assert.match(explained, new RegExp(`a rerun of ${runId}`));
+    assert.match(explained, /kilo\/epel-7:\n {4}node: image img-kilo-el7, because booted from known-good image img-kilo-el7; provider local/);
+    assert.match(explained, /attempt 1 started on worker/);
+    assert.match(explained, /verdict: fail - tests failed on kilo\/fedora-22/);
+    const logs = await runCli(['logs', `${rerunId}.kilo_fedora-22`], { cwd });
+    assert.match(logs.stdout, /^kilo\/fedora-22: failure - the test command exited with status 1\nlog lines \d+-\d+ of \d+:\n/);
+    assert.match(logs.stdout, /\| Error: Package: broken on kilo\/fedora-22\nfull log: .*job.log\n$/);
+    const status = (await runCli(['status', rerunId], { cwd })).stdout;
+    assert.match(status, /kilo\/epel-7\s+✔ success/);
+    assert.match(status, /kilo\/fedora-22\s+✘ failure/);
+    assert.equal((await runCli(['logs', 'no-such-job'], { cwd })).status, 1);
+    assert.equal((await runCli(['explain', 'no-such-run'], { cwd })).status, 1);
+  });
+
+  it('cancel ends a queued run at once and says so again without harm', async (t) => {
+    const site = await siteWith(t, { 'canc.yml': updateText('green', ['kilo/epel-7']) });
+    const cwd = site.dir;
+    const runId = (await runCli(['submit', 'updates/canc.yml', '--detach'], { cwd })).stdout.trim();
+    const c = await runCli(['cancel', runId, '--reason', 'superseded'], { cwd });
+    assert.equal(c.status, 0);
+    assert.match(c.stdout, /1 queued job\(s\) cancelled, 0 running job\(s\) told to stop; verdict cancelled/);
+    assert.match((await runCli(['cancel', runId], { cwd })).stdout, /had finished already/);
+    assert.equal((await runCli(['cancel', 'nope'], { cwd })).status, 1);
+  });
+});
