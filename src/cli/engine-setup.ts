@@ -16,14 +16,7 @@ const ms = (d: string): number => parseDuration(d) ?? 1000;
 /** The composition root: the engine with the drivers the configuration names. */
 export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pollMs?: number; log?: (line: string) => void } = {}): Promise<Engine> {
   const { config } = loaded;
-  const providers: NodeProvider[] = [];
-  for (const [name, p] of Object.entries(config.providers)) {
-    if (p.type === 'local') {
-      providers.push(localProvider({ name, capacity: p.capacity, workDir: loaded.resolvePath(config.work_dir), configDir: loaded.dir }));
-    } else if (Object.values(config.targets).some((t) => t.provider === name)) {
-      throw new CliExit(EXIT.usage, `provider "${name}" has type ${p.type}, which this version cannot run yet (only local)`, 'E_CONFIG_INVALID');
-    }
-  }
+  const providers = providersFor(loaded);
   const repoPath = loaded.resolvePath(config.update_repo);
   if (!existsSync(join(repoPath, '.git'))) await initUpdateRepo(repoPath);
   return new Engine({
@@ -32,4 +25,18 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
     leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff),
     ...(opts.log ? { log: opts.log } : {}),
   });
+}
+
+/** The node providers of the configuration; refuses one that a target uses but this version cannot run. */
+export function providersFor(loaded: LoadedConfig): NodeProvider[] {
+  const { config } = loaded;
+  const providers: NodeProvider[] = [];
+  for (const [name, p] of Object.entries(config.providers)) {
+    if (p.type === 'local') {
+      providers.push(localProvider({ name, capacity: p.capacity, workDir: loaded.resolvePath(config.work_dir), configDir: loaded.dir }));
+    } else if (Object.values(config.targets).some((t) => t.provider === name)) {
+      throw new CliExit(EXIT.usage, `provider "${name}" has type ${p.type}, which this version cannot run yet (only local)`, 'E_CONFIG_INVALID');
+    }
+  }
+  return providers;
 }

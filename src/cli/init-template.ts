@@ -39,11 +39,12 @@ must_provision: [openstack-packstack, openstack-puppet-modules, openstack-triple
 providers:
   local: { type: local, capacity: 2 }
 
-# What each pipeline runs on a node. The update's details arrive in the environment
-# (SLUICE_UPDATE, SLUICE_TARGET, SLUICE_BUILDS...), never spliced into the command.
+# What each pipeline runs on a node, in the job's own directory. The update's details
+# arrive in the environment (SLUICE_UPDATE, SLUICE_TARGET, SLUICE_BUILDS...), never spliced
+# into the command; $SLUICE_CONFIG_DIR is the directory of this file.
 pipelines:
-  phase1: { test: ./tests/smoke.sh, timeout: 1h, retries: 2 }
-  phase2: { test: ./tests/full.sh, timeout: 4h, retries: 1 }
+  phase1: { test: '"$SLUICE_CONFIG_DIR/tests/smoke.sh"', timeout: 1h, retries: 2 }
+  phase2: { test: '"$SLUICE_CONFIG_DIR/tests/full.sh"', timeout: 4h, retries: 1 }
 
 # When pipelines start by themselves (cron: minute hour day-of-month month day-of-week).
 schedules:

@@ -4,7 +4,7 @@ import { newRunId } from '../engine/hash.js';
 import { submitPhase1 } from '../engine/submit-phase1.js';
 import type { Run } from '../store/index.js';
 import { loadConfig } from './config-loader.js';
-import { makeEngine } from './engine-setup.js';
+import { makeEngine, providersFor } from './engine-setup.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { readInput } from './read-input.js';
@@ -37,6 +37,8 @@ async function submit(io: Io, file: string, opts: SubmitOptions): Promise<number
   if (!author) throw new CliExit(EXIT.usage, `--author "${authorText}" is not "Name <email>"`, 'E_USAGE');
   const input = readInput(io, file);
   if (!input.ok) throw new CliExit(EXIT.failed, input.message, 'E_FILE_UNREADABLE');
+  // Refuse a configuration this version cannot run before anything is written.
+  providersFor(loaded);
   return withStore(loaded, io, async (store) => {
     const now = io.now();
     const result = await submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file, bytes: input.bytes, author, now, runId: newRunId(now) });

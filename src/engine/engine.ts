@@ -34,6 +34,7 @@ export class Engine {
   private readonly worker: Worker;
   private reporting: Promise<void> | undefined;
   private reportAgain = false;
+  private unsubscribe: Promise<() => Promise<void>> | undefined;
 
   constructor(private readonly o: EngineOptions) {
     this.clock = o.clock ?? systemClock;
@@ -54,11 +55,16 @@ export class Engine {
   start(): void {
     this.worker.start();
     void this.reportOwed();
+    this.unsubscribe = this.o.store.subscribe(() => this.wake.notify()).catch((e) => {
+      this.o.log?.(`no wake-ups from the store (polling every ${this.o.pollMs ?? 1000} ms instead): ${(e as Error).message}`);
+      return async () => {};
+    });
   }
 
   async stop(): Promise<void> {
     await this.worker.stop();
     await this.reporting;
+    await (await this.unsubscribe)?.();
   }
 
   /** A new run was written: wake idle workers now rather than at their next poll. */

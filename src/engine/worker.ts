@@ -57,7 +57,7 @@ export class Worker {
     return this.o.retryBackoffMs === undefined ? {} : { retryBackoffMs: this.o.retryBackoffMs };
   }
 
-  /** Stops claiming; running jobs are left to finish (or, with `abandon`, to the sweep of another worker). */
+  /** Stops claiming and waits for the running jobs to finish and be reported. */
   async stop(): Promise<void> {
     this.stopping.abort();
     this.o.wake.notify();
@@ -87,6 +87,12 @@ export class Worker {
     for (const swept of await this.o.store.sweepExpiredJobs(now, this.backoff())) {
       this.o.log?.(`reclaimed job ${swept.jobId} of dead worker ${swept.worker}`);
       if (swept.runVerdict) await this.o.onRunFinished?.(swept.runId, swept.runVerdict);
+    }
+    // A run whose jobs all ended without collating it (every target skipped, and the
+    // process died between writing the run and settling it) is collated here.
+    for (const runId of await this.o.store.listStrandedRunIds()) {
+      const settled = await this.o.store.settleRun({ runId, now });
+      if (settled.ok) await this.o.onRunFinished?.(runId, settled.verdict);
     }
     // A report that failed (git busy, Gerrit down) is retried here, not only when a run ends.
     await this.o.onSweep?.();
@@ -129,10 +135,16 @@ export class Worker {
         await clock.sleep(Math.max(1, Math.floor(this.leaseMs / 3)), beat.signal);
         if (beat.signal.aborted) break;
         const now = clock.now();
-        const hb = await store.heartbeatJob({ jobId: job.id, worker: this.o.workerId, now, leaseMs: this.leaseMs });
-        await store.renewLease({ ...node, now, ttlMs: this.leaseMs });
-        if (!hb.ok) { lost = true; abort.abort(); break; }
-        if (hb.cancelRequested && !cancelRequested) { cancelRequested = true; abort.abort(); }
+        try {
+          const hb = await store.heartbeatJob({ jobId: job.id, worker: this.o.workerId, now, leaseMs: this.leaseMs });
+          await store.renewLease({ ...node, now, ttlMs: this.leaseMs });
+          if (!hb.ok) { lost = true; abort.abort(); break; }
+          if (hb.cancelRequested && !cancelRequested) { cancelRequested = true; abort.abort(); }
+        } catch (e) {
+          // The store is briefly unreachable: keep the job running and beat again. If the
+          // outage outlasts the lease, the next heartbeat is `lost` and the job stops.
+          this.o.log?.(`heartbeat of job ${job.id}: ${(e as Error).message}`);
+        }
       }
     })();
     let outcome: ExecutionOutcome;

@@ -24,6 +24,8 @@ export interface DialectAdapter {
   serialise(trx: Kysely<any>, gate: SerialGate): Promise<void>;
   /** Which constraint a driver error violated, if it is a constraint violation. */
   constraintViolation(error: unknown): ConstraintKind | undefined;
+  /** Tells listening workers, at commit, that there may be work (see wake-channel.ts). */
+  wake(trx: Kysely<any>): Promise<void>;
 }
 
 function errorCode(error: unknown): unknown {
@@ -40,6 +42,9 @@ export const sqliteAdapter: DialectAdapter = {
   },
   async serialise() {
     // The BEGIN IMMEDIATE that opened the transaction already holds the write lock.
+  },
+  async wake() {
+    // One host: the engine's in-process hints and its poll serve SQLite.
   },
   constraintViolation(error) {
     const code = errorCode(error);
@@ -63,6 +68,10 @@ export const postgresAdapter: DialectAdapter = {
   },
   async serialise(trx, gate) {
     await sql`select pg_advisory_xact_lock(${GATE_KEYS[gate]})`.execute(trx);
+  },
+  async wake(trx) {
+    // Delivered at commit, once per transaction however often it is called.
+    await sql`select pg_notify('sluice_wake', '')`.execute(trx);
   },
   constraintViolation(error) {
     const code = errorCode(error);

@@ -121,7 +121,10 @@ export async function releaseLease(ctx: StoreContext, input: ReleaseLeaseInput):
       .where('slot', '=', input.slot)
       .where('holder', '=', input.holder)
       .executeTakeFirst();
-    return released.numUpdatedRows > 0n ? ({ ok: true } as const) : refused('lost');
+    if (released.numUpdatedRows === 0n) return refused('lost');
+    // A freed node is work for a waiting worker.
+    await ctx.adapter.wake(trx);
+    return { ok: true } as const;
   });
 }
 

@@ -8,8 +8,9 @@ import { MIGRATIONS } from './migrations/index.js';
 import { connectPostgres } from './postgres-connection.js';
 import { cancelRun } from './run-cancel.js';
 import { settleRun } from './run-settle.js';
-import { claimRunReport, getRun, insertRunWithJobs, listJobs, listRuns, listUnreportedRuns, markRunReported } from './runs.js';
+import { claimRunReport, getRun, insertRunWithJobs, listJobs, listRuns, listStrandedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
 import { connectSqlite } from './sqlite-connection.js';
+import { listenPostgres } from './wake-channel.js';
 import type { Store } from './store.js';
 import { disableTarget, enableTarget, getTargetState, listTargetStates } from './targets.js';
 import { getUpdate, recordUpdate } from './updates.js';
@@ -56,6 +57,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     listUnreportedRuns: (limit) => listUnreportedRuns(ctx, limit),
     markRunReported: (input) => markRunReported(ctx, input),
     claimRunReport: (input) => claimRunReport(ctx, input),
+    listStrandedRunIds: () => listStrandedRunIds(ctx),
     getJob: (id) => getJob(ctx, id),
     listRunnableRunIds: (now) => listRunnableRunIds(ctx, now),
     claimNextJob: (input) => claimNextJob(ctx, input),
@@ -71,6 +73,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     listLeases: (resource) => listLeases(ctx, resource),
     appendEvent: (event) => appendEvent(ctx, event),
     listEvents: (query) => listEvents(ctx, query),
+    subscribe: (onWake) => (location.dialect === 'postgres' ? listenPostgres(location.url, onWake) : Promise.resolve(async () => {})),
     close,
   };
 }

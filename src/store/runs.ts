@@ -130,6 +130,7 @@ export async function insertRunWithJobs(ctx: StoreContext, input: InsertRunInput
         runId: run.id,
         payload: { pipeline: run.pipeline, updateId: run.updateId ?? null, jobs: jobs.map((j) => j.id) },
       });
+      await ctx.adapter.wake(trx);
       return { ok: true } as const;
     });
   } catch (error) {
@@ -239,4 +240,13 @@ export async function claimRunReport(ctx: StoreContext, input: { runId: string; 
       .executeTakeFirst();
     return Number(done.numUpdatedRows) === 1;
   });
+}
+
+/** Unfinished runs none of whose jobs is still open: only a settle can finish them. */
+export async function listStrandedRunIds(ctx: StoreContext): Promise<string[]> {
+  const rows = await ctx.db.selectFrom('runs').select('runs.id')
+    .where('runs.state', '!=', 'finished' satisfies RunState)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('jobs').select('jobs.id').whereRef('jobs.run_id', '=', 'runs.id').where('jobs.state', '!=', 'finished' satisfies JobState))))
+    .orderBy('runs.created_at').execute();
+  return rows.map((r) => r.id);
 }

@@ -55,6 +55,8 @@ export interface Store {
   listUnreportedRuns(limit?: number): Promise<Run[]>;
   /** Marks a run reported; false if it was already. */
   markRunReported(input: { runId: string; now: number }): Promise<boolean>;
+  /** Unfinished runs with no open job (all skipped, settle interrupted): the sweep settles them. */
+  listStrandedRunIds(): Promise<string[]>;
   /** The right to report a finished run for a while: true for one caller at a time. */
   claimRunReport(input: { runId: string; worker: string; now: number; leaseMs: number }): Promise<boolean>;
   getJob(id: string): Promise<Job | undefined>;
@@ -78,6 +80,12 @@ export interface Store {
 
   appendEvent(event: NewEvent): Promise<number>;
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;
+
+  /**
+   * Calls `onWake` when another process may have made work (PostgreSQL LISTEN/NOTIFY);
+   * on SQLite it never does. A hint only: callers still poll.
+   */
+  subscribe(onWake: () => void): Promise<() => Promise<void>>;
 
   /** Closes the connection or pool; the store is unusable afterwards. */
   close(): Promise<void>;

@@ -4,6 +4,9 @@ import { insertEvent, type NewEvent } from './events.js';
 import type { Database } from './schema.js';
 
 export type TransitionTrx = Kysely<Database>;
+
+/** Transitions after which another worker may have something to do. */
+const WAKING_EVENTS = new Set(['job.retried', 'job.reclaimed', 'job.finished', 'run.finished', 'run.cancel_requested']);
 export type Emit = (event: NewEvent) => void;
 
 /**
@@ -19,6 +22,7 @@ export function transition<T>(ctx: StoreContext, work: (trx: TransitionTrx, emit
     const events: NewEvent[] = [];
     const value = await work(trx as unknown as TransitionTrx, (event) => events.push(event));
     for (const event of events) await insertEvent(trx, ctx.adapter, event);
+    if (events.some((e) => WAKING_EVENTS.has(e.kind))) await ctx.adapter.wake(trx);
     return value;
   });
 }

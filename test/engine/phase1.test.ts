@@ -110,3 +110,17 @@ forEachStore('a dead worker\'s job is reclaimed after its lease and run once mor
   await again.stop();
   assert.equal(gitLog(site.repoPath).filter((l) => l.startsWith('New orph')).length, 1);
 });
+
+forEachStore('a run left unsettled by a crash (every target skipped) is collated by the sweep', async ({ store }, t) => {
+  const site = await makeSite(tempDir(t));
+  await store.recordUpdate({ id: 'strd', path: 'updates/strd.yml', contentHash: 'h', data: {}, now: Date.now() });
+  // What a crash between writing the run and settling it leaves behind.
+  await store.insertRunWithJobs({ run: { id: 'rstranded', pipeline: 'phase1', updateId: 'strd', inputs: null }, jobs: [{ id: 'rstranded.a', target: 'liberty/epel-7', kind: 'phase1@local', maxAttempts: 1, skipReason: 'disabled' }], now: Date.now() });
+  assert.deepEqual(await store.listStrandedRunIds(), ['rstranded']);
+  const engine = siteEngine(site, store);
+  engine.start();
+  const run = await engine.waitForRun('rstranded');
+  await engine.stop();
+  assert.equal(run.verdict, 'held');
+  assert.deepEqual(await store.listStrandedRunIds(), []);
+});
