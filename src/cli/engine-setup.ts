@@ -22,7 +22,7 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   return new Engine({
     store, providers, reporters: [mergeReporter({ repoPath })],
     workerId: `${hostname()}:${process.pid}`,
-    leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff),
+    leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff), semaphores: config.engine.semaphores,
     ...(opts.log ? { log: opts.log } : {}),
   });
 }

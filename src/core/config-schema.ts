@@ -69,6 +69,10 @@ export const EngineSchema = z.strictObject({
   lease: duration.default('30s').meta({ description: 'Job and node leases last this long unless the worker\'s heartbeat renews them: after a crash, its jobs are retried this much later.' }),
   poll: duration.default('1s').meta({ description: 'How often an idle worker looks for work when no wake-up hint reaches it.' }),
   sweep: duration.default('15s').meta({ description: 'How often a worker reclaims the expired leases of dead workers.' }),
+  semaphores: z.record(
+    z.string().regex(/^(phase1|phase2|promote|images)(\/(image|provision))?$/, { error: 'a semaphore is named for a job class: phase1, phase1/image, phase1/provision, phase2...' }),
+    z.int().min(1).max(10000),
+  ).default({}).meta({ description: 'Caps on how many jobs of a class run at once across all workers, e.g. `phase1/provision: 2` (provisioning is heavy on the installer mirrors).' }),
   retry_backoff: duration.default('10s').meta({ description: 'An infra retry waits this long times the attempts spent, so a broken cloud is not hammered.' }),
 });
 
@@ -89,7 +93,7 @@ export const ConfigSchema = z.strictObject({
   store: z.string().min(1).default('sqlite:.sluice/sluice.db')
     .meta({ description: '`sqlite:PATH` (relative to the config file) or a `postgres://` URL.' }),
   update_repo: z.string().min(1).default('update-repo').meta({ description: 'The update repository (git): a path relative to the config file.' }),
-  engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', retry_backoff: '10s' }).meta({ description: 'Timing of the workers.' }),
+  engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', semaphores: {}, retry_backoff: '10s' }).meta({ description: 'Timing of the workers.' }),
   work_dir: z.string().min(1).default('.sluice/work').meta({ description: 'Where jobs keep their directories and logs, relative to the config file.' }),
 }).meta({ title: 'Sluice configuration (sluice.yaml)' });
 

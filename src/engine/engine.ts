@@ -24,6 +24,7 @@ export interface EngineOptions {
   readonly pollMs?: number;
   readonly sweepEveryMs?: number;
   readonly retryBackoffMs?: number;
+  readonly semaphores?: Readonly<Record<string, number>>;
   readonly log?: (line: string) => void;
 }
 
@@ -45,6 +46,7 @@ export class Engine {
       ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
       ...(o.sweepEveryMs !== undefined ? { sweepEveryMs: o.sweepEveryMs } : {}),
       ...(o.retryBackoffMs !== undefined ? { retryBackoffMs: o.retryBackoffMs } : {}),
+      ...(o.semaphores ? { semaphores: o.semaphores } : {}),
       ...(o.log ? { log: o.log } : {}),
       onRunFinished: (runId, verdict) => this.runFinished(runId, verdict),
       onSweep: () => this.reportOwed(),

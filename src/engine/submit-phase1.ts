@@ -4,7 +4,7 @@ import { formatPath, type Problem } from '../core/problem.js';
 import type { TargetDisable } from '../core/target-state.js';
 import { parseUpdateBytes } from '../core/update-file.js';
 import type { Store } from '../store/index.js';
-import { jobKind } from './job-kind.js';
+import { jobClass, jobKind } from './job-kind.js';
 import type { JobSpec, RunInputs } from './job-spec.js';
 import { sha256 } from './hash.js';
 
@@ -64,7 +64,7 @@ export async function submitPhase1(s: Phase1Submission): Promise<SubmitResult> {
       pipeline: 'phase1', updateId: update.id as string, target: j.target, provider, builds: j.builds,
       mode: j.mode, image: j.image, modeBecause: j.modeBecause, command: j.command ?? [], timeoutMs: j.timeoutMs,
     };
-    return { id: `${s.runId}.${j.target.replace(/\//g, '_')}`, target: j.target, kind: jobKind('phase1', provider), maxAttempts: j.maxAttempts, spec, skipReason: j.skip };
+    return { id: `${s.runId}.${j.target.replace(/\//g, '_')}`, target: j.target, kind: jobKind(jobClass('phase1', j.mode), provider), maxAttempts: j.maxAttempts, spec, skipReason: j.skip };
   });
   const inserted = await s.store.insertRunWithJobs({ run: { id: s.runId, pipeline: 'phase1', updateId: update.id, inputs, reason: null }, jobs, now: s.now });
   if (!inserted.ok) throw new Error(`cannot record run ${s.runId}: ${inserted.code}`);

@@ -2,9 +2,12 @@ import type { RunVerdict } from '../core/verdicts.js';
 import type { Job, Store } from '../store/index.js';
 import type { Clock } from './clock.js';
 import type { JobSpec, RunInputs } from './job-spec.js';
-import { jobKind } from './job-kind.js';
+import { JOB_CLASSES, jobKind, semaphoresFor } from './job-kind.js';
 import type { ExecutionOutcome, NodeProvider } from './node-provider.js';
 import type { Wake } from './wake.js';
+
+/** A lease the worker holds for a running job: its node, and any semaphores. */
+interface Held { readonly resource: string; readonly slot: number; readonly holder: string }
 
 export interface WorkerOptions {
   readonly store: Store;
@@ -21,6 +24,8 @@ export interface WorkerOptions {
   readonly sweepEveryMs?: number;
   /** An infra retry waits this long times the attempts spent. */
   readonly retryBackoffMs?: number;
+  /** Named semaphores capping job classes (`phase1/provision: 2`), across all workers. */
+  readonly semaphores?: Readonly<Record<string, number>>;
   /** Called at each sweep: the engine drains its report outbox there too. */
   readonly onSweep?: () => Promise<void>;
   /** Called once a run has its verdict (the reporter: merge, vote). Must be idempotent. */
@@ -38,6 +43,7 @@ export class Worker {
   private readonly inFlight = new Map<string, Promise<void>>();
   private loop: Promise<void> | undefined;
   private holderSeq = 0;
+  private classTurn = 0;
   private lastSweep = -Infinity;
   private readonly leaseMs: number;
   private readonly pollMs: number;
@@ -101,30 +107,52 @@ export class Worker {
   /** Claims jobs while some provider has a free node; true when at least one started. */
   private async claimWhatFits(): Promise<boolean> {
     let started = false;
-    for (const provider of this.o.providers) {
-      while (!this.stopping.signal.aborted) {
-        const now = this.o.clock.now();
-        const holder = `${this.o.workerId}#${++this.holderSeq}`;
-        const resource = `provider:${provider.name}`;
-        const lease = await this.o.store.acquireLease({ resource, capacity: provider.capacity, holder, now, ttlMs: this.leaseMs });
-        if (!lease.ok) break;
-        const claim = await this.o.store.claimNextJob({ worker: this.o.workerId, now, leaseMs: this.leaseMs, kinds: [jobKind('phase1', provider.name)] });
-        if (!claim.ok) {
-          await this.o.store.releaseLease({ resource, slot: lease.slot, holder });
-          break;
+    providers: for (const provider of this.o.providers) {
+      let progress = true;
+      while (progress && !this.stopping.signal.aborted) {
+        progress = false;
+        // Start from a different class each round, so no class waits behind another.
+        const first = this.classTurn++ % JOB_CLASSES.length;
+        for (let i = 0; i < JOB_CLASSES.length && !this.stopping.signal.aborted; i++) {
+          const cls = JOB_CLASSES[(first + i) % JOB_CLASSES.length] as string;
+          const outcome = await this.claimOne(provider, cls);
+          if (outcome === 'provider_full') continue providers;
+          if (outcome === 'started') { started = true; progress = true; }
         }
-        const job = claim.job;
-        const done = this.execute(provider, job, { resource, slot: lease.slot, holder })
-          .catch((e) => this.o.log?.(`job ${job.id}: ${(e as Error).stack ?? String(e)}`))
-          .finally(() => { this.inFlight.delete(job.id); this.o.wake.notify(); });
-        this.inFlight.set(job.id, done);
-        started = true;
       }
     }
     return started;
   }
 
-  private async execute(provider: NodeProvider, job: Job, node: { resource: string; slot: number; holder: string }): Promise<void> {
+  /**
+   * Takes a node of the provider, then the semaphores capping the class, then a job of
+   * that class: all or nothing, so a lease is never held for a job that did not start.
+   */
+  private async claimOne(provider: NodeProvider, cls: string): Promise<'started' | 'provider_full' | 'none'> {
+    const { store } = this.o;
+    const now = this.o.clock.now();
+    const holder = `${this.o.workerId}#${++this.holderSeq}`;
+    const taken: Held[] = [];
+    const releaseAll = async () => { for (const h of taken) await store.releaseLease(h); };
+    const node = await store.acquireLease({ resource: `provider:${provider.name}`, capacity: provider.capacity, holder, now, ttlMs: this.leaseMs });
+    if (!node.ok) return 'provider_full';
+    taken.push({ resource: `provider:${provider.name}`, slot: node.slot, holder });
+    for (const [name, capacity] of semaphoresFor(cls, this.o.semaphores ?? {})) {
+      const sem = await store.acquireLease({ resource: `semaphore:${name}`, capacity, holder, now, ttlMs: this.leaseMs });
+      if (!sem.ok) { await releaseAll(); return 'none'; }
+      taken.push({ resource: `semaphore:${name}`, slot: sem.slot, holder });
+    }
+    const claim = await store.claimNextJob({ worker: this.o.workerId, now, leaseMs: this.leaseMs, kinds: [jobKind(cls, provider.name)] });
+    if (!claim.ok) { await releaseAll(); return 'none'; }
+    const job = claim.job;
+    const done = this.execute(provider, job, taken)
+      .catch((e) => this.o.log?.(`job ${job.id}: ${(e as Error).stack ?? String(e)}`))
+      .finally(() => { this.inFlight.delete(job.id); this.o.wake.notify(); });
+    this.inFlight.set(job.id, done);
+    return 'started';
+  }
+
+  private async execute(provider: NodeProvider, job: Job, held: readonly Held[]): Promise<void> {
     const { store, clock } = this.o;
     const abort = new AbortController();
     let lost = false;
@@ -137,7 +165,7 @@ export class Worker {
         const now = clock.now();
         try {
           const hb = await store.heartbeatJob({ jobId: job.id, worker: this.o.workerId, now, leaseMs: this.leaseMs });
-          await store.renewLease({ ...node, now, ttlMs: this.leaseMs });
+          for (const h of held) await store.renewLease({ ...h, now, ttlMs: this.leaseMs });
           if (!hb.ok) { lost = true; abort.abort(); break; }
           if (hb.cancelRequested && !cancelRequested) { cancelRequested = true; abort.abort(); }
         } catch (e) {
@@ -171,6 +199,6 @@ export class Worker {
       });
       if (finished.ok && finished.runVerdict) await this.o.onRunFinished?.(job.runId, finished.runVerdict);
     }
-    await store.releaseLease(node);
+    for (const h of held) await store.releaseLease(h);
   }
 }

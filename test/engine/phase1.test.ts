@@ -93,7 +93,7 @@ forEachStore('cancel stops a running job and its processes, and the run ends can
 forEachStore('a dead worker\'s job is reclaimed after its lease and run once more; the merge happens once', async ({ store, open }, t) => {
   const site = await makeSite(tempDir(t));
   const run = await submit(site, store, 'orph', 'green', ['kilo/epel-7']);
-  const claimed = await store.claimNextJob({ worker: 'dead-worker', now: Date.now(), leaseMs: 300, kinds: ['phase1@local'] });
+  const claimed = await store.claimNextJob({ worker: 'dead-worker', now: Date.now(), leaseMs: 300, kinds: ['phase1/image@local'] });
   assert.ok(claimed.ok, 'the dead worker took the job before dying');
   const other = await open();
   const engine = siteEngine(site, other, { workerId: 'survivor' });
@@ -115,7 +115,7 @@ forEachStore('a run left unsettled by a crash (every target skipped) is collated
   const site = await makeSite(tempDir(t));
   await store.recordUpdate({ id: 'strd', path: 'updates/strd.yml', contentHash: 'h', data: {}, now: Date.now() });
   // What a crash between writing the run and settling it leaves behind.
-  await store.insertRunWithJobs({ run: { id: 'rstranded', pipeline: 'phase1', updateId: 'strd', inputs: null }, jobs: [{ id: 'rstranded.a', target: 'liberty/epel-7', kind: 'phase1@local', maxAttempts: 1, skipReason: 'disabled' }], now: Date.now() });
+  await store.insertRunWithJobs({ run: { id: 'rstranded', pipeline: 'phase1', updateId: 'strd', inputs: null }, jobs: [{ id: 'rstranded.a', target: 'liberty/epel-7', kind: 'phase1/image@local', maxAttempts: 1, skipReason: 'disabled' }], now: Date.now() });
   assert.deepEqual(await store.listStrandedRunIds(), ['rstranded']);
   const engine = siteEngine(site, store);
   engine.start();
@@ -123,4 +123,33 @@ forEachStore('a run left unsettled by a crash (every target skipped) is collated
   await engine.stop();
   assert.equal(run.verdict, 'held');
   assert.deepEqual(await store.listStrandedRunIds(), []);
+});
+
+forEachStore('a named semaphore caps a class of jobs across the provider\'s capacity', async ({ store }, t) => {
+  const site = await makeSite(tempDir(t), { capacity: 4 });
+  const engine = new (await import('../../src/engine/engine.js')).Engine({
+    store, providers: [localProvider({ name: 'local', capacity: 4, workDir: join(site.dir, 'work'), configDir: site.dir })],
+    workerId: 'w', leaseMs: 2000, pollMs: 50, sweepEveryMs: 200, semaphores: { 'phase1/provision': 1 },
+  });
+  // liberty/epel-7 has no image: provisioned. kilo/epel-7 boots its image.
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(await submit(site, store, `p${i}`, 'sleep 0.3', ['liberty/epel-7']));
+  for (let i = 0; i < 3; i++) runs.push(await submit(site, store, `i${i}`, 'sleep 0.3', ['kilo/epel-7']));
+  engine.start();
+  for (const id of runs) assert.equal((await engine.waitForRun(id)).verdict, 'pass');
+  await engine.stop();
+  const events = await store.listEvents({ limit: 10_000 });
+  const peak = (kindOf: (jobId: string) => boolean) => {
+    let running = 0;
+    let max = 0;
+    for (const e of events) {
+      if (!e.jobId || !kindOf(e.jobId)) continue;
+      if (e.kind === 'job.started') max = Math.max(max, ++running);
+      if (e.kind === 'job.finished') running--;
+    }
+    return max;
+  };
+  assert.equal(peak((id) => id.endsWith('liberty_epel-7')), 1, 'one provisioning job at a time');
+  assert.ok(peak((id) => id.endsWith('kilo_epel-7')) >= 2, 'image jobs ran side by side meanwhile');
+  assert.deepEqual((await store.listLeases()).filter((l) => l.holder !== null), []);
 });
