@@ -31,4 +31,16 @@ export interface NodeProvider {
   readonly name: string;
   readonly capacity: number;
   execute(execution: Execution): Promise<ExecutionOutcome>;
+  /**
+   * After a worker died, its job's attempt was reclaimed: stop whatever of it may still
+   * run (a node to delete, processes to kill), so no job outlives its claim.
+   */
+  reap?(attempt: AbandonedAttempt): Promise<void>;
+}
+
+export interface AbandonedAttempt {
+  readonly runId: string;
+  readonly jobId: string;
+  readonly target: string;
+  readonly attempt: number;
 }

@@ -92,6 +92,7 @@ export class Worker {
     await this.o.store.reclaimExpiredLeases(now);
     for (const swept of await this.o.store.sweepExpiredJobs(now, this.backoff())) {
       this.o.log?.(`reclaimed job ${swept.jobId} of dead worker ${swept.worker}`);
+      await this.reap(swept);
       if (swept.runVerdict) await this.o.onRunFinished?.(swept.runId, swept.runVerdict);
     }
     // A run whose jobs all ended without collating it (every target skipped, and the
@@ -102,6 +103,19 @@ export class Worker {
     }
     // A report that failed (git busy, Gerrit down) is retried here, not only when a run ends.
     await this.o.onSweep?.();
+  }
+
+  /** Asks the job's provider to stop what the dead worker may have left running. */
+  private async reap(swept: { jobId: string; runId: string; target: string; attempt: number }): Promise<void> {
+    const job = await this.o.store.getJob(swept.jobId);
+    const spec = job?.spec as { provider?: string } | undefined;
+    const provider = this.o.providers.find((p) => p.name === spec?.provider);
+    if (!provider?.reap) return;
+    try {
+      await provider.reap({ runId: swept.runId, jobId: swept.jobId, target: swept.target, attempt: swept.attempt });
+    } catch (e) {
+      this.o.log?.(`cannot reap job ${swept.jobId}: ${(e as Error).message}`);
+    }
   }
 
   /** Claims jobs while some provider has a free node; true when at least one started. */

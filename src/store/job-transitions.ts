@@ -71,6 +71,9 @@ export interface SweptJob extends AttemptEnded {
   runId: string;
   /** The worker whose lease lapsed. */
   worker: string;
+  target: string;
+  /** The attempt that was abandoned (a later claim starts the next one). */
+  attempt: number;
 }
 
 function positiveInteger(value: number, name: string): void {
@@ -216,7 +219,7 @@ export async function sweepExpiredJobs(ctx: StoreContext, now: number, opts: { r
       const worker = row.locked_by ?? '';
       const reason = `the lease of ${worker} expired at ${new Date(row.locked_until ?? now).toISOString()}`;
       const ended = await endAttempt(ctx, trx, emit, row, 'infra', reason, now, 'job.reclaimed', opts.retryBackoffMs);
-      swept.push({ jobId: row.id, runId: row.run_id, worker, ...ended });
+      swept.push({ jobId: row.id, runId: row.run_id, worker, target: row.target, attempt: row.attempt, ...ended });
     }
     return swept;
   });

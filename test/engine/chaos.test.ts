@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../../src/store/index.js';
 import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';
@@ -15,6 +16,23 @@ function serve(site: Site, storeUrl: string): ChildProcess {
 
 const exited = (p: ChildProcess) => new Promise<void>((resolve) => { if (p.exitCode !== null || p.signalCode !== null) resolve(); else p.once('exit', () => resolve()); });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Processes still running (not zombies) whose environment names one of these runs. */
+function liveJobProcesses(runs: readonly string[]): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
+      if (state === 'Z' || state === 'X') continue;
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (runs.some((r) => env.includes(`SLUICE_RUN=${r}`))) found.push(Number(entry));
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found;
+}
 
 function gitSubjects(repo: string): string[] {
   return execFileSync('git', ['-C', repo, 'log', '--format=%s'], { encoding: 'utf8' }).trim().split('\n');
@@ -79,7 +97,33 @@ forEachStore('SIGKILL of the engine at random points of 20 concurrent runs: ever
   }
   const held = (await store.listLeases()).filter((l) => l.holder !== null);
   assert.deepEqual(held, [], 'no lease is still held');
+  assert.deepEqual(liveJobProcesses(runs), [], 'no test process outlived its job');
 }, { timeoutMs: 240_000 });
+
+forEachStore('the processes of a job whose worker was SIGKILLed are reaped when the job is reclaimed', async ({ store, url }, t) => {
+  const site = await makeSite(tempDir(t), { lease: '1s', timeout: '5m' });
+  const run = await submit(site, store, 'orph', 'sleep 300', ['kilo/epel-7']);
+  const first = serve(site, url);
+  const deadline = Date.now() + 30_000;
+  while ((await store.listJobs(run))[0]?.state !== 'running' && Date.now() < deadline) await sleep(50);
+  await sleep(300);
+  assert.equal(liveJobProcesses([run]).length > 0, true, 'the test is running');
+  first.kill('SIGKILL');
+  await exited(first);
+  assert.ok(liveJobProcesses([run]).length > 0, 'its processes outlive the dead worker');
+  const second = serve(site, url);
+  const until = Date.now() + 30_000;
+  while ((await store.listJobs(run))[0]?.attempt !== 2 && Date.now() < until) await sleep(100);
+  await sleep(500);
+  const environ = (pid: number) => { try { return readFileSync(`/proc/${pid}/environ`, 'utf8'); } catch { return ''; } };
+  const orphansOfFirst = liveJobProcesses([run]).filter((pid) => environ(pid).includes('SLUICE_ATTEMPT=1\0'));
+  await store.cancelRun({ runId: run, now: Date.now(), reason: 'test over' });
+  while ((await store.getRun(run))?.state !== 'finished' && Date.now() < until + 30_000) await sleep(100);
+  second.kill('SIGTERM');
+  await exited(second);
+  assert.deepEqual(orphansOfFirst, [], 'the first attempt\'s processes were killed when it was reclaimed');
+  assert.deepEqual(liveJobProcesses([run]), [], 'and the cancel stopped the second attempt');
+}, { timeoutMs: 120_000 });
 
 forEachStore('three worker processes share one store and run each job exactly once', async ({ dialect, store, url }, t) => {
   if (dialect === 'sqlite') { t.skip('workers on several hosts share a PostgreSQL store; SQLite serves one host'); return; }

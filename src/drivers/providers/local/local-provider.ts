@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration } from '../../../core/duration.js';
-import type { Execution, ExecutionOutcome, NodeProvider } from '../../../engine/node-provider.js';
+import type { AbandonedAttempt, Execution, ExecutionOutcome, NodeProvider } from '../../../engine/node-provider.js';
+import { PGIDS_FILE, reapOrphans } from './reap.js';
 import { jobEnvironment } from './job-environment.js';
 import { runProcess, type ProcessExit } from './run-process.js';
 
@@ -26,8 +27,11 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
   return {
     name: opts.name,
     capacity: opts.capacity,
+    async reap(a: AbandonedAttempt): Promise<void> {
+      reapOrphans(jobDir(opts.workDir, a.runId, a.target, a.attempt), a.jobId, a.attempt);
+    },
     async execute(ex: Execution): Promise<ExecutionOutcome> {
-      const dir = join(opts.workDir, ex.runId, `${ex.spec.target.replace(/\//g, '_')}-a${ex.attempt}`);
+      const dir = jobDir(opts.workDir, ex.runId, ex.spec.target, ex.attempt);
       const node = `local:${dir}`;
       const logPath = join(dir, 'job.log');
       let updatePath: string;
@@ -46,6 +50,7 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
         const run = await runProcess({
           command, cwd: dir, env, logPath, timeoutMs: Math.max(1, deadline - Date.now()),
           maxLogBytes: opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES, killGraceMs: opts.killGraceMs ?? 5000, signal: ex.signal,
+          onSpawn: (pgid) => appendFileSync(join(dir, PGIDS_FILE), `${pgid}\n`),
         });
         const outcome = toOutcome(run.exit, ex.spec.timeoutMs, commands.length > 1 ? command : undefined);
         if (outcome.result !== 'success') return { ...outcome, node, logPath };
@@ -53,6 +58,10 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
       return { result: 'success', reason: 'the tests passed', node, logPath };
     },
   };
+}
+
+function jobDir(workDir: string, runId: string, target: string, attempt: number): string {
+  return join(workDir, runId, `${target.replace(/\//g, '_')}-a${attempt}`);
 }
 
 function toOutcome(exit: ProcessExit, timeoutMs: number, which: string | undefined): Pick<ExecutionOutcome, 'result' | 'reason'> {

@@ -29,6 +29,8 @@ export interface ProcessSpec {
   /** Time between SIGTERM and SIGKILL for the process group. */
   readonly killGraceMs?: number;
   readonly signal?: AbortSignal;
+  /** Told the process group id as soon as the process exists (for reaping after a crash). */
+  readonly onSpawn?: (pgid: number) => void;
 }
 
 /**
@@ -46,6 +48,7 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessRun> {
     const child = spawn('/bin/sh', ['-c', spec.command], {
       cwd: spec.cwd, env: { ...spec.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) spec.onSpawn?.(child.pid);
     const killGroup = (why: ProcessExit) => {
       if (ending) return;
       ending = why;
