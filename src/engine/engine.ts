@@ -1,9 +1,8 @@
 import type { RunVerdict } from '../core/verdicts.js';
-import type { Job, Run, Store } from '../store/index.js';
+import type { Job, Run } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
-import type { NodeProvider } from './node-provider.js';
 import { Wake } from './wake.js';
-import { Worker } from './worker.js';
+import { Worker, type WorkerOptions } from './worker.js';
 
 /**
  * Makes a finished run's verdict count outside the store: merges the update, votes in
@@ -14,18 +13,10 @@ export interface RunReporter {
   report(run: Run, jobs: readonly Job[]): Promise<void>;
 }
 
-export interface EngineOptions {
-  readonly store: Store;
-  readonly providers: readonly NodeProvider[];
+/** The worker's options, less what the engine itself provides (its clock default, wake-ups, callbacks). */
+export interface EngineOptions extends Omit<WorkerOptions, 'clock' | 'wake' | 'onRunFinished' | 'onSweep'> {
   readonly reporters?: readonly RunReporter[];
   readonly clock?: Clock;
-  readonly workerId: string;
-  readonly leaseMs?: number;
-  readonly pollMs?: number;
-  readonly sweepEveryMs?: number;
-  readonly retryBackoffMs?: number;
-  readonly semaphores?: Readonly<Record<string, number>>;
-  readonly log?: (line: string) => void;
 }
 
 /** The engine of one process: a worker, and the outbox of reports it drains. */
@@ -41,13 +32,7 @@ export class Engine {
     this.clock = o.clock ?? systemClock;
     this.wake = new Wake(this.clock);
     this.worker = new Worker({
-      store: o.store, providers: o.providers, clock: this.clock, wake: this.wake, workerId: o.workerId,
-      ...(o.leaseMs !== undefined ? { leaseMs: o.leaseMs } : {}),
-      ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
-      ...(o.sweepEveryMs !== undefined ? { sweepEveryMs: o.sweepEveryMs } : {}),
-      ...(o.retryBackoffMs !== undefined ? { retryBackoffMs: o.retryBackoffMs } : {}),
-      ...(o.semaphores ? { semaphores: o.semaphores } : {}),
-      ...(o.log ? { log: o.log } : {}),
+      ...o, clock: this.clock, wake: this.wake,
       onRunFinished: (runId, verdict) => this.runFinished(runId, verdict),
       onSweep: () => this.reportOwed(),
     });
