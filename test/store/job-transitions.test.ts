@@ -216,7 +216,7 @@ forEachStore('the sweep requeues a job whose lease expired and counts the attemp
   await claim(store, 'w1', T0 + 10);
   assert.deepEqual(await store.sweepExpiredJobs(T0 + 10 + LEASE), [], 'a lease is held until locked_until');
   const swept = await store.sweepExpiredJobs(T0 + 11 + LEASE);
-  assert.deepEqual(swept, [{ jobId: 'r1/0', runId: 'r1', worker: 'w1', jobState: 'queued', runVerdict: null }]);
+  assert.deepEqual(swept, [{ jobId: 'r1/0', runId: 'r1', worker: 'w1', target: 't0', attempt: 1, jobState: 'queued', runVerdict: null }]);
   const job = await store.getJob('r1/0');
   assert.deepEqual([job?.state, job?.attempt, job?.lockedBy], ['queued', 1, null]);
   assert.deepEqual(await store.finishJob({ jobId: 'r1/0', worker: 'w1', now: T0 + 12 + LEASE, result: 'success', reason: null }), {
@@ -227,7 +227,7 @@ forEachStore('the sweep requeues a job whose lease expired and counts the attemp
   assert.equal(again.attempt, 2);
   const later = T0 + 12 + 2 * LEASE + INFRA_RETRY_BACKOFF_MS;
   const final = await store.sweepExpiredJobs(later);
-  assert.deepEqual(final, [{ jobId: 'r1/0', runId: 'r1', worker: 'w2', jobState: 'finished', runVerdict: 'error' }]);
+  assert.deepEqual(final, [{ jobId: 'r1/0', runId: 'r1', worker: 'w2', target: 't0', attempt: 2, jobState: 'finished', runVerdict: 'error' }]);
   assert.equal((await store.getJob('r1/0'))?.result, 'infra');
   const kinds = (await store.listEvents({ runId: 'r1' })).map((e) => e.kind);
   assert.deepEqual(kinds.filter((k) => k === 'job.reclaimed').length, 2);
