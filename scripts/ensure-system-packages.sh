@@ -5,6 +5,10 @@ need=()
 have_pg() { command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
 have_pg || need+=(postgresql)
 command -v git >/dev/null 2>&1 || need+=(git)
+# Build sources, repositories and installability checks use real RPM tools.
+command -v rpmbuild >/dev/null 2>&1 || need+=(rpm)
+command -v createrepo_c >/dev/null 2>&1 || need+=(createrepo-c)
+command -v dnf >/dev/null 2>&1 || need+=(dnf)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing from Debian's packages: ${need[*]}"
