@@ -66,6 +66,7 @@ async function submit(io: Io, file: string, opts: SubmitOptions): Promise<number
     const jobs = await store.listJobs(run.id);
     if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
     else io.out(`${failureDetails(jobs).join('\n')}\n`);
+    if (run.reportedAt === null) io.err('sluice: the verdict is recorded but its report (the merge) has not succeeded yet; `sluice serve` keeps trying\n');
     return exitFor(run);
   });
 }

@@ -59,9 +59,15 @@ export class Engine {
     this.wake.notify();
   }
 
-  /** Resolves with the run once it has its verdict and its report; `onProgress` sees each change. */
-  async waitForRun(runId: string, onProgress?: (run: Run, jobs: readonly Job[]) => void, stop?: AbortSignal): Promise<Run> {
+  /**
+   * Resolves with the run once it has its verdict and its report; `onProgress` sees each
+   * change. A report still failing `reportGraceMs` after the verdict (the update repository
+   * is broken, say) does not hold the caller forever: the run comes back unreported, and
+   * the outbox keeps trying.
+   */
+  async waitForRun(runId: string, onProgress?: (run: Run, jobs: readonly Job[]) => void, stop?: AbortSignal, reportGraceMs = 60_000): Promise<Run> {
     let last = '';
+    let finishedSeen: number | undefined;
     for (;;) {
       const run = await this.o.store.getRun(runId);
       if (!run) throw new Error(`no run ${runId}`);
@@ -69,7 +75,11 @@ export class Engine {
       const shape = JSON.stringify([run.state, run.verdict, jobs.map((j) => [j.state, j.result, j.attempt])]);
       if (shape !== last) { last = shape; onProgress?.(run, jobs); }
       if ((run.state === 'finished' && run.reportedAt !== null) || stop?.aborted) return run;
-      if (run.state === 'finished') void this.reportOwed();
+      if (run.state === 'finished') {
+        finishedSeen ??= this.clock.now();
+        if (this.clock.now() - finishedSeen > reportGraceMs) return run;
+        void this.reportOwed();
+      }
       await this.wake.wait(this.o.pollMs ?? 1000, stop);
     }
   }

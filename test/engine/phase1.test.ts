@@ -153,3 +153,20 @@ forEachStore('a named semaphore caps a class of jobs across the provider\'s capa
   assert.ok(peak((id) => id.endsWith('kilo_epel-7')) >= 2, 'image jobs ran side by side meanwhile');
   assert.deepEqual((await store.listLeases()).filter((l) => l.holder !== null), []);
 });
+
+forEachStore('a report that keeps failing leaves the run in the outbox without holding its caller forever', async ({ store }, t) => {
+  const site = await makeSite(tempDir(t));
+  const run = await submit(site, store, 'nrep', 'green', ['kilo/epel-7']);
+  let tries = 0;
+  const engine = new (await import('../../src/engine/engine.js')).Engine({
+    store, providers: [localProvider({ name: 'local', capacity: 2, workDir: join(site.dir, 'work'), configDir: site.dir })],
+    reporters: [{ report: async () => { tries++; throw new Error('update repository is read-only'); } }],
+    workerId: 'w', leaseMs: 2000, pollMs: 50, sweepEveryMs: 100,
+  });
+  engine.start();
+  const done = await engine.waitForRun(run, undefined, undefined, 500);
+  await engine.stop();
+  assert.deepEqual([done.verdict, done.reportedAt], ['pass', null]);
+  assert.ok(tries >= 2, `the report was retried (${tries} tries)`);
+  assert.deepEqual((await store.listUnreportedRuns()).map((r) => r.id), [run]);
+});
