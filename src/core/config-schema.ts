@@ -23,7 +23,13 @@ const cron = z.string({ error: 'a schedule is a cron expression such as "0 3 * *
 /** A shell command line, run by /bin/sh on the node; update details arrive as environment variables, never spliced in. */
 const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'a test command is a shell command line, or a list of them run in order' });
 
+/** Checks Sluice runs itself on the update's RPMs before the test commands (docs/checks.md). */
+export const BUILTIN_CHECKS = ['conflicts', 'upgrade', 'installable'] as const;
+export type BuiltinCheck = (typeof BUILTIN_CHECKS)[number];
+const checks = z.array(z.enum(BUILTIN_CHECKS, { error: `a built-in check is one of ${BUILTIN_CHECKS.join(', ')}` }));
+
 export const PipelineSchema = z.strictObject({
+  checks: checks.default([]).meta({ description: 'Built-in checks run on the update\'s RPMs before the test commands: conflicts, upgrade, installable (docs/checks.md).' }),
   test: command.optional().meta({ description: 'The test command(s) a job of this pipeline runs on its node.' }),
   timeout: duration.default('2h').meta({ description: 'A job running longer is killed (its whole process group) and ends as `timeout`.' }),
   retries: z.int().min(0).max(10).default(2).meta({ description: 'How often an `infra` result (node lost, provisioning failed) is retried on a fresh node.' }),
@@ -32,6 +38,7 @@ export const PIPELINES = ['phase1', 'phase2', 'promote', 'images'] as const;
 export type PipelineName = (typeof PIPELINES)[number];
 
 const PipelineOverrideSchema = z.strictObject({
+  checks: checks.optional().meta({ description: 'This target\'s own built-in checks, instead of the pipeline\'s.' }),
   test: command.optional().meta({ description: 'This target\'s own test command(s), instead of the pipeline\'s.' }),
   timeout: duration.optional().meta({ description: 'This target\'s own job timeout.' }),
   retries: z.int().min(0).max(10).optional().meta({ description: 'This target\'s own number of infra retries.' }),

@@ -80,6 +80,6 @@ export function pipelineFor(config: Config, target: string, pipeline: PipelineNa
   const base = config.pipelines[pipeline] ?? PipelineSchema.parse({});
   const t: TargetConfig | undefined = config.targets[target];
   const o = t?.pipelines[pipeline] ?? {};
-  const merged = { test: o.test ?? base.test, timeout: o.timeout ?? base.timeout, retries: o.retries ?? base.retries };
+  const merged = { checks: o.checks ?? base.checks, test: o.test ?? base.test, timeout: o.timeout ?? base.timeout, retries: o.retries ?? base.retries };
   return { ...merged, timeoutMs: parseDuration(merged.timeout) ?? 2 * 3_600_000 };
 }

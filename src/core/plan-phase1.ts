@@ -1,3 +1,4 @@
+import type { BuiltinCheck } from './config-schema.js';
 import type { Config } from './config.js';
 import { pipelineFor } from './config.js';
 import { splitNvr } from './names.js';
@@ -18,6 +19,10 @@ export interface PlannedJob {
   /** Why this mode: an operator reading `sluice explain` should not have to guess. */
   readonly modeBecause: string;
   readonly command: string | readonly string[] | undefined;
+  /** Built-in checks to run on the update's RPMs first. */
+  readonly checks: readonly BuiltinCheck[];
+  /** The target's production repository, which the checks test against. */
+  readonly productionRepo: string;
   readonly timeoutMs: number;
   readonly maxAttempts: number;
 }
@@ -63,7 +68,8 @@ export function planPhase1({ builds, config, disabled, images }: Phase1Inputs): 
     return {
       target, builds: targetBuilds, skip: d ? describeDisable(d) : null,
       mode, image: mode === 'image' ? image : null, modeBecause,
-      command: p.test, timeoutMs: p.timeoutMs, maxAttempts: p.retries + 1,
+      command: p.test, checks: p.checks, productionRepo: config.targets[target]?.repo ?? '',
+      timeoutMs: p.timeoutMs, maxAttempts: p.retries + 1,
     };
   });
   return { ok: true, jobs };

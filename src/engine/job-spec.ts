@@ -1,3 +1,4 @@
+import type { BuiltinCheck } from '../core/config-schema.js';
 import type { NodeMode } from '../core/plan-phase1.js';
 import type { Build } from '../core/update-schema.js';
 
@@ -17,6 +18,9 @@ export interface JobSpec {
   /** Shell command line(s) from the operator's config; undefined is refused at plan time. */
   readonly command: string | readonly string[];
   readonly timeoutMs: number;
+  /** Built-in checks run before the command; absent in runs recorded before they existed. */
+  readonly checks?: readonly BuiltinCheck[];
+  readonly productionRepo?: string;
 }
 
 /** What a run records of its inputs (`runs.inputs`), for explain and rerun. */

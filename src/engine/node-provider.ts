@@ -10,6 +10,8 @@ export interface Execution {
   /** The update file as submitted, for the node's work directory. */
   readonly updateFile: { readonly name: string; readonly content: string };
   readonly signal: AbortSignal;
+  /** What the job's preparation made for the test command, e.g. SLUICE_UPDATE_REPO. */
+  readonly preparedEnv?: Readonly<Record<string, string>>;
 }
 
 export interface ExecutionOutcome {

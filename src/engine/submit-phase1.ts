@@ -63,6 +63,7 @@ export async function submitPhase1(s: Phase1Submission): Promise<SubmitResult> {
     const spec: JobSpec = {
       pipeline: 'phase1', updateId: update.id as string, target: j.target, provider, builds: j.builds,
       mode: j.mode, image: j.image, modeBecause: j.modeBecause, command: j.command ?? [], timeoutMs: j.timeoutMs,
+      checks: j.checks, productionRepo: j.productionRepo,
     };
     return { id: `${s.runId}.${j.target.replace(/\//g, '_')}`, target: j.target, kind: jobKind(jobClass('phase1', j.mode), provider), maxAttempts: j.maxAttempts, spec, skipReason: j.skip };
   });

@@ -1,6 +1,7 @@
 import type { RunVerdict } from '../core/verdicts.js';
 import type { Job, Store } from '../store/index.js';
 import type { Clock } from './clock.js';
+import type { JobPreparer } from './job-preparer.js';
 import type { JobSpec, RunInputs } from './job-spec.js';
 import { JOB_CLASSES, jobKind, semaphoresFor } from './job-kind.js';
 import type { ExecutionOutcome, NodeProvider } from './node-provider.js';
@@ -24,6 +25,8 @@ export interface WorkerOptions {
   readonly sweepEveryMs?: number;
   /** An infra retry waits this long times the attempts spent. */
   readonly retryBackoffMs?: number;
+  /** Fetches builds and runs built-in checks before a job's commands. */
+  readonly preparer?: JobPreparer;
   /** Named semaphores capping job classes (`phase1/provision: 2`), across all workers. */
   readonly semaphores?: Readonly<Record<string, number>>;
   /** Called at each sweep: the engine drains its report outbox there too. */
@@ -195,10 +198,12 @@ export class Worker {
       const inputs = run?.inputs as RunInputs | undefined;
       const spec = job.spec as JobSpec;
       if (!inputs || !spec) throw new Error(`job ${job.id} has no spec or run inputs`);
-      outcome = await provider.execute({
+      const execution = {
         runId: job.runId, jobId: job.id, attempt: job.attempt, spec,
         updateFile: { name: `${inputs.updateId}.yml`, content: inputs.content }, signal: abort.signal,
-      });
+      };
+      const prepared = this.o.preparer ? await this.o.preparer.prepare(execution) : { ok: true as const, env: {} };
+      outcome = prepared.ok ? await provider.execute({ ...execution, preparedEnv: prepared.env }) : prepared.outcome;
     } catch (e) {
       outcome = { result: 'infra', reason: `the provider failed: ${(e as Error).message}`, node: provider.name, logPath: null };
     } finally {

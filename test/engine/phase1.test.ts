@@ -25,7 +25,7 @@ forEachStore('phase1 runs every target in parallel, collates, merges only passin
   const badJobs = await store.listJobs(bad);
   const f22 = badJobs.find((j) => j.target === 'kilo/fedora-22')!;
   assert.deepEqual([f22.result, f22.reason], ['failure', 'the test command exited with status 1']);
-  assert.match(readFileSync(f22.logPath!, 'utf8'), /^update=badf target=kilo\/fedora-22 mode=image builds=openstack-nova-2015.1.2-1.fc22$/m);
+  assert.match(readFileSync(f22.logPath!, 'utf8'), /^update=badf target=kilo\/fedora-22 mode=image builds=openstack-nova-2015.1.2-1.fc22 repo=none$/m);
   assert.match(readFileSync(f22.logPath!, 'utf8'), /Error: Package: broken on kilo\/fedora-22/);
   assert.equal((await store.listJobs(held))[0]!.skipReason, 'repo not composed (disabled by ops since ' + new Date((await store.getTargetState('liberty/epel-7', Date.now()) as { disabledAt: number }).disabledAt).toISOString() + ')');
   const log = gitLog(site.repoPath);
@@ -169,4 +169,27 @@ forEachStore('a report that keeps failing leaves the run in the outbox without h
   assert.deepEqual([done.verdict, done.reportedAt], ['pass', null]);
   assert.ok(tries >= 2, `the report was retried (${tries} tries)`);
   assert.deepEqual((await store.listUnreportedRuns()).map((r) => r.id), [run]);
+});
+
+forEachStore('a job\'s preparation can end it before its commands, or hand its command an environment', async ({ store }, t) => {
+  const site = await makeSite(tempDir(t));
+  const ok = await submit(site, store, 'prep', 'green', ['kilo/epel-7']);
+  const bad = await submit(site, store, 'prpf', 'green', ['kilo/fedora-22']);
+  const engine = new (await import('../../src/engine/engine.js')).Engine({
+    store, providers: [localProvider({ name: 'local', capacity: 2, workDir: join(site.dir, 'work'), configDir: site.dir })],
+    workerId: 'w', leaseMs: 2000, pollMs: 50, sweepEveryMs: 100,
+    preparer: {
+      async prepare(ex) {
+        if (ex.spec.target === 'kilo/fedora-22') return { ok: false, outcome: { result: 'failure', reason: 'installable: nothing provides bar >= 2.0 needed by foo-1.0-1.noarch', node: 'prepare', logPath: null } };
+        return { ok: true, env: { SLUICE_UPDATE_REPO: '/srv/repos/abc', SLUICE_TARGET: 'forged' } };
+      },
+    },
+  });
+  engine.start();
+  const [a, b] = [await engine.waitForRun(ok), await engine.waitForRun(bad)];
+  await engine.stop();
+  assert.deepEqual([a.verdict, b.verdict], ['pass', 'fail']);
+  assert.equal((await store.listJobs(bad))[0]!.reason, 'installable: nothing provides bar >= 2.0 needed by foo-1.0-1.noarch');
+  const log = readFileSync((await store.listJobs(ok))[0]!.logPath!, 'utf8');
+  assert.match(log, /target=kilo\/epel-7 .* repo=\/srv\/repos\/abc$/m, 'the command sees what was prepared, and a prepared value cannot forge the job\'s own variables');
 });

@@ -16,7 +16,7 @@ import type { Store } from '../../src/store/index.js';
  * (`fail on kilo/fedora-22`, `sleep 30`...), so each test says what it wants in the file.
  */
 export const SITE_TEST = `#!/bin/sh
-echo "update=$SLUICE_UPDATE target=$SLUICE_TARGET mode=$SLUICE_NODE_MODE builds=$SLUICE_BUILDS"
+echo "update=$SLUICE_UPDATE target=$SLUICE_TARGET mode=$SLUICE_NODE_MODE builds=$SLUICE_BUILDS repo=\${SLUICE_UPDATE_REPO:-none}"
 notes=$(sed -n 's/^notes: //p' "$SLUICE_UPDATE_FILE")
 case "$notes" in
   *"sleep "*) sleep "$(echo "$notes" | sed 's/.*sleep \\([0-9.]*\\).*/\\1/')" ;;

@@ -8,6 +8,8 @@ import type { Execution } from '../../../engine/node-provider.js';
 export function jobEnvironment(ex: Execution, where: { workDir: string; updatePath: string; configDir: string }): Record<string, string> {
   const [release = '', dist = ''] = ex.spec.target.split('/');
   return {
+    // Prepared values first: the SLUICE_* below describe the job and cannot be overridden.
+    ...ex.preparedEnv,
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'C.UTF-8',
     HOME: where.workDir,
