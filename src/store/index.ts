@@ -17,6 +17,7 @@ export type {
   EnableTargetResult,
 } from './targets.js';
 export type { UpdateInput, UpdateRecord, RecordUpdateResult } from './updates.js';
+export type { FetchedRpmInput, RecordRpmsInput, RecordRpmsResult, RpmRecord } from './rpms.js';
 export {
   INFRA_RETRY_BACKOFF_MS,
   type ReportedJobResult,

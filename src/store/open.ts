@@ -9,6 +9,7 @@ import { connectPostgres } from './postgres-connection.js';
 import { cancelRun } from './run-cancel.js';
 import { settleRun } from './run-settle.js';
 import { claimRunReport, getRun, insertRunWithJobs, listJobs, listRuns, listStrandedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
+import { listRpms, recordRpms } from './rpms.js';
 import { connectSqlite } from './sqlite-connection.js';
 import { listenPostgres } from './wake-channel.js';
 import type { Store } from './store.js';
@@ -71,6 +72,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     releaseLease: (input) => releaseLease(ctx, input),
     reclaimExpiredLeases: (now) => reclaimExpiredLeases(ctx, now),
     listLeases: (resource) => listLeases(ctx, resource),
+    recordRpms: (input) => recordRpms(ctx, input),
+    listRpms: (buildId) => listRpms(ctx, buildId),
     appendEvent: (event) => appendEvent(ctx, event),
     listEvents: (query) => listEvents(ctx, query),
     subscribe: (onWake) => (location.dialect === 'postgres' ? listenPostgres(location.url, onWake) : Promise.resolve(async () => {})),

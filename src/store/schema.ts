@@ -83,6 +83,16 @@ export interface EventsTable {
   payload: string;
 }
 
+export interface RpmsTable {
+  build_id: string;
+  source: string;
+  file_name: string;
+  run_id: string | null;
+  sha256: string;
+  size: number;
+  fetched_at: number;
+}
+
 export interface Database {
   updates: UpdatesTable;
   target_states: TargetStatesTable;
@@ -90,4 +100,5 @@ export interface Database {
   jobs: JobsTable;
   leases: LeasesTable;
   events: EventsTable;
+  rpms: RpmsTable;
 }

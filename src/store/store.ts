@@ -27,6 +27,7 @@ import type {
   EnableTargetResult,
   TargetState,
 } from './targets.js';
+import type { RecordRpmsInput, RecordRpmsResult, RpmRecord } from './rpms.js';
 import type { RecordUpdateResult, UpdateInput, UpdateRecord } from './updates.js';
 
 /**
@@ -77,6 +78,10 @@ export interface Store {
   releaseLease(input: ReleaseLeaseInput): Promise<ReleaseLeaseResult>;
   reclaimExpiredLeases(now: number): Promise<Lease[]>;
   listLeases(resource?: string): Promise<Lease[]>;
+
+  /** Records the SHA-256 of fetched RPMs; refuses (`checksum_changed`) a known file with other bytes. */
+  recordRpms(input: RecordRpmsInput): Promise<RecordRpmsResult>;
+  listRpms(buildId: string): Promise<RpmRecord[]>;
 
   appendEvent(event: NewEvent): Promise<number>;
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;

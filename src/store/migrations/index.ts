@@ -2,9 +2,10 @@ import { initial } from './0001-initial.js';
 import { jobCancel } from './0002-job-cancel.js';
 import { runReported } from './0003-run-reported.js';
 import { reportLease } from './0004-report-lease.js';
+import { rpms } from './0005-rpms.js';
 import type { StoreMigration } from './migration.js';
 
 export type { StoreMigration } from './migration.js';
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel, runReported, reportLease];
+export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel, runReported, reportLease, rpms];
