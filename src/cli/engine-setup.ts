@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
+import { updatePreparer } from '../drivers/prepare/update-preparer.js';
 import { localProvider } from '../drivers/providers/local/local-provider.js';
 import { initUpdateRepo } from '../drivers/repo/layout.js';
 import { mergeReporter } from '../drivers/repo/merge-reporter.js';
@@ -19,8 +20,10 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   const providers = providersFor(loaded);
   const repoPath = loaded.resolvePath(config.update_repo);
   if (!existsSync(join(repoPath, '.git'))) await initUpdateRepo(repoPath);
+  const workDir = loaded.resolvePath(config.work_dir);
+  const preparer = updatePreparer({ config, configDir: loaded.dir, store, cacheDir: resolve(workDir, '..', 'cache'), logDir: workDir, now: () => Date.now() });
   return new Engine({
-    store, providers, reporters: [mergeReporter({ repoPath })],
+    store, providers, preparer, reporters: [mergeReporter({ repoPath })],
     workerId: `${hostname()}:${process.pid}`,
     leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff), semaphores: config.engine.semaphores,
     ...(opts.log ? { log: opts.log } : {}),

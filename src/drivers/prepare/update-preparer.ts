@@ -1,0 +1,80 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BUILTIN_CHECKS } from '../../checks/index.js';
+import type { Config } from '../../core/config.js';
+import type { JobPreparer, Preparation } from '../../engine/job-preparer.js';
+import type { Store } from '../../store/index.js';
+import { makeRepository } from '../rpm/repository.js';
+import { fetchAndRecord } from '../sources/fetch-and-record.js';
+import { sourceFor } from '../sources/registry.js';
+
+export interface UpdatePreparerOptions {
+  readonly config: Config;
+  readonly configDir: string;
+  readonly store: Pick<Store, 'recordRpms'>;
+  /** Fetched builds and content-addressed repositories, shared by jobs. */
+  readonly cacheDir: string;
+  /** Where preparation logs go: <logDir>/<run>/<target>-a<attempt>-prepare.log. */
+  readonly logDir: string;
+  readonly now: () => number;
+}
+
+/**
+ * What the 2015 RDO jobs did by hand before testing (rdoupdate download, createrepo, yum
+ * install), for pipelines that name built-in checks: fetch each build from its source
+ * (recording every RPM's SHA-256), make the update's repository, run the checks against
+ * the target's production repository. The test command then finds the repository in
+ * $SLUICE_UPDATE_REPO.
+ */
+export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
+  return {
+    async prepare(ex): Promise<Preparation> {
+      const checks = ex.spec.checks ?? [];
+      if (checks.length === 0) return { ok: true, env: {} };
+      const logPath = join(o.logDir, ex.runId, `${ex.spec.target.replace(/\//g, '_')}-a${ex.attempt}-prepare.log`);
+      mkdirSync(join(o.logDir, ex.runId), { recursive: true });
+      const log = (text: string) => appendFileSync(logPath, text.endsWith('\n') ? text : `${text}\n`);
+      const end = (result: 'failure' | 'infra', reason: string): Preparation => {
+        log(`${result === 'failure' ? 'FAILED' : 'INFRA'}: ${reason}`);
+        return { ok: false, outcome: { result, reason, node: 'prepare', logPath } };
+      };
+      const rpms: string[] = [];
+      for (const build of ex.spec.builds) {
+        log(`== fetching ${String(build.id)} from ${build.source}`);
+        const source = sourceFor(build.source, o.config.sources, { configDir: o.configDir });
+        if (!source.ok) return end(source.fault === 'update' ? 'failure' : 'infra', source.message);
+        const dest = join(o.cacheDir, 'builds', build.source, String(build.id));
+        const fetched = await fetchAndRecord(source.value, build, dest, { store: o.store, sourceName: build.source, runId: ex.runId, now: o.now() }, ex.signal);
+        if (!fetched.ok) return end(fetched.fault === 'update' ? 'failure' : 'infra', fetched.message);
+        for (const r of fetched.value) {
+          log(`   ${r.name}  sha256 ${r.sha256}`);
+          rpms.push(r.path);
+        }
+      }
+      let repo: string;
+      try {
+        repo = (await makeRepository(rpms, o.cacheDir)).path;
+        log(`== repository of the update: ${repo}`);
+      } catch (e) {
+        return end('infra', `cannot make the update's repository: ${(e as Error).message}`);
+      }
+      const releasever = /(\d+)$/.exec(ex.spec.target)?.[1] ?? '';
+      const scratch = join(o.cacheDir, 'tmp');
+      mkdirSync(scratch, { recursive: true });
+      // A file: URL names a local directory, which the checks turn into a cached repository
+      // when it holds bare RPMs (an air-gapped mirror, a test site).
+      const url = ex.spec.productionRepo ?? '';
+      const production = url.startsWith('file:') ? fileURLToPath(url) : url;
+      for (const name of checks) {
+        log(`== check ${name} against ${url || '(no production repository)'}`);
+        const result = await BUILTIN_CHECKS[name]({ rpms, production, releasever, cacheDir: o.cacheDir, workDir: scratch, signal: ex.signal });
+        log(result.log);
+        for (const p of result.problems) log(`   ${p}`);
+        if (result.status !== 'pass') return end(result.status, `${name}: ${result.summary}`);
+        log(`   ${result.summary}`);
+      }
+      return { ok: true, env: { SLUICE_UPDATE_REPO: repo } };
+    },
+  };
+}
