@@ -3,18 +3,30 @@
  * fails on purpose the way 2015's did (a dependency the production repository cannot
  * satisfy), deep in a long install log: the point is that Sluice shows those lines first.
  */
-export const DEMO_CONFIG = `# Sluice demo site (written by sluice demo)
+/**
+ * With the rpm tools present, kilo/epel-7 also runs the built-in checks against a local
+ * production repository, and the Nova update there misses a dependency.
+ */
+export function demoConfig(root: string, withChecks: boolean): string {
+  const el7 = withChecks
+    ? `{ repo: "file://${root}/production/kilo-el7", image: kilo-el7-20151120, pipelines: { phase1: { checks: [conflicts, upgrade, installable] } } }`
+    : '{ repo: "https://repos.fedorapeople.org/repos/openstack/openstack-kilo/el7/", image: kilo-el7-20151120 }';
+  return `# Sluice demo site (written by sluice demo)
 releases: [kilo, liberty]
 dists:
   epel-7: { aliases: [el7] }
   fedora-22: { aliases: [f22] }
   fedora-23: { aliases: [f23] }
 targets:
-  kilo/epel-7: { repo: "https://repos.fedorapeople.org/repos/openstack/openstack-kilo/el7/", image: kilo-el7-20151120 }
+  kilo/epel-7: ${el7}
   kilo/fedora-22: { repo: "https://repos.fedorapeople.org/repos/openstack/openstack-kilo/f22/", image: kilo-f22-20151120 }
   liberty/epel-7: { repo: "https://repos.fedorapeople.org/repos/openstack/openstack-liberty/el7/", image: liberty-el7-20151124 }
   liberty/fedora-23: { repo: "https://repos.fedorapeople.org/repos/openstack/openstack-liberty/f23/" }
   liberty/fedora-22: { repo: "https://repos.fedorapeople.org/repos/openstack/openstack-liberty/f22/" }
+# Offline: the builds the demo's updates name are RPMs in builds/, made by the demo.
+sources:
+  koji: { type: local, path: builds }
+  cbs: { type: local, path: builds }
 must_provision: [openstack-packstack, openstack-puppet-modules]
 providers:
   local: { type: local, capacity: 3 }
@@ -24,6 +36,7 @@ store: sqlite:.sluice/sluice.db
 update_repo: update-repo
 work_dir: .sluice/work
 `;
+}
 
 export const DEMO_SMOKE_TEST = `#!/bin/sh
 # A postinstall smoke test in miniature: install the update's packages, then poke them.

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { newRunId } from '../engine/hash.js';
 import { submitPhase1 } from '../engine/submit-phase1.js';
 import { loadConfig } from './config-loader.js';
-import { DEMO_CONFIG, DEMO_SMOKE_TEST } from './demo-site.js';
+import { buildRpm, rpmToolsAvailable } from '../drivers/rpm/build-rpm.js';
+import { demoConfig, DEMO_SMOKE_TEST } from './demo-site.js';
 import { DEMO_UPDATES } from './demo-updates.js';
 import { makeEngine } from './engine-setup.js';
 import { EXIT } from './exit.js';
@@ -29,7 +30,9 @@ export function registerDemo(program: Command, io: Io, setStatus: (s: number) =>
 async function demo(io: Io, dir: string | undefined): Promise<number> {
   const root = dir ?? mkdtempSync(join(tmpdir(), 'sluice-demo-'));
   mkdirSync(join(root, 'tests'), { recursive: true });
-  writeFileSync(join(root, 'sluice.yaml'), DEMO_CONFIG);
+  const withChecks = rpmToolsAvailable();
+  if (withChecks) makeDemoRpms(root);
+  writeFileSync(join(root, 'sluice.yaml'), demoConfig(root, withChecks));
   writeFileSync(join(root, 'tests', 'smoke.sh'), DEMO_SMOKE_TEST);
   chmodSync(join(root, 'tests', 'smoke.sh'), 0o755);
   for (const [path, text] of Object.entries(DEMO_UPDATES)) {
@@ -42,6 +45,7 @@ async function demo(io: Io, dir: string | undefined): Promise<number> {
     return main(args, here);
   };
   io.out(`Sluice demo in ${root}\n`);
+  if (!withChecks) io.out('(rpmbuild, createrepo_c or dnf is not installed: the built-in checks are left out; `npm test` installs them)\n');
   await step('a known-red target: pipelines skip it and say why', ['targets', 'disable', 'liberty/fedora-22', '--reason', 'Fedora 22 Liberty repo not composed yet', '--until', '2d']);
   const files = Object.keys(DEMO_UPDATES).map((p) => join('submitted', p));
   await step('validate the submitted update files first: one is broken on purpose', ['check', ...files]);
@@ -76,4 +80,14 @@ async function demo(io: Io, dir: string | undefined): Promise<number> {
   io.out(execFileSync('git', ['-C', join(root, 'update-repo'), 'log', '--format=%h %s (author %an)'], { encoding: 'utf8' }));
   io.out(`\nEverything is in ${root}: sluice.yaml, tests/smoke.sh, submitted/, update-repo/, .sluice/ (store, job logs)\n`);
   return verdicts.includes('pass') && verdicts.includes('fail') ? EXIT.ok : EXIT.error;
+}
+
+/**
+ * The production repository of kilo/epel-7 has python-oslo-concurrency 1.4.1; the Nova
+ * build of update nv4a needs >= 1.8.0, which `installable` reports by name.
+ */
+function makeDemoRpms(root: string): void {
+  const work = join(root, '.sluice', 'rpmbuild');
+  buildRpm(work, join(root, 'production', 'kilo-el7'), { name: 'python-oslo-concurrency', version: '1.4.1', release: '1.el7' });
+  buildRpm(work, join(root, 'builds', 'openstack-nova-2015.1.2-1.el7'), { name: 'openstack-nova', version: '2015.1.2', release: '1.el7', requires: ['python-oslo-concurrency >= 1.8.0'] });
 }
