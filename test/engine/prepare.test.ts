@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfigText } from '../../src/core/config.js';
 import { localProvider } from '../../src/drivers/providers/local/local-provider.js';
@@ -46,6 +46,27 @@ forEachStore('phase1 fetches the builds, makes their repository and runs the bui
   const glanceLog = readFileSync((await store.listJobs(glance))[0]!.logPath!, 'utf8');
   const repo = /repo=(\S+)$/m.exec(glanceLog)?.[1];
   assert.ok(repo && existsSync(join(repo, 'repodata', 'repomd.xml')), `the test command found the update's repository: ${glanceLog}`);
+  // A second update of the same build fetches nothing: its source may even be gone.
+  rmSync(join(dir, 'builds', 'openstack-glance-2015.1.2-1.el7'), { recursive: true });
+  const again = await submit('gln2', 'openstack-glance-2015.1.2-1.el7');
+  const second = new Engine({
+    store, providers: [localProvider({ name: 'local', capacity: 2, workDir: join(dir, 'work'), configDir: dir })],
+    preparer: updatePreparer({ config, configDir: dir, store, cacheDir: join(dir, 'cache'), logDir: join(dir, 'work'), now: () => Date.now() }),
+    workerId: 'w2', leaseMs: 5000, pollMs: 50, sweepEveryMs: 200,
+  });
+  second.start();
+  const c = await second.waitForRun(again);
+  // A cached file changed on disk is not trusted: it is fetched again (and here the source is gone).
+  const cachedRpm = join(dir, 'cache', 'builds', 'koji', 'openstack-glance-2015.1.2-1.el7', 'openstack-glance-2015.1.2-1.el7.noarch.rpm');
+  writeFileSync(cachedRpm, 'tampered');
+  const third = await submit('gln3', 'openstack-glance-2015.1.2-1.el7');
+  const d = await second.waitForRun(third);
+  await second.stop();
+  assert.equal(c.verdict, 'pass');
+  const prepLog = readdirSync(join(dir, 'work', again)).find((f) => f.endsWith('-prepare.log'))!;
+  assert.match(readFileSync(join(dir, 'work', again, prepLog), 'utf8'), /openstack-glance-2015.1.2-1.el7 from koji: fetched before, checksums verified/);
+  assert.equal(d.verdict, 'fail');
+  assert.match((await store.listJobs(third))[0]!.reason ?? '', /openstack-glance-2015.1.2-1.el7/);
   const recorded = await store.listRpms('openstack-nova-2015.1.2-1.el7');
   assert.deepEqual(recorded.map((r) => r.fileName).sort(), ['openstack-nova-2015.1.2-1.el7.noarch.rpm', 'openstack-nova-2015.1.2-1.el7.src.rpm']);
   assert.ok(recorded.every((r) => /^[0-9a-f]{64}$/.test(r.sha256)));

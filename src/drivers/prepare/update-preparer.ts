@@ -6,7 +6,9 @@ import type { Config } from '../../core/config.js';
 import type { JobPreparer, Preparation } from '../../engine/job-preparer.js';
 import type { Store } from '../../store/index.js';
 import { makeRepository } from '../rpm/repository.js';
+import type { FetchedRpm } from '../sources/build-source.js';
 import { fetchAndRecord } from '../sources/fetch-and-record.js';
+import { cachedBuild, rememberBuild } from './build-cache.js';
 import { sourceFor } from '../sources/registry.js';
 
 export interface UpdatePreparerOptions {
@@ -41,13 +43,22 @@ export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
       };
       const rpms: string[] = [];
       for (const build of ex.spec.builds) {
-        log(`== fetching ${String(build.id)} from ${build.source}`);
-        const source = sourceFor(build.source, o.config.sources, { configDir: o.configDir });
-        if (!source.ok) return end(source.fault === 'update' ? 'failure' : 'infra', source.message);
         const dest = join(o.cacheDir, 'builds', build.source, String(build.id));
-        const fetched = await fetchAndRecord(source.value, build, dest, { store: o.store, sourceName: build.source, runId: ex.runId, now: o.now() }, ex.signal);
-        if (!fetched.ok) return end(fetched.fault === 'update' ? 'failure' : 'infra', fetched.message);
-        for (const r of fetched.value) {
+        const cached = await cachedBuild(dest);
+        let fetched: FetchedRpm[];
+        if (cached) {
+          log(`== ${String(build.id)} from ${build.source}: fetched before, checksums verified`);
+          fetched = cached;
+        } else {
+          log(`== fetching ${String(build.id)} from ${build.source}`);
+          const source = sourceFor(build.source, o.config.sources, { configDir: o.configDir });
+          if (!source.ok) return end(source.fault === 'update' ? 'failure' : 'infra', source.message);
+          const got = await fetchAndRecord(source.value, build, dest, { store: o.store, sourceName: build.source, runId: ex.runId, now: o.now() }, ex.signal);
+          if (!got.ok) return end(got.fault === 'update' ? 'failure' : 'infra', got.message);
+          fetched = got.value;
+          rememberBuild(dest, fetched);
+        }
+        for (const r of fetched) {
           log(`   ${r.name}  sha256 ${r.sha256}`);
           rpms.push(r.path);
         }
