@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { installable, parseDnfInstall } from '../../src/checks/installable.js';
 import { requireRpmTools } from '../helpers/rpm.js';
@@ -94,5 +99,31 @@ describe('reading dnf install output', () => {
   it('treats an unreadable repository or an unknown error as unreadable', () => {
     assert.equal(parseDnfInstall("Error: Failed to download metadata for repo 'production': Cannot download repomd.xml").kind, 'unreadable');
     assert.deepEqual(parseDnfInstall('Error: No match for argument: foo\n'), { kind: 'unreadable', reason: 'dnf: No match for argument: foo' });
+  });
+});
+
+describe('the per-target view of a remote production repository', () => {
+  it('is cached: a second check of another update downloads no metadata again', async (t) => {
+    if (!requireRpmTools(t)) return;
+    const f = fixture(t);
+    // Production served over HTTP on loopback, as a mirror would serve it.
+    execFileSync('createrepo_c', ['--quiet', f.production]);
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      const path = join(f.production, decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/'));
+      if (!path.startsWith(f.production) || !existsSync(path)) { res.writeHead(404).end(); return; }
+      res.writeHead(200).end(readFileSync(path));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => { server.close(); });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const first = await installable(f.input(f.update('one', [{ name: 'foo', version: '1.1', release: '1.el7', requires: ['bar'] }]), url));
+    assert.equal(first.status, 'pass', first.log);
+    const afterFirst = requests.length;
+    assert.ok(requests.some((r) => r.includes('primary')), `the first check read production's metadata: ${requests.join(' ')}`);
+    const second = await installable(f.input(f.update('two', [{ name: 'foo', version: '1.2', release: '1.el7', requires: ['baz'] }]), url));
+    assert.equal(second.status, 'pass', second.log);
+    assert.deepEqual(requests.slice(afterFirst), [], 'the second check used the cached view');
   });
 });

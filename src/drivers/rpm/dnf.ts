@@ -13,11 +13,21 @@ export interface DnfOptions extends ToolOptions {
   readonly releasever: string;
   /** Where the throwaway installroot goes (the system temp directory by default). */
   readonly workDir?: string;
+  /**
+   * Keeps repository metadata between runs under <cacheDir>/dnf (the per-target view of
+   * a remote production repository): a second check within METADATA_EXPIRE_S of the first
+   * downloads nothing. dnf keys its cache by repository id and location, and takes its
+   * own lock while writing it.
+   */
+  readonly cacheDir?: string;
 }
+
+/** How long cached production metadata is trusted: short, since production moves. */
+export const METADATA_EXPIRE_S = 300;
 
 /**
  * Runs `dnf <args>` against exactly `repos`, in a throwaway installroot: no repository of
- * the host, no plugin, no cache shared with another job, nothing installed anywhere.
+ * the host, no plugin, nothing installed anywhere; only metadata is kept (see cacheDir).
  * An unreachable repository is an error, not silently skipped.
  */
 export async function runDnf(repos: readonly DnfRepo[], args: readonly string[], opts: DnfOptions): Promise<ToolRun> {
@@ -32,6 +42,7 @@ export async function runDnf(repos: readonly DnfRepo[], args: readonly string[],
       ...repos.map((r) => `--repofrompath=${r.id},${r.location}`),
       ...repos.map((r) => `--repo=${r.id}`),
       '--setopt=*.gpgcheck=0', '--setopt=skip_if_unavailable=False', `--releasever=${opts.releasever}`,
+      ...(opts.cacheDir ? [`--setopt=cachedir=${join(opts.cacheDir, 'dnf')}`, `--setopt=metadata_expire=${METADATA_EXPIRE_S}`] : []),
       ...args,
     ];
     return await runTool('dnf', argv, opts);
