@@ -63,6 +63,16 @@ describe('the copr source (a results directory listing)', () => {
     assert.equal(got.value.find((r) => r.arch === 'noarch')?.sha256, createHash('sha256').update(readFileSync(rpms.noarch)).digest('hex'));
   });
 
+  it('takes the build\'s sub-packages from its build directory, by version and release', async (t) => {
+    if (!requireRpmTools(t)) return;
+    const rpms = fooRpms();
+    if (!rpms) return;
+    const url = await coprResults({ [basename(rpms.noarch)]: rpms.noarch, [basename(rpms.doc)]: rpms.doc, [basename(rpms.src)]: rpms.src });
+    const got = await copr(url).fetch(build({ id: 'foo-1.0-1.el7', source: 'copr-jruzicka' }), tempDir(t));
+    assert.ok(got.ok, got.ok ? '' : got.message);
+    assert.deepEqual(got.value.map((r) => r.name).sort(), ['foo-1.0-1.el7.noarch.rpm', 'foo-1.0-1.el7.src.rpm', 'foo-doc-1.0-1.el7.noarch.rpm']);
+  });
+
   it('fails the update for a build the results do not hold', async () => {
     const url = await coprResults({});
     const got = await copr(url).check(build({ id: 'foo-9-9.el7' }));

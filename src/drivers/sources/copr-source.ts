@@ -27,8 +27,11 @@ export function coprSource(options: { readonly url: string; readonly policy: Htt
       for (const dir of top.value.filter((l) => l.endsWith(`-${encodeURIComponent(parts.name)}/`))) {
         const sub = await listing(dir, signal);
         if (!sub.ok) return sub;
-        rpms = rpmLinks(sub.value, nvr);
-        if (rpms.length > 0) break;
+        // A build directory holds one build: its sub-packages (openstack-nova-api of
+        // openstack-nova) share the version and release, not the name.
+        if (rpmLinks(sub.value, nvr).length === 0) continue;
+        rpms = rpmLinks(sub.value, nvr, { sameVersionRelease: parts });
+        break;
       }
     }
     if (rpms.length === 0) return updateFault(`build ${nvr} does not exist in the Copr results ${base}`);
@@ -72,12 +75,17 @@ export function coprSource(options: { readonly url: string; readonly policy: Htt
   };
 }
 
-function rpmLinks(links: readonly string[], nvr: string): RemoteRpm[] {
+function rpmLinks(links: readonly string[], nvr: string, opts: { sameVersionRelease?: { version: string; release: string } } = {}): RemoteRpm[] {
   const out: RemoteRpm[] = [];
   for (const link of links) {
     const name = decodeURIComponent(link.slice(link.lastIndexOf('/') + 1));
     const parsed = parseRpmFileName(name);
-    if (parsed?.nvr === nvr) out.push({ name, nvr, arch: parsed.arch, location: link });
+    if (!parsed) continue;
+    const vr = opts.sameVersionRelease;
+    const own = splitNvr(parsed.nvr);
+    if (parsed.nvr === nvr || (vr && own && own.version === vr.version && own.release === vr.release)) {
+      out.push({ name, nvr: parsed.nvr, arch: parsed.arch, location: link });
+    }
   }
   return out;
 }
