@@ -2,12 +2,13 @@ import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
+import { scratchTaskDir } from '../../src/drivers/sources/koji-source.js';
 
 /**
  * A Koji hub on 127.0.0.1 for tests: XML-RPC POSTs to /kojihub answered in the wire
  * format of the real hub (Python's xmlrpc.client, as Koji sends it: one element per
  * line, <nil/> for None, sizes of task outputs as strings), and the hub's files under
- * /packages/... and /work/... served from RPMs the test built. The client under test is
+ * packages/... and the task output directory served from RPMs the test built. The client under test is
  * the real one; only the server is a stand-in.
  */
 export interface StandinRpm {
@@ -75,7 +76,7 @@ export async function startKojiStandin(fixture: { builds?: StandinBuild[]; tasks
     for (const b of state.builds) {
       for (const r of b.rpms) map.set(`/packages/${b.name}/${b.version}/${b.release}/${r.arch}/${r.name}-${r.version}-${r.release}.${r.arch}.rpm`, r.file);
     }
-    for (const t of state.tasks) for (const f of t.files ?? []) map.set(`/work/tasks/${t.id % 10000}/${t.id}/${basename(f)}`, f);
+    for (const t of state.tasks) for (const f of t.files ?? []) map.set(['', ...scratchTaskDir(t.id), basename(f)].join('/'), f);
     return map;
   };
 

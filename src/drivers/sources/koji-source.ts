@@ -95,7 +95,7 @@ export function kojiSource(options: KojiSourceOptions): BuildSource {
           name: file,
           nvr: parsed.nvr,
           arch: parsed.arch,
-          location: `${topurl}/work/tasks/${child.id % 10000}/${child.id}/${encodeURIComponent(file)}`,
+          location: [topurl, ...scratchTaskDir(child.id), encodeURIComponent(file)].join('/'),
           ...(Number.isSafeInteger(size) ? { size } : {}),
         });
       }
@@ -113,3 +113,11 @@ export function kojiSource(options: KojiSourceOptions): BuildSource {
     },
   };
 }
+
+/** Where a hub keeps a task's outputs, under its top URL: work/tasks/<id % 10000>/<id>. */
+export function scratchTaskDir(taskId: number): string[] {
+  return [KOJI_WORK_DIR, 'tasks', String(taskId % 10000), String(taskId)];
+}
+
+/** The top URL's directory of task outputs, as Koji names it. */
+export const KOJI_WORK_DIR = 'work';
