@@ -68,6 +68,8 @@ export const UpdateFileSchema = z.object({
     .meta({ description: 'The builds of the update, one entry per build and target. Required, non-empty.' }),
   group: z.string({ error: 'group must be text' })
     .refine((s) => isSafeName(s), { error: `group must be ${NAME_RULE} (it names a folder)` })
+    // The group replaces ready/; naming another step of the ladder would skip a gate.
+    .refine((s) => !['updates', 'pushed', 'failed'].includes(s), { error: 'group must not name updates, pushed or failed: those folders are steps of the ladder' })
     .optional()
     .meta({ description: 'Optional: the folder the update is moved to instead of `ready/`.' }),
 }).meta({ title: 'Sluice update file', description: 'An update file as written by `rdopkg update`.' });

@@ -125,6 +125,7 @@ describe('update file rules', () => {
   it('accepts an optional group naming a folder, refuses one with a slash', () => {
     assert.ok(parseUpdateText(`group: batch1\n${valid()}`, 'u.yml').ok);
     assert.equal(only(parseUpdateText(`group: a/b\n${valid()}`, 'u.yml')).path, 'group');
+    assert.match(only(parseUpdateText(`group: pushed\n${valid()}`, 'u.yml')).message, /must not name updates, pushed or failed/);
   });
 
   it('names the update after its file', () => {

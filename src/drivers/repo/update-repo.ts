@@ -42,6 +42,11 @@ export interface MergeUpdateResult {
 
 const queue = new KeyedQueue();
 
+/** Runs `task` after every earlier change this process made to the same repository. */
+export function withRepository<T>(repoPath: string, task: () => Promise<T>): Promise<T> {
+  return queue.run(queueKey(repoPath), task);
+}
+
 function queueKey(repoPath: string): string {
   try {
     return realpathSync(repoPath);
