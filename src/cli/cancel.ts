@@ -15,7 +15,6 @@ export function registerCancel(program: Command, io: Io, setStatus: (s: number) 
 
 async function cancel(io: Io, runId: string, opts: { reason?: string; config?: string }): Promise<number> {
   const loaded = loadConfig(io, opts.config);
-  if (!loaded) return EXIT.usage;
   return withStore(loaded, io, async (store) => {
     const r = await store.cancelRun({ runId, now: io.now(), reason: opts.reason ?? `cancelled by ${whoAmI(io)}` });
     if (!r.ok && r.code === 'not_found') throw new CliExit(EXIT.failed, `no run "${runId}"`, 'E_NOT_FOUND');

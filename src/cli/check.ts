@@ -5,7 +5,7 @@ import type { TargetDisable } from '../core/target-state.js';
 import { parseUpdateBytes } from '../core/update-file.js';
 import { updateSummary, topicMatches } from '../core/update-summary.js';
 import { updateTargets } from '../core/update-targets.js';
-import { loadConfig } from './config-loader.js';
+import { findConfig } from './config-loader.js';
 import { EXIT, CliExit } from './exit.js';
 import type { Io } from './io.js';
 import { readInput } from './read-input.js';
@@ -35,7 +35,7 @@ export function registerCheck(program: Command, io: Io, setStatus: (s: number) =
 
 export async function check(io: Io, files: string[], opts: CheckOptions): Promise<number> {
   if (opts.topic !== undefined && files.length !== 1) throw new CliExit(EXIT.usage, '--topic checks exactly one file', 'E_USAGE');
-  const loaded = opts.targets === false ? undefined : loadConfig(io, opts.config, { optional: true });
+  const loaded = opts.targets === false ? undefined : findConfig(io, opts.config);
   const disabled = loaded ? await readDisabledTargets(loaded, io) : new Map<string, TargetDisable>();
   const reports = files.map((file) => checkOne(io, file, opts, loaded?.config, disabled));
   if (opts.json) {

@@ -17,16 +17,27 @@ export interface LoadedConfig {
   resolvePath(p: string): string;
 }
 
+/** The config named by --config, else $SLUICE_CONFIG, else sluice.yaml in the working directory. */
+export function loadConfig(io: Io, named: string | undefined): LoadedConfig {
+  const loaded = findConfig(io, named);
+  if (loaded) return loaded;
+  throw notFound(DEFAULT_CONFIG);
+}
+
+function notFound(file: string): CliExit {
+  return new CliExit(EXIT.usage, `${file}: no such configuration file (pass --config FILE, or run "sluice init")`, 'E_CONFIG_NOT_FOUND');
+}
+
 /**
- * The config named by --config, else sluice.yaml in the working directory. With
- * `optional`, a missing default file is fine (returns undefined); a named file is never optional.
+ * As loadConfig, but a missing default sluice.yaml is fine (undefined): `sluice check`
+ * works without one. A file named by --config or $SLUICE_CONFIG must exist.
  */
-export function loadConfig(io: Io, named: string | undefined, opts: { optional?: boolean } = {}): LoadedConfig | undefined {
+export function findConfig(io: Io, named: string | undefined): LoadedConfig | undefined {
   const file = named ?? io.env.SLUICE_CONFIG ?? DEFAULT_CONFIG;
   const path = resolve(io.cwd, file);
   if (!existsSync(path)) {
-    if (opts.optional && named === undefined && io.env.SLUICE_CONFIG === undefined) return undefined;
-    throw new CliExit(EXIT.usage, `${file}: no such configuration file (pass --config FILE, or run "sluice init")`, 'E_CONFIG_NOT_FOUND');
+    if (named === undefined && io.env.SLUICE_CONFIG === undefined) return undefined;
+    throw notFound(file);
   }
   const bytes = readFileSync(path);
   const parsed = parseConfigBytes(bytes, file);

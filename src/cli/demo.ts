@@ -52,7 +52,6 @@ async function demo(io: Io, dir: string | undefined): Promise<number> {
 
   io.out('\n# phase1: each valid update is tested on every target it touches, in parallel (3 local nodes)\n');
   const loaded = loadConfig(here, undefined);
-  if (!loaded) return EXIT.error;
   const verdicts = await withStore(loaded, here, async (store) => {
     const runs: string[] = [];
     for (const file of files) {

@@ -17,7 +17,6 @@ export function registerExplain(program: Command, io: Io, setStatus: (s: number)
 
 async function explain(io: Io, runId: string, opts: { config?: string }): Promise<number> {
   const loaded = loadConfig(io, opts.config);
-  if (!loaded) return EXIT.usage;
   return withStore(loaded, io, async (store) => {
     const run = await store.getRun(runId);
     if (!run) throw new CliExit(EXIT.failed, `no run "${runId}"`, 'E_NOT_FOUND');

@@ -16,7 +16,6 @@ export function registerLogs(program: Command, io: Io, setStatus: (s: number) =>
 
 async function logs(io: Io, jobId: string, opts: { config?: string }): Promise<number> {
   const loaded = loadConfig(io, opts.config);
-  if (!loaded) return EXIT.usage;
   return withStore(loaded, io, async (store) => {
     const job = await store.getJob(jobId);
     if (!job) throw new CliExit(EXIT.failed, `no job "${jobId}"`, 'E_NOT_FOUND');

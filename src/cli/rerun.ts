@@ -19,7 +19,6 @@ export function registerRerun(program: Command, io: Io, setStatus: (s: number) =
 
 async function rerun(io: Io, runId: string, opts: { detach?: boolean; config?: string }): Promise<number> {
   const loaded = loadConfig(io, opts.config);
-  if (!loaded) return EXIT.usage;
   return withStore(loaded, io, async (store) => {
     const old = await store.getRun(runId);
     if (!old) throw new CliExit(EXIT.failed, `no run "${runId}"`, 'E_NOT_FOUND');

@@ -14,7 +14,6 @@ export function registerServe(program: Command, io: Io, setStatus: (s: number) =
 
 async function serve(io: Io, opts: { config?: string }): Promise<number> {
   const loaded = loadConfig(io, opts.config);
-  if (!loaded) return EXIT.usage;
   return withStore(loaded, io, async (store) => {
     const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`) });
     engine.start();

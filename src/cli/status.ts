@@ -16,7 +16,6 @@ export function registerStatus(program: Command, io: Io, setStatus: (s: number) 
 
 async function status(io: Io, what: string | undefined, opts: { json?: boolean; config?: string }): Promise<number> {
   const loaded = loadConfig(io, opts.config);
-  if (!loaded) return EXIT.usage;
   return withStore(loaded, io, async (store) => {
     const run = what === undefined ? undefined : await store.getRun(what);
     if (run) {

@@ -31,7 +31,6 @@ export function parseAuthor(text: string): { name: string; email: string } | und
 
 async function submit(io: Io, file: string, opts: SubmitOptions): Promise<number> {
   const loaded = loadConfig(io, opts.config);
-  if (!loaded) return EXIT.usage;
   const authorText = opts.author ?? io.env.SLUICE_AUTHOR ?? `${whoAmI(io)} <${whoAmI(io)}@localhost>`;
   const author = parseAuthor(authorText);
   if (!author) throw new CliExit(EXIT.usage, `--author "${authorText}" is not "Name <email>"`, 'E_USAGE');

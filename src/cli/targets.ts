@@ -30,7 +30,6 @@ export function registerTargets(program: Command, io: Io, setStatus: (s: number)
 
 async function list(io: Io, opts: { json?: boolean; config?: string }): Promise<number> {
   const loaded = loadConfig(io, opts.config);
-  if (!loaded) return EXIT.usage;
   const now = io.now();
   const states = await withStore(loaded, io, (store) => store.listTargetStates(now));
   const byTarget = new Map(states.flatMap((s) => (s.disabled ? [[s.target, s] as const] : [])));
@@ -56,7 +55,6 @@ async function list(io: Io, opts: { json?: boolean; config?: string }): Promise<
 
 async function disable(io: Io, target: string, opts: { reason: string; until?: string; by?: string; config?: string }): Promise<number> {
   const loaded = loadConfig(io, opts.config);
-  if (!loaded) return EXIT.usage;
   requireTarget(loaded.config.targets, target);
   const reason = opts.reason.trim();
   if (reason === '') throw new CliExit(EXIT.usage, '--reason must say why the target is red', 'E_USAGE');
@@ -71,7 +69,6 @@ async function disable(io: Io, target: string, opts: { reason: string; until?: s
 
 async function enable(io: Io, target: string, opts: { by?: string; config?: string }): Promise<number> {
   const loaded = loadConfig(io, opts.config);
-  if (!loaded) return EXIT.usage;
   requireTarget(loaded.config.targets, target);
   const now = io.now();
   const result = await withStore(loaded, io, (store) => store.enableTarget({ target, by: opts.by ?? whoAmI(io), now }));

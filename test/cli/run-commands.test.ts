@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -80,5 +80,19 @@ describe('submit, status, logs, explain, rerun, cancel', () => {
     assert.match(c.stdout, /1 queued job\(s\) cancelled, 0 running job\(s\) told to stop; verdict cancelled/);
     assert.match((await runCli(['cancel', runId], { cwd })).stdout, /had finished already/);
     assert.equal((await runCli(['cancel', 'nope'], { cwd })).status, 1);
+  });
+});
+
+describe('submit on a configuration this version cannot run', () => {
+  it('refuses a target whose provider type is not built yet, before writing anything', async (t) => {
+    const site = await siteWith(t, { 'ssh1.yml': updateText('green', ['kilo/epel-7']) });
+    const config = readFileSync(join(site.dir, 'sluice.yaml'), 'utf8')
+      .replace('providers: { local: { type: local, capacity: 3 } }', 'providers: { local: { type: local, capacity: 3 }, pool: { type: ssh } }')
+      .replace('kilo/epel-7: { repo: "https://example.org/kilo/el7/", image: img-kilo-el7 }', 'kilo/epel-7: { repo: "https://example.org/kilo/el7/", image: img-kilo-el7, provider: pool }');
+    writeFileSync(join(site.dir, 'sluice.yaml'), config);
+    const r = await runCli(['submit', 'updates/ssh1.yml', '--detach'], { cwd: site.dir });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /provider "pool" has type ssh, which this version cannot run yet/);
+    assert.equal((await runCli(['status'], { cwd: site.dir })).stdout, '', 'no run was written');
   });
 });
