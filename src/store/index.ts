@@ -32,6 +32,7 @@ export {
 } from './job-transitions.js';
 export type { CancelRunInput, CancelRunResult, RunCancelled } from './run-cancel.js';
 export type { SettleRunInput, SettleRunResult } from './run-settle.js';
+export type { AddJobsInput, AddJobsResult, FinishControlledRunInput, FinishControlledRunResult } from './controlled-runs.js';
 export type { NewRun, NewJob, InsertRunInput, InsertRunResult, Run, Job } from './runs.js';
 export type {
   Lease,

@@ -8,7 +8,8 @@ import { MIGRATIONS } from './migrations/index.js';
 import { connectPostgres } from './postgres-connection.js';
 import { cancelRun } from './run-cancel.js';
 import { settleRun } from './run-settle.js';
-import { claimRunReport, getRun, insertRunWithJobs, listJobs, listRuns, listStrandedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
+import { addJobs, claimRunAdvance, finishControlledRun, listIdleControlledRuns, markRunStarted } from './controlled-runs.js';
+import { activeRunOf, claimRunReport, getRun, insertRunWithJobs, listJobs, listRuns, listStrandedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
 import { listRpms, recordRpms } from './rpms.js';
 import { connectSqlite } from './sqlite-connection.js';
 import { listenPostgres } from './wake-channel.js';
@@ -59,6 +60,12 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     markRunReported: (input) => markRunReported(ctx, input),
     claimRunReport: (input) => claimRunReport(ctx, input),
     listStrandedRunIds: () => listStrandedRunIds(ctx),
+    activeRunOf: (pipeline) => activeRunOf(ctx, pipeline),
+    listIdleControlledRuns: () => listIdleControlledRuns(ctx),
+    claimRunAdvance: (input) => claimRunAdvance(ctx, input),
+    addJobs: (input) => addJobs(ctx, input),
+    finishControlledRun: (input) => finishControlledRun(ctx, input),
+    markRunStarted: (input) => markRunStarted(ctx, input),
     getJob: (id) => getJob(ctx, id),
     listRunnableRunIds: (now) => listRunnableRunIds(ctx, now),
     claimNextJob: (input) => claimNextJob(ctx, input),

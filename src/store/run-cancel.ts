@@ -48,6 +48,9 @@ export async function cancelRun(ctx: StoreContext, input: CancelRunInput): Promi
     const run = await trx.selectFrom('runs').select('state').where('id', '=', runId).executeTakeFirst();
     if (!run) return refused('not_found');
     if (run.state === 'finished') return refused('finished');
+    // A controlled run may have no job open right now (composing stage): the flag stops its
+    // controller from adding more, and it finishes the run as cancelled.
+    await trx.updateTable('runs').set({ cancel_requested_at: now }).where('id', '=', runId).where('cancel_requested_at', 'is', null).execute();
     const cancelled = await trx
       .updateTable('jobs')
       .set({ state: 'finished' satisfies JobState, result: 'cancelled' satisfies JobResult, reason, finished_at: now })

@@ -14,9 +14,10 @@ export interface SettleRunInput {
 
 /**
  * `not_found`: no such run; `finished`: it has its verdict already; `unfinished`: a
- * job of the run has not finished, and its completion will collate the run.
+ * job of the run has not finished, and its completion will collate the run;
+ * `controlled`: its controller gives the verdict (phase2, promote), not collation.
  */
-export type SettleRunResult = Outcome<'not_found' | 'finished' | 'unfinished', Collation>;
+export type SettleRunResult = Outcome<'not_found' | 'finished' | 'unfinished' | 'controlled', Collation>;
 
 /**
  * Inside a transition: if every job of the run has finished, collates them with
@@ -35,10 +36,11 @@ export async function settleInside(
   // running and neither would collate. Queued on the row, the second one's next
   // statement sees the first one's commit (read committed snapshots per statement).
   const run = await adapter
-    .lockRows(trx.selectFrom('runs').select('state').where('id', '=', runId), 'wait')
+    .lockRows(trx.selectFrom('runs').select(['state', 'controller']).where('id', '=', runId), 'wait')
     .executeTakeFirst();
   if (!run) return refused('not_found');
   if (run.state === ('finished' satisfies RunState)) return refused('finished');
+  if (run.controller !== null) return refused('controlled');
   const jobs = await trx
     .selectFrom('jobs')
     .select(['id', 'target', 'state', 'result'])

@@ -1,13 +1,13 @@
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { member, optionalMember } from './closed.js';
 import { write, type StoreContext } from './context.js';
 import { insertEvent } from './events.js';
 import { JOB_RESULTS, JOB_STATES, type JobResult, type JobState } from './job-state.js';
 import { fromJsonText, toJsonText } from './json.js';
 import { PIPELINES, type Pipeline } from './pipeline.js';
-import { refused, type Outcome } from './results.js';
+import { refused, type Outcome, type Refused } from './results.js';
 import { RUN_STATES, RUN_VERDICTS, type RunState, type RunVerdict } from './run-state.js';
-import type { JobsTable, RunsTable } from './schema.js';
+import type { Database, JobsTable, RunsTable } from './schema.js';
 
 export interface NewRun {
   id: string;
@@ -16,7 +16,12 @@ export interface NewRun {
   /** What the run was started with (the update, the snapshot commit...). */
   inputs?: unknown;
   reason?: string | null;
+  /** The controller that adds this run's jobs round by round and gives its verdict (phase2, promote). */
+  controller?: string | null;
 }
+
+/** Pipelines of which only one run may be unfinished at a time (a partial unique index backs this). */
+export const EXCLUSIVE_PIPELINES: readonly Pipeline[] = ['phase2', 'promote'];
 
 export interface NewJob {
   id: string;
@@ -34,8 +39,11 @@ export interface InsertRunInput {
   now: number;
 }
 
-/** `duplicate_id`: a run or job id exists already; `unknown_update`: no such update. */
-export type InsertRunResult = Outcome<'duplicate_id' | 'unknown_update'>;
+/**
+ * `duplicate_id`: a run or job id exists already; `unknown_update`: no such update;
+ * `pipeline_busy`: a run of this pipeline is unfinished and only one may be (`activeRunId`).
+ */
+export type InsertRunResult = Outcome<'duplicate_id' | 'unknown_update'> | (Refused<'pipeline_busy'> & { readonly activeRunId: string });
 
 export interface Run {
   id: string;
@@ -50,6 +58,11 @@ export interface Run {
   reason: string | null;
   /** When its report (merge, vote) was made; null while one is owed. */
   reportedAt: number | null;
+  /** Set when a controller adds the run's jobs round by round (phase2, promote). */
+  controller: string | null;
+  /** What the controller decided, once it has. */
+  outcome: unknown;
+  cancelRequestedAt: number | null;
 }
 
 export interface Job {
@@ -87,6 +100,13 @@ export async function insertRunWithJobs(ctx: StoreContext, input: InsertRunInput
       throw new RangeError(`maxAttempts of job ${job.id} must be a positive integer, got ${job.maxAttempts}`);
     }
   }
+  const busy = async (): Promise<InsertRunResult | undefined> => {
+    if (!EXCLUSIVE_PIPELINES.includes(run.pipeline)) return undefined;
+    const active = await activeRunOf(ctx, run.pipeline);
+    return active === undefined ? undefined : { ok: false, code: 'pipeline_busy', activeRunId: active };
+  };
+  const early = await busy();
+  if (early) return early;
   try {
     return await write(ctx, async (trx) => {
       await trx
@@ -99,31 +119,10 @@ export async function insertRunWithJobs(ctx: StoreContext, input: InsertRunInput
           created_at: now,
           inputs: toJsonText(run.inputs ?? null, `inputs of run ${run.id}`),
           reason: run.reason ?? null,
+          controller: run.controller ?? null,
         })
         .execute();
-      // One row at a time: a multi-row insert would hit SQLite's bound-parameter limit
-      // for a large matrix, and the transaction makes the rows appear together anyway.
-      for (const job of jobs) {
-        const skipped = job.skipReason != null;
-        await trx
-          .insertInto('jobs')
-          .values({
-            id: job.id,
-            run_id: run.id,
-            target: job.target,
-            kind: job.kind,
-            state: (skipped ? 'finished' : 'queued') satisfies JobState,
-            result: skipped ? ('skipped' satisfies JobResult) : null,
-            skip_reason: job.skipReason ?? null,
-            attempt: 0,
-            max_attempts: job.maxAttempts,
-            available_at: now,
-            created_at: now,
-            finished_at: skipped ? now : null,
-            spec: toJsonText(job.spec ?? null, `spec of job ${job.id}`),
-          })
-          .execute();
-      }
+      await insertJobRows(trx, run.id, jobs, now);
       await insertEvent(trx, ctx.adapter, {
         at: now,
         kind: 'run.created',
@@ -135,10 +134,48 @@ export async function insertRunWithJobs(ctx: StoreContext, input: InsertRunInput
     });
   } catch (error) {
     const violated = ctx.adapter.constraintViolation(error);
-    if (violated === 'unique') return refused('duplicate_id');
+    // Two triggers raced past the check above: the index refused the second one.
+    if (violated === 'unique') return (await busy()) ?? refused('duplicate_id');
     if (violated === 'foreign_key') return refused('unknown_update');
     throw error;
   }
+}
+
+/** Writes job rows of a run inside the caller's transaction; a skipped job is written finished. */
+export async function insertJobRows(trx: Kysely<Database>, runId: string, jobs: readonly NewJob[], now: number): Promise<void> {
+  // One row at a time: a multi-row insert would hit SQLite's bound-parameter limit
+  // for a large matrix, and the transaction makes the rows appear together anyway.
+  for (const job of jobs) {
+    if (!Number.isSafeInteger(job.maxAttempts) || job.maxAttempts < 1) {
+      throw new RangeError(`maxAttempts of job ${job.id} must be a positive integer, got ${job.maxAttempts}`);
+    }
+    const skipped = job.skipReason != null;
+    await trx
+      .insertInto('jobs')
+      .values({
+        id: job.id,
+        run_id: runId,
+        target: job.target,
+        kind: job.kind,
+        state: (skipped ? 'finished' : 'queued') satisfies JobState,
+        result: skipped ? ('skipped' satisfies JobResult) : null,
+        skip_reason: job.skipReason ?? null,
+        attempt: 0,
+        max_attempts: job.maxAttempts,
+        available_at: now,
+        created_at: now,
+        finished_at: skipped ? now : null,
+        spec: toJsonText(job.spec ?? null, `spec of job ${job.id}`),
+      })
+      .execute();
+  }
+}
+
+/** The unfinished run of a pipeline, if any (newest first, though an exclusive one has at most one). */
+export async function activeRunOf(ctx: StoreContext, pipeline: Pipeline): Promise<string | undefined> {
+  const row = await ctx.db.selectFrom('runs').select('id').where('pipeline', '=', pipeline)
+    .where('state', '!=', 'finished' satisfies RunState).orderBy('created_at', 'desc').executeTakeFirst();
+  return row?.id;
 }
 
 export async function getRun(ctx: StoreContext, id: string): Promise<Run | undefined> {
@@ -171,6 +208,9 @@ export function toRun(row: Selectable<RunsTable>): Run {
     inputs: fromJsonText(row.inputs),
     reason: row.reason,
     reportedAt: row.reported_at,
+    controller: row.controller,
+    outcome: row.outcome === null ? null : fromJsonText(row.outcome),
+    cancelRequestedAt: row.cancel_requested_at,
   };
 }
 
@@ -245,7 +285,7 @@ export async function claimRunReport(ctx: StoreContext, input: { runId: string; 
 /** Unfinished runs none of whose jobs is still open: only a settle can finish them. */
 export async function listStrandedRunIds(ctx: StoreContext): Promise<string[]> {
   const rows = await ctx.db.selectFrom('runs').select('runs.id')
-    .where('runs.state', '!=', 'finished' satisfies RunState)
+    .where('runs.state', '!=', 'finished' satisfies RunState).where('runs.controller', 'is', null)
     .where((eb) => eb.not(eb.exists(eb.selectFrom('jobs').select('jobs.id').whereRef('jobs.run_id', '=', 'runs.id').where('jobs.state', '!=', 'finished' satisfies JobState))))
     .orderBy('runs.created_at').execute();
   return rows.map((r) => r.id);

@@ -40,6 +40,11 @@ export interface RunsTable {
   reported_at: number | null;
   report_locked_by: string | null;
   report_locked_until: number | null;
+  /** Set for runs whose jobs a controller adds round by round (phase2, promote). */
+  controller: string | null;
+  /** What the controller decided (JSON): culprits, what was moved or published. */
+  outcome: string | null;
+  cancel_requested_at: number | null;
 }
 
 export interface JobsTable {

@@ -17,6 +17,7 @@ import type {
   RenewLeaseInput,
   RenewLeaseResult,
 } from './leases.js';
+import type { AddJobsInput, AddJobsResult, FinishControlledRunInput, FinishControlledRunResult } from './controlled-runs.js';
 import type { CancelRunInput, CancelRunResult } from './run-cancel.js';
 import type { SettleRunInput, SettleRunResult } from './run-settle.js';
 import type { InsertRunInput, InsertRunResult, Job, Run } from './runs.js';
@@ -28,6 +29,7 @@ import type {
   TargetState,
 } from './targets.js';
 import type { RecordRpmsInput, RecordRpmsResult, RpmRecord } from './rpms.js';
+import type { Pipeline } from './pipeline.js';
 import type { RecordUpdateResult, UpdateInput, UpdateRecord } from './updates.js';
 
 /**
@@ -63,6 +65,19 @@ export interface Store {
   getJob(id: string): Promise<Job | undefined>;
   /** Unfinished runs with a job claimable at `now`, oldest first. */
   listRunnableRunIds(now: number): Promise<string[]>;
+
+  /** The unfinished run of a pipeline, if any (phase2 and promote have at most one). */
+  activeRunOf(pipeline: Pipeline): Promise<string | undefined>;
+  /** Unfinished controlled runs (phase2, promote) with no open job: their controller decides next. */
+  listIdleControlledRuns(): Promise<Run[]>;
+  /** The right to advance a controlled run for a while: one advancer at a time. */
+  claimRunAdvance(input: { runId: string; worker: string; now: number; leaseMs: number }): Promise<boolean>;
+  /** Adds a round of jobs to a controlled run that is still going. */
+  addJobs(input: AddJobsInput): Promise<AddJobsResult>;
+  /** Gives a controlled run its verdict and outcome once no job of it is open. */
+  finishControlledRun(input: FinishControlledRunInput): Promise<FinishControlledRunResult>;
+  /** A controlled run whose first round is being prepared is running, not queued. */
+  markRunStarted(input: { runId: string; now: number }): Promise<void>;
 
   claimNextJob(input: ClaimNextJobInput): Promise<ClaimNextJobResult>;
   heartbeatJob(input: HeartbeatJobInput): Promise<HeartbeatJobResult>;

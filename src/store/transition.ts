@@ -6,7 +6,7 @@ import type { Database } from './schema.js';
 export type TransitionTrx = Kysely<Database>;
 
 /** Transitions after which another worker may have something to do. */
-const WAKING_EVENTS = new Set(['job.retried', 'job.reclaimed', 'job.finished', 'run.finished', 'run.cancel_requested']);
+const WAKING_EVENTS = new Set(['job.retried', 'job.reclaimed', 'job.finished', 'run.finished', 'run.cancel_requested', 'run.jobs_added']);
 export type Emit = (event: NewEvent) => void;
 
 /**

@@ -3,9 +3,10 @@ import { jobCancel } from './0002-job-cancel.js';
 import { runReported } from './0003-run-reported.js';
 import { reportLease } from './0004-report-lease.js';
 import { rpms } from './0005-rpms.js';
+import { controlledRuns } from './0006-controlled-runs.js';
 import type { StoreMigration } from './migration.js';
 
 export type { StoreMigration } from './migration.js';
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel, runReported, reportLease, rpms];
+export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel, runReported, reportLease, rpms, controlledRuns];
