@@ -10,7 +10,7 @@ function jobs(runId: string, n: number, extra: Partial<NewJob> = {}): NewJob[] {
 }
 
 async function run(store: Store, id: string, children: NewJob[], now = T0): Promise<void> {
-  assert.deepEqual(await store.insertRunWithJobs({ run: { id, pipeline: 'phase2' }, jobs: children, now }), { ok: true });
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id, pipeline: 'images' }, jobs: children, now }), { ok: true });
 }
 
 async function claim(store: Store, worker = 'w1', now = T0 + 10) {

@@ -26,6 +26,9 @@ forEachStore('inserts a run with its jobs, queued or skipped', async ({ store })
     inputs: { update: 'hkvc' },
     reason: null,
     reportedAt: null,
+    controller: null,
+    outcome: null,
+    cancelRequestedAt: null,
   });
   const jobs = await store.listJobs('r1');
   assert.deepEqual(
@@ -84,8 +87,8 @@ forEachStore('a duplicate job id rolls back the whole run', async ({ store }) =>
 
 forEachStore('a job id taken by another run rolls back the new run', async ({ store }) => {
   const job = { id: 'shared', target: 'juno/epel-7', kind: 'phase1', maxAttempts: 1 };
-  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'r1', pipeline: 'phase2' }, jobs: [job], now: T0 }), { ok: true });
-  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'r2', pipeline: 'phase2' }, jobs: [{ ...job, id: 'fresh' }, job], now: T0 }), {
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'r1', pipeline: 'images' }, jobs: [job], now: T0 }), { ok: true });
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'r2', pipeline: 'images' }, jobs: [{ ...job, id: 'fresh' }, job], now: T0 }), {
     ok: false,
     code: 'duplicate_id',
   });
