@@ -77,7 +77,7 @@ async function alreadyMoved(repoPath: string, id: string, runId: string): Promis
 }
 
 /** Who submitted the update: the author of the commit that first added it. */
-async function originalAuthor(repoPath: string, path: string): Promise<{ name: string; email: string }> {
+export async function originalAuthor(repoPath: string, path: string): Promise<{ name: string; email: string }> {
   const { stdout } = await git(repoPath, ['log', '--diff-filter=A', '--format=%an%x1f%ae', 'HEAD', '--', path]);
   const last = stdout.trim().split('\n').pop() ?? '';
   const [name, email] = last.split('\x1f');
