@@ -2,10 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { Cron } from 'croner';
 import { formatDuration, parseDuration } from '../core/duration.js';
+import { LADDER_DEFAULTS, RDO_2015_REFERENCE, ladderSummary, simulateLadder, type LadderResult, type LadderSummary } from '../core/ladder-sim.js';
 import { formatProblem } from '../core/problem.js';
 import { attemptsFromEvents, simStats, type SimStats } from '../core/sim-stats.js';
-import { parseTraffic, simulationConfig, simulationConfigText, syntheticBurst, updateFileFor, type Submission } from '../core/traffic.js';
+import { DIST_ALIASES, parseTraffic, simulationConfig, simulationConfigText, syntheticBurst, updateFileFor, type Submission } from '../core/traffic.js';
 import { keyedRandom } from '../drivers/providers/sim/prng.js';
 import { SIM_DEFAULTS, simProvider } from '../drivers/providers/sim/sim-provider.js';
 import { Engine } from '../engine/engine.js';
@@ -137,9 +139,53 @@ async function allEvents(store: { listEvents(q: { afterSeq?: number; limit?: num
   }
 }
 
+export interface LadderSettings {
+  readonly phase2Schedule: string;
+  readonly promoteSchedule: string;
+  /** A phase2 job: provisioning from scratch plus the tests (no jitter). */
+  readonly phase2RoundMs: number;
+  readonly culpritRate: number;
+  /** Null: a culprit is dropped. */
+  readonly fixDelayMs: number | null;
+}
+
+export interface LadderFigures {
+  readonly result: LadderResult;
+  readonly summary: LadderSummary;
+  /**
+   * The same figures over the updates the real process pushed in 2015 (`final: pushed` in
+   * the traffic): the population of the real 2015 figure; null when the traffic does not say.
+   */
+  readonly pushed: LadderSummary | null;
+}
+
+/**
+ * The rest of the ladder after a phase1 simulation: each update enters updates/ when its
+ * phase1 run passed (at the run's verdict), and the pure ladder model takes it from there,
+ * on as many nodes as phase1 had. Its draws are keyed by the seed and the update, like
+ * phase1's, so every capacity sees the same culprits.
+ */
+export function simulateLadderAfter(subs: readonly Submission[], phase1: SimulationResult, l: LadderSettings, seed: number): LadderFigures {
+  const runOf = new Map(phase1.runs.map((r) => [r.id, r]));
+  const result = simulateLadder(subs.map((s) => {
+    const run = runOf.get(`sim-${s.id}`);
+    return {
+      id: s.id, submittedAt: s.submittedAt,
+      mergedAt: run?.verdict === 'pass' ? run.finishedAt : null,
+      targets: s.targets.map((t) => { const [r, d] = t.split('/') as [string, string]; return `${r}/${DIST_ALIASES[d] ?? d}`; }),
+    };
+  }), {
+    capacity: phase1.capacity, phase2Schedule: l.phase2Schedule, promoteSchedule: l.promoteSchedule, phase2RoundMs: l.phase2RoundMs,
+    culpritRate: l.culpritRate, fixDelayMs: l.fixDelayMs, random: (key) => keyedRandom(seed, 'ladder', key)(),
+  });
+  const pushed = subs.some((s) => s.final !== undefined) ? new Set(subs.filter((s) => s.final === 'pushed').map((s) => s.id)) : null;
+  return { result, summary: ladderSummary(result), pushed: pushed ? ladderSummary(result, pushed) : null };
+}
+
 interface SimulateCliOptions {
   traffic?: string; burst?: string; over?: string; capacity?: string; provision?: string; boot?: string; test?: string;
   red?: string; infra?: string; seed?: string; json?: boolean;
+  phase2Schedule?: string; promoteSchedule?: string; culpritRate?: string; fixDelay?: string;
 }
 
 export function registerSimulate(program: Command, io: Io, setStatus: (s: number) => void): void {
@@ -154,6 +200,10 @@ export function registerSimulate(program: Command, io: Io, setStatus: (s: number
     .option('--test <duration>', 'time to install the update and run the tests (±25% jitter)', formatDuration(SIM_DEFAULTS.testMs))
     .option('--red <p>', 'probability that an update fails on a given target', String(SIM_DEFAULTS.red))
     .option('--infra <p>', 'probability that a node request fails (retried on a fresh node)', String(SIM_DEFAULTS.infra))
+    .option('--phase2-schedule <cron>', 'when phase2 fires (UTC); a phase2 job takes --provision + --test', LADDER_DEFAULTS.phase2Schedule)
+    .option('--promote-schedule <cron>', `when promote fires (UTC); it takes ${formatDuration(LADDER_DEFAULTS.promoteMs)} (stage test + sync)`, LADDER_DEFAULTS.promoteSchedule)
+    .option('--culprit-rate <p>', 'probability that an update breaks phase2 each time it enters updates/', String(LADDER_DEFAULTS.culpritRate))
+    .option('--fix-delay <duration>', 'how long a packager takes to fix a culprit before it re-enters updates/ ("never": dropped)', formatDuration(LADDER_DEFAULTS.fixDelayMs))
     .option('--seed <n>', 'seed of every random draw: same seed, same figures', '1')
     .option('--json', 'print the figures as JSON')
     .action(async (opts: SimulateCliOptions) => setStatus(await simulate(io, opts)));
@@ -168,13 +218,31 @@ export async function simulate(io: Io, opts: SimulateCliOptions): Promise<number
     provisionMs: duration(opts.provision, '--provision'), bootMs: duration(opts.boot, '--boot'), testMs: duration(opts.test, '--test'),
     red: probability(opts.red, '--red'), infra: probability(opts.infra, '--infra'),
   };
+  const ladder: LadderSettings = {
+    phase2Schedule: cron(opts.phase2Schedule ?? LADDER_DEFAULTS.phase2Schedule, '--phase2-schedule'),
+    promoteSchedule: cron(opts.promoteSchedule ?? LADDER_DEFAULTS.promoteSchedule, '--promote-schedule'),
+    phase2RoundMs: (base.provisionMs ?? SIM_DEFAULTS.provisionMs) + (base.testMs ?? SIM_DEFAULTS.testMs),
+    culpritRate: probability(opts.culpritRate, '--culprit-rate') ?? LADDER_DEFAULTS.culpritRate,
+    fixDelayMs: opts.fixDelay?.trim() === 'never' ? null : duration(opts.fixDelay, '--fix-delay') ?? LADDER_DEFAULTS.fixDelayMs,
+  };
   const results: SimulationResult[] = [];
-  for (const capacity of capacities) results.push(await runSimulation({ ...base, capacity }));
+  const ladders: LadderFigures[] = [];
+  for (const capacity of capacities) {
+    const r = await runSimulation({ ...base, capacity });
+    results.push(r);
+    ladders.push(simulateLadderAfter(submissions, r, ladder, seed));
+  }
   if (opts.json) {
-    io.out(`${JSON.stringify({ source, updates: submissions.length, seed, results: results.map(({ runs: _runs, ...r }) => r) }, null, 2)}\n`);
+    io.out(`${JSON.stringify({
+      source, updates: submissions.length, seed,
+      ladder: { ...ladder, promoteMs: LADDER_DEFAULTS.promoteMs, maxFixes: LADDER_DEFAULTS.maxFixes, timezone: LADDER_DEFAULTS.timezone },
+      reference: RDO_2015_REFERENCE,
+      results: results.map(({ runs: _runs, ...r }, i) => ({ ...r, ladder: { all: ladders[i]?.summary, pushedIn2015: ladders[i]?.pushed } })),
+    }, null, 2)}\n`);
   } else {
     io.out(`${source}: ${submissions.length} updates from ${iso(submissions[0]?.submittedAt)} to ${iso(submissions.at(-1)?.submittedAt)}, seed ${seed}\n`);
     io.out(formatTable(results));
+    io.out(formatLadder(results, ladders, ladder));
     for (const r of results.slice(0, 1)) for (const why of r.rejected) io.err(`rejected ${why}\n`);
   }
   return results.every((r) => r.stats.unfinished === 0) ? EXIT.ok : EXIT.error;
@@ -221,6 +289,35 @@ export function formatTable(results: readonly SimulationResult[]): string {
     'bound: no schedule finishes sooner; real: wall-clock time of the simulation\n';
 }
 
+const LADDER_HEADER = ['capacity', 'merged', 'ready', 'prod', 'ready-med', 'ready-p90', 'prod-med', 'prod-p90', 'pushed', 'pushed-med', 'pushed-p90', 'phase2', 'coalesced', 'bisect', 'culprits', 'dropped', 'promotes'];
+
+/** The whole ladder, per capacity, beside RDO's real figure for 2015. */
+export function formatLadder(results: readonly SimulationResult[], ladders: readonly LadderFigures[], l: LadderSettings): string {
+  const rows = ladders.map(({ summary: s, pushed: p }, i) => [
+    String(results[i]?.capacity), String(s.merged), String(s.ready), String(s.production),
+    days(s.toReadyMs.median, s.ready), days(s.toReadyMs.p90, s.ready), days(s.toProductionMs.median, s.production), days(s.toProductionMs.p90, s.production),
+    p ? String(p.production) : '-', p ? days(p.toProductionMs.median, p.production) : '-', p ? days(p.toProductionMs.p90, p.production) : '-',
+    String(s.phase2Runs), String(s.coalesced), String(s.bisectionRounds), String(s.culprits), String(s.dropped), String(s.promotes),
+  ]);
+  const widths = LADDER_HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: readonly string[]) => `${cells.map((c, i) => c.padStart(widths[i] as number)).join('  ')}\n`;
+  const ref = RDO_2015_REFERENCE;
+  return `\nthe ladder after phase1: phase2 "${l.phase2Schedule}", a job ${formatDuration(l.phase2RoundMs)} (provision + test); ` +
+    `promote "${l.promoteSchedule}", ${formatDuration(LADDER_DEFAULTS.promoteMs)} (stage test + sync); times UTC; ` +
+    `culprit rate ${l.culpritRate}, fix delay ${l.fixDelayMs === null ? 'never (dropped)' : formatDuration(l.fixDelayMs)}\n` +
+    `${line(LADDER_HEADER)}${rows.map(line).join('')}` +
+    'ready/prod: submission to ready/ and to production, in days (median, p90 over the updates that got there); ' +
+    'pushed: the same to production over the updates RDO really pushed in 2015; bisect: phase2 rounds after the first; ' +
+    'coalesced: phase2 runs started at the end of one a firing fell during; dropped: culprits given up on\n' +
+    `reference, RDO 2015 (a manual process): median ${ref.medianDays}d, p90 ${ref.p90Days}d from \`${ref.from}\` to \`${ref.to}\`, ` +
+    `${ref.source}\n`;
+}
+
+/** Days with one decimal, as the 2015 figures are given; '-' when no update got there. */
+function days(ms: number, count: number): string {
+  return count === 0 ? '-' : `${(ms / 86_400_000).toFixed(1)}d`;
+}
+
 /** Durations for people: 3d4h, 5h12m, 47m, 30s. */
 export function human(ms: number): string {
   const m = Math.round(ms / 60_000);
@@ -247,6 +344,15 @@ function probability(text: string | undefined, option: string): number | undefin
   const n = Number(text);
   if (text.trim() === '' || !(n >= 0 && n <= 1)) throw new CliExit(EXIT.usage, `${option} wants a probability between 0 and 1, not "${text}"`, 'E_USAGE');
   return n;
+}
+
+function cron(text: string, option: string): string {
+  try {
+    new Cron(text, { paused: true, timezone: LADDER_DEFAULTS.timezone });
+  } catch {
+    throw new CliExit(EXIT.usage, `${option} wants a cron expression (minute hour day-of-month month day-of-week) such as "0 3 * * *", not "${text}"`, 'E_USAGE');
+  }
+  return text;
 }
 
 function duration(text: string | undefined, option: string): number | undefined {
