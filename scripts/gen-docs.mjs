@@ -1,3 +1,4 @@
+/* global console */
 // Regenerates the reference tables of docs/update-format.md and docs/configuration.md from
 // the schemas (`npm run docs`); the docs tests fail until this has been run after a change.
 import { readFileSync, writeFileSync } from 'node:fs';

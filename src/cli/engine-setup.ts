@@ -6,6 +6,8 @@ import { updatePreparer } from '../drivers/prepare/update-preparer.js';
 import { localProvider } from '../drivers/providers/local/local-provider.js';
 import { initUpdateRepo } from '../drivers/repo/layout.js';
 import { mergeReporter } from '../drivers/repo/merge-reporter.js';
+import { phase2Reporter } from '../drivers/repo/phase2-reporter.js';
+import { phase2Controller } from '../engine/phase2.js';
 import { Engine } from '../engine/engine.js';
 import type { NodeProvider } from '../engine/node-provider.js';
 import type { Store } from '../store/index.js';
@@ -23,7 +25,9 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   const workDir = loaded.resolvePath(config.work_dir);
   const preparer = updatePreparer({ config, configDir: loaded.dir, store, cacheDir: resolve(workDir, '..', 'cache'), logDir: workDir, now: () => Date.now() });
   return new Engine({
-    store, providers, preparer, reporters: [mergeReporter({ repoPath })],
+    store, providers, preparer,
+    reporters: [mergeReporter({ repoPath }), phase2Reporter({ repoPath, store, now: () => Date.now() })],
+    controllers: [phase2Controller({ config, store, now: () => Date.now() })],
     workerId: `${hostname()}:${process.pid}`,
     leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff), semaphores: config.engine.semaphores,
     ...(opts.log ? { log: opts.log } : {}),

@@ -7,6 +7,7 @@ import { CliExit, EXIT } from './exit.js';
 import { registerInit } from './init.js';
 import { registerLogs } from './logs.js';
 import { processIo, type Io } from './io.js';
+import { registerPhase2 } from './phase2.js';
 import { registerRerun } from './rerun.js';
 import { registerSchema } from './schema.js';
 import { registerServe } from './serve.js';
@@ -17,7 +18,7 @@ import { registerTargets } from './targets.js';
 
 /** One registry of commands (STYLE.md: one file per command). */
 const COMMANDS = [
-  registerCheck, registerSubmit, registerStatus, registerLogs, registerCancel, registerServe, registerExplain, registerRerun,
+  registerCheck, registerSubmit, registerPhase2, registerStatus, registerLogs, registerCancel, registerServe, registerExplain, registerRerun,
   registerTargets, registerSchema, registerInit, registerDemo, registerSimulate,
 ] as const;
 

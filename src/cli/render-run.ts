@@ -4,15 +4,44 @@ import type { Job, Run } from '../store/index.js';
 
 /** One line per target: what it is doing or how it ended, and why. */
 export function matrixLines(run: Run, jobs: readonly Job[]): string[] {
-  const width = Math.max(6, ...jobs.map((j) => j.target.length));
+  const width = Math.max(6, ...jobs.map((j) => jobLabel(j).length));
   const lines = jobs.map((j) => {
     const status = j.state === 'finished' ? (j.result ?? 'finished') : j.state === 'running' ? 'running' : j.attempt > 0 ? 'retrying' : 'queued';
     const attempt = j.attempt > 1 || (j.state !== 'finished' && j.attempt > 0) ? ` (attempt ${j.attempt}/${j.maxAttempts})` : '';
     const why = j.result === 'skipped' ? `  ${j.skipReason ?? ''}` : j.state === 'finished' && j.result !== 'success' && j.reason ? `  ${j.reason}` : '';
-    return `  ${j.target.padEnd(width)}  ${symbol(status)} ${status}${attempt}${why}`;
+    return `  ${jobLabel(j).padEnd(width)}  ${symbol(status)} ${status}${attempt}${why}`;
   });
-  const head = run.verdict ? `run ${run.id} (${run.pipeline} of ${run.updateId ?? '-'}): ${run.verdict.toUpperCase()}${run.reason ? ` - ${run.reason}` : ''}` : `run ${run.id} (${run.pipeline} of ${run.updateId ?? '-'}): ${run.state}`;
+  const of = run.updateId ?? batchOf(run) ?? '-';
+  const head = run.verdict ? `run ${run.id} (${run.pipeline} of ${of}): ${run.verdict.toUpperCase()}${run.reason ? ` - ${run.reason}` : ''}` : `run ${run.id} (${run.pipeline} of ${of}): ${run.state}`;
   return [head, ...lines];
+}
+
+/** A phase2 job tests a group of updates in one round of a stage: say which. */
+function jobLabel(j: Job): string {
+  const spec = j.spec as { stage?: string; round?: number; group?: readonly string[] } | null;
+  if (!spec?.group || spec.round === undefined) return j.target;
+  return `${spec.stage === 'checks' ? 'checks' : 'tests'} r${spec.round} [${spec.group.join(' ')}] ${j.target}`;
+}
+
+function batchOf(run: Run): string | undefined {
+  const inputs = run.inputs as { batch?: readonly string[] } | null;
+  return inputs?.batch ? `${inputs.batch.length} update${inputs.batch.length === 1 ? '' : 's'}` : undefined;
+}
+
+/** What a phase2 run decided: culprits with the errors that convicted them, flaky groups, held updates. */
+export function phase2OutcomeLines(run: Run, jobs: readonly Job[]): string[] {
+  if (run.pipeline !== 'phase2') return [];
+  const o = run.outcome as { clean?: string[]; culprits?: { updates: string[]; stage: string; failedJobs: string[] }[]; flaky?: string[][]; held?: { id: string; why: string }[] } | null;
+  if (!o) return [];
+  const out: string[] = [];
+  if (o.clean && o.clean.length > 0) out.push(`passed (moved to ready/): ${o.clean.join(' ')}`);
+  for (const c of o.culprits ?? []) {
+    out.push('', `CULPRIT ${c.updates.join(' + ')}${c.updates.length > 1 ? ' (fails only together)' : ''}: failed the ${c.stage === 'checks' ? 'package checks' : 'tests'} on its own`);
+    out.push(...failureDetails(jobs.filter((j) => c.failedJobs.includes(j.id))).map((l) => (l === '' ? l : `  ${l}`)));
+  }
+  for (const g of o.flaky ?? []) out.push(`flaky: [${g.join(' ')}] failed once, passed when tested again`);
+  for (const h of o.held ?? []) out.push(`held in updates/: ${h.id}: ${h.why}`);
+  return out;
 }
 
 function symbol(status: string): string {

@@ -1,6 +1,7 @@
 import type { RunVerdict } from '../core/verdicts.js';
 import type { Job, Run } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
+import type { RunController } from './run-controller.js';
 import { Wake } from './wake.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
@@ -14,8 +15,10 @@ export interface RunReporter {
 }
 
 /** The worker's options, less what the engine itself provides (its clock default, wake-ups, callbacks). */
-export interface EngineOptions extends Omit<WorkerOptions, 'clock' | 'wake' | 'onRunFinished' | 'onSweep'> {
+export interface EngineOptions extends Omit<WorkerOptions, 'clock' | 'wake' | 'onRunFinished' | 'onJobFinished' | 'onSweep'> {
   readonly reporters?: readonly RunReporter[];
+  /** Controllers of runs whose jobs come round by round (phase2, promote), by `runs.controller`. */
+  readonly controllers?: readonly RunController[];
   readonly clock?: Clock;
 }
 
@@ -26,6 +29,9 @@ export class Engine {
   private readonly worker: Worker;
   private reporting: Promise<void> | undefined;
   private reportAgain = false;
+  private advancing: Promise<void> | undefined;
+  private advanceAgain = false;
+  private readonly stopping = new AbortController();
   private unsubscribe: Promise<() => Promise<void>> | undefined;
 
   constructor(private readonly o: EngineOptions) {
@@ -34,13 +40,15 @@ export class Engine {
     this.worker = new Worker({
       ...o, clock: this.clock, wake: this.wake,
       onRunFinished: (runId, verdict) => this.runFinished(runId, verdict),
-      onSweep: () => this.reportOwed(),
+      onJobFinished: () => { void this.advanceOwed(); },
+      onSweep: async () => { await this.advanceOwed(); await this.reportOwed(); },
     });
   }
 
   /** Starts working; first sends the reports a previous process owed. */
   start(): void {
     this.worker.start();
+    void this.advanceOwed();
     void this.reportOwed();
     this.unsubscribe = this.o.store.subscribe(() => this.wake.notify()).catch((e) => {
       this.o.log?.(`no wake-ups from the store (polling every ${this.o.pollMs ?? 1000} ms instead): ${(e as Error).message}`);
@@ -49,7 +57,9 @@ export class Engine {
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.worker.stop();
+    await this.advancing;
     await this.reporting;
     await (await this.unsubscribe)?.();
   }
@@ -57,6 +67,7 @@ export class Engine {
   /** A new run was written: wake idle workers now rather than at their next poll. */
   notify(): void {
     this.wake.notify();
+    void this.advanceOwed();
   }
 
   /**
@@ -75,6 +86,7 @@ export class Engine {
       const shape = JSON.stringify([run.state, run.verdict, jobs.map((j) => [j.state, j.result, j.attempt])]);
       if (shape !== last) { last = shape; onProgress?.(run, jobs); }
       if ((run.state === 'finished' && run.reportedAt !== null) || stop?.aborted) return run;
+      if (run.controller !== null && run.state !== 'finished' && jobs.every((j) => j.state === 'finished')) void this.advanceOwed();
       if (run.state === 'finished') {
         finishedSeen ??= this.clock.now();
         if (this.clock.now() - finishedSeen > reportGraceMs) return run;
@@ -87,6 +99,69 @@ export class Engine {
   private async runFinished(_runId: string, _verdict: RunVerdict): Promise<void> {
     await this.reportOwed();
     this.wake.notify();
+  }
+
+  /**
+   * Advances every controlled run that has no open job: its controller adds the next
+   * round or gives the verdict. Concurrent calls coalesce into one more pass; the advance
+   * lease keeps other workers (and processes) off a run while its controller works.
+   */
+  advanceOwed(): Promise<void> {
+    if (this.advancing) {
+      this.advanceAgain = true;
+      return this.advancing;
+    }
+    this.advancing = (async () => {
+      do {
+        this.advanceAgain = false;
+        for (const run of await this.o.store.listIdleControlledRuns()) {
+          if (this.stopping.signal.aborted) return;
+          await this.advanceOne(run);
+        }
+      } while (this.advanceAgain && !this.stopping.signal.aborted);
+    })().catch((e) => this.o.log?.(`advancing runs: ${(e as Error).message}`))
+      .finally(() => { this.advancing = undefined; });
+    return this.advancing;
+  }
+
+  private async advanceOne(run: Run): Promise<void> {
+    const { store } = this.o;
+    const controller = this.o.controllers?.find((c) => c.name === run.controller);
+    if (!controller) return;
+    const leaseMs = this.o.leaseMs ?? 60_000;
+    const claim = () => store.claimRunAdvance({ runId: run.id, worker: this.o.workerId, now: this.clock.now(), leaseMs });
+    if (!(await claim())) return;
+    await store.markRunStarted({ runId: run.id, now: this.clock.now() });
+    // Composing stage or publishing may outlast the lease: renew it while the controller works.
+    const renew = new AbortController();
+    const renewing = (async () => {
+      while (!renew.signal.aborted) {
+        await this.clock.sleep(Math.max(1, Math.floor(leaseMs / 3)), renew.signal);
+        if (!renew.signal.aborted) await claim().catch(() => false);
+      }
+    })();
+    try {
+      const fresh = (await store.getRun(run.id)) ?? run;
+      const jobs = await store.listJobs(run.id);
+      const step = fresh.cancelRequestedAt !== null
+        ? { kind: 'finish' as const, verdict: 'cancelled' as const, reason: 'cancelled', outcome: fresh.outcome }
+        : await controller.advance(fresh, jobs, this.stopping.signal);
+      if (step.kind === 'jobs') {
+        const added = await store.addJobs({ runId: run.id, jobs: step.jobs, now: this.clock.now() });
+        if (!added.ok) this.o.log?.(`run ${run.id}: next round not added (${added.code})`);
+        this.wake.notify();
+      } else {
+        const done = await store.finishControlledRun({ runId: run.id, now: this.clock.now(), verdict: step.verdict, reason: step.reason, outcome: step.outcome });
+        if (done.ok) await this.runFinished(run.id, step.verdict);
+      }
+    } catch (e) {
+      // The lease lapses and the next sweep (here or in another process) tries again.
+      this.o.log?.(`run ${run.id}: ${controller.name} could not advance: ${(e as Error).message}`);
+      await store.appendEvent({ at: this.clock.now(), kind: 'run.advance_failed', runId: run.id, payload: { message: (e as Error).message } }).catch(() => undefined);
+    } finally {
+      renew.abort();
+      await renewing;
+    }
   }
 
   /** Drains the outbox; concurrent calls coalesce into one more pass. */

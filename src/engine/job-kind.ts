@@ -6,7 +6,7 @@ import type { NodeMode } from '../core/plan-phase1.js';
  * comes from (`phase1/provision@local`), so that a worker holding a node of one provider
  * claims only jobs that can run there.
  */
-export function jobClass(pipeline: string, mode: NodeMode): string {
+export function jobClass(pipeline: string, mode: NodeMode | 'checks'): string {
   return `${pipeline}/${mode}`;
 }
 
@@ -15,10 +15,20 @@ export function jobKind(jobClassName: string, provider: string): string {
 }
 
 /** The job classes a worker looks for, in the order it first tries them. */
-export const JOB_CLASSES: readonly string[] = [jobClass('phase1', 'image'), jobClass('phase1', 'provision')];
+export const JOB_CLASSES: readonly string[] = [
+  jobClass('phase1', 'image'), jobClass('phase1', 'provision'),
+  // phase2's checks need no node of their own, but take a slot of the target's provider so
+  // the worker's capacity bounds them like any job.
+  jobClass('phase2', 'checks'), jobClass('phase2', 'provision'), jobClass('promote', 'provision'),
+];
 
 /** The semaphores that cap a class: one named for the class, or for its whole pipeline. */
 export function semaphoresFor(cls: string, semaphores: Readonly<Record<string, number>>): [string, number][] {
   const pipeline = cls.split('/')[0] ?? cls;
   return Object.entries(semaphores).filter(([name]) => name === cls || name === pipeline);
+}
+
+/** The job's id less its run's prefix (`kilo_epel-7`, `t2.0.kilo_epel-7`): unique within the run, safe in a path. */
+export function jobSlug(runId: string, jobId: string): string {
+  return jobId.startsWith(`${runId}.`) ? jobId.slice(runId.length + 1) : jobId;
 }

@@ -7,7 +7,8 @@ import type { Build } from '../core/update-schema.js';
  * restarted worker, `sluice explain` and `sluice rerun` read the same record.
  */
 export interface JobSpec {
-  readonly pipeline: 'phase1';
+  readonly pipeline: 'phase1' | 'phase2' | 'promote';
+  /** The update tested; for a phase2 group, its updates' ids separated by spaces. */
   readonly updateId: string;
   readonly target: string;
   readonly provider: string;
@@ -21,6 +22,20 @@ export interface JobSpec {
   /** Built-in checks run before the command; absent in runs recorded before they existed. */
   readonly checks?: readonly BuiltinCheck[];
   readonly productionRepo?: string;
+  /**
+   * phase2: `checks` runs only the built-in checks (no node, no command), `tests` the
+   * commands on a node provisioned in preinstall mode. promote: `stage` tests the stage tree.
+   */
+  readonly stage?: 'checks' | 'tests' | 'stage';
+  /** phase2: the bisection round and the group of updates this job tests together. */
+  readonly round?: number;
+  readonly group?: readonly string[];
+  /** The update files the node gets; absent for phase1, whose run holds its one file. */
+  readonly updates?: readonly { readonly id: string; readonly content: string }[];
+  /** DESIGN.md "Lessons": phase1 installs the update after provisioning, phase2 before. */
+  readonly install?: 'preinstall' | 'postinstall';
+  /** Extra environment for the commands (promote: where the stage tree is). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** What a run records of its inputs (`runs.inputs`), for explain and rerun. */

@@ -7,8 +7,8 @@ export interface Execution {
   readonly jobId: string;
   readonly attempt: number;
   readonly spec: JobSpec;
-  /** The update file as submitted, for the node's work directory. */
-  readonly updateFile: { readonly name: string; readonly content: string };
+  /** The update file(s) as submitted (phase2: every update of the group), for the node's work directory. */
+  readonly updateFiles: readonly { readonly name: string; readonly content: string }[];
   readonly signal: AbortSignal;
   /** What the job's preparation made for the test command, e.g. SLUICE_UPDATE_REPO. */
   readonly preparedEnv?: Readonly<Record<string, string>>;

@@ -31,6 +31,8 @@ export interface WorkerOptions {
   readonly semaphores?: Readonly<Record<string, number>>;
   /** Called at each sweep: the engine drains its report outbox there too. */
   readonly onSweep?: () => Promise<void>;
+  /** Called after every finished job: a controlled run may need its next round. */
+  readonly onJobFinished?: (runId: string) => void;
   /** Called once a run has its verdict (the reporter: merge, vote). Must be idempotent. */
   readonly onRunFinished?: (runId: string, verdict: RunVerdict) => Promise<void>;
   readonly log?: (line: string) => void;
@@ -96,6 +98,7 @@ export class Worker {
     for (const swept of await this.o.store.sweepExpiredJobs(now, this.backoff())) {
       this.o.log?.(`reclaimed job ${swept.jobId} of dead worker ${swept.worker}`);
       await this.reap(swept);
+      this.o.onJobFinished?.(swept.runId);
       if (swept.runVerdict) await this.o.onRunFinished?.(swept.runId, swept.runVerdict);
     }
     // A run whose jobs all ended without collating it (every target skipped, and the
@@ -194,16 +197,20 @@ export class Worker {
     })();
     let outcome: ExecutionOutcome;
     try {
-      const run = await store.getRun(job.runId);
-      const inputs = run?.inputs as RunInputs | undefined;
-      const spec = job.spec as JobSpec;
-      if (!inputs || !spec) throw new Error(`job ${job.id} has no spec or run inputs`);
-      const execution = {
-        runId: job.runId, jobId: job.id, attempt: job.attempt, spec,
-        updateFile: { name: `${inputs.updateId}.yml`, content: inputs.content }, signal: abort.signal,
-      };
+      const spec = job.spec as JobSpec | undefined;
+      if (!spec) throw new Error(`job ${job.id} has no spec`);
+      let updateFiles = spec.updates?.map((u) => ({ name: `${u.id}.yml`, content: u.content }));
+      if (!updateFiles) {
+        const inputs = (await store.getRun(job.runId))?.inputs as RunInputs | undefined;
+        if (!inputs) throw new Error(`job ${job.id} has no run inputs`);
+        updateFiles = [{ name: `${inputs.updateId}.yml`, content: inputs.content }];
+      }
+      const execution = { runId: job.runId, jobId: job.id, attempt: job.attempt, spec, updateFiles, signal: abort.signal };
       const prepared = this.o.preparer ? await this.o.preparer.prepare(execution) : { ok: true as const, env: {} };
-      outcome = prepared.ok ? await provider.execute({ ...execution, preparedEnv: prepared.env }) : prepared.outcome;
+      if (!prepared.ok) outcome = prepared.outcome;
+      // phase2's checks stage is all preparation: no node, no command.
+      else if (spec.stage === 'checks') outcome = { result: 'success', reason: 'the package checks passed', node: 'prepare', logPath: prepared.logPath ?? null };
+      else outcome = await provider.execute({ ...execution, preparedEnv: { ...spec.env, ...prepared.env } });
     } catch (e) {
       outcome = { result: 'infra', reason: `the provider failed: ${(e as Error).message}`, node: provider.name, logPath: null };
     } finally {
@@ -217,6 +224,7 @@ export class Worker {
         node: outcome.node, logPath: outcome.logPath, ...this.backoff(),
       });
       if (finished.ok && finished.runVerdict) await this.o.onRunFinished?.(job.runId, finished.runVerdict);
+      if (finished.ok) this.o.onJobFinished?.(job.runId);
     }
     for (const h of held) await store.releaseLease(h);
   }

@@ -100,7 +100,7 @@ describe('sim provider', () => {
     pipeline: 'phase1', updateId: 'u1', target: 'kilo/epel-7', provider: 'sim', builds: [], mode, image: null, modeBecause: '', command: 'x', timeoutMs,
   });
   const execution = (s: JobSpec, signal = new AbortController().signal) => ({
-    runId: 'r', jobId: 'r.kilo_epel-7', attempt: 1, spec: s, updateFile: { name: 'u1.yml', content: '' }, signal,
+    runId: 'r', jobId: 'r.kilo_epel-7', attempt: 1, spec: s, updateFiles: [{ name: 'u1.yml', content: '' }], signal,
   });
 
   it('takes the boot or provisioning time plus the test time', async () => {

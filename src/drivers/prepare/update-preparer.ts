@@ -5,6 +5,7 @@ import { BUILTIN_CHECKS } from '../../checks/index.js';
 import type { Config } from '../../core/config.js';
 import type { JobPreparer, Preparation } from '../../engine/job-preparer.js';
 import type { Store } from '../../store/index.js';
+import { jobSlug } from '../../engine/job-kind.js';
 import { makeRepository } from '../rpm/repository.js';
 import type { FetchedRpm } from '../sources/build-source.js';
 import { fetchAndRecord } from '../sources/fetch-and-record.js';
@@ -33,8 +34,11 @@ export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
   return {
     async prepare(ex): Promise<Preparation> {
       const checks = ex.spec.checks ?? [];
-      if (checks.length === 0) return { ok: true, env: {} };
-      const logPath = join(o.logDir, ex.runId, `${ex.spec.target.replace(/\//g, '_')}-a${ex.attempt}-prepare.log`);
+      // phase2's preinstall nodes need the update repository even without checks: the
+      // installer itself is pointed at it.
+      const needsRepo = ex.spec.install === 'preinstall';
+      if (checks.length === 0 && !needsRepo) return { ok: true, env: {} };
+      const logPath = join(o.logDir, ex.runId, `${jobSlug(ex.runId, ex.jobId)}-a${ex.attempt}-prepare.log`);
       mkdirSync(join(o.logDir, ex.runId), { recursive: true });
       const log = (text: string) => appendFileSync(logPath, text.endsWith('\n') ? text : `${text}\n`);
       const end = (result: 'failure' | 'infra', reason: string): Preparation => {
@@ -85,7 +89,7 @@ export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
         if (result.status !== 'pass') return end(result.status, `${name}: ${result.summary}`);
         log(`   ${result.summary}`);
       }
-      return { ok: true, env: { SLUICE_UPDATE_REPO: repo } };
+      return { ok: true, env: { SLUICE_UPDATE_REPO: repo }, logPath };
     },
   };
 }

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Execution } from '../../../engine/node-provider.js';
 
 /**
@@ -20,6 +21,10 @@ export function jobEnvironment(ex: Execution, where: { workDir: string; updatePa
     SLUICE_PIPELINE: ex.spec.pipeline,
     SLUICE_UPDATE: ex.spec.updateId,
     SLUICE_UPDATE_FILE: where.updatePath,
+    // phase2 tests several updates together: their ids, and the directory holding their files.
+    SLUICE_UPDATES: ex.updateFiles.map((f) => f.name.replace(/\.yml$/, '')).join(' '),
+    SLUICE_UPDATE_DIR: dirname(where.updatePath),
+    SLUICE_INSTALL_MODE: ex.spec.install ?? 'postinstall',
     SLUICE_TARGET: ex.spec.target,
     SLUICE_RELEASE: release,
     SLUICE_DIST: dist,

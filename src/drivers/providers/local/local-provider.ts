@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { formatDuration } from '../../../core/duration.js';
+import { jobSlug } from '../../../engine/job-kind.js';
 import type { AbandonedAttempt, Execution, ExecutionOutcome, NodeProvider } from '../../../engine/node-provider.js';
 import { PGIDS_FILE, reapOrphans } from './reap.js';
 import { jobEnvironment } from './job-environment.js';
@@ -28,17 +29,18 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
     name: opts.name,
     capacity: opts.capacity,
     async reap(a: AbandonedAttempt): Promise<void> {
-      reapOrphans(jobDir(opts.workDir, a.runId, a.target, a.attempt), a.jobId, a.attempt);
+      reapOrphans(jobDir(opts.workDir, a.runId, a.jobId, a.attempt), a.jobId, a.attempt);
     },
     async execute(ex: Execution): Promise<ExecutionOutcome> {
-      const dir = jobDir(opts.workDir, ex.runId, ex.spec.target, ex.attempt);
+      const dir = jobDir(opts.workDir, ex.runId, ex.jobId, ex.attempt);
       const node = `local:${dir}`;
       const logPath = join(dir, 'job.log');
       let updatePath: string;
       try {
         mkdirSync(join(dir, 'update'), { recursive: true });
-        updatePath = join(dir, 'update', ex.updateFile.name);
-        writeFileSync(updatePath, ex.updateFile.content);
+        // Names come from update ids, which the schema restricts to safe file names.
+        for (const f of ex.updateFiles) writeFileSync(join(dir, 'update', basename(f.name)), f.content);
+        updatePath = join(dir, 'update', basename(ex.updateFiles[0]?.name ?? 'none.yml'));
         writeFileSync(logPath, '');
       } catch (e) {
         return { result: 'infra', reason: `cannot prepare the job directory: ${(e as Error).message}`, node, logPath: null };
@@ -60,8 +62,9 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
   };
 }
 
-function jobDir(workDir: string, runId: string, target: string, attempt: number): string {
-  return join(workDir, runId, `${target.replace(/\//g, '_')}-a${attempt}`);
+/** `<run>/<job>-a<attempt>`: a phase1 job is named for its target; phase2 has one per group and round. */
+export function jobDir(workDir: string, runId: string, jobId: string, attempt: number): string {
+  return join(workDir, runId, `${jobSlug(runId, jobId)}-a${attempt}`);
 }
 
 function toOutcome(exit: ProcessExit, timeoutMs: number, which: string | undefined): Pick<ExecutionOutcome, 'result' | 'reason'> {

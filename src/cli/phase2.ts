@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import { formatProblem } from '../core/problem.js';
+import { snapshotFiles } from '../drivers/repo/snapshot-files.js';
+import { initUpdateRepo } from '../drivers/repo/layout.js';
+import { newRunId } from '../engine/hash.js';
+import { submitPhase2 } from '../engine/phase2.js';
+import { loadConfig } from './config-loader.js';
+import { makeEngine, providersFor } from './engine-setup.js';
+import { EXIT } from './exit.js';
+import type { Io } from './io.js';
+import { failureDetails, matrixLines, phase2OutcomeLines } from './render-run.js';
+import { withStore } from './store-access.js';
+import { exitFor } from './submit.js';
+
+interface Phase2Options { detach?: boolean; config?: string; json?: boolean }
+
+export function registerPhase2(program: Command, io: Io, setStatus: (s: number) => void): void {
+  program.command('phase2')
+    .description('test everything in updates/ together, find culprits, move the rest to ready/; exit 0 pass, 1 culprits found, 3 error')
+    .option('--detach', 'print the run id and return at once (a `sluice serve` runs it)')
+    .option('--json', 'print the finished run as JSON')
+    .option('--config <file>', 'configuration file')
+    .action(async (opts: Phase2Options) => setStatus(await phase2(io, opts)));
+}
+
+async function phase2(io: Io, opts: Phase2Options): Promise<number> {
+  const loaded = loadConfig(io, opts.config);
+  providersFor(loaded);
+  const repoPath = loaded.resolvePath(loaded.config.update_repo);
+  await initUpdateRepo(repoPath);
+  return withStore(loaded, io, async (store) => {
+    const now = io.now();
+    const submitted = await submitPhase2({ store, config: loaded.config, configHash: loaded.hash, snapshot: await snapshotFiles(repoPath), now, runId: newRunId(now) });
+    let runId: string;
+    if (submitted.ok) {
+      runId = submitted.runId;
+      io.err(`phase2 ${runId}: ${submitted.batch.length} update${submitted.batch.length === 1 ? '' : 's'} (${submitted.batch.join(' ')})${submitted.held.length ? `; held: ${submitted.held.map((h) => h.id).join(' ')}` : ''}\n`);
+    } else if (submitted.kind === 'busy') {
+      // A phase2 is going already: this trigger joins it rather than queueing a second one.
+      runId = submitted.activeRunId;
+      io.err(`phase2 ${runId} is still going: following it instead of starting another\n`);
+    } else if (submitted.kind === 'nothing') {
+      io.out(`nothing to test: ${submitted.why}\n`);
+      for (const h of submitted.held) io.out(`held in updates/: ${h.id}: ${h.why}\n`);
+      return EXIT.ok;
+    } else {
+      for (const p of submitted.problems) io.out(`${formatProblem(p)}\n`);
+      return EXIT.failed;
+    }
+    if (opts.detach) { io.out(`${runId}\n`); return EXIT.ok; }
+    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`) });
+    engine.start();
+    let shown = 0;
+    const tty = io.stdoutIsTTY && !opts.json;
+    const run = await engine.waitForRun(runId, (r, jobs) => {
+      if (opts.json) return;
+      const lines = matrixLines(r, jobs);
+      if (tty && shown > 0) io.out(`\x1b[${shown}A\x1b[J`);
+      io.out(`${lines.join('\n')}\n`);
+      shown = lines.length;
+    });
+    await engine.stop();
+    const jobs = await store.listJobs(run.id);
+    if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
+    else {
+      const outcome = phase2OutcomeLines(run, jobs);
+      io.out(`${(outcome.length > 0 ? outcome : failureDetails(jobs)).join('\n')}\n`);
+    }
+    if (run.reportedAt === null) io.err('sluice: the verdict is recorded but the move to ready/ has not succeeded yet; `sluice serve` keeps trying\n');
+    return exitFor(run);
+  });
+}
