@@ -3,7 +3,7 @@ import { formatCountdown, formatFiringTime, nextFirings, SCHEDULE_TIMEZONE, type
 import { loadConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
-import { failureDetails, matrixLines } from './render-run.js';
+import { failureDetails, matrixLines, phase2OutcomeLines } from './render-run.js';
 import { withStore } from './store-access.js';
 
 export function registerStatus(program: Command, io: Io, setStatus: (s: number) => void): void {
@@ -33,7 +33,10 @@ async function status(io: Io, what: string | undefined, opts: StatusOptions): Pr
     if (run) {
       const jobs = await store.listJobs(run.id);
       if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
-      else io.out(`${[...matrixLines(run, jobs), ...failureDetails(jobs)].join('\n')}\n`);
+      else {
+        const outcome = phase2OutcomeLines(run, jobs);
+        io.out(`${[...matrixLines(run, jobs), ...(outcome.length > 0 ? ['', ...outcome] : failureDetails(jobs))].join('\n')}\n`);
+      }
       return EXIT.ok;
     }
     const runs = await store.listRuns(what === undefined ? { limit: 20 } : { updateId: what, limit: 50 });

@@ -1,0 +1,28 @@
+import type { PipelineName } from '../core/config-schema.js';
+import { initUpdateRepo } from '../drivers/repo/layout.js';
+import { snapshotFiles } from '../drivers/repo/snapshot-files.js';
+import { newRunId } from '../engine/hash.js';
+import { submitPhase2 } from '../engine/phase2.js';
+import type { TriggerOutcome } from '../engine/scheduler.js';
+import type { Store } from '../store/index.js';
+import type { LoadedConfig } from './config-loader.js';
+
+/**
+ * Starts a pipeline the way `sluice phase2` / `sluice promote` do, for a schedule (and,
+ * later, a Gerrit comment or the web API): a run already going is joined, not doubled.
+ */
+export async function triggerPipeline(loaded: LoadedConfig, store: Store, pipeline: PipelineName, now: number): Promise<TriggerOutcome> {
+  const repoPath = loaded.resolvePath(loaded.config.update_repo);
+  switch (pipeline) {
+    case 'phase2': {
+      await initUpdateRepo(repoPath);
+      const r = await submitPhase2({ store, config: loaded.config, configHash: loaded.hash, snapshot: await snapshotFiles(repoPath), now, runId: newRunId(now) });
+      if (r.ok) return { kind: 'started', runId: r.runId };
+      if (r.kind === 'busy') return { kind: 'coalesced', runId: r.activeRunId };
+      if (r.kind === 'nothing') return { kind: 'nothing', why: r.why };
+      return { kind: 'nothing', why: r.problems.map((p) => p.message).join('; ') };
+    }
+    default:
+      return { kind: 'nothing', why: `${pipeline} cannot be started on a schedule by this version` };
+  }
+}
