@@ -77,10 +77,17 @@ export const EngineSchema = z.strictObject({
   poll: duration.default('1s').meta({ description: 'How often an idle worker looks for work when no wake-up hint reaches it.' }),
   sweep: duration.default('15s').meta({ description: 'How often a worker reclaims the expired leases of dead workers.' }),
   semaphores: z.record(
-    z.string().regex(/^(phase1|phase2|promote|images)(\/(image|provision))?$/, { error: 'a semaphore is named for a job class: phase1, phase1/image, phase1/provision, phase2...' }),
+    z.string().regex(/^(phase1|phase2|promote|images)(\/(image|provision|checks))?$/, { error: 'a semaphore is named for a job class: phase1, phase1/image, phase1/provision, phase2, phase2/checks, phase2/provision, promote...' }),
     z.int().min(1).max(10000),
   ).default({}).meta({ description: 'Caps on how many jobs of a class run at once across all workers, e.g. `phase1/provision: 2` (provisioning is heavy on the installer mirrors).' }),
   retry_backoff: duration.default('10s').meta({ description: 'An infra retry waits this long times the attempts spent, so a broken cloud is not hammered.' }),
+});
+
+export const PromoteSchema = z.strictObject({
+  stage: z.string().min(1).default('.sluice/stage').meta({ description: 'Where promote composes each target\'s stage tree (production plus the ready/ builds), relative to the config file.' }),
+  production: z.string().min(1).default('production').meta({ description: 'The production trees: `<production>/<release>/<dist>` is a symlink swapped atomically to each new tree (docs/promote.md), relative to the config file.' }),
+  sign: command.optional().meta({ description: 'A signing hook run on the staged RPMs before the stage is tested; it gets their paths in `$SLUICE_RPMS` (one per line), never on its command line.' }),
+  keep: z.int().min(1).max(100).default(2).meta({ description: 'How many previous production trees of each target are kept for rollback.' }),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -101,6 +108,7 @@ export const ConfigSchema = z.strictObject({
     .meta({ description: '`sqlite:PATH` (relative to the config file) or a `postgres://` URL.' }),
   update_repo: z.string().min(1).default('update-repo').meta({ description: 'The update repository (git): a path relative to the config file.' }),
   engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', semaphores: {}, retry_backoff: '10s' }).meta({ description: 'Timing of the workers.' }),
+  promote: PromoteSchema.default({ stage: '.sluice/stage', production: 'production', keep: 2 }).meta({ description: 'Where promote composes stage and publishes production.' }),
   work_dir: z.string().min(1).default('.sluice/work').meta({ description: 'Where jobs keep their directories and logs, relative to the config file.' }),
 }).meta({ title: 'Sluice configuration (sluice.yaml)' });
 
@@ -109,3 +117,4 @@ export type TargetConfig = z.output<typeof TargetSchema>;
 export type PipelineConfig = z.output<typeof PipelineSchema>;
 export type SourceConfig = z.output<typeof SourceSchema>;
 export type ProviderConfig = z.output<typeof ProviderSchema>;
+export type PromoteConfig = z.output<typeof PromoteSchema>;
