@@ -9,6 +9,8 @@ command -v git >/dev/null 2>&1 || need+=(git)
 command -v rpmbuild >/dev/null 2>&1 || need+=(rpm)
 command -v createrepo_c >/dev/null 2>&1 || need+=(createrepo-c)
 command -v dnf >/dev/null 2>&1 || need+=(dnf)
+# Promotion copies stage trees into production with rsync (hard links to unchanged files).
+command -v rsync >/dev/null 2>&1 || need+=(rsync)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing from Debian's packages: ${need[*]}"
