@@ -7,6 +7,8 @@ import { localProvider } from '../drivers/providers/local/local-provider.js';
 import { initUpdateRepo } from '../drivers/repo/layout.js';
 import { mergeReporter } from '../drivers/repo/merge-reporter.js';
 import { phase2Reporter } from '../drivers/repo/phase2-reporter.js';
+import { promoteReporter } from '../drivers/repo/promote-reporter.js';
+import { promoteController, type PromoteControllerOptions } from '../drivers/publish/promote-controller.js';
 import { phase2Controller } from '../engine/phase2.js';
 import { Engine } from '../engine/engine.js';
 import type { NodeProvider } from '../engine/node-provider.js';
@@ -23,11 +25,11 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   const repoPath = loaded.resolvePath(config.update_repo);
   if (!existsSync(join(repoPath, '.git'))) await initUpdateRepo(repoPath);
   const workDir = loaded.resolvePath(config.work_dir);
-  const preparer = updatePreparer({ config, configDir: loaded.dir, store, cacheDir: resolve(workDir, '..', 'cache'), logDir: workDir, now: () => Date.now() });
+  const preparer = updatePreparer({ config, configDir: loaded.dir, store, cacheDir: cacheDirOf(loaded), logDir: workDir, now: () => Date.now() });
   return new Engine({
     store, providers, preparer,
-    reporters: [mergeReporter({ repoPath }), phase2Reporter({ repoPath, store, now: () => Date.now() })],
-    controllers: [phase2Controller({ config, store, now: () => Date.now() })],
+    reporters: [mergeReporter({ repoPath }), phase2Reporter({ repoPath, store, now: () => Date.now() }), promoteReporter({ repoPath, store, now: () => Date.now() })],
+    controllers: [phase2Controller({ config, store, now: () => Date.now() }), promoteController(promoteOptions(loaded, store))],
     workerId: `${hostname()}:${process.pid}`,
     leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff), semaphores: config.engine.semaphores,
     ...(opts.log ? { log: opts.log } : {}),
@@ -46,4 +48,16 @@ export function providersFor(loaded: LoadedConfig): NodeProvider[] {
     }
   }
   return providers;
+}
+
+/** Fetched builds and repositories, shared by jobs and promote: beside the work directory. */
+export function cacheDirOf(loaded: LoadedConfig): string {
+  return resolve(loaded.resolvePath(loaded.config.work_dir), '..', 'cache');
+}
+
+export function promoteOptions(loaded: LoadedConfig, store: Store): PromoteControllerOptions {
+  return {
+    config: loaded.config, configDir: loaded.dir, store, cacheDir: cacheDirOf(loaded),
+    stageRoot: loaded.resolvePath(loaded.config.promote.stage), productionRoot: loaded.resolvePath(loaded.config.promote.production), now: () => Date.now(),
+  };
 }

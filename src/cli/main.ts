@@ -8,6 +8,7 @@ import { registerInit } from './init.js';
 import { registerLogs } from './logs.js';
 import { processIo, type Io } from './io.js';
 import { registerPhase2 } from './phase2.js';
+import { registerPromote } from './promote.js';
 import { registerRerun } from './rerun.js';
 import { registerSchema } from './schema.js';
 import { registerServe } from './serve.js';
@@ -18,7 +19,7 @@ import { registerTargets } from './targets.js';
 
 /** One registry of commands (STYLE.md: one file per command). */
 const COMMANDS = [
-  registerCheck, registerSubmit, registerPhase2, registerStatus, registerLogs, registerCancel, registerServe, registerExplain, registerRerun,
+  registerCheck, registerSubmit, registerPhase2, registerPromote, registerStatus, registerLogs, registerCancel, registerServe, registerExplain, registerRerun,
   registerTargets, registerSchema, registerInit, registerDemo, registerSimulate,
 ] as const;
 

@@ -3,6 +3,8 @@ import { initUpdateRepo } from '../drivers/repo/layout.js';
 import { snapshotFiles } from '../drivers/repo/snapshot-files.js';
 import { newRunId } from '../engine/hash.js';
 import { submitPhase2 } from '../engine/phase2.js';
+import { submitPromote } from '../engine/promote.js';
+import { listReady } from '../drivers/repo/push-ready.js';
 import type { TriggerOutcome } from '../engine/scheduler.js';
 import type { Store } from '../store/index.js';
 import type { LoadedConfig } from './config-loader.js';
@@ -21,6 +23,13 @@ export async function triggerPipeline(loaded: LoadedConfig, store: Store, pipeli
       if (r.kind === 'busy') return { kind: 'coalesced', runId: r.activeRunId };
       if (r.kind === 'nothing') return { kind: 'nothing', why: r.why };
       return { kind: 'nothing', why: r.problems.map((p) => p.message).join('; ') };
+    }
+    case 'promote': {
+      await initUpdateRepo(repoPath);
+      const r = await submitPromote({ store, config: loaded.config, configHash: loaded.hash, ready: await listReady(repoPath), now, runId: newRunId(now) });
+      if (r.ok) return { kind: 'started', runId: r.runId };
+      if (r.kind === 'busy') return { kind: 'coalesced', runId: r.activeRunId };
+      return { kind: 'nothing', why: r.why };
     }
     default:
       return { kind: 'nothing', why: `${pipeline} cannot be started on a schedule by this version` };

@@ -29,6 +29,16 @@ done
 echo "All tests passed"
 `;
 
+/** The stage test: the stage tree must be a repository holding every RPM of the updates. */
+export const STAGE_TEST = `#!/bin/sh
+echo "stage=$SLUICE_STAGE_REPO updates=$SLUICE_UPDATES"
+test -f "$SLUICE_STAGE_REPO/repodata/repomd.xml" || { echo "Error: stage has no repodata"; exit 1; }
+for id in $SLUICE_UPDATES; do
+  ls "$SLUICE_STAGE_REPO" | grep -q "^python-$id-" || { echo "Error: $id is not in stage"; exit 1; }
+done
+echo "stage OK"
+`;
+
 export interface Phase2Site {
   readonly dir: string;
   readonly config: Config;
@@ -39,6 +49,8 @@ export async function makePhase2Site(dir: string, opts: { checks?: boolean; capa
   mkdirSync(join(dir, 'tests'), { recursive: true });
   writeFileSync(join(dir, 'tests', 'phase2.sh'), PHASE2_TEST);
   chmodSync(join(dir, 'tests', 'phase2.sh'), 0o755);
+  writeFileSync(join(dir, 'tests', 'stage.sh'), STAGE_TEST);
+  chmodSync(join(dir, 'tests', 'stage.sh'), 0o755);
   buildRpm(join(dir, 'rpmbuild'), join(dir, 'production'), { name: 'python-oslo-concurrency', version: '1.4.1', release: '1.el7' });
   const checks = opts.checks ? 'checks: [conflicts, upgrade, installable], ' : '';
   const text = `releases: [kilo]
@@ -51,6 +63,8 @@ providers: { local: { type: local, capacity: ${opts.capacity ?? 3} } }
 pipelines:
   phase1: { test: "true" }
   phase2: { ${checks}test: '"$SLUICE_CONFIG_DIR/tests/phase2.sh"', timeout: 1m, retries: 1 }
+  promote: { test: '"$SLUICE_CONFIG_DIR/tests/stage.sh"', timeout: 1m, retries: 1 }
+promote: { production: published, stage: .sluice/stage }
 engine: { lease: 5s, poll: 100ms, sweep: 200ms, retry_backoff: 50ms }
 `;
   writeFileSync(join(dir, 'sluice.yaml'), text);

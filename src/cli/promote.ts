@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { previewPromote } from '../drivers/publish/promote-controller.js';
+import { initUpdateRepo } from '../drivers/repo/layout.js';
+import { listReady } from '../drivers/repo/push-ready.js';
+import { newRunId } from '../engine/hash.js';
+import { submitPromote, type PromoteOutcome } from '../engine/promote.js';
+import type { Run } from '../store/index.js';
+import { loadConfig } from './config-loader.js';
+import { makeEngine, promoteOptions, providersFor } from './engine-setup.js';
+import { EXIT } from './exit.js';
+import type { Io } from './io.js';
+import { failureDetails, matrixLines } from './render-run.js';
+import { withStore } from './store-access.js';
+import { exitFor } from './submit.js';
+
+interface PromoteOptions { detach?: boolean; config?: string; json?: boolean; dryRun?: boolean }
+
+export function registerPromote(program: Command, io: Io, setStatus: (s: number) => void): void {
+  program.command('promote')
+    .description('publish ready/ to stage, test stage, sync it to production; exit 0 pass, 1 fail, 3 error')
+    .option('--dry-run', 'show what would be pushed or refused, and change nothing')
+    .option('--detach', 'print the run id and return at once (a `sluice serve` runs it)')
+    .option('--json', 'print the finished run (or the dry run) as JSON')
+    .option('--config <file>', 'configuration file')
+    .action(async (opts: PromoteOptions) => setStatus(await promote(io, opts)));
+}
+
+/** What moved where: the lines a packager reads after a promote. */
+export function promoteOutcomeLines(run: Run): string[] {
+  if (run.pipeline !== 'promote' || run.outcome === null) return [];
+  const o = run.outcome as PromoteOutcome;
+  const out: string[] = [];
+  for (const p of o.pushed) out.push(`pushed ${p.id}:`, ...p.files.map((f) => `  ${f}`));
+  for (const f of o.failed) out.push(`failed ${f.id} (moved to failed/):`, ...f.reasons.map((r) => `  ${r}`));
+  if (o.kept.length > 0) out.push(`kept in ready/: ${o.kept.join(' ')}`);
+  for (const t of o.published) out.push(`production ${t.target} -> ${t.tree}`);
+  return out;
+}
+
+async function promote(io: Io, opts: PromoteOptions): Promise<number> {
+  const loaded = loadConfig(io, opts.config);
+  providersFor(loaded);
+  const repoPath = loaded.resolvePath(loaded.config.update_repo);
+  await initUpdateRepo(repoPath);
+  return withStore(loaded, io, async (store) => {
+    const ready = await listReady(repoPath);
+    if (opts.dryRun) {
+      const preview = await previewPromote(promoteOptions(loaded, store), ready);
+      if (opts.json) { io.out(`${JSON.stringify(preview, null, 2)}\n`); return EXIT.ok; }
+      if (preview.length === 0) io.out('nothing to promote: ready/ is empty\n');
+      for (const p of preview) {
+        if (p.files) io.out([`would push ${p.id}:`, ...p.files.map((f) => `  ${f}`)].join('\n') + '\n');
+        else io.out([`would refuse ${p.id}:`, ...(p.reasons ?? []).map((r) => `  ${r}`)].join('\n') + '\n');
+      }
+      return EXIT.ok;
+    }
+    const now = io.now();
+    const submitted = await submitPromote({ store, config: loaded.config, configHash: loaded.hash, ready, now, runId: newRunId(now) });
+    let runId: string;
+    if (submitted.ok) {
+      runId = submitted.runId;
+      io.err(`promote ${runId}: ${submitted.ready.join(' ')}\n`);
+    } else if (submitted.kind === 'busy') {
+      runId = submitted.activeRunId;
+      io.err(`promote ${runId} is still going: following it instead of starting another\n`);
+    } else {
+      io.out(`nothing to promote: ${submitted.why}\n`);
+      return EXIT.ok;
+    }
+    if (opts.detach) { io.out(`${runId}\n`); return EXIT.ok; }
+    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`) });
+    engine.start();
+    const run = await engine.waitForRun(runId, (r, jobs) => { if (!opts.json) io.out(`${matrixLines(r, jobs).join('\n')}\n`); });
+    await engine.stop();
+    const jobs = await store.listJobs(run.id);
+    if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
+    else io.out(`${[...promoteOutcomeLines(run), ...failureDetails(jobs)].join('\n')}\n`);
+    if (run.reportedAt === null) io.err('sluice: the verdict is recorded but pushed/ and failed/ are not written yet; `sluice serve` keeps trying\n');
+    return exitFor(run);
+  });
+}

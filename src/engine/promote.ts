@@ -1,0 +1,55 @@
+import type { Config } from '../core/config.js';
+import type { Store } from '../store/index.js';
+import { sha256 } from './hash.js';
+
+/** One file of ready/ at the moment promote started. */
+export interface ReadyFile {
+  readonly id: string;
+  readonly blob: string;
+  readonly content: string;
+}
+
+/** What a promote run records of its inputs (`runs.inputs`). */
+export interface PromoteInputs {
+  readonly ready: readonly { readonly id: string; readonly blob: string; readonly content: string; readonly contentHash: string }[];
+  readonly configFile: string;
+  readonly configHash: string;
+  readonly plannedAt: number;
+}
+
+/** What a finished promote run decided (`runs.outcome`): its reporter writes pushed/ and failed/ from it. */
+export interface PromoteOutcome {
+  /** Published: each update with the paths its RPMs have in production (`pushed/<id>.yml.files`). */
+  readonly pushed: readonly { readonly id: string; readonly files: readonly string[] }[];
+  /** Refused before stage (a checksum differs, never tested, a collision): to failed/ with the reasons. */
+  readonly failed: readonly { readonly id: string; readonly reasons: readonly string[] }[];
+  /** Left in ready/ (the stage tests failed, or production could not be published). */
+  readonly kept: readonly string[];
+  readonly published: readonly { readonly target: string; readonly tree: string }[];
+}
+
+export type PromoteSubmitResult =
+  | { readonly ok: true; readonly runId: string; readonly ready: readonly string[] }
+  | { readonly ok: false; readonly kind: 'busy'; readonly activeRunId: string }
+  | { readonly ok: false; readonly kind: 'nothing'; readonly why: string };
+
+/**
+ * Starts promote on the files of ready/: records the run; its controller composes stage,
+ * runs the stage tests and publishes. One promote at a time, as for phase2.
+ */
+export async function submitPromote(s: { store: Store; config: Config; configHash: string; ready: readonly ReadyFile[]; now: number; runId: string }): Promise<PromoteSubmitResult> {
+  const active = await s.store.activeRunOf('promote');
+  if (active !== undefined) return { ok: false, kind: 'busy', activeRunId: active };
+  if (s.ready.length === 0) return { ok: false, kind: 'nothing', why: 'ready/ is empty' };
+  const ready = [...s.ready].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const inputs: PromoteInputs = {
+    ready: ready.map((f) => ({ id: f.id, blob: f.blob, content: f.content, contentHash: sha256(new TextEncoder().encode(f.content)) })),
+    configFile: s.config.file, configHash: s.configHash, plannedAt: s.now,
+  };
+  const inserted = await s.store.insertRunWithJobs({ run: { id: s.runId, pipeline: 'promote', controller: 'promote', inputs, reason: null }, jobs: [], now: s.now });
+  if (!inserted.ok) {
+    if (inserted.code === 'pipeline_busy') return { ok: false, kind: 'busy', activeRunId: inserted.activeRunId };
+    throw new Error(`cannot record run ${s.runId}: ${inserted.code}`);
+  }
+  return { ok: true, runId: s.runId, ready: ready.map((f) => f.id) };
+}
