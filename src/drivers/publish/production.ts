@@ -47,6 +47,10 @@ export type PublishResult =
   | { readonly ok: true; readonly targets: readonly PublishedTarget[]; readonly pruned: readonly string[] }
   | { readonly ok: false; readonly error: string };
 
+export type RollbackResult =
+  | { readonly ok: true; readonly targets: readonly { readonly target: string; readonly restored: string }[] }
+  | { readonly ok: false; readonly error: string };
+
 interface Planned { readonly target: Target; readonly stagePath: string; readonly old: string | null; readonly new: string; readonly already: boolean }
 
 /**
@@ -171,24 +175,32 @@ async function prune(root: string, target: Target, keep: number): Promise<string
  * tree it replaced (the newest older one kept), and deletes the rolled-back tree. All such
  * targets or none: a target without an older tree refuses the whole rollback.
  */
-export function rollbackPublish(req: { productionRoot: string; runId: string }): Promise<{ ok: true; targets: readonly { target: string; restored: string }[] } | { ok: false; error: string }> {
+export function rollbackPublish(req: { productionRoot: string; runId: string }): Promise<RollbackResult> {
   assertRunId(req.runId);
   const root = resolve(req.productionRoot);
   return withPublishLock(root, async () => {
-    await recoverLocked(root);
-    const entries: JournalEntry[] = [];
-    for (const target of await targetsWithTrees(root)) {
-      const state = await productionState(root, target);
-      if (state.kind !== 'tree' || state.tree.runId !== req.runId) continue;
-      const previous = (await listTrees(root, target)).trees.filter((t) => t.generation < state.tree.generation).at(-1);
-      if (previous === undefined) return { ok: false, error: `${target.name} has no older tree to go back to (keep: 0, or this run published it first)` };
-      entries.push({ target: target.name, old: treeRelPath(target, state.tree.name), new: treeRelPath(target, previous.name) });
+    try {
+      return await rollbackLocked(root, req.runId);
+    } catch (e) {
+      return { ok: false, error: (e as Error).message };
     }
-    if (entries.length === 0) return { ok: true, targets: [] };
-    await writeJournal(root, { version: 1, action: 'rollback', phase: 'swap', runId: req.runId, entries });
-    for (const e of entries) await pointAt(root, parseTarget(e.target), e.new);
-    await removeTrees(root, entries.map((e) => e.old));
-    await removeJournal(root);
-    return { ok: true, targets: entries.map((e) => ({ target: e.target, restored: join(root, e.new!) })) };
   });
+}
+
+async function rollbackLocked(root: string, runId: string): Promise<RollbackResult> {
+  await recoverLocked(root);
+  const entries: JournalEntry[] = [];
+  for (const target of await targetsWithTrees(root)) {
+    const state = await productionState(root, target);
+    if (state.kind !== 'tree' || state.tree.runId !== runId) continue;
+    const previous = (await listTrees(root, target)).trees.filter((t) => t.generation < state.tree.generation).at(-1);
+    if (previous === undefined) return { ok: false, error: `${target.name} has no older tree to go back to (keep: 0, or this run published it first)` };
+    entries.push({ target: target.name, old: treeRelPath(target, state.tree.name), new: treeRelPath(target, previous.name) });
+  }
+  if (entries.length === 0) return { ok: true, targets: [] };
+  await writeJournal(root, { version: 1, action: 'rollback', phase: 'swap', runId, entries });
+  for (const e of entries) await pointAt(root, parseTarget(e.target), e.new);
+  await removeTrees(root, entries.map((e) => e.old));
+  await removeJournal(root);
+  return { ok: true, targets: entries.map((e) => ({ target: e.target, restored: join(root, e.new!) })) };
 }

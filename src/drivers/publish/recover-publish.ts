@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { lstat, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { JOURNAL_NAME, readJournal, removeJournal, type Journal, type JournalEntry } from './publish-journal.js';
@@ -98,7 +99,11 @@ export async function removeTrees(root: string, trees: readonly (string | null)[
     if (state.kind === 'tree' && state.tree.name === parts[3]) continue;
     const path = join(resolve(root), rel);
     if (!(await lstat(path).then(() => true, () => false))) continue;
-    await rm(path, { recursive: true, force: true, maxRetries: 3 });
+    // Renamed first: a kill during the long delete leaves a temporary name that recovery
+    // sweeps, never a half-deleted tree that a rollback could point production at.
+    const doomed = join(targetTreesDir(root, target), `${TEMP_TREE_PREFIX}${parts[3]}-deleting-${randomBytes(4).toString('hex')}`);
+    await rename(path, doomed);
+    await rm(doomed, { recursive: true, force: true, maxRetries: 3 });
     removed.push(rel);
   }
   return removed;

@@ -8,6 +8,7 @@ import { repoquery } from '../../../src/drivers/rpm/dnf.js';
 import { makeRepository, sha256File } from '../../../src/drivers/rpm/repository.js';
 import { buildRpm, requireRpmTools, rpmToolsAvailable } from '../../helpers/rpm.js';
 import { tempDir } from '../../helpers/paths.js';
+import { requireRsync } from '../../helpers/rsync.js';
 
 let work = '';
 const built: Record<string, string> = {};
@@ -45,7 +46,7 @@ const snapshot = (dir: string) => readdirSync(dir, { recursive: true, withFileTy
 
 describe('composing a stage tree', () => {
   it('adds the new RPMs (a tag\'s in its sub-directory) to a first, empty production, with repodata dnf reads', async (t) => {
-    if (!requireRpmTools(t)) return;
+    if (!requireRpmTools(t) || !requireRsync(t)) return;
     const root = tempDir(t);
     const r = await composeStage({ stageRoot: join(root, 'stage'), target: 'kilo/epel-7', productionTree: null, runId: 'r-1', rpms: [await rpm('new'), await rpm('tagged', 'temp-liberty')] });
     assert.ok(r.ok);
@@ -56,7 +57,7 @@ describe('composing a stage tree', () => {
   });
 
   it('keeps production\'s files as hard links, leaves production\'s own repodata untouched, and lists old and new', async (t) => {
-    if (!requireRpmTools(t)) return;
+    if (!requireRpmTools(t) || !requireRsync(t)) return;
     const root = tempDir(t);
     const prod = await production(root, ['old', 'dep']);
     const before = snapshot(prod);
@@ -71,7 +72,7 @@ describe('composing a stage tree', () => {
   });
 
   it('refuses an RPM whose checksum is not what phase2 tested, naming the file and both checksums, and copies nothing', async (t) => {
-    if (!requireRpmTools(t)) return;
+    if (!requireRpmTools(t) || !requireRsync(t)) return;
     const root = tempDir(t);
     const tested = await rpm('new');
     const changed = join(root, basename(built.new!));
@@ -84,7 +85,7 @@ describe('composing a stage tree', () => {
   });
 
   it('refuses a file already in production with other content (the collision check), accepts the same one', async (t) => {
-    if (!requireRpmTools(t)) return;
+    if (!requireRpmTools(t) || !requireRsync(t)) return;
     const root = tempDir(t);
     const prod = await production(root, ['old']);
     const impostor = join(root, 'impostor', basename(built.old!));
@@ -99,7 +100,7 @@ describe('composing a stage tree', () => {
   });
 
   it('signs only the new copies, before the metadata is made, and reports their signed checksums', async (t) => {
-    if (!requireRpmTools(t)) return;
+    if (!requireRpmTools(t) || !requireRsync(t)) return;
     const root = tempDir(t);
     const prod = await production(root, ['old']);
     const before = snapshot(prod);
@@ -127,7 +128,7 @@ describe('composing a stage tree', () => {
   });
 
   it('rebuilds from scratch when run again for the same run, and removes a run\'s stage', async (t) => {
-    if (!requireRpmTools(t)) return;
+    if (!requireRpmTools(t) || !requireRsync(t)) return;
     const root = tempDir(t);
     const req = { stageRoot: join(root, 'stage'), target: 'kilo/epel-7', productionTree: null, runId: 'r-7', rpms: [await rpm('new')] };
     const first = await composeStage(req);
@@ -143,7 +144,7 @@ describe('composing a stage tree', () => {
   });
 
   it('refuses names that could climb out of the stage: targets, run ids, tags, file names', async (t) => {
-    if (!requireRpmTools(t)) return;
+    if (!requireRpmTools(t) || !requireRsync(t)) return;
     const root = tempDir(t);
     const base = { stageRoot: join(root, 'stage'), target: 'kilo/epel-7', productionTree: null, runId: 'r-8', rpms: [] as StageRpm[] };
     await assert.rejects(composeStage({ ...base, target: '../kilo' }), /refusing target/);

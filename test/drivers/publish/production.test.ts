@@ -10,6 +10,7 @@ import { JOURNAL_NAME } from '../../../src/drivers/publish/publish-journal.js';
 import { LOCK_NAME } from '../../../src/drivers/publish/publish-lock.js';
 import { currentRun, currentTree, publishToProduction, recoverPublish, rollbackPublish, type PublishResult } from '../../../src/drivers/publish/production.js';
 import { tempDir } from '../../helpers/paths.js';
+import { requireRsync } from '../../helpers/rsync.js';
 
 const T1 = 'kilo/epel-7';
 const T2 = 'kilo/f22';
@@ -88,6 +89,7 @@ function ok(r: PublishResult): Extract<PublishResult, { ok: true }> {
 
 describe('publishing stage trees to production', () => {
   it('makes each target a relative link to a complete tree, published by the run', async (t) => {
+    if (!requireRsync(t)) return;
     const dir = tempDir(t);
     const root = join(dir, 'production');
     const r = ok(await publishToProduction({ productionRoot: root, runId: 'r-1', trees: stages(dir, 'old') }));
@@ -104,6 +106,7 @@ describe('publishing stage trees to production', () => {
   });
 
   it('hard-links unchanged files to the previous tree, keeps it, and does nothing when the run publishes again', async (t) => {
+    if (!requireRsync(t)) return;
     const dir = tempDir(t);
     const root = join(dir, 'production');
     ok(await publishToProduction({ productionRoot: root, runId: 'r-1', trees: stages(dir, 'old', [T1]) }));
@@ -122,6 +125,7 @@ describe('publishing stage trees to production', () => {
   });
 
   it('copies a file rewritten at the same size and time, which rsync alone would take for unchanged', async (t) => {
+    if (!requireRsync(t)) return;
     const dir = tempDir(t);
     const root = join(dir, 'production');
     const first = writeTree(join(dir, 's1'), { 'repodata/repomd.xml': 'checksum aaaa', 'a.rpm': 'a' });
@@ -136,6 +140,7 @@ describe('publishing stage trees to production', () => {
   });
 
   it('first moves a site\'s plain production directory into .trees/, without copying it', async (t) => {
+    if (!requireRsync(t)) return;
     const dir = tempDir(t);
     const root = join(dir, 'production');
     writeTree(join(root, T1), oldFiles(T1));
@@ -148,6 +153,7 @@ describe('publishing stage trees to production', () => {
   });
 
   it('copies production reached through a hand-made link, leaving what it points at alone', async (t) => {
+    if (!requireRsync(t)) return;
     const dir = tempDir(t);
     const root = join(dir, 'production');
     const elsewhere = writeTree(join(dir, 'el7-real'), oldFiles(T1));
@@ -161,6 +167,7 @@ describe('publishing stage trees to production', () => {
   });
 
   it('leaves production exactly as before when a copy fails midway (the second target\'s stage is missing)', async (t) => {
+    if (!requireRsync(t)) return;
     const dir = tempDir(t);
     const root = join(dir, 'production');
     ok(await publishToProduction({ productionRoot: root, runId: 'r-1', trees: stages(dir, 'old') }));
@@ -178,6 +185,7 @@ describe('publishing stage trees to production', () => {
   });
 
   it('puts every target back on its old tree when a swap fails midway', async (t) => {
+    if (!requireRsync(t)) return;
     const dir = tempDir(t);
     const root = join(dir, 'production');
     ok(await publishToProduction({ productionRoot: root, runId: 'r-1', trees: stages(dir, 'old') }));
@@ -197,6 +205,7 @@ describe('publishing stage trees to production', () => {
   });
 
   it('keeps `keep` previous trees per target and deletes older ones', async (t) => {
+    if (!requireRsync(t)) return;
     const dir = tempDir(t);
     const root = join(dir, 'production');
     for (let i = 1; i <= 5; i++) {
@@ -211,6 +220,7 @@ describe('publishing stage trees to production', () => {
   });
 
   it('rolls a run\'s publication back to the trees it replaced, all targets or none', async (t) => {
+    if (!requireRsync(t)) return;
     const dir = tempDir(t);
     const root = join(dir, 'production');
     ok(await publishToProduction({ productionRoot: root, runId: 'r-1', trees: stages(dir, 'old') }));
@@ -227,6 +237,7 @@ describe('publishing stage trees to production', () => {
   });
 
   it('breaks a lock left by a dead process, and refuses unsafe targets and run ids', async (t) => {
+    if (!requireRsync(t)) return;
     const dir = tempDir(t);
     const root = join(dir, 'production');
     mkdirSync(root);
@@ -267,6 +278,7 @@ function publishAndKill(root: string, runId: string, trees: { target: string; st
 
 describe('a publication killed with SIGKILL at any moment', () => {
   it('is repaired by recoverPublish to exactly the old trees or exactly the new, never a mix', async (t) => {
+    if (!requireRsync(t)) return;
     const dir = tempDir(t);
     const oldStages = stages(dir, 'old');
     const newStages = stages(dir, 'new');
