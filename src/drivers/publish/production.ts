@@ -29,7 +29,8 @@ export interface PublishRequest {
   readonly timeoutMs?: number;
   /**
    * Told as each step starts. Progress for a caller; for tests, a place to aim a kill. A
-   * throw fails the step as a failing rsync or rename would.
+   * throw fails the step as a failing rsync or rename would (except `done`: by then the
+   * publication has happened).
    */
   readonly onStep?: (step: PublishStep, target?: string) => void | Promise<void>;
 }
@@ -121,7 +122,8 @@ async function publishLocked(root: string, req: PublishRequest, targets: readonl
     return { ok: false, error: await putBack(root, journal, work, e as Error) };
   }
   await removeJournal(root);
-  await step('done');
+  // Published: nothing a listener does can make that untrue.
+  await (async () => req.onStep?.('done'))().catch(() => undefined);
   const pruned: string[] = [];
   for (const p of work) pruned.push(...(await prune(root, p.target, keep)));
   return result(pruned);

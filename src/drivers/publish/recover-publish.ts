@@ -21,7 +21,9 @@ export interface RecoveryReport {
  * finished if it had reached its commit point and undone if not, unfinished trees and
  * temporary files are deleted. Run at start, and by every publication before it begins.
  */
-export function recoverPublish(productionRoot: string): Promise<RecoveryReport> {
+export async function recoverPublish(productionRoot: string): Promise<RecoveryReport> {
+  // Nothing was ever published there: nothing to repair, and no root to create.
+  if (!(await lstat(productionRoot).then(() => true, () => false))) return { journal: null, rolledForward: [], removed: [] };
   return withPublishLock(productionRoot, () => recoverLocked(productionRoot));
 }
 

@@ -152,6 +152,26 @@ describe('publishing stage trees to production', () => {
     assert.deepEqual(readTree(join(root, T1)), newFiles(T1));
   });
 
+  it('finishes moving a site\'s directory into .trees/ after a kill on either side of the rename', async (t) => {
+    if (!requireRsync(t)) return;
+    const dir = tempDir(t);
+    const journal = { version: 1, action: 'migrate', phase: 'swap', runId: 'migrated', entries: [{ target: T1, old: null, new: '.trees/kilo/epel-7/000001-migrated' }] };
+    for (const renamed of [false, true]) {
+      const root = join(dir, `production-${renamed}`);
+      writeTree(join(root, T1), oldFiles(T1));
+      mkdirSync(join(root, '.trees/kilo/epel-7'), { recursive: true });
+      if (renamed) execFileSync('mv', [join(root, T1), join(root, '.trees/kilo/epel-7/000001-migrated')]);
+      writeFileSync(join(root, JOURNAL_NAME), JSON.stringify(journal));
+      const report = await recoverPublish(root);
+      assert.deepEqual(report.rolledForward, [T1]);
+      assert.equal(readlinkSync(join(root, T1)), '../.trees/kilo/epel-7/000001-migrated');
+      assert.deepEqual(readTree(join(root, T1)), oldFiles(T1));
+      assert.equal(existsSync(join(root, JOURNAL_NAME)), false);
+    }
+    assert.deepEqual(await recoverPublish(join(dir, 'never-published')), { journal: null, rolledForward: [], removed: [] });
+    assert.equal(existsSync(join(dir, 'never-published')), false);
+  });
+
   it('copies production reached through a hand-made link, leaving what it points at alone', async (t) => {
     if (!requireRsync(t)) return;
     const dir = tempDir(t);
