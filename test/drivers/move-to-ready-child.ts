@@ -3,7 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { moveToReady } from '../../src/drivers/repo/move-to-ready.js';
 
-const [repoPath, snapshotFile, runId] = process.argv.slice(2) as [string, string, string];
-const saved = JSON.parse(readFileSync(snapshotFile, 'utf8')) as { commit: string; blobs: [string, string][] };
-await moveToReady({ repoPath, runId, snapshot: { commit: saved.commit, blobs: new Map(saved.blobs) }, ids: saved.blobs.map(([id]) => id) });
-process.stdout.write('done\n');
+// `node --test dist/test/` runs every file it finds, this one too: without arguments it does nothing.
+const [repoPath, snapshotFile, runId] = process.argv.slice(2);
+if (repoPath && snapshotFile && runId) {
+  const saved = JSON.parse(readFileSync(snapshotFile, 'utf8')) as { commit: string; blobs: [string, string][] };
+  await moveToReady({ repoPath, runId, snapshot: { commit: saved.commit, blobs: new Map(saved.blobs) }, ids: saved.blobs.map(([id]) => id) });
+  process.stdout.write('done\n');
+}
