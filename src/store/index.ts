@@ -44,3 +44,4 @@ export type {
   ReleaseLeaseResult,
 } from './leases.js';
 export type { NewEvent, StoredEvent, EventQuery, StoreEventKind } from './events.js';
+export { TEST_STATUSES, type TestStatus, type TestOutcome, type RecordTestResultsInput, type StoredTestResult, type FlakyTest } from './test-results.js';

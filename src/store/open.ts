@@ -8,6 +8,7 @@ import { MIGRATIONS } from './migrations/index.js';
 import { connectPostgres } from './postgres-connection.js';
 import { cancelRun } from './run-cancel.js';
 import { settleRun } from './run-settle.js';
+import { flakyAmong, listFlakyTests, listTestResults, recordTestResults } from './test-results.js';
 import { addJobs, claimRunAdvance, finishControlledRun, listIdleControlledRuns, markRunStarted } from './controlled-runs.js';
 import { activeRunOf, claimRunReport, getRun, insertRunWithJobs, listJobs, listRuns, listStrandedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
 import { listRpms, recordRpms } from './rpms.js';
@@ -66,6 +67,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     addJobs: (input) => addJobs(ctx, input),
     finishControlledRun: (input) => finishControlledRun(ctx, input),
     markRunStarted: (input) => markRunStarted(ctx, input),
+    recordTestResults: (input) => recordTestResults(ctx, input),
+    listTestResults: (jobId) => listTestResults(ctx, jobId),
+    listFlakyTests: (query) => listFlakyTests(ctx, query),
+    flakyAmong: (target, testIds) => flakyAmong(ctx, target, testIds),
     getJob: (id) => getJob(ctx, id),
     listRunnableRunIds: (now) => listRunnableRunIds(ctx, now),
     claimNextJob: (input) => claimNextJob(ctx, input),

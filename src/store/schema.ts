@@ -98,6 +98,19 @@ export interface RpmsTable {
   fetched_at: number;
 }
 
+export interface TestResultsTable {
+  job_id: string;
+  attempt: number;
+  run_id: string;
+  target: string;
+  content: string;
+  test_id: string;
+  status: string;
+  message: string | null;
+  duration_ms: number | null;
+  recorded_at: number;
+}
+
 export interface Database {
   updates: UpdatesTable;
   target_states: TargetStatesTable;
@@ -106,4 +119,5 @@ export interface Database {
   leases: LeasesTable;
   events: EventsTable;
   rpms: RpmsTable;
+  test_results: TestResultsTable;
 }

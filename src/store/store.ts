@@ -30,6 +30,7 @@ import type {
 } from './targets.js';
 import type { RecordRpmsInput, RecordRpmsResult, RpmRecord } from './rpms.js';
 import type { Pipeline } from './pipeline.js';
+import type { FlakyTest, RecordTestResultsInput, StoredTestResult } from './test-results.js';
 import type { RecordUpdateResult, UpdateInput, UpdateRecord } from './updates.js';
 
 /**
@@ -97,6 +98,14 @@ export interface Store {
   /** Records the SHA-256 of fetched RPMs; refuses (`checksum_changed`) a known file with other bytes. */
   recordRpms(input: RecordRpmsInput): Promise<RecordRpmsResult>;
   listRpms(buildId: string): Promise<RpmRecord[]>;
+
+  /** Per-test results of a job's attempt (JUnit, subunit); the first record of an attempt stands. */
+  recordTestResults(input: RecordTestResultsInput): Promise<{ recorded: number }>;
+  listTestResults(jobId: string): Promise<StoredTestResult[]>;
+  /** Tests that both failed and passed on the same content and target, worst first. */
+  listFlakyTests(query?: { limit?: number; target?: string }): Promise<FlakyTest[]>;
+  /** Of these tests, those known flaky on the target, with their flip counts. */
+  flakyAmong(target: string, testIds: readonly string[]): Promise<Map<string, number>>;
 
   appendEvent(event: NewEvent): Promise<number>;
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;

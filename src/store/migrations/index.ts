@@ -4,9 +4,10 @@ import { runReported } from './0003-run-reported.js';
 import { reportLease } from './0004-report-lease.js';
 import { rpms } from './0005-rpms.js';
 import { controlledRuns } from './0006-controlled-runs.js';
+import { testResults } from './0007-test-results.js';
 import type { StoreMigration } from './migration.js';
 
 export type { StoreMigration } from './migration.js';
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel, runReported, reportLease, rpms, controlledRuns];
+export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel, runReported, reportLease, rpms, controlledRuns, testResults];
