@@ -1,41 +1,105 @@
-/**
- * The lines of a failed job's log a packager should read first. A first cut: the last
- * block of lines that look like errors, with a little context, else the log's tail.
- * (Failure analysis proper, per log format, is its own capability.)
- */
-const ERROR_LINE = /\b(error|errors|failed|failure|fatal|traceback|exception|cannot|could not|no such|not found|unsatisfied|conflicts? with|nothing provides|segmentation fault|assert(ion)?)\b/i;
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { DEFAULT_PATTERN_SETS } from './default-patterns.js';
+import type { Excerpt, ExcerptLine } from './excerpt-types.js';
+import { ExcerptScanner } from './excerpt-scanner.js';
+import { LineSplitter } from './log-lines.js';
+import { compilePatternSets, type CompiledPatterns, type PatternSet } from './patterns.js';
 
-export interface Excerpt {
-  readonly lines: readonly string[];
-  /** 1-based line number of the first excerpt line in the log. */
-  readonly firstLine: number;
-  readonly totalLines: number;
+export type { Excerpt, ExcerptLine } from './excerpt-types.js';
+
+/**
+ * The lines of a job's log that explain its failure: the entry points. Each reads the log
+ * once, front to back, holding a bounded amount of it (excerpt-scanner.ts), so a log of
+ * hundreds of megabytes costs time in proportion to its size and memory in proportion to
+ * the excerpt.
+ */
+
+/** Lines an excerpt shows by default: what fits a Gerrit comment and a terminal screen. */
+export const DEFAULT_MAX_LINES = 40;
+/** A ceiling on `maxLines`: the scanner keeps that many lines in memory. */
+export const MAX_MAX_LINES = 1000;
+
+export interface ExcerptOptions {
+  readonly maxLines?: number;
+  /** Pattern sets to use instead of DEFAULT_PATTERN_SETS (e.g. from configuration), or compiled ones. */
+  readonly patterns?: readonly PatternSet[] | CompiledPatterns;
 }
 
-export function errorExcerpt(log: string, opts: { maxLines?: number; context?: number } = {}): Excerpt {
-  const maxLines = opts.maxLines ?? 12;
-  const context = opts.context ?? 2;
-  const lines = log.replace(/\n$/, '').split('\n');
-  let last = -1;
-  for (let i = lines.length - 1; i >= 0; i--) {
-    if (ERROR_LINE.test(lines[i] ?? '')) { last = i; break; }
+let compiledDefaults: CompiledPatterns | undefined;
+
+function scannerFor(opts: ExcerptOptions): ExcerptScanner {
+  const maxLines = Math.min(MAX_MAX_LINES, Math.max(1, Math.floor(opts.maxLines ?? DEFAULT_MAX_LINES)));
+  let compiled: CompiledPatterns;
+  if (opts.patterns === undefined) compiled = compiledDefaults ??= compilePatternSets(DEFAULT_PATTERN_SETS);
+  else if ('messageUnion' in opts.patterns) compiled = opts.patterns;
+  else compiled = compilePatternSets(opts.patterns);
+  return new ExcerptScanner(compiled, maxLines);
+}
+
+/** The excerpt of a log held in memory (tests, short outputs). */
+export function excerptText(log: string, opts: ExcerptOptions = {}): Excerpt {
+  const scanner = scannerFor(opts);
+  const splitter = new LineSplitter((text, clipped) => scanner.push(text, clipped));
+  splitter.writeText(log);
+  splitter.end();
+  return scanner.finish();
+}
+
+/** The excerpt of a stream of bytes, read to its end. */
+export async function excerptStream(input: Readable, opts: ExcerptOptions = {}): Promise<Excerpt> {
+  const scanner = scannerFor(opts);
+  const splitter = new LineSplitter((text, clipped) => scanner.push(text, clipped));
+  for await (const chunk of input) splitter.write(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  splitter.end();
+  return scanner.finish();
+}
+
+/** The excerpt of a log file, read as a stream. */
+export function excerptFile(path: string, opts: ExcerptOptions = {}): Promise<Excerpt> {
+  return excerptStream(createReadStream(path, { highWaterMark: CHUNK_BYTES }), opts);
+}
+
+// 64 KiB: decoding larger chunks into one string costs several times more (V8 allocates them apart).
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * The same, read synchronously in chunks: for renderers that are synchronous (the CLI's
+ * run summaries). Still one pass with bounded memory.
+ */
+export function excerptFileSync(path: string, opts: ExcerptOptions = {}): Excerpt {
+  const scanner = scannerFor(opts);
+  const splitter = new LineSplitter((text, clipped) => scanner.push(text, clipped));
+  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const read = readSync(fd, buf, 0, buf.length, null);
+      if (read === 0) break;
+      splitter.write(buf.subarray(0, read));
+    }
+  } finally {
+    closeSync(fd);
   }
-  if (last === -1) {
-    const from = Math.max(0, lines.length - maxLines);
-    return { lines: lines.slice(from), firstLine: from + 1, totalLines: lines.length };
+  splitter.end();
+  return scanner.finish();
+}
+
+/**
+ * The first cut's shape, one contiguous block: kept for src/web/excerpt-adapter.ts until it
+ * moves to excerptFile (numbered, possibly non-contiguous lines). The block returned is the
+ * part of the excerpt around its strongest line.
+ */
+export function errorExcerpt(log: string, opts: { maxLines?: number } = {}): { lines: string[]; firstLine: number; totalLines: number } {
+  const e = excerptText(log, { maxLines: opts.maxLines ?? 12 });
+  const blocks: ExcerptLine[][] = [];
+  for (const l of e.lines) {
+    const block = blocks[blocks.length - 1];
+    const last = block?.[block.length - 1];
+    if (block && last && l.n === last.n + 1) block.push(l);
+    else blocks.push([l]);
   }
-  // Walk back over the error block (consecutive error lines, allowing short gaps).
-  let first = last;
-  for (let i = last - 1; i >= 0 && last - i < maxLines; i--) {
-    if (ERROR_LINE.test(lines[i] ?? '')) first = i;
-    else if (first - i > context) break;
-  }
-  // An error's detail usually follows it indented (yum's "Requires:", a traceback's frames).
-  let end = last + 1;
-  while (end < lines.length && end - first < maxLines && /^\s/.test(lines[end] ?? '')) end++;
-  const from = Math.max(0, first - context);
-  const to = Math.min(lines.length, Math.max(end + context, from + 1));
-  const picked = lines.slice(from, to);
-  const trimmed = picked.length > maxLines ? picked.slice(picked.length - maxLines) : picked;
-  return { lines: trimmed, firstLine: to - trimmed.length + 1, totalLines: lines.length };
+  const score = (b: readonly ExcerptLine[]) => b.filter((l) => l.matched).length;
+  const best = blocks.reduce<ExcerptLine[] | undefined>((a, b) => (a === undefined || score(b) > score(a) ? b : a), undefined) ?? [];
+  return { lines: best.map((l) => l.text), firstLine: best[0]?.n ?? 1, totalLines: e.totalLines };
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { excerptHeading, renderExcerpt } from '../analysis/render-excerpt.js';
 import { loadConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
@@ -25,9 +26,9 @@ async function logs(io: Io, jobId: string, opts: { config?: string }): Promise<n
       return EXIT.ok;
     }
     const e = readExcerpt(job.logPath);
-    if (e) {
-      io.out(`log lines ${e.firstLine}-${e.firstLine + e.lines.length - 1} of ${e.totalLines}:\n`);
-      for (const l of e.lines) io.out(`| ${l}\n`);
+    if (e && e.lines.length > 0) {
+      io.out(`${excerptHeading(e)}\n`);
+      for (const l of renderExcerpt(e)) io.out(`${l}\n`);
     }
     io.out(`full log: ${job.logPath}\n`);
     return EXIT.ok;

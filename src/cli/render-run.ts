@@ -1,5 +1,5 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { errorExcerpt } from '../analysis/excerpt.js';
+import { excerptFileSync, type Excerpt } from '../analysis/excerpt.js';
+import { excerptHeading, renderExcerpt } from '../analysis/render-excerpt.js';
 import type { Job, Run } from '../store/index.js';
 
 /** One line per target: what it is doing or how it ended, and why. */
@@ -56,16 +56,19 @@ function symbol(status: string): string {
   }
 }
 
+/** A run summary shows several jobs' excerpts: shorter ones than `sluice logs` does. */
+const SUMMARY_EXCERPT_LINES = 15;
+
 /** The error excerpt of each job that did not pass, then where its whole log is. */
 export function failureDetails(jobs: readonly Job[]): string[] {
   const out: string[] = [];
   for (const j of jobs) {
     if (j.state !== 'finished' || j.result === 'success' || j.result === 'skipped' || j.result === 'cancelled') continue;
     out.push('', `${j.target}: ${j.result}${j.reason ? ` - ${j.reason}` : ''}`);
-    const excerpt = j.logPath ? readExcerpt(j.logPath) : undefined;
-    if (excerpt) {
-      out.push(`  log lines ${excerpt.firstLine}-${excerpt.firstLine + excerpt.lines.length - 1} of ${excerpt.totalLines}:`);
-      for (const l of excerpt.lines) out.push(`  | ${l}`);
+    const excerpt = j.logPath ? readExcerpt(j.logPath, SUMMARY_EXCERPT_LINES) : undefined;
+    if (excerpt && excerpt.lines.length > 0) {
+      out.push(`  ${excerptHeading(excerpt)}`);
+      for (const l of renderExcerpt(excerpt)) out.push(`  ${l}`);
     }
     if (j.logPath) out.push(`  full log: ${j.logPath}`);
     out.push(`  sluice logs ${j.id}`);
@@ -73,18 +76,14 @@ export function failureDetails(jobs: readonly Job[]): string[] {
   return out;
 }
 
-/** Reads at most the last 1 MiB: a flooded log must not flood the terminal or memory. */
-export function readExcerpt(path: string): ReturnType<typeof errorExcerpt> | undefined {
+/**
+ * The error excerpt of a job's log, or undefined when it cannot be read. The whole log is
+ * scanned once with bounded memory (analysis/excerpt.ts), so the first error of a long log
+ * is found too, not only what its last megabyte holds.
+ */
+export function readExcerpt(path: string, maxLines?: number): Excerpt | undefined {
   try {
-    const size = statSync(path).size;
-    const length = Math.min(size, 1024 * 1024);
-    const buf = Buffer.alloc(length);
-    const fd = openSync(path, 'r');
-    try { readSync(fd, buf, 0, length, size - length); } finally { closeSync(fd); }
-    const text = buf.toString('utf8');
-    // Past 1 MiB the first line read is likely cut: drop it. Line numbers then count
-    // from the part read, which is what the excerpt's caller is told by `totalLines`.
-    return errorExcerpt(size > length ? text.slice(text.indexOf('\n') + 1) : text);
+    return excerptFileSync(path, maxLines === undefined ? {} : { maxLines });
   } catch {
     return undefined;
   }

@@ -1,0 +1,173 @@
+import type { Excerpt, Hit, SeenLine } from './excerpt-types.js';
+import { selectExcerpt } from './excerpt-select.js';
+import { cleanLine, detach } from './log-lines.js';
+import { logMessage } from './log-prefix.js';
+import type { CompiledPattern, CompiledPatterns } from './patterns.js';
+
+/** How many hits of one pattern are kept from the start and from the end of the log. */
+export const FIRST_KEPT = 8;
+export const LAST_KEPT = 8;
+/** Lines of the log's end always offered to the excerpt: how it stopped. */
+export const TAIL_LINES = 3;
+/** Indented lines after a hit read as its detail (yum's `Requires:`, dnf's `  - nothing provides`). */
+const CONTINUATION_LINES = 4;
+
+interface PatternHits {
+  readonly first: Hit[];
+  readonly last: Hit[];
+}
+
+interface Collecting {
+  readonly hit: Hit;
+  readonly indent: number;
+  afterLeft: number;
+  continuationLeft: number;
+}
+
+/**
+ * One pass over a log, line by line, with memory bounded whatever its size: a ring of
+ * recent lines (context above a hit, the tail, the whole excerpt when nothing matched) and,
+ * per pattern, its first and last few hits with their context. Lines are pushed as they
+ * are read; `finish()` chooses the excerpt.
+ */
+export class ExcerptScanner {
+  private n = 0;
+  private readonly ring: SeenLine[] = [];
+  private ringStart = 0;
+  private readonly ringSize: number;
+  private readonly byPattern = new Map<string, PatternHits>();
+  private readonly byText = new Map<string, Hit>();
+  private collecting: Collecting[] = [];
+  /** Hits of the last few lines, which a `dismiss` line may still take back. */
+  private recent: Hit[] = [];
+  private muted = false;
+
+  constructor(private readonly compiled: CompiledPatterns, private readonly maxLines: number) {
+    this.ringSize = Math.max(maxLines, compiled.maxBefore + 1, TAIL_LINES);
+  }
+
+  /** One raw line (without its LF), and how many characters were cut off it already. */
+  push(raw: string, clipped = 0): void {
+    const n = ++this.n;
+    const text = cleanLine(raw);
+    const line: SeenLine = { n, text, clipped };
+    const message = logMessage(text);
+    if (this.collecting.length > 0) this.collectAfter(line, message);
+    const matched = this.match(text, message);
+    if (matched.length > 0) this.apply(matched, line, message);
+    this.remember(line);
+  }
+
+  finish(): Excerpt {
+    const hits: Hit[] = [];
+    const firstLast = new Map<Hit, 'first' | 'last'>();
+    for (const { first, last } of this.byPattern.values()) {
+      const live = [...first, ...last].filter((h) => !h.dropped);
+      if (live.length === 0) continue;
+      hits.push(...live);
+      firstLast.set(live[0] as Hit, 'first');
+      if (live.length > 1) firstLast.set(live[live.length - 1] as Hit, 'last');
+    }
+    return selectExcerpt({ hits, firstLast, recent: this.recentLines(), totalLines: this.n, maxLines: this.maxLines, tailLines: TAIL_LINES });
+  }
+
+  private match(text: string, message: string): CompiledPattern[] {
+    const c = this.compiled;
+    const candidates = c.messageUnion.some((u) => u.test(message)) || c.lineUnion.some((u) => u.test(text));
+    if (!candidates && c.alwaysTest.length === 0) return [];
+    const pool = candidates ? c.patterns : c.alwaysTest;
+    return pool.filter((p) => p.regex.test(p.onLine ? text : message));
+  }
+
+  private apply(matched: readonly CompiledPattern[], line: SeenLine, message: string): void {
+    let best: CompiledPattern | undefined;
+    for (const p of matched) {
+      if (p.effect === 'dismiss') this.dismiss(line.n - p.before);
+      else if (p.effect === 'mute') this.muted = true;
+      else if (p.effect === 'unmute') this.muted = false;
+      else if (!best || p.severity > best.severity) best = p;
+    }
+    if (best && !this.muted) this.addHit(best, line, message);
+  }
+
+  private addHit(p: CompiledPattern, line: SeenLine, message: string): void {
+    const same = this.byText.get(line.text);
+    if (same && !same.dropped) {
+      same.repeats++;
+      return;
+    }
+    const kept: SeenLine = { n: line.n, text: detach(line.text), clipped: line.clipped };
+    const hit: Hit = {
+      line: kept, patternId: p.id, severity: p.severity,
+      before: this.lastLines(p.before).map((l) => ({ ...l, text: detach(l.text) })),
+      after: [], repeats: 0, dropped: false,
+    };
+    let ph = this.byPattern.get(p.id);
+    if (!ph) this.byPattern.set(p.id, (ph = { first: [], last: [] }));
+    if (ph.first.length < FIRST_KEPT) ph.first.push(hit);
+    else {
+      ph.last.push(hit);
+      if (ph.last.length > LAST_KEPT) this.drop(ph.last.shift() as Hit);
+    }
+    this.byText.set(kept.text, hit);
+    this.collecting.push({ hit, indent: indentOf(message), afterLeft: p.after, continuationLeft: CONTINUATION_LINES });
+    this.recent.push(hit);
+    if (this.recent.length > 64) this.recent = this.recent.slice(-32);
+  }
+
+  private collectAfter(line: SeenLine, message: string): void {
+    const still: Collecting[] = [];
+    for (const c of this.collecting) {
+      if (c.hit.dropped) continue;
+      if (c.afterLeft > 0) {
+        c.afterLeft--;
+        c.hit.after.push({ ...line, text: detach(line.text) });
+      } else if (c.continuationLeft > 0 && message.trim() !== '' && indentOf(message) > c.indent) {
+        c.continuationLeft--;
+        c.hit.after.push({ ...line, text: detach(line.text) });
+      } else continue;
+      still.push(c);
+    }
+    this.collecting = still;
+  }
+
+  private dismiss(fromLine: number): void {
+    for (const h of this.recent) {
+      if (h.line.n < fromLine || h.dropped) continue;
+      this.drop(h);
+      // A dismissed hit gives its place among the pattern's first ones back.
+      const ph = this.byPattern.get(h.patternId);
+      if (ph) for (const list of [ph.first, ph.last]) if (list.includes(h)) list.splice(list.indexOf(h), 1);
+    }
+  }
+
+  private drop(hit: Hit): void {
+    hit.dropped = true;
+    if (this.byText.get(hit.line.text) === hit) this.byText.delete(hit.line.text);
+  }
+
+  private remember(line: SeenLine): void {
+    if (this.ring.length < this.ringSize) this.ring.push(line);
+    else {
+      this.ring[this.ringStart] = line;
+      this.ringStart = (this.ringStart + 1) % this.ringSize;
+    }
+  }
+
+  /** The last `count` lines read before the current one, oldest first. */
+  private lastLines(count: number): SeenLine[] {
+    const size = this.ring.length;
+    const out: SeenLine[] = [];
+    for (let i = size - Math.min(count, size); i < size; i++) out.push(this.ring[(this.ringStart + i) % size] as SeenLine);
+    return out;
+  }
+
+  private recentLines(): SeenLine[] {
+    return [...this.ring.slice(this.ringStart), ...this.ring.slice(0, this.ringStart)];
+  }
+}
+
+function indentOf(message: string): number {
+  const m = /^\s*/.exec(message);
+  return m ? m[0].replace(/\t/g, '        ').length : 0;
+}
