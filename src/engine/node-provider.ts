@@ -21,6 +21,8 @@ export interface ExecutionOutcome {
   /** Which node ran it (host, VM, simulated slot), for explain. */
   readonly node: string;
   readonly logPath: string | null;
+  /** Where the commands were told to write test results ($SLUICE_RESULTS_DIR: JUnit XML, subunit v2). */
+  readonly resultsDir?: string | null;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { RunVerdict } from '../core/verdicts.js';
 import type { Job, Store } from '../store/index.js';
 import type { Clock } from './clock.js';
 import type { JobPreparer } from './job-preparer.js';
+import type { OutcomeAnalyzer } from './outcome-analyzer.js';
 import type { JobSpec, RunInputs } from './job-spec.js';
 import { JOB_CLASSES, jobKind, semaphoresFor } from './job-kind.js';
 import type { ExecutionOutcome, NodeProvider } from './node-provider.js';
@@ -27,6 +28,8 @@ export interface WorkerOptions {
   readonly retryBackoffMs?: number;
   /** Fetches builds and runs built-in checks before a job's commands. */
   readonly preparer?: JobPreparer;
+  /** Reads an attempt's log and test results before its result is recorded. */
+  readonly analyzer?: OutcomeAnalyzer;
   /** Named semaphores capping job classes (`phase1/provision: 2`), across all workers. */
   readonly semaphores?: Readonly<Record<string, number>>;
   /** Called at each sweep: the engine drains its report outbox there too. */
@@ -172,6 +175,27 @@ export class Worker {
     return 'started';
   }
 
+  /** Classifies the attempt from its log and records its per-test results; analysis failing never fails the job. */
+  private async analyze(job: Job, outcome: ExecutionOutcome): Promise<ExecutionOutcome> {
+    const spec = job.spec as JobSpec;
+    try {
+      const analysis = await (this.o.analyzer as OutcomeAnalyzer).analyze({ jobId: job.id, runId: job.runId, attempt: job.attempt, spec }, outcome);
+      if (analysis.tests.length > 0) {
+        const content = spec.updates ? spec.updates.map((u) => u.id).join(' ') : spec.updateId;
+        const run = await this.o.store.getRun(job.runId);
+        const hash = (run?.inputs as { contentHash?: string } | null)?.contentHash;
+        await this.o.store.recordTestResults({
+          jobId: job.id, attempt: job.attempt, runId: job.runId, target: job.target,
+          content: spec.updates ? `group:${content}` : hash ?? content, results: analysis.tests, now: this.o.clock.now(),
+        });
+      }
+      return analysis.outcome;
+    } catch (e) {
+      this.o.log?.(`analysis of job ${job.id}: ${(e as Error).message}`);
+      return outcome;
+    }
+  }
+
   private async execute(provider: NodeProvider, job: Job, held: readonly Held[]): Promise<void> {
     const { store, clock } = this.o;
     const abort = new AbortController();
@@ -218,6 +242,9 @@ export class Worker {
       await heartbeat;
     }
     if (cancelRequested) outcome = { ...outcome, result: 'cancelled', reason: 'cancelled while running' };
+    if (!lost && !cancelRequested && this.o.analyzer && (outcome.result === 'failure' || outcome.result === 'success')) {
+      outcome = await this.analyze(job, outcome);
+    }
     if (!lost) {
       const finished = await store.finishJob({
         jobId: job.id, worker: this.o.workerId, now: clock.now(), result: outcome.result, reason: outcome.reason,

@@ -6,7 +6,7 @@ import type { Execution } from '../../../engine/node-provider.js';
  * packager) travel only here, as values: they are never spliced into a command line.
  * Nothing of the worker's own environment leaks in beyond PATH and the locale.
  */
-export function jobEnvironment(ex: Execution, where: { workDir: string; updatePath: string; configDir: string }): Record<string, string> {
+export function jobEnvironment(ex: Execution, where: { workDir: string; updatePath: string; configDir: string; resultsDir?: string }): Record<string, string> {
   const [release = '', dist = ''] = ex.spec.target.split('/');
   return {
     // Prepared values first: the SLUICE_* below describe the job and cannot be overridden.
@@ -34,5 +34,7 @@ export function jobEnvironment(ex: Execution, where: { workDir: string; updatePa
     SLUICE_IMAGE: ex.spec.image ?? '',
     SLUICE_WORKDIR: where.workDir,
     SLUICE_CONFIG_DIR: where.configDir,
+    // Test results written here (JUnit XML, subunit v2) are read into per-test results.
+    SLUICE_RESULTS_DIR: where.resultsDir ?? '',
   };
 }

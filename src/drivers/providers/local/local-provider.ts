@@ -38,6 +38,7 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
       let updatePath: string;
       try {
         mkdirSync(join(dir, 'update'), { recursive: true });
+        mkdirSync(join(dir, 'results'), { recursive: true });
         // Names come from update ids, which the schema restricts to safe file names.
         for (const f of ex.updateFiles) writeFileSync(join(dir, 'update', basename(f.name)), f.content);
         updatePath = join(dir, 'update', basename(ex.updateFiles[0]?.name ?? 'none.yml'));
@@ -45,7 +46,8 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
       } catch (e) {
         return { result: 'infra', reason: `cannot prepare the job directory: ${(e as Error).message}`, node, logPath: null };
       }
-      const env = jobEnvironment(ex, { workDir: dir, updatePath, configDir: opts.configDir });
+      const resultsDir = join(dir, 'results');
+      const env = jobEnvironment(ex, { workDir: dir, updatePath, configDir: opts.configDir, resultsDir });
       const commands = typeof ex.spec.command === 'string' ? [ex.spec.command] : ex.spec.command;
       const deadline = Date.now() + ex.spec.timeoutMs;
       for (const command of commands) {
@@ -55,9 +57,9 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
           onSpawn: (pgid) => appendFileSync(join(dir, PGIDS_FILE), `${pgid}\n`),
         });
         const outcome = toOutcome(run.exit, ex.spec.timeoutMs, commands.length > 1 ? command : undefined);
-        if (outcome.result !== 'success') return { ...outcome, node, logPath };
+        if (outcome.result !== 'success') return { ...outcome, node, logPath, resultsDir };
       }
-      return { result: 'success', reason: 'the tests passed', node, logPath };
+      return { result: 'success', reason: 'the tests passed', node, logPath, resultsDir };
     },
   };
 }
