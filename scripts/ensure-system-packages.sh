@@ -11,6 +11,10 @@ command -v createrepo_c >/dev/null 2>&1 || need+=(createrepo-c)
 command -v dnf >/dev/null 2>&1 || need+=(dnf)
 # Promotion copies stage trees into production with rsync (hard links to unchanged files).
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
+# The dashboard's browser tests and the README screenshot drive Debian's chromium
+# (playwright-core, which downloads no browser of its own); fonts so text renders.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing from Debian's packages: ${need[*]}"

@@ -1,44 +1,97 @@
 import type { Command } from 'commander';
-import { loadConfig } from './config-loader.js';
-import { makeEngine } from './engine-setup.js';
-import { triggerPipeline } from './pipeline-triggers.js';
+import { LISTEN_RULE } from '../core/config-schema.js';
+import type { Engine } from '../engine/engine.js';
 import { Scheduler } from '../engine/scheduler.js';
-import { EXIT } from './exit.js';
+import type { Store } from '../store/index.js';
+import { readTokens } from '../web/auth.js';
+import { DEFAULT_LISTEN, parseListen, startWeb, webLogger, type StartedWeb } from '../web/start.js';
+import { loadConfig, type LoadedConfig } from './config-loader.js';
+import { makeEngine } from './engine-setup.js';
+import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
+import { triggerPipeline } from './pipeline-triggers.js';
 import { withStore } from './store-access.js';
+
+interface ServeOptions { config?: string; listen?: string }
 
 export function registerServe(program: Command, io: Io, setStatus: (s: number) => void): void {
   program.command('serve')
-    .description('run the engine: claim and run jobs until SIGINT or SIGTERM (several may share a PostgreSQL store)')
+    .description('run the engine (claim and run jobs) and the dashboard, HTTP API and /metrics, until SIGINT or SIGTERM (several may share a PostgreSQL store)')
+    .option('--listen <address>', `where the dashboard and API answer: ${LISTEN_RULE}, or "off" (default: web.listen, else ${DEFAULT_LISTEN})`)
     .option('--config <file>', 'configuration file')
-    .action(async (opts: { config?: string }) => setStatus(await serve(io, opts)));
+    .action(async (opts: ServeOptions) => setStatus(await serve(io, opts)));
 }
 
-async function serve(io: Io, opts: { config?: string }): Promise<number> {
+async function serve(io: Io, opts: ServeOptions): Promise<number> {
   const loaded = loadConfig(io, opts.config);
+  const listenText = opts.listen ?? loaded.config.web.listen ?? DEFAULT_LISTEN;
+  const listen = listenText === 'off' ? undefined : parseListen(listenText);
+  if (listenText !== 'off' && !listen) throw new CliExit(EXIT.usage, `--listen "${listenText}" is not ${LISTEN_RULE}, nor "off"`, 'E_USAGE');
+  const tokens = listen ? tokensOf(loaded, io) : [];
   return withStore(loaded, io, async (store) => {
     const log = (l: string) => io.err(`${l}\n`);
-    const engine = await makeEngine(loaded, store, { log });
-    engine.start();
-    const scheduler = new Scheduler({
-      schedules: loaded.config.schedules, clock: engine.clock, store, log,
-      trigger: async (pipeline, firedAt) => {
-        const outcome = await triggerPipeline(loaded, store, pipeline, engine.clock.now());
-        log(`schedule ${pipeline} (${new Date(firedAt).toISOString()}): ${outcome.kind === 'nothing' ? `nothing to do: ${outcome.why}` : `${outcome.kind} ${outcome.runId}`}`);
-        if (outcome.kind === 'started') engine.notify();
-        return outcome;
-      },
-    });
-    await scheduler.start();
-    io.err(`sluice serve: working (store ${store.dialect}); stop with SIGINT or SIGTERM\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    io.err('sluice serve: stopping after the running jobs\n');
-    await scheduler.stop();
-    await engine.stop();
+    // The dashboard starts first, so a port that cannot be bound stops serve before any job runs.
+    const started: { engine?: Engine } = {};
+    const web = listen ? await startDashboard(loaded, store, io, { listen, explicit: opts.listen !== undefined || loaded.config.web.listen !== undefined, tokens, engine: () => started.engine }) : undefined;
+    try {
+      const running = await makeEngine(loaded, store, { log });
+      started.engine = running;
+      running.start();
+      const scheduler = new Scheduler({
+        schedules: loaded.config.schedules, clock: running.clock, store, log,
+        trigger: async (pipeline, firedAt) => {
+          const outcome = await triggerPipeline(loaded, store, pipeline, running.clock.now());
+          log(`schedule ${pipeline} (${new Date(firedAt).toISOString()}): ${outcome.kind === 'nothing' ? `nothing to do: ${outcome.why}` : `${outcome.kind} ${outcome.runId}`}`);
+          if (outcome.kind === 'started') running.notify();
+          return outcome;
+        },
+      });
+      await scheduler.start();
+      io.err(`sluice serve: working (store ${store.dialect}); stop with SIGINT or SIGTERM\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      io.err('sluice serve: stopping after the running jobs\n');
+      await scheduler.stop();
+      await running.stop();
+    } finally {
+      await web?.close();
+    }
     return EXIT.ok;
   });
+}
+
+/** Tokens for the API's actions: `$SLUICE_WEB_TOKENS` and `web.token_file`; never from sluice.yaml itself. */
+function tokensOf(loaded: LoadedConfig, io: Io): string[] {
+  const file = loaded.config.web.token_file;
+  try {
+    return readTokens(io.env, file === undefined ? undefined : loaded.resolvePath(file));
+  } catch (e) {
+    throw new CliExit(EXIT.usage, `web.token_file: cannot read ${file}: ${(e as Error).message}`, 'E_CONFIG_INVALID');
+  }
+}
+
+/**
+ * The dashboard. An address the operator chose that cannot be bound stops serve; the
+ * default one only warns, so several workers on one host (or a busy port) still work.
+ */
+async function startDashboard(loaded: LoadedConfig, store: Store, io: Io, o: { listen: { host: string; port: number }; explicit: boolean; tokens: string[]; engine: () => Engine | undefined }): Promise<StartedWeb | undefined> {
+  try {
+    const web = await startWeb({
+      store, site: loaded, now: () => Date.now(),
+      auth: { tokens: o.tokens, publicReads: loaded.config.web.public_reads },
+      trigger: (pipeline, now) => triggerPipeline(loaded, store, pipeline, now),
+      notify: () => o.engine()?.notify(),
+      logger: webLogger((line) => io.err(line), io.env.SLUICE_LOG_LEVEL ?? 'info'),
+    }, o.listen);
+    io.err(`sluice serve: dashboard and API on ${web.url}/ (OpenAPI: ${web.url}/api/openapi.json, metrics: ${web.url}/metrics)${o.tokens.length === 0 ? '; no API token: actions are refused' : ''}\n`);
+    return web;
+  } catch (e) {
+    const why = `cannot listen on ${o.listen.host}:${o.listen.port}: ${(e as Error).message}`;
+    if (o.explicit) throw new CliExit(EXIT.error, why, 'E_WEB_LISTEN');
+    io.err(`sluice serve: no dashboard (${why}); set web.listen or --listen, or --listen off\n`);
+    return undefined;
+  }
 }

@@ -90,6 +90,18 @@ export const PromoteSchema = z.strictObject({
   keep: z.int().min(1).max(100).default(2).meta({ description: 'How many previous production trees of each target are kept for rollback.' }),
 });
 
+/** `HOST:PORT` (an IPv6 host in brackets): where `sluice serve` answers HTTP. */
+export const LISTEN_RULE = 'HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080';
+export const ListenSchema = z.string({ error: `listen must be ${LISTEN_RULE}` })
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/, { error: `listen must be ${LISTEN_RULE}` })
+  .refine((s) => { const port = Number(s.slice(s.lastIndexOf(':') + 1)); return port >= 0 && port <= 65535; }, { error: 'the port must be 0 to 65535' });
+
+export const WebSchema = z.strictObject({
+  listen: ListenSchema.optional().meta({ description: 'Where `sluice serve` answers the dashboard, the HTTP API and /metrics (`--listen` overrides it). Unset: 127.0.0.1:8080, and a port already taken is only a warning; set, a port that cannot be bound stops `serve`.' }),
+  public_reads: z.boolean().default(true).meta({ description: 'Pages, reads of the API, /metrics and live events need no token. When false they need one too (`Authorization: Bearer TOKEN`).' }),
+  token_file: z.string().min(1).optional().meta({ description: 'A file of API tokens, one per line (`#` comments), relative to the config file; tokens also come from `$SLUICE_WEB_TOKENS` (separated by spaces or commas). Never write a token into sluice.yaml. Without any token, actions (submit, cancel, recheck, disable, start) are refused.' }),
+});
+
 export const ConfigSchema = z.strictObject({
   releases: z.array(targetPart('release'), { error: 'releases must be a list of release names' }).min(1, { error: 'list at least one release' })
     .meta({ description: 'The product releases updates may name in `repo:`, e.g. `[icehouse, juno, kilo]`.' }),
@@ -110,6 +122,7 @@ export const ConfigSchema = z.strictObject({
   engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', semaphores: {}, retry_backoff: '10s' }).meta({ description: 'Timing of the workers.' }),
   promote: PromoteSchema.default({ stage: '.sluice/stage', production: 'production', keep: 2 }).meta({ description: 'Where promote composes stage and publishes production.' }),
   work_dir: z.string().min(1).default('.sluice/work').meta({ description: 'Where jobs keep their directories and logs, relative to the config file.' }),
+  web: WebSchema.default({ public_reads: true }).meta({ description: 'The dashboard and HTTP API of `sluice serve` (docs/web.md).' }),
 }).meta({ title: 'Sluice configuration (sluice.yaml)' });
 
 export type ConfigData = z.output<typeof ConfigSchema>;
@@ -118,3 +131,4 @@ export type PipelineConfig = z.output<typeof PipelineSchema>;
 export type SourceConfig = z.output<typeof SourceSchema>;
 export type ProviderConfig = z.output<typeof ProviderSchema>;
 export type PromoteConfig = z.output<typeof PromoteSchema>;
+export type WebConfig = z.output<typeof WebSchema>;

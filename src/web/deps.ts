@@ -1,0 +1,29 @@
+import type { Logger } from 'pino';
+import type { Config } from '../core/config.js';
+import type { TriggerOutcome } from '../engine/scheduler.js';
+import type { Store } from '../store/index.js';
+import type { AuthPolicy } from './auth.js';
+
+/** The configuration as `sluice serve` loaded it (LoadedConfig fits). */
+export interface WebSite {
+  readonly config: Config;
+  readonly hash: string;
+  resolvePath(p: string): string;
+}
+
+/** What the web server is given: it owns none of it and closes none of it. */
+export interface WebDeps {
+  readonly store: Store;
+  readonly site: WebSite;
+  readonly auth: AuthPolicy;
+  readonly now: () => number;
+  /** Starts phase2 or promote as `sluice phase2` / `sluice promote --detach` would; absent: refused. */
+  readonly trigger?: (pipeline: 'phase2' | 'promote', now: number) => Promise<TriggerOutcome>;
+  /** Wakes the engine after a run was written, rather than at its next poll. */
+  readonly notify?: () => void;
+  /** How often the live pages' event tail polls the store (default 250 ms). */
+  readonly pollMs?: number;
+  /** Structured logs; false for none (tests). */
+  readonly logger?: Logger | false;
+  readonly version?: string;
+}

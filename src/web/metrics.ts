@@ -1,0 +1,102 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Config } from '../core/config.js';
+import type { Store, StoredEvent } from '../store/index.js';
+import type { EventHub } from './event-hub.js';
+import { unfinishedRuns } from './queries.js';
+
+const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800];
+
+/** `phase1/image@local` -> `phase1`. */
+function pipelineOfKind(kind: string): string {
+  return kind.split(/[/@]/)[0] ?? kind;
+}
+
+/**
+ * /metrics in Prometheus' text format. Gauges (queue, running jobs, nodes, leases) are
+ * read from the store at each scrape; counters and duration histograms are fed by the
+ * event log from the moment the server started, as Prometheus expects of a process.
+ */
+export class WebMetrics {
+  readonly registry = new Registry();
+  private readonly queue: Gauge;
+  private readonly running: Gauge;
+  private readonly unfinished: Gauge;
+  private readonly capacity: Gauge;
+  private readonly busy: Gauge;
+  private readonly utilisation: Gauge;
+  private readonly leases: Gauge;
+  private readonly disabled: Gauge;
+  private readonly jobsFinished: Counter;
+  private readonly runsFinished: Counter;
+  private readonly jobDuration: Histogram;
+  private readonly runDuration: Histogram;
+  private readonly eventsSeen: Counter;
+
+  constructor(private readonly o: { store: Store; config: Config; now: () => number }) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'sluice_web_' });
+    this.queue = new Gauge({ name: 'sluice_queue_jobs', help: 'Jobs waiting for a node, by pipeline.', labelNames: ['pipeline'], registers });
+    this.running = new Gauge({ name: 'sluice_jobs_running', help: 'Jobs running now, by pipeline.', labelNames: ['pipeline'], registers });
+    this.unfinished = new Gauge({ name: 'sluice_runs_unfinished', help: 'Runs without a verdict yet, by pipeline.', labelNames: ['pipeline'], registers });
+    this.capacity = new Gauge({ name: 'sluice_node_capacity', help: 'Nodes a provider may lend at once.', labelNames: ['provider'], registers });
+    this.busy = new Gauge({ name: 'sluice_nodes_busy', help: 'Node leases held now, by provider.', labelNames: ['provider'], registers });
+    this.utilisation = new Gauge({ name: 'sluice_node_utilisation', help: 'Busy nodes over capacity (0 to 1), by provider.', labelNames: ['provider'], registers });
+    this.leases = new Gauge({ name: 'sluice_leases', help: 'Leases held now, by kind of resource (provider, semaphore...).', labelNames: ['kind'], registers });
+    this.disabled = new Gauge({ name: 'sluice_targets_disabled', help: 'Targets disabled now.', registers });
+    this.jobsFinished = new Counter({ name: 'sluice_jobs_finished_total', help: 'Jobs finished since this server started, by pipeline and result (success, failure, infra, timeout, cancelled, skipped).', labelNames: ['pipeline', 'result'], registers });
+    this.runsFinished = new Counter({ name: 'sluice_runs_finished_total', help: 'Runs given a verdict since this server started, by pipeline and verdict.', labelNames: ['pipeline', 'verdict'], registers });
+    this.jobDuration = new Histogram({ name: 'sluice_job_duration_seconds', help: 'From a job\'s start to its end, by pipeline and result.', labelNames: ['pipeline', 'result'], buckets: DURATION_BUCKETS, registers });
+    this.runDuration = new Histogram({ name: 'sluice_run_duration_seconds', help: 'From a run\'s creation to its verdict, by pipeline and verdict.', labelNames: ['pipeline', 'verdict'], buckets: DURATION_BUCKETS, registers });
+    this.eventsSeen = new Counter({ name: 'sluice_web_events_total', help: 'Store events the web server has read.', registers });
+  }
+
+  follow(hub: EventHub): () => void {
+    return hub.subscribe((e) => { void this.observe(e); });
+  }
+
+  private async observe(e: StoredEvent): Promise<void> {
+    this.eventsSeen.inc();
+    if (e.kind === 'job.finished' && e.jobId) {
+      const job = await this.o.store.getJob(e.jobId).catch(() => undefined);
+      const result = (e.payload as { result?: string } | null)?.result ?? job?.result ?? 'unknown';
+      const pipeline = job ? pipelineOfKind(job.kind) : 'unknown';
+      this.jobsFinished.inc({ pipeline, result });
+      if (job?.startedAt != null && job.finishedAt != null) this.jobDuration.observe({ pipeline, result }, (job.finishedAt - job.startedAt) / 1000);
+    } else if (e.kind === 'run.finished' && e.runId) {
+      const run = await this.o.store.getRun(e.runId).catch(() => undefined);
+      if (!run) return;
+      const verdict = run.verdict ?? (e.payload as { verdict?: string } | null)?.verdict ?? 'unknown';
+      this.runsFinished.inc({ pipeline: run.pipeline, verdict });
+      if (run.finishedAt !== null) this.runDuration.observe({ pipeline: run.pipeline, verdict }, (run.finishedAt - run.createdAt) / 1000);
+    }
+  }
+
+  /** Reads the gauges from the store; called before each scrape. */
+  async refresh(): Promise<void> {
+    const { store, config } = this.o;
+    const open = await unfinishedRuns(store);
+    for (const g of [this.queue, this.running, this.unfinished, this.capacity, this.busy, this.utilisation, this.leases]) g.reset();
+    for (const { run, jobs } of open) {
+      this.unfinished.inc({ pipeline: run.pipeline });
+      for (const j of jobs) {
+        if (j.state === 'queued') this.queue.inc({ pipeline: pipelineOfKind(j.kind) });
+        if (j.state === 'running') this.running.inc({ pipeline: pipelineOfKind(j.kind) });
+      }
+    }
+    const now = this.o.now();
+    const held = (await store.listLeases()).filter((l) => l.expiresAt > now);
+    for (const l of held) this.leases.inc({ kind: l.resource.split(':')[0] ?? l.resource });
+    for (const [name, p] of Object.entries(config.providers)) {
+      const busy = held.filter((l) => l.resource === `provider:${name}`).length;
+      this.capacity.set({ provider: name }, p.capacity);
+      this.busy.set({ provider: name }, busy);
+      this.utilisation.set({ provider: name }, p.capacity > 0 ? busy / p.capacity : 0);
+    }
+    this.disabled.set((await store.listTargetStates(now)).filter((t) => t.disabled).length);
+  }
+
+  async text(): Promise<string> {
+    await this.refresh();
+    return this.registry.metrics();
+  }
+}

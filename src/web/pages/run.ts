@@ -1,0 +1,108 @@
+import type { Job, Run } from '../../store/index.js';
+import { cellState, CELL_LABELS, CELL_SYMBOLS, endedBadly } from '../cell-state.js';
+import type { WebDeps } from '../deps.js';
+import { logErrors } from '../excerpt-adapter.js';
+import { html, type SafeHtml } from '../html.js';
+import { logUrl, runUrl, updateUrl } from '../views.js';
+import { duration, runBadge, runSubject, statusBadge, when } from './format.js';
+import { layout, liveRegion } from './layout.js';
+
+export async function runPage(d: WebDeps, run: Run): Promise<string> {
+  return layout({
+    title: `Run ${run.id}`, scripts: ['live.js'],
+    body: liveRegion({ events: `/api/events?run=${encodeURIComponent(run.id)}`, fragment: `/fragments/runs/${encodeURIComponent(run.id)}`, body: await runFragment(d, run) }),
+  });
+}
+
+export async function runFragment(d: WebDeps, run: Run): Promise<SafeHtml> {
+  const jobs = await d.store.listJobs(run.id);
+  const now = d.now();
+  // Jobs that did not pass come first, each with its error lines: zero clicks to the error.
+  const order = (j: Job) => (endedBadly(j) ? 0 : j.state !== 'finished' ? 1 : 2);
+  const details = await Promise.all([...jobs].sort((a, b) => order(a) - order(b)).map((j) => jobDetail(j, now)));
+  return html`
+<h1>Run <span class="id">${run.id}</span> ${runBadge(run)}</h1>
+<dl class="facts">
+<dt>pipeline</dt><dd>${run.pipeline}</dd>
+<dt>of</dt><dd>${runSubject(run)}${batchLinks(run)}</dd>
+${run.reason ? html`<dt>why</dt><dd class="why">${run.reason}</dd>` : ''}
+<dt>created</dt><dd>${when(run.createdAt)}</dd>
+<dt>ran</dt><dd>${run.startedAt === null ? html`<span class="muted">not started</span>` : html`${when(run.startedAt)} for ${duration(run.startedAt, run.finishedAt ?? now)}`}</dd>
+${run.cancelRequestedAt !== null ? html`<dt>cancel</dt><dd>requested ${when(run.cancelRequestedAt)}</dd>` : ''}
+${rerunOf(run)}
+</dl>
+<section><h2>Jobs</h2>${jobMatrix(jobs)}</section>
+${outcome(run)}
+<section class="jobs">${details}</section>`;
+}
+
+function rerunOf(run: Run): SafeHtml | string {
+  const of = (run.inputs as { rerunOf?: string } | null)?.rerunOf;
+  return of ? html`<dt>recheck of</dt><dd><a href="${runUrl(of)}">${of}</a></dd>` : '';
+}
+
+function batchLinks(run: Run): SafeHtml | string {
+  const inputs = run.inputs as { batch?: readonly string[]; ready?: readonly { id: string }[] } | null;
+  const ids = inputs?.batch ?? inputs?.ready?.map((r) => r.id);
+  if (run.updateId || !ids || ids.length === 0) return '';
+  return html`: ${ids.map((id, i) => html`${i > 0 ? ', ' : ''}<a href="${updateUrl(id)}">${id}</a>`)}`;
+}
+
+/** A phase2 job tests a group in one round of a stage: its row says which; a phase1 job's row is its update. */
+function rowOf(j: Job): string {
+  const spec = j.spec as { stage?: string; round?: number; group?: readonly string[]; updateId?: string } | null;
+  if (spec?.group && spec.round !== undefined) return `${spec.stage === 'checks' ? 'checks' : 'tests'} r${spec.round} [${spec.group.join(' ')}]`;
+  if (spec?.stage === 'stage') return 'stage';
+  return spec?.updateId ?? 'jobs';
+}
+
+function jobMatrix(jobs: readonly Job[]): SafeHtml {
+  if (jobs.length === 0) return html`<p class="muted">No job yet (a controlled run adds its jobs round by round).</p>`;
+  const targets = [...new Set(jobs.map((j) => j.target))];
+  const rows = [...new Set(jobs.map(rowOf))];
+  return html`<table class="matrix run-matrix"><thead><tr><th></th>${targets.map((t) => html`<th scope="col">${t}</th>`)}</tr></thead><tbody>
+${rows.map((row) => html`<tr><th scope="row">${row}</th>${targets.map((t) => {
+    const j = jobs.find((x) => x.target === t && rowOf(x) === row);
+    if (!j) return html`<td class="cell na"></td>`;
+    const s = cellState(j);
+    return html`<td class="cell st-${s}" data-job="${j.id}" data-status="${s}"><a href="#job-${j.id}"><span class="cell-state">${CELL_SYMBOLS[s]} ${CELL_LABELS[s]}</span>${j.attempt > 1 ? html`<span class="attempt">attempt ${j.attempt}/${j.maxAttempts}</span>` : ''}</a></td>`;
+  })}</tr>`)}
+</tbody></table>`;
+}
+
+async function jobDetail(j: Job, now: number): Promise<SafeHtml> {
+  const s = cellState(j);
+  const errors = endedBadly(j) && j.logPath ? await logErrors(j.logPath) : undefined;
+  const why = j.result === 'skipped' ? j.skipReason : j.state === 'finished' && j.result !== 'success' ? j.reason : null;
+  return html`<article class="job st-${s}" id="job-${j.id}" data-job="${j.id}" data-status="${s}">
+<h3>${j.target} ${statusBadge(s)} <span class="muted id">${j.id}</span></h3>
+<p class="job-facts">${j.attempt > 0 ? html`attempt ${j.attempt}/${j.maxAttempts}` : 'not started'}${j.node ? html` · node ${j.node}` : ''}${j.startedAt !== null ? html` · ${duration(j.startedAt, j.finishedAt ?? now)}` : ''}</p>
+${why ? html`<p class="why">${why}</p>` : ''}
+${errors ? html`<div class="excerpt"><p>log lines ${errors.first}–${errors.last} of ${errors.totalLines}:</p><pre>${errors.lines.map((line, i) => html`<a class="ln" href="${logUrl(j.id, errors.first + i)}">${errors.first + i}</a>${line}\n`)}</pre></div>` : ''}
+${j.logPath ? html`<p><a class="full-log" href="${logUrl(j.id, errors?.first)}">${errors ? 'full log, at the error' : 'log'}</a>${s === 'running' ? ' (growing)' : ''}</p>` : ''}
+</article>`;
+}
+
+function outcome(run: Run): SafeHtml | string {
+  if (run.outcome === null || run.outcome === undefined) return '';
+  if (run.pipeline === 'phase2') {
+    const o = run.outcome as { clean?: string[]; culprits?: { updates: string[]; stage: string; failedJobs: string[] }[]; flaky?: string[][]; held?: { id: string; why: string }[] };
+    const link = (id: string) => html`<a href="${updateUrl(id)}">${id}</a>`;
+    return html`<section class="outcome"><h2>Outcome</h2><ul>
+${(o.clean ?? []).length > 0 ? html`<li>moved to ready/: ${(o.clean ?? []).map((id, i) => html`${i ? ', ' : ''}${link(id)}`)}</li>` : ''}
+${(o.culprits ?? []).map((c) => html`<li class="culprit">culprit ${c.updates.map((id, i) => html`${i ? ' + ' : ''}${link(id)}`)}${c.updates.length > 1 ? ' (fails only together)' : ''}: failed the ${c.stage === 'checks' ? 'package checks' : 'tests'} on its own (${c.failedJobs.map((id, i) => html`${i ? ', ' : ''}<a href="#job-${id}">${id}</a>`)})</li>`)}
+${(o.flaky ?? []).map((g) => html`<li>flaky: [${g.join(' ')}] failed once, passed when tested again</li>`)}
+${(o.held ?? []).map((h) => html`<li>held in updates/: ${link(h.id)}: ${h.why}</li>`)}
+</ul></section>`;
+  }
+  if (run.pipeline === 'promote') {
+    const o = run.outcome as { pushed?: { id: string; files: string[] }[]; failed?: { id: string; reasons: string[] }[]; kept?: string[]; published?: { target: string; tree: string }[] };
+    return html`<section class="outcome"><h2>Outcome</h2><ul>
+${(o.pushed ?? []).map((p) => html`<li>pushed <a href="${updateUrl(p.id)}">${p.id}</a> (${p.files.length} files)</li>`)}
+${(o.failed ?? []).map((f) => html`<li class="culprit">refused <a href="${updateUrl(f.id)}">${f.id}</a> (moved to failed/): ${f.reasons.join('; ')}</li>`)}
+${(o.kept ?? []).length > 0 ? html`<li>kept in ready/: ${(o.kept ?? []).join(' ')}</li>` : ''}
+${(o.published ?? []).map((t) => html`<li>production ${t.target} → ${t.tree}</li>`)}
+</ul></section>`;
+  }
+  return '';
+}

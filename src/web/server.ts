@@ -1,0 +1,209 @@
+import { createReadStream } from 'node:fs';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ApiError, validate } from './api-error.js';
+import { actionRoutes } from './api/actions.js';
+import { logRoutes } from './api/logs.js';
+import { readRoutes, updateView } from './api/reads.js';
+import { registerApiRoutes, type AnyApiRoute } from './api/route.js';
+import { authorizer } from './auth.js';
+import { endedBadly } from './cell-state.js';
+import type { WebDeps } from './deps.js';
+import { EventHub } from './event-hub.js';
+import { logErrors } from './excerpt-adapter.js';
+import { indexLog, readFrom, readLines } from './log-file.js';
+import { logPathOf } from './log-locator.js';
+import { WebMetrics } from './metrics.js';
+import { openApiDocument, type OtherEndpoint } from './openapi.js';
+import { errorPage } from './pages/error.js';
+import { frontFragment, frontPage } from './pages/front.js';
+import { logPage, logWindow } from './pages/log.js';
+import { runFragment, runPage } from './pages/run.js';
+import { runsPage } from './pages/runs.js';
+import { updatePage } from './pages/update.js';
+import { pageRuns, runsTouching } from './queries.js';
+import { EventsQuery, JobParams, LogFollowQuery, RunParams, RunsQuery, UpdateParams } from './schemas.js';
+import { openEventStream, type EventStream } from './sse.js';
+import { loadStaticFiles } from './static-files.js';
+
+/** Sent with every answer: scripts and styles only from this server, no inline script, no framing. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+const LIVE_KINDS = /^(run|job|target)\./;
+const FOLLOW_POLL_MS = 500;
+const FOLLOW_CHUNK = 256 * 1024;
+
+export interface WebServer {
+  readonly app: FastifyInstance;
+  readonly hub: EventHub;
+  readonly metrics: WebMetrics;
+  /** The OpenAPI document, as /api/openapi.json serves it. */
+  readonly openapi: Record<string, unknown>;
+}
+
+/**
+ * The dashboard and HTTP API over one store: JSON under /api (documented by
+ * /api/openapi.json), server-rendered pages, live updates by Server-Sent Events and
+ * /metrics. Reads the store; writes only through the engine's and store's named operations.
+ */
+export async function buildWebServer(d: WebDeps): Promise<WebServer> {
+  const logger: FastifyBaseLogger | undefined = d.logger || undefined;
+  const app: FastifyInstance = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    // One log line per answer comes from the onResponse hook below, at a level by status.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1536 * 1024,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+  const authorize = authorizer(d.auth);
+  const hub = new EventHub({ store: d.store, pollMs: d.pollMs ?? 250, log: (msg, err) => app.log.warn({ err }, msg) });
+  const metrics = new WebMetrics({ store: d.store, config: d.site.config, now: d.now });
+  const streams = new Set<EventStream>();
+  await hub.start();
+  const unfollow = metrics.follow(hub);
+  app.addHook('onClose', async () => {
+    for (const s of [...streams]) s.close();
+    unfollow();
+    await hub.stop();
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+    authorize(request.routeOptions.config?.access ?? 'read', request.headers.authorization);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const entry = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (reply.statusCode >= 500) request.log.error(entry, 'request failed');
+    else if (reply.statusCode >= 400 || request.method !== 'GET') request.log.info(entry, 'request');
+    else request.log.debug(entry, 'request');
+  });
+  app.setErrorHandler((err: FastifyError | ApiError, request, reply) => sendError(toApiError(err, request), request, reply));
+  app.setNotFoundHandler((request, reply) => sendError(new ApiError('E_NO_ROUTE', `no page or endpoint ${request.method} ${request.url.split('?')[0] ?? ''}`), request, reply));
+
+  const routes: AnyApiRoute[] = [...readRoutes(d), ...logRoutes(d), ...actionRoutes(d)];
+  registerApiRoutes(app, routes);
+  const others: OtherEndpoint[] = [
+    { path: '/api/events', tag: 'live', summary: 'Server-Sent Events: each run, job and target event of the store as it happens (`event:` its kind, `data:` JSON)', contentType: 'text/event-stream', query: EventsQuery },
+    { path: '/api/jobs/{id}/log/follow', tag: 'live', summary: 'Server-Sent Events: a running job\'s log as it grows (`lines` events from `offset`, then `end`)', contentType: 'text/event-stream', params: JobParams, query: LogFollowQuery },
+    { path: '/jobs/{id}/log.txt', tag: 'jobs', summary: 'A job\'s whole log as text (streamed)', contentType: 'text/plain', params: JobParams },
+    { path: '/metrics', tag: 'metrics', summary: 'Prometheus metrics: queue length, jobs by result, durations, node utilisation, leases', contentType: 'text/plain' },
+  ];
+  const openapi = openApiDocument(routes, others, { version: d.version ?? '0.1.0', publicReads: d.auth.publicReads });
+  app.get('/api/openapi.json', async () => openapi);
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.text();
+  });
+
+  app.get('/api/events', async (request, reply) => {
+    const query = validate(EventsQuery, request.query ?? {}, 'query');
+    const stream = openEventStream(request, reply, SECURITY_HEADERS, streams);
+    stream.onClose(hub.subscribe((e) => {
+      if (!LIVE_KINDS.test(e.kind) || (query.run !== undefined && e.runId !== query.run)) return;
+      stream.send(e.kind, { seq: e.seq, at: e.at, kind: e.kind, runId: e.runId, jobId: e.jobId, payload: e.payload }, e.seq);
+    }));
+  });
+
+  app.get('/api/jobs/:id/log/follow', async (request, reply) => {
+    const params = validate(JobParams, request.params, 'path');
+    const query = validate(LogFollowQuery, request.query ?? {}, 'query');
+    if (!(await d.store.getJob(params.id))) throw new ApiError('E_NOT_FOUND', `no job "${params.id}"`);
+    const stream = openEventStream(request, reply, SECURITY_HEADERS, streams);
+    let offset = query.offset;
+    const tick = async (): Promise<void> => {
+      const job = await d.store.getJob(params.id);
+      const path = job && logPathOf(job, d.site);
+      if (path) {
+        for (let more = true; more && !stream.closed;) {
+          const { text, next } = await readFrom(path, offset, FOLLOW_CHUNK);
+          if (text !== '') stream.send('lines', { offset, next, text });
+          more = next > offset && next - offset === Buffer.byteLength(text) && text.length > 0 && Buffer.byteLength(text) >= FOLLOW_CHUNK / 2;
+          offset = next;
+        }
+      }
+      if (!job || job.state === 'finished') { stream.send('end', { offset, state: job?.state ?? 'gone' }); stream.close(); }
+    };
+    const timer = setInterval(() => { void tick().catch((e) => { app.log.warn({ err: e }, 'following a log'); stream.close(); }); }, FOLLOW_POLL_MS);
+    stream.onClose(() => clearInterval(timer));
+    void tick().catch(() => stream.close());
+  });
+
+  const html = (reply: FastifyReply, body: string) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+  const getRun = async (id: string) => {
+    const run = await d.store.getRun(id);
+    if (!run) throw new ApiError('E_NOT_FOUND', `no run "${id}"`);
+    return run;
+  };
+
+  app.get('/', async (_request, reply) => html(reply, await frontPage(d)));
+  app.get('/fragments/front', async (_request, reply) => html(reply, (await frontFragment(d)).text));
+  app.get('/runs', async (request, reply) => {
+    const query = validate(RunsQuery, request.query ?? {}, 'query');
+    const page = await pageRuns(d.store, query);
+    return html(reply, runsPage(page.items, page.next, query));
+  });
+  app.get('/runs/:id', async (request, reply) => html(reply, await runPage(d, await getRun(validate(RunParams, request.params, 'path').id))));
+  app.get('/fragments/runs/:id', async (request, reply) => html(reply, (await runFragment(d, await getRun(validate(RunParams, request.params, 'path').id))).text));
+  app.get('/updates/:id', async (request, reply) => {
+    const { id } = validate(UpdateParams, request.params, 'path');
+    const view = await updateView(d, id);
+    if (!view) throw new ApiError('E_NOT_FOUND', `no update "${id}"`);
+    return html(reply, updatePage(view, await runsTouching(d.store, id)));
+  });
+  app.get('/jobs/:id/log', async (request, reply) => {
+    const { id } = validate(JobParams, request.params, 'path');
+    const { line } = validate(z.object({ line: z.coerce.number().int().min(1).optional() }), request.query ?? {}, 'query');
+    const job = await d.store.getJob(id);
+    if (!job) throw new ApiError('E_NOT_FOUND', `no job "${id}"`);
+    const path = logPathOf(job, d.site);
+    if (!path) throw new ApiError('E_NO_LOG', `job ${id} has no log${job.state === 'queued' ? ' yet: it is queued' : ''}`);
+    const index = await indexLog(path);
+    const errors = endedBadly(job) ? await logErrors(path, index) : undefined;
+    const win = logWindow(index, errors, line);
+    return html(reply, logPage(job, index, errors, win, await readLines(path, index, win.from, win.count)));
+  });
+  app.get('/jobs/:id/log.txt', async (request, reply) => {
+    const { id } = validate(JobParams, request.params, 'path');
+    const job = await d.store.getJob(id);
+    if (!job) throw new ApiError('E_NOT_FOUND', `no job "${id}"`);
+    const path = logPathOf(job, d.site);
+    if (!path) throw new ApiError('E_NO_LOG', `job ${id} has no log`);
+    return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(createReadStream(path));
+  });
+
+  const files = loadStaticFiles();
+  app.get('/static/:name', { config: { access: 'public' } }, async (request, reply) => {
+    const file = files.get((request.params as { name: string }).name);
+    if (!file) throw new ApiError('E_NO_ROUTE', 'no such static file');
+    if (request.headers['if-none-match'] === file.etag) return reply.code(304).send();
+    return reply.type(file.type).header('etag', file.etag).header('cache-control', 'no-cache').send(file.body);
+  });
+  app.get('/favicon.ico', { config: { access: 'public' } }, async (_request, reply) => reply.code(204).send());
+
+  return { app, hub, metrics, openapi };
+}
+
+function toApiError(err: FastifyError | ApiError, request: FastifyRequest): ApiError {
+  if (err instanceof ApiError) return err;
+  const status = (err as FastifyError).statusCode ?? 500;
+  if (status === 413) return new ApiError('E_FILE_TOO_LARGE', 'the request body is larger than 1.5 MiB');
+  if (status === 415) return new ApiError('E_MEDIA_TYPE', 'the request body must be JSON (Content-Type: application/json)');
+  if (status >= 400 && status < 500) return new ApiError('E_REQUEST_INVALID', `body: ${err.message}`, [{ path: 'body', message: err.message }]);
+  request.log.error({ err }, 'unexpected failure');
+  return new ApiError('E_INTERNAL', 'an unexpected failure inside Sluice: the server log has the details');
+}
+
+function sendError(e: ApiError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (e.code === 'E_TOKEN_MISSING' || e.code === 'E_TOKEN_INVALID') reply.header('www-authenticate', 'Bearer');
+  const path = request.url.split('?')[0] ?? '';
+  const wantsHtml = !path.startsWith('/api/') && path !== '/metrics' && (request.headers.accept ?? '').includes('text/html');
+  reply.code(e.status).header('cache-control', 'no-store');
+  return wantsHtml ? reply.type('text/html; charset=utf-8').send(errorPage(e)) : reply.send(e.body());
+}
