@@ -32,7 +32,8 @@ export class ApiError extends Error {
 export function validate<S extends z.ZodType>(schema: S, data: unknown, where: 'path' | 'query' | 'body'): z.output<S> {
   const r = schema.safeParse(data);
   if (r.success) return r.data;
-  const details = r.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+  // An unknown key is named in the path too, so every detail says which field is wrong.
+  const details = r.error.issues.map((i) => ({ path: [where, ...i.path.map(String), ...(i.code === 'unrecognized_keys' ? [i.keys.join(',')] : [])].join('.'), message: i.message }));
   const first = details[0];
   throw new ApiError('E_REQUEST_INVALID', first ? `${first.path}: ${first.message}` : `invalid ${where}`, details);
 }

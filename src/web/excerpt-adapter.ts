@@ -1,32 +1,43 @@
-import { errorExcerpt } from '../analysis/excerpt.js';
-import { indexLog, readTail, type LogIndex } from './log-file.js';
+import { stat } from 'node:fs/promises';
+import { excerptFile } from '../analysis/excerpt.js';
 
 /**
- * The only door from the web to log analysis (src/analysis): when its API changes (a
- * streaming reader), this file is the one edit. Everything else asks it for the error
- * lines of a log, numbered as in the whole file.
+ * The only door from the web to log analysis (src/analysis): when its API changes, this
+ * file is the one edit. Everything else asks it for the error lines of a log, numbered as
+ * in the whole file.
  */
 export interface LogErrors {
-  /** 1-based, inclusive, in the whole log. */
+  /** The excerpt in log order; its line numbers need not be contiguous. */
+  readonly lines: readonly { readonly n: number; readonly text: string; readonly hit: boolean }[];
+  /** The lines that matched an error pattern (the rest is context): what the viewer marks. */
+  readonly hits: readonly number[];
+  /** Where to jump: the first hit, else the excerpt's first line. */
   readonly first: number;
-  readonly last: number;
-  readonly lines: readonly string[];
   readonly totalLines: number;
 }
 
-/** Like `sluice logs`, only the last MiB is analysed: a flooded log must not flood memory. */
-const TAIL_BYTES = 1024 * 1024;
+/** Lines shown inline on a run page: what fits a screen beside the other jobs. */
+const EXCERPT_LINES = 24;
+const CACHED = 64;
+const cache = new Map<string, LogErrors | undefined>();
 
-export async function logErrors(path: string, known?: LogIndex): Promise<LogErrors | undefined> {
+/**
+ * The log is scanned once, streamed, in bounded memory (analysis/excerpt.ts); a finished
+ * job's log does not change, so the result is kept by path, size and time of change.
+ */
+export async function logErrors(path: string): Promise<LogErrors | undefined> {
   try {
-    const index = known ?? (await indexLog(path));
-    if (index.size === 0) return undefined;
-    const tail = await readTail(path, index.size, TAIL_BYTES);
-    const e = errorExcerpt(tail.text);
-    if (e.lines.length === 0) return undefined;
-    // The tail's lines are the whole log's last ones: shift their numbers by the lines before it.
-    const before = index.totalLines - e.totalLines;
-    return { first: before + e.firstLine, last: before + e.firstLine + e.lines.length - 1, lines: e.lines, totalLines: index.totalLines };
+    const st = await stat(path);
+    const key = `${path}\0${st.size}\0${st.mtimeMs}`;
+    if (cache.has(key)) return cache.get(key);
+    const e = st.size === 0 ? undefined : await excerptFile(path, { maxLines: EXCERPT_LINES });
+    const lines = (e?.lines ?? []).map((l) => ({ n: l.n, text: l.text, hit: l.matched !== undefined }));
+    const hits = lines.filter((l) => l.hit).map((l) => l.n);
+    const first = hits[0] ?? lines[0]?.n;
+    const result = e && first !== undefined ? { lines, hits, first, totalLines: e.totalLines } : undefined;
+    cache.set(key, result);
+    if (cache.size > CACHED) cache.delete(cache.keys().next().value as string);
+    return result;
   } catch {
     return undefined;
   }

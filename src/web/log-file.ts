@@ -120,17 +120,3 @@ export async function readFrom(path: string, offset: number, max: number): Promi
   const keep = lastNewline === -1 ? (length === max ? length : 0) : lastNewline + 1;
   return { text: buf.subarray(0, keep).toString('utf8'), next: offset + keep };
 }
-
-/** The last `max` bytes before `size`; the first line is dropped when it is likely cut. */
-export async function readTail(path: string, size: number, max: number): Promise<{ text: string; cut: boolean }> {
-  const length = Math.min(size, max);
-  const buf = Buffer.alloc(length);
-  const fh = await open(path, 'r');
-  try {
-    await fh.read(buf, 0, length, size - length);
-  } finally {
-    await fh.close();
-  }
-  const text = buf.toString('utf8');
-  return size > length ? { text: text.slice(text.indexOf('\n') + 1), cut: true } : { text, cut: false };
-}

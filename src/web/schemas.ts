@@ -178,6 +178,6 @@ export const LogLinesSchema = z.object({
   lines: z.array(z.string()),
   totalLines: z.int(),
   bytes: z.int(),
-  errors: z.object({ first: z.int(), last: z.int() }).nullable().meta({ description: 'The lines of the error excerpt, 1-based, inclusive.' }),
+  errors: z.object({ first: z.int(), lines: z.array(z.int()) }).nullable().meta({ description: 'Where the error is: the line to jump to and the lines that matched an error pattern (1-based); null while the job runs or when it passed.' }),
   growing: z.boolean().meta({ description: 'The job is still running: follow /api/jobs/{id}/log/follow for more.' }),
 }).meta({ id: 'LogLines' });

@@ -24,18 +24,18 @@ export function logWindow(index: LogIndex, errors: LogErrors | undefined, line: 
  */
 export function logPage(job: Job, index: LogIndex, errors: LogErrors | undefined, win: { from: number; focus: number }, lines: readonly string[]): string {
   const s = cellState(job);
-  const isError = (n: number) => errors !== undefined && n >= errors.first && n <= errors.last;
+  const hits = new Set(errors?.hits ?? []);
   const raw = `/jobs/${encodeURIComponent(job.id)}/log.txt`;
   return layout({
     title: `Log of ${job.id}`, scripts: ['log.js'],
     body: html`<main class="log-page">
 <h1>Log of <a href="${runUrl(job.runId)}#job-${job.id}">${job.id}</a> ${statusBadge(s)}</h1>
-<p class="toolbar">${errors ? html`<a id="to-error" href="?line=${errors.first}#L${errors.first}">jump to the error (lines ${errors.first}–${errors.last})</a> · ` : html`<span class="muted">no error lines found</span> · `}<a id="to-top" href="?line=1#L1">top</a> · <a id="to-end" href="?line=${index.totalLines}#L${index.totalLines}">end</a> · <span class="muted"><span id="total">${index.totalLines}</span> lines, ${Math.ceil(index.size / 1024)} KiB</span> · <a href="${raw}">raw</a></p>
-<div id="log" data-job="${job.id}" data-total="${index.totalLines}" data-from="${win.from}" data-focus="${win.focus}" data-size="${index.size}" data-err-first="${errors?.first ?? ''}" data-err-last="${errors?.last ?? ''}" data-follow="${s === 'running' ? 'yes' : 'no'}">
+<p class="toolbar">${errors ? html`<a id="to-error" href="?line=${errors.first}#L${errors.first}">jump to the error (line ${errors.first})</a> · ` : html`<span class="muted">no error lines found</span> · `}<a id="to-top" href="?line=1#L1">top</a> · <a id="to-end" href="?line=${index.totalLines}#L${index.totalLines}">end</a> · <span class="muted"><span id="total">${index.totalLines}</span> lines, ${Math.ceil(index.size / 1024)} KiB</span> · <a href="${raw}">raw</a></p>
+<div id="log" data-job="${job.id}" data-total="${index.totalLines}" data-from="${win.from}" data-focus="${win.focus}" data-size="${index.size}" data-err-lines="${(errors?.hits ?? []).join(' ')}" data-follow="${s === 'running' ? 'yes' : 'no'}">
 ${win.from > 1 ? html`<p><a id="earlier" class="more" href="?line=${Math.max(1, win.from - WINDOW)}#L${Math.max(1, win.from - WINDOW)}">earlier lines</a></p>` : ''}
 <pre id="lines">${lines.map((text, i) => {
     const n = win.from + i;
-    return html`<span id="L${n}" class="line${isError(n) ? ' err' : ''}${n === win.focus ? ' target' : ''}"><a class="ln" href="?line=${n}#L${n}">${n}</a>${text}\n</span>`;
+    return html`<span id="L${n}" class="line${hits.has(n) ? ' err' : ''}${n === win.focus ? ' target' : ''}"><a class="ln" href="?line=${n}#L${n}">${n}</a>${text}\n</span>`;
   })}</pre>
 ${win.from + lines.length - 1 < index.totalLines || s === 'running' ? html`<p><a id="later" class="more" href="?line=${win.from + lines.length}#L${win.from + lines.length}">later lines</a></p>` : ''}
 </div>

@@ -9,8 +9,8 @@
   if (!box || !pre) return;
   var job = box.dataset.job;
   var total = Number(box.dataset.total);
-  var errFirst = Number(box.dataset.errFirst) || 0;
-  var errLast = Number(box.dataset.errLast) || 0;
+  var errLines = {};
+  (box.dataset.errLines || '').split(' ').forEach(function (n) { if (n) errLines[n] = true; });
   var from = Number(box.dataset.from);
   var to = from + pre.children.length - 1;
   var WINDOW = 500;
@@ -18,7 +18,7 @@
   function lineEl(n, text) {
     var span = document.createElement('span');
     span.id = 'L' + n;
-    span.className = 'line' + (errFirst && n >= errFirst && n <= errLast ? ' err' : '');
+    span.className = 'line' + (errLines[n] ? ' err' : '');
     var a = document.createElement('a');
     a.className = 'ln';
     a.href = '?line=' + n + '#L' + n;
