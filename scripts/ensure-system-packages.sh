@@ -11,6 +11,10 @@ command -v createrepo_c >/dev/null 2>&1 || need+=(createrepo-c)
 command -v dnf >/dev/null 2>&1 || need+=(dnf)
 # Promotion copies stage trees into production with rsync (hard links to unchanged files).
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
+# Subunit v2 parsing is tested against streams python-subunit writes and reads. Any python3
+# on PATH will do (the first may be a pyenv or venv one without Debian's packages).
+have_subunit() { local py; for py in $(type -ap python3); do "$py" -c 'import subunit.v2' 2>/dev/null && return 0; done; return 1; }
+have_subunit || need+=(python3-subunit)
 # The dashboard's browser tests and the README screenshot drive Debian's chromium
 # (playwright-core, which downloads no browser of its own); fonts so text renders.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

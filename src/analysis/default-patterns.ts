@@ -1,3 +1,4 @@
+import { DEFAULT_INFRA_RULES } from './infra-rules.js';
 import type { PatternSet } from './patterns.js';
 
 /**
@@ -66,7 +67,8 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       { name: 'pytest-failed', pattern: String.raw`^(?:FAILED|ERROR) \S+::\S+|^\S+::\S+ (?:FAILED|ERROR)\b`, severity: 8 },
       { name: 'pytest-assert', pattern: String.raw`^E\s{3}\S`, severity: 6 },
       { name: 'stestr-failed', pattern: String.raw`^(?:\{\d+\} )?[\w.]+(?:\[[^\]]*\])? (?:\[[\d.]+s\] )?\.\.\. (?:FAILED|ERROR)\b`, severity: 8 },
-      { name: 'subunit-failure', pattern: String.raw`^(?:failure|error|uxsuccess): \S`, severity: 8 },
+      // A test id alone: "error: Bad exit status from ..." is rpmbuild, not subunit.
+      { name: 'subunit-failure', pattern: String.raw`^(?:failure|error|uxsuccess): \S+(?: \[(?: multipart)?)?$`, severity: 8 },
       { name: 'subunit-passed', pattern: String.raw`^(?:success|successful|skip|xfail): \S`, effect: 'mute' },
       { name: 'subunit-next-test', pattern: String.raw`^test: \S`, effect: 'unmute' },
       { name: 'minitest-failure', pattern: String.raw`^(?:Error|Failure):$`, severity: 8, after: 2 },
@@ -125,6 +127,11 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       { name: 'hang', pattern: String.raw`\bhang(?:s|ing)?\b|\bhung\b|\bdeadlock`, ignoreCase: true, severity: 3 },
       { name: 'aborted', pattern: String.raw`\babort(?:ed|ing)\b`, ignoreCase: true, severity: 4 },
     ],
+  },
+  {
+    name: 'infra',
+    description: 'infrastructure failures, from the rules infra.ts classifies with',
+    patterns: DEFAULT_INFRA_RULES.map((r) => ({ name: r.name, pattern: r.pattern, ignoreCase: r.ignoreCase ?? false, severity: r.certainty === 'certain' ? 7 : 5 })),
   },
   {
     name: 'generic',
