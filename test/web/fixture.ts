@@ -21,7 +21,7 @@ export const AUTH = { authorization: `Bearer ${TOKEN}` } as const;
 export const WEB_TEST = `#!/bin/sh
 notes=$(sed -n 's/^notes: //p' "$SLUICE_UPDATE_FILE")
 n=$(echo "$notes" | sed -n 's/.*lines \\([0-9][0-9]*\\).*/\\1/p')
-if [ -n "$n" ]; then seq 1 "$n" | sed "s/^/---> Package python-dep/; s/$/.noarch will be installed on $SLUICE_TARGET/"; fi
+if [ -n "$n" ]; then seq 1 "$n" | sed "s|^|---> Package python-dep|; s|$|.noarch will be installed on $SLUICE_TARGET|"; fi
 case "$notes" in
   *"sleep "*) sleep "$(echo "$notes" | sed 's/.*sleep \\([0-9.]*\\).*/\\1/')" ;;
 esac
