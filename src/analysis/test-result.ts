@@ -62,6 +62,7 @@ function keyLines(message: string): string[] {
 }
 
 function formatDuration(ms: number): string {
+  if (ms < 1) return '<1 ms';
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCancel } from './cancel.js';
 import { registerCheck } from './check.js';
 import { registerDemo } from './demo.js';
+import { registerExcerpt } from './excerpt.js';
 import { registerExplain } from './explain.js';
 import { CliExit, EXIT } from './exit.js';
 import { registerInit } from './init.js';
@@ -19,7 +20,7 @@ import { registerTargets } from './targets.js';
 
 /** One registry of commands (STYLE.md: one file per command). */
 const COMMANDS = [
-  registerCheck, registerSubmit, registerPhase2, registerPromote, registerStatus, registerLogs, registerCancel, registerServe, registerExplain, registerRerun,
+  registerCheck, registerSubmit, registerPhase2, registerPromote, registerStatus, registerLogs, registerExcerpt, registerCancel, registerServe, registerExplain, registerRerun,
   registerTargets, registerSchema, registerInit, registerDemo, registerSimulate,
 ] as const;
 
