@@ -24,7 +24,7 @@ export async function frontFragment(d: WebDeps): Promise<SafeHtml> {
   ]);
   return html`
 <section class="ladder-box"><h2>The ladder</h2>${ladderView(ladder)}</section>
-<section><h2>Targets</h2>${matrix(d.site.config, targets, now)}</section>
+<section><h2>Targets</h2><p class="muted caption">The newest job on each target among recent runs; a disabled target says why, until when and by whom.</p>${matrix(d.site.config, targets, now)}</section>
 <section><h2>Runs in progress <span class="count">${open.length}</span></h2>${inProgress(open, now)}</section>
 <section><h2>Queue <span class="count">${open.flatMap((r) => r.jobs).filter((j) => j.state === 'queued').length}</span></h2>${queue(open, now)}</section>
 <section><h2>Recent runs</h2>${runTable(recent.filter((r) => r.state === 'finished').slice(0, 8))}<p><a href="/runs">all runs</a></p></section>`;
