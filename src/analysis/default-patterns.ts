@@ -114,6 +114,9 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       { name: 'valgrind', pattern: String.raw`==\d+== (?:Invalid (?:read|write|free)|Conditional jump|Mismatched free|\s*definitely lost: [1-9])`, severity: 7 },
       // Case matters: "crash" in lower case is mostly in test and file names ("map-update-crash.html").
       { name: 'crash', pattern: String.raw`\bSegmentation fault\b|\bcore dumped\b|\bSIG(?:SEGV|ABRT|BUS|ILL|FPE)\b|\bCRASH\b|\b[Cc]rashed\b|^panic: |\bpanicked at\b`, severity: 6 },
+      // The first frame of a native stack trace (gdb, sanitizers, crash reporters): what
+      // crashed is usually printed just above it.
+      { name: 'stack-trace', pattern: String.raw`^\s*#0?[01][: ]\s*(?:0x[0-9a-f]+ in )?\S`, severity: 5, before: 2 },
       { name: 'assertion', pattern: String.raw`\bAssertion\b.*\bfailed\b|\bassertion failed\b|\bAssertion failure\b`, ignoreCase: true, severity: 7 },
     ],
   },

@@ -84,14 +84,14 @@ const CONTROL_ALL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
  * line overwritten by carriage returns (progress bars), no escape sequences or controls.
  */
 export function cleanLine(raw: string): string {
-  let line = raw;
-  if (line.endsWith('\r')) line = line.slice(0, -1);
+  // Most lines hold no CR and no control character: one scan says so (CR is in the class).
+  if (!CONTROL.test(raw)) return raw;
+  let line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
   const cr = line.lastIndexOf('\r');
   if (cr !== -1) {
     const last = line.slice(cr + 1);
     line = last.trim() === '' ? line.replace(/\r/g, '') : last;
   }
-  if (!CONTROL.test(line)) return line;
   return line.replace(ANSI_ESCAPE, '').replace(CONTROL_ALL, '');
 }
 

@@ -23,6 +23,8 @@ const PREFIX_PARTS = [
   String.raw`${LEVEL}:[\w.-]+:`,
   // "DEBUG util.py:459:  " (mock's root.log)
   String.raw`${LEVEL}\s+[\w.-]+\.py:\d+:\s+`,
+  // "PID 16211 | ", "GECKO(5432) | ": a harness naming the process whose output follows
+  String.raw`(?:PID \d+|[A-Z][\w.-]*\(\d+\)) \| `,
   // "DEBUG: ", "INFO: " (mock's own output); ERROR: stays, it is part of many tools' messages
   String.raw`(?:TRACE|DEBUG|INFO|NOTICE):\s`,
 ];
