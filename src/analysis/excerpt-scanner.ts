@@ -4,11 +4,18 @@ import { cleanLine, detach } from './log-lines.js';
 import { logMessage } from './log-prefix.js';
 import type { CompiledPattern, CompiledPatterns } from './patterns.js';
 
-/** How many hits of one pattern are kept from the start and from the end of the log. */
-export const FIRST_KEPT = 8;
-export const LAST_KEPT = 8;
+/**
+ * How many hits of one pattern are kept from the start and from the end of the log. With
+ * their context (at most 20 lines above, 20 below plus 4 of detail, each at most
+ * MAX_LINE_CHARS), this bounds the scanner's memory by the number of patterns, never by
+ * the size of the log.
+ */
+const FIRST_KEPT = 8;
+const LAST_KEPT = 8;
 /** Lines of the log's end always offered to the excerpt: how it stopped. */
-export const TAIL_LINES = 3;
+const TAIL_LINES = 3;
+/** How far up a `dismiss` line can reach (patterns.ts caps context at 20 lines). */
+const DISMISS_REACH = 20;
 /** Indented lines after a hit read as its detail (yum's `Requires:`, dnf's `  - nothing provides`). */
 const CONTINUATION_LINES = 4;
 
@@ -112,7 +119,7 @@ export class ExcerptScanner {
     this.byText.set(kept.text, hit);
     this.collecting.push({ hit, indent: indentOf(message), afterLeft: p.after, continuationLeft: CONTINUATION_LINES });
     this.recent.push(hit);
-    if (this.recent.length > 64) this.recent = this.recent.slice(-32);
+    if (this.recent.length > 64) this.recent = this.recent.filter((h) => h.line.n >= line.n - DISMISS_REACH);
   }
 
   private collectAfter(line: SeenLine, message: string): void {

@@ -7,6 +7,8 @@ import { LineSplitter } from './log-lines.js';
 import { compilePatternSets, type CompiledPatterns, type PatternSet } from './patterns.js';
 
 export type { Excerpt, ExcerptLine } from './excerpt-types.js';
+export { DEFAULT_PATTERN_SETS } from './default-patterns.js';
+export { compilePatternSets, patternProblems, PatternSetError, type ExcerptPattern, type PatternSet } from './patterns.js';
 
 /**
  * The lines of a job's log that explain its failure: the entry points. Each reads the log
@@ -19,6 +21,8 @@ export type { Excerpt, ExcerptLine } from './excerpt-types.js';
 export const DEFAULT_MAX_LINES = 40;
 /** A ceiling on `maxLines`: the scanner keeps that many lines in memory. */
 export const MAX_MAX_LINES = 1000;
+// 64 KiB: decoding larger chunks into one string costs several times more (V8 allocates them apart).
+const CHUNK_BYTES = 64 * 1024;
 
 export interface ExcerptOptions {
   readonly maxLines?: number;
@@ -59,9 +63,6 @@ export async function excerptStream(input: Readable, opts: ExcerptOptions = {}):
 export function excerptFile(path: string, opts: ExcerptOptions = {}): Promise<Excerpt> {
   return excerptStream(createReadStream(path, { highWaterMark: CHUNK_BYTES }), opts);
 }
-
-// 64 KiB: decoding larger chunks into one string costs several times more (V8 allocates them apart).
-const CHUNK_BYTES = 64 * 1024;
 
 /**
  * The same, read synchronously in chunks: for renderers that are synchronous (the CLI's

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { excerptFile, excerptFileSync, excerptStream, excerptText, type Excerpt } from '../../src/analysis/excerpt.js';
+import { errorExcerpt, excerptFile, excerptFileSync, excerptStream, excerptText, type Excerpt } from '../../src/analysis/excerpt.js';
 import { DEFAULT_PATTERN_SETS } from '../../src/analysis/default-patterns.js';
 import { MAX_LINE_CHARS } from '../../src/analysis/log-lines.js';
 import { patternProblems, PatternSetError, compilePatternSets } from '../../src/analysis/patterns.js';
@@ -220,6 +220,28 @@ describe('reading logs', () => {
     const e = await excerptStream(Readable.from((function* () { for (let i = 0; i < 64; i++) yield chunk; })()), { maxLines: 3 });
     assert.equal(e.totalLines, 1);
     assert.equal(e.lines[0]?.clipped, 64 * 1024 * 1024 - MAX_LINE_CHARS);
+  });
+});
+
+describe('hits kept while streaming', () => {
+  it('keeps the first and the last of a hundred thousand distinct errors, not all of them', async () => {
+    const lines = function* () {
+      for (let i = 1; i <= 100_000; i++) yield Buffer.from(`cc -c src/f${i}.c\nsrc/f${i}.c:${i}:1: error: unknown type name 't${i}'\n`);
+    };
+    const e = await excerptStream(Readable.from(lines()), { maxLines: 12 });
+    assert.equal(e.totalLines, 200_000);
+    const hits = e.lines.filter((l) => l.matched === 'build/compiler-error').map((l) => l.n);
+    assert.equal(hits[0], 2, 'the first error');
+    assert.equal(hits[hits.length - 1], 200_000, 'the last error');
+    assert.ok(e.truncatedAt !== undefined);
+  });
+
+  it('still answers in the first cut’s shape, one contiguous block, for callers not yet moved to line numbers', () => {
+    const log = [...noise(100), 'Error: Package: a-1-1.el7.noarch (sluice-update)', '   Requires: b >= 2', 'done'].join('\n');
+    const old = errorExcerpt(log);
+    assert.equal(old.totalLines, 103);
+    assert.equal(old.lines[old.lines.indexOf('Error: Package: a-1-1.el7.noarch (sluice-update)') + 1], '   Requires: b >= 2');
+    assert.equal(old.firstLine + old.lines.indexOf('Error: Package: a-1-1.el7.noarch (sluice-update)'), 101);
   });
 });
 
