@@ -5,7 +5,9 @@ import { registerDemo } from './demo.js';
 import { registerExcerpt } from './excerpt.js';
 import { registerExplain } from './explain.js';
 import { CliExit, EXIT } from './exit.js';
+import { registerFlaky } from './flaky.js';
 import { registerInit } from './init.js';
+import { registerMustProvision } from './must-provision.js';
 import { registerLogs } from './logs.js';
 import { processIo, type Io } from './io.js';
 import { registerPhase2 } from './phase2.js';
@@ -21,7 +23,7 @@ import { registerTargets } from './targets.js';
 /** One registry of commands (STYLE.md: one file per command). */
 const COMMANDS = [
   registerCheck, registerSubmit, registerPhase2, registerPromote, registerStatus, registerLogs, registerExcerpt, registerCancel, registerServe, registerExplain, registerRerun,
-  registerTargets, registerSchema, registerInit, registerDemo, registerSimulate,
+  registerTargets, registerMustProvision, registerFlaky, registerSchema, registerInit, registerDemo, registerSimulate,
 ] as const;
 
 export function buildProgram(io: Io, setStatus: (s: number) => void): Command {

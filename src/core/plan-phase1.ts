@@ -37,6 +37,8 @@ export interface Phase1Inputs {
   readonly disabled: ReadonlyMap<string, TargetDisable>;
   /** Known-good images by target; absent or null means the target has none yet. */
   readonly images: ReadonlyMap<string, string | null>;
+  /** Must-provision packages added at run time (`sluice must-provision add`), with why; sluice.yaml's are always in. */
+  readonly mustProvision?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -44,17 +46,18 @@ export interface Phase1Inputs {
  * reason; an update touching a must-provision package, or a target with no known-good
  * image, is provisioned from scratch. Unknown targets refuse the whole plan: nothing runs.
  */
-export function planPhase1({ builds, config, disabled, images }: Phase1Inputs): Phase1Plan {
+export function planPhase1({ builds, config, disabled, images, mustProvision: added }: Phase1Inputs): Phase1Plan {
   const resolved = updateTargets(builds, config, disabled);
   const errors = resolved.issues.filter((i) => i.severity === 'error');
   if (errors.length > 0) return { ok: false, issues: errors };
-  const mustProvision = new Set(config.must_provision);
+  const why = new Map<string, string>(config.must_provision.map((p) => [p, `listed in ${config.file}`]));
+  for (const [p, because] of added ?? []) if (!why.has(p)) why.set(p, because);
   // A koji-scratch id is a task number: its package is unknown until fetched, so it might
   // be an installer package; an image would then test the wrong thing. Provision.
   const touched = builds.flatMap((b) => {
     const name = typeof b.id === 'string' ? splitNvr(b.id)?.name : undefined;
     if (name === undefined) return [`${String(b.id)} (a scratch build of unknown package)`];
-    return mustProvision.has(name) ? [name] : [];
+    return why.has(name) ? [`${name} (${why.get(name)})`] : [];
   });
   const jobs = [...resolved.targets].map(([target, targetBuilds]): PlannedJob => {
     const d = disabled.get(target);

@@ -45,7 +45,8 @@ export async function submitPhase1(s: Phase1Submission): Promise<SubmitResult> {
   for (const t of await s.store.listTargetStates(s.now)) {
     if (t.disabled) disabled.set(t.target, { target: t.target, reason: t.reason, by: t.disabledBy, since: t.disabledAt, until: t.until });
   }
-  const plan = planPhase1({ builds: update.builds, config: s.config, disabled, images: s.images ?? imagesFromConfig(s.config) });
+  const added = new Map((await s.store.listMustProvision()).map((m) => [m.package, `added by ${m.addedBy} on ${new Date(m.addedAt).toISOString().slice(0, 10)}: ${m.reason}`]));
+  const plan = planPhase1({ builds: update.builds, config: s.config, disabled, images: s.images ?? imagesFromConfig(s.config), mustProvision: added });
   if (!plan.ok) return { ok: false, problems: plan.issues.map((i) => problem(i.path, i.code, i.message)) };
   const untestable = plan.jobs.filter((j) => j.skip === null && j.command === undefined);
   if (untestable.length > 0) {

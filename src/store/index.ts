@@ -45,3 +45,4 @@ export type {
 } from './leases.js';
 export type { NewEvent, StoredEvent, EventQuery, StoreEventKind } from './events.js';
 export { TEST_STATUSES, type TestStatus, type TestOutcome, type RecordTestResultsInput, type StoredTestResult, type FlakyTest } from './test-results.js';
+export type { MustProvisionEntry, MustProvisionChange, AddMustProvisionResult, RemoveMustProvisionResult } from './must-provision.js';

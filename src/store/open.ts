@@ -9,6 +9,7 @@ import { connectPostgres } from './postgres-connection.js';
 import { cancelRun } from './run-cancel.js';
 import { settleRun } from './run-settle.js';
 import { flakyAmong, listFlakyTests, listTestResults, recordTestResults } from './test-results.js';
+import { addMustProvision, listMustProvision, removeMustProvision } from './must-provision.js';
 import { addJobs, claimRunAdvance, finishControlledRun, listIdleControlledRuns, markRunStarted } from './controlled-runs.js';
 import { activeRunOf, claimRunReport, getRun, insertRunWithJobs, listJobs, listRuns, listStrandedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
 import { listRpms, recordRpms } from './rpms.js';
@@ -68,6 +69,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     finishControlledRun: (input) => finishControlledRun(ctx, input),
     markRunStarted: (input) => markRunStarted(ctx, input),
     recordTestResults: (input) => recordTestResults(ctx, input),
+    listMustProvision: () => listMustProvision(ctx),
+    addMustProvision: (input) => addMustProvision(ctx, input),
+    removeMustProvision: (input) => removeMustProvision(ctx, input),
     listTestResults: (jobId) => listTestResults(ctx, jobId),
     listFlakyTests: (query) => listFlakyTests(ctx, query),
     flakyAmong: (target, testIds) => flakyAmong(ctx, target, testIds),

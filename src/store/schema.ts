@@ -111,6 +111,13 @@ export interface TestResultsTable {
   recorded_at: number;
 }
 
+export interface MustProvisionTable {
+  package: string;
+  added_by: string;
+  added_at: number;
+  reason: string;
+}
+
 export interface Database {
   updates: UpdatesTable;
   target_states: TargetStatesTable;
@@ -120,4 +127,5 @@ export interface Database {
   events: EventsTable;
   rpms: RpmsTable;
   test_results: TestResultsTable;
+  must_provision: MustProvisionTable;
 }

@@ -30,6 +30,7 @@ import type {
 } from './targets.js';
 import type { RecordRpmsInput, RecordRpmsResult, RpmRecord } from './rpms.js';
 import type { Pipeline } from './pipeline.js';
+import type { AddMustProvisionResult, MustProvisionChange, MustProvisionEntry, RemoveMustProvisionResult } from './must-provision.js';
 import type { FlakyTest, RecordTestResultsInput, StoredTestResult } from './test-results.js';
 import type { RecordUpdateResult, UpdateInput, UpdateRecord } from './updates.js';
 
@@ -46,6 +47,11 @@ export interface Store {
   getTargetState(target: string, now: number): Promise<TargetState>;
   disableTarget(input: DisableTargetInput): Promise<DisableTargetResult>;
   enableTarget(input: EnableTargetInput): Promise<EnableTargetResult>;
+
+  /** Packages an operator put on the must-provision list at run time (sluice.yaml has its own). */
+  listMustProvision(): Promise<MustProvisionEntry[]>;
+  addMustProvision(input: MustProvisionChange): Promise<AddMustProvisionResult>;
+  removeMustProvision(input: MustProvisionChange): Promise<RemoveMustProvisionResult>;
 
   recordUpdate(input: UpdateInput): Promise<RecordUpdateResult>;
   getUpdate(id: string): Promise<UpdateRecord | undefined>;
