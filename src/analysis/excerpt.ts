@@ -1,7 +1,7 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { DEFAULT_PATTERN_SETS } from './default-patterns.js';
-import type { Excerpt, ExcerptLine } from './excerpt-types.js';
+import type { Excerpt } from './excerpt-types.js';
 import { ExcerptScanner } from './excerpt-scanner.js';
 import { LineSplitter } from './log-lines.js';
 import { compilePatternSets, type CompiledPatterns, type PatternSet } from './patterns.js';
@@ -84,23 +84,4 @@ export function excerptFileSync(path: string, opts: ExcerptOptions = {}): Excerp
   }
   splitter.end();
   return scanner.finish();
-}
-
-/**
- * The first cut's shape, one contiguous block: kept for src/web/excerpt-adapter.ts until it
- * moves to excerptFile (numbered, possibly non-contiguous lines). The block returned is the
- * part of the excerpt around its strongest line.
- */
-export function errorExcerpt(log: string, opts: { maxLines?: number } = {}): { lines: string[]; firstLine: number; totalLines: number } {
-  const e = excerptText(log, { maxLines: opts.maxLines ?? 12 });
-  const blocks: ExcerptLine[][] = [];
-  for (const l of e.lines) {
-    const block = blocks[blocks.length - 1];
-    const last = block?.[block.length - 1];
-    if (block && last && l.n === last.n + 1) block.push(l);
-    else blocks.push([l]);
-  }
-  const score = (b: readonly ExcerptLine[]) => b.filter((l) => l.matched).length;
-  const best = blocks.reduce<ExcerptLine[] | undefined>((a, b) => (a === undefined || score(b) > score(a) ? b : a), undefined) ?? [];
-  return { lines: best.map((l) => l.text), firstLine: best[0]?.n ?? 1, totalLines: e.totalLines };
 }

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { errorExcerpt, excerptFile, excerptFileSync, excerptStream, excerptText, type Excerpt } from '../../src/analysis/excerpt.js';
+import { excerptFile, excerptFileSync, excerptStream, excerptText, type Excerpt } from '../../src/analysis/excerpt.js';
 import { DEFAULT_PATTERN_SETS } from '../../src/analysis/default-patterns.js';
 import { MAX_LINE_CHARS } from '../../src/analysis/log-lines.js';
 import { patternProblems, PatternSetError, compilePatternSets } from '../../src/analysis/patterns.js';
@@ -234,14 +234,6 @@ describe('hits kept while streaming', () => {
     assert.equal(hits[0], 2, 'the first error');
     assert.equal(hits[hits.length - 1], 200_000, 'the last error');
     assert.ok(e.truncatedAt !== undefined);
-  });
-
-  it('still answers in the first cut’s shape, one contiguous block, for callers not yet moved to line numbers', () => {
-    const log = [...noise(100), 'Error: Package: a-1-1.el7.noarch (sluice-update)', '   Requires: b >= 2', 'done'].join('\n');
-    const old = errorExcerpt(log);
-    assert.equal(old.totalLines, 103);
-    assert.equal(old.lines[old.lines.indexOf('Error: Package: a-1-1.el7.noarch (sluice-update)') + 1], '   Requires: b >= 2');
-    assert.equal(old.firstLine + old.lines.indexOf('Error: Package: a-1-1.el7.noarch (sluice-update)'), 101);
   });
 });
 
