@@ -10,6 +10,7 @@ import { phase2Reporter } from '../drivers/repo/phase2-reporter.js';
 import { promoteReporter } from '../drivers/repo/promote-reporter.js';
 import { promoteController, type PromoteControllerOptions } from '../drivers/publish/promote-controller.js';
 import { phase2Controller } from '../engine/phase2.js';
+import { jobAnalyzer } from '../analysis/job-analyzer.js';
 import { Engine } from '../engine/engine.js';
 import type { NodeProvider } from '../engine/node-provider.js';
 import type { Store } from '../store/index.js';
@@ -27,7 +28,7 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   const workDir = loaded.resolvePath(config.work_dir);
   const preparer = updatePreparer({ config, configDir: loaded.dir, store, cacheDir: cacheDirOf(loaded), logDir: workDir, now: () => Date.now() });
   return new Engine({
-    store, providers, preparer,
+    store, providers, preparer, analyzer: jobAnalyzer({ store, ...(opts.log ? { log: opts.log } : {}) }),
     reporters: [mergeReporter({ repoPath }), phase2Reporter({ repoPath, store, now: () => Date.now() }), promoteReporter({ repoPath, store, now: () => Date.now() })],
     controllers: [phase2Controller({ config, store, now: () => Date.now() }), promoteController(promoteOptions(loaded, store))],
     workerId: `${hostname()}:${process.pid}`,

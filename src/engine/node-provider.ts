@@ -23,6 +23,8 @@ export interface ExecutionOutcome {
   readonly logPath: string | null;
   /** Where the commands were told to write test results ($SLUICE_RESULTS_DIR: JUnit XML, subunit v2). */
   readonly resultsDir?: string | null;
+  /** The attempt's error excerpt, when analysis made one: stored with the job. */
+  readonly excerpt?: unknown;
 }
 
 /**

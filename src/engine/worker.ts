@@ -248,7 +248,7 @@ export class Worker {
     if (!lost) {
       const finished = await store.finishJob({
         jobId: job.id, worker: this.o.workerId, now: clock.now(), result: outcome.result, reason: outcome.reason,
-        node: outcome.node, logPath: outcome.logPath, ...this.backoff(),
+        node: outcome.node, logPath: outcome.logPath, ...(outcome.excerpt === undefined ? {} : { excerpt: outcome.excerpt }), ...this.backoff(),
       });
       if (finished.ok && finished.runVerdict) await this.o.onRunFinished?.(job.runId, finished.runVerdict);
       if (finished.ok) this.o.onJobFinished?.(job.runId);

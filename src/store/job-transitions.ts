@@ -3,6 +3,7 @@ import type { RunVerdict } from '../core/verdicts.js';
 import { member } from './closed.js';
 import type { StoreContext } from './context.js';
 import { JOB_RESULTS, type JobResult, type JobState } from './job-state.js';
+import { toJsonText } from './json.js';
 import { refused, type Outcome } from './results.js';
 import type { RunState } from './run-state.js';
 import { toJob, type Job } from './runs.js';
@@ -54,6 +55,8 @@ export interface FinishJobInput {
   /** Which node ran the attempt and where its log is, kept for `sluice logs` and explain. */
   node?: string | null;
   logPath?: string | null;
+  /** The attempt's error excerpt (JSON-able), kept with the job for every reader. */
+  excerpt?: unknown;
   /** An infra retry waits this long times the attempts spent (default INFRA_RETRY_BACKOFF_MS). */
   retryBackoffMs?: number;
 }
@@ -186,8 +189,11 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
       )
       .executeTakeFirst();
     if (!row) return refused('lost');
-    if (input.node !== undefined || input.logPath !== undefined) {
-      await trx.updateTable('jobs').set({ node: input.node ?? row.node, log_path: input.logPath ?? row.log_path }).where('id', '=', input.jobId).execute();
+    if (input.node !== undefined || input.logPath !== undefined || input.excerpt !== undefined) {
+      await trx.updateTable('jobs').set({
+        node: input.node ?? row.node, log_path: input.logPath ?? row.log_path,
+        excerpt: input.excerpt === undefined ? row.excerpt : toJsonText(input.excerpt ?? null, `excerpt of job ${input.jobId}`),
+      }).where('id', '=', input.jobId).execute();
     }
     const ended = await endAttempt(ctx, trx, emit, row, input.result, input.reason, input.now, 'job.retried', input.retryBackoffMs);
     return { ok: true, ...ended } as const;

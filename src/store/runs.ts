@@ -89,6 +89,8 @@ export interface Job {
   startedAt: number | null;
   finishedAt: number | null;
   spec: unknown;
+  /** The error excerpt of its last attempt, as analysis made it (null when none was made). */
+  excerpt?: unknown;
 }
 
 /** Writes a run and all its jobs, plus a `run.created` event, in one transaction. */
@@ -235,6 +237,7 @@ export function toJob(row: Selectable<JobsTable>): Job {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     spec: fromJsonText(row.spec),
+    excerpt: row.excerpt === null || row.excerpt === undefined ? null : fromJsonText(row.excerpt),
   };
 }
 

@@ -68,6 +68,8 @@ export interface JobsTable {
   finished_at: number | null;
   spec: string;
   cancel_requested_at: number | null;
+  /** The error excerpt of the last attempt (JSON), when analysis made one. */
+  excerpt: string | null;
 }
 
 export interface LeasesTable {
