@@ -27,6 +27,8 @@ export interface LedgerEntry extends GerritRef {
   /** Gerrit's time of what caused it (upload, comment), in ms. */
   readonly requestedAt: number;
   readonly runId: string | null;
+  /** Who gave a command. */
+  readonly by?: string;
 }
 
 const KINDS: Record<string, LedgerEntry['kind']> = { 'gerrit.request': 'request', 'gerrit.rejected': 'rejected', 'gerrit.command': 'command' };
@@ -114,6 +116,7 @@ function toEntry(kind: LedgerEntry['kind'], runId: string | null, raw: unknown):
   const p = obj(raw);
   const cause = p?.cause;
   const requestedAt = typeof p?.requestedAt === 'number' ? p.requestedAt : 0;
+  const by = str(p?.by);
   if (!ref || (cause !== 'patchset' && cause !== 'recheck' && cause !== 'topic' && cause !== 'phase2')) return undefined;
-  return { ...ref, kind, cause, requestedAt, runId };
+  return { ...ref, kind, cause, requestedAt, runId, ...(by ? { by } : {}) };
 }

@@ -64,10 +64,10 @@ export interface GerritTriggerOptions {
 }
 
 /**
- * Gerrit's times: events carry seconds, REST messages milliseconds, so the same comment
- * seen both ways differs by up to a second. Two requests this close are one.
+ * Gerrit's times: events carry whole seconds, REST messages milliseconds, so the same
+ * comment seen both ways differs by up to a second. Two requests this close are one.
  */
-const SAME_MOMENT_MS = 2000;
+const SAME_MOMENT_MS = 1000;
 
 export class GerritTrigger {
   private readonly queue = new KeyedQueue();
@@ -214,10 +214,10 @@ export class GerritTrigger {
   private async phase2(c: ChangeRef, by: GerritAccount, at: number): Promise<void> {
     const info = await this.o.rest.getChange(c.project, c.change);
     if (!info) return;
-    const done = this.ledger.entries(c.project, c.change).some((e) => e.kind === 'command' && e.requestedAt >= at - SAME_MOMENT_MS);
+    const who = by.username ?? by.name ?? by.email ?? 'this account';
+    const done = this.ledger.entries(c.project, c.change).some((e) => e.kind === 'command' && e.by === who && Math.abs(e.requestedAt - at) <= SAME_MOMENT_MS);
     if (done) return;
     const ref: GerritRef = { project: info.project, branch: info.branch, change: info.change, patchset: info.patchset, revision: info.revision };
-    const who = by.username ?? by.name ?? by.email ?? 'this account';
     let reply: string;
     if (!this.o.phase2Group) {
       reply = `"run phase2" is not enabled here (gerrit.phase2_group is not set).`;
@@ -229,6 +229,6 @@ export class GerritTrigger {
       this.o.notify();
     }
     await this.o.rest.review(ref.project, ref.change, ref.revision, { message: replyComment(reply), tag: REVIEW_TAG });
-    await this.ledger.record({ ...ref, kind: 'command', cause: 'phase2', requestedAt: at || this.o.now(), runId: null });
+    await this.ledger.record({ ...ref, kind: 'command', cause: 'phase2', by: who, requestedAt: at || this.o.now(), runId: null });
   }
 }

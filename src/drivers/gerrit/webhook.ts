@@ -51,12 +51,19 @@ async function handle(o: WebhookOptions, req: IncomingMessage, res: ServerRespon
     req.resume();
     return answer(res, 401, 'wrong or missing secret');
   }
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+    // Read and dropped, so the client gets the answer rather than a reset connection.
+    req.resume();
+    res.setHeader('connection', 'close');
+    return answer(res, 413, `an event is at most ${MAX_BODY_BYTES} bytes`);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) return answer(res, 413, `an event is at most ${MAX_BODY_BYTES} bytes`);
+      // A body without a length that grows past the bound: no answer is owed.
+      if (size > MAX_BODY_BYTES) return void req.destroy();
       chunks.push(chunk as Buffer);
     }
   } catch {
