@@ -6,9 +6,11 @@ import { join } from 'node:path';
  * `gerrit stream-events` by following a file of JSON lines the test appends to. Like
  * Gerrit it prints only what happens while the client listens (it starts at the file's
  * current end), and it refuses any other command than stream-events.
- * Arguments: EVENTS_FILE PID_DIR COMMAND_LOG.
+ * Arguments: EVENTS_FILE PID_DIR COMMAND_LOG. Without them (`node --test dist/test/` runs
+ * every file under test/) it does nothing.
  */
 const [eventsFile, pidDir, commandLog] = process.argv.slice(2) as [string, string, string];
+if (commandLog === undefined) process.exit(0);
 const asked = process.env.SSH_ORIGINAL_COMMAND ?? '';
 appendFileSync(commandLog, `${asked}\n`);
 if (!/^gerrit stream-events( |$)/.test(asked)) {
