@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BASELINE_CONTENT } from '../engine/images.js';
 import type { OutcomeAnalyzer } from '../engine/outcome-analyzer.js';
 import type { ExecutionOutcome } from '../engine/node-provider.js';
 import type { Store, TestOutcome } from '../store/index.js';
@@ -13,7 +14,12 @@ import { isFailure, summarizeTests, type TestResult } from './test-result.js';
 
 export interface JobAnalyzerOptions {
   /** Marks failed tests already known to be flaky on the target. */
-  readonly store: Pick<Store, 'flakyAmong'>;
+  readonly store: Pick<Store, 'flakyAmong' | 'latestBaseline'>;
+  /**
+   * Asks for a reference run of the target's baseline when none has results yet (the
+   * images pipeline); answers its run id, or undefined when one is already on its way.
+   */
+  readonly requestBaseline?: (target: string) => Promise<string | undefined>;
   readonly patterns?: readonly PatternSet[] | CompiledPatterns;
   readonly infraRules?: readonly InfraRule[];
   readonly log?: (line: string) => void;
@@ -46,13 +52,39 @@ export function jobAnalyzer(o: JobAnalyzerOptions): OutcomeAnalyzer {
       }
       const failed = tests.filter(isFailure);
       if (outcome.result === 'failure' && failed.length > 0) {
-        const flaky = await o.store.flakyAmong(attempt.spec.target, failed.map((t) => t.id));
+        const target = attempt.spec.target;
+        const flaky = await o.store.flakyAmong(target, failed.map((t) => t.id));
         const note = flaky.size > 0 ? `; known flaky: ${[...flaky].map(([id, flips]) => `${id} (${flips} flip${flips === 1 ? '' : 's'})`).join(', ')}` : '';
-        result = { ...result, reason: `${summarizeTests(tests)}${note}` };
+        if (attempt.spec.stage === 'baseline') return { outcome: { ...result, reason: `${summarizeTests(tests)}${note}` }, tests: tests.map(toOutcome) };
+        result = { ...result, ...(await againstBaseline(o, target, tests, failed, note)) };
       }
       return { outcome: result, tests: tests.map(toOutcome) };
     },
   };
+}
+
+/**
+ * As Debian's britney blocks only regressions: a failing test that also fails on the
+ * target's baseline is pre-existing, not the update's fault. When every failing test is
+ * pre-existing the attempt passes, and says so; with no baseline yet, a reference run is
+ * requested and the failure stands, marked as unverified against a baseline.
+ */
+async function againstBaseline(o: JobAnalyzerOptions, target: string, tests: readonly TestResult[], failed: readonly TestResult[], note: string): Promise<Pick<ExecutionOutcome, 'result' | 'reason'>> {
+  const baseline = await o.store.latestBaseline(target, BASELINE_CONTENT);
+  if (!baseline) {
+    const requested = await o.requestBaseline?.(target).catch(() => undefined);
+    const ask = requested ? `reference run ${requested} requested` : o.requestBaseline ? 'a reference run is on its way' : '`sluice images build` makes one';
+    return { result: 'failure', reason: `${summarizeTests(tests)}${note}; no baseline results for ${target} yet to tell pre-existing failures (${ask})` };
+  }
+  const known = new Set(baseline.failing);
+  const fresh = failed.filter((t) => !known.has(t.id));
+  const preexisting = failed.filter((t) => known.has(t.id)).map((t) => t.id);
+  const also = preexisting.length > 0 ? `; also failing on the baseline (run ${baseline.runId}), not counted: ${preexisting.join(', ')}` : '';
+  if (fresh.length === 0) {
+    return { result: 'success', reason: `passed: ${preexisting.length} failing test${preexisting.length === 1 ? '' : 's'} also fail${preexisting.length === 1 ? 's' : ''} on the baseline (run ${baseline.runId}), pre-existing: ${preexisting.join(', ')}` };
+  }
+  const regressions = tests.filter((t) => !known.has(t.id) || !isFailure(t));
+  return { result: 'failure', reason: `${summarizeTests(regressions)}${note}${also}` };
 }
 
 /** The excerpt's lines, with a failed test's own verdict marked so an infra rule does not take it as evidence. */

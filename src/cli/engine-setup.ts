@@ -12,6 +12,8 @@ import { promoteController, type PromoteControllerOptions } from '../drivers/pub
 import { phase2Controller } from '../engine/phase2.js';
 import { jobAnalyzer } from '../analysis/job-analyzer.js';
 import { Engine } from '../engine/engine.js';
+import { imagesReporter, submitImages } from '../engine/images.js';
+import { newRunId } from '../engine/hash.js';
 import type { NodeProvider } from '../engine/node-provider.js';
 import type { Store } from '../store/index.js';
 import type { LoadedConfig } from './config-loader.js';
@@ -28,8 +30,9 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   const workDir = loaded.resolvePath(config.work_dir);
   const preparer = updatePreparer({ config, configDir: loaded.dir, store, cacheDir: cacheDirOf(loaded), logDir: workDir, now: () => Date.now() });
   return new Engine({
-    store, providers, preparer, analyzer: jobAnalyzer({ store, ...(opts.log ? { log: opts.log } : {}) }),
-    reporters: [mergeReporter({ repoPath }), phase2Reporter({ repoPath, store, now: () => Date.now() }), promoteReporter({ repoPath, store, now: () => Date.now() })],
+    store, providers, preparer,
+    analyzer: jobAnalyzer({ store, requestBaseline: (target) => requestBaseline(loaded, store, target), ...(opts.log ? { log: opts.log } : {}) }),
+    reporters: [mergeReporter({ repoPath }), phase2Reporter({ repoPath, store, now: () => Date.now() }), promoteReporter({ repoPath, store, now: () => Date.now() }), imagesReporter({ store, now: () => Date.now() })],
     controllers: [phase2Controller({ config, store, now: () => Date.now() }), promoteController(promoteOptions(loaded, store))],
     workerId: `${hostname()}:${process.pid}`,
     leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff), semaphores: config.engine.semaphores,
@@ -61,4 +64,13 @@ export function promoteOptions(loaded: LoadedConfig, store: Store): PromoteContr
     config: loaded.config, configDir: loaded.dir, store, cacheDir: cacheDirOf(loaded),
     stageRoot: loaded.resolvePath(loaded.config.promote.stage), productionRoot: loaded.resolvePath(loaded.config.promote.production), now: () => Date.now(),
   };
+}
+
+/** A reference run of a target's baseline, unless one is already queued or running. */
+export async function requestBaseline(loaded: LoadedConfig, store: Store, target: string): Promise<string | undefined> {
+  const going = await store.listRuns({ unfinished: true, limit: 200 });
+  if (going.some((r) => r.pipeline === 'images' && ((r.inputs as { targets?: string[] } | null)?.targets ?? []).includes(target))) return undefined;
+  const now = Date.now();
+  const r = await submitImages({ store, config: loaded.config, targets: [target], now, runId: newRunId(now) });
+  return r.ok ? r.runId : undefined;
 }

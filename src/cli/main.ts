@@ -6,6 +6,7 @@ import { registerExcerpt } from './excerpt.js';
 import { registerExplain } from './explain.js';
 import { CliExit, EXIT } from './exit.js';
 import { registerFlaky } from './flaky.js';
+import { registerImages } from './images.js';
 import { registerInit } from './init.js';
 import { registerMustProvision } from './must-provision.js';
 import { registerLogs } from './logs.js';
@@ -23,7 +24,7 @@ import { registerTargets } from './targets.js';
 /** One registry of commands (STYLE.md: one file per command). */
 const COMMANDS = [
   registerCheck, registerSubmit, registerPhase2, registerPromote, registerStatus, registerLogs, registerExcerpt, registerCancel, registerServe, registerExplain, registerRerun,
-  registerTargets, registerMustProvision, registerFlaky, registerSchema, registerInit, registerDemo, registerSimulate,
+  registerTargets, registerImages, registerMustProvision, registerFlaky, registerSchema, registerInit, registerDemo, registerSimulate,
 ] as const;
 
 export function buildProgram(io: Io, setStatus: (s: number) => void): Command {

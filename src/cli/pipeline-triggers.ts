@@ -4,6 +4,7 @@ import { snapshotFiles } from '../drivers/repo/snapshot-files.js';
 import { newRunId } from '../engine/hash.js';
 import { submitPhase2 } from '../engine/phase2.js';
 import { submitPromote } from '../engine/promote.js';
+import { submitImages } from '../engine/images.js';
 import { listReady } from '../drivers/repo/push-ready.js';
 import type { TriggerOutcome } from '../engine/scheduler.js';
 import type { Store } from '../store/index.js';
@@ -30,6 +31,12 @@ export async function triggerPipeline(loaded: LoadedConfig, store: Store, pipeli
       if (r.ok) return { kind: 'started', runId: r.runId };
       if (r.kind === 'busy') return { kind: 'coalesced', runId: r.activeRunId };
       return { kind: 'nothing', why: r.why };
+    }
+    case 'images': {
+      const going = await store.activeRunOf('images');
+      if (going !== undefined) return { kind: 'coalesced', runId: going };
+      const r = await submitImages({ store, config: loaded.config, now, runId: newRunId(now) });
+      return r.ok ? { kind: 'started', runId: r.runId } : { kind: 'nothing', why: r.message };
     }
     default:
       return { kind: 'nothing', why: `${pipeline} cannot be started on a schedule by this version` };

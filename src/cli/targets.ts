@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../core/duration.js';
+import { BASELINE_CONTENT } from '../engine/images.js';
 import { loadConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
@@ -31,14 +32,20 @@ export function registerTargets(program: Command, io: Io, setStatus: (s: number)
 async function list(io: Io, opts: { json?: boolean; config?: string }): Promise<number> {
   const loaded = loadConfig(io, opts.config);
   const now = io.now();
-  const states = await withStore(loaded, io, (store) => store.listTargetStates(now));
+  const [states, baselines] = await withStore(loaded, io, async (store) => [
+    await store.listTargetStates(now),
+    new Map(await Promise.all(Object.keys(loaded.config.targets).map(async (t) => [t, await store.latestBaseline(t, BASELINE_CONTENT)] as const))),
+  ] as const);
   const byTarget = new Map(states.flatMap((s) => (s.disabled ? [[s.target, s] as const] : [])));
   const rows = Object.entries(loaded.config.targets).map(([target, t]) => {
     const s = byTarget.get(target);
+    const b = baselines.get(target);
     return {
       target, provider: t.provider, repo: t.repo,
       state: s ? 'disabled' : 'enabled',
       ...(s ? { reason: s.reason, by: s.disabledBy, since: iso(s.disabledAt), until: s.until === null ? null : iso(s.until) } : {}),
+      // A baseline whose tests partly fail: the evidence for a proposal to disable the target.
+      ...(b ? { baseline: { run: b.runId, at: iso(b.recordedAt), tests: b.total, failing: b.failing } } : {}),
     };
   });
   if (opts.json) {
@@ -49,6 +56,9 @@ async function list(io: Io, opts: { json?: boolean; config?: string }): Promise<
   for (const r of rows) {
     const why = r.state === 'disabled' ? `  ${r.reason} (by ${r.by} since ${r.since}${r.until ? `, until ${r.until}` : ''})` : '';
     io.out(`${`${r.target.padEnd(width)}  ${r.state.padEnd(8)}${why}`.trimEnd()}\n`);
+    if (r.baseline && r.baseline.failing.length > 0 && r.state === 'enabled') {
+      io.out(`${' '.repeat(width)}  proposal: disable it? its baseline (run ${r.baseline.run}) fails ${r.baseline.failing.length} of ${r.baseline.tests} tests: ${r.baseline.failing.slice(0, 5).join(', ')}${r.baseline.failing.length > 5 ? ', ...' : ''}\n`);
+    }
   }
   return EXIT.ok;
 }

@@ -19,7 +19,7 @@ export const JOB_CLASSES: readonly string[] = [
   jobClass('phase1', 'image'), jobClass('phase1', 'provision'),
   // phase2's checks need no node of their own, but take a slot of the target's provider so
   // the worker's capacity bounds them like any job.
-  jobClass('phase2', 'checks'), jobClass('phase2', 'provision'), jobClass('promote', 'provision'),
+  jobClass('phase2', 'checks'), jobClass('phase2', 'provision'), jobClass('promote', 'provision'), jobClass('images', 'provision'),
 ];
 
 /** The semaphores that cap a class: one named for the class, or for its whole pipeline. */

@@ -7,7 +7,7 @@ import type { Build } from '../core/update-schema.js';
  * restarted worker, `sluice explain` and `sluice rerun` read the same record.
  */
 export interface JobSpec {
-  readonly pipeline: 'phase1' | 'phase2' | 'promote';
+  readonly pipeline: 'phase1' | 'phase2' | 'promote' | 'images';
   /** The update tested; for a phase2 group, its updates' ids separated by spaces. */
   readonly updateId: string;
   readonly target: string;
@@ -26,7 +26,7 @@ export interface JobSpec {
    * phase2: `checks` runs only the built-in checks (no node, no command), `tests` the
    * commands on a node provisioned in preinstall mode. promote: `stage` tests the stage tree.
    */
-  readonly stage?: 'checks' | 'tests' | 'stage';
+  readonly stage?: 'checks' | 'tests' | 'stage' | 'baseline';
   /** phase2: the bisection round and the group of updates this job tests together. */
   readonly round?: number;
   readonly group?: readonly string[];

@@ -2,6 +2,7 @@ import type { RunVerdict } from '../core/verdicts.js';
 import type { Job, Store } from '../store/index.js';
 import type { Clock } from './clock.js';
 import type { JobPreparer } from './job-preparer.js';
+import { BASELINE_CONTENT } from './images.js';
 import type { OutcomeAnalyzer } from './outcome-analyzer.js';
 import type { JobSpec, RunInputs } from './job-spec.js';
 import { JOB_CLASSES, jobKind, semaphoresFor } from './job-kind.js';
@@ -186,7 +187,7 @@ export class Worker {
         const hash = (run?.inputs as { contentHash?: string } | null)?.contentHash;
         await this.o.store.recordTestResults({
           jobId: job.id, attempt: job.attempt, runId: job.runId, target: job.target,
-          content: spec.updates ? `group:${content}` : hash ?? content, results: analysis.tests, now: this.o.clock.now(),
+          content: spec.stage === 'baseline' ? BASELINE_CONTENT : spec.updates ? `group:${content}` : hash ?? content, results: analysis.tests, now: this.o.clock.now(),
         });
       }
       return analysis.outcome;

@@ -44,5 +44,5 @@ export type {
   ReleaseLeaseResult,
 } from './leases.js';
 export type { NewEvent, StoredEvent, EventQuery, StoreEventKind } from './events.js';
-export { TEST_STATUSES, type TestStatus, type TestOutcome, type RecordTestResultsInput, type StoredTestResult, type FlakyTest } from './test-results.js';
+export { TEST_STATUSES, type TestStatus, type TestOutcome, type RecordTestResultsInput, type StoredTestResult, type FlakyTest, type Baseline } from './test-results.js';
 export type { MustProvisionEntry, MustProvisionChange, AddMustProvisionResult, RemoveMustProvisionResult } from './must-provision.js';

@@ -8,7 +8,7 @@ import { MIGRATIONS } from './migrations/index.js';
 import { connectPostgres } from './postgres-connection.js';
 import { cancelRun } from './run-cancel.js';
 import { settleRun } from './run-settle.js';
-import { flakyAmong, listFlakyTests, listTestResults, recordTestResults } from './test-results.js';
+import { flakyAmong, latestBaseline, listFlakyTests, listTestResults, recordTestResults } from './test-results.js';
 import { addMustProvision, listMustProvision, removeMustProvision } from './must-provision.js';
 import { addJobs, claimRunAdvance, finishControlledRun, listIdleControlledRuns, markRunStarted } from './controlled-runs.js';
 import { activeRunOf, claimRunReport, getRun, insertRunWithJobs, listJobs, listRuns, listStrandedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
@@ -75,6 +75,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     listTestResults: (jobId) => listTestResults(ctx, jobId),
     listFlakyTests: (query) => listFlakyTests(ctx, query),
     flakyAmong: (target, testIds) => flakyAmong(ctx, target, testIds),
+    latestBaseline: (target, content) => latestBaseline(ctx, target, content),
     getJob: (id) => getJob(ctx, id),
     listRunnableRunIds: (now) => listRunnableRunIds(ctx, now),
     claimNextJob: (input) => claimNextJob(ctx, input),

@@ -31,7 +31,7 @@ import type {
 import type { RecordRpmsInput, RecordRpmsResult, RpmRecord } from './rpms.js';
 import type { Pipeline } from './pipeline.js';
 import type { AddMustProvisionResult, MustProvisionChange, MustProvisionEntry, RemoveMustProvisionResult } from './must-provision.js';
-import type { FlakyTest, RecordTestResultsInput, StoredTestResult } from './test-results.js';
+import type { Baseline, FlakyTest, RecordTestResultsInput, StoredTestResult } from './test-results.js';
 import type { RecordUpdateResult, UpdateInput, UpdateRecord } from './updates.js';
 
 /**
@@ -112,6 +112,8 @@ export interface Store {
   listFlakyTests(query?: { limit?: number; target?: string }): Promise<FlakyTest[]>;
   /** Of these tests, those known flaky on the target, with their flip counts. */
   flakyAmong(target: string, testIds: readonly string[]): Promise<Map<string, number>>;
+  /** The newest recorded results of a target under a content key (the images pipeline's `baseline`). */
+  latestBaseline(target: string, content: string): Promise<Baseline | undefined>;
 
   appendEvent(event: NewEvent): Promise<number>;
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;

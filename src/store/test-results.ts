@@ -106,3 +106,25 @@ export async function flakyAmong(ctx: StoreContext, target: string, testIds: rea
   const wanted = new Set(testIds);
   return new Map(all.filter((f) => wanted.has(f.testId)).map((f) => [f.testId, f.flips]));
 }
+
+/** The latest baseline of a target: the failing tests of its newest job with baseline results. */
+export interface Baseline {
+  readonly jobId: string;
+  readonly runId: string;
+  readonly recordedAt: number;
+  readonly total: number;
+  readonly failing: readonly string[];
+}
+
+export async function latestBaseline(ctx: StoreContext, target: string, content: string): Promise<Baseline | undefined> {
+  const newest = await ctx.db.selectFrom('test_results').select(['job_id', 'attempt', 'run_id', 'recorded_at'])
+    .where('target', '=', target).where('content', '=', content)
+    .orderBy('recorded_at', 'desc').orderBy('job_id', 'desc').orderBy('attempt', 'desc').limit(1).executeTakeFirst();
+  if (!newest) return undefined;
+  const rows = await ctx.db.selectFrom('test_results').select(['test_id', 'status'])
+    .where('job_id', '=', newest.job_id).where('attempt', '=', newest.attempt).orderBy('test_id').execute();
+  return {
+    jobId: newest.job_id, runId: newest.run_id, recordedAt: Number(newest.recorded_at), total: rows.length,
+    failing: rows.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => r.test_id),
+  };
+}

@@ -6,7 +6,7 @@ import type { Execution } from '../../../engine/node-provider.js';
  * packager) travel only here, as values: they are never spliced into a command line.
  * Nothing of the worker's own environment leaks in beyond PATH and the locale.
  */
-export function jobEnvironment(ex: Execution, where: { workDir: string; updatePath: string; configDir: string; resultsDir?: string }): Record<string, string> {
+export function jobEnvironment(ex: Execution, where: { workDir: string; updatePath: string; updateDir?: string; configDir: string; resultsDir?: string }): Record<string, string> {
   const [release = '', dist = ''] = ex.spec.target.split('/');
   return {
     // Prepared values first: the SLUICE_* below describe the job and cannot be overridden.
@@ -23,7 +23,7 @@ export function jobEnvironment(ex: Execution, where: { workDir: string; updatePa
     SLUICE_UPDATE_FILE: where.updatePath,
     // phase2 tests several updates together: their ids, and the directory holding their files.
     SLUICE_UPDATES: ex.updateFiles.map((f) => f.name.replace(/\.yml$/, '')).join(' '),
-    SLUICE_UPDATE_DIR: dirname(where.updatePath),
+    SLUICE_UPDATE_DIR: where.updateDir ?? dirname(where.updatePath),
     SLUICE_INSTALL_MODE: ex.spec.install ?? 'postinstall',
     SLUICE_TARGET: ex.spec.target,
     SLUICE_RELEASE: release,

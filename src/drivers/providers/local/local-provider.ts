@@ -41,13 +41,14 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
         mkdirSync(join(dir, 'results'), { recursive: true });
         // Names come from update ids, which the schema restricts to safe file names.
         for (const f of ex.updateFiles) writeFileSync(join(dir, 'update', basename(f.name)), f.content);
-        updatePath = join(dir, 'update', basename(ex.updateFiles[0]?.name ?? 'none.yml'));
+        // A baseline tests no update: it gets an empty $SLUICE_UPDATE_FILE.
+        updatePath = ex.updateFiles[0] ? join(dir, 'update', basename(ex.updateFiles[0].name)) : '';
         writeFileSync(logPath, '');
       } catch (e) {
         return { result: 'infra', reason: `cannot prepare the job directory: ${(e as Error).message}`, node, logPath: null };
       }
       const resultsDir = join(dir, 'results');
-      const env = jobEnvironment(ex, { workDir: dir, updatePath, configDir: opts.configDir, resultsDir });
+      const env = jobEnvironment(ex, { workDir: dir, updatePath, updateDir: join(dir, 'update'), configDir: opts.configDir, resultsDir });
       const commands = typeof ex.spec.command === 'string' ? [ex.spec.command] : ex.spec.command;
       const deadline = Date.now() + ex.spec.timeoutMs;
       for (const command of commands) {

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { newRunId } from '../engine/hash.js';
+import { submitImages } from '../engine/images.js';
+import { loadConfig } from './config-loader.js';
+import { makeEngine, providersFor } from './engine-setup.js';
+import { CliExit, EXIT } from './exit.js';
+import type { Io } from './io.js';
+import { failureDetails, matrixLines } from './render-run.js';
+import { withStore } from './store-access.js';
+import { exitFor } from './submit.js';
+
+export function registerImages(program: Command, io: Io, setStatus: (s: number) => void): void {
+  const images = program.command('images').description('baselines of the targets: the reference an update\'s failures are compared with');
+  images.command('build')
+    .description('provision each target (or those named) with no update and run its baseline tests; a red baseline disables the target with the evidence')
+    .argument('[targets...]', 'release/dist targets (default: all)')
+    .option('--detach', 'print the run id and return at once (a `sluice serve` runs it)')
+    .option('--json', 'print the finished run as JSON')
+    .option('--config <file>', 'configuration file')
+    .action(async (targets: string[], opts: { detach?: boolean; json?: boolean; config?: string }) => setStatus(await build(io, targets, opts)));
+}
+
+async function build(io: Io, targets: string[], opts: { detach?: boolean; json?: boolean; config?: string }): Promise<number> {
+  const loaded = loadConfig(io, opts.config);
+  providersFor(loaded);
+  return withStore(loaded, io, async (store) => {
+    const now = io.now();
+    const submitted = await submitImages({ store, config: loaded.config, targets, now, runId: newRunId(now) });
+    if (!submitted.ok) throw new CliExit(EXIT.failed, submitted.message, 'E_TARGET_NOT_CONFIGURED');
+    if (opts.detach) { io.out(`${submitted.runId}\n`); return EXIT.ok; }
+    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`) });
+    engine.start();
+    const run = await engine.waitForRun(submitted.runId, (r, jobs) => { if (!opts.json) io.out(`${matrixLines(r, jobs).join('\n')}\n`); });
+    await engine.stop();
+    const jobs = await store.listJobs(run.id);
+    if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
+    else io.out(`${failureDetails(jobs).join('\n')}\n`);
+    return exitFor(run);
+  });
+}

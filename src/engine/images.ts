@@ -1,0 +1,77 @@
+import type { Config } from '../core/config.js';
+import { pipelineFor } from '../core/config.js';
+import type { Job, Run, Store } from '../store/index.js';
+import type { RunReporter } from './engine.js';
+import { jobClass, jobKind } from './job-kind.js';
+import type { JobSpec } from './job-spec.js';
+
+/** Who disables a target whose baseline is red, so the next green baseline may enable it again. */
+export const BASELINE_DISABLER = 'sluice-images';
+
+/** The content key of baseline test results: what an update's failures are compared with. */
+export const BASELINE_CONTENT = 'baseline';
+
+export type ImagesSubmitResult =
+  | { readonly ok: true; readonly runId: string; readonly targets: readonly string[] }
+  | { readonly ok: false; readonly kind: 'invalid'; readonly message: string };
+
+/**
+ * The images pipeline's baseline (DESIGN.md "images"): each target provisioned from its base
+ * with no update, running its baseline tests (`pipelines.images.test`, else phase1's). Its
+ * per-test results are the reference an update's failures are compared with
+ * (docs/analysis.md), and a red baseline disables the target with the evidence.
+ */
+export async function submitImages(s: { store: Store; config: Config; targets?: readonly string[]; now: number; runId: string }): Promise<ImagesSubmitResult> {
+  const all = Object.keys(s.config.targets).sort();
+  const targets = s.targets && s.targets.length > 0 ? [...s.targets] : all;
+  const unknown = targets.filter((t) => !all.includes(t));
+  if (unknown.length > 0) return { ok: false, kind: 'invalid', message: `not configured: ${unknown.join(', ')} (targets: ${all.join(', ')})` };
+  const jobs = [];
+  for (const target of targets) {
+    const own = pipelineFor(s.config, target, 'images');
+    const p = own.test !== undefined ? own : pipelineFor(s.config, target, 'phase1');
+    if (p.test === undefined) return { ok: false, kind: 'invalid', message: `no baseline test for ${target}: set pipelines.images.test (or pipelines.phase1.test)` };
+    const provider = s.config.targets[target]?.provider ?? 'local';
+    const spec: JobSpec = {
+      pipeline: 'images', updateId: '', target, provider, builds: [], mode: 'provision', image: null,
+      modeBecause: 'a baseline is provisioned from the target\'s base, with no update', command: p.test, timeoutMs: p.timeoutMs,
+      stage: 'baseline', updates: [],
+    };
+    jobs.push({ id: `${s.runId}.${target.replace(/\//g, '_')}`, target, kind: jobKind(jobClass('images', 'provision'), provider), maxAttempts: p.retries + 1, spec });
+  }
+  const inserted = await s.store.insertRunWithJobs({ run: { id: s.runId, pipeline: 'images', inputs: { targets, plannedAt: s.now }, reason: null }, jobs, now: s.now });
+  if (!inserted.ok) throw new Error(`cannot record run ${s.runId}: ${inserted.code}`);
+  return { ok: true, runId: s.runId, targets };
+}
+
+/**
+ * The images reporter. A baseline that could not run its tests at all (no per-test
+ * results: provisioning broke, the command failed outright) disables its target with the
+ * failing job's reason as evidence. A baseline whose tests partly fail is still a
+ * baseline: those failures are pre-existing for every update (docs/analysis.md), and the
+ * target gets a proposal to disable it (`target.disable_proposed`, shown by `sluice
+ * targets list`), not a disable. A green one enables a target that a red baseline
+ * disabled (never one an operator disabled by hand).
+ */
+export function imagesReporter(o: { store: Store; now: () => number }): RunReporter {
+  return {
+    async report(run: Run, jobs: readonly Job[]) {
+      if (run.pipeline !== 'images') return;
+      for (const job of jobs) {
+        const state = await o.store.getTargetState(job.target, o.now());
+        if (job.result === 'failure') {
+          const reason = `baseline red in run ${run.id}: ${job.reason ?? 'the baseline tests failed'} (sluice logs ${job.id})`;
+          const tests = await o.store.listTestResults(job.id);
+          if (tests.length > 0) {
+            await o.store.appendEvent({ at: o.now(), kind: 'target.disable_proposed', runId: run.id, jobId: job.id, payload: { target: job.target, reason } });
+          } else if (!state.disabled || state.disabledBy === BASELINE_DISABLER) {
+            await o.store.disableTarget({ target: job.target, reason, by: BASELINE_DISABLER, now: o.now() });
+          }
+        } else if (job.result === 'success' && state.disabled && state.disabledBy === BASELINE_DISABLER) {
+          await o.store.enableTarget({ target: job.target, by: BASELINE_DISABLER, now: o.now() });
+        }
+      }
+    },
+  };
+}
+
