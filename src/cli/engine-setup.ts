@@ -10,6 +10,7 @@ import { phase2Reporter } from '../drivers/repo/phase2-reporter.js';
 import { promoteReporter } from '../drivers/repo/promote-reporter.js';
 import { promoteController, type PromoteControllerOptions } from '../drivers/publish/promote-controller.js';
 import { phase2Controller } from '../engine/phase2.js';
+import { analysisFromConfig } from '../analysis/from-config.js';
 import { jobAnalyzer } from '../analysis/job-analyzer.js';
 import { Engine } from '../engine/engine.js';
 import { imagesReporter, submitImages } from '../engine/images.js';
@@ -28,10 +29,12 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   const repoPath = loaded.resolvePath(config.update_repo);
   if (!existsSync(join(repoPath, '.git'))) await initUpdateRepo(repoPath);
   const workDir = loaded.resolvePath(config.work_dir);
+  const analysis = analysisFromConfig(config.analysis);
+  if (!analysis.ok) throw new CliExit(EXIT.usage, `${config.file}: ${analysis.problems.join('; ')}`, 'E_CONFIG_INVALID');
   const preparer = updatePreparer({ config, configDir: loaded.dir, store, cacheDir: cacheDirOf(loaded), logDir: workDir, now: () => Date.now() });
   return new Engine({
     store, providers, preparer,
-    analyzer: jobAnalyzer({ store, requestBaseline: (target) => requestBaseline(loaded, store, target), ...(opts.log ? { log: opts.log } : {}) }),
+    analyzer: jobAnalyzer({ store, patterns: analysis.patterns, infraRules: analysis.infraRules, requestBaseline: (target) => requestBaseline(loaded, store, target), ...(opts.log ? { log: opts.log } : {}) }),
     reporters: [mergeReporter({ repoPath }), phase2Reporter({ repoPath, store, now: () => Date.now() }), promoteReporter({ repoPath, store, now: () => Date.now() }), imagesReporter({ store, now: () => Date.now() })],
     controllers: [phase2Controller({ config, store, now: () => Date.now() }), promoteController(promoteOptions(loaded, store))],
     workerId: `${hostname()}:${process.pid}`,

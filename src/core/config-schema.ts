@@ -134,6 +134,39 @@ export const GerritSchema = z.strictObject({
   web_url: z.url({ protocol: /^https?$/, error: 'gerrit.web_url must be an http or https URL' }).optional().meta({ description: 'The public URL of Sluice\'s dashboard, for the log link in comments (`<web_url>/jobs/<job>/log`); unset, comments name `sluice logs <job>`.' }),
 });
 
+const regex = (what: string) => z.string({ error: `${what} must be text` }).min(1).refine((src) => {
+  try { new RegExp(src); return true; } catch { return false; }
+}, { error: `${what} must be a valid JavaScript regular expression` });
+
+const ExcerptPatternSchema = z.strictObject({
+  name: name('pattern name').meta({ description: 'Unique in its set; the excerpt marks a line with `set/name`.' }),
+  pattern: regex('pattern').meta({ description: 'A JavaScript regular expression, matched against the line\'s message (timestamps and logger fields stripped) or the whole line.' }),
+  ignore_case: z.boolean().default(false).meta({ description: 'Match without regard to case.' }),
+  on: z.enum(['message', 'line']).default('message').meta({ description: '`message` (default) or the whole `line`.' }),
+  severity: z.int().min(1).max(10).default(5).meta({ description: '1 (a faint sign) to 10 (certainly the failure): higher ones are shown first.' }),
+  before: z.int().min(0).max(50).optional().meta({ description: 'Lines of context above a hit.' }),
+  after: z.int().min(0).max(50).optional().meta({ description: 'Lines of context below a hit.' }),
+  effect: z.enum(['hit', 'dismiss', 'mute', 'unmute']).default('hit').meta({ description: '`hit` shows the line; `dismiss` cancels hits just above it (a retried step that then passed); `mute`/`unmute` bracket noise.' }),
+});
+
+const InfraRuleSchema = z.strictObject({
+  name: name('rule name'),
+  pattern: regex('pattern').meta({ description: 'A JavaScript regular expression matched anywhere in a line of the log.' }),
+  ignore_case: z.boolean().default(false),
+  certainty: z.enum(['certain', 'likely']).meta({ description: '`certain` wins even when tests failed (a dead node); `likely` counts only when no test failed (a mirror 503).' }),
+  description: z.string().min(1).meta({ description: 'What the job\'s reason says, e.g. "the package mirror answered 503".' }),
+});
+
+export const AnalysisSchema = z.strictObject({
+  patterns: z.array(z.strictObject({
+    name: name('pattern set name'),
+    description: z.string().optional(),
+    patterns: z.array(ExcerptPatternSchema).min(1),
+  })).default([]).meta({ description: 'Pattern sets for error excerpts, per kind of tool (docs/analysis.md), tried besides the built-in ones.' }),
+  infra_rules: z.array(InfraRuleSchema).default([]).meta({ description: 'Rules that recognise infrastructure failures in a failed job\'s log: the job becomes `infra`, retried and not blamed.' }),
+  builtin: z.boolean().default(true).meta({ description: 'Keep the built-in pattern sets and infra rules (false: only the ones given here).' }),
+});
+
 export const ConfigSchema = z.strictObject({
   releases: z.array(targetPart('release'), { error: 'releases must be a list of release names' }).min(1, { error: 'list at least one release' })
     .meta({ description: 'The product releases updates may name in `repo:`, e.g. `[icehouse, juno, kilo]`.' }),
@@ -153,6 +186,7 @@ export const ConfigSchema = z.strictObject({
   update_repo: z.string().min(1).default('update-repo').meta({ description: 'The update repository (git): a path relative to the config file.' }),
   engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', semaphores: {}, retry_backoff: '10s' }).meta({ description: 'Timing of the workers.' }),
   promote: PromoteSchema.default({ stage: '.sluice/stage', production: 'production', keep: 2 }).meta({ description: 'Where promote composes stage and publishes production.' }),
+  analysis: AnalysisSchema.default({ patterns: [], infra_rules: [], builtin: true }).meta({ description: 'How failed jobs are read: error excerpt patterns and infrastructure rules.' }),
   work_dir: z.string().min(1).default('.sluice/work').meta({ description: 'Where jobs keep their directories and logs, relative to the config file.' }),
   web: WebSchema.default({ public_reads: true }).meta({ description: 'The dashboard and HTTP API of `sluice serve` (docs/web.md).' }),
   gerrit: GerritSchema.optional().meta({ description: 'Updates arrive as Gerrit reviews: trigger, vote, comment, submit (docs/gerrit.md).' }),
@@ -166,3 +200,4 @@ export type ProviderConfig = z.output<typeof ProviderSchema>;
 export type PromoteConfig = z.output<typeof PromoteSchema>;
 export type WebConfig = z.output<typeof WebSchema>;
 export type GerritConfig = z.output<typeof GerritSchema>;
+export type AnalysisConfig = z.output<typeof AnalysisSchema>;
