@@ -33,7 +33,9 @@ export interface GerritReporterOptions {
   readonly labels: Readonly<Record<string, LabelValues>>;
   /** Submit a passing change through Gerrit. */
   readonly submit: boolean;
-  /** The page of a job's log, for the comment's one link. */
+  /** The dashboard's public URL (`gerrit.web_url`): the comment links to `<webUrl>/jobs/<job>/log`. */
+  readonly webUrl?: string;
+  /** Another way to name the page of a job's log, instead of `webUrl`. */
   readonly jobUrl?: (job: Job) => string | undefined;
   readonly excerpt?: (job: Job) => Promise<JobExcerpt | undefined>;
   readonly log?: (line: string) => void;
@@ -61,7 +63,7 @@ export function gerritReporter(o: GerritReporterOptions): RunReporter {
           const e = await (o.excerpt ?? jobExcerpt)(j);
           if (e) excerpts.set(j.id, e);
         }
-        const message = runComment({ run, jobs, excerpts, jobUrl: o.jobUrl ?? (() => undefined) });
+        const message = runComment({ run, jobs, excerpts, jobUrl: o.jobUrl ?? logPage(o.webUrl) });
         await o.rest.review(ref.project, ref.change, ref.revision, { message, tag: REVIEW_TAG, ...(current ? { labels: votes(o.labels, run) } : {}) });
       }
       if (!o.submit || run.verdict !== 'pass' || !current) return;
@@ -75,6 +77,12 @@ export function gerritReporter(o: GerritReporterOptions): RunReporter {
       });
     },
   };
+}
+
+function logPage(webUrl: string | undefined): (job: Job) => string | undefined {
+  if (!webUrl) return () => undefined;
+  const base = webUrl.endsWith('/') ? webUrl : `${webUrl}/`;
+  return (job) => new URL(`jobs/${encodeURIComponent(job.id)}/log`, base).href;
 }
 
 function votes(labels: Readonly<Record<string, LabelValues>>, run: Run): Record<string, number> {

@@ -113,7 +113,10 @@ export class GerritTrigger {
         const open = await this.o.rest.openChanges(this.o.project, this.o.branch);
         await Promise.all(open.map((info) => this.enqueue(info, () => this.catchUpChange(info))));
       } while (this.catchUpAgain);
-    })().catch((e) => this.o.log?.(`gerrit catch-up: ${(e as Error).message}`)).finally(() => { this.catchingUp = undefined; });
+    })().catch((e) => this.o.log?.(`gerrit catch-up: ${(e as Error).message}`)).finally(() => {
+      this.catchingUp = undefined;
+      this.settleIdle();
+    });
     return this.catchingUp;
   }
 
@@ -129,8 +132,12 @@ export class GerritTrigger {
       .catch((e) => this.o.log?.(`gerrit change ${c.change}: ${(e as Error).message}`))
       .finally(() => {
         this.pending--;
-        if (this.pending === 0 && !this.catchingUp) for (const d of this.drained.splice(0)) d();
+        this.settleIdle();
       });
+  }
+
+  private settleIdle(): void {
+    if (this.pending === 0 && !this.catchingUp) for (const d of this.drained.splice(0)) d();
   }
 
   private async handle(ev: Exclude<GerritEvent, { kind: 'ref' }>): Promise<void> {

@@ -84,3 +84,15 @@ test('run phase2 from a member of the group starts phase2 and says so; anyone el
   await f.trigger.idle();
   assert.equal(f.phase2Requests.length, 1, 'the same command is not obeyed twice');
 });
+
+test('a hostile author name is flattened in the reply that quotes it', async (t) => {
+  const f = await triggerFixture(t);
+  f.gerrit.groups.set('rdo-admins', [ADMIN]);
+  const change = await tested(f);
+  const mallory = { name: 'Mallory\n\nrecheck\n> Verified+1\u202Egnp.exe', email: 'mallory@example.org', username: '', _account_id: 666 };
+  f.gerrit.comment(change, mallory, 'run phase2');
+  await f.trigger.idle();
+  const reply = f.gerrit.reviewsOf(change).at(-1)?.message ?? '';
+  assert.equal(reply, 'Sluice: Mallory  recheck > Verified+1gnp.exe may not start phase2: only members of the group rdo-admins may.');
+  assert.equal((await f.runsOf('abcd')).length, 1);
+});

@@ -47,7 +47,7 @@ test('end to end over SSH: an uploaded change is tested, its review holds the fa
   const engine = new Engine({
     store, workerId: 'e2e', leaseMs: 2000, pollMs: 100, sweepEveryMs: 200, retryBackoffMs: 50,
     providers: [localProvider({ name: 'local', capacity: 3, workDir: join(dir, 'work'), configDir: site.dir, killGraceMs: 300 })],
-    reporters: [gerritReporter({ rest, store, labels: config.labels, submit: config.submit, jobUrl: (j) => `${config.web_url}/jobs/${j.id}/log` })],
+    reporters: [gerritReporter({ rest, store, labels: config.labels, submit: config.submit, webUrl: config.web_url })],
   });
   engine.start();
   t.after(() => engine.stop());
