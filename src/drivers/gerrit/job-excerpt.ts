@@ -1,20 +1,32 @@
-import { excerptFile } from '../../analysis/excerpt.js';
+import { excerptFile, type Excerpt } from '../../analysis/excerpt.js';
 import { excerptHeading, renderExcerpt } from '../../analysis/render-excerpt.js';
 import type { Job } from '../../store/index.js';
 import { MAX_EXCERPT_LINES, type JobExcerpt } from './comment.js';
 
 /**
- * A failed job's first error lines for its review comment: the log is scanned once with
- * bounded memory (analysis/excerpt.ts), so the first error of a long log is found too.
- * A log that is gone or unreadable gives no excerpt; the comment still links to the job.
+ * A failed job's first error lines for its review comment: the excerpt analysis stored
+ * with the job (made with the site's own patterns), else one made now from its log, which
+ * is scanned once with bounded memory, so the first error of a long log is found too. A
+ * log that is gone or unreadable gives no excerpt; the comment still links to the job.
  */
 export async function jobExcerpt(job: Job): Promise<JobExcerpt | undefined> {
-  if (!job.logPath) return undefined;
-  try {
-    const e = await excerptFile(job.logPath, { maxLines: MAX_EXCERPT_LINES });
-    if (e.lines.length === 0) return undefined;
-    return { heading: excerptHeading(e), lines: renderExcerpt(e, { numbers: true }) };
-  } catch {
-    return undefined;
+  let e = storedExcerpt(job.excerpt);
+  if (!e && job.logPath) {
+    try {
+      e = await excerptFile(job.logPath, { maxLines: MAX_EXCERPT_LINES });
+    } catch {
+      return undefined;
+    }
   }
+  if (!e || e.lines.length === 0) return undefined;
+  return { heading: excerptHeading(e), lines: renderExcerpt(e, { numbers: true }) };
+}
+
+/** The stored excerpt is JSON from the store: trusted only as far as its shape is checked. */
+function storedExcerpt(raw: unknown): Excerpt | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { lines, totalLines } = raw as { lines?: unknown; totalLines?: unknown };
+  if (!Array.isArray(lines) || typeof totalLines !== 'number') return undefined;
+  const ok = lines.every((l: unknown) => typeof l === 'object' && l !== null && typeof (l as { n?: unknown }).n === 'number' && typeof (l as { text?: unknown }).text === 'string');
+  return ok ? (raw as Excerpt) : undefined;
 }
