@@ -12,7 +12,10 @@ import { promoteController, type PromoteControllerOptions } from '../drivers/pub
 import { phase2Controller } from '../engine/phase2.js';
 import { analysisFromConfig } from '../analysis/from-config.js';
 import { jobAnalyzer } from '../analysis/job-analyzer.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, type RunReporter } from '../engine/engine.js';
+import { gerritRefOf } from '../drivers/gerrit/ledger.js';
+import { gerritReporter } from '../drivers/gerrit/reporter.js';
+import { GerritSetupError, gerritRestFromConfig } from '../drivers/gerrit/start-trigger.js';
 import { imagesReporter, submitImages } from '../engine/images.js';
 import { newRunId } from '../engine/hash.js';
 import type { NodeProvider } from '../engine/node-provider.js';
@@ -23,7 +26,7 @@ import { CliExit, EXIT } from './exit.js';
 const ms = (d: string): number => parseDuration(d) ?? 1000;
 
 /** The composition root: the engine with the drivers the configuration names. */
-export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pollMs?: number; log?: (line: string) => void } = {}): Promise<Engine> {
+export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pollMs?: number; log?: (line: string) => void; env?: Readonly<Record<string, string | undefined>> } = {}): Promise<Engine> {
   const { config } = loaded;
   const providers = providersFor(loaded);
   const repoPath = loaded.resolvePath(config.update_repo);
@@ -35,7 +38,7 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   return new Engine({
     store, providers, preparer,
     analyzer: jobAnalyzer({ store, patterns: analysis.patterns, infraRules: analysis.infraRules, requestBaseline: (target) => requestBaseline(loaded, store, target), ...(opts.log ? { log: opts.log } : {}) }),
-    reporters: [mergeReporter({ repoPath }), phase2Reporter({ repoPath, store, now: () => Date.now() }), promoteReporter({ repoPath, store, now: () => Date.now() }), imagesReporter({ store, now: () => Date.now() })],
+    reporters: [...gerritReporters(loaded, store, mergeReporter({ repoPath }), opts), phase2Reporter({ repoPath, store, now: () => Date.now() }), promoteReporter({ repoPath, store, now: () => Date.now() }), imagesReporter({ store, now: () => Date.now() })],
     controllers: [phase2Controller({ config, store, now: () => Date.now() }), promoteController(promoteOptions(loaded, store))],
     workerId: `${hostname()}:${process.pid}`,
     leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff), semaphores: config.engine.semaphores,
@@ -76,4 +79,26 @@ export async function requestBaseline(loaded: LoadedConfig, store: Store, target
   const now = Date.now();
   const r = await submitImages({ store, config: loaded.config, targets: [target], now, runId: newRunId(now) });
   return r.ok ? r.runId : undefined;
+}
+
+/**
+ * With Gerrit configured, every engine reports Gerrit's runs (any worker may drain the
+ * outbox), so each needs the REST password; when Gerrit submits passing changes, the
+ * local merge is left to Gerrit for the runs it triggered.
+ */
+function gerritReporters(loaded: LoadedConfig, store: Store, merge: RunReporter, opts: { log?: (line: string) => void; env?: Readonly<Record<string, string | undefined>> }): RunReporter[] {
+  const gerrit = loaded.config.gerrit;
+  if (!gerrit) return [merge];
+  let rest;
+  try {
+    rest = gerritRestFromConfig(gerrit, opts.env ?? process.env);
+  } catch (e) {
+    if (e instanceof GerritSetupError) throw new CliExit(EXIT.usage, `${loaded.config.file}: ${e.message}`, 'E_CONFIG_INVALID');
+    throw e;
+  }
+  const reporter = gerritReporter({ rest, store, labels: gerrit.labels, submit: gerrit.submit, ...(gerrit.web_url ? { webUrl: gerrit.web_url } : {}), ...(opts.log ? { log: opts.log } : {}) });
+  const localMerge: RunReporter = gerrit.submit
+    ? { async report(run, jobs) { if (!(await gerritRefOf(store, run))) await merge.report(run, jobs); } }
+    : merge;
+  return [localMerge, reporter];
 }

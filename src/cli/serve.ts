@@ -10,6 +10,8 @@ import { makeEngine } from './engine-setup.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { triggerPipeline } from './pipeline-triggers.js';
+import { GerritSetupError, startGerritTrigger, type GerritTriggerHandle } from '../drivers/gerrit/start-trigger.js';
+import { submitPhase1 } from '../engine/submit-phase1.js';
 import { withStore } from './store-access.js';
 
 interface ServeOptions { config?: string; listen?: string }
@@ -34,7 +36,7 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
     const started: { engine?: Engine } = {};
     const web = listen ? await startDashboard(loaded, store, io, { listen, explicit: opts.listen !== undefined || loaded.config.web.listen !== undefined, tokens, engine: () => started.engine }) : undefined;
     try {
-      const running = await makeEngine(loaded, store, { log });
+      const running = await makeEngine(loaded, store, { log, env: io.env });
       started.engine = running;
       running.start();
       const scheduler = new Scheduler({
@@ -47,6 +49,7 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
         },
       });
       await scheduler.start();
+      const gerrit = await startGerrit(loaded, store, io, running, log);
       io.err(`sluice serve: working (store ${store.dialect}); stop with SIGINT or SIGTERM\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -54,6 +57,7 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
         process.once('SIGTERM', stop);
       });
       io.err('sluice serve: stopping after the running jobs\n');
+      await gerrit?.stop();
       await scheduler.stop();
       await running.stop();
     } finally {
@@ -93,5 +97,28 @@ async function startDashboard(loaded: LoadedConfig, store: Store, io: Io, o: { l
     if (o.explicit) throw new CliExit(EXIT.error, why, 'E_WEB_LISTEN');
     io.err(`sluice serve: no dashboard (${why}); set web.listen or --listen, or --listen off\n`);
     return undefined;
+  }
+}
+
+/** Gerrit's events start phase1 runs (and `run phase2` comments phase2), when `gerrit:` is configured. */
+async function startGerrit(loaded: LoadedConfig, store: Store, io: Io, engine: Engine, log: (line: string) => void): Promise<GerritTriggerHandle | undefined> {
+  const gerrit = loaded.config.gerrit;
+  if (!gerrit) return undefined;
+  try {
+    const handle = await startGerritTrigger({
+      store, gerrit, configDir: loaded.dir, env: io.env, log, notify: () => engine.notify(),
+      submit: (s) => submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId }),
+      onPhase2: async () => {
+        const outcome = await triggerPipeline(loaded, store, 'phase2', Date.now());
+        if (outcome.kind === 'nothing') return { refused: outcome.why };
+        engine.notify();
+        return { runId: outcome.runId, kind: outcome.kind };
+      },
+    });
+    io.err(`sluice serve: following Gerrit ${gerrit.url} (${gerrit.project})${handle.webhook ? `; webhook on ${handle.webhook.host}:${handle.webhook.port}` : ''}\n`);
+    return handle;
+  } catch (e) {
+    if (e instanceof GerritSetupError) throw new CliExit(EXIT.usage, `${loaded.config.file}: ${e.message}`, 'E_CONFIG_INVALID');
+    throw e;
   }
 }

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { WEBHOOK_PATH } from '../../src/drivers/gerrit/webhook.js';
+import { BOT, GerritStandin } from '../helpers/gerrit-standin.js';
+import { runCli } from '../helpers/cli.js';
+import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';
+import { makeSite, updateText } from '../helpers/site.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('sluice serve follows Gerrit: a change posted to its webhook is tested, voted on with the error lines, and a passing one submitted', async (t) => {
+  const site = await makeSite(tempDir(t));
+  const gerrit = await new GerritStandin().start();
+  t.after(() => gerrit.stop());
+  writeFileSync(join(site.dir, 'sluice.yaml'), `${readFileSync(join(site.dir, 'sluice.yaml'), 'utf8')}gerrit:
+  url: "${gerrit.url}"
+  project: ${gerrit.project}
+  http: { user: ${BOT.username}, password_env: GERRIT_PW }
+  webhook: { listen: "127.0.0.1:0", secret_env: HOOK_SECRET }
+  submit: true
+`);
+  const env = { ...process.env, GERRIT_PW: gerrit.password, HOOK_SECRET: 'hook-secret' };
+  // Without the password, commands that report refuse to start, naming the variable.
+  const noPassword = await runCli(['serve', '--listen', 'off'], { cwd: site.dir, env: { HOOK_SECRET: 'x' } });
+  assert.equal(noPassword.status, 2);
+  assert.match(noPassword.stderr, /\$GERRIT_PW, which is not set/);
+
+  const serve = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', 'off'], { cwd: site.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  serve.stderr.on('data', (d) => { stderr += String(d); });
+  t.after(() => { if (serve.exitCode === null) serve.kill('SIGKILL'); });
+  try {
+    let port: number | undefined;
+    for (let i = 0; i < 200 && port === undefined; i++) { port = Number(/webhook on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]) || undefined; await sleep(50); }
+    assert.ok(port, stderr);
+    const forward = (e: Record<string, unknown>) => void fetch(`http://127.0.0.1:${port}${WEBHOOK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-sluice-secret': 'hook-secret' }, body: JSON.stringify(e) });
+    gerrit.onEvent(forward);
+    const bad = gerrit.upload({ files: { 'updates/badd.yml': { content: updateText('fail on kilo/fedora-22', ['kilo/epel-7', 'kilo/fedora-22']) } }, subject: 'New badd', topic: 'kilo_epel-7_fedora-22' }).change;
+    const good = gerrit.upload({ files: { 'updates/good.yml': { content: updateText('fine', ['kilo/epel-7']) } }, subject: 'New good', topic: 'kilo_epel-7' }).change;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !(gerrit.reviewsOf(bad).length > 0 && gerrit.submits.includes(good))) await sleep(100);
+    const review = gerrit.reviewsOf(bad)[0];
+    assert.ok(review, `no review of the failing change:\n${stderr}`);
+    assert.deepEqual(review.labels, { Verified: -1 });
+    assert.match(review.message, /Error: Package: broken on kilo\/fedora-22/);
+    assert.ok(gerrit.submits.includes(good), `the passing change was not submitted:\n${stderr}`);
+    assert.deepEqual(gerrit.reviewsOf(good)[0]?.labels, { Verified: 1 });
+    assert.ok(!gerrit.submits.includes(bad));
+  } finally {
+    serve.kill('SIGTERM');
+    await new Promise((r) => serve.once('exit', r));
+  }
+});
