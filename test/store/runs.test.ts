@@ -58,6 +58,7 @@ forEachStore('inserts a run with its jobs, queued or skipped', async ({ store })
     startedAt: null,
     finishedAt: null,
     spec: { image: true },
+    excerpt: null,
   });
   assert.equal(jobs[1]?.finishedAt, T0 + 1);
   const events = await store.listEvents({ runId: 'r1' });
