@@ -1,0 +1,106 @@
+import type { KeystoneSession } from './keystone.js';
+import { OpenStackError, expectStatus } from './openstack-error.js';
+
+/** 2.52 lets a server be created with tags; from 2.45 createImage answers the image id in its body. */
+export const COMPUTE_MICROVERSION = '2.52';
+const VERSION_HEADERS = { 'OpenStack-API-Version': `compute ${COMPUTE_MICROVERSION}`, 'X-OpenStack-Nova-API-Version': COMPUTE_MICROVERSION };
+
+export interface ServerInfo {
+  readonly id: string;
+  readonly name: string;
+  /** BUILD, ACTIVE, ERROR, DELETED, ... */
+  readonly status: string;
+  /** Nova's fault message, when the server is in ERROR. */
+  readonly fault?: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly tags: readonly string[];
+}
+
+export interface NewServer {
+  readonly name: string;
+  readonly imageRef: string;
+  readonly flavorRef: string;
+  readonly portId: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly tags: readonly string[];
+}
+
+/** The part of the Compute API a node needs: servers booted on a given port, and their snapshots. */
+export class Nova {
+  constructor(private readonly session: KeystoneSession) {}
+
+  async createServer(s: NewServer, signal?: AbortSignal): Promise<string> {
+    const res = await this.session.request('compute', 'POST', '/servers', {
+      headers: VERSION_HEADERS, ...(signal ? { signal } : {}),
+      body: { server: { name: s.name, imageRef: s.imageRef, flavorRef: s.flavorRef, networks: [{ port: s.portId }], metadata: s.metadata, tags: s.tags } },
+    });
+    expectStatus(res, [202, 200], `Nova refused to create server ${s.name}`);
+    const id = (res.body as { server?: { id?: string } } | null)?.server?.id;
+    if (!id) throw new OpenStackError(res.status, `Nova created server ${s.name} but answered no id`);
+    return id;
+  }
+
+  /** The server, or undefined when Nova no longer knows it. */
+  async getServer(id: string, signal?: AbortSignal): Promise<ServerInfo | undefined> {
+    const res = await this.session.request('compute', 'GET', `/servers/${encodeURIComponent(id)}`, { headers: VERSION_HEADERS, ...(signal ? { signal } : {}) });
+    if (res.status === 404) return undefined;
+    expectStatus(res, [200], `cannot read server ${id}`);
+    return toServer((res.body as { server: RawServer }).server);
+  }
+
+  /** Deleting a server that is already gone is done. */
+  async deleteServer(id: string): Promise<void> {
+    const res = await this.session.request('compute', 'DELETE', `/servers/${encodeURIComponent(id)}`, { headers: VERSION_HEADERS });
+    if (res.status === 404) return;
+    expectStatus(res, [204, 202, 200], `cannot delete server ${id}`);
+  }
+
+  /** Every server carrying `tag`, following Nova's pages. */
+  async listServers(tag: string): Promise<ServerInfo[]> {
+    const servers: ServerInfo[] = [];
+    let path: string | undefined = `/servers/detail?tags=${encodeURIComponent(tag)}`;
+    const base = await this.session.endpoint('compute');
+    while (path !== undefined) {
+      const res = await this.session.request('compute', 'GET', path, { headers: VERSION_HEADERS });
+      expectStatus(res, [200], `cannot list the servers tagged ${tag}`);
+      const body = res.body as { servers?: RawServer[]; servers_links?: { rel?: string; href?: string }[] };
+      servers.push(...(body.servers ?? []).map(toServer));
+      const next = body.servers_links?.find((l) => l.rel === 'next')?.href;
+      path = next && (body.servers ?? []).length > 0 ? relativeTo(base, next) : undefined;
+    }
+    return servers;
+  }
+
+  /** Starts a snapshot of the server; answers the new image's id (body from 2.45, Location header before). */
+  async createImage(serverId: string, name: string, metadata: Readonly<Record<string, string>>): Promise<string> {
+    const res = await this.session.request('compute', 'POST', `/servers/${encodeURIComponent(serverId)}/action`, { headers: VERSION_HEADERS, body: { createImage: { name, metadata } } });
+    expectStatus(res, [202, 200], `Nova refused to snapshot server ${serverId}`);
+    const id = (res.body as { image_id?: string } | null)?.image_id ?? res.headers.get('location')?.replace(/\/+$/, '').split('/').pop();
+    if (!id) throw new OpenStackError(res.status, `Nova accepted the snapshot of server ${serverId} but answered no image id`);
+    return id;
+  }
+}
+
+interface RawServer {
+  readonly id: string;
+  readonly name?: string;
+  readonly status?: string;
+  readonly fault?: { readonly message?: string; readonly details?: string };
+  readonly metadata?: Record<string, string>;
+  readonly tags?: string[];
+}
+
+function toServer(s: RawServer): ServerInfo {
+  return {
+    id: s.id, name: s.name ?? '', status: s.status ?? 'UNKNOWN', metadata: s.metadata ?? {}, tags: s.tags ?? [],
+    ...(s.fault?.message ? { fault: s.fault.message } : {}),
+  };
+}
+
+/** A `next` link is absolute (and may name an internal host): keep its path and query below our endpoint. */
+function relativeTo(base: string, href: string): string {
+  const link = new URL(href, `${base}/`);
+  const basePath = new URL(`${base}/`).pathname.replace(/\/+$/, '');
+  const path = link.pathname.startsWith(basePath) ? link.pathname.slice(basePath.length) : link.pathname;
+  return `${path}${link.search}`;
+}

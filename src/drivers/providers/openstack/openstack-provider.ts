@@ -1,0 +1,180 @@
+import { formatDuration } from '../../../core/duration.js';
+import type { AbandonedAttempt, Execution, ExecutionOutcome, NodeProvider } from '../../../engine/node-provider.js';
+import { DEFAULT_HTTP_POLICY, type HttpPolicy } from '../../sources/http-policy.js';
+import { Glance } from './glance.js';
+import { KeystoneSession, type KeystoneCredentials } from './keystone.js';
+import { SLUICE_TAG, jobKey, markerOf, nodeName, portDescription, serverMetadata, serverTags, type NodeMarker } from './marker.js';
+import { Neutron, type PortInfo } from './neutron.js';
+import { Nova } from './nova.js';
+import { abortableSleep, messageOf } from './wait.js';
+
+/** Runs a job's commands on a booted node (the ssh provider supplies it); the node is deleted afterwards either way. */
+export type RunOnNode = (address: string, execution: Execution) => Promise<ExecutionOutcome>;
+
+export interface OpenStackProviderOptions {
+  readonly name: string;
+  readonly capacity: number;
+  readonly credentials: KeystoneCredentials;
+  readonly flavor: string;
+  readonly network: string;
+  readonly bootTimeoutMs: number;
+  /** What each target boots from: `base` when provisioning, `image` when the job names none. */
+  readonly targets: Readonly<Record<string, { readonly base?: string | undefined; readonly image?: string | undefined }>>;
+  readonly runOnNode: RunOnNode;
+  /** How often a booting server, a deleted one or a snapshot is looked at; 2 s by default. */
+  readonly pollMs?: number;
+  /** How long a deleted server may take to go before its port is deleted anyway; 2 min by default. */
+  readonly deleteTimeoutMs?: number;
+  /** How long a snapshot may take to become active; 30 min by default. */
+  readonly snapshotTimeoutMs?: number;
+  readonly http?: HttpPolicy;
+  readonly log?: (line: string) => void;
+}
+
+export interface ReapCount {
+  readonly servers: number;
+  readonly ports: number;
+}
+
+export interface OpenStackProvider extends NodeProvider {
+  reap(attempt: AbandonedAttempt): Promise<void>;
+  /**
+   * A restart's sweep: deletes this provider's servers and ports whose run is not live.
+   * Given a function, it is asked after the cloud was listed, so a run that started
+   * meanwhile is in the answer and its new server is not taken for an orphan.
+   */
+  reapOrphans(liveRunIds: Iterable<string> | (() => Promise<Iterable<string>>)): Promise<ReapCount>;
+  /** Snapshots a server (createImage) and waits until Glance has the image active; answers its id. */
+  snapshot(serverId: string, name: string, signal?: AbortSignal): Promise<string>;
+}
+
+type Outcome = Pick<ExecutionOutcome, 'result' | 'reason'>;
+
+/**
+ * Nodes that are cloud servers: per job a Neutron port of its own (its address is leased
+ * from the network's pool, so images never depend on an address and concurrent jobs of
+ * one target never share one), a server booted on it from the job's image or the
+ * target's base, the commands run there by `runOnNode`, then server and port deleted
+ * on every path. Both carry the job's marker, so `reap` and `reapOrphans` find what a
+ * crashed worker left.
+ */
+export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProvider {
+  const session = new KeystoneSession(opts.credentials, opts.http ?? { ...DEFAULT_HTTP_POLICY, timeoutMs: 60_000 });
+  const nova = new Nova(session);
+  const neutron = new Neutron(session);
+  const glance = new Glance(session);
+  const pollMs = opts.pollMs ?? 2000;
+  const log = opts.log ?? (() => undefined);
+
+  async function waitActive(serverId: string, signal: AbortSignal): Promise<Outcome | undefined> {
+    const deadline = Date.now() + opts.bootTimeoutMs;
+    for (;;) {
+      if (signal.aborted) return { result: 'cancelled', reason: 'cancelled while the server booted' };
+      const s = await nova.getServer(serverId, signal);
+      if (!s) return { result: 'infra', reason: `server ${serverId} vanished while it booted` };
+      if (s.status === 'ACTIVE') return undefined;
+      if (s.status === 'ERROR') return { result: 'infra', reason: `server ${serverId} failed to boot: ${s.fault ?? 'Nova gave no fault'}` };
+      if (Date.now() >= deadline) return { result: 'infra', reason: `server ${serverId} was not ACTIVE after ${formatDuration(opts.bootTimeoutMs)} (still ${s.status})` };
+      await abortableSleep(Math.min(pollMs, Math.max(1, deadline - Date.now())), signal);
+    }
+  }
+
+  async function deleteServers(ids: readonly string[]): Promise<void> {
+    await Promise.all(ids.map((id) => nova.deleteServer(id)));
+    // A port is freed once its server is gone; waiting keeps the cloud's bookkeeping tidy.
+    const deadline = Date.now() + (opts.deleteTimeoutMs ?? 120_000);
+    let left = [...ids];
+    while (left.length > 0 && Date.now() < deadline) {
+      const still = await Promise.all(left.map(async (id) => ((await nova.getServer(id)) ? id : undefined)));
+      left = still.filter((id): id is string => id !== undefined);
+      if (left.length > 0) await abortableSleep(pollMs);
+    }
+    if (left.length > 0) log(`openstack ${opts.name}: servers ${left.join(', ')} still deleting; their ports are deleted anyway`);
+  }
+
+  async function reapWhere(match: (m: NonNullable<ReturnType<typeof markerOf>>) => boolean, list?: { servers: Awaited<ReturnType<Nova['listServers']>>; ports: PortInfo[] }): Promise<ReapCount> {
+    const { servers, ports } = list ?? { servers: await nova.listServers(SLUICE_TAG), ports: await neutron.listPorts(opts.network) };
+    const mine = (m: ReturnType<typeof markerOf>): boolean => m !== undefined && m.provider === opts.name && match(m);
+    const doomedServers = servers.filter((s) => mine(markerOf(s.metadata))).map((s) => s.id);
+    const doomedPorts = ports.filter((p) => mine(markerOf(p.description))).map((p) => p.id);
+    await deleteServers(doomedServers);
+    await Promise.all(doomedPorts.map((id) => neutron.deletePort(id)));
+    return { servers: doomedServers.length, ports: doomedPorts.length };
+  }
+
+  /** Never throws: what cannot be deleted now is logged and left to reap, which finds it by its marker. */
+  async function release(serverId: string | undefined, portId: string | undefined, unknownServerOf: NodeMarker | undefined): Promise<void> {
+    try {
+      if (serverId !== undefined) await deleteServers([serverId]);
+      if (unknownServerOf) await reapWhere((m) => m.runId === unknownServerOf.runId && m.jobKey === jobKey(unknownServerOf.jobId) && m.attempt === unknownServerOf.attempt);
+      if (portId !== undefined) await neutron.deletePort(portId);
+    } catch (e) {
+      log(`openstack ${opts.name}: cannot delete server ${serverId ?? '(unknown)'} / port ${portId ?? '(none)'} yet: ${messageOf(e)}; the next reap will`);
+    }
+  }
+
+  return {
+    name: opts.name,
+    capacity: opts.capacity,
+
+    async execute(ex: Execution): Promise<ExecutionOutcome> {
+      const marker: NodeMarker = { provider: opts.name, runId: ex.runId, jobId: ex.jobId, attempt: ex.attempt };
+      const label = nodeName(marker, ex.spec.target);
+      let node = `openstack:${opts.name}/${label}`;
+      const done = (o: Outcome): ExecutionOutcome => ({ ...o, node, logPath: null });
+      const target = opts.targets[ex.spec.target];
+      const ref = ex.spec.mode === 'image' ? ex.spec.image ?? target?.image : target?.base;
+      if (!ref) return done({ result: 'infra', reason: ex.spec.mode === 'image' ? `target ${ex.spec.target} has no image to boot from` : `target ${ex.spec.target} has no base image to provision from` });
+      let port: PortInfo | undefined;
+      let serverId: string | undefined;
+      let asked = false;
+      try {
+        port = await neutron.createPort({ networkId: opts.network, name: label, description: portDescription(marker) }, ex.signal);
+        if (!port.address) return done({ result: 'infra', reason: `port ${port.id} on network ${opts.network} got no address` });
+        node = `openstack:${opts.name}/${label} (${port.address})`;
+        const imageRef = await glance.resolve(ref, ex.signal);
+        if (!imageRef) return done({ result: 'infra', reason: `no active image named ${ref}` });
+        asked = true;
+        serverId = await nova.createServer({ name: label, imageRef, flavorRef: opts.flavor, portId: port.id, metadata: serverMetadata(marker), tags: serverTags(marker) }, ex.signal);
+        node = `openstack:${opts.name}/${label} ${serverId} (${port.address})`;
+        const boot = await waitActive(serverId, ex.signal);
+        if (boot) return done(boot);
+        try {
+          const outcome = await opts.runOnNode(port.address, ex);
+          return { ...outcome, node };
+        } catch (e) {
+          return done({ result: 'infra', reason: `the job on server ${serverId} (${port.address}) broke off: ${messageOf(e)}` });
+        }
+      } catch (e) {
+        if (ex.signal.aborted) return done({ result: 'cancelled', reason: serverId ? 'cancelled while the server booted' : 'cancelled before the server was made' });
+        return done({ result: 'infra', reason: `the cloud failed: ${messageOf(e)}` });
+      } finally {
+        await release(serverId, port?.id, asked && serverId === undefined ? marker : undefined);
+      }
+    },
+
+    async reap(a: AbandonedAttempt): Promise<void> {
+      await reapWhere((m) => m.runId === a.runId && m.jobKey === jobKey(a.jobId) && m.attempt === a.attempt);
+    },
+
+    async reapOrphans(liveRunIds): Promise<ReapCount> {
+      const list = { servers: await nova.listServers(SLUICE_TAG), ports: await neutron.listPorts(opts.network) };
+      const live = new Set(typeof liveRunIds === 'function' ? await liveRunIds() : liveRunIds);
+      return reapWhere((m) => !live.has(m.runId), list);
+    },
+
+    async snapshot(serverId: string, name: string, signal?: AbortSignal): Promise<string> {
+      const imageId = await nova.createImage(serverId, name, { sluice_snapshot_of: serverId });
+      const timeoutMs = opts.snapshotTimeoutMs ?? 30 * 60_000;
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const image = await glance.getImage(imageId, signal);
+        if (image?.status === 'active') return imageId;
+        if (!image || image.status === 'killed' || image.status === 'deleted') throw new Error(`snapshot ${name} of server ${serverId} failed: image ${imageId} is ${image?.status ?? 'gone'}`);
+        if (Date.now() >= deadline) throw new Error(`snapshot ${name} of server ${serverId} was not active after ${formatDuration(timeoutMs)} (image ${imageId} still ${image.status})`);
+        if (signal?.aborted) throw new Error(`snapshot ${name} of server ${serverId} cancelled (image ${imageId} is ${image.status})`);
+        await abortableSleep(pollMs, signal);
+      }
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { openstackProviderFromConfig } from '../../../../src/drivers/providers/openstack/from-config.js';
+import type { TargetConfig } from '../../../../src/core/config-schema.js';
+import type { JobSpec } from '../../../../src/engine/job-spec.js';
+import { CLOUD, OpenStackStandin } from '../../../helpers/openstack-standin.js';
+
+const cloud = new OpenStackStandin();
+before(async () => { await cloud.start(); cloud.addImage('CentOS-7-x86_64'); });
+after(async () => { await cloud.stop(); });
+
+const target = (more: Partial<TargetConfig> = {}): TargetConfig => ({ repo: 'https://repos.example.org/kilo/el7/', provider: 'cloud', pipelines: {}, base: 'CentOS-7-x86_64', ...more });
+const config = () => ({
+  type: 'openstack', capacity: 3, auth_url: cloud.authUrl, username: CLOUD.user, password_env: 'OS_PASSWORD', project_name: CLOUD.project,
+  flavor: CLOUD.flavor, network: CLOUD.network, boot_timeout: '5m',
+});
+const setup = (env: Record<string, string> = { OS_PASSWORD: CLOUD.password }, targets: Record<string, TargetConfig> = { 'kilo/el7': target() }) => ({
+  configDir: '.', env, targets, runOnNode: async (address: string) => ({ result: 'success' as const, reason: 'the tests passed', node: address, logPath: null }),
+});
+
+test('a bad or missing key is refused with its name', () => {
+  const { flavor: _flavor, ...noFlavor } = config();
+  assert.throws(() => openstackProviderFromConfig('cloud', noFlavor, setup()), /^Error: providers\.cloud\.flavor: /);
+  assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), boot_timeout: 'soon' }, setup()), /providers\.cloud\.boot_timeout: boot_timeout must be a duration/);
+  assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), auth_url: 'keystone' }, setup()), /providers\.cloud\.auth_url: auth_url must be the http\(s\) URL of Keystone/);
+  assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), password_env: 's3cret!' }, setup()), /providers\.cloud\.password_env: password_env must be the name of an environment variable/);
+  assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), flavour: 'm1' }, setup()), /providers\.cloud: .*unknown key flavour/);
+});
+
+test('an unset password variable is named, never its value', () => {
+  assert.throws(() => openstackProviderFromConfig('cloud', config(), setup({})), /providers\.cloud\.password_env: the environment variable OS_PASSWORD that should hold the OpenStack password is not set/);
+});
+
+test('a target of this provider without a base image is refused by its key', () => {
+  assert.throws(() => openstackProviderFromConfig('cloud', config(), setup(undefined, { 'kilo/el7': target({ base: undefined }) })), /^Error: targets\.kilo\/el7\.base: /);
+  assert.doesNotThrow(() => openstackProviderFromConfig('cloud', config(), setup(undefined, { 'kilo/el7': target({ base: undefined, provider: 'local' }) })));
+});
+
+test('a valid configuration gives a provider that provisions from the base and cleans up', async () => {
+  const p = openstackProviderFromConfig('cloud', config(), setup());
+  assert.equal(p.name, 'cloud');
+  assert.equal(p.capacity, 3);
+  const spec: JobSpec = { pipeline: 'images', updateId: '', target: 'kilo/el7', provider: 'cloud', builds: [], mode: 'provision', image: null, modeBecause: 'baseline', command: 'true', timeoutMs: 60_000 };
+  const out = await p.execute({ runId: 'r1', jobId: 'r1.kilo/el7', attempt: 1, spec, updateFiles: [], signal: new AbortController().signal });
+  assert.equal(out.result, 'success', out.reason);
+  assert.equal(cloud.liveServers().length, 0);
+  assert.equal(cloud.ports.size, 0);
+});

@@ -1,0 +1,317 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * An OpenStack stand-in on loopback speaking the documented REST subset Sluice uses:
+ * Keystone v3 password auth (token in `X-Subject-Token`, a catalog pointing back here),
+ * Nova servers (microversion header, tags from 2.52, createImage answering `image_id`
+ * from 2.45 and `Location` before), Neutron ports with addresses from an allocation pool,
+ * and Glance images. It keeps servers, ports and images, and on request fails boots (ERROR
+ * with a fault), boots slowly, or revokes every token so the next call gets 401.
+ */
+
+export interface StandinServer {
+  readonly id: string;
+  readonly name: string;
+  readonly imageRef: string;
+  readonly flavorRef: string;
+  readonly portId: string;
+  readonly metadata: Record<string, string>;
+  readonly tags: string[];
+  readonly readyAt: number;
+  readonly fault?: string;
+}
+
+export interface StandinPort {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly networkId: string;
+  readonly address: string;
+  deviceId: string;
+}
+
+export interface StandinImage {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readyAt: number;
+  readonly fromServer?: string;
+}
+
+export const CLOUD = { user: 'sluice', password: 'cloud-secret', project: 'rdo-ci', domain: 'Default', network: 'net-ci', flavor: 'm1.large' } as const;
+
+export class OpenStackStandin {
+  readonly servers = new Map<string, StandinServer>();
+  readonly ports = new Map<string, StandinPort>();
+  readonly images = new Map<string, StandinImage>();
+  readonly requests: string[] = [];
+  /** Every token ever issued; only those in `valid` are accepted. */
+  readonly issued: string[] = [];
+  private readonly valid = new Set<string>();
+  bootMs = 0;
+  snapshotMs = 0;
+  deleteMs = 0;
+  private failBoots: string[] = [];
+  private failures: { method: string; path: string; status: number; left: number }[] = [];
+  private deleting = new Map<string, number>();
+  private server: Server | undefined;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => { void this.handle(req, res); });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  get authUrl(): string {
+    return `${this.url}/identity/v3`;
+  }
+
+  /** An active image, as an operator would have uploaded it. */
+  addImage(name: string, id: string = randomUUID()): string {
+    this.images.set(id, { id, name, createdAt: new Date().toISOString(), readyAt: 0 });
+    return id;
+  }
+
+  /** The next `times` servers go to ERROR with this fault, as Nova does when no host fits. */
+  failBoot(fault: string, times = 1): void {
+    for (let i = 0; i < times; i++) this.failBoots.push(fault);
+  }
+
+  /** Revokes every token: the next call with one gets 401. */
+  expireTokens(): void {
+    this.valid.clear();
+  }
+
+  /** Answers `status` to the next `times` requests of `method` whose path contains `path`. */
+  failNext(method: string, path: string, status: number, times = 1): void {
+    this.failures.push({ method, path, status, left: times });
+  }
+
+  /** A server as a crashed worker would have left it: port and server, with the marker. */
+  leave(o: { metadata: Record<string, string>; tags: string[]; image: string }): StandinServer {
+    const port = this.makePort(CLOUD.network, `left-${this.ports.size}`, JSON.stringify(o.metadata));
+    const s: StandinServer = { id: randomUUID(), name: `left-${this.servers.size}`, imageRef: o.image, flavorRef: CLOUD.flavor, portId: port.id, metadata: o.metadata, tags: o.tags, readyAt: 0 };
+    port.deviceId = s.id;
+    this.servers.set(s.id, s);
+    return s;
+  }
+
+  private makePort(networkId: string, name: string, description: string): StandinPort {
+    const used = new Set([...this.ports.values()].map((p) => p.address));
+    let n = 10;
+    while (used.has(`10.0.0.${n}`)) n++;
+    const p: StandinPort = { id: randomUUID(), name, description, networkId, address: `10.0.0.${n}`, deviceId: '' };
+    this.ports.set(p.id, p);
+    return p;
+  }
+
+  /** The servers Nova still knows: a deleted one goes `deleteMs` after the DELETE. */
+  liveServers(): StandinServer[] {
+    return [...this.servers.keys()].map((id) => this.live(id)).filter((s): s is StandinServer => s !== undefined);
+  }
+
+  private live(id: string): StandinServer | undefined {
+    const s = this.servers.get(id);
+    const goneAt = this.deleting.get(id);
+    if (s && goneAt !== undefined && Date.now() >= goneAt) {
+      this.forget(s);
+      return undefined;
+    }
+    return s;
+  }
+
+  private status(s: StandinServer): string {
+    if (Date.now() < s.readyAt) return 'BUILD';
+    return s.fault ? 'ERROR' : 'ACTIVE';
+  }
+
+  private serverView(s: StandinServer): Record<string, unknown> {
+    const status = this.status(s);
+    const port = this.ports.get(s.portId);
+    return {
+      id: s.id, name: s.name, status, metadata: s.metadata, tags: s.tags, image: { id: s.imageRef }, flavor: { id: s.flavorRef },
+      addresses: port ? { [port.networkId]: [{ addr: port.address, version: 4 }] } : {},
+      ...(status === 'ERROR' ? { fault: { code: 500, message: s.fault, created: new Date().toISOString() } } : {}),
+    };
+  }
+
+  private catalog(): unknown[] {
+    const ep = (path: string) => [
+      { id: randomUUID(), interface: 'public', region_id: 'RegionOne', region: 'RegionOne', url: `${this.url}${path}` },
+      { id: randomUUID(), interface: 'internal', region_id: 'RegionOne', region: 'RegionOne', url: 'http://internal.invalid:1' },
+    ];
+    return [
+      { type: 'identity', name: 'keystone', endpoints: ep('/identity/v3') },
+      { type: 'compute', name: 'nova', endpoints: ep('/compute/v2.1') },
+      { type: 'network', name: 'neutron', endpoints: ep('/network') },
+      { type: 'image', name: 'glance', endpoints: ep('/image') },
+    ];
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', this.url);
+    const method = req.method ?? 'GET';
+    this.requests.push(`${method} ${url.pathname}${url.search}`);
+    const send = (status: number, body?: unknown, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers });
+      res.end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    const failure = this.failures.find((f) => f.left > 0 && f.method === method && url.pathname.includes(f.path));
+    if (failure) {
+      failure.left--;
+      return send(failure.status, { computeFault: { code: failure.status, message: 'injected failure' } });
+    }
+    let body: Record<string, unknown> = {};
+    try {
+      body = raw ? JSON.parse(raw) as Record<string, unknown> : {};
+    } catch {
+      return send(400, { badRequest: { code: 400, message: 'malformed JSON' } });
+    }
+    if (method === 'POST' && url.pathname === '/identity/v3/auth/tokens') return this.auth(body, send);
+    const token = req.headers['x-auth-token'];
+    if (typeof token !== 'string' || !this.valid.has(token)) return send(401, { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+    const path = url.pathname;
+    if (path.startsWith('/compute/v2.1/')) return this.compute(method, path.slice('/compute/v2.1'.length), url, body, req, send);
+    if (path.startsWith('/network/v2.0/')) return this.network(method, path.slice('/network/v2.0'.length), url, body, send);
+    if (path.startsWith('/image/v2/')) return this.image(method, path.slice('/image/v2'.length), url, send);
+    send(404, { itemNotFound: { code: 404, message: `no route ${path}` } });
+  }
+
+  private auth(body: Record<string, unknown>, send: Send): void {
+    const auth = body.auth as { identity?: { methods?: string[]; password?: { user?: { name?: string; password?: string; domain?: { name?: string } } } }; scope?: { project?: { name?: string; domain?: { name?: string } } } } | undefined;
+    const user = auth?.identity?.password?.user;
+    const project = auth?.scope?.project;
+    if (!auth?.identity?.methods?.includes('password') || user?.name !== CLOUD.user || user.password !== CLOUD.password || user.domain?.name !== CLOUD.domain) {
+      return send(401, { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+    }
+    if (project?.name !== CLOUD.project || project.domain?.name !== CLOUD.domain) return send(401, { error: { code: 401, title: 'Unauthorized', message: 'not authorized for that project' } });
+    const token = `gAAAA${randomUUID().replace(/-/g, '')}`;
+    this.issued.push(token);
+    this.valid.add(token);
+    const now = Date.now();
+    send(201, {
+      token: {
+        methods: ['password'], user: { id: 'u1', name: CLOUD.user, domain: { id: 'default', name: CLOUD.domain } },
+        project: { id: 'p1', name: CLOUD.project, domain: { id: 'default', name: CLOUD.domain } },
+        issued_at: new Date(now).toISOString(), expires_at: new Date(now + 3_600_000).toISOString(), catalog: this.catalog(),
+      },
+    }, { 'X-Subject-Token': token });
+  }
+
+  private compute(method: string, path: string, url: URL, body: Record<string, unknown>, req: IncomingMessage, send: Send): void {
+    const header = req.headers['openstack-api-version'];
+    const version = typeof header === 'string' && /^compute (\d+)\.(\d+)$/.test(header) ? Number(header.split(' ')[1]?.split('.')[1]) : 1;
+    const notFound = (what: string) => send(404, { itemNotFound: { code: 404, message: `${what} could not be found.` } });
+    let m: RegExpMatchArray | null;
+    if (method === 'POST' && path === '/servers') {
+      const s = body.server as { name?: string; imageRef?: string; flavorRef?: string; networks?: { port?: string }[]; metadata?: Record<string, string>; tags?: string[] } | undefined;
+      if (!s?.name || !s.imageRef || !s.flavorRef) return send(400, { badRequest: { code: 400, message: 'name, imageRef and flavorRef are required' } });
+      if (s.tags && version < 52) return send(400, { badRequest: { code: 400, message: "Additional properties are not allowed ('tags' was unexpected)" } });
+      if (s.flavorRef !== CLOUD.flavor) return send(400, { badRequest: { code: 400, message: `Flavor ${s.flavorRef} could not be found.` } });
+      const image = this.images.get(s.imageRef);
+      if (!image || Date.now() < image.readyAt) return send(400, { badRequest: { code: 400, message: `Image ${s.imageRef} could not be found.` } });
+      const portId = s.networks?.[0]?.port;
+      const port = portId ? this.ports.get(portId) : undefined;
+      if (!port) return send(400, { badRequest: { code: 400, message: `Port ${portId} could not be found.` } });
+      if (port.deviceId) return send(409, { conflictingRequest: { code: 409, message: `Port ${port.id} is still in use.` } });
+      const fault = this.failBoots.shift();
+      const server: StandinServer = { id: randomUUID(), name: s.name, imageRef: s.imageRef, flavorRef: s.flavorRef, portId: port.id, metadata: s.metadata ?? {}, tags: s.tags ?? [], readyAt: Date.now() + this.bootMs, ...(fault ? { fault } : {}) };
+      port.deviceId = server.id;
+      this.servers.set(server.id, server);
+      return send(202, { server: { id: server.id, links: [{ rel: 'self', href: `${this.url}/compute/v2.1/servers/${server.id}` }], adminPass: 'x' } });
+    }
+    if (method === 'GET' && path === '/servers/detail') {
+      const wanted = (url.searchParams.get('tags') ?? '').split(',').filter(Boolean);
+      const all = this.liveServers().filter((s) => wanted.every((t) => s.tags.includes(t)));
+      // Nova pages with `limit` and a `marker`; the stand-in pages by 2 to exercise it.
+      const after = url.searchParams.get('marker');
+      const from = after ? all.findIndex((s) => s.id === after) + 1 : 0;
+      const page = all.slice(from, from + 2);
+      const next = from + 2 < all.length ? [{ rel: 'next', href: `${this.url}/compute/v2.1/servers/detail?tags=${wanted.join(',')}&marker=${page[page.length - 1]?.id}` }] : [];
+      return send(200, { servers: page.map((s) => this.serverView(s)), ...(next.length ? { servers_links: next } : {}) });
+    }
+    if ((m = path.match(/^\/servers\/([^/]+)$/))) {
+      const s = this.live(m[1] as string);
+      if (!s) return notFound(`Instance ${m[1]}`);
+      if (method === 'GET') return send(200, { server: { ...this.serverView(s), ...(this.deleting.has(s.id) ? { 'OS-EXT-STS:task_state': 'deleting' } : {}) } });
+      if (method === 'DELETE') {
+        if (!this.deleting.has(s.id)) this.deleting.set(s.id, Date.now() + this.deleteMs);
+        return send(204);
+      }
+    }
+    if (method === 'POST' && (m = path.match(/^\/servers\/([^/]+)\/action$/))) {
+      const s = this.live(m[1] as string);
+      if (!s || this.deleting.has(s.id)) return notFound(`Instance ${m[1]}`);
+      const ci = body.createImage as { name?: string } | undefined;
+      if (!ci?.name) return send(400, { badRequest: { code: 400, message: 'unsupported action' } });
+      if (this.status(s) !== 'ACTIVE') return send(409, { conflictingRequest: { code: 409, message: `Cannot 'createImage' instance ${s.id} while it is in vm_state ${this.status(s).toLowerCase()}` } });
+      const image: StandinImage = { id: randomUUID(), name: ci.name, createdAt: new Date().toISOString(), readyAt: Date.now() + this.snapshotMs, fromServer: s.id };
+      this.images.set(image.id, image);
+      return version >= 45 ? send(202, { image_id: image.id }) : send(202, undefined, { Location: `${this.url}/image/v2/images/${image.id}` });
+    }
+    send(404, { itemNotFound: { code: 404, message: `no route ${method} ${path}` } });
+  }
+
+  /** A deleted server disappears after `deleteMs`, freeing its port. */
+  private forget(s: StandinServer): void {
+    this.servers.delete(s.id);
+    this.deleting.delete(s.id);
+    const port = this.ports.get(s.portId);
+    if (port && port.deviceId === s.id) port.deviceId = '';
+  }
+
+  private network(method: string, path: string, url: URL, body: Record<string, unknown>, send: Send): void {
+    let m: RegExpMatchArray | null;
+    if (method === 'POST' && path === '/ports') {
+      const p = body.port as { network_id?: string; name?: string; description?: string } | undefined;
+      if (p?.network_id !== CLOUD.network) return send(404, { NeutronError: { type: 'NetworkNotFound', message: `Network ${p?.network_id} could not be found.`, detail: '' } });
+      if ((p.description ?? '').length > 255) return send(400, { NeutronError: { type: 'HTTPBadRequest', message: 'description exceeds 255 characters', detail: '' } });
+      return send(201, { port: this.portView(this.makePort(p.network_id, p.name ?? '', p.description ?? '')) });
+    }
+    if (method === 'GET' && path === '/ports') {
+      const net = url.searchParams.get('network_id');
+      return send(200, { ports: [...this.ports.values()].filter((p) => !net || p.networkId === net).map((p) => this.portView(p)) });
+    }
+    if (method === 'DELETE' && (m = path.match(/^\/ports\/([^/]+)$/))) {
+      if (!this.ports.delete(m[1] as string)) return send(404, { NeutronError: { type: 'PortNotFound', message: `Port ${m[1]} could not be found.`, detail: '' } });
+      return send(204);
+    }
+    send(404, { NeutronError: { type: 'HTTPNotFound', message: `no route ${method} ${path}`, detail: '' } });
+  }
+
+  private portView(p: StandinPort): Record<string, unknown> {
+    return { id: p.id, name: p.name, description: p.description, network_id: p.networkId, device_id: p.deviceId, admin_state_up: true, fixed_ips: [{ subnet_id: 'subnet-ci', ip_address: p.address }] };
+  }
+
+  private image(method: string, path: string, url: URL, send: Send): void {
+    const view = (i: StandinImage) => ({ id: i.id, name: i.name, status: Date.now() < i.readyAt ? 'saving' : 'active', created_at: i.createdAt, visibility: 'private' });
+    let m: RegExpMatchArray | null;
+    if (method === 'GET' && path === '/images') {
+      const name = url.searchParams.get('name');
+      const status = url.searchParams.get('status');
+      return send(200, { images: [...this.images.values()].map(view).filter((i) => (!name || i.name === name) && (!status || i.status === status)) });
+    }
+    if (method === 'GET' && (m = path.match(/^\/images\/([^/]+)$/))) {
+      const i = this.images.get(m[1] as string);
+      if (!i) return send(404, `<html><body><h1>404 Not Found</h1>No image found with ID ${m[1]}</body></html>`);
+      return send(200, view(i));
+    }
+    send(404, 'not found');
+  }
+}
+
+type Send = (status: number, body?: unknown, headers?: Record<string, string>) => void;
