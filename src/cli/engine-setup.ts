@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import { updatePreparer } from '../drivers/prepare/update-preparer.js';
 import { localProvider } from '../drivers/providers/local/local-provider.js';
+import { removeImage } from '../drivers/providers/local/local-images.js';
+import { productionKey } from '../drivers/rpm/production-key.js';
 import { initUpdateRepo } from '../drivers/repo/layout.js';
 import { mergeReporter } from '../drivers/repo/merge-reporter.js';
 import { phase2Reporter } from '../drivers/repo/phase2-reporter.js';
@@ -38,7 +40,10 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   return new Engine({
     store, providers, preparer,
     analyzer: jobAnalyzer({ store, patterns: analysis.patterns, infraRules: analysis.infraRules, requestBaseline: (target) => requestBaseline(loaded, store, target), ...(opts.log ? { log: opts.log } : {}) }),
-    reporters: [...gerritReporters(loaded, store, mergeReporter({ repoPath }), opts), phase2Reporter({ repoPath, store, now: () => Date.now() }), promoteReporter({ repoPath, store, now: () => Date.now() }), imagesReporter({ store, now: () => Date.now() })],
+    reporters: [...gerritReporters(loaded, store, mergeReporter({ repoPath }), opts), phase2Reporter({ repoPath, store, now: () => Date.now() }), promoteReporter({ repoPath, store, now: () => Date.now() }), imagesReporter({
+      store, now: () => Date.now(), productionKey: productionKeyOf(loaded), keep: config.images.keep,
+      removeImage: async (image) => { if (config.providers[image.provider]?.type === 'local') removeImage(imagesDirOf(loaded), image.name); },
+    })],
     controllers: [phase2Controller({ config, store, now: () => Date.now() }), promoteController(promoteOptions(loaded, store))],
     workerId: `${hostname()}:${process.pid}`,
     leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff), semaphores: config.engine.semaphores,
@@ -52,7 +57,7 @@ export function providersFor(loaded: LoadedConfig): NodeProvider[] {
   const providers: NodeProvider[] = [];
   for (const [name, p] of Object.entries(config.providers)) {
     if (p.type === 'local') {
-      providers.push(localProvider({ name, capacity: p.capacity, workDir: loaded.resolvePath(config.work_dir), configDir: loaded.dir }));
+      providers.push(localProvider({ name, capacity: p.capacity, workDir: loaded.resolvePath(config.work_dir), configDir: loaded.dir, imagesDir: imagesDirOf(loaded) }));
     } else if (Object.values(config.targets).some((t) => t.provider === name)) {
       throw new CliExit(EXIT.usage, `provider "${name}" has type ${p.type}, which this version cannot run yet (only local)`, 'E_CONFIG_INVALID');
     }
@@ -101,4 +106,17 @@ function gerritReporters(loaded: LoadedConfig, store: Store, merge: RunReporter,
     ? { async report(run, jobs) { if (!(await gerritRefOf(store, run))) await merge.report(run, jobs); } }
     : merge;
   return [localMerge, reporter];
+}
+
+/** Archives of local nodes' roots kept as images: beside the work directory. */
+export function imagesDirOf(loaded: LoadedConfig): string {
+  return resolve(loaded.resolvePath(loaded.config.work_dir), '..', 'images');
+}
+
+/** What each target's production repository holds now (its repomd.xml's SHA-256), for image freshness. */
+export function productionKeyOf(loaded: LoadedConfig): (target: string) => Promise<string | undefined> {
+  return async (target) => {
+    const repo = loaded.config.targets[target]?.repo;
+    return repo ? productionKey(repo, { timeoutMs: 5000 }) : undefined;
+  };
 }

@@ -11,6 +11,12 @@ import { exitFor } from './submit.js';
 
 export function registerImages(program: Command, io: Io, setStatus: (s: number) => void): void {
   const images = program.command('images').description('baselines of the targets: the reference an update\'s failures are compared with');
+  images.command('list')
+    .description('the known-good images: per target, newest first, with the production content they were built from')
+    .option('--all', 'also the pruned ones')
+    .option('--json', 'print JSON')
+    .option('--config <file>', 'configuration file')
+    .action(async (opts: { all?: boolean; json?: boolean; config?: string }) => setStatus(await list(io, opts)));
   images.command('build')
     .description('provision each target (or those named) with no update and run its baseline tests; a red baseline disables the target with the evidence')
     .argument('[targets...]', 'release/dist targets (default: all)')
@@ -37,4 +43,15 @@ async function build(io: Io, targets: string[], opts: { detach?: boolean; json?:
     else io.out(`${failureDetails(jobs).join('\n')}\n`);
     return exitFor(run);
   });
+}
+
+async function list(io: Io, opts: { all?: boolean; json?: boolean; config?: string }): Promise<number> {
+  const loaded = loadConfig(io, opts.config);
+  const images = await withStore(loaded, io, (store) => store.listImages({ includePruned: opts.all === true }));
+  if (opts.json) { io.out(`${JSON.stringify(images, null, 2)}\n`); return EXIT.ok; }
+  if (images.length === 0) io.out('no known-good image yet: `sluice images build` makes them\n');
+  for (const i of images) {
+    io.out(`${i.target}  ${i.name}  ${new Date(i.createdAt).toISOString()}  ${i.provider}:${i.location}  ${i.productionKey ?? 'production content unknown'}${i.prunedAt ? '  (pruned)' : ''}\n`);
+  }
+  return EXIT.ok;
 }

@@ -6,7 +6,7 @@ import type { Store } from '../store/index.js';
 import { readTokens } from '../web/auth.js';
 import { DEFAULT_LISTEN, parseListen, startWeb, webLogger, type StartedWeb } from '../web/start.js';
 import { loadConfig, type LoadedConfig } from './config-loader.js';
-import { makeEngine } from './engine-setup.js';
+import { makeEngine, productionKeyOf } from './engine-setup.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { triggerPipeline } from './pipeline-triggers.js';
@@ -107,7 +107,7 @@ async function startGerrit(loaded: LoadedConfig, store: Store, io: Io, engine: E
   try {
     const handle = await startGerritTrigger({
       store, gerrit, configDir: loaded.dir, env: io.env, log, notify: () => engine.notify(),
-      submit: (s) => submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId }),
+      submit: (s) => submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId, productionKey: productionKeyOf(loaded) }),
       onPhase2: async () => {
         const outcome = await triggerPipeline(loaded, store, 'phase2', Date.now());
         if (outcome.kind === 'nothing') return { refused: outcome.why };

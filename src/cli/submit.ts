@@ -4,7 +4,7 @@ import { newRunId } from '../engine/hash.js';
 import { submitPhase1 } from '../engine/submit-phase1.js';
 import type { Run } from '../store/index.js';
 import { loadConfig } from './config-loader.js';
-import { makeEngine, providersFor } from './engine-setup.js';
+import { makeEngine, productionKeyOf, providersFor } from './engine-setup.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { readInput } from './read-input.js';
@@ -40,7 +40,7 @@ async function submit(io: Io, file: string, opts: SubmitOptions): Promise<number
   providersFor(loaded);
   return withStore(loaded, io, async (store) => {
     const now = io.now();
-    const result = await submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file, bytes: input.bytes, author, now, runId: newRunId(now) });
+    const result = await submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file, bytes: input.bytes, author, now, runId: newRunId(now), productionKey: productionKeyOf(loaded) });
     if (!result.ok) {
       for (const p of [...result.problems].sort(byPosition)) io.out(`${formatProblem(p)}\n`);
       return EXIT.failed;

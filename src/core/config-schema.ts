@@ -167,6 +167,11 @@ export const AnalysisSchema = z.strictObject({
   builtin: z.boolean().default(true).meta({ description: 'Keep the built-in pattern sets and infra rules (false: only the ones given here).' }),
 });
 
+export const ImagesSchema = z.strictObject({
+  keep: z.int().min(1).max(100).default(3).meta({ description: 'Known-good images kept per target; older ones are pruned (their archives or cloud images removed).' }),
+  max_age: duration.default('14d').meta({ description: 'An image older than this is not fresh enough: phase1 provisions from scratch until the next green baseline.' }),
+});
+
 export const ConfigSchema = z.strictObject({
   releases: z.array(targetPart('release'), { error: 'releases must be a list of release names' }).min(1, { error: 'list at least one release' })
     .meta({ description: 'The product releases updates may name in `repo:`, e.g. `[icehouse, juno, kilo]`.' }),
@@ -186,6 +191,7 @@ export const ConfigSchema = z.strictObject({
   update_repo: z.string().min(1).default('update-repo').meta({ description: 'The update repository (git): a path relative to the config file.' }),
   engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', semaphores: {}, retry_backoff: '10s' }).meta({ description: 'Timing of the workers.' }),
   promote: PromoteSchema.default({ stage: '.sluice/stage', production: 'production', keep: 2 }).meta({ description: 'Where promote composes stage and publishes production.' }),
+  images: ImagesSchema.default({ keep: 3, max_age: '14d' }).meta({ description: 'The known-good images the images pipeline records: how many are kept, how old one may be.' }),
   analysis: AnalysisSchema.default({ patterns: [], infra_rules: [], builtin: true }).meta({ description: 'How failed jobs are read: error excerpt patterns and infrastructure rules.' }),
   work_dir: z.string().min(1).default('.sluice/work').meta({ description: 'Where jobs keep their directories and logs, relative to the config file.' }),
   web: WebSchema.default({ public_reads: true }).meta({ description: 'The dashboard and HTTP API of `sluice serve` (docs/web.md).' }),

@@ -37,6 +37,8 @@ export interface Phase1Inputs {
   readonly disabled: ReadonlyMap<string, TargetDisable>;
   /** Known-good images by target; absent or null means the target has none yet. */
   readonly images: ReadonlyMap<string, string | null>;
+  /** Why a target has no usable image (stale, too old), when it has none. */
+  readonly noImageBecause?: ReadonlyMap<string, string>;
   /** Must-provision packages added at run time (`sluice must-provision add`), with why; sluice.yaml's are always in. */
   readonly mustProvision?: ReadonlyMap<string, string>;
 }
@@ -46,7 +48,7 @@ export interface Phase1Inputs {
  * reason; an update touching a must-provision package, or a target with no known-good
  * image, is provisioned from scratch. Unknown targets refuse the whole plan: nothing runs.
  */
-export function planPhase1({ builds, config, disabled, images, mustProvision: added }: Phase1Inputs): Phase1Plan {
+export function planPhase1({ builds, config, disabled, images, mustProvision: added, noImageBecause }: Phase1Inputs): Phase1Plan {
   const resolved = updateTargets(builds, config, disabled);
   const errors = resolved.issues.filter((i) => i.severity === 'error');
   if (errors.length > 0) return { ok: false, issues: errors };
@@ -66,7 +68,7 @@ export function planPhase1({ builds, config, disabled, images, mustProvision: ad
     const [mode, modeBecause]: [NodeMode, string] = touched.length > 0
       ? ['provision', `the update touches must-provision package ${[...new Set(touched)].join(', ')}`]
       : image === null
-        ? ['provision', `${target} has no known-good image yet`]
+        ? ['provision', noImageBecause?.get(target) ?? `${target} has no known-good image yet`]
         : ['image', `booted from known-good image ${image}`];
     return {
       target, builds: targetBuilds, skip: d ? describeDisable(d) : null,

@@ -1,6 +1,6 @@
 import type { Config } from '../core/config.js';
 import { pipelineFor } from '../core/config.js';
-import type { Job, Run, Store } from '../store/index.js';
+import type { ImageRecord, Job, Run, Store } from '../store/index.js';
 import type { RunReporter } from './engine.js';
 import { jobClass, jobKind } from './job-kind.js';
 import type { JobSpec } from './job-spec.js';
@@ -53,10 +53,22 @@ export async function submitImages(s: { store: Store; config: Config; targets?: 
  * targets list`), not a disable. A green one enables a target that a red baseline
  * disabled (never one an operator disabled by hand).
  */
-export function imagesReporter(o: { store: Store; now: () => number }): RunReporter {
+export interface ImagesReporterOptions {
+  readonly store: Store;
+  readonly now: () => number;
+  /** What the target's production repository holds now: the key an image is recorded with. */
+  readonly productionKey?: (target: string) => Promise<string | undefined>;
+  /** Known-good images kept per target (images.keep); older ones are pruned. */
+  readonly keep?: number;
+  /** Removes a pruned image from its provider (a local archive, a cloud image). */
+  readonly removeImage?: (image: ImageRecord) => Promise<void>;
+}
+
+export function imagesReporter(o: ImagesReporterOptions): RunReporter {
   return {
     async report(run: Run, jobs: readonly Job[]) {
       if (run.pipeline !== 'images') return;
+      await recordSnapshots(o, run, jobs);
       for (const job of jobs) {
         const state = await o.store.getTargetState(job.target, o.now());
         if (job.result === 'failure') {
@@ -75,3 +87,23 @@ export function imagesReporter(o: { store: Store; now: () => number }): RunRepor
   };
 }
 
+
+/** The snapshots of the run's green baselines become known-good images; each target keeps its newest `keep`. */
+async function recordSnapshots(o: ImagesReporterOptions, run: Run, jobs: readonly Job[]): Promise<void> {
+  const green = new Set(jobs.filter((j) => j.result === 'success').map((j) => j.id));
+  const snapshots = (await o.store.listEvents({ runId: run.id, limit: 10_000 })).filter((e) => e.kind === 'image.snapshot' && e.jobId !== null && green.has(e.jobId));
+  const touched = new Set<string>();
+  for (const e of snapshots) {
+    const p = e.payload as { name: string; location: string; provider: string; target: string };
+    await o.store.recordImage({
+      name: p.name, target: p.target, provider: p.provider, location: p.location, productionKey: (await o.productionKey?.(p.target)) ?? null,
+      runId: run.id, jobId: e.jobId as string, createdAt: o.now(),
+    });
+    touched.add(p.target);
+  }
+  for (const target of touched) {
+    const old = (await o.store.listImages({ target })).slice(o.keep ?? 3);
+    for (const image of old) await o.removeImage?.(image);
+    await o.store.markImagesPruned({ names: old.map((i) => i.name), now: o.now() });
+  }
+}

@@ -25,6 +25,8 @@ export interface ExecutionOutcome {
   readonly resultsDir?: string | null;
   /** The attempt's error excerpt, when analysis made one: stored with the job. */
   readonly excerpt?: unknown;
+  /** A baseline's node kept as an image (the images pipeline records it as known-good). */
+  readonly snapshot?: { readonly name: string; readonly location: string };
 }
 
 /**

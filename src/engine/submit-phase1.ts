@@ -1,4 +1,5 @@
 import type { Config } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
 import { planPhase1 } from '../core/plan-phase1.js';
 import { formatPath, type Problem } from '../core/problem.js';
 import type { TargetDisable } from '../core/target-state.js';
@@ -17,8 +18,10 @@ export interface Phase1Submission {
   readonly author: { readonly name: string; readonly email: string };
   readonly now: number;
   readonly runId: string;
-  /** Known-good images by target (the images pipeline records them). */
+  /** Known-good images by target; by default the store's freshest, else the configuration's. */
   readonly images?: ReadonlyMap<string, string | null>;
+  /** What each target's production repository holds now: an image built from other content is stale. */
+  readonly productionKey?: (target: string) => Promise<string | undefined>;
 }
 
 export type SubmitResult =
@@ -46,7 +49,8 @@ export async function submitPhase1(s: Phase1Submission): Promise<SubmitResult> {
     if (t.disabled) disabled.set(t.target, { target: t.target, reason: t.reason, by: t.disabledBy, since: t.disabledAt, until: t.until });
   }
   const added = new Map((await s.store.listMustProvision()).map((m) => [m.package, `added by ${m.addedBy} on ${new Date(m.addedAt).toISOString().slice(0, 10)}: ${m.reason}`]));
-  const plan = planPhase1({ builds: update.builds, config: s.config, disabled, images: s.images ?? imagesFromConfig(s.config), mustProvision: added });
+  const chosen = s.images ? { images: s.images, noImageBecause: new Map<string, string>() } : await freshImages(s);
+  const plan = planPhase1({ builds: update.builds, config: s.config, disabled, images: chosen.images, noImageBecause: chosen.noImageBecause, mustProvision: added });
   if (!plan.ok) return { ok: false, problems: plan.issues.map((i) => problem(i.path, i.code, i.message)) };
   const untestable = plan.jobs.filter((j) => j.skip === null && j.command === undefined);
   if (untestable.length > 0) {
@@ -73,6 +77,35 @@ export async function submitPhase1(s: Phase1Submission): Promise<SubmitResult> {
   const skipped = jobs.filter((j) => j.skipReason !== null).length;
   if (skipped === jobs.length) await s.store.settleRun({ runId: s.runId, now: s.now });
   return { ok: true, runId: s.runId, jobs: jobs.length, skipped };
+}
+
+/**
+ * The image each target boots from: the newest known-good one the images pipeline recorded,
+ * if it is fresh (younger than images.max_age, built from the production content there is
+ * now); else the configuration's `image`, for sites that make images elsewhere.
+ */
+async function freshImages(s: Phase1Submission): Promise<{ images: Map<string, string | null>; noImageBecause: Map<string, string> }> {
+  const images = imagesFromConfig(s.config);
+  const noImageBecause = new Map<string, string>();
+  const maxAge = parseDuration(s.config.images.max_age) ?? 14 * 86_400_000;
+  const recorded = await s.store.listImages();
+  for (const target of Object.keys(s.config.targets)) {
+    const newest = recorded.find((i) => i.target === target);
+    if (!newest) continue;
+    if (s.now - newest.createdAt > maxAge) {
+      images.set(target, null);
+      noImageBecause.set(target, `image ${newest.name} is older than images.max_age (${s.config.images.max_age}): provisioned until the next green baseline`);
+      continue;
+    }
+    const now = newest.productionKey && s.productionKey ? await s.productionKey(target) : undefined;
+    if (now !== undefined && now !== newest.productionKey) {
+      images.set(target, null);
+      noImageBecause.set(target, `image ${newest.name} was built from other production content than ${target} has now: provisioned until the next green baseline`);
+      continue;
+    }
+    images.set(target, newest.name);
+  }
+  return { images, noImageBecause };
 }
 
 function imagesFromConfig(config: Config): Map<string, string | null> {

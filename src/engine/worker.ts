@@ -246,6 +246,10 @@ export class Worker {
     if (!lost && !cancelRequested && this.o.analyzer && (outcome.result === 'failure' || outcome.result === 'success')) {
       outcome = await this.analyze(job, outcome);
     }
+    if (!lost && outcome.snapshot && outcome.result === 'success') {
+      // Before the job finishes, so the images reporter (run on the verdict) finds it.
+      await store.appendEvent({ at: clock.now(), kind: 'image.snapshot', runId: job.runId, jobId: job.id, payload: { ...outcome.snapshot, provider: provider.name, target: job.target } });
+    }
     if (!lost) {
       const finished = await store.finishJob({
         jobId: job.id, worker: this.o.workerId, now: clock.now(), result: outcome.result, reason: outcome.reason,

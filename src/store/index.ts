@@ -46,3 +46,4 @@ export type {
 export type { NewEvent, StoredEvent, EventQuery, StoreEventKind } from './events.js';
 export { TEST_STATUSES, type TestStatus, type TestOutcome, type RecordTestResultsInput, type StoredTestResult, type FlakyTest, type Baseline } from './test-results.js';
 export type { MustProvisionEntry, MustProvisionChange, AddMustProvisionResult, RemoveMustProvisionResult } from './must-provision.js';
+export type { ImageRecord } from './images.js';

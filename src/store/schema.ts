@@ -120,6 +120,18 @@ export interface MustProvisionTable {
   reason: string;
 }
 
+export interface ImagesTable {
+  name: string;
+  target: string;
+  provider: string;
+  location: string;
+  production_key: string | null;
+  run_id: string;
+  job_id: string;
+  created_at: number;
+  pruned_at: number | null;
+}
+
 export interface Database {
   updates: UpdatesTable;
   target_states: TargetStatesTable;
@@ -130,4 +142,5 @@ export interface Database {
   rpms: RpmsTable;
   test_results: TestResultsTable;
   must_provision: MustProvisionTable;
+  images: ImagesTable;
 }

@@ -30,6 +30,7 @@ import type {
 } from './targets.js';
 import type { RecordRpmsInput, RecordRpmsResult, RpmRecord } from './rpms.js';
 import type { Pipeline } from './pipeline.js';
+import type { ImageRecord } from './images.js';
 import type { AddMustProvisionResult, MustProvisionChange, MustProvisionEntry, RemoveMustProvisionResult } from './must-provision.js';
 import type { Baseline, FlakyTest, RecordTestResultsInput, StoredTestResult } from './test-results.js';
 import type { RecordUpdateResult, UpdateInput, UpdateRecord } from './updates.js';
@@ -52,6 +53,11 @@ export interface Store {
   listMustProvision(): Promise<MustProvisionEntry[]>;
   addMustProvision(input: MustProvisionChange): Promise<AddMustProvisionResult>;
   removeMustProvision(input: MustProvisionChange): Promise<RemoveMustProvisionResult>;
+
+  /** Known-good images (the images pipeline records them; phase1 boots from the freshest). */
+  recordImage(image: Omit<ImageRecord, 'prunedAt'>): Promise<{ recorded: boolean }>;
+  listImages(query?: { target?: string; includePruned?: boolean }): Promise<ImageRecord[]>;
+  markImagesPruned(input: { names: readonly string[]; now: number }): Promise<void>;
 
   recordUpdate(input: UpdateInput): Promise<RecordUpdateResult>;
   getUpdate(id: string): Promise<UpdateRecord | undefined>;

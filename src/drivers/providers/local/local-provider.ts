@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { formatDuration } from '../../../core/duration.js';
 import { jobSlug } from '../../../engine/job-kind.js';
 import type { AbandonedAttempt, Execution, ExecutionOutcome, NodeProvider } from '../../../engine/node-provider.js';
+import { restoreRoot, snapshotRoot } from './local-images.js';
 import { PGIDS_FILE, reapOrphans } from './reap.js';
 import { jobEnvironment } from './job-environment.js';
 import { runProcess, type ProcessExit } from './run-process.js';
@@ -15,6 +16,8 @@ export interface LocalProviderOptions {
   /** The configuration's directory, given to commands as $SLUICE_CONFIG_DIR. */
   readonly configDir: string;
   readonly maxLogBytes?: number;
+  /** Where images of node roots are kept (`<imagesDir>/<name>.tar.gz`); without it, no snapshots. */
+  readonly imagesDir?: string;
   readonly killGraceMs?: number;
 }
 
@@ -44,11 +47,20 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
         // A baseline tests no update: it gets an empty $SLUICE_UPDATE_FILE.
         updatePath = ex.updateFiles[0] ? join(dir, 'update', basename(ex.updateFiles[0].name)) : '';
         writeFileSync(logPath, '');
+        mkdirSync(join(dir, 'node'), { recursive: true });
       } catch (e) {
         return { result: 'infra', reason: `cannot prepare the job directory: ${(e as Error).message}`, node, logPath: null };
       }
+      const root = join(dir, 'node');
+      if (ex.spec.mode === 'image' && ex.spec.image && opts.imagesDir) {
+        try {
+          if (await restoreRoot(opts.imagesDir, ex.spec.image, root)) appendFileSync(logPath, `== node root restored from image ${ex.spec.image}\n`);
+        } catch (e) {
+          return { result: 'infra', reason: `cannot restore image ${ex.spec.image}: ${(e as Error).message}`, node, logPath };
+        }
+      }
       const resultsDir = join(dir, 'results');
-      const env = jobEnvironment(ex, { workDir: dir, updatePath, updateDir: join(dir, 'update'), configDir: opts.configDir, resultsDir });
+      const env = { ...jobEnvironment(ex, { workDir: dir, updatePath, updateDir: join(dir, 'update'), configDir: opts.configDir, resultsDir }), SLUICE_NODE_ROOT: root };
       const commands = typeof ex.spec.command === 'string' ? [ex.spec.command] : ex.spec.command;
       const deadline = Date.now() + ex.spec.timeoutMs;
       for (const command of commands) {
@@ -59,6 +71,17 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
         });
         const outcome = toOutcome(run.exit, ex.spec.timeoutMs, commands.length > 1 ? command : undefined);
         if (outcome.result !== 'success') return { ...outcome, node, logPath, resultsDir };
+      }
+      // A green baseline's node root becomes the target's image.
+      if (ex.spec.stage === 'baseline' && opts.imagesDir) {
+        const name = `${ex.spec.target.replace(/\//g, '_')}-${ex.runId}`;
+        try {
+          const location = await snapshotRoot(root, opts.imagesDir, name);
+          appendFileSync(logPath, `== node root kept as image ${name}\n`);
+          return { result: 'success', reason: 'the baseline passed', node, logPath, resultsDir, snapshot: { name, location } };
+        } catch (e) {
+          return { result: 'infra', reason: `the baseline passed but its image could not be made: ${(e as Error).message}`, node, logPath, resultsDir };
+        }
       }
       return { result: 'success', reason: 'the tests passed', node, logPath, resultsDir };
     },
