@@ -157,3 +157,96 @@ function canConnect(port: number): Promise<boolean> {
     sock.once('error', () => resolve(false));
   });
 }
+
+/** A plain OpenSSH server: key logins get a normal shell, as an ssh provider's host gives. */
+export interface ShellSshd {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** The pid of the listening sshd (its children are the connections). */
+  pid(): number | undefined;
+  /** Kills every connection's sshd process: clients see their connections drop. */
+  dropConnections(): void;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export interface ShellSshds {
+  readonly servers: readonly ShellSshd[];
+  /** One client key that every server accepts, and one known_hosts listing every server. */
+  readonly keyFile: string;
+  readonly knownHostsFile: string;
+  /** The directory holding the keys (removed when the test ends). */
+  readonly dir: string;
+}
+
+/**
+ * `n` sshd on loopback ports without a forced command, sharing one client key made for
+ * this test; each with its own host key, all listed in one known_hosts file.
+ */
+export async function startShellSshds(t: { after: (fn: () => void | Promise<void>) => void }, n = 1): Promise<ShellSshds> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-shell-sshd-'));
+  const keygen = (file: string) => {
+    const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'sluice-test', '-f', file], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ssh-keygen: ${r.stderr}`);
+  };
+  keygen(join(dir, 'client_key'));
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub'), 'utf8'));
+  if (process.getuid?.() === 0 && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
+  const user = userInfo().username;
+  const servers: ShellSshd[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  t.after(async () => {
+    for (const stop of stops) await stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  let knownHosts = '';
+  for (let i = 0; i < n; i++) {
+    keygen(join(dir, `host_key_${i}`));
+    const port = await freePort();
+    const config = join(dir, `sshd_config_${i}`);
+    writeFileSync(config, [
+      `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${join(dir, `host_key_${i}`)}`, `PidFile ${join(dir, `sshd_${i}.pid`)}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PubkeyAuthentication yes', 'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', `AllowUsers ${user}`, 'PermitRootLogin prohibit-password',
+      'Subsystem sftp internal-sftp', 'MaxSessions 50', 'MaxStartups 50', 'LogLevel ERROR', '',
+    ].join('\n'));
+    knownHosts += `[127.0.0.1]:${port} ${readFileSync(join(dir, `host_key_${i}.pub`), 'utf8').split(' ').slice(0, 2).join(' ')}\n`;
+    let child: ChildProcess | undefined;
+    const start = async () => {
+      let stderr = '';
+      const c = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = c;
+      c.stderr?.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+      const until = Date.now() + 10_000;
+      while (!(await canConnect(port))) {
+        if (c.exitCode !== null || Date.now() > until) throw new Error(`sshd did not start: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    const connectionPids = (): number[] => {
+      const parent = child?.pid;
+      if (parent === undefined) return [];
+      return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+        try { return readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1] === String(parent); } catch { return false; }
+      }).map(Number);
+    };
+    const dropConnections = () => {
+      for (const pid of connectionPids()) { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } }
+    };
+    const stop = async () => {
+      const c = child;
+      child = undefined;
+      if (c && c.exitCode === null) {
+        const exited = new Promise((r) => c.once('exit', r));
+        c.kill('SIGTERM');
+        await exited;
+      }
+    };
+    stops.push(async () => { dropConnections(); await stop(); });
+    await start();
+    servers.push({ host: '127.0.0.1', port, user, pid: () => child?.pid, dropConnections, stop, start });
+  }
+  writeFileSync(join(dir, 'known_hosts'), knownHosts);
+  return { servers, keyFile: join(dir, 'client_key'), knownHostsFile: join(dir, 'known_hosts'), dir };
+}

@@ -1,0 +1,72 @@
+import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
+import type { KnownHosts } from '../../gerrit/known-hosts.js';
+import type { SshHost } from './ssh-config.js';
+
+export interface ConnectOptions {
+  readonly privateKey: Buffer;
+  readonly knownHosts: KnownHosts;
+  readonly connectTimeoutMs: number;
+}
+
+export type Connected = { readonly ok: true; readonly client: Client } | { readonly ok: false; readonly reason: string };
+
+/**
+ * One SSH connection to a host, its key checked against known_hosts (never trusted on
+ * first use). Keepalives notice a host that vanished without closing the connection.
+ */
+export function connect(h: SshHost, o: ConnectOptions): Promise<Connected> {
+  return new Promise((resolve) => {
+    const client = new Client();
+    let refused: string | undefined;
+    let settled = false;
+    const settle = (r: Connected) => { if (!settled) { settled = true; resolve(r); } };
+    client.once('ready', () => settle({ ok: true, client }));
+    client.once('error', (e) => { settle({ ok: false, reason: refused ?? e.message }); client.end(); });
+    client.once('close', () => settle({ ok: false, reason: refused ?? 'the connection closed during the handshake' }));
+    client.connect({
+      host: h.host, port: h.port, username: h.user, privateKey: o.privateKey,
+      readyTimeout: o.connectTimeoutMs, keepaliveInterval: 10_000, keepaliveCountMax: 3,
+      hostVerifier: (key: Buffer) => {
+        const ok = o.knownHosts.verify(h.host, h.port, key);
+        if (!ok) refused = o.knownHosts.lists(h.host, h.port) ? `the host key of ${h.host}:${h.port} is not the one in known_hosts_file: refusing it` : `${h.host}:${h.port} is not in known_hosts_file: add its host key (ssh-keyscan -p ${h.port} ${h.host})`;
+        return ok;
+      },
+    });
+  });
+}
+
+export function openExec(client: Client, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel))));
+}
+
+/** Runs a short housekeeping command (mkdir, kill) and resolves with its exit status and output. */
+export async function run(client: Client, command: string): Promise<{ code: number | null; output: string }> {
+  const channel = await openExec(client, command);
+  return new Promise((resolve) => {
+    let output = '';
+    let code: number | null = null;
+    channel.on('data', (d: Buffer) => { output += d.toString('utf8'); });
+    channel.stderr.on('data', (d: Buffer) => { output += d.toString('utf8'); });
+    channel.on('exit', (c: number | null) => { code = c; });
+    channel.on('close', () => resolve({ code, output }));
+    channel.end();
+  });
+}
+
+export function openSftp(client: Client): Promise<SFTPWrapper> {
+  return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
+}
+
+export function sftpWrite(sftp: SFTPWrapper, path: string, content: string | Buffer, mode = 0o644): Promise<void> {
+  return new Promise((resolve, reject) => sftp.writeFile(path, content, { mode }, (err) => (err ? reject(err) : resolve())));
+}
+
+export function sftpList(sftp: SFTPWrapper, path: string): Promise<{ name: string; isFile: boolean }[]> {
+  return new Promise((resolve, reject) => sftp.readdir(path, (err, list) => (err
+    ? reject(err)
+    : resolve(list.map((e) => ({ name: e.filename, isFile: e.attrs.isFile() }))))));
+}
+
+export function sftpGet(sftp: SFTPWrapper, remote: string, local: string): Promise<void> {
+  return new Promise((resolve, reject) => sftp.fastGet(remote, local, (err) => (err ? reject(err) : resolve())));
+}
