@@ -66,13 +66,15 @@ export class KeystoneSession {
 
   private async current(signal: AbortSignal | undefined): Promise<Token> {
     if (this.token && this.token.expiresAt - EXPIRY_MARGIN_MS > this.now()) return this.token;
-    // Concurrent jobs share one authentication rather than each asking Keystone.
-    this.authenticating ??= this.authenticate(signal).finally(() => { this.authenticating = undefined; });
-    this.token = await this.authenticating;
+    // Concurrent jobs share one authentication rather than each asking Keystone; it is
+    // not tied to one job's signal, so that job's cancel does not fail the others.
+    this.authenticating ??= this.authenticate().finally(() => { this.authenticating = undefined; });
+    const pending = this.authenticating;
+    this.token = await (signal ? Promise.race([pending, aborted(signal)]) : pending);
     return this.token;
   }
 
-  private async authenticate(signal: AbortSignal | undefined): Promise<Token> {
+  private async authenticate(): Promise<Token> {
     const base = this.creds.authUrl.replace(/\/+$/, '');
     const url = `${/\/v3$/.test(base) ? base : `${base}/v3`}/auth/tokens`;
     const body = {
@@ -81,7 +83,7 @@ export class KeystoneSession {
         scope: { project: { name: this.creds.projectName, domain: { name: this.creds.projectDomainName } } },
       },
     };
-    const res = await this.fetchJson('POST', url, { body, ...(signal ? { signal } : {}) }, {});
+    const res = await this.fetchJson('POST', url, { body }, {});
     if (res.status !== 201 && res.status !== 200) {
       throw new OpenStackError(res.status, `Keystone refused the authentication of ${this.creds.username} to project ${this.creds.projectName}: HTTP ${res.status}${errorMessageOf(res.body)}`);
     }
@@ -144,4 +146,12 @@ function endpointOf(token: Token, service: ServiceType, region: string | undefin
   const url = token.endpoints.get(service);
   if (!url) throw new OpenStackError(0, `the service catalog has no public ${service} endpoint${region ? ` in region ${region}` : ''}`);
   return url;
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(new OpenStackError(0, 'cancelled'));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
 }

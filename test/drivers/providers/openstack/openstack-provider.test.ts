@@ -223,3 +223,13 @@ test('a snapshot is made with createImage and answered once Glance has it active
   assert.ok(cloud.requests.some((r) => r.startsWith(`GET /image/v2/images/${id}`)));
   await assert.rejects(p.snapshot('no-such-server', 'x'), /Nova refused to snapshot server no-such-server: HTTP 404: Instance no-such-server could not be found/);
 });
+
+test('a 503 on a read is tried again; concurrent jobs share one authentication', async () => {
+  const issued = cloud.issued.length;
+  cloud.failNext('GET', '/compute/v2.1/servers/', 503);
+  const p = provider(recorder().run);
+  const outs = await Promise.all([p.execute(execution({ runId: 'rX' })), p.execute(execution({ runId: 'rY' }))]);
+  assert.deepEqual(outs.map((o) => o.result), ['success', 'success']);
+  assert.equal(cloud.issued.length, issued + 1);
+  assertNothingLeft();
+});
