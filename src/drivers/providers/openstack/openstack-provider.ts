@@ -8,8 +8,11 @@ import { Neutron, type PortInfo } from './neutron.js';
 import { Nova } from './nova.js';
 import { abortableSleep, messageOf } from './wait.js';
 
-/** Runs a job's commands on a booted node (the ssh provider supplies it); the node is deleted afterwards either way. */
-export type RunOnNode = (address: string, execution: Execution) => Promise<ExecutionOutcome>;
+/**
+ * Runs a job's commands on a booted node (the ssh provider supplies it); the node is
+ * deleted afterwards either way, so the images pipeline snapshots `server.id` from here.
+ */
+export type RunOnNode = (address: string, execution: Execution, server: { readonly id: string; readonly name: string }) => Promise<ExecutionOutcome>;
 
 export interface OpenStackProviderOptions {
   readonly name: string;
@@ -140,7 +143,7 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
         const boot = await waitActive(serverId, ex.signal);
         if (boot) return done(boot);
         try {
-          const outcome = await opts.runOnNode(port.address, ex);
+          const outcome = await opts.runOnNode(port.address, ex, { id: serverId, name: label });
           return { ...outcome, node };
         } catch (e) {
           return done({ result: 'infra', reason: `the job on server ${serverId} (${port.address}) broke off: ${messageOf(e)}` });

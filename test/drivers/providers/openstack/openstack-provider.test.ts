@@ -87,10 +87,11 @@ test('a revoked token is renewed once and the request repeated; a second 401 is 
 test('boots a server on a port of its own from the job\'s image, runs the job there, then deletes server and port', async () => {
   const { calls, run } = recorder();
   let seen: { imageRef: string; metadata: Record<string, string>; tags: string[] } | undefined;
-  const p = provider(async (address, ex) => {
+  const p = provider(async (address, ex, server) => {
     const s = cloud.liveServers()[0];
+    assert.equal(server.id, s?.id);
     seen = s && { imageRef: s.imageRef, metadata: s.metadata, tags: s.tags };
-    return run(address, ex);
+    return run(address, ex, server);
   });
   const out = await p.execute(execution());
   assert.equal(out.result, 'success');
@@ -210,6 +211,17 @@ test('after a crash, reapOrphans deletes the servers and ports of runs that are 
   for (const s of dead) assert.equal(cloud.ports.has(s.portId), false);
   assert.equal(cloud.ports.size, 3);
   assert.deepEqual(await p.reapOrphans(['rLive', 'rNew']), { servers: 0, ports: 0 });
+});
+
+test('runOnNode gets the server, so the images pipeline can snapshot it before it is deleted', async () => {
+  let imageId = '';
+  const p = provider(async (address, _ex, server) => {
+    imageId = await p.snapshot(server.id, `kilo-el7-${server.name}`);
+    return { result: 'success', reason: 'the baseline passed', node: address, logPath: null };
+  });
+  assert.equal((await p.execute(execution({ runId: 'rBase', mode: 'provision' }))).result, 'success');
+  assert.equal(cloud.images.get(imageId)?.name, 'kilo-el7-sluice-rBase-kilo-el7-a1');
+  assertNothingLeft();
 });
 
 test('a snapshot is made with createImage and answered once Glance has it active', async () => {
