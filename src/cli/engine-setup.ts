@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import { updatePreparer } from '../drivers/prepare/update-preparer.js';
 import { localProvider } from '../drivers/providers/local/local-provider.js';
+import { sshSettings } from '../drivers/providers/ssh/ssh-config.js';
+import { sshProvider } from '../drivers/providers/ssh/ssh-provider.js';
 import { removeImage } from '../drivers/providers/local/local-images.js';
 import { productionKey } from '../drivers/rpm/production-key.js';
 import { initUpdateRepo } from '../drivers/repo/layout.js';
@@ -58,8 +60,12 @@ export function providersFor(loaded: LoadedConfig): NodeProvider[] {
   for (const [name, p] of Object.entries(config.providers)) {
     if (p.type === 'local') {
       providers.push(localProvider({ name, capacity: p.capacity, workDir: loaded.resolvePath(config.work_dir), configDir: loaded.dir, imagesDir: imagesDirOf(loaded) }));
+    } else if (p.type === 'ssh') {
+      const ssh = sshSettings(p, (f) => loaded.resolvePath(f));
+      if (!ssh.ok) throw new CliExit(EXIT.usage, `${config.file}: providers.${name}.${ssh.key}: ${ssh.message}`, 'E_CONFIG_INVALID');
+      providers.push(sshProvider({ name, workDir: loaded.resolvePath(config.work_dir), configDir: loaded.dir, ...ssh.settings }));
     } else if (Object.values(config.targets).some((t) => t.provider === name)) {
-      throw new CliExit(EXIT.usage, `provider "${name}" has type ${p.type}, which this version cannot run yet (only local)`, 'E_CONFIG_INVALID');
+      throw new CliExit(EXIT.usage, `provider "${name}" has type ${p.type}, which this version cannot run yet (only local and ssh)`, 'E_CONFIG_INVALID');
     }
   }
   return providers;

@@ -9,6 +9,7 @@ import { registerFlaky } from './flaky.js';
 import { registerImages } from './images.js';
 import { registerInit } from './init.js';
 import { registerMustProvision } from './must-provision.js';
+import { registerNodes } from './nodes.js';
 import { registerLogs } from './logs.js';
 import { processIo, type Io } from './io.js';
 import { registerPhase2 } from './phase2.js';
@@ -24,7 +25,7 @@ import { registerTargets } from './targets.js';
 /** One registry of commands (STYLE.md: one file per command). */
 const COMMANDS = [
   registerCheck, registerSubmit, registerPhase2, registerPromote, registerStatus, registerLogs, registerExcerpt, registerCancel, registerServe, registerExplain, registerRerun,
-  registerTargets, registerImages, registerMustProvision, registerFlaky, registerSchema, registerInit, registerDemo, registerSimulate,
+  registerTargets, registerNodes, registerImages, registerMustProvision, registerFlaky, registerSchema, registerInit, registerDemo, registerSimulate,
 ] as const;
 
 export function buildProgram(io: Io, setStatus: (s: number) => void): Command {

@@ -23,6 +23,8 @@ export interface RemoteSpec {
 /** The file a job's environment travels in, sourced with `set -a` just before the command. */
 export const ENV_FILE = 'job.env';
 export const PGIDS_FILE = 'pgids';
+/** After SIGKILL, how long the host has to end the command before the job stops waiting. */
+const GIVE_UP_MS = 30_000;
 
 /**
  * The line the host's login shell runs. sshd already makes that shell a session and
@@ -69,15 +71,25 @@ export async function runRemote(spec: RemoteSpec): Promise<{ exit: RemoteExit; p
     let ending: ProcessExit | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     let leader: ProcessExit | undefined;
+    let giveUp: NodeJS.Timeout | undefined;
     const signalGroup = (sig: 'TERM' | 'KILL') => {
-      if (pgid === undefined) return;
+      if (!pgid) return;
       run(client, `kill -${sig} -- -${pgid} 2>/dev/null; true`).catch(() => { /* the connection is gone: reap handles it */ });
     };
     const killGroup = (why: ProcessExit) => {
       if (ending) return;
       ending = why;
+      terminate();
+    };
+    // SIGTERM, then SIGKILL after the grace; again from the start if the group id arrives late.
+    const terminate = () => {
+      if (killTimer) clearTimeout(killTimer);
       signalGroup('TERM');
-      killTimer = setTimeout(() => signalGroup('KILL'), spec.killGraceMs);
+      killTimer = setTimeout(() => {
+        signalGroup('KILL');
+        // A host that cannot kill (or say so) must not hold the job forever.
+        giveUp ??= setTimeout(() => { lost ??= 'the host did not end the killed command'; channel.close(); finish(); }, GIVE_UP_MS);
+      }, spec.killGraceMs);
     };
     const toLog = (chunk: Buffer) => {
       const room = spec.maxLogBytes - logBytes;
@@ -98,7 +110,7 @@ export async function runRemote(spec: RemoteSpec): Promise<{ exit: RemoteExit; p
       const line = head.subarray(0, nl).toString('utf8');
       pgid = /^\d+$/.test(line) ? Number(line) : 0;
       // A timeout or cancel that came before the group was known is carried out now.
-      if (ending) { signalGroup('TERM'); killTimer ??= setTimeout(() => signalGroup('KILL'), spec.killGraceMs); }
+      if (ending) terminate();
       if (head.length > nl + 1) toLog(head.subarray(nl + 1));
     });
     channel.stderr.on('data', toLog);
@@ -116,6 +128,7 @@ export async function runRemote(spec: RemoteSpec): Promise<{ exit: RemoteExit; p
       finished = true;
       clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
+      if (giveUp) clearTimeout(giveUp);
       spec.signal?.removeEventListener('abort', onAbort);
       client.off('close', onClose);
       client.off('error', onError);

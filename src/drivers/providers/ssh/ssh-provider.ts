@@ -11,7 +11,7 @@ import { remoteOutcome } from './exit-outcome.js';
 import { HostPool, type PooledHost } from './host-pool.js';
 import { ENV_FILE, PGIDS_FILE, runRemote } from './remote-run.js';
 import type { SshProviderSettings } from './ssh-config.js';
-import { connect, openSftp, run, sftpGet, sftpList, sftpWrite } from './ssh-session.js';
+import { connect, openSftp, run, sftpGet, sftpList, sftpMkdirs, sftpWrite } from './ssh-session.js';
 import { envFile, shellQuote } from './shell-quote.js';
 
 export interface SshProviderOptions extends SshProviderSettings {
@@ -110,8 +110,6 @@ export function sshProvider(opts: SshProviderOptions): NodeProvider & { readonly
 /** The job directory on the host, the update files in `update/`, and the environment file only its owner reads. */
 async function prepare(client: Client, dir: string, ex: Execution, configDir: string): Promise<{ ok: true } | { ok: false; reason: string }> {
   try {
-    const made = await run(client, `umask 077 && mkdir -p -- ${shellQuote(posix.join(dir, 'update'))} ${shellQuote(posix.join(dir, 'results'))} && : > ${shellQuote(posix.join(dir, PGIDS_FILE))}`);
-    if (made.code !== 0) return { ok: false, reason: made.output.trim() || `mkdir exited with status ${made.code}` };
     const updateDir = posix.join(dir, 'update');
     // Names come from update ids, which the schema restricts to safe file names.
     const first = ex.updateFiles[0];
@@ -120,8 +118,10 @@ async function prepare(client: Client, dir: string, ex: Execution, configDir: st
     });
     // The host's own PATH is kept (env -i PATH="$PATH"): the worker's means nothing there.
     delete env.PATH;
+    // By SFTP rather than `mkdir -p`: a command costs a login shell, which can be slow to start.
     const sftp = await openSftp(client);
     try {
+      await sftpMkdirs(sftp, dir, ['update', 'results']);
       for (const f of ex.updateFiles) await sftpWrite(sftp, posix.join(updateDir, basename(f.name)), f.content);
       await sftpWrite(sftp, posix.join(dir, ENV_FILE), envFile(env), 0o600);
     } finally {

@@ -70,3 +70,16 @@ export function sftpList(sftp: SFTPWrapper, path: string): Promise<{ name: strin
 export function sftpGet(sftp: SFTPWrapper, remote: string, local: string): Promise<void> {
   return new Promise((resolve, reject) => sftp.fastGet(remote, local, (err) => (err ? reject(err) : resolve())));
 }
+
+/** `mkdir -p dir` and its subdirectories, only the owner's; a directory already there is fine. */
+export async function sftpMkdirs(sftp: SFTPWrapper, dir: string, subdirs: readonly string[]): Promise<void> {
+  const parts = dir.split('/').filter((p) => p !== '');
+  const paths = parts.map((_, i) => `/${parts.slice(0, i + 1).join('/')}`);
+  for (const p of [...paths, ...subdirs.map((s) => `${dir}/${s}`)]) {
+    await new Promise<void>((resolve, reject) => sftp.mkdir(p, { mode: 0o700 }, (err) => {
+      if (!err) return resolve();
+      // SFTP says only "failure" for an existing directory: check that it is one.
+      sftp.stat(p, (e2, st) => (!e2 && st.isDirectory() ? resolve() : reject(err)));
+    }));
+  }
+}
