@@ -52,6 +52,7 @@ export function sshSettings(raw: unknown, resolvePath: (p: string) => string): S
   const parsed = SshProviderSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') return { ok: false, key: issue.keys.join(', '), message: 'not a key of an ssh provider (hosts, key_file, known_hosts_file, work_dir, config_dir, connect_timeout, down_for, kill_grace)' };
     const key = issue?.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') ?? '';
     return { ok: false, key: key || '(provider)', message: issue?.message ?? 'invalid' };
   }
