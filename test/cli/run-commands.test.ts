@@ -87,12 +87,12 @@ describe('submit on a configuration this version cannot run', () => {
   it('refuses a target whose provider type is not built yet, before writing anything', async (t) => {
     const site = await siteWith(t, { 'ssh1.yml': updateText('green', ['kilo/epel-7']) });
     const config = readFileSync(join(site.dir, 'sluice.yaml'), 'utf8')
-      .replace('providers: { local: { type: local, capacity: 3 } }', 'providers: { local: { type: local, capacity: 3 }, pool: { type: ssh } }')
+      .replace('providers: { local: { type: local, capacity: 3 } }', 'providers: { local: { type: local, capacity: 3 }, pool: { type: sim } }')
       .replace('kilo/epel-7: { repo: "https://example.org/kilo/el7/", image: img-kilo-el7 }', 'kilo/epel-7: { repo: "https://example.org/kilo/el7/", image: img-kilo-el7, provider: pool }');
     writeFileSync(join(site.dir, 'sluice.yaml'), config);
     const r = await runCli(['submit', 'updates/ssh1.yml', '--detach'], { cwd: site.dir });
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /provider "pool" has type ssh, which this version cannot run yet/);
+    assert.match(r.stderr, /provider "pool" has type sim, which this version cannot run yet/);
     assert.equal((await runCli(['status'], { cwd: site.dir })).stdout, '', 'no run was written');
   });
 });
