@@ -42,11 +42,21 @@ export interface SimulationOptions {
   readonly testMs?: number;
   readonly red?: number;
   readonly infra?: number;
+  /** The test time's jitter either way (share of --test); default 0.25. */
+  readonly testJitter?: number;
+  /**
+   * Where nodes come from: 'image' (default) boots every job from its target's known-good
+   * image unless the update touches a must-provision package, as Sluice plans; 'provision'
+   * provisions every job from scratch, as if no target had an image.
+   */
+  readonly nodes?: 'image' | 'provision';
 }
 
 export interface SimulationResult {
   readonly capacity: number;
   readonly stats: SimStats;
+  /** Jobs whose node was provisioned from scratch (the others booted from an image). */
+  readonly provisioned: number;
   /** Submissions the engine refused (as `sluice submit` would), with why. */
   readonly rejected: readonly string[];
   readonly runs: readonly Run[];
@@ -66,9 +76,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   try {
     const configText = simulationConfigText(subs, { capacity: o.capacity });
     const config = simulationConfig(subs, { capacity: o.capacity });
+    // No known-good image anywhere: the planner provisions every job, saying why.
+    const images = o.nodes === 'provision' ? new Map(Object.keys(config.targets).map((t) => [t, null])) : undefined;
     const clock = new VirtualClock(first.submittedAt);
     const provider = wakeOnRetry(clock, () => engine.notify(), simProvider({
-      clock, capacity: o.capacity, seed: o.seed, bootMs: o.bootMs, provisionMs: o.provisionMs, testMs: o.testMs, red: o.red, infra: o.infra,
+      clock, capacity: o.capacity, seed: o.seed, bootMs: o.bootMs, provisionMs: o.provisionMs, testMs: o.testMs, red: o.red, infra: o.infra, testJitter: o.testJitter,
     }));
     const accepted: string[] = [];
     const rejected: string[] = [];
@@ -87,7 +99,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         await clock.sleep(s.submittedAt - clock.now());
         const result = await submitPhase1({
           store, config, configHash: sha256(configText), file: `updates/${s.id}.yml`, bytes: new TextEncoder().encode(updateFileFor(s)),
-          author: { name: 'sluice simulate', email: 'simulate@sluice.invalid' }, now: clock.now(), runId: `sim-${s.id}`,
+          author: { name: 'sluice simulate', email: 'simulate@sluice.invalid' }, now: clock.now(), runId: `sim-${s.id}`, ...(images ? { images } : {}),
         });
         if (result.ok) accepted.push(result.runId);
         else rejected.push(`${s.id}: ${result.problems.map(formatProblem).join('; ')}`);
@@ -106,7 +118,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       attempts: attemptsFromEvents(await allEvents(store)),
       capacity: o.capacity,
     });
-    return { capacity: o.capacity, stats, rejected, runs, realMs: performance.now() - realStart };
+    const provisioned = jobs.filter((j) => (j.spec as { mode?: string } | null)?.mode === 'provision').length;
+    return { capacity: o.capacity, stats, provisioned, rejected, runs, realMs: performance.now() - realStart };
   } finally {
     await store.close();
   }
@@ -137,6 +150,44 @@ async function allEvents(store: { listEvents(q: { afterSeq?: number; limit?: num
     out.push(...page);
     if (page.length < 5000) return out;
   }
+}
+
+/**
+ * The scheduling policies `--policy` compares on the same traffic, seed and dice:
+ * - v0.1: one phase1 at a time (capacity 1 whatever --capacity says), every job booted from
+ *   a snapshot image, except that an update touching a must-provision package provisions;
+ * - always-provision: every job provisioned from scratch (no images), at each capacity;
+ * - sluice: images where fresh (always, here), provisioning only for must-provision
+ *   packages, at each capacity. On one node it is v0.1's schedule.
+ */
+export const POLICIES = ['v0.1', 'always-provision', 'sluice'] as const;
+export type Policy = (typeof POLICIES)[number];
+
+export interface PolicyRow {
+  readonly policy: Policy;
+  readonly result: SimulationResult;
+}
+
+/**
+ * One simulation per policy and capacity (v0.1 only at capacity 1), in the order given. Two
+ * rows that are the same simulation (v0.1 and sluice on one node) share one run.
+ */
+export async function runPolicies(base: Omit<SimulationOptions, 'capacity' | 'nodes'>, policies: readonly Policy[], capacities: readonly number[]): Promise<PolicyRow[]> {
+  const runs = new Map<string, SimulationResult>();
+  const rows: PolicyRow[] = [];
+  for (const policy of policies) {
+    const nodes = policy === 'always-provision' ? 'provision' : 'image';
+    for (const capacity of policy === 'v0.1' ? [1] : capacities) {
+      const key = `${nodes}/${capacity}`;
+      let result = runs.get(key);
+      if (!result) {
+        result = await runSimulation({ ...base, capacity, nodes });
+        runs.set(key, result);
+      }
+      rows.push({ policy, result });
+    }
+  }
+  return rows;
 }
 
 export interface LadderSettings {
@@ -184,7 +235,7 @@ export function simulateLadderAfter(subs: readonly Submission[], phase1: Simulat
 
 interface SimulateCliOptions {
   traffic?: string; burst?: string; over?: string; capacity?: string; provision?: string; boot?: string; test?: string;
-  red?: string; infra?: string; seed?: string; json?: boolean;
+  red?: string; infra?: string; seed?: string; json?: boolean; policy?: string;
   phase2Schedule?: string; promoteSchedule?: string; culpritRate?: string; fixDelay?: string;
 }
 
@@ -204,6 +255,7 @@ export function registerSimulate(program: Command, io: Io, setStatus: (s: number
     .option('--promote-schedule <cron>', `when promote fires (UTC); it takes ${formatDuration(LADDER_DEFAULTS.promoteMs)} (stage test + sync)`, LADDER_DEFAULTS.promoteSchedule)
     .option('--culprit-rate <p>', 'probability that an update breaks phase2 each time it enters updates/', String(LADDER_DEFAULTS.culpritRate))
     .option('--fix-delay <duration>', 'how long a packager takes to fix a culprit before it re-enters updates/ ("never": dropped)', formatDuration(LADDER_DEFAULTS.fixDelayMs))
+    .option('--policy <list>', `scheduling policies to compare on the same traffic, comma-separated: ${POLICIES.join(', ')} (v0.1 runs on one node)`, 'sluice')
     .option('--seed <n>', 'seed of every random draw: same seed, same figures', '1')
     .option('--json', 'print the figures as JSON')
     .action(async (opts: SimulateCliOptions) => setStatus(await simulate(io, opts)));
@@ -225,27 +277,91 @@ export async function simulate(io: Io, opts: SimulateCliOptions): Promise<number
     culpritRate: probability(opts.culpritRate, '--culprit-rate') ?? LADDER_DEFAULTS.culpritRate,
     fixDelayMs: opts.fixDelay?.trim() === 'never' ? null : duration(opts.fixDelay, '--fix-delay') ?? LADDER_DEFAULTS.fixDelayMs,
   };
-  const results: SimulationResult[] = [];
-  const ladders: LadderFigures[] = [];
-  for (const capacity of capacities) {
-    const r = await runSimulation({ ...base, capacity });
-    results.push(r);
-    ladders.push(simulateLadderAfter(submissions, r, ladder, seed));
-  }
+  const policies = policyList(opts.policy ?? 'sluice');
+  const rows = await runPolicies(base, policies, capacities);
+  // The ladder follows Sluice's phase1: its figures are those of the sluice rows.
+  const results = rows.filter((r) => r.policy === 'sluice').map((r) => r.result);
+  const ladders = results.map((r) => simulateLadderAfter(submissions, r, ladder, seed));
   if (opts.json) {
     io.out(`${JSON.stringify({
       source, updates: submissions.length, seed,
       ladder: { ...ladder, promoteMs: LADDER_DEFAULTS.promoteMs, maxFixes: LADDER_DEFAULTS.maxFixes, timezone: LADDER_DEFAULTS.timezone },
       reference: RDO_2015_REFERENCE,
       results: results.map(({ runs: _runs, ...r }, i) => ({ ...r, ladder: { all: ladders[i]?.summary, pushedIn2015: ladders[i]?.pushed } })),
+      policies: rows.map(policyFigures),
     }, null, 2)}\n`);
   } else {
     io.out(`${source}: ${submissions.length} updates from ${iso(submissions[0]?.submittedAt)} to ${iso(submissions.at(-1)?.submittedAt)}, seed ${seed}\n`);
-    io.out(formatTable(results));
-    io.out(formatLadder(results, ladders, ladder));
-    for (const r of results.slice(0, 1)) for (const why of r.rejected) io.err(`rejected ${why}\n`);
+    if (policies.length === 1 && policies[0] === 'sluice') {
+      io.out(formatTable(results));
+      io.out(formatLadder(results, ladders, ladder));
+    } else {
+      io.out(formatPolicies(rows));
+    }
+    for (const why of rows[0]?.result.rejected ?? []) io.err(`rejected ${why}\n`);
   }
-  return results.every((r) => r.stats.unfinished === 0) ? EXIT.ok : EXIT.error;
+  return rows.every((r) => r.result.stats.unfinished === 0) ? EXIT.ok : EXIT.error;
+}
+
+function policyList(text: string): Policy[] {
+  const list = text.split(',').map((p) => p.trim());
+  for (const p of list) {
+    if (!(POLICIES as readonly string[]).includes(p)) throw new CliExit(EXIT.usage, `--policy wants a list of ${POLICIES.join(', ')}, not "${p}"`, 'E_USAGE');
+  }
+  return [...new Set(list)] as Policy[];
+}
+
+export interface PolicyFigures {
+  readonly policy: Policy;
+  readonly capacity: number;
+  readonly updates: number;
+  readonly jobs: number;
+  readonly provisioned: number;
+  readonly makespanMs: number;
+  /** Submission to phase1 verdict, per update (nearest-rank quantiles). */
+  readonly timeToVerdictMs: { readonly median: number; readonly p90: number; readonly max: number };
+  readonly utilisation: number;
+  readonly verdicts: Readonly<Record<string, number>>;
+  readonly unfinished: number;
+  readonly realMs: number;
+}
+
+export function policyFigures({ policy, result: r }: PolicyRow): PolicyFigures {
+  const s = r.stats;
+  return {
+    policy, capacity: r.capacity, updates: s.updates, jobs: s.jobs, provisioned: r.provisioned, makespanMs: s.makespanMs,
+    timeToVerdictMs: { ...s.latencyMs }, utilisation: s.utilisation, verdicts: s.verdicts, unfinished: s.unfinished, realMs: r.realMs,
+  };
+}
+
+const POLICY_HEADER = ['policy', 'capacity', 'updates', 'jobs', 'provisioned', 'makespan', 'median', 'p90', 'max', 'util', 'real'];
+
+/** One row per policy and capacity, then the closing note: makespans and times to verdict side by side. */
+export function formatPolicies(rows: readonly PolicyRow[]): string {
+  const cells = rows.map(policyFigures).map((f) => [
+    f.policy, String(f.capacity), String(f.updates), String(f.jobs), String(f.provisioned), human(f.makespanMs),
+    human(f.timeToVerdictMs.median), human(f.timeToVerdictMs.p90), human(f.timeToVerdictMs.max), `${(100 * f.utilisation).toFixed(1)}%`,
+    `${(f.realMs / 1000).toFixed(1)}s`,
+  ]);
+  const widths = POLICY_HEADER.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] as string).length)));
+  const line = (c: readonly string[]) => `${c.map((x, i) => (i === 0 ? x.padEnd(widths[i] as number) : x.padStart(widths[i] as number))).join('  ')}\n`;
+  const v01 = rows.find((r) => r.policy === 'v0.1')?.result;
+  const notes = [...new Set(rows.filter((r) => r.policy !== 'v0.1').map((r) => r.result.capacity))].map((capacity) => {
+    const at = (p: Policy) => rows.find((r) => r.policy === p && r.result.capacity === capacity)?.result;
+    const parts = (['sluice', 'always-provision'] as const).flatMap((p) => {
+      const r = at(p);
+      return r ? [`${p} ${human(r.stats.makespanMs)}, ${human(r.stats.latencyMs.median)}/${human(r.stats.latencyMs.p90)}`] : [];
+    });
+    return `  on ${capacity} node${capacity === 1 ? '' : 's'}: ${parts.join('; ')}\n`;
+  });
+  return `${line(POLICY_HEADER)}${cells.map(line).join('')}` +
+    'v0.1: one phase1 at a time, booted from snapshots (must-provision packages provisioned); always-provision: every job provisioned ' +
+    'from scratch; sluice: images where fresh, provisioning only for must-provision packages\n' +
+    'makespan: first submission to last verdict; median/p90/max: submission to phase1 verdict; provisioned: jobs provisioned from scratch; ' +
+    'util: node busy time / (capacity x makespan)\n' +
+    'makespan, median/p90 to verdict:\n' +
+    (v01 ? `  v0.1 (one node): ${human(v01.stats.makespanMs)}, ${human(v01.stats.latencyMs.median)}/${human(v01.stats.latencyMs.p90)}\n` : '') +
+    notes.join('');
 }
 
 function loadTraffic(io: Io, opts: SimulateCliOptions, seed: number): { submissions: Submission[]; source: string } {
