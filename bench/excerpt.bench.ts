@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { excerptFile } from '../src/analysis/excerpt.js';
+import { recordBench, startBench } from './report.js';
 
 /**
  * The error excerpt of a ~100 MB log against the floor of finding its first error line
@@ -51,6 +52,7 @@ function median(xs: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
+const started = startBench();
 const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
 try {
   const log = join(dir, 'job.log');
@@ -79,6 +81,20 @@ try {
   console.log(`  baseline: grep -m1 -n Error         ${grep.toFixed(0).padStart(8)} ms  (${(mb / (grep / 1000)).toFixed(0)} MB/s; found line ${found.split(':')[0]})`);
   console.log(`  sluice: excerptFile                 ${excerpt.toFixed(0).padStart(8)} ms  (${(mb / (excerpt / 1000)).toFixed(0)} MB/s; peak RSS of the process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)`);
   console.log(`  ratio sluice/baseline: ${(excerpt / grep).toFixed(1)}`);
+  const peakRss = process.resourceUsage().maxRSS / 1024;
+  recordBench('excerpt', started, {
+    title: 'Error excerpt of a 100 MB log',
+    what: `excerptFile (every line decoded, cleaned, matched against every pattern set, context kept) on a ${mb.toFixed(0)} MB log whose error sits ${FAILURE.length + 200} lines before the end, against \`grep -m1 -n Error\` on the same file (both read the whole file); median of ${rounds} runs.`,
+    rerun: 'npx tsc -p . && node dist/bench/excerpt.bench.js',
+    figures: [
+      { label: 'excerpt: excerptFile / grep -m1', value: Number((excerpt / grep).toFixed(1)), unit: 'x' },
+      { label: 'excerpt: excerptFile', value: Math.round(excerpt), unit: 'ms' },
+      { label: 'excerpt: excerptFile throughput', value: Math.round(mb / (excerpt / 1000)), unit: 'MB/s' },
+      { label: 'excerpt: grep -m1 -n Error', value: Math.round(grep), unit: 'ms' },
+      { label: 'excerpt: peak RSS of the process (the log is streamed)', value: Math.round(peakRss), unit: 'MB' },
+    ],
+    notes: ['The issue sets no goal for this figure; docs/analysis.md discusses it.'],
+  });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
