@@ -50,7 +50,7 @@ export async function webSite(dir: string, extra: Parameters<typeof makeSite>[1]
 /** A real engine on local nodes whose job directories are where the configuration says (so running logs are found). */
 export function webEngine(f: WebSiteFixture, store: Store): Engine {
   const local = localProvider({ name: 'local', capacity: 3, workDir: f.web.resolvePath(f.web.config.work_dir), configDir: f.site.dir, killGraceMs: 300 });
-  return new Engine({ store, providers: [local], reporters: [mergeReporter({ repoPath: f.site.repoPath })], workerId: 'web-test', leaseMs: 2000, pollMs: 100, sweepEveryMs: 200, retryBackoffMs: 50 });
+  return new Engine({ store, providers: [local], reporters: [mergeReporter({ repoPath: f.site.repoPath })], workerId: 'web-test', leaseMs: 10_000, pollMs: 100, sweepEveryMs: 200, retryBackoffMs: 50 });
 }
 
 export async function webServer(t: TestContext, store: Store, f: WebSiteFixture, opts: { auth?: AuthPolicy; engine?: Engine; trigger?: WebDeps['trigger'] } = {}): Promise<WebServer> {
