@@ -30,7 +30,7 @@ function machineLines(benches: readonly RecordedBench[]): string[] {
     '',
     `- CPU: ${m.cpu}, ${m.cores} cores (\`nproc\`); memory ${m.memoryGiB} GiB`,
     `- ${m.os}; Node ${m.node}`,
-    `- run on ${dates[0] === dates.at(-1) ? dates[0] : `${dates[0]} to ${dates.at(-1)}`}; 1-minute load average as each bench started: ${Math.min(...loads)} to ${Math.max(...loads)} (another process shared the cores: hence ratios against a baseline measured beside each figure, not absolute times)`,
+    `- run on ${dates[0] === dates.at(-1) ? dates[0] : `${dates[0]} to ${dates.at(-1)}`}; 1-minute load average as each bench started: ${Math.min(...loads)} to ${Math.max(...loads)}${Math.max(...loads) >= m.cores / 2 ? ' (other work shared the cores: read the ratios, measured beside their baselines, rather than the absolute times)' : ''}`,
     ...(others.length > 0 ? [`- benches run elsewhere: ${others.map((b) => `${b.title} (${b.machine.cpu}, ${b.machine.cores} cores, Node ${b.machine.node})`).join('; ')}`] : []),
     '',
   ];
