@@ -93,7 +93,8 @@ export function jobDir(workDir: string, runId: string, jobId: string, attempt: n
   return join(workDir, runId, `${jobSlug(runId, jobId)}-a${attempt}`);
 }
 
-function toOutcome(exit: ProcessExit, timeoutMs: number, which: string | undefined): Pick<ExecutionOutcome, 'result' | 'reason'> {
+/** How a command ended, as a job result and reason; the ssh provider adds a lost connection to it. */
+export function toOutcome(exit: ProcessExit, timeoutMs: number, which: string | undefined): Pick<ExecutionOutcome, 'result' | 'reason'> {
   const of = which === undefined ? 'the test command' : `"${which}"`;
   switch (exit.kind) {
     case 'exited':
