@@ -44,6 +44,14 @@ export interface NodeProvider {
    * run (a node to delete, processes to kill), so no job outlives its claim.
    */
   reap?(attempt: AbandonedAttempt): Promise<void>;
+  /**
+   * A restart's sweep, and a periodic one: remove what this provider holds for runs that
+   * are no longer unfinished (a server whose worker died before the store knew of it, or
+   * whose job row was reclaimed while the provider could not be reached). The live runs
+   * are asked for after the provider listed its nodes, so a run that started meanwhile
+   * counts as live and its new node is kept.
+   */
+  reapOrphans?(liveRunIds: () => Promise<Iterable<string>>): Promise<unknown>;
 }
 
 export interface AbandonedAttempt {

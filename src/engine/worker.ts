@@ -25,6 +25,8 @@ export interface WorkerOptions {
   readonly pollMs?: number;
   /** How often expired leases of dead workers are reclaimed. */
   readonly sweepEveryMs?: number;
+  /** How often providers are asked to remove nodes of runs that are gone (and once at start); default 10 minutes. */
+  readonly orphanSweepEveryMs?: number;
   /** An infra retry waits this long times the attempts spent. */
   readonly retryBackoffMs?: number;
   /** Fetches builds and runs built-in checks before a job's commands. */
@@ -54,6 +56,7 @@ export class Worker {
   private holderSeq = 0;
   private classTurn = 0;
   private lastSweep = -Infinity;
+  private lastOrphanSweep = -Infinity;
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly sweepEveryMs: number;
@@ -113,6 +116,22 @@ export class Worker {
     }
     // A report that failed (git busy, Gerrit down) is retried here, not only when a run ends.
     await this.o.onSweep?.();
+    await this.reapOrphansIfDue(now);
+  }
+
+  /** Nodes no unfinished run owns cost money and addresses: the first sweep after a start removes them. */
+  private async reapOrphansIfDue(now: number): Promise<void> {
+    if (now - this.lastOrphanSweep < (this.o.orphanSweepEveryMs ?? 600_000)) return;
+    this.lastOrphanSweep = now;
+    for (const provider of this.o.providers) {
+      if (!provider.reapOrphans) continue;
+      try {
+        await provider.reapOrphans(() => this.o.store.listUnfinishedRunIds());
+      } catch (e) {
+        // A cloud that cannot be reached now is swept next time; it never stops the worker.
+        this.o.log?.(`cannot sweep provider ${provider.name} for orphaned nodes: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** Asks the job's provider to stop what the dead worker may have left running. */

@@ -12,7 +12,7 @@ import { flakyAmong, latestBaseline, listFlakyTests, listTestResults, recordTest
 import { addMustProvision, listMustProvision, removeMustProvision } from './must-provision.js';
 import { listImages, markImagesPruned, recordImage } from './images.js';
 import { addJobs, claimRunAdvance, finishControlledRun, listIdleControlledRuns, markRunStarted } from './controlled-runs.js';
-import { activeRunOf, claimRunReport, getRun, insertRunWithJobs, listJobs, listRuns, listStrandedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
+import { activeRunOf, claimRunReport, getRun, insertRunWithJobs, listJobs, listRuns, listStrandedRunIds, listUnfinishedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
 import { listRpms, recordRpms } from './rpms.js';
 import { connectSqlite } from './sqlite-connection.js';
 import { listenPostgres } from './wake-channel.js';
@@ -63,6 +63,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     markRunReported: (input) => markRunReported(ctx, input),
     claimRunReport: (input) => claimRunReport(ctx, input),
     listStrandedRunIds: () => listStrandedRunIds(ctx),
+    listUnfinishedRunIds: () => listUnfinishedRunIds(ctx),
     activeRunOf: (pipeline) => activeRunOf(ctx, pipeline),
     listIdleControlledRuns: () => listIdleControlledRuns(ctx),
     claimRunAdvance: (input) => claimRunAdvance(ctx, input),

@@ -285,6 +285,12 @@ export async function claimRunReport(ctx: StoreContext, input: { runId: string; 
   });
 }
 
+/** Ids of every unfinished run: what a provider's orphan sweep must leave alone. */
+export async function listUnfinishedRunIds(ctx: StoreContext): Promise<string[]> {
+  const rows = await ctx.db.selectFrom('runs').select('id').where('state', '!=', 'finished' satisfies RunState).execute();
+  return rows.map((r) => r.id);
+}
+
 /** Unfinished runs none of whose jobs is still open: only a settle can finish them. */
 export async function listStrandedRunIds(ctx: StoreContext): Promise<string[]> {
   const rows = await ctx.db.selectFrom('runs').select('runs.id')

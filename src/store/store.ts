@@ -73,6 +73,8 @@ export interface Store {
   markRunReported(input: { runId: string; now: number }): Promise<boolean>;
   /** Unfinished runs with no open job (all skipped, settle interrupted): the sweep settles them. */
   listStrandedRunIds(): Promise<string[]>;
+  /** Every unfinished run: a node or server marked with another run is an orphan. */
+  listUnfinishedRunIds(): Promise<string[]>;
   /** The right to report a finished run for a while: true for one caller at a time. */
   claimRunReport(input: { runId: string; worker: string; now: number; leaseMs: number }): Promise<boolean>;
   getJob(id: string): Promise<Job | undefined>;
