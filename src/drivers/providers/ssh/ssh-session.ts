@@ -8,28 +8,45 @@ export interface ConnectOptions {
   readonly connectTimeoutMs: number;
 }
 
-export type Connected = { readonly ok: true; readonly client: Client } | { readonly ok: false; readonly reason: string };
+export type Connected =
+  | { readonly ok: true; readonly client: Client }
+  /** `hostKeyRefused`: the host answered with a key it must not have; trying again will not help. */
+  | { readonly ok: false; readonly reason: string; readonly hostKeyRefused?: boolean };
+
+/** Checks the key a host presented (SSH wire format): undefined to accept it, else why it is refused. */
+export type HostKeyCheck = (key: Buffer) => string | undefined;
 
 /**
  * One SSH connection to a host, its key checked against known_hosts (never trusted on
  * first use). Keepalives notice a host that vanished without closing the connection.
  */
 export function connect(h: SshHost, o: ConnectOptions): Promise<Connected> {
+  return connectChecked(h, {
+    privateKey: o.privateKey, connectTimeoutMs: o.connectTimeoutMs,
+    checkHostKey: (key) => {
+      if (o.knownHosts.verify(h.host, h.port, key)) return undefined;
+      return o.knownHosts.lists(h.host, h.port) ? `the host key of ${h.host}:${h.port} is not the one in known_hosts_file: refusing it` : `${h.host}:${h.port} is not in known_hosts_file: add its host key (ssh-keyscan -p ${h.port} ${h.host})`;
+    },
+  });
+}
+
+/** One SSH connection whose host key is judged by `checkHostKey` (a cloud server's keys are learnt at run time). */
+export function connectChecked(h: Pick<SshHost, 'host' | 'port' | 'user'>, o: { readonly privateKey: Buffer; readonly connectTimeoutMs: number; readonly checkHostKey: HostKeyCheck }): Promise<Connected> {
   return new Promise((resolve) => {
     const client = new Client();
     let refused: string | undefined;
     let settled = false;
     const settle = (r: Connected) => { if (!settled) { settled = true; resolve(r); } };
+    const failed = (reason: string): Connected => (refused ? { ok: false, reason: refused, hostKeyRefused: true } : { ok: false, reason });
     client.once('ready', () => settle({ ok: true, client }));
-    client.once('error', (e) => { settle({ ok: false, reason: refused ?? e.message }); client.end(); });
-    client.once('close', () => settle({ ok: false, reason: refused ?? 'the connection closed during the handshake' }));
+    client.once('error', (e) => { settle(failed(e.message)); client.end(); });
+    client.once('close', () => settle(failed('the connection closed during the handshake')));
     client.connect({
       host: h.host, port: h.port, username: h.user, privateKey: o.privateKey,
       readyTimeout: o.connectTimeoutMs, keepaliveInterval: 10_000, keepaliveCountMax: 3,
       hostVerifier: (key: Buffer) => {
-        const ok = o.knownHosts.verify(h.host, h.port, key);
-        if (!ok) refused = o.knownHosts.lists(h.host, h.port) ? `the host key of ${h.host}:${h.port} is not the one in known_hosts_file: refusing it` : `${h.host}:${h.port} is not in known_hosts_file: add its host key (ssh-keyscan -p ${h.port} ${h.host})`;
-        return ok;
+        refused = o.checkHostKey(key);
+        return refused === undefined;
       },
     });
   });
