@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duration } from '../../../core/config-schema.js';
 import { DURATION_RULE, parseDuration } from '../../../core/duration.js';
 
 const text = (what: string) => z.string({ error: `${what} must be a text` }).min(1, { error: `${what} must not be empty` });
@@ -24,6 +25,20 @@ export const OpenStackProviderSchema = z.strictObject({
   network: text('network').meta({ description: 'The network id each server gets a port of its own on (its address comes from that network\'s pool).' }),
   boot_timeout: z.string().refine((d) => parseDuration(d) !== undefined, { error: `boot_timeout must be ${DURATION_RULE}` }).default('10m')
     .meta({ description: 'A server not ACTIVE this long after it was asked for is an infra failure.' }),
+  ssh: z.strictObject({
+    user: text('ssh.user').meta({ description: 'The login on the servers (the image\'s cloud-init default user, e.g. centos).' }),
+    key_file: text('ssh.key_file').meta({ description: 'An unencrypted private key the image accepts; relative to the config file.' }),
+    port: z.int({ error: 'ssh.port must be a whole number' }).min(1).max(65535).default(22),
+    host_key: z.enum(['console', 'first-use'], { error: 'ssh.host_key must be console or first-use' }).default('console')
+      .meta({ description: '`console`: pin the keys cloud-init printed on the server\'s console (read through Nova); `first-use`: pin the first key the server presents.' }),
+    connect_timeout: duration.default('20s').meta({ description: 'One SSH handshake may take this long.' }),
+    ready_timeout: duration.default('5m').meta({ description: 'How long after ACTIVE the host keys and sshd may take to appear.' }),
+    work_dir: z.string().regex(/^\/[^\0]*$/, { error: 'ssh.work_dir must be an absolute path on the servers' }).default('/tmp/sluice'),
+    config_dir: z.string().regex(/^\/[^\0]*$/, { error: 'ssh.config_dir must be an absolute path on the servers' }).optional()
+      .meta({ description: 'Where the servers see the configuration\'s directory ($SLUICE_CONFIG_DIR), e.g. baked into the image.' }),
+    kill_grace: duration.default('5s').meta({ description: 'Time between SIGTERM and SIGKILL for a job\'s remote process group.' }),
+  }, { error: 'ssh must be a map: { user, key_file, port, host_key, connect_timeout, ready_timeout, work_dir, config_dir, kill_grace }' })
+    .meta({ description: 'How the worker reaches a server once it is ACTIVE.' }),
 });
 
 export type OpenStackProviderConfig = z.output<typeof OpenStackProviderSchema>;

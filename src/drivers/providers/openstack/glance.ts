@@ -22,6 +22,13 @@ export class Glance {
     return toImage(res.body as RawImage);
   }
 
+  /** Deletes an image (a pruned snapshot); one already gone is fine. */
+  async deleteImage(id: string): Promise<void> {
+    const res = await this.session.request('image', 'DELETE', `/v2/images/${encodeURIComponent(id)}`);
+    if (res.status === 404) return;
+    expectStatus(res, [204, 200], `cannot delete image ${id}`);
+  }
+
   /**
    * Nova boots from an image id: a config may name the image instead (`CentOS-7-x86_64`),
    * then the newest active image of that name is meant. An id is taken as it is.

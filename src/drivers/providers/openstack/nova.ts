@@ -71,6 +71,19 @@ export class Nova {
     return servers;
   }
 
+  /**
+   * The server's console log (what cloud-init prints its host keys to), all of it: the
+   * keys come late in the boot, and Nova caps the log's size itself.
+   */
+  async consoleOutput(serverId: string, signal?: AbortSignal): Promise<string> {
+    const res = await this.session.request('compute', 'POST', `/servers/${encodeURIComponent(serverId)}/action`, {
+      headers: VERSION_HEADERS, body: { 'os-getConsoleOutput': { length: null } }, ...(signal ? { signal } : {}),
+    });
+    expectStatus(res, [200], `cannot read the console of server ${serverId}`);
+    const output = (res.body as { output?: unknown } | null)?.output;
+    return typeof output === 'string' ? output : '';
+  }
+
   /** Starts a snapshot of the server; answers the new image's id (body from 2.45, Location header before). */
   async createImage(serverId: string, name: string, metadata: Readonly<Record<string, string>>): Promise<string> {
     const res = await this.session.request('compute', 'POST', `/servers/${encodeURIComponent(serverId)}/action`, { headers: VERSION_HEADERS, body: { createImage: { name, metadata } } });

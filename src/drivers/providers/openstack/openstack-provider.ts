@@ -8,11 +8,19 @@ import { Neutron, type PortInfo } from './neutron.js';
 import { Nova } from './nova.js';
 import { abortableSleep, messageOf } from './wait.js';
 
+/** The booted server a job runs on, as `runOnNode` sees it. */
+export interface CloudServer {
+  readonly id: string;
+  readonly name: string;
+  /** Its console log, read through Nova's authenticated API (where cloud-init prints the host keys). */
+  consoleOutput(signal?: AbortSignal): Promise<string>;
+}
+
 /**
- * Runs a job's commands on a booted node (the ssh provider supplies it); the node is
- * deleted afterwards either way, so the images pipeline snapshots `server.id` from here.
+ * Runs a job's commands on an ACTIVE server (`cloudSshRunOnNode` does it over SSH). The
+ * provider deletes the server afterwards either way, after snapshotting a green baseline.
  */
-export type RunOnNode = (address: string, execution: Execution, server: { readonly id: string; readonly name: string }) => Promise<ExecutionOutcome>;
+export type RunOnNode = (address: string, execution: Execution, server: CloudServer) => Promise<ExecutionOutcome>;
 
 export interface OpenStackProviderOptions {
   readonly name: string;
@@ -49,6 +57,17 @@ export interface OpenStackProvider extends NodeProvider {
   reapOrphans(liveRunIds: Iterable<string> | (() => Promise<Iterable<string>>)): Promise<ReapCount>;
   /** Snapshots a server (createImage) and waits until Glance has the image active; answers its id. */
   snapshot(serverId: string, name: string, signal?: AbortSignal): Promise<string>;
+  /** Deletes an image in Glance (a known-good image the images pipeline pruned). */
+  deleteImage(imageId: string): Promise<void>;
+}
+
+export function isOpenStackProvider(p: NodeProvider): p is OpenStackProvider {
+  return typeof (p as Partial<OpenStackProvider>).deleteImage === 'function' && typeof (p as Partial<OpenStackProvider>).snapshot === 'function';
+}
+
+/** The Glance name of a baseline's snapshot, which is also its name in `sluice images list`. */
+export function snapshotName(target: string, runId: string): string {
+  return `sluice-${target}-${runId}`.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 200);
 }
 
 type Outcome = Pick<ExecutionOutcome, 'result' | 'reason'>;
@@ -116,7 +135,7 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
     }
   }
 
-  return {
+  const provider: OpenStackProvider = {
     name: opts.name,
     capacity: opts.capacity,
 
@@ -142,12 +161,24 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
         node = `openstack:${opts.name}/${label} ${serverId} (${port.address})`;
         const boot = await waitActive(serverId, ex.signal);
         if (boot) return done(boot);
+        const id = serverId;
+        let outcome: ExecutionOutcome;
         try {
-          const outcome = await opts.runOnNode(port.address, ex, { id: serverId, name: label });
-          return { ...outcome, node };
+          outcome = await opts.runOnNode(port.address, ex, { id, name: label, consoleOutput: (signal) => nova.consoleOutput(id, signal) });
         } catch (e) {
           return done({ result: 'infra', reason: `the job on server ${serverId} (${port.address}) broke off: ${messageOf(e)}` });
         }
+        // A green baseline is kept before the server goes: it is the target's next known-good image.
+        if (ex.spec.pipeline === 'images' && outcome.result === 'success' && !ex.signal.aborted) {
+          const name = snapshotName(ex.spec.target, ex.runId);
+          try {
+            const imageId = await provider.snapshot(id, name, ex.signal);
+            return { ...outcome, node, reason: `${outcome.reason}; server kept as image ${name} (${imageId})`, snapshot: { name, location: imageId } };
+          } catch (e) {
+            return { ...outcome, node, result: 'infra', reason: `the baseline passed but its snapshot failed: ${messageOf(e)}` };
+          }
+        }
+        return { ...outcome, node };
       } catch (e) {
         if (ex.signal.aborted) return done({ result: 'cancelled', reason: serverId ? 'cancelled while the server booted' : 'cancelled before the server was made' });
         return done({ result: 'infra', reason: `the cloud failed: ${messageOf(e)}` });
@@ -170,14 +201,25 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
       const imageId = await nova.createImage(serverId, name, { sluice_snapshot_of: serverId });
       const timeoutMs = opts.snapshotTimeoutMs ?? 30 * 60_000;
       const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const image = await glance.getImage(imageId, signal);
-        if (image?.status === 'active') return imageId;
-        if (!image || image.status === 'killed' || image.status === 'deleted') throw new Error(`snapshot ${name} of server ${serverId} failed: image ${imageId} is ${image?.status ?? 'gone'}`);
-        if (Date.now() >= deadline) throw new Error(`snapshot ${name} of server ${serverId} was not active after ${formatDuration(timeoutMs)} (image ${imageId} still ${image.status})`);
-        if (signal?.aborted) throw new Error(`snapshot ${name} of server ${serverId} cancelled (image ${imageId} is ${image.status})`);
-        await abortableSleep(pollMs, signal);
+      try {
+        for (;;) {
+          const image = await glance.getImage(imageId, signal);
+          if (image?.status === 'active') return imageId;
+          if (!image || image.status === 'killed' || image.status === 'deleted') throw new Error(`snapshot ${name} of server ${serverId} failed: image ${imageId} is ${image?.status ?? 'gone'}`);
+          if (Date.now() >= deadline) throw new Error(`snapshot ${name} of server ${serverId} was not active after ${formatDuration(timeoutMs)} (image ${imageId} still ${image.status})`);
+          if (signal?.aborted) throw new Error(`snapshot ${name} of server ${serverId} cancelled (image ${imageId} is ${image.status})`);
+          await abortableSleep(pollMs, signal);
+        }
+      } catch (e) {
+        // A half-made image must not linger in Glance, nor be found by its name later.
+        await glance.deleteImage(imageId).catch((d: unknown) => log(`openstack ${opts.name}: cannot delete the failed snapshot ${imageId}: ${messageOf(d)}`));
+        throw e;
       }
     },
+
+    async deleteImage(imageId: string): Promise<void> {
+      await glance.deleteImage(imageId);
+    },
   };
+  return provider;
 }

@@ -1,21 +1,31 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import ssh2 from 'ssh2';
 import { openstackProviderFromConfig } from '../../../../src/drivers/providers/openstack/from-config.js';
 import type { TargetConfig } from '../../../../src/core/config-schema.js';
 import type { JobSpec } from '../../../../src/engine/job-spec.js';
 import { CLOUD, OpenStackStandin } from '../../../helpers/openstack-standin.js';
 
 const cloud = new OpenStackStandin();
-before(async () => { await cloud.start(); cloud.addImage('CentOS-7-x86_64'); });
-after(async () => { await cloud.stop(); });
+const dir = mkdtempSync(join(tmpdir(), 'sluice-os-config-'));
+before(async () => {
+  await cloud.start();
+  cloud.addImage('CentOS-7-x86_64');
+  writeFileSync(join(dir, 'ci_key'), ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+  writeFileSync(join(dir, 'not_a_key'), 'hello\n');
+});
+after(async () => { await cloud.stop(); rmSync(dir, { recursive: true, force: true }); });
 
 const target = (more: Partial<TargetConfig> = {}): TargetConfig => ({ repo: 'https://repos.example.org/kilo/el7/', provider: 'cloud', pipelines: {}, base: 'CentOS-7-x86_64', ...more });
 const config = () => ({
   type: 'openstack', capacity: 3, auth_url: cloud.authUrl, username: CLOUD.user, password_env: 'OS_PASSWORD', project_name: CLOUD.project,
-  flavor: CLOUD.flavor, network: CLOUD.network, boot_timeout: '5m',
+  flavor: CLOUD.flavor, network: CLOUD.network, boot_timeout: '5m', ssh: { user: 'centos', key_file: 'ci_key' } as Record<string, unknown>,
 });
 const setup = (env: Record<string, string> = { OS_PASSWORD: CLOUD.password }, targets: Record<string, TargetConfig> = { 'kilo/el7': target() }) => ({
-  configDir: '.', env, targets, runOnNode: async (address: string) => ({ result: 'success' as const, reason: 'the tests passed', node: address, logPath: null }),
+  configDir: dir, workDir: join(dir, 'work'), env, targets, runOnNode: async (address: string) => ({ result: 'success' as const, reason: 'the tests passed', node: address, logPath: null }),
 });
 
 test('a bad or missing key is refused with its name', () => {
@@ -25,6 +35,18 @@ test('a bad or missing key is refused with its name', () => {
   assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), auth_url: 'keystone' }, setup()), /providers\.cloud\.auth_url: auth_url must be the http\(s\) URL of Keystone/);
   assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), password_env: 's3cret!' }, setup()), /providers\.cloud\.password_env: password_env must be the name of an environment variable/);
   assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), flavour: 'm1' }, setup()), /providers\.cloud: .*unknown key flavour/);
+});
+
+test('a bad ssh block is refused by its key, and a key file that is missing or not a key is named', () => {
+  const { ssh: _ssh, ...noSsh } = config();
+  const withoutRunOnNode = () => { const { runOnNode: _r, ...rest } = setup(); return rest; };
+  assert.throws(() => openstackProviderFromConfig('cloud', noSsh, setup()), /^Error: providers\.cloud\.ssh: /);
+  assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), ssh: { user: 'centos', key_file: 'ci_key', host_key: 'tofu' } }, setup()), /providers\.cloud\.ssh\.host_key: ssh\.host_key must be console or first-use/);
+  assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), ssh: { user: 'centos', key_file: 'ci_key', ready_timeout: 'soon' } }, setup()), /providers\.cloud\.ssh\.ready_timeout: must be a duration/);
+  assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), ssh: { user: 'centos', key_file: 'ci_key', pasword: 'x' } }, setup()), /providers\.cloud\.ssh: .*unknown key pasword/);
+  assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), ssh: { user: 'centos', key_file: 'missing_key' } }, withoutRunOnNode()), /^Error: providers\.cloud\.ssh\.key_file: cannot read missing_key: ENOENT/);
+  assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), ssh: { user: 'centos', key_file: 'not_a_key' } }, withoutRunOnNode()), /^Error: providers\.cloud\.ssh\.key_file: not_a_key is not a private key Sluice can use/);
+  assert.doesNotThrow(() => openstackProviderFromConfig('cloud', config(), withoutRunOnNode()));
 });
 
 test('an unset password variable is named, never its value', () => {
@@ -43,6 +65,9 @@ test('a valid configuration gives a provider that provisions from the base and c
   const spec: JobSpec = { pipeline: 'images', updateId: '', target: 'kilo/el7', provider: 'cloud', builds: [], mode: 'provision', image: null, modeBecause: 'baseline', command: 'true', timeoutMs: 60_000 };
   const out = await p.execute({ runId: 'r1', jobId: 'r1.kilo/el7', attempt: 1, spec, updateFiles: [], signal: new AbortController().signal });
   assert.equal(out.result, 'success', out.reason);
+  // An images baseline that passed is kept as a Glance image before its server goes.
+  assert.equal(out.snapshot?.name, 'sluice-kilo_el7-r1');
+  assert.equal(cloud.images.get(out.snapshot?.location ?? '')?.name, 'sluice-kilo_el7-r1');
   assert.equal(cloud.liveServers().length, 0);
   assert.equal(cloud.ports.size, 0);
 });
