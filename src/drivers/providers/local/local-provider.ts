@@ -1,5 +1,5 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, isAbsolute, join, normalize, resolve } from 'node:path';
 import { formatDuration } from '../../../core/duration.js';
 import { jobSlug } from '../../../engine/job-kind.js';
 import type { AbandonedAttempt, Execution, ExecutionOutcome, NodeProvider } from '../../../engine/node-provider.js';
@@ -7,6 +7,7 @@ import { restoreRoot, snapshotRoot } from './local-images.js';
 import { PGIDS_FILE, reapOrphans } from './reap.js';
 import { jobEnvironment } from './job-environment.js';
 import { runProcess, type ProcessExit } from './run-process.js';
+import { sandboxExit, sandboxFor, type Isolation, type Sandbox, type SandboxPaths } from './sandbox.js';
 
 export interface LocalProviderOptions {
   readonly name: string;
@@ -19,6 +20,8 @@ export interface LocalProviderOptions {
   /** Where images of node roots are kept (`<imagesDir>/<name>.tar.gz`); without it, no snapshots. */
   readonly imagesDir?: string;
   readonly killGraceMs?: number;
+  /** Each command in a bwrap sandbox, or not confined (the default here; see local-config.ts). */
+  readonly isolation?: Isolation;
 }
 
 export const DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024;
@@ -63,12 +66,20 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
       const env = { ...jobEnvironment(ex, { workDir: dir, updatePath, updateDir: join(dir, 'update'), configDir: opts.configDir, resultsDir }), SLUICE_NODE_ROOT: root };
       const commands = typeof ex.spec.command === 'string' ? [ex.spec.command] : ex.spec.command;
       const deadline = Date.now() + ex.spec.timeoutMs;
+      const paths: SandboxPaths = { root: resolve(root), jobDir: resolve(dir), resultsDir: resolve(resultsDir), configDir: resolve(opts.configDir), readOnly: engineMadeDirs(ex.preparedEnv) };
       for (const command of commands) {
+        let sandbox: Sandbox | undefined;
+        if (opts.isolation?.kind === 'bwrap') {
+          sandbox = sandboxFor(opts.isolation, paths);
+          appendFileSync(logPath, sandbox.layout === 'node-root' ? '== in bwrap, with the node root as /\n' : '== in bwrap, with the host\'s / read-only\n');
+        }
         const run = await runProcess({
           command, cwd: dir, env, logPath, timeoutMs: Math.max(1, deadline - Date.now()),
           maxLogBytes: opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES, killGraceMs: opts.killGraceMs ?? 5000, signal: ex.signal,
           onSpawn: (pgid) => appendFileSync(join(dir, PGIDS_FILE), `${pgid}\n`),
+          ...(sandbox ? { sandbox: { argv: sandbox.argv, exitOf: sandboxExit } } : {}),
         });
+        sandbox?.cleanup();
         const outcome = toOutcome(run.exit, ex.spec.timeoutMs, commands.length > 1 ? command : undefined);
         if (outcome.result !== 'success') return { ...outcome, node, logPath, resultsDir };
       }
@@ -86,6 +97,21 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
       return { result: 'success', reason: 'the tests passed', node, logPath, resultsDir };
     },
   };
+}
+
+/**
+ * Directories the preparer made for the job, which a sandbox must let it read: the
+ * update's repository (it lives in the cache beside work_dir, which may be under a /tmp
+ * the sandbox replaces).
+ */
+function engineMadeDirs(prepared: Execution['preparedEnv']): string[] {
+  const repo = prepared?.SLUICE_UPDATE_REPO;
+  if (repo === undefined || !isAbsolute(repo) || normalize(repo) !== repo) return [];
+  try {
+    return statSync(repo).isDirectory() ? [repo] : [];
+  } catch {
+    return [];
+  }
 }
 
 /** `<run>/<job>-a<attempt>`: a phase1 job is named for its target; phase2 has one per group and round. */

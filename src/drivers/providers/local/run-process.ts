@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 
 /** How a process ended: a value with a reason (Buildkite's process_exit), never an exception. */
 export type ProcessExit =
@@ -31,7 +32,19 @@ export interface ProcessSpec {
   readonly signal?: AbortSignal;
   /** Told the process group id as soon as the process exists (for reaping after a crash). */
   readonly onSpawn?: (pgid: number) => void;
+  /**
+   * A sandbox's argv (bwrap and its options, ending in `--`) to run the shell in. Its exit
+   * status is read back by `exitOf`, and a sandbox that never started the command (bwrap
+   * could not set it up) is `spawn_failed`, not the test's failure.
+   */
+  readonly sandbox?: { readonly argv: readonly string[]; readonly exitOf: (code: number) => ProcessExit };
 }
+
+/**
+ * Inside a sandbox the shell first tells the worker, on descriptor 3, that it runs, closes
+ * that descriptor (no daemon of the job may hold it) and becomes the command's shell.
+ */
+const ANNOUNCE_THEN_RUN = 'printf . >&3 && exec 3>&- && exec /bin/sh -c "$1"';
 
 /**
  * Runs one command in a process group of its own, streaming stdout and stderr into one log
@@ -45,9 +58,14 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessRun> {
     let logBytes = 0;
     let ending: ProcessExit | undefined;
     let killTimer: NodeJS.Timeout | undefined;
-    const child = spawn('/bin/sh', ['-c', spec.command], {
-      cwd: spec.cwd, env: { ...spec.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    const [file, ...args] = spec.sandbox
+      ? [...spec.sandbox.argv, '/bin/sh', '-c', ANNOUNCE_THEN_RUN, 'sluice-job', spec.command]
+      : ['/bin/sh', '-c', spec.command];
+    const child = spawn(file as string, args, {
+      cwd: spec.cwd, env: { ...spec.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe', ...(spec.sandbox ? ['pipe' as const] : [])],
     });
+    let commandRan = !spec.sandbox;
+    (child.stdio[3] as Readable | undefined)?.on('data', () => { commandRan = true; });
     if (child.pid !== undefined) spec.onSpawn?.(child.pid);
     const killGroup = (why: ProcessExit) => {
       if (ending) return;
@@ -68,8 +86,8 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessRun> {
       logBytes += Math.max(0, room);
       killGroup({ kind: 'output_limit', limitBytes: spec.maxLogBytes });
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
     const timer = setTimeout(() => killGroup({ kind: 'timeout', afterMs: spec.timeoutMs }), spec.timeoutMs);
     const onAbort = () => killGroup({ kind: 'cancelled' });
     spec.signal?.addEventListener('abort', onAbort, { once: true });
@@ -89,6 +107,12 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessRun> {
       // A daemon left behind would hold the log pipes open and outlive the job: end the group.
       try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ }
     });
-    child.on('close', () => finish(ending ?? leader ?? { kind: 'signalled', signal: 'unknown' }));
+    // Decided on close, when descriptor 3 has been read to its end.
+    const sandboxed = (exit: ProcessExit): ProcessExit => {
+      if (!spec.sandbox || exit.kind !== 'exited') return exit;
+      if (!commandRan) return { kind: 'spawn_failed', message: `the sandbox did not start (${file} exited with status ${exit.code}; its message is in the log)` };
+      return spec.sandbox.exitOf(exit.code);
+    };
+    child.on('close', () => finish(ending ?? sandboxed(leader ?? { kind: 'signalled', signal: 'unknown' })));
   });
 }
