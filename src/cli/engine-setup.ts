@@ -9,6 +9,7 @@ import { sshProvider } from '../drivers/providers/ssh/ssh-provider.js';
 import { removeImage } from '../drivers/providers/local/local-images.js';
 import { productionKey } from '../drivers/rpm/production-key.js';
 import { initUpdateRepo } from '../drivers/repo/layout.js';
+import { ensureWorkingCopy, UpstreamError } from '../drivers/repo/upstream.js';
 import { mergeReporter } from '../drivers/repo/merge-reporter.js';
 import { phase2Reporter } from '../drivers/repo/phase2-reporter.js';
 import { promoteReporter } from '../drivers/repo/promote-reporter.js';
@@ -26,6 +27,7 @@ import type { NodeProvider } from '../engine/node-provider.js';
 import type { Store } from '../store/index.js';
 import type { LoadedConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
+import { followUpstream, upstreamOf } from './update-repo-setup.js';
 
 const ms = (d: string): number => parseDuration(d) ?? 1000;
 
@@ -34,7 +36,7 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   const { config } = loaded;
   const providers = providersFor(loaded);
   const repoPath = loaded.resolvePath(config.update_repo);
-  if (!existsSync(join(repoPath, '.git'))) await initUpdateRepo(repoPath);
+  await ensureUpdateRepo(loaded, repoPath);
   const workDir = loaded.resolvePath(config.work_dir);
   const analysis = analysisFromConfig(config.analysis);
   if (!analysis.ok) throw new CliExit(EXIT.usage, `${config.file}: ${analysis.problems.join('; ')}`, 'E_CONFIG_INVALID');
@@ -42,7 +44,10 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   return new Engine({
     store, providers, preparer,
     analyzer: jobAnalyzer({ store, patterns: analysis.patterns, infraRules: analysis.infraRules, requestBaseline: (target) => requestBaseline(loaded, store, target), ...(opts.log ? { log: opts.log } : {}) }),
-    reporters: [...gerritReporters(loaded, store, mergeReporter({ repoPath }), opts), phase2Reporter({ repoPath, store, now: () => Date.now() }), promoteReporter({ repoPath, store, now: () => Date.now() }), imagesReporter({
+    reporters: [
+      ...gerritReporters(loaded, store, followUpstream(loaded, mergeReporter({ repoPath }), ['phase1']), opts),
+      followUpstream(loaded, phase2Reporter({ repoPath, store, now: () => Date.now() }), ['phase2']),
+      followUpstream(loaded, promoteReporter({ repoPath, store, now: () => Date.now() }), ['promote']), imagesReporter({
       store, now: () => Date.now(), productionKey: productionKeyOf(loaded), keep: config.images.keep,
       removeImage: async (image) => { if (config.providers[image.provider]?.type === 'local') removeImage(imagesDirOf(loaded), image.name); },
     })],
@@ -69,6 +74,21 @@ export function providersFor(loaded: LoadedConfig): NodeProvider[] {
     }
   }
   return providers;
+}
+
+/** A new update repository, or with an upstream, its clone (pulls happen when a pipeline reads it and around reports). */
+async function ensureUpdateRepo(loaded: LoadedConfig, repoPath: string): Promise<void> {
+  const upstream = upstreamOf(loaded);
+  if (!upstream) {
+    if (!existsSync(join(repoPath, '.git'))) await initUpdateRepo(repoPath);
+    return;
+  }
+  try {
+    await ensureWorkingCopy(repoPath, upstream);
+  } catch (e) {
+    if (e instanceof UpstreamError) throw new CliExit(EXIT.error, `${loaded.config.file}: ${e.message}`, 'E_UPSTREAM');
+    throw e;
+  }
 }
 
 /** Fetched builds and repositories, shared by jobs and promote: beside the work directory. */

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { formatProblem } from '../core/problem.js';
 import { snapshotFiles } from '../drivers/repo/snapshot-files.js';
-import { initUpdateRepo } from '../drivers/repo/layout.js';
 import { newRunId } from '../engine/hash.js';
 import { submitPhase2 } from '../engine/phase2.js';
 import { loadConfig } from './config-loader.js';
 import { makeEngine, providersFor } from './engine-setup.js';
+import { currentUpdateRepo } from './update-repo-setup.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { failureDetails, matrixLines, phase2OutcomeLines } from './render-run.js';
@@ -26,8 +26,7 @@ export function registerPhase2(program: Command, io: Io, setStatus: (s: number) 
 async function phase2(io: Io, opts: Phase2Options): Promise<number> {
   const loaded = loadConfig(io, opts.config);
   providersFor(loaded);
-  const repoPath = loaded.resolvePath(loaded.config.update_repo);
-  await initUpdateRepo(repoPath);
+  const repoPath = await currentUpdateRepo(loaded);
   return withStore(loaded, io, async (store) => {
     const now = io.now();
     const submitted = await submitPhase2({ store, config: loaded.config, configHash: loaded.hash, snapshot: await snapshotFiles(repoPath), now, runId: newRunId(now) });

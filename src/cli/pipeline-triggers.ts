@@ -1,5 +1,4 @@
 import type { PipelineName } from '../core/config-schema.js';
-import { initUpdateRepo } from '../drivers/repo/layout.js';
 import { snapshotFiles } from '../drivers/repo/snapshot-files.js';
 import { newRunId } from '../engine/hash.js';
 import { submitPhase2 } from '../engine/phase2.js';
@@ -9,16 +8,16 @@ import { listReady } from '../drivers/repo/push-ready.js';
 import type { TriggerOutcome } from '../engine/scheduler.js';
 import type { Store } from '../store/index.js';
 import type { LoadedConfig } from './config-loader.js';
+import { currentUpdateRepo } from './update-repo-setup.js';
 
 /**
  * Starts a pipeline the way `sluice phase2` / `sluice promote` do, for a schedule (and,
  * later, a Gerrit comment or the web API): a run already going is joined, not doubled.
  */
 export async function triggerPipeline(loaded: LoadedConfig, store: Store, pipeline: PipelineName, now: number): Promise<TriggerOutcome> {
-  const repoPath = loaded.resolvePath(loaded.config.update_repo);
   switch (pipeline) {
     case 'phase2': {
-      await initUpdateRepo(repoPath);
+      const repoPath = await currentUpdateRepo(loaded);
       const r = await submitPhase2({ store, config: loaded.config, configHash: loaded.hash, snapshot: await snapshotFiles(repoPath), now, runId: newRunId(now) });
       if (r.ok) return { kind: 'started', runId: r.runId };
       if (r.kind === 'busy') return { kind: 'coalesced', runId: r.activeRunId };
@@ -26,7 +25,7 @@ export async function triggerPipeline(loaded: LoadedConfig, store: Store, pipeli
       return { kind: 'nothing', why: r.problems.map((p) => p.message).join('; ') };
     }
     case 'promote': {
-      await initUpdateRepo(repoPath);
+      const repoPath = await currentUpdateRepo(loaded);
       const r = await submitPromote({ store, config: loaded.config, configHash: loaded.hash, ready: await listReady(repoPath), now, runId: newRunId(now) });
       if (r.ok) return { kind: 'started', runId: r.runId };
       if (r.kind === 'busy') return { kind: 'coalesced', runId: r.activeRunId };

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { previewPromote } from '../drivers/publish/promote-controller.js';
-import { initUpdateRepo } from '../drivers/repo/layout.js';
 import { listReady } from '../drivers/repo/push-ready.js';
 import { newRunId } from '../engine/hash.js';
 import { submitPromote, type PromoteOutcome } from '../engine/promote.js';
 import type { Run } from '../store/index.js';
 import { loadConfig } from './config-loader.js';
 import { makeEngine, promoteOptions, providersFor } from './engine-setup.js';
+import { currentUpdateRepo } from './update-repo-setup.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { failureDetails, matrixLines } from './render-run.js';
@@ -40,8 +40,7 @@ export function promoteOutcomeLines(run: Run): string[] {
 async function promote(io: Io, opts: PromoteOptions): Promise<number> {
   const loaded = loadConfig(io, opts.config);
   providersFor(loaded);
-  const repoPath = loaded.resolvePath(loaded.config.update_repo);
-  await initUpdateRepo(repoPath);
+  const repoPath = await currentUpdateRepo(loaded);
   return withStore(loaded, io, async (store) => {
     const ready = await listReady(repoPath);
     if (opts.dryRun) {

@@ -106,6 +106,18 @@ export const WebSchema = z.strictObject({
 const envName = (what: string) => z.string({ error: `${what} must be text` })
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: `${what} is the name of an environment variable (letters, digits, _), not the secret itself` });
 
+const gitRefName = (what: string) => z.string({ error: `${what} must be text` })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/, { error: `${what} must be a plain git name (letters, digits, . _ / -)` })
+  .refine((v) => !v.includes('..') && !v.includes('//') && !v.endsWith('/') && !v.endsWith('.lock'), { error: `${what} must be a plain git name (no .., //, trailing / or .lock)` });
+
+export const UpstreamSchema = z.strictObject({
+  url: z.string().min(1).refine((v) => !v.startsWith('-'), { error: 'upstream.url must not start with -' }).optional()
+    .meta({ description: 'The shared repository (URL, or path relative to the config file) to clone `update_repo` from when it does not exist yet.' }),
+  remote: gitRefName('upstream.remote').default('origin').meta({ description: 'The remote of the working copy that is followed.' }),
+  branch: gitRefName('upstream.branch').optional().meta({ description: 'The branch followed; the working copy\'s current branch when absent.' }),
+  push: z.boolean().default(true).meta({ description: 'Push Sluice\'s commits (New/Update, Move, Push, Fail) after each report; false when only Gerrit writes the branch.' }),
+});
+
 export const GerritSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'gerrit.url must be an http or https URL' }).meta({ description: 'The Gerrit server\'s web and REST base URL, e.g. `https://review.gerrithub.io/`.' }),
   project: z.string().min(1).meta({ description: 'The Gerrit project of the update repository, e.g. `redhat-openstack/rdo-update`.' }),
@@ -189,6 +201,7 @@ export const ConfigSchema = z.strictObject({
   store: z.string().min(1).default('sqlite:.sluice/sluice.db')
     .meta({ description: '`sqlite:PATH` (relative to the config file) or a `postgres://` URL.' }),
   update_repo: z.string().min(1).default('update-repo').meta({ description: 'The update repository (git): a path relative to the config file.' }),
+  upstream: UpstreamSchema.optional().meta({ description: 'The shared repository the update repository follows: pulled before phase2 and promote read it and before each report, pushed after (docs/update-repo.md).' }),
   engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', semaphores: {}, retry_backoff: '10s' }).meta({ description: 'Timing of the workers.' }),
   promote: PromoteSchema.default({ stage: '.sluice/stage', production: 'production', keep: 2 }).meta({ description: 'Where promote composes stage and publishes production.' }),
   images: ImagesSchema.default({ keep: 3, max_age: '14d' }).meta({ description: 'The known-good images the images pipeline records: how many are kept, how old one may be.' }),

@@ -42,6 +42,7 @@ export const ERRORS = {
   E_RUN_FINISHED: { summary: 'The run has its verdict already, so there is nothing to cancel.', exit: 0, http: 409 },
   E_NOTHING_TO_DO: { summary: 'The pipeline has nothing to test now (e.g. updates/ or ready/ is empty).', exit: 0, http: 409 },
   E_MEDIA_TYPE: { summary: 'The request body must be JSON (`Content-Type: application/json`).', exit: 2, http: 415 },
+  E_UPSTREAM: { summary: 'The update repository cannot follow its upstream (fetch, rebase or push failed): the message says which and why.', exit: 3, http: 503 },
   E_WEB_LISTEN: { summary: 'The HTTP server cannot listen on the address configured (in use, or not this host\'s).', exit: 3, http: 500 },
   E_INTERNAL: { summary: 'An unexpected failure inside Sluice: the server log has its stack.', exit: 3, http: 500 },
   W_UNKNOWN_KEY: { summary: 'A key the update format does not know is ignored (a typo?).', exit: 0, http: 200 },

@@ -10,6 +10,12 @@ export async function initUpdateRepo(path: string): Promise<'created' | 'exists'
   if (existsSync(join(path, '.git'))) return 'exists';
   mkdirSync(path, { recursive: true });
   await git(path, ['init', '--quiet', '--initial-branch=master']);
+  await commitLayout(path);
+  return 'created';
+}
+
+/** The first commit of an update repository: its folders and a README. */
+export async function commitLayout(path: string): Promise<void> {
   for (const folder of UPDATE_REPO_FOLDERS) {
     mkdirSync(join(path, folder), { recursive: true });
     writeFileSync(join(path, folder, '.gitkeep'), '');
@@ -23,5 +29,4 @@ export async function initUpdateRepo(path: string): Promise<'created' | 'exists'
   ].join('\n'));
   await git(path, ['add', '--all']);
   await git(path, ['commit', '--quiet', '-m', 'Initialize update repository'], { env: identityEnv(SLUICE_IDENTITY) });
-  return 'created';
 }

@@ -76,7 +76,7 @@ function assertAuthor(author: { name: string; email: string }): void {
   }
 }
 
-function assertBranch(branch: string): void {
+export function assertBranch(branch: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/.test(branch) || branch.includes('..') || branch.includes('//') || branch.endsWith('/') || branch.endsWith('.lock')) {
     throw new Error(`refusing branch ${JSON.stringify(branch)}`);
   }
