@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net';
  * Nova servers (microversion header, tags from 2.52, createImage answering `image_id`
  * from 2.45 and `Location` before), Neutron ports with addresses from an allocation pool,
  * and Glance images. It keeps servers, ports and images, and on request fails boots (ERROR
- * with a fault), boots slowly, or revokes every token so the next call gets 401.
+ * with a fault), boots slowly, or revokes every token so the next call gets 401. A test
+ * says what each server prints on its console (`os-getConsoleOutput`), and may hand every
+ * port one address (127.0.0.1, so a loopback sshd plays the servers).
  */
 
 export interface StandinServer {
@@ -53,6 +55,12 @@ export class OpenStackStandin {
   bootMs = 0;
   snapshotMs = 0;
   deleteMs = 0;
+  /** When set, every port gets this address (servers are played by one loopback sshd). */
+  portAddress: string | undefined;
+  /** What a server's console shows (once ACTIVE); empty by default. */
+  console: (s: StandinServer) => string = () => '';
+  /** The imageRef of every server ever created, in order. */
+  readonly bootedFrom: string[] = [];
   private failBoots: string[] = [];
   private failures: { method: string; path: string; status: number; left: number }[] = [];
   private deleting = new Map<string, number>();
@@ -111,7 +119,7 @@ export class OpenStackStandin {
     const used = new Set([...this.ports.values()].map((p) => p.address));
     let n = 10;
     while (used.has(`10.0.0.${n}`)) n++;
-    const p: StandinPort = { id: randomUUID(), name, description, networkId, address: `10.0.0.${n}`, deviceId: '' };
+    const p: StandinPort = { id: randomUUID(), name, description, networkId, address: this.portAddress ?? `10.0.0.${n}`, deviceId: '' };
     this.ports.set(p.id, p);
     return p;
   }
@@ -232,6 +240,7 @@ export class OpenStackStandin {
       const server: StandinServer = { id: randomUUID(), name: s.name, imageRef: s.imageRef, flavorRef: s.flavorRef, portId: port.id, metadata: s.metadata ?? {}, tags: s.tags ?? [], readyAt: Date.now() + this.bootMs, ...(fault ? { fault } : {}) };
       port.deviceId = server.id;
       this.servers.set(server.id, server);
+      this.bootedFrom.push(s.imageRef);
       return send(202, { server: { id: server.id, links: [{ rel: 'self', href: `${this.url}/compute/v2.1/servers/${server.id}` }], adminPass: 'x' } });
     }
     if (method === 'GET' && path === '/servers/detail') {
@@ -256,6 +265,14 @@ export class OpenStackStandin {
     if (method === 'POST' && (m = path.match(/^\/servers\/([^/]+)\/action$/))) {
       const s = this.live(m[1] as string);
       if (!s || this.deleting.has(s.id)) return notFound(`Instance ${m[1]}`);
+      if ('os-getConsoleOutput' in body) {
+        // Nova answers a console only for a server that has one: a building server has none yet.
+        if (this.status(s) === 'BUILD') return send(409, { conflictingRequest: { code: 409, message: `Instance ${s.id} in vm_state building. Cannot get_console_output while the instance is in this state.` } });
+        const length = (body['os-getConsoleOutput'] as { length?: number | string | null } | null)?.length;
+        const lines = this.console(s).split('\n');
+        const n = length === null || length === undefined || Number(length) < 0 ? lines.length : Number(length);
+        return send(200, { output: lines.slice(Math.max(0, lines.length - n)).join('\n') });
+      }
       const ci = body.createImage as { name?: string } | undefined;
       if (!ci?.name) return send(400, { badRequest: { code: 400, message: 'unsupported action' } });
       if (this.status(s) !== 'ACTIVE') return send(409, { conflictingRequest: { code: 409, message: `Cannot 'createImage' instance ${s.id} while it is in vm_state ${this.status(s).toLowerCase()}` } });
@@ -305,6 +322,10 @@ export class OpenStackStandin {
       const status = url.searchParams.get('status');
       return send(200, { images: [...this.images.values()].map(view).filter((i) => (!name || i.name === name) && (!status || i.status === status)) });
     }
+    if (method === 'DELETE' && (m = path.match(/^\/images\/([^/]+)$/))) {
+      if (!this.images.delete(m[1] as string)) return send(404, `<html><body><h1>404 Not Found</h1>No image found with ID ${m[1]}</body></html>`);
+      return send(204);
+    }
     if (method === 'GET' && (m = path.match(/^\/images\/([^/]+)$/))) {
       const i = this.images.get(m[1] as string);
       if (!i) return send(404, `<html><body><h1>404 Not Found</h1>No image found with ID ${m[1]}</body></html>`);
@@ -312,6 +333,29 @@ export class OpenStackStandin {
     }
     send(404, 'not found');
   }
+}
+
+/**
+ * A console log as a server booted by cloud-init shows it: its keys-to-console module
+ * prints the public host keys through `logger`, fingerprints first (see cloud-init's
+ * tools/write-ssh-key-fingerprints).
+ */
+export function cloudInitConsole(publicKeys: readonly string[], host = 'sluice-node'): string {
+  return [
+    '[    0.000000] Linux version 3.10.0-229.el7.x86_64',
+    `[   12.345678] cloud-init[812]: Cloud-init v. 0.7.5 running 'modules:final' at Mon, 01 Jun 2015 10:00:00 +0000.`,
+    'ec2: ',
+    'ec2: #############################################################',
+    'ec2: -----BEGIN SSH HOST KEY FINGERPRINTS-----',
+    ...publicKeys.map((k) => `ec2: 256 SHA256:xxxx root@${host} (${k.split(' ')[0]})`),
+    'ec2: -----END SSH HOST KEY FINGERPRINTS-----',
+    'ec2: #############################################################',
+    '-----BEGIN SSH HOST KEY KEYS-----',
+    ...publicKeys.map((k) => `${k.split(' ').slice(0, 2).join(' ')} root@${host}`),
+    '-----END SSH HOST KEY KEYS-----',
+    `[   13.000000] cloud-init[812]: Cloud-init v. 0.7.5 finished at Mon, 01 Jun 2015 10:00:01 +0000. Datasource DataSourceOpenStack.  Up 13.00 seconds`,
+    '',
+  ].join('\n');
 }
 
 type Send = (status: number, body?: unknown, headers?: Record<string, string>) => void;
