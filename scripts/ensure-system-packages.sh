@@ -13,6 +13,8 @@ command -v dnf >/dev/null 2>&1 || need+=(dnf)
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
 # The Gerrit stream-events tests talk to a real OpenSSH server on a loopback port.
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+# Local jobs run in bwrap sandboxes; the node-root tests build an OS tree from static busybox.
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap); dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q ' installed$' || need+=(busybox-static)
 # Subunit v2 parsing is tested against streams python-subunit writes and reads. Any python3
 # on PATH will do (the first may be a pyenv or venv one without Debian's packages).
 have_subunit() { local py; for py in $(type -ap python3); do "$py" -c 'import subunit.v2' 2>/dev/null && return 0; done; return 1; }
