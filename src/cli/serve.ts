@@ -13,6 +13,7 @@ import { triggerPipeline } from './pipeline-triggers.js';
 import { GerritSetupError, startGerritTrigger, type GerritTriggerHandle } from '../drivers/gerrit/start-trigger.js';
 import { submitPhase1 } from '../engine/submit-phase1.js';
 import { withStore } from './store-access.js';
+import { upstreamFollower } from './update-repo-setup.js';
 
 interface ServeOptions { config?: string; listen?: string }
 
@@ -105,8 +106,10 @@ async function startGerrit(loaded: LoadedConfig, store: Store, io: Io, engine: E
   const gerrit = loaded.config.gerrit;
   if (!gerrit) return undefined;
   try {
+    const follow = upstreamFollower(loaded, log);
     const handle = await startGerritTrigger({
       store, gerrit, configDir: loaded.dir, env: io.env, log, notify: () => engine.notify(),
+      ...(follow ? { onRefUpdated: follow } : {}),
       submit: (s) => submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId, productionKey: productionKeyOf(loaded) }),
       onPhase2: async () => {
         const outcome = await triggerPipeline(loaded, store, 'phase2', Date.now());

@@ -41,3 +41,24 @@ export function followUpstream(loaded: LoadedConfig, reporter: RunReporter, pipe
   if (!upstream) return reporter;
   return followingUpstream(reporter, { repoPath: loaded.resolvePath(loaded.config.update_repo), upstream, pipelines });
 }
+
+/**
+ * For Gerrit's `ref-updated`: pulls the upstream in the background so `status` and the
+ * web show a submitted change in updates/ at once, not only at the next phase2. Pulls
+ * that arrive while one runs become one more pull after it; a failure is only logged
+ * (the next pipeline's pull reports it properly).
+ */
+export function upstreamFollower(loaded: LoadedConfig, log: (line: string) => void): (() => void) | undefined {
+  const upstream = upstreamOf(loaded);
+  if (!upstream) return undefined;
+  const repoPath = loaded.resolvePath(loaded.config.update_repo);
+  let running: Promise<void> | undefined;
+  let again = false;
+  const pull = (): void => {
+    if (running) { again = true; return; }
+    running = pullUpstream(repoPath, upstream)
+      .then(() => undefined, (e: Error) => log(`cannot follow the upstream of the update repository: ${e.message}`))
+      .finally(() => { running = undefined; if (again) { again = false; pull(); } });
+  };
+  return pull;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { WEBHOOK_PATH } from '../../src/drivers/gerrit/webhook.js';
@@ -49,6 +49,55 @@ test('sluice serve follows Gerrit: a change posted to its webhook is tested, vot
     assert.ok(gerrit.submits.includes(good), `the passing change was not submitted:\n${stderr}`);
     assert.deepEqual(gerrit.reviewsOf(good)[0]?.labels, { Verified: 1 });
     assert.ok(!gerrit.submits.includes(bad));
+  } finally {
+    serve.kill('SIGTERM');
+    await new Promise((r) => serve.once('exit', r));
+  }
+});
+
+test('with upstream:, a ref-updated event from Gerrit makes sluice serve pull the submitted change into its working copy', async (t) => {
+  const site = await makeSite(tempDir(t));
+  const gerrit = await new GerritStandin().start();
+  t.after(() => gerrit.stop());
+  const shared = join(site.dir, 'shared.git');
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+  git(site.dir, 'clone', '--quiet', '--bare', site.repoPath, shared);
+  rmSync(site.repoPath, { recursive: true });
+  writeFileSync(join(site.dir, 'sluice.yaml'), `${readFileSync(join(site.dir, 'sluice.yaml'), 'utf8')}upstream: { url: shared.git, push: false }
+gerrit:
+  url: "${gerrit.url}"
+  project: ${gerrit.project}
+  http: { user: ${BOT.username}, password_env: GERRIT_PW }
+  webhook: { listen: "127.0.0.1:0", secret_env: HOOK_SECRET }
+  submit: true
+`);
+  const env = { ...process.env, GERRIT_PW: gerrit.password, HOOK_SECRET: 'hook-secret' };
+  const serve = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', 'off'], { cwd: site.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  serve.stderr.on('data', (d) => { stderr += String(d); });
+  t.after(() => { if (serve.exitCode === null) serve.kill('SIGKILL'); });
+  try {
+    let port: number | undefined;
+    for (let i = 0; i < 200 && port === undefined; i++) { port = Number(/webhook on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]) || undefined; await sleep(50); }
+    assert.ok(port, stderr);
+    assert.ok(existsSync(join(site.repoPath, '.git')), 'serve cloned the upstream');
+    // Gerrit merges a reviewed change into the shared branch, then says so.
+    const gerritSide = join(site.dir, 'gerrit-side');
+    git(site.dir, 'clone', '--quiet', shared, gerritSide);
+    writeFileSync(join(gerritSide, 'updates', 'gmrg.yml'), updateText('merged by Gerrit', ['kilo/epel-7']));
+    git(gerritSide, 'add', 'updates/gmrg.yml');
+    git(gerritSide, '-c', 'user.name=Gerrit Code Review', '-c', 'user.email=gerrit@example.org', 'commit', '--quiet', '-m', 'New gmrg');
+    git(gerritSide, 'push', '--quiet', 'origin', 'HEAD:master');
+    const newRev = git(gerritSide, 'rev-parse', 'HEAD');
+    const response = await fetch(`http://127.0.0.1:${port}${WEBHOOK_PATH}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-sluice-secret': 'hook-secret' },
+      body: JSON.stringify({ type: 'ref-updated', eventCreatedOn: Math.floor(Date.now() / 1000), refUpdate: { project: gerrit.project, refName: 'refs/heads/master', oldRev: '0'.repeat(40), newRev } }),
+    });
+    assert.ok(response.ok, `webhook answered ${response.status}`);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !existsSync(join(site.repoPath, 'updates', 'gmrg.yml'))) await sleep(100);
+    assert.ok(existsSync(join(site.repoPath, 'updates', 'gmrg.yml')), `the working copy did not follow the upstream:\n${stderr}`);
+    assert.equal(git(site.repoPath, 'rev-parse', 'HEAD'), newRev, 'a fast-forward, no commit of its own');
   } finally {
     serve.kill('SIGTERM');
     await new Promise((r) => serve.once('exit', r));
