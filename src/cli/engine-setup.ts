@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import { updatePreparer } from '../drivers/prepare/update-preparer.js';
 import { localProvider } from '../drivers/providers/local/local-provider.js';
+import { openstackProviderFromConfig } from '../drivers/providers/openstack/from-config.js';
+import { isOpenStackProvider } from '../drivers/providers/openstack/openstack-provider.js';
 import { sshSettings } from '../drivers/providers/ssh/ssh-config.js';
 import { sshProvider } from '../drivers/providers/ssh/ssh-provider.js';
 import { removeImage } from '../drivers/providers/local/local-images.js';
@@ -49,7 +51,12 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
       followUpstream(loaded, phase2Reporter({ repoPath, store, now: () => Date.now() }), ['phase2']),
       followUpstream(loaded, promoteReporter({ repoPath, store, now: () => Date.now() }), ['promote']), imagesReporter({
       store, now: () => Date.now(), productionKey: productionKeyOf(loaded), keep: config.images.keep,
-      removeImage: async (image) => { if (config.providers[image.provider]?.type === 'local') removeImage(imagesDirOf(loaded), image.name); },
+      removeImage: async (image) => {
+        const type = config.providers[image.provider]?.type;
+        if (type === 'local') removeImage(imagesDirOf(loaded), image.name);
+        const cloud = type === 'openstack' ? providers.find((p) => p.name === image.provider) : undefined;
+        if (cloud && isOpenStackProvider(cloud)) await cloud.deleteImage(image.location);
+      },
     })],
     controllers: [phase2Controller({ config, store, now: () => Date.now() }), promoteController(promoteOptions(loaded, store))],
     workerId: `${hostname()}:${process.pid}`,
@@ -69,8 +76,14 @@ export function providersFor(loaded: LoadedConfig): NodeProvider[] {
       const ssh = sshSettings(p, (f) => loaded.resolvePath(f));
       if (!ssh.ok) throw new CliExit(EXIT.usage, `${config.file}: providers.${name}.${ssh.key}: ${ssh.message}`, 'E_CONFIG_INVALID');
       providers.push(sshProvider({ name, workDir: loaded.resolvePath(config.work_dir), configDir: loaded.dir, ...ssh.settings }));
+    } else if (p.type === 'openstack') {
+      try {
+        providers.push(openstackProviderFromConfig(name, p, { configDir: loaded.dir, workDir: loaded.resolvePath(config.work_dir), env: process.env, targets: config.targets }));
+      } catch (e) {
+        throw new CliExit(EXIT.usage, `${config.file}: ${(e as Error).message}`, 'E_CONFIG_INVALID');
+      }
     } else if (Object.values(config.targets).some((t) => t.provider === name)) {
-      throw new CliExit(EXIT.usage, `provider "${name}" has type ${p.type}, which this version cannot run yet (only local and ssh)`, 'E_CONFIG_INVALID');
+      throw new CliExit(EXIT.usage, `provider "${name}" has type ${p.type}, which this version cannot run yet (only local, ssh and openstack)`, 'E_CONFIG_INVALID');
     }
   }
   return providers;

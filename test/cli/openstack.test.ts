@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CLOUD, OpenStackStandin, cloudInitConsole } from '../helpers/openstack-standin.js';
+import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';
+import { requireSshd, startShellSshds, type ShellSshds } from '../helpers/sshd.js';
+
+/**
+ * `type: openstack` end to end: the real `sluice` executable against the OpenStack
+ * stand-in on loopback, whose servers are played by one real sshd (every port gets
+ * 127.0.0.1, `ssh.port` is the sshd's) printing that sshd's host key on their console.
+ */
+
+const PASSWORD_VAR = 'SLUICE_TEST_OS_PASSWORD';
+
+/** The test command: what the update's notes ask for, with the attempt's first run optionally hanging. */
+const TEST = `#!/bin/sh
+echo "update=$SLUICE_UPDATE target=$SLUICE_TARGET mode=$SLUICE_NODE_MODE image=$SLUICE_IMAGE attempt=$SLUICE_ATTEMPT"
+notes=$(sed -n 's/^notes: //p' "$SLUICE_UPDATE_FILE" 2>/dev/null)
+case "$notes" in
+  *hang*) touch "$SLUICE_CONFIG_DIR/started-$SLUICE_UPDATE-$SLUICE_ATTEMPT"; [ "$SLUICE_ATTEMPT" = 1 ] && sleep 300 ;;
+esac
+case "$notes" in
+  *fail*) echo "Error: Package: openstack-nova-api requires python-oslo-config >= 2:1.9"; exit 1 ;;
+esac
+echo ok
+`;
+
+interface CloudSite { readonly dir: string; readonly cloud: OpenStackStandin; readonly sshds: ShellSshds; readonly env: Record<string, string> }
+
+async function cloudSite(t: { after: (fn: () => void | Promise<void>) => void }): Promise<CloudSite> {
+  const dir = tempDir(t);
+  const sshds = await startShellSshds(t, 1);
+  const cloud = await new OpenStackStandin().start();
+  t.after(() => cloud.stop());
+  cloud.addImage('CentOS-7-x86_64');
+  cloud.portAddress = '127.0.0.1';
+  const hostKey = readFileSync(join(sshds.dir, 'host_key_0.pub'), 'utf8').trim();
+  cloud.console = (s) => cloudInitConsole([hostKey], s.name);
+  const server = sshds.servers[0]!;
+  mkdirSync(join(dir, 'tests'));
+  mkdirSync(join(dir, 'keys'));
+  writeFileSync(join(dir, 'tests', 'smoke.sh'), TEST, { mode: 0o755 });
+  copyFileSync(sshds.keyFile, join(dir, 'keys', 'ci_key'));
+  writeFileSync(join(dir, 'sluice.yaml'), `releases: [kilo]
+dists: { epel-7: { aliases: [el7] } }
+targets:
+  kilo/epel-7: { repo: "${cloud.url}/repos/kilo/el7/", provider: cloud, base: CentOS-7-x86_64 }
+providers:
+  cloud:
+    type: openstack
+    capacity: 2
+    auth_url: ${cloud.authUrl}
+    username: ${CLOUD.user}
+    password_env: ${PASSWORD_VAR}
+    project_name: ${CLOUD.project}
+    flavor: ${CLOUD.flavor}
+    network: ${CLOUD.network}
+    boot_timeout: 2m
+    ssh: { user: ${server.user}, key_file: keys/ci_key, port: ${server.port}, host_key: console, ready_timeout: 30s, work_dir: ${join(dir, 'remote')}, kill_grace: 300ms }
+pipelines: { phase1: { test: '"$SLUICE_CONFIG_DIR/tests/smoke.sh"', timeout: 2m, retries: 3 } }
+engine: { lease: 1s, poll: 100ms, sweep: 200ms, retry_backoff: 50ms }
+`);
+  for (const [id, notes] of [['good', 'all green'], ['bad', 'fail please'], ['hang', 'hang once'], ['slow', 'hang once while building']]) {
+    writeFileSync(join(dir, `${id}.yml`), `notes: ${notes}\nbuilds:\n  - { id: openstack-nova-2015.1.2-1.el7, repo: kilo, dist: el7 }\n`);
+  }
+  return { dir, cloud, sshds, env: { [PASSWORD_VAR]: CLOUD.password } };
+}
+
+/** The real executable, without blocking this process (it serves the stand-in). */
+function sluice(site: CloudSite, args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), ...args], { cwd: site.dir, env: { ...process.env, ...site.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
+    p.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+    p.once('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+  });
+}
+
+function serve(site: CloudSite): ChildProcess {
+  return spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', 'off'], { cwd: site.dir, env: { ...process.env, ...site.env }, stdio: ['ignore', 'ignore', 'ignore'] });
+}
+
+const exited = (p: ChildProcess) => new Promise<void>((resolve) => { if (p.exitCode !== null || p.signalCode !== null) resolve(); else p.once('exit', () => resolve()); });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await sleep(100);
+  }
+}
+
+interface Status { run: { verdict: string | null; reportedAt: number | null }; jobs: { result: string; reason: string; attempt: number; logPath: string | null; spec: { mode: string; image: string | null } }[] }
+
+async function status(site: CloudSite, run: string): Promise<Status> {
+  return JSON.parse((await sluice(site, ['status', run, '--json'])).stdout) as Status;
+}
+
+function assertCloudEmpty(cloud: OpenStackStandin): void {
+  assert.deepEqual(cloud.liveServers().map((s) => s.name), [], 'no server of sluice left in the cloud');
+  assert.deepEqual([...cloud.ports.values()].map((p) => p.name), [], 'no port of sluice left in the cloud');
+}
+
+/** The loopback sshd plays every server, so a command a crash left running is not deleted with its server: end it. */
+function killJobProcesses(t: { after: (fn: () => void) => void }, dir: string): void {
+  t.after(() => {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`SLUICE_CONFIG_DIR=${dir}`)) process.kill(Number(entry), 'SIGKILL');
+      } catch {
+        // Gone meanwhile, or not ours.
+      }
+    }
+  });
+}
+
+test('sluice submit on an openstack target: a passing and a failing update, output in job.log, every server and port deleted', async (t) => {
+  if (!requireSshd(t)) return;
+  const site = await cloudSite(t);
+  const good = await sluice(site, ['submit', 'good.yml', '--json']);
+  assert.equal(good.status, 0, good.stdout + good.stderr);
+  const bad = await sluice(site, ['submit', 'bad.yml', '--json']);
+  assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+  const [passed, failed] = [good, bad].map((r) => JSON.parse(r.stdout) as Status);
+  assert.equal(passed?.run.verdict, 'pass');
+  assert.equal(failed?.run.verdict, 'fail');
+  assert.equal(failed?.jobs[0]?.result, 'failure');
+  const goodLog = readFileSync(passed!.jobs[0]!.logPath!, 'utf8');
+  assert.match(goodLog, /== host keys from the console of sluice-\S+-kilo-epel-7-a1: ssh-ed25519\n/);
+  assert.match(goodLog, /update=good target=kilo\/epel-7 mode=provision image= attempt=1\nok\n$/);
+  assert.match(readFileSync(failed!.jobs[0]!.logPath!, 'utf8'), /Error: Package: openstack-nova-api requires python-oslo-config/);
+  assert.equal(site.cloud.bootedFrom.length, 2, 'one server per job');
+  assertCloudEmpty(site.cloud);
+});
+
+test('a missing password variable or a bad ssh key stops submit with E_CONFIG_INVALID naming the key', async (t) => {
+  if (!requireSshd(t)) return;
+  const site = await cloudSite(t);
+  const noPassword = await sluice({ ...site, env: {} }, ['submit', 'good.yml']);
+  assert.equal(noPassword.status, 2, `E_CONFIG_INVALID exits 2: ${noPassword.stderr}`);
+  assert.match(noPassword.stderr, new RegExp(`providers\\.cloud\\.password_env: the environment variable ${PASSWORD_VAR} that should hold the OpenStack password is not set`));
+  assert.doesNotMatch(noPassword.stderr, new RegExp(CLOUD.password));
+  writeFileSync(join(site.dir, 'keys', 'ci_key'), 'not a key\n');
+  const badKey = await sluice(site, ['submit', 'good.yml']);
+  assert.equal(badKey.status, 2, badKey.stderr);
+  assert.match(badKey.stderr, /providers\.cloud\.ssh\.key_file: keys\/ci_key is not a private key Sluice can use/);
+  assert.equal(site.cloud.bootedFrom.length, 0, 'nothing was booted');
+});
+
+test('sluice images build on an openstack target keeps a Glance snapshot as the image, and the next phase1 boots from it', async (t) => {
+  if (!requireSshd(t)) return;
+  const site = await cloudSite(t);
+  const built = await sluice(site, ['images', 'build']);
+  assert.equal(built.status, 0, built.stdout + built.stderr);
+  const listed = JSON.parse((await sluice(site, ['images', 'list', '--json'])).stdout) as { name: string; location: string; provider: string }[];
+  assert.equal(listed.length, 1);
+  const image = listed[0]!;
+  assert.equal(image.provider, 'cloud');
+  assert.equal(site.cloud.images.get(image.location)?.name, image.name, 'the location is the Glance image id of the snapshot');
+  assert.match(image.name, /^sluice-kilo_epel-7-\S+$/);
+  const good = await sluice(site, ['submit', 'good.yml', '--json']);
+  assert.equal(good.status, 0, good.stdout + good.stderr);
+  const s = JSON.parse(good.stdout) as Status;
+  assert.deepEqual([s.jobs[0]?.spec.mode, s.jobs[0]?.spec.image], ['image', image.name]);
+  assert.equal(site.cloud.bootedFrom.at(-1), image.location, 'Nova was asked to boot the snapshot');
+  assert.match(readFileSync(s.jobs[0]!.logPath!, 'utf8'), new RegExp(`mode=image image=${image.name} attempt=1\\nok\\n$`));
+  assertCloudEmpty(site.cloud);
+});
+
+test('SIGKILL of sluice serve while a server runs a command and while one builds: after restarts the runs have verdicts, the cloud holds nothing of sluice, no lease is held, and an orphan is reaped at start', async (t) => {
+  if (!requireSshd(t)) return;
+  const site = await cloudSite(t);
+  killJobProcesses(t, site.dir);
+  const base = [...site.cloud.images.values()][0]!.id;
+  const ghost = site.cloud.leave({ metadata: { sluice_provider: 'cloud', sluice_run: 'ghost-run', sluice_job: 'ghost-run.kilo_epel-7', sluice_attempt: '1' }, tags: ['sluice', 'sluice-run-ghost-run'], image: base });
+  const detach = async (file: string) => (await sluice(site, ['submit', file, '--detach'])).stdout.trim();
+  const hang = await detach('hang.yml');
+  let worker = serve(site);
+  t.after(() => { if (worker.exitCode === null) worker.kill('SIGKILL'); });
+
+  // Killed while the server is ACTIVE and the test command runs on it.
+  await until('the orphan server is reaped at start', () => !site.cloud.liveServers().some((s) => s.id === ghost.id));
+  await until('the command runs on the server', () => existsSync(join(site.dir, 'started-hang-1')));
+  worker.kill('SIGKILL');
+  await exited(worker);
+  assert.equal(site.cloud.liveServers().length, 1, 'the crash left the server');
+  worker = serve(site);
+  await until('the hanging run has its verdict', async () => (await status(site, hang)).run.reportedAt !== null);
+
+  // Killed while the server is still BUILD.
+  site.cloud.bootMs = 120_000;
+  const slow = await detach('slow.yml');
+  await until('a server is building', () => site.cloud.liveServers().length === 1);
+  worker.kill('SIGKILL');
+  await exited(worker);
+  site.cloud.bootMs = 0;
+  worker = serve(site);
+  await until('the slow run has its verdict', async () => (await status(site, slow)).run.reportedAt !== null);
+  await until('the cloud holds nothing of sluice', () => site.cloud.liveServers().length === 0 && site.cloud.ports.size === 0, 30_000);
+  worker.kill('SIGTERM');
+  await exited(worker);
+
+  for (const run of [hang, slow]) {
+    const s = await status(site, run);
+    assert.equal(s.run.verdict, 'pass', JSON.stringify(s.jobs));
+    t.diagnostic(`${run}: ${s.jobs.map((j) => `attempt ${j.attempt} ${j.result}`).join(', ')}`);
+  }
+  assertCloudEmpty(site.cloud);
+  const nodes = JSON.parse((await sluice(site, ['nodes', '--json'])).stdout) as { provider: string; slots: { holder: string | null }[] }[];
+  assert.deepEqual(nodes.flatMap((p) => p.slots.filter((s) => s.holder !== null)), [], 'no node lease is held');
+  const deleted = site.cloud.requests.filter((r) => r.startsWith('DELETE /compute/v2.1/servers/')).length;
+  t.diagnostic(`${site.cloud.bootedFrom.length} servers booted, ${deleted} server deletions asked for`);
+});
