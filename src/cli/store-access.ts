@@ -6,6 +6,7 @@ import { openStore, type Store } from '../store/index.js';
 import { storeUrl, type LoadedConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
+import { storeFullMessage } from './store-full.js';
 
 /** Opens the configured store for one command and always closes it. */
 export async function withStore<T>(loaded: LoadedConfig, io: Io, use: (store: Store) => Promise<T>): Promise<T> {
@@ -15,10 +16,13 @@ export async function withStore<T>(loaded: LoadedConfig, io: Io, use: (store: St
     if (url.startsWith('sqlite:') && url !== 'sqlite::memory:') mkdirSync(dirname(url.slice('sqlite:'.length)), { recursive: true });
     store = await openStore(url);
   } catch (e) {
-    throw new CliExit(EXIT.error, `cannot open the store ${redacted(url)}: ${(e as Error).message}`, 'E_STORE');
+    throw new CliExit(EXIT.error, storeFullMessage(url, redacted(url), e) ?? `cannot open the store ${redacted(url)}: ${(e as Error).message}`, 'E_STORE');
   }
   try {
     return await use(store);
+  } catch (e) {
+    const full = e instanceof CliExit ? undefined : storeFullMessage(url, redacted(url), e);
+    throw full ? new CliExit(EXIT.error, full, 'E_STORE') : e;
   } finally {
     await store.close();
   }

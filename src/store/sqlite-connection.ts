@@ -40,6 +40,10 @@ class ImmediateSqliteDriver extends SqliteDriver {
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     try {
       await connection.executeQuery(CompiledQuery.raw('rollback'));
+    } catch (error) {
+      // After SQLITE_FULL or an I/O error SQLite has rolled the transaction back itself;
+      // Kysely then reports the error that caused it, which this one must not replace.
+      if (!/no transaction is active/.test((error as Error).message)) throw error;
     } finally {
       this.#open();
     }

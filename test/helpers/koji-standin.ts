@@ -44,6 +44,15 @@ export interface StandinTask {
 /** How the hub misbehaves, for the bad-hub tests. */
 export type HubMode = 'normal' | 'garbage' | 'hang' | 'http500' | 'fault';
 
+/** How a faulted download fails: a 503, a connection reset before any byte, or a body cut short. */
+export type DownloadFault = 'http503' | 'reset' | 'truncated';
+
+/** Fails each download with probability `rate`, drawn from the seeded `random` (the reliability suite). */
+export interface DownloadFaults {
+  readonly rate: number;
+  readonly random: () => number;
+}
+
 export interface KojiStandin {
   readonly hub: string;
   readonly topurl: string;
@@ -58,6 +67,10 @@ export interface KojiStandin {
   readonly truncate: Map<string, number>;
   /** Serve another file at a URL path (a rebuilt RPM with the same name). */
   readonly replace: Map<string, string>;
+  /** Random download failures; none when undefined. */
+  downloadFaults: DownloadFaults | undefined;
+  /** The downloads that failed on purpose, in order. */
+  readonly faulted: { readonly path: string; readonly kind: DownloadFault }[];
   close(): Promise<void>;
 }
 
@@ -70,6 +83,8 @@ export async function startKojiStandin(fixture: { builds?: StandinBuild[]; tasks
     downloads: [],
     truncate: new Map(),
     replace: new Map(),
+    downloadFaults: undefined,
+    faulted: [],
   };
   const files = (): Map<string, string> => {
     const map = new Map<string, string>();
@@ -96,6 +111,18 @@ export async function startKojiStandin(fixture: { builds?: StandinBuild[]; tasks
       return;
     }
     const size = statSync(file).size;
+    const faults = state.downloadFaults;
+    if (faults && faults.random() < faults.rate) {
+      const kind = (['http503', 'reset', 'truncated'] as const)[Math.floor(faults.random() * 3)] ?? 'http503';
+      state.faulted.push({ path, kind });
+      if (kind === 'http503') res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body>Service Unavailable</body></html>');
+      else if (kind === 'reset') req.socket.destroy();
+      else {
+        res.writeHead(200, { 'content-length': size, 'content-type': 'application/x-rpm' });
+        createReadStream(file, { end: Math.floor(size / 2) }).on('end', () => setImmediate(() => res.destroy())).pipe(res, { end: false });
+      }
+      return;
+    }
     const short = state.truncate.get(path) ?? 0;
     if (short > 0) {
       state.truncate.set(path, short - 1);

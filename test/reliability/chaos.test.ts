@@ -112,7 +112,12 @@ async function allReported(store: Store, runs: readonly string[]): Promise<boole
   return true;
 }
 
-forEachStore('chaos: 50 runs and phase2 under 20 SIGKILLs of serve: right verdicts, each update once, nothing twice, no lease or process left', async ({ store, url }, t) => {
+forEachStore('chaos: 50 runs and phase2 under 20 SIGKILLs of serve: right verdicts, each update once, nothing twice, no lease or process left', async ({ dialect, store, url }, t) => {
+  if (dialect === 'postgres' && !process.env.SLUICE_CHAOS_POSTGRES) {
+    // Two minutes more than the suite's budget allows; test/engine/chaos.test.ts kills serve on PostgreSQL in every run.
+    t.skip('set SLUICE_CHAOS_POSTGRES=1 to run the chaos suite on PostgreSQL too');
+    return;
+  }
   if (!requireRpmTools(t)) return;
   const started = Date.now();
   const site = await chaosSite(tempDir(t));

@@ -58,7 +58,8 @@ export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
           const source = sourceFor(build.source, o.config.sources, { configDir: o.configDir });
           if (!source.ok) return end(source.fault === 'update' ? 'failure' : 'infra', source.message);
           const got = await fetchAndRecord(source.value, build, dest, { store: o.store, sourceName: build.source, runId: ex.runId, now: o.now() }, ex.signal);
-          if (!got.ok) return end(got.fault === 'update' ? 'failure' : 'infra', got.message);
+          // The source's own words name the URL; the operator also needs to know which source it was.
+          if (!got.ok) return got.fault === 'update' ? end('failure', got.message) : end('infra', `fetching ${String(build.id)} from source ${build.source}: ${got.message}`);
           fetched = got.value;
           rememberBuild(dest, fetched);
         }
