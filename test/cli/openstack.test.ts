@@ -61,6 +61,7 @@ providers:
     boot_timeout: 2m
     ssh: { user: ${server.user}, key_file: keys/ci_key, port: ${server.port}, host_key: console, ready_timeout: 30s, work_dir: ${join(dir, 'remote')}, kill_grace: 300ms }
 pipelines: { phase1: { test: '"$SLUICE_CONFIG_DIR/tests/smoke.sh"', timeout: 2m, retries: 3 } }
+images: { keep: 1 }
 engine: { lease: 1s, poll: 100ms, sweep: 200ms, retry_backoff: 50ms }
 `);
   for (const [id, notes] of [['good', 'all green'], ['bad', 'fail please'], ['hang', 'hang once'], ['slow', 'hang once while building']]) {
@@ -154,7 +155,7 @@ test('a missing password variable or a bad ssh key stops submit with E_CONFIG_IN
   assert.equal(site.cloud.bootedFrom.length, 0, 'nothing was booted');
 });
 
-test('sluice images build on an openstack target keeps a Glance snapshot as the image, and the next phase1 boots from it', async (t) => {
+test('sluice images build on an openstack target keeps a Glance snapshot as the image, the next phase1 boots from it, and a pruned one is deleted in Glance', async (t) => {
   if (!requireSshd(t)) return;
   const site = await cloudSite(t);
   const built = await sluice(site, ['images', 'build']);
@@ -172,6 +173,14 @@ test('sluice images build on an openstack target keeps a Glance snapshot as the 
   assert.equal(site.cloud.bootedFrom.at(-1), image.location, 'Nova was asked to boot the snapshot');
   assert.match(readFileSync(s.jobs[0]!.logPath!, 'utf8'), new RegExp(`mode=image image=${image.name} attempt=1\\nok\\n$`));
   assertCloudEmpty(site.cloud);
+  // images.keep is 1: the next green baseline prunes this one, in the store and in Glance.
+  const again = await sluice(site, ['images', 'build']);
+  assert.equal(again.status, 0, again.stdout + again.stderr);
+  const kept = JSON.parse((await sluice(site, ['images', 'list', '--json'])).stdout) as { name: string; location: string }[];
+  assert.equal(kept.length, 1);
+  assert.notEqual(kept[0]?.location, image.location);
+  assert.equal(site.cloud.images.has(image.location), false, 'the pruned snapshot is deleted in Glance');
+  assert.equal(site.cloud.images.has(kept[0]?.location ?? ''), true);
 });
 
 test('SIGKILL of sluice serve while a server runs a command and while one builds: after restarts the runs have verdicts, the cloud holds nothing of sluice, no lease is held, and an orphan is reaped at start', async (t) => {
