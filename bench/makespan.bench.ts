@@ -158,8 +158,8 @@ function listSchedule(work: readonly Work[], capacity: number, prefer: Prefer): 
 }
 const oldestFirst: Prefer = (a, b) => a.release - b.release || a.order - b.order;
 /**
- * claimNextJob's order within a class: the run with the fewest running jobs first, then the
- * oldest job. (The worker also picks which class to claim from first; that is not modelled.)
+ * claimNextJob's order, which the worker's claim follows across classes too: the run with the
+ * fewest running jobs first, then the oldest job.
  */
 const fairFirst: Prefer = (a, b, runningIn) => runningIn(a.run) - runningIn(b.run) || oldestFirst(a, b, runningIn);
 const longestFirst: Prefer = (a, b, runningIn) => b.ms - a.ms || oldestFirst(a, b, runningIn);
@@ -215,7 +215,7 @@ recordBench('makespan', started, {
   figures,
   notes: [
     `The rows are what \`sluice simulate --seed ${SEED} --capacity N\` prints in its ratio column for ${scenarios.map((s) => `${s.name}: \`${s.rerun}\``).join('; ')}.`,
-    'Each row beside list schedules of the same jobs and durations with no engine, where a free node takes the released job that comes first in claimNextJob\'s order (the run with fewest running jobs, then the oldest; which class the worker tries first is not modelled), in submission order, or the longest. Where a goal is missed, the engine was also replayed to count node-minutes a node was free while a job waited (its own loss, as opposed to its order\'s) and to name the classes of the last jobs it started.',
+    'Each row beside list schedules of the same jobs and durations with no engine, where a free node takes the released job that comes first in claimNextJob\'s order (the run with fewest running jobs, then the oldest, across every class, as the worker claims), in submission order, or the longest. Where a goal is missed, the engine was also replayed to count node-minutes a node was free while a job waited (its own loss, as opposed to its order\'s) and to name the classes of the last jobs it started.',
     ...rows.filter((_, i) => (details[i]?.ratio as number) > 1.005),
   ],
   details,

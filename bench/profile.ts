@@ -20,7 +20,7 @@ export interface Activity { readonly name: string; readonly frame: RegExp }
 /** Frames are matched as `functionName file:line`, file relative to dist/ or node_modules/. */
 export const ACTIVITIES: readonly Activity[] = [
   { name: 'fork and exec of a child process (child_process.spawn)', frame: /^(ChildProcess\.)?spawn node:(internal\/)?child_process/ },
-  { name: 'SQLite: preparing statements (better-sqlite3 prepare, no cache)', frame: /^prepare node_modules\/better-sqlite3/ },
+  { name: 'SQLite: preparing statements (better-sqlite3 prepare)', frame: /^prepare node_modules\/better-sqlite3/ },
   { name: 'SQL: running statements (better-sqlite3)', frame: /^executeQuery .*sqlite-driver|^(all|run|get|iterate) node_modules\/better-sqlite3/ },
   { name: 'PostgreSQL client (pg: protocol, parsing rows)', frame: /node_modules\/pg(-protocol|-pool|-types)?\// },
   { name: 'Kysely: building and compiling queries', frame: /node_modules\/kysely\// },

@@ -1,41 +1,51 @@
 import { Command, CommanderError } from 'commander';
-import { registerCancel } from './cancel.js';
-import { registerCheck } from './check.js';
-import { registerDemo } from './demo.js';
-import { registerExcerpt } from './excerpt.js';
-import { registerExplain } from './explain.js';
 import { CliExit, EXIT } from './exit.js';
-import { registerFlaky } from './flaky.js';
-import { registerImages } from './images.js';
-import { registerInit } from './init.js';
-import { registerMustProvision } from './must-provision.js';
-import { registerNodes } from './nodes.js';
-import { registerLogs } from './logs.js';
 import { processIo, type Io } from './io.js';
-import { registerPhase2 } from './phase2.js';
-import { registerPromote } from './promote.js';
-import { registerRerun } from './rerun.js';
-import { registerSchema } from './schema.js';
-import { registerServe } from './serve.js';
-import { registerSimulate } from './simulate.js';
-import { registerStatus } from './status.js';
-import { registerSubmit } from './submit.js';
-import { registerTargets } from './targets.js';
 
-/** One registry of commands (STYLE.md: one file per command). */
-const COMMANDS = [
-  registerCheck, registerSubmit, registerPhase2, registerPromote, registerStatus, registerLogs, registerExcerpt, registerCancel, registerServe, registerExplain, registerRerun,
-  registerTargets, registerNodes, registerImages, registerMustProvision, registerFlaky, registerSchema, registerInit, registerDemo, registerSimulate,
-] as const;
+type Register = (program: Command, io: Io, setStatus: (s: number) => void) => void;
 
-export function buildProgram(io: Io, setStatus: (s: number) => void): Command {
+/**
+ * One registry of commands (STYLE.md: one file per command), each module loaded only when
+ * its command runs: `sluice status` need not load the web server, Gerrit or the engine.
+ * The key is the command's name, as its module registers it (a test checks they agree).
+ */
+export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  check: async () => (await import('./check.js')).registerCheck,
+  submit: async () => (await import('./submit.js')).registerSubmit,
+  phase2: async () => (await import('./phase2.js')).registerPhase2,
+  promote: async () => (await import('./promote.js')).registerPromote,
+  status: async () => (await import('./status.js')).registerStatus,
+  logs: async () => (await import('./logs.js')).registerLogs,
+  excerpt: async () => (await import('./excerpt.js')).registerExcerpt,
+  cancel: async () => (await import('./cancel.js')).registerCancel,
+  serve: async () => (await import('./serve.js')).registerServe,
+  explain: async () => (await import('./explain.js')).registerExplain,
+  rerun: async () => (await import('./rerun.js')).registerRerun,
+  targets: async () => (await import('./targets.js')).registerTargets,
+  nodes: async () => (await import('./nodes.js')).registerNodes,
+  images: async () => (await import('./images.js')).registerImages,
+  'must-provision': async () => (await import('./must-provision.js')).registerMustProvision,
+  flaky: async () => (await import('./flaky.js')).registerFlaky,
+  schema: async () => (await import('./schema.js')).registerSchema,
+  init: async () => (await import('./init.js')).registerInit,
+  demo: async () => (await import('./demo.js')).registerDemo,
+  simulate: async () => (await import('./simulate.js')).registerSimulate,
+};
+
+/**
+ * The program with the command `argv` names, or with every command when it names none
+ * of them (help, --version, a mistyped name: commander then lists or suggests them all).
+ */
+export async function buildProgram(io: Io, setStatus: (s: number) => void, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('sluice')
     .description('Sluice: a gating CI for distribution package updates')
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError('(run "sluice help" for the commands)')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  for (const register of COMMANDS) register(program, io, setStatus);
+  const named = argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]) ? argv[0] : undefined;
+  const loaders = named === undefined ? Object.values(COMMANDS) : [COMMANDS[named] as () => Promise<Register>];
+  for (const register of await Promise.all(loaders.map((load) => load()))) register(program, io, setStatus);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }
@@ -43,8 +53,8 @@ export function buildProgram(io: Io, setStatus: (s: number) => void): Command {
 /** Runs the command line and returns the exit status; never throws, never prints a stack for bad input. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   let status: number = EXIT.ok;
-  const program = buildProgram(io, (s) => { status = s; });
   try {
+    const program = await buildProgram(io, (s) => { status = s; }, argv);
     if (argv.length === 0) {
       program.outputHelp();
       return EXIT.usage;

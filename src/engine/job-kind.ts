@@ -14,7 +14,13 @@ export function jobKind(jobClassName: string, provider: string): string {
   return `${jobClassName}@${provider}`;
 }
 
-/** The job classes a worker looks for, in the order it first tries them. */
+/** The class part of a kind (`phase1/provision@local` -> `phase1/provision`). */
+export function jobClassOfKind(kind: string): string {
+  const at = kind.lastIndexOf('@');
+  return at < 0 ? kind : kind.slice(0, at);
+}
+
+/** The job classes a worker claims (one fair order across all of them: see claimNextJob). */
 export const JOB_CLASSES: readonly string[] = [
   jobClass('phase1', 'image'), jobClass('phase1', 'provision'),
   // phase2's checks need no node of their own, but take a slot of the target's provider so

@@ -1,11 +1,11 @@
 import type { RunVerdict } from '../core/verdicts.js';
-import type { Job, Store } from '../store/index.js';
+import type { ClaimableKind, Job, Store } from '../store/index.js';
 import type { Clock } from './clock.js';
 import type { JobPreparer } from './job-preparer.js';
 import { BASELINE_CONTENT } from './images.js';
 import type { OutcomeAnalyzer } from './outcome-analyzer.js';
 import type { JobSpec, RunInputs } from './job-spec.js';
-import { JOB_CLASSES, jobKind, semaphoresFor } from './job-kind.js';
+import { JOB_CLASSES, jobClassOfKind, jobKind, semaphoresFor } from './job-kind.js';
 import type { ExecutionOutcome, NodeProvider } from './node-provider.js';
 import type { Wake } from './wake.js';
 
@@ -54,7 +54,6 @@ export class Worker {
   private readonly inFlight = new Map<string, Promise<void>>();
   private loop: Promise<void> | undefined;
   private holderSeq = 0;
-  private classTurn = 0;
   private lastSweep = -Infinity;
   private lastOrphanSweep = -Infinity;
   private readonly leaseMs: number;
@@ -147,52 +146,58 @@ export class Worker {
     }
   }
 
-  /** Claims jobs while some provider has a free node; true when at least one started. */
+  /** Claims jobs while a node and a job for it are free; true when at least one started. */
   private async claimWhatFits(): Promise<boolean> {
     let started = false;
-    providers: for (const provider of this.o.providers) {
-      let progress = true;
-      while (progress && !this.stopping.signal.aborted) {
-        progress = false;
-        // Start from a different class each round, so no class waits behind another.
-        const first = this.classTurn++ % JOB_CLASSES.length;
-        for (let i = 0; i < JOB_CLASSES.length && !this.stopping.signal.aborted; i++) {
-          const cls = JOB_CLASSES[(first + i) % JOB_CLASSES.length] as string;
-          const outcome = await this.claimOne(provider, cls);
-          if (outcome === 'provider_full') continue providers;
-          if (outcome === 'started') { started = true; progress = true; }
-        }
-      }
+    while (!this.stopping.signal.aborted) {
+      const outcome = await this.claimOne();
+      if (outcome === 'none') break;
+      if (outcome === 'started') started = true;
+      // `contended`: a racing worker took a slot counted free; the next ask sees it held.
     }
     return started;
   }
 
   /**
-   * Takes a node of the provider, then the semaphores capping the class, then a job of
-   * that class: all or nothing, so a lease is never held for a job that did not start.
+   * One store transaction takes the next job any provider can run now (the fair order of
+   * claimNextJob across every class) together with its node and the semaphores capping its
+   * class: all or nothing, so a lease is never held for a job that did not start, and no
+   * lease is taken while nothing is queued.
    */
-  private async claimOne(provider: NodeProvider, cls: string): Promise<'started' | 'provider_full' | 'none'> {
-    const { store } = this.o;
-    const now = this.o.clock.now();
+  private async claimOne(): Promise<'started' | 'contended' | 'none'> {
     const holder = `${this.o.workerId}#${++this.holderSeq}`;
-    const taken: Held[] = [];
-    const releaseAll = async () => { for (const h of taken) await store.releaseLease(h); };
-    const node = await store.acquireLease({ resource: `provider:${provider.name}`, capacity: provider.capacity, holder, now, ttlMs: this.leaseMs });
-    if (!node.ok) return 'provider_full';
-    taken.push({ resource: `provider:${provider.name}`, slot: node.slot, holder });
-    for (const [name, capacity] of semaphoresFor(cls, this.o.semaphores ?? {})) {
-      const sem = await store.acquireLease({ resource: `semaphore:${name}`, capacity, holder, now, ttlMs: this.leaseMs });
-      if (!sem.ok) { await releaseAll(); return 'none'; }
-      taken.push({ resource: `semaphore:${name}`, slot: sem.slot, holder });
-    }
-    const claim = await store.claimNextJob({ worker: this.o.workerId, now, leaseMs: this.leaseMs, kinds: [jobKind(cls, provider.name)] });
-    if (!claim.ok) { await releaseAll(); return 'none'; }
-    const job = claim.job;
-    const done = this.execute(provider, job, taken)
+    const claim = await this.o.store.claimJobWithLeases({
+      worker: this.o.workerId, holder, now: this.o.clock.now(), leaseMs: this.leaseMs, kinds: this.claimableKinds(),
+    });
+    if (!claim.ok) return claim.code;
+    const { job, leases } = claim;
+    const provider = this.o.providers.find((p) => job.kind === jobKind(jobClassOfKind(job.kind), p.name));
+    const done = (provider ? this.execute(provider, job, leases) : this.abandon(job, leases))
       .catch((e) => this.o.log?.(`job ${job.id}: ${(e as Error).stack ?? String(e)}`))
       .finally(() => { this.inFlight.delete(job.id); this.o.wake.notify(); });
     this.inFlight.set(job.id, done);
     return 'started';
+  }
+
+  /** Every kind this worker's providers run, with the node and semaphores a job of it needs. */
+  private claimableKinds(): ClaimableKind[] {
+    return this.o.providers.flatMap((provider) =>
+      JOB_CLASSES.map((cls) => ({
+        kind: jobKind(cls, provider.name),
+        leases: [
+          { resource: `provider:${provider.name}`, capacity: provider.capacity },
+          ...semaphoresFor(cls, this.o.semaphores ?? {}).map(([name, capacity]) => ({ resource: `semaphore:${name}`, capacity })),
+        ],
+      })),
+    );
+  }
+
+  /** Cannot happen (the kinds asked for are the providers'); ends the attempt as infra rather than hold its leases. */
+  private async abandon(job: Job, held: readonly Held[]): Promise<void> {
+    await this.o.store.finishJob({
+      jobId: job.id, worker: this.o.workerId, now: this.o.clock.now(), result: 'infra', reason: `no provider runs jobs of kind ${job.kind}`,
+      releaseLeases: held, ...this.backoff(),
+    });
   }
 
   /** Classifies the attempt from its log and records its per-test results; analysis failing never fails the job. */
@@ -269,14 +274,17 @@ export class Worker {
       // Before the job finishes, so the images reporter (run on the verdict) finds it.
       await store.appendEvent({ at: clock.now(), kind: 'image.snapshot', runId: job.runId, jobId: job.id, payload: { ...outcome.snapshot, provider: provider.name, target: job.target } });
     }
-    if (!lost) {
-      const finished = await store.finishJob({
-        jobId: job.id, worker: this.o.workerId, now: clock.now(), result: outcome.result, reason: outcome.reason,
-        node: outcome.node, logPath: outcome.logPath, ...(outcome.excerpt === undefined ? {} : { excerpt: outcome.excerpt }), ...this.backoff(),
-      });
-      if (finished.ok && finished.runVerdict) await this.o.onRunFinished?.(job.runId, finished.runVerdict);
-      if (finished.ok) this.o.onJobFinished?.(job.runId);
+    if (lost) {
+      for (const h of held) await store.releaseLease(h);
+      return;
     }
-    for (const h of held) await store.releaseLease(h);
+    // The node and semaphores are freed in the transaction that ends the attempt.
+    const finished = await store.finishJob({
+      jobId: job.id, worker: this.o.workerId, now: clock.now(), result: outcome.result, reason: outcome.reason,
+      node: outcome.node, logPath: outcome.logPath, ...(outcome.excerpt === undefined ? {} : { excerpt: outcome.excerpt }), ...this.backoff(),
+      releaseLeases: held,
+    });
+    if (finished.ok && finished.runVerdict) await this.o.onRunFinished?.(job.runId, finished.runVerdict);
+    if (finished.ok) this.o.onJobFinished?.(job.runId);
   }
 }

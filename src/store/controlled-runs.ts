@@ -4,6 +4,7 @@ import type { JobState } from './job-state.js';
 import { toJsonText } from './json.js';
 import { refused, type Outcome } from './results.js';
 import type { RunState } from './run-state.js';
+import { UNFINISHED_RUN_STATES } from './run-state.js';
 import { insertJobRows, toRun, type NewJob, type Run } from './runs.js';
 import { transition } from './transition.js';
 
@@ -37,7 +38,7 @@ export type FinishControlledRunResult = Outcome<'not_found' | 'finished' | 'unfi
 /** Unfinished controlled runs none of whose jobs is open: each waits for its controller. */
 export async function listIdleControlledRuns(ctx: StoreContext): Promise<Run[]> {
   const rows = await ctx.db.selectFrom('runs').selectAll()
-    .where('state', '!=', 'finished' satisfies RunState).where('controller', 'is not', null)
+    .where('state', 'in', UNFINISHED_RUN_STATES).where('controller', 'is not', null)
     .where((eb) => eb.not(eb.exists(eb.selectFrom('jobs').select('jobs.id').whereRef('jobs.run_id', '=', 'runs.id').where('jobs.state', '!=', 'finished' satisfies JobState))))
     .orderBy('created_at').execute();
   return rows.map(toRun);
@@ -52,7 +53,7 @@ export async function claimRunAdvance(ctx: StoreContext, input: { runId: string;
   return write(ctx, async (trx) => {
     const done = await trx.updateTable('runs')
       .set({ report_locked_by: input.worker, report_locked_until: input.now + input.leaseMs })
-      .where('id', '=', input.runId).where('state', '!=', 'finished' satisfies RunState).where('controller', 'is not', null)
+      .where('id', '=', input.runId).where('state', 'in', UNFINISHED_RUN_STATES).where('controller', 'is not', null)
       .where((eb) => eb.or([eb('report_locked_until', 'is', null), eb('report_locked_until', '<', input.now), eb('report_locked_by', '=', input.worker)]))
       .executeTakeFirst();
     return Number(done.numUpdatedRows) === 1;

@@ -6,9 +6,11 @@ import { JOB_RESULTS, type JobResult, type JobState } from './job-state.js';
 import { toJsonText } from './json.js';
 import { refused, type Outcome } from './results.js';
 import type { RunState } from './run-state.js';
+import { UNFINISHED_RUN_STATES } from './run-state.js';
 import { toJob, type Job } from './runs.js';
 import { settleInside } from './run-settle.js';
 import { transition, type Emit, type TransitionTrx } from './transition.js';
+import { freeSlot, type ReleaseLeaseInput } from './leases.js';
 import type { JobsTable } from './schema.js';
 
 // A job's life: queued -> running (claimNextJob) -> finished (finishJob), with two
@@ -59,6 +61,8 @@ export interface FinishJobInput {
   excerpt?: unknown;
   /** An infra retry waits this long times the attempts spent (default INFRA_RETRY_BACKOFF_MS). */
   retryBackoffMs?: number;
+  /** Leases the attempt held (its node, semaphores), freed in the same transaction, even when the job was `lost`. */
+  releaseLeases?: readonly ReleaseLeaseInput[];
 }
 export interface AttemptEnded {
   /** `queued` when an infra attempt is retried, else `finished`. */
@@ -84,33 +88,61 @@ function positiveInteger(value: number, name: string): void {
 }
 
 /**
- * Claims the oldest available job, fairly across runs: jobs of runs with fewer
- * running jobs come first, so one large run cannot starve many small ones. Jobs of
- * a finished run are never claimed. Starts the run on its first claim.
+ * The next claimable job, as a subquery for the claiming update: the oldest available
+ * job, fairly across runs: jobs of runs with fewer running jobs come first, so one large
+ * run cannot starve many small ones. Jobs of a finished run are never claimed.
  */
+export function pickNextJob(trx: TransitionTrx, now: number, kinds: readonly string[] | undefined) {
+  let pick = trx
+    .selectFrom('jobs as candidate')
+    .select('candidate.id')
+    .where('candidate.state', '=', 'queued' satisfies JobState)
+    .where('candidate.available_at', '<=', now)
+    .where('candidate.run_id', 'in', trx.selectFrom('runs').select('runs.id').where('runs.state', 'in', UNFINISHED_RUN_STATES));
+  if (kinds) pick = pick.where('candidate.kind', 'in', [...kinds]);
+  return pick
+    .orderBy((eb) =>
+      eb
+        .selectFrom('jobs as busy')
+        .select((b) => b.fn.countAll().as('running'))
+        .whereRef('busy.run_id', '=', 'candidate.run_id')
+        .where('busy.state', '=', 'running' satisfies JobState),
+    )
+    .orderBy('candidate.created_at')
+    .orderBy('candidate.id')
+    .limit(1);
+}
+
+/** After a job's row was claimed: starts its run on its first claim, and records both. */
+export async function startClaimedJob(
+  trx: TransitionTrx,
+  emit: Emit,
+  claimed: { id: string; run_id: string; attempt: number; locked_until: number | null },
+  worker: string,
+  now: number,
+): Promise<void> {
+  const started = await trx
+    .updateTable('runs')
+    .set({ state: 'running' satisfies RunState, started_at: now })
+    .where('id', '=', claimed.run_id)
+    .where('state', '=', 'queued' satisfies RunState)
+    .executeTakeFirst();
+  if (started.numUpdatedRows > 0n) emit({ at: now, kind: 'run.started', runId: claimed.run_id });
+  emit({
+    at: now,
+    kind: 'job.started',
+    runId: claimed.run_id,
+    jobId: claimed.id,
+    payload: { worker, attempt: claimed.attempt, lockedUntil: claimed.locked_until },
+  });
+}
+
+/** Claims the next job in pickNextJob's order, and starts the run on its first claim. */
 export async function claimNextJob(ctx: StoreContext, input: ClaimNextJobInput): Promise<ClaimNextJobResult> {
   positiveInteger(input.leaseMs, 'leaseMs');
   const { worker, now } = input;
   if (input.kinds?.length === 0) return refused('none');
-  const jobId = await transition(ctx, async (trx, emit) => {
-    let pick = trx
-      .selectFrom('jobs as candidate')
-      .select('candidate.id')
-      .where('candidate.state', '=', 'queued' satisfies JobState)
-      .where('candidate.available_at', '<=', now)
-      .where('candidate.run_id', 'in', trx.selectFrom('runs').select('runs.id').where('runs.state', '!=', 'finished' satisfies RunState));
-    if (input.kinds) pick = pick.where('candidate.kind', 'in', [...input.kinds]);
-    pick = pick
-      .orderBy((eb) =>
-        eb
-          .selectFrom('jobs as busy')
-          .select((b) => b.fn.countAll().as('running'))
-          .whereRef('busy.run_id', '=', 'candidate.run_id')
-          .where('busy.state', '=', 'running' satisfies JobState),
-      )
-      .orderBy('candidate.created_at')
-      .orderBy('candidate.id')
-      .limit(1);
+  const job = await transition(ctx, async (trx, emit) => {
     // One statement, as in acquireLease: on PostgreSQL the inner select locks the
     // job row and skips rows other claimers hold; on SQLite the write transaction
     // (BEGIN IMMEDIATE) already runs alone.
@@ -123,31 +155,15 @@ export async function claimNextJob(ctx: StoreContext, input: ClaimNextJobInput):
         started_at: now,
         attempt: eb('attempt', '+', 1),
       }))
-      .where('id', '=', ctx.adapter.lockRows(pick, 'skip'))
+      .where('id', '=', ctx.adapter.lockRows(pickNextJob(trx, now, input.kinds), 'skip'))
       .where('state', '=', 'queued' satisfies JobState)
-      .returning(['id', 'run_id', 'attempt', 'locked_until'])
+      .returningAll()
       .executeTakeFirst();
     if (!claimed) return undefined;
-    const started = await trx
-      .updateTable('runs')
-      .set({ state: 'running' satisfies RunState, started_at: now })
-      .where('id', '=', claimed.run_id)
-      .where('state', '=', 'queued' satisfies RunState)
-      .executeTakeFirst();
-    if (started.numUpdatedRows > 0n) emit({ at: now, kind: 'run.started', runId: claimed.run_id });
-    emit({
-      at: now,
-      kind: 'job.started',
-      runId: claimed.run_id,
-      jobId: claimed.id,
-      payload: { worker, attempt: claimed.attempt, lockedUntil: claimed.locked_until },
-    });
-    return claimed.id;
+    await startClaimedJob(trx, emit, claimed, worker, now);
+    return toJob(claimed);
   });
-  if (jobId === undefined) return refused('none');
-  const job = await getJob(ctx, jobId);
-  if (!job) throw new Error(`job ${jobId} vanished right after it was claimed`);
-  return { ok: true, job };
+  return job === undefined ? refused('none') : { ok: true, job };
 }
 
 /** Extends the worker's lease on a running job, and tells it whether its run was cancelled. */
@@ -188,15 +204,23 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
         'wait',
       )
       .executeTakeFirst();
-    if (!row) return refused('lost');
-    if (input.node !== undefined || input.logPath !== undefined || input.excerpt !== undefined) {
-      await trx.updateTable('jobs').set({
-        node: input.node ?? row.node, log_path: input.logPath ?? row.log_path,
-        excerpt: input.excerpt === undefined ? row.excerpt : toJsonText(input.excerpt ?? null, `excerpt of job ${input.jobId}`),
-      }).where('id', '=', input.jobId).execute();
+    let result: FinishJobResult = refused('lost');
+    if (row) {
+      if (input.node !== undefined || input.logPath !== undefined || input.excerpt !== undefined) {
+        await trx.updateTable('jobs').set({
+          node: input.node ?? row.node, log_path: input.logPath ?? row.log_path,
+          excerpt: input.excerpt === undefined ? row.excerpt : toJsonText(input.excerpt ?? null, `excerpt of job ${input.jobId}`),
+        }).where('id', '=', input.jobId).execute();
+      }
+      const ended = await endAttempt(ctx, trx, emit, row, input.result, input.reason, input.now, 'job.retried', input.retryBackoffMs);
+      result = { ok: true, ...ended };
     }
-    const ended = await endAttempt(ctx, trx, emit, row, input.result, input.reason, input.now, 'job.retried', input.retryBackoffMs);
-    return { ok: true, ...ended } as const;
+    // Lease rows last, after the job's and the run's (the lock order of transition.ts).
+    let freed = false;
+    for (const lease of input.releaseLeases ?? []) freed = (await freeSlot(trx, lease)) || freed;
+    // A freed node is work for a waiting worker (a finished job wakes them anyway).
+    if (freed && !row) await ctx.adapter.wake(trx);
+    return result;
   });
 }
 
@@ -242,7 +266,7 @@ export async function listRunnableRunIds(ctx: StoreContext, now: number): Promis
   const rows = await ctx.db
     .selectFrom('runs')
     .select('runs.id')
-    .where('runs.state', '!=', 'finished' satisfies RunState)
+    .where('runs.state', 'in', UNFINISHED_RUN_STATES)
     .where((eb) =>
       eb.exists(
         eb

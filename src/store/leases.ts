@@ -1,8 +1,9 @@
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import type { DialectAdapter } from './adapter.js';
 import { write, type StoreContext } from './context.js';
 import { insertEvent } from './events.js';
 import { refused, type Outcome } from './results.js';
-import type { LeasesTable } from './schema.js';
+import type { Database, LeasesTable } from './schema.js';
 
 // A resource of capacity N (a provider's nodes, an address pool, a semaphore) has
 // slots 0..N-1, one row each. A slot is free when its holder is null or its lease
@@ -64,16 +65,25 @@ export async function acquireLease(ctx: StoreContext, input: AcquireLeaseInput):
   positiveInteger(input.ttlMs, 'ttlMs');
   const expiresAt = input.now + input.ttlMs;
   return write(ctx, async (trx) => {
-    const slots = Array.from({ length: input.capacity }, (_, slot) => ({ resource: input.resource, slot }));
-    await trx
-      .insertInto('leases')
-      .values(slots)
-      .onConflict((oc) => oc.columns(['resource', 'slot']).doNothing())
-      .execute();
-    // Claim in one statement: on PostgreSQL the inner select locks the slot row and
-    // skips rows other acquirers hold, so racing acquirers take different slots
-    // rather than queueing; on SQLite the write transaction already runs alone.
-    const free = ctx.adapter.lockRows(
+    const slot = await takeSlot(trx, ctx.adapter, { ...input, jobId: input.jobId ?? null, expiresAt });
+    return slot === undefined ? refused('full') : ({ ok: true, slot, expiresAt } as const);
+  });
+}
+
+/**
+ * Inside the caller's write transaction: takes the lowest free or expired slot of the
+ * resource below `capacity`, or returns undefined when none is free.
+ */
+export async function takeSlot(
+  trx: Kysely<Database>,
+  adapter: DialectAdapter,
+  input: { resource: string; capacity: number; holder: string; jobId: string | null; now: number; expiresAt: number },
+): Promise<number | undefined> {
+  // Claim in one statement: on PostgreSQL the inner select locks the slot row and
+  // skips rows other acquirers hold, so racing acquirers take different slots
+  // rather than queueing; on SQLite the write transaction already runs alone.
+  const take = () => {
+    const free = adapter.lockRows(
       trx
         .selectFrom('leases')
         .select('slot')
@@ -84,15 +94,22 @@ export async function acquireLease(ctx: StoreContext, input: AcquireLeaseInput):
         .limit(1),
       'skip',
     );
-    const taken = await trx
+    return trx
       .updateTable('leases')
-      .set({ holder: input.holder, job_id: input.jobId ?? null, acquired_at: input.now, expires_at: expiresAt })
+      .set({ holder: input.holder, job_id: input.jobId, acquired_at: input.now, expires_at: input.expiresAt })
       .where('resource', '=', input.resource)
       .where('slot', '=', free)
       .returning('slot')
       .executeTakeFirst();
-    return taken ? ({ ok: true, slot: taken.slot, expiresAt } as const) : refused('full');
-  });
+  };
+  const taken = await take();
+  if (taken) return taken.slot;
+  // The slot rows are made on first need (or when capacity grew), not on every acquire.
+  const slots = Array.from({ length: input.capacity }, (_, slot) => ({ resource: input.resource, slot }));
+  // Even when this inserted none: on PostgreSQL a racing acquirer's insert may just have
+  // committed the rows, and this one waited for it on the conflict.
+  await trx.insertInto('leases').values(slots).onConflict((oc) => oc.columns(['resource', 'slot']).doNothing()).execute();
+  return (await take())?.slot;
 }
 
 export async function renewLease(ctx: StoreContext, input: RenewLeaseInput): Promise<RenewLeaseResult> {
@@ -114,18 +131,23 @@ export async function renewLease(ctx: StoreContext, input: RenewLeaseInput): Pro
 /** Frees the slot if `holder` still has it, even past its expiry (nobody took it). */
 export async function releaseLease(ctx: StoreContext, input: ReleaseLeaseInput): Promise<ReleaseLeaseResult> {
   return write(ctx, async (trx) => {
-    const released = await trx
-      .updateTable('leases')
-      .set(FREE)
-      .where('resource', '=', input.resource)
-      .where('slot', '=', input.slot)
-      .where('holder', '=', input.holder)
-      .executeTakeFirst();
-    if (released.numUpdatedRows === 0n) return refused('lost');
+    if (!(await freeSlot(trx, input))) return refused('lost');
     // A freed node is work for a waiting worker.
     await ctx.adapter.wake(trx);
     return { ok: true } as const;
   });
+}
+
+/** Inside the caller's transaction: frees the slot if `holder` still has it; false if not. */
+export async function freeSlot(trx: Kysely<Database>, input: ReleaseLeaseInput): Promise<boolean> {
+  const released = await trx
+    .updateTable('leases')
+    .set(FREE)
+    .where('resource', '=', input.resource)
+    .where('slot', '=', input.slot)
+    .where('holder', '=', input.holder)
+    .executeTakeFirst();
+  return released.numUpdatedRows > 0n;
 }
 
 /**

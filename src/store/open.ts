@@ -3,19 +3,18 @@ import type { StoreContext } from './context.js';
 import { appendEvent, listEvents } from './events.js';
 import { claimNextJob, finishJob, getJob, heartbeatJob, listRunnableRunIds, sweepExpiredJobs } from './job-transitions.js';
 import { acquireLease, listLeases, reclaimExpiredLeases, releaseLease, renewLease } from './leases.js';
+import { claimJobWithLeases } from './job-claim.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
-import { connectPostgres } from './postgres-connection.js';
 import { cancelRun } from './run-cancel.js';
 import { settleRun } from './run-settle.js';
 import { flakyAmong, latestBaseline, listFlakyTests, listTestResults, recordTestResults } from './test-results.js';
 import { addMustProvision, listMustProvision, removeMustProvision } from './must-provision.js';
 import { listImages, markImagesPruned, recordImage } from './images.js';
 import { addJobs, claimRunAdvance, finishControlledRun, listIdleControlledRuns, markRunStarted } from './controlled-runs.js';
-import { activeRunOf, claimRunReport, getRun, insertRunWithJobs, listJobs, listRuns, listStrandedRunIds, listUnfinishedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
+import { activeRunOf, claimRunReport, getRun, insertRunWithJobs, listJobs, listJobsOfRuns, listRuns, listStrandedRunIds, listUnfinishedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
 import { listRpms, recordRpms } from './rpms.js';
 import { connectSqlite } from './sqlite-connection.js';
-import { listenPostgres } from './wake-channel.js';
 import type { Store } from './store.js';
 import { disableTarget, enableTarget, getTargetState, listTargetStates } from './targets.js';
 import { getUpdate, recordUpdate } from './updates.js';
@@ -31,10 +30,11 @@ export interface OpenStoreOptions {
 /** Opens the store at `url` (see url.ts) and brings its schema up to date. */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const location = parseStoreUrl(url);
+  // pg is loaded only for a PostgreSQL store: a command on SQLite starts faster without it.
   const { db, release } =
     location.dialect === 'sqlite'
       ? connectSqlite(location.file, { busyTimeoutMs: options.busyTimeoutMs ?? 5000 })
-      : connectPostgres(location.url, { poolSize: options.poolSize ?? 10 });
+      : (await import('./postgres-connection.js')).connectPostgres(location.url, { poolSize: options.poolSize ?? 10 });
   const ctx: StoreContext = { db, adapter: location.dialect === 'sqlite' ? sqliteAdapter : postgresAdapter };
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -58,6 +58,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     insertRunWithJobs: (input) => insertRunWithJobs(ctx, input),
     getRun: (id) => getRun(ctx, id),
     listJobs: (runId) => listJobs(ctx, runId),
+    listJobsOfRuns: (runIds) => listJobsOfRuns(ctx, runIds),
     listRuns: (query) => listRuns(ctx, query),
     listUnreportedRuns: (limit) => listUnreportedRuns(ctx, limit),
     markRunReported: (input) => markRunReported(ctx, input),
@@ -84,6 +85,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     getJob: (id) => getJob(ctx, id),
     listRunnableRunIds: (now) => listRunnableRunIds(ctx, now),
     claimNextJob: (input) => claimNextJob(ctx, input),
+    claimJobWithLeases: (input) => claimJobWithLeases(ctx, input),
     heartbeatJob: (input) => heartbeatJob(ctx, input),
     finishJob: (input) => finishJob(ctx, input),
     sweepExpiredJobs: (now, opts) => sweepExpiredJobs(ctx, now, opts),
@@ -98,7 +100,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     listRpms: (buildId) => listRpms(ctx, buildId),
     appendEvent: (event) => appendEvent(ctx, event),
     listEvents: (query) => listEvents(ctx, query),
-    subscribe: (onWake) => (location.dialect === 'postgres' ? listenPostgres(location.url, onWake) : Promise.resolve(async () => {})),
+    subscribe: async (onWake) => (location.dialect === 'postgres' ? (await import('./wake-channel.js')).listenPostgres(location.url, onWake) : async () => {}),
     close,
   };
 }

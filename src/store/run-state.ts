@@ -11,3 +11,9 @@ export type ActiveRunState = Exclude<RunState, FinishedRunState>;
 // every target of the update was disabled, so nothing ran.
 export const RUN_VERDICTS = ['pass', 'fail', 'error', 'held', 'cancelled'] as const;
 export type RunVerdict = (typeof RUN_VERDICTS)[number];
+
+/**
+ * The states of an unfinished run, for `state in (...)`: unlike `state != 'finished'`
+ * it is a lookup in the runs' (state, created_at) index rather than a scan of every run.
+ */
+export const UNFINISHED_RUN_STATES: readonly ActiveRunState[] = RUN_STATES.filter((s): s is ActiveRunState => s !== 'finished');

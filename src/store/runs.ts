@@ -6,7 +6,7 @@ import { JOB_RESULTS, JOB_STATES, type JobResult, type JobState } from './job-st
 import { fromJsonText, toJsonText } from './json.js';
 import { PIPELINES, type Pipeline } from './pipeline.js';
 import { refused, type Outcome, type Refused } from './results.js';
-import { RUN_STATES, RUN_VERDICTS, type RunState, type RunVerdict } from './run-state.js';
+import { RUN_STATES, RUN_VERDICTS, type RunState, type RunVerdict, UNFINISHED_RUN_STATES } from './run-state.js';
 import type { Database, JobsTable, RunsTable } from './schema.js';
 
 export interface NewRun {
@@ -176,7 +176,7 @@ export async function insertJobRows(trx: Kysely<Database>, runId: string, jobs: 
 /** The unfinished run of a pipeline, if any (newest first, though an exclusive one has at most one). */
 export async function activeRunOf(ctx: StoreContext, pipeline: Pipeline): Promise<string | undefined> {
   const row = await ctx.db.selectFrom('runs').select('id').where('pipeline', '=', pipeline)
-    .where('state', '!=', 'finished' satisfies RunState).orderBy('created_at', 'desc').executeTakeFirst();
+    .where('state', 'in', UNFINISHED_RUN_STATES).orderBy('created_at', 'desc').executeTakeFirst();
   return row?.id;
 }
 
@@ -195,6 +195,27 @@ export async function listJobs(ctx: StoreContext, runId: string): Promise<Job[]>
     .orderBy('id')
     .execute();
   return rows.map(toJob);
+}
+
+/** At most this many run ids in one `in (...)`: far under SQLite's bound-parameter limit. */
+const RUNS_PER_READ = 500;
+
+/** The jobs of several runs in one read per RUNS_PER_READ runs: by run id, each run's jobs in listJobs' order. */
+export async function listJobsOfRuns(ctx: StoreContext, runIds: readonly string[]): Promise<Map<string, Job[]>> {
+  const byRun = new Map<string, Job[]>(runIds.map((id) => [id, []]));
+  const ids = [...byRun.keys()];
+  for (let at = 0; at < ids.length; at += RUNS_PER_READ) {
+    const rows = await ctx.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('run_id', 'in', ids.slice(at, at + RUNS_PER_READ))
+      .orderBy('run_id')
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    for (const row of rows) byRun.get(row.run_id)?.push(toJob(row));
+  }
+  return byRun;
 }
 
 export function toRun(row: Selectable<RunsTable>): Run {
@@ -245,7 +266,7 @@ export function toJob(row: Selectable<JobsTable>): Job {
 export async function listRuns(ctx: StoreContext, query: { updateId?: string; unfinished?: boolean; limit?: number } = {}): Promise<Run[]> {
   let q = ctx.db.selectFrom('runs').selectAll();
   if (query.updateId !== undefined) q = q.where('update_id', '=', query.updateId);
-  if (query.unfinished) q = q.where('state', '!=', 'finished' satisfies RunState);
+  if (query.unfinished) q = q.where('state', 'in', UNFINISHED_RUN_STATES);
   const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit ?? 50).execute();
   return rows.map(toRun);
 }
@@ -287,14 +308,14 @@ export async function claimRunReport(ctx: StoreContext, input: { runId: string; 
 
 /** Ids of every unfinished run: what a provider's orphan sweep must leave alone. */
 export async function listUnfinishedRunIds(ctx: StoreContext): Promise<string[]> {
-  const rows = await ctx.db.selectFrom('runs').select('id').where('state', '!=', 'finished' satisfies RunState).execute();
+  const rows = await ctx.db.selectFrom('runs').select('id').where('state', 'in', UNFINISHED_RUN_STATES).execute();
   return rows.map((r) => r.id);
 }
 
 /** Unfinished runs none of whose jobs is still open: only a settle can finish them. */
 export async function listStrandedRunIds(ctx: StoreContext): Promise<string[]> {
   const rows = await ctx.db.selectFrom('runs').select('runs.id')
-    .where('runs.state', '!=', 'finished' satisfies RunState).where('runs.controller', 'is', null)
+    .where('runs.state', 'in', UNFINISHED_RUN_STATES).where('runs.controller', 'is', null)
     .where((eb) => eb.not(eb.exists(eb.selectFrom('jobs').select('jobs.id').whereRef('jobs.run_id', '=', 'runs.id').where('jobs.state', '!=', 'finished' satisfies JobState))))
     .orderBy('runs.created_at').execute();
   return rows.map((r) => r.id);

@@ -1,3 +1,4 @@
+import type { ClaimJobWithLeasesInput, ClaimJobWithLeasesResult } from './job-claim.js';
 import type { EventQuery, NewEvent, StoredEvent } from './events.js';
 import type {
   ClaimNextJobInput,
@@ -65,6 +66,8 @@ export interface Store {
   insertRunWithJobs(input: InsertRunInput): Promise<InsertRunResult>;
   getRun(id: string): Promise<Run | undefined>;
   listJobs(runId: string): Promise<Job[]>;
+  /** The jobs of several runs at once (a page of runs), by run id; a run with none (or unknown) maps to []. */
+  listJobsOfRuns(runIds: readonly string[]): Promise<Map<string, Job[]>>;
   /** Newest first; of one update, or only unfinished ones. */
   listRuns(query?: { updateId?: string; unfinished?: boolean; limit?: number }): Promise<Run[]>;
   /** Finished runs whose report (merge, vote) is still owed: the outbox a restart drains. */
@@ -95,6 +98,8 @@ export interface Store {
   markRunStarted(input: { runId: string; now: number }): Promise<void>;
 
   claimNextJob(input: ClaimNextJobInput): Promise<ClaimNextJobResult>;
+  /** A worker's claim: the next job of a kind whose leases (node, semaphores) have room, with those leases, in one transaction. */
+  claimJobWithLeases(input: ClaimJobWithLeasesInput): Promise<ClaimJobWithLeasesResult>;
   heartbeatJob(input: HeartbeatJobInput): Promise<HeartbeatJobResult>;
   finishJob(input: FinishJobInput): Promise<FinishJobResult>;
   /** Crash recovery: requeues (or finishes as infra) running jobs whose lease expired before `now`. */

@@ -15,7 +15,8 @@ export type Emit = (event: NewEvent) => void;
  *
  * Lock order on PostgreSQL, the same in every transition so none can deadlock: job
  * rows first (several at once only in id order, or skip-locked), then run rows (several
- * only in run id order); never a job row while holding a run row.
+ * only in run id order), then lease rows; never a job row while holding a run row, nor
+ * either while holding a lease row.
  */
 export function transition<T>(ctx: StoreContext, work: (trx: TransitionTrx, emit: Emit) => Promise<T>): Promise<T> {
   return write(ctx, async (trx) => {

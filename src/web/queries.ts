@@ -3,9 +3,10 @@ import type { Job, JobResult, JobState, Pipeline, Run, RunState, RunVerdict, Sto
 import { cellState, type CellState } from './cell-state.js';
 
 /**
- * Read-only views the dashboard needs, composed from the Store's existing queries (the
- * store has no paging with filters nor counts by state). Each scans a bounded number of
- * recent runs; the bounds are the documented limits of the dashboard (docs/web.md).
+ * Read-only views the dashboard needs, composed from the Store's queries (the store has
+ * no paging with filters nor counts by state). Each scans a bounded number of recent
+ * runs, read with their jobs in one query; the bounds are the documented limits of the
+ * dashboard (docs/web.md).
  */
 
 /** How many of the newest runs a filtered page of runs looks through. */
@@ -39,13 +40,24 @@ export async function pageRuns(store: Store, f: RunFilter): Promise<{ items: Run
 export interface RunWithJobs { readonly run: Run; readonly jobs: readonly Job[] }
 
 export async function unfinishedRuns(store: Store): Promise<RunWithJobs[]> {
-  const runs = await store.listRuns({ unfinished: true, limit: UNFINISHED_SCAN });
-  return Promise.all(runs.map(async (run) => ({ run, jobs: await store.listJobs(run.id) })));
+  return withJobs(store, await store.listRuns({ unfinished: true, limit: UNFINISHED_SCAN }));
 }
 
 export async function recentRuns(store: Store, limit = RECENT_RUNS): Promise<RunWithJobs[]> {
-  const runs = await store.listRuns({ limit });
-  return Promise.all(runs.map(async (run) => ({ run, jobs: await store.listJobs(run.id) })));
+  return withJobs(store, await store.listRuns({ limit }));
+}
+
+/** The recent and the unfinished runs with their jobs, each run's jobs read once (most are both). */
+export async function recentAndUnfinishedRuns(store: Store): Promise<{ recent: RunWithJobs[]; open: RunWithJobs[] }> {
+  const [recent, open] = await Promise.all([store.listRuns({ limit: RECENT_RUNS }), store.listRuns({ unfinished: true, limit: UNFINISHED_SCAN })]);
+  const jobs = await store.listJobsOfRuns([...recent, ...open].map((r) => r.id));
+  const attach = (run: Run): RunWithJobs => ({ run, jobs: jobs.get(run.id) ?? [] });
+  return { recent: recent.map(attach), open: open.map(attach) };
+}
+
+async function withJobs(store: Store, runs: readonly Run[]): Promise<RunWithJobs[]> {
+  const jobs = await store.listJobsOfRuns(runs.map((r) => r.id));
+  return runs.map((run) => ({ run, jobs: jobs.get(run.id) ?? [] }));
 }
 
 export interface JobFilter {
@@ -81,10 +93,14 @@ export interface TargetView {
  * Each configured target with its disable, the newest job on it among recent runs (what
  * its matrix cell shows) and how many jobs run or wait on it now.
  */
-export async function targetViews(store: Store, config: Config, now: number): Promise<TargetView[]> {
-  const states = new Map((await store.listTargetStates(now)).map((s) => [s.target, s]));
-  const recent = await recentRuns(store);
-  const open = await unfinishedRuns(store);
+export async function targetViews(
+  store: Store,
+  config: Config,
+  now: number,
+  runs?: { readonly recent: readonly RunWithJobs[]; readonly open: readonly RunWithJobs[] },
+): Promise<TargetView[]> {
+  const [targetStates, { recent, open }] = await Promise.all([store.listTargetStates(now), runs ?? recentAndUnfinishedRuns(store)]);
+  const states = new Map(targetStates.map((s) => [s.target, s]));
   return Object.entries(config.targets).map(([target, t]) => {
     const [release = '', dist = ''] = target.split('/');
     const s = states.get(target);

@@ -4,7 +4,7 @@ import { cellState, CELL_LABELS, CELL_SYMBOLS } from '../cell-state.js';
 import type { WebDeps } from '../deps.js';
 import { html, type SafeHtml } from '../html.js';
 import { readLadder, type Ladder } from '../ladder.js';
-import { targetViews, unfinishedRuns, type RunWithJobs, type TargetView } from '../queries.js';
+import { recentAndUnfinishedRuns, targetViews, type RunWithJobs, type TargetView } from '../queries.js';
 import { runUrl } from '../views.js';
 import { duration, runBadge, runSubject, when } from './format.js';
 import { layout, liveRegion } from './layout.js';
@@ -16,12 +16,11 @@ export async function frontPage(d: WebDeps): Promise<string> {
 /** Everything of the front page that changes: reloaded by live.js on each burst of events. */
 export async function frontFragment(d: WebDeps): Promise<SafeHtml> {
   const now = d.now();
-  const [targets, open, ladder, recent] = await Promise.all([
-    targetViews(d.store, d.site.config, now),
-    unfinishedRuns(d.store),
-    readLadder(d.store, d.site.resolvePath(d.site.config.update_repo)),
-    d.store.listRuns({ limit: 12 }),
-  ]);
+  // The recent and unfinished runs with their jobs are read once and shared by the parts.
+  const [runs, ladder] = await Promise.all([recentAndUnfinishedRuns(d.store), readLadder(d.store, d.site.resolvePath(d.site.config.update_repo))]);
+  const targets = await targetViews(d.store, d.site.config, now, runs);
+  const { open } = runs;
+  const recent = runs.recent.slice(0, 12).map((r) => r.run);
   return html`
 <section class="ladder-box"><h2>The ladder</h2>${ladderView(ladder)}</section>
 <section><h2>Targets</h2><p class="muted caption">The newest job on each target among recent runs; a disabled target says why, until when and by whom.</p>${matrix(d.site.config, targets, now)}</section>

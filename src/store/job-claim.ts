@@ -1,0 +1,106 @@
+import type { StoreContext } from './context.js';
+import type { JobState } from './job-state.js';
+import { pickNextJob, startClaimedJob } from './job-transitions.js';
+import { takeSlot } from './leases.js';
+import { refused, type Outcome } from './results.js';
+import { toJob, type Job } from './runs.js';
+import { transition } from './transition.js';
+
+/** A lease a job of some kind needs while it runs: a provider's node, a semaphore. */
+export interface LeaseNeed {
+  readonly resource: string;
+  readonly capacity: number;
+}
+
+export interface ClaimableKind {
+  readonly kind: string;
+  /** Taken all together with the job, in this order; released by the worker when it ends. */
+  readonly leases: readonly LeaseNeed[];
+}
+
+export interface ClaimJobWithLeasesInput {
+  worker: string;
+  /** Holds the leases (unique per claim, so one worker's leases are told apart). */
+  holder: string;
+  now: number;
+  /** Both the job's lock and its leases last this long unless renewed. */
+  leaseMs: number;
+  /** The kinds this worker can run, with what each needs. */
+  kinds: readonly ClaimableKind[];
+}
+
+export interface HeldLease {
+  resource: string;
+  slot: number;
+  holder: string;
+}
+
+/**
+ * `none`: no queued job of a kind whose leases have a free slot; `contended`: a slot
+ * counted free was taken by a racing worker (PostgreSQL) before this one could take it,
+ * so nothing was claimed and asking again at once may succeed.
+ */
+export type ClaimJobWithLeasesResult = Outcome<'none' | 'contended', { job: Job; leases: HeldLease[] }>;
+
+/** Thrown inside the transaction to roll back a claim whose leases were taken meanwhile. */
+class LeaseContended extends Error {}
+
+/**
+ * The worker's claim as one transaction: counts the busy slots of every resource the
+ * kinds need (one indexed read), leaves out the kinds whose resources are full, claims
+ * the next job of the rest in claimNextJob's fair order, and takes that job's leases.
+ * Nothing is leased when nothing is queued, and a lease is never held for a job that
+ * did not start: all of it commits, or none of it.
+ */
+export async function claimJobWithLeases(ctx: StoreContext, input: ClaimJobWithLeasesInput): Promise<ClaimJobWithLeasesResult> {
+  if (!Number.isSafeInteger(input.leaseMs) || input.leaseMs < 1) throw new RangeError(`leaseMs must be a positive integer, got ${input.leaseMs}`);
+  const { now, worker, holder } = input;
+  const expiresAt = now + input.leaseMs;
+  const resources = [...new Set(input.kinds.flatMap((k) => k.leases.map((l) => l.resource)))];
+  try {
+    const claimed = await transition(ctx, async (trx, emit) => {
+      const busy = new Map<string, number[]>();
+      if (resources.length > 0) {
+        const held = await trx
+          .selectFrom('leases')
+          .select(['resource', 'slot'])
+          .where('resource', 'in', resources)
+          .where('holder', 'is not', null)
+          .where('expires_at', '>', now)
+          .execute();
+        for (const row of held) busy.set(row.resource, [...(busy.get(row.resource) ?? []), row.slot]);
+      }
+      const hasRoom = (need: LeaseNeed) => (busy.get(need.resource) ?? []).filter((slot) => slot < need.capacity).length < need.capacity;
+      const runnable = input.kinds.filter((k) => k.leases.every(hasRoom));
+      if (runnable.length === 0) return undefined;
+      const row = await trx
+        .updateTable('jobs')
+        .set((eb) => ({
+          state: 'running' satisfies JobState,
+          locked_by: worker,
+          locked_until: expiresAt,
+          started_at: now,
+          attempt: eb('attempt', '+', 1),
+        }))
+        .where('id', '=', ctx.adapter.lockRows(pickNextJob(trx, now, runnable.map((k) => k.kind)), 'skip'))
+        .where('state', '=', 'queued' satisfies JobState)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const kind = runnable.find((k) => k.kind === row.kind);
+      if (!kind) throw new Error(`job ${row.id} of kind ${row.kind} was claimed for none of the kinds asked for`);
+      const leases: HeldLease[] = [];
+      for (const need of kind.leases) {
+        const slot = await takeSlot(trx, ctx.adapter, { ...need, holder, jobId: row.id, now, expiresAt });
+        if (slot === undefined) throw new LeaseContended();
+        leases.push({ resource: need.resource, slot, holder });
+      }
+      await startClaimedJob(trx, emit, { id: row.id, run_id: row.run_id, attempt: row.attempt, locked_until: expiresAt }, worker, now);
+      return { job: toJob(row), leases };
+    });
+    return claimed === undefined ? refused('none') : { ok: true, ...claimed };
+  } catch (error) {
+    if (error instanceof LeaseContended) return refused('contended');
+    throw error;
+  }
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import type { ClaimableKind, NewJob, Store } from '../../src/store/index.js';
+import { forEachStore } from '../helpers/store-matrix.js';
+
+const T0 = 1_700_000_000_000;
+const LEASE = 60_000;
+
+const NODE = { resource: 'provider:local', capacity: 2 };
+const IMAGE: ClaimableKind = { kind: 'phase1/image@local', leases: [NODE] };
+const PROVISION: ClaimableKind = { kind: 'phase1/provision@local', leases: [NODE, { resource: 'semaphore:phase1/provision', capacity: 1 }] };
+const KINDS = [IMAGE, PROVISION];
+
+function jobs(runId: string, kinds: readonly string[]): NewJob[] {
+  return kinds.map((kind, i) => ({ id: `${runId}/${i}`, target: `t${i}`, kind, maxAttempts: 2 }));
+}
+
+async function run(store: Store, id: string, kinds: readonly string[], now: number): Promise<void> {
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id, pipeline: 'phase1' }, jobs: jobs(id, kinds), now }), { ok: true });
+}
+
+let holders = 0;
+const claim = (store: Store, now = T0 + 100, worker = 'w1') =>
+  store.claimJobWithLeases({ worker, holder: `${worker}#${++holders}`, now, leaseMs: LEASE, kinds: KINDS });
+
+forEachStore('a claim with nothing queued takes no lease', async ({ store }) => {
+  assert.deepEqual(await claim(store), { ok: false, code: 'none' });
+  assert.deepEqual(await store.listLeases(), []);
+  // A job of a kind the worker does not run is not claimed, and leases nothing either.
+  await run(store, 'r1', ['phase1/image@cloud'], T0);
+  assert.deepEqual(await claim(store), { ok: false, code: 'none' });
+  assert.deepEqual(await store.listLeases(), []);
+});
+
+forEachStore('a claim takes the job with its node and its class\'s semaphores, in one step', async ({ store }) => {
+  await run(store, 'r1', ['phase1/provision@local'], T0);
+  const c = await claim(store);
+  assert.ok(c.ok);
+  assert.equal(c.job.id, 'r1/0');
+  assert.equal(c.job.state, 'running');
+  assert.equal(c.job.attempt, 1);
+  assert.deepEqual(c.leases.map((l) => [l.resource, l.slot]), [['provider:local', 0], ['semaphore:phase1/provision', 0]]);
+  const leases = await store.listLeases();
+  assert.deepEqual(leases.map((l) => [l.resource, l.slot, l.holder, l.jobId, l.expiresAt]), [
+    ['provider:local', 0, c.leases[0]?.holder, 'r1/0', T0 + 100 + LEASE],
+    ['semaphore:phase1/provision', 0, c.leases[0]?.holder, 'r1/0', T0 + 100 + LEASE],
+  ]);
+  assert.equal((await store.getRun('r1'))?.state, 'running');
+  assert.deepEqual((await store.listEvents({ runId: 'r1' })).map((e) => e.kind), ['run.created', 'run.started', 'job.started']);
+});
+
+forEachStore('a full semaphore passes over its class and a full node over every class, oldest run first otherwise', async ({ store }) => {
+  await run(store, 'r1', ['phase1/provision@local'], T0);
+  await run(store, 'r2', ['phase1/provision@local'], T0 + 1);
+  await run(store, 'r3', ['phase1/image@local'], T0 + 2);
+  await run(store, 'r4', ['phase1/image@local'], T0 + 3);
+  const first = await claim(store);
+  assert.ok(first.ok);
+  assert.equal(first.job.id, 'r1/0', 'the oldest run first');
+  const second = await claim(store);
+  assert.ok(second.ok);
+  assert.equal(second.job.id, 'r3/0', 'the provisioning semaphore is full: r2 waits, the image job goes');
+  assert.deepEqual(await claim(store), { ok: false, code: 'none' }, 'both nodes are busy');
+  assert.equal((await store.listLeases('provider:local')).length, 2);
+  // Ending r1's job frees its node and the semaphore in the same transaction.
+  const done = await store.finishJob({ jobId: 'r1/0', worker: 'w1', now: T0 + 200, result: 'success', reason: null, releaseLeases: first.leases });
+  assert.ok(done.ok);
+  assert.deepEqual((await store.listLeases()).map((l) => l.jobId), ['r3/0']);
+  const third = await claim(store, T0 + 300);
+  assert.ok(third.ok);
+  assert.equal(third.job.id, 'r2/0', 'the semaphore is free again, and r2 is older than r4');
+});
+
+forEachStore('a job ended as lost still frees its leases, and an expired lease counts as free', async ({ store }) => {
+  await run(store, 'r1', ['phase1/image@local', 'phase1/image@local'], T0);
+  const a = await claim(store);
+  const b = await claim(store);
+  assert.ok(a.ok && b.ok);
+  // Another worker's finish is refused as lost, and frees only leases it holds.
+  const lost = await store.finishJob({ jobId: 'r1/0', worker: 'other', now: T0 + 200, result: 'success', reason: null, releaseLeases: b.leases.map((l) => ({ ...l, holder: 'other#1' })) });
+  assert.deepEqual(lost, { ok: false, code: 'lost' });
+  assert.equal((await store.listLeases()).length, 2);
+  const ended = await store.finishJob({ jobId: 'r1/1', worker: 'other', now: T0 + 200, result: 'success', reason: null, releaseLeases: b.leases });
+  assert.deepEqual(ended, { ok: false, code: 'lost' }, 'r1/1 runs under w1');
+  assert.deepEqual((await store.listLeases()).map((l) => l.jobId), ['r1/0']);
+  // a's leases lapse: its slot is free to the next claim although nobody swept it.
+  await run(store, 'r2', ['phase1/image@local', 'phase1/image@local'], T0 + 1);
+  const c = await claim(store, T0 + 100 + LEASE);
+  const d = await claim(store, T0 + 100 + LEASE);
+  assert.ok(c.ok && d.ok);
+  assert.deepEqual([c.leases[0]?.slot, d.leases[0]?.slot].sort(), [0, 1]);
+  assert.deepEqual(await claim(store, T0 + 100 + LEASE), { ok: false, code: 'none' });
+});
+
+forEachStore('racing workers on separate stores never run a job twice nor hold more nodes than the capacity', async ({ store, open }) => {
+  for (let r = 0; r < 6; r++) await run(store, `r${r}`, ['phase1/image@local', 'phase1/provision@local', 'phase1/image@local'], T0 + r);
+  const others = [await open(), await open(), await open()];
+  const stores = [store, ...others];
+  const claimed: string[] = [];
+  let running = 0;
+  let peak = 0;
+  await Promise.all(stores.map(async (s, w) => {
+    for (let round = 0; round < 40; round++) {
+      const c = await claim(s, T0 + 1000 + round, `w${w}`);
+      if (!c.ok) { await new Promise((r) => setTimeout(r, 2)); continue; }
+      claimed.push(c.job.id);
+      peak = Math.max(peak, ++running);
+      const held = await s.listLeases('provider:local');
+      assert.ok(held.length <= NODE.capacity, `${held.length} nodes leased`);
+      running--;
+      const done = await s.finishJob({ jobId: c.job.id, worker: `w${w}`, now: T0 + 1000 + round, result: 'success', reason: null, releaseLeases: c.leases });
+      assert.ok(done.ok);
+    }
+  }));
+  assert.equal(claimed.length, 18, 'every job ran');
+  assert.equal(new Set(claimed).size, 18, 'none twice');
+  assert.ok(peak <= NODE.capacity);
+  assert.deepEqual(await store.listLeases(), []);
+});
