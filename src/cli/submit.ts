@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isAuthorName } from '../core/names.js';
 import { byPosition, formatProblem } from '../core/problem.js';
 import { newRunId } from '../engine/hash.js';
 import { submitPhase1 } from '../engine/submit-phase1.js';
@@ -26,7 +27,7 @@ export function registerSubmit(program: Command, io: Io, setStatus: (s: number) 
 
 export function parseAuthor(text: string): { name: string; email: string } | undefined {
   const m = /^\s*([^<>]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(text);
-  return m ? { name: m[1] as string, email: m[2] as string } : undefined;
+  return m && isAuthorName(m[1] as string) ? { name: m[1] as string, email: m[2] as string } : undefined;
 }
 
 async function submit(io: Io, file: string, opts: SubmitOptions): Promise<number> {

@@ -23,6 +23,26 @@ export type Arch = (typeof ARCHES)[number];
 export const TARGET_PART_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$/;
 export const TARGET_PART_RULE = 'letters, digits, ".", "+" and "-", starting with a letter or digit, at most 64';
 
+/**
+ * An author's name becomes a git commit's author, where "<" and ">" delimit the email and a
+ * control character (a newline, a NUL) is refused: checked where it arrives, not at merge time.
+ */
+export const AUTHOR_NAME_RULE = 'text without "<", ">" or control characters';
+
+export function isAuthorName(s: string): boolean {
+  return s.trim() !== '' && !/[<>]/.test(s) && ![...s].some(isControl);
+}
+
+/** Control characters other than tab and newline: free text with one cannot be stored (PostgreSQL refuses NUL) or shown faithfully. */
+export function hasControlCharacter(s: string): boolean {
+  return [...s].some((c) => c !== '\t' && c !== '\n' && isControl(c));
+}
+
+function isControl(c: string): boolean {
+  const code = c.charCodeAt(0);
+  return code < 0x20 || code === 0x7f;
+}
+
 export function isTargetPart(s: string): boolean {
   return TARGET_PART_PATTERN.test(s) && !s.includes('..');
 }

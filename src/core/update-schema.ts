@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ARCHES, NAME_RULE, NVR_RULE, TARGET_PART_RULE, isNvr, isSafeName, isTargetPart } from './names.js';
+import { ARCHES, NAME_RULE, NVR_RULE, TARGET_PART_RULE, hasControlCharacter, isNvr, isSafeName, isTargetPart } from './names.js';
 
 /**
  * The update file written by `rdopkg update`, by the rules rdoupdate applied in 2015
@@ -61,6 +61,7 @@ export const UpdateFileSchema = z.object({
   notes: z.string({ error: typeError('notes', 'text describing the update (quote it if it looks like a number)') })
     .refine((s) => s.trim() !== '', { error: 'notes must not be empty: describe the update' })
     .refine((s) => s.length <= MAX_NOTES_CHARS, { error: `notes is longer than ${MAX_NOTES_CHARS} characters` })
+    .refine((s) => !hasControlCharacter(s), { error: 'notes must not contain control characters (a NUL, an escape...) other than tabs and newlines' })
     .meta({ description: 'What the update changes and why (shown in reviews and commit messages). Required, non-empty.' }),
   builds: z.array(BuildSchema, { error: typeError('builds', 'a list of builds') })
     .min(1, { error: 'builds must list at least one build' })

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isSafeName, isTargetPart } from '../core/names.js';
+import { AUTHOR_NAME_RULE, hasControlCharacter, isAuthorName, isSafeName, isTargetPart } from '../core/names.js';
 import { JOB_RESULTS, JOB_STATES, PIPELINES, RUN_STATES, RUN_VERDICTS } from '../store/index.js';
 import { CELL_STATES } from './cell-state.js';
 
@@ -14,6 +14,8 @@ const id = (what: string) => z.string().regex(ID_PATTERN, { error: `${what} must
   .refine((s) => !s.includes('..'), { error: `${what} may not contain ".."` });
 const updateId = z.string().refine(isSafeName, { error: 'an update id is letters, digits, ".", "_", "+" and "-" (at most 64)' });
 const targetPart = (what: string) => z.string().refine(isTargetPart, { error: `${what} must be letters, digits, ".", "+" and "-" (at most 64)` });
+/** Reasons and names are stored and shown: no control characters but tabs and newlines. */
+const NO_CONTROL = [(s: string) => !hasControlCharacter(s), { error: 'must not contain control characters (tabs and newlines are fine)' }] as const;
 const ms = z.int().meta({ description: 'Milliseconds since the epoch.' });
 const limit = (max: number, dflt: number) => z.coerce.number({ error: `limit must be a whole number from 1 to ${max}` }).int().min(1).max(max).default(dflt);
 const offset = z.coerce.number({ error: 'offset must be a whole number' }).int().min(0).max(1_000_000).default(0);
@@ -59,16 +61,16 @@ export const SubmitBody = z.strictObject({
   file: z.string().regex(/^(updates\/)?[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.yml$/, { error: 'file is the update file\'s name, <id>.yml (optionally updates/<id>.yml)' })
     .meta({ description: 'The file name: its id is the update\'s identity.' }),
   content: z.string().min(1, { error: 'content is the update file\'s YAML text' }).max(1024 * 1024, { error: 'an update file is at most 1 MiB' }),
-  author: z.strictObject({ name: z.string().min(1).max(200), email: z.email() }).optional()
+  author: z.strictObject({ name: z.string().max(200).refine(isAuthorName, { error: `an author's name is ${AUTHOR_NAME_RULE}` }), email: z.email() }).optional()
     .meta({ description: 'Who wrote the update (its merge commit\'s author); default: the token\'s holder is unknown, so "API <api@localhost>".' }),
 });
-export const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }).default({});
+export const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).refine(...NO_CONTROL).optional() }).default({});
 export const DisableBody = z.strictObject({
-  reason: z.string().trim().min(1, { error: 'reason must say why the target is red' }).max(500),
+  reason: z.string().trim().min(1, { error: 'reason must say why the target is red' }).max(500).refine(...NO_CONTROL),
   until: z.string().max(40).optional().meta({ description: 'A duration from now (`12h`, `2d`) or an ISO time.' }),
-  by: z.string().trim().min(1).max(100).optional(),
+  by: z.string().trim().min(1).max(100).refine(...NO_CONTROL).optional(),
 });
-export const EnableBody = z.strictObject({ by: z.string().trim().min(1).max(100).optional() }).default({});
+export const EnableBody = z.strictObject({ by: z.string().trim().min(1).max(100).refine(...NO_CONTROL).optional() }).default({});
 
 export const RunSummarySchema = z.object({
   id: z.string(),
