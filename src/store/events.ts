@@ -57,6 +57,31 @@ export async function insertEvent(trx: Kysely<Database>, adapter: DialectAdapter
   return row.seq;
 }
 
+/** Events one statement inserts at most: well under SQLite's bound-parameter limit. */
+const EVENTS_PER_INSERT = 200;
+
+/**
+ * Appends several events inside the caller's transaction, in order, with one gate and
+ * one statement per EVENTS_PER_INSERT (a transition's events: one round trip, not two
+ * per event on PostgreSQL). The same rule as insertEvent: last in the transaction.
+ */
+export async function insertEvents(trx: Kysely<Database>, adapter: DialectAdapter, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await adapter.serialise(trx, 'events');
+  for (let at = 0; at < events.length; at += EVENTS_PER_INSERT) {
+    await trx
+      .insertInto('events')
+      .values(events.slice(at, at + EVENTS_PER_INSERT).map((event) => ({
+        at: event.at,
+        kind: event.kind,
+        run_id: event.runId ?? null,
+        job_id: event.jobId ?? null,
+        payload: toJsonText(event.payload ?? null, 'event payload'),
+      })))
+      .execute();
+  }
+}
+
 export async function appendEvent(ctx: StoreContext, event: NewEvent): Promise<number> {
   return write(ctx, (trx) => insertEvent(trx, ctx.adapter, event));
 }

@@ -206,13 +206,14 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
       .executeTakeFirst();
     let result: FinishJobResult = refused('lost');
     if (row) {
-      if (input.node !== undefined || input.logPath !== undefined || input.excerpt !== undefined) {
-        await trx.updateTable('jobs').set({
-          node: input.node ?? row.node, log_path: input.logPath ?? row.log_path,
-          excerpt: input.excerpt === undefined ? row.excerpt : toJsonText(input.excerpt ?? null, `excerpt of job ${input.jobId}`),
-        }).where('id', '=', input.jobId).execute();
-      }
-      const ended = await endAttempt(ctx, trx, emit, row, input.result, input.reason, input.now, 'job.retried', input.retryBackoffMs);
+      // Written by endAttempt's one update of the row: on PostgreSQL a second update of a
+      // row this transaction already updated re-checks its foreign key, which share-locks
+      // the run, and two finishers of one run holding that lock deadlock on settling it.
+      const attemptDetails = {
+        node: input.node ?? row.node, log_path: input.logPath ?? row.log_path,
+        excerpt: input.excerpt === undefined ? row.excerpt : toJsonText(input.excerpt ?? null, `excerpt of job ${input.jobId}`),
+      };
+      const ended = await endAttempt(ctx, trx, emit, row, input.result, input.reason, input.now, 'job.retried', input.retryBackoffMs, attemptDetails);
       result = { ok: true, ...ended };
     }
     // Lease rows last, after the job's and the run's (the lock order of transition.ts).
@@ -299,6 +300,7 @@ async function endAttempt(
   now: number,
   requeueEvent: 'job.retried' | 'job.reclaimed',
   retryBackoffMs = INFRA_RETRY_BACKOFF_MS,
+  attemptDetails: { node: string | null; log_path: string | null; excerpt: string | null } | Record<string, never> = {},
 ): Promise<AttemptEnded> {
   const cancelled = row.cancel_requested_at !== null;
   const fence = trx
@@ -310,14 +312,14 @@ async function endAttempt(
   if (reported === 'infra' && row.attempt < row.max_attempts && !cancelled) {
     const availableAt = now + retryBackoffMs * row.attempt;
     await fence
-      .set({ state: 'queued' satisfies JobState, locked_by: null, locked_until: null, available_at: availableAt, reason })
+      .set({ ...attemptDetails, state: 'queued' satisfies JobState, locked_by: null, locked_until: null, available_at: availableAt, reason })
       .execute();
     emit({ ...base, kind: requeueEvent, payload: { worker: row.locked_by, attempt: row.attempt, reason, availableAt } });
     return { jobState: 'queued', runVerdict: null };
   }
   const result: ReportedJobResult = cancelled && reported === 'infra' ? 'cancelled' : reported;
   await fence
-    .set({ state: 'finished' satisfies JobState, result, reason, finished_at: now, locked_by: null, locked_until: null })
+    .set({ ...attemptDetails, state: 'finished' satisfies JobState, result, reason, finished_at: now, locked_by: null, locked_until: null })
     .execute();
   if (requeueEvent === 'job.reclaimed') {
     emit({ ...base, kind: 'job.reclaimed', payload: { worker: row.locked_by, attempt: row.attempt, reason, final: true } });

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { write, type StoreContext } from './context.js';
-import { insertEvent, type NewEvent } from './events.js';
+import { insertEvents, type NewEvent } from './events.js';
 import type { Database } from './schema.js';
 
 export type TransitionTrx = Kysely<Database>;
@@ -22,7 +22,7 @@ export function transition<T>(ctx: StoreContext, work: (trx: TransitionTrx, emit
   return write(ctx, async (trx) => {
     const events: NewEvent[] = [];
     const value = await work(trx as unknown as TransitionTrx, (event) => events.push(event));
-    for (const event of events) await insertEvent(trx, ctx.adapter, event);
+    await insertEvents(trx, ctx.adapter, events);
     if (events.some((e) => WAKING_EVENTS.has(e.kind))) await ctx.adapter.wake(trx);
     return value;
   });

@@ -116,3 +116,25 @@ forEachStore('racing workers on separate stores never run a job twice nor hold m
   assert.ok(peak <= NODE.capacity);
   assert.deepEqual(await store.listLeases(), []);
 });
+
+forEachStore('jobs of one run finished all at once, each with its node and log, neither deadlock nor lose the verdict', async ({ store }) => {
+  // On PostgreSQL a finish that updated its job row twice share-locked the run through the
+  // foreign key, and two finishers then deadlocked on settling the run.
+  const n = 16;
+  await run(store, 'r1', Array.from({ length: n }, () => 'phase1/image@local'), T0);
+  const wide: ClaimableKind[] = [{ kind: 'phase1/image@local', leases: [{ resource: 'provider:local', capacity: n }] }];
+  const claims = [];
+  for (let i = 0; i < n; i++) {
+    const c = await store.claimJobWithLeases({ worker: 'w1', holder: `w1#${i}`, now: T0 + 10, leaseMs: LEASE, kinds: wide });
+    assert.ok(c.ok);
+    claims.push(c);
+  }
+  const ended = await Promise.all(claims.map((c) => store.finishJob({
+    jobId: c.job.id, worker: 'w1', now: T0 + 20, result: 'success', reason: 'the tests passed', node: 'local:1', logPath: `/logs/${c.job.id}`, releaseLeases: c.leases,
+  })));
+  assert.ok(ended.every((e) => e.ok));
+  assert.deepEqual(ended.filter((e) => e.ok && e.runVerdict !== null).map((e) => e.ok && e.runVerdict), ['pass']);
+  assert.equal((await store.getRun('r1'))?.verdict, 'pass');
+  assert.ok((await store.listJobs('r1')).every((j) => j.node === 'local:1' && j.logPath === `/logs/${j.id}`));
+  assert.deepEqual(await store.listLeases(), []);
+});
