@@ -9,6 +9,9 @@ import { JOB_CLASSES, jobClassOfKind, jobKind, semaphoresFor } from './job-kind.
 import type { ExecutionOutcome, NodeProvider } from './node-provider.js';
 import type { Wake } from './wake.js';
 
+/** Runs whose inputs a worker keeps (the oldest forgotten first). */
+const INPUTS_KEPT = 64;
+
 /** A lease the worker holds for a running job: its node, and any semaphores. */
 interface Held { readonly resource: string; readonly slot: number; readonly holder: string }
 
@@ -52,6 +55,7 @@ export interface WorkerOptions {
 export class Worker {
   private readonly stopping = new AbortController();
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly inputsByRun = new Map<string, RunInputs>();
   private loop: Promise<void> | undefined;
   private holderSeq = 0;
   private lastSweep = -Infinity;
@@ -207,8 +211,7 @@ export class Worker {
       const analysis = await (this.o.analyzer as OutcomeAnalyzer).analyze({ jobId: job.id, runId: job.runId, attempt: job.attempt, spec }, outcome);
       if (analysis.tests.length > 0) {
         const content = spec.updates ? spec.updates.map((u) => u.id).join(' ') : spec.updateId;
-        const run = await this.o.store.getRun(job.runId);
-        const hash = (run?.inputs as { contentHash?: string } | null)?.contentHash;
+        const hash = (await this.runInputs(job.runId) as { contentHash?: string } | undefined)?.contentHash;
         await this.o.store.recordTestResults({
           jobId: job.id, attempt: job.attempt, runId: job.runId, target: job.target,
           content: spec.stage === 'baseline' ? BASELINE_CONTENT : spec.updates ? `group:${content}` : hash ?? content, results: analysis.tests, now: this.o.clock.now(),
@@ -219,6 +222,21 @@ export class Worker {
       this.o.log?.(`analysis of job ${job.id}: ${(e as Error).message}`);
       return outcome;
     }
+  }
+
+  /**
+   * A run's inputs, which never change once it is written: read once for all its jobs (a
+   * fan-out of 32 children asked the store 32 times for the same row).
+   */
+  private async runInputs(runId: string): Promise<RunInputs | undefined> {
+    const known = this.inputsByRun.get(runId);
+    if (known) return known;
+    const inputs = (await this.o.store.getRun(runId))?.inputs as RunInputs | undefined;
+    if (inputs) {
+      this.inputsByRun.set(runId, inputs);
+      if (this.inputsByRun.size > INPUTS_KEPT) this.inputsByRun.delete(this.inputsByRun.keys().next().value as string);
+    }
+    return inputs;
   }
 
   private async execute(provider: NodeProvider, job: Job, held: readonly Held[]): Promise<void> {
@@ -250,7 +268,7 @@ export class Worker {
       if (!spec) throw new Error(`job ${job.id} has no spec`);
       let updateFiles = spec.updates?.map((u) => ({ name: `${u.id}.yml`, content: u.content }));
       if (!updateFiles) {
-        const inputs = (await store.getRun(job.runId))?.inputs as RunInputs | undefined;
+        const inputs = await this.runInputs(job.runId);
         if (!inputs) throw new Error(`job ${job.id} has no run inputs`);
         updateFiles = [{ name: `${inputs.updateId}.yml`, content: inputs.content }];
       }
