@@ -18,7 +18,12 @@ export async function migrate(
   migrations: readonly StoreMigration[],
 ): Promise<string[]> {
   const known = new Set(migrations.map((m) => m.name));
-  const applied = await db.transaction().execute(async (trx) => {
+  // A store that is up to date (nearly every open) is read without the gate and the DDL:
+  // on PostgreSQL they were most of what a short command like `sluice status` waited for.
+  // The ledger only grows, each row committed with its migration, so a plain read of it is
+  // never ahead of the schema; the loop below checks again under the gate before applying.
+  const current = await readLedger(db);
+  const applied = current ?? await db.transaction().execute(async (trx) => {
     await adapter.serialise(trx, 'migrations');
     await trx.schema
       .createTable(LEDGER)
@@ -54,4 +59,14 @@ export async function migrate(
     if (didRun) ran.push(migration.name);
   }
   return ran;
+}
+
+/** The ledger's names, or undefined when it cannot be read (no ledger yet: a new database). */
+async function readLedger(db: Kysely<any>): Promise<Set<string> | undefined> {
+  try {
+    const rows = await db.selectFrom(LEDGER).select('name').execute();
+    return new Set(rows.map((r) => r.name as string));
+  } catch {
+    return undefined;
+  }
 }
