@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import { updatePreparer } from '../drivers/prepare/update-preparer.js';
-import { localProvider } from '../drivers/providers/local/local-provider.js';
+import { localProviderFromConfig } from '../drivers/providers/local/local-config.js';
 import { openstackProviderFromConfig } from '../drivers/providers/openstack/from-config.js';
 import { isOpenStackProvider } from '../drivers/providers/openstack/openstack-provider.js';
 import { sshSettings } from '../drivers/providers/ssh/ssh-config.js';
@@ -71,7 +71,9 @@ export function providersFor(loaded: LoadedConfig): NodeProvider[] {
   const providers: NodeProvider[] = [];
   for (const [name, p] of Object.entries(config.providers)) {
     if (p.type === 'local') {
-      providers.push(localProvider({ name, capacity: p.capacity, workDir: loaded.resolvePath(config.work_dir), configDir: loaded.dir, imagesDir: imagesDirOf(loaded) }));
+      const local = localProviderFromConfig(name, p, { workDir: loaded.resolvePath(config.work_dir), configDir: loaded.dir, imagesDir: imagesDirOf(loaded), log: (l) => process.stderr.write(`${l}\n`) });
+      if (!local.ok) throw new CliExit(EXIT.usage, `${config.file}: providers.${name}.${local.key}: ${local.message}`, 'E_CONFIG_INVALID');
+      providers.push(local.provider);
     } else if (p.type === 'ssh') {
       const ssh = sshSettings(p, (f) => loaded.resolvePath(f));
       if (!ssh.ok) throw new CliExit(EXIT.usage, `${config.file}: providers.${name}.${ssh.key}: ${ssh.message}`, 'E_CONFIG_INVALID');
