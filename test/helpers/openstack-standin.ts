@@ -47,6 +47,11 @@ export const CLOUD = { user: 'sluice', password: 'cloud-secret', project: 'rdo-c
 export class OpenStackStandin {
   readonly servers = new Map<string, StandinServer>();
   readonly ports = new Map<string, StandinPort>();
+  /** Floating IPs by id: the external network's addresses, each bound to a port. */
+  readonly floatingIps = new Map<string, { id: string; address: string; portId: string; networkId: string; description: string }>();
+  /** The external network floating IPs come from, and the address each gets (a loopback sshd plays the servers). */
+  floatingNetwork = 'ext-net';
+  floatingAddress = '127.0.0.1';
   readonly images = new Map<string, StandinImage>();
   readonly requests: string[] = [];
   /** Every token ever issued; only those in `valid` are accepted. */
@@ -307,7 +312,27 @@ export class OpenStackStandin {
       if (!this.ports.delete(m[1] as string)) return send(404, { NeutronError: { type: 'PortNotFound', message: `Port ${m[1]} could not be found.`, detail: '' } });
       return send(204);
     }
+    if (method === 'POST' && path === '/floatingips') {
+      const f = body.floatingip as { floating_network_id?: string; port_id?: string; description?: string } | undefined;
+      if (f?.floating_network_id !== this.floatingNetwork) return send(404, { NeutronError: { type: 'ExternalNetworkNotFound', message: `External network ${f?.floating_network_id} could not be found.`, detail: '' } });
+      if (!f.port_id || !this.ports.has(f.port_id)) return send(404, { NeutronError: { type: 'PortNotFound', message: `Port ${f.port_id} could not be found.`, detail: '' } });
+      const fip = { id: randomUUID(), address: this.floatingAddress, portId: f.port_id, networkId: f.floating_network_id, description: f.description ?? '' };
+      this.floatingIps.set(fip.id, fip);
+      return send(201, { floatingip: this.floatingIpView(fip) });
+    }
+    if (method === 'GET' && path === '/floatingips') {
+      const net = url.searchParams.get('floating_network_id');
+      return send(200, { floatingips: [...this.floatingIps.values()].filter((f) => !net || f.networkId === net).map((f) => this.floatingIpView(f)) });
+    }
+    if (method === 'DELETE' && (m = path.match(/^\/floatingips\/([^/]+)$/))) {
+      if (!this.floatingIps.delete(m[1] as string)) return send(404, { NeutronError: { type: 'FloatingIPNotFound', message: `Floating IP ${m[1]} could not be found.`, detail: '' } });
+      return send(204);
+    }
     send(404, { NeutronError: { type: 'HTTPNotFound', message: `no route ${method} ${path}`, detail: '' } });
+  }
+
+  private floatingIpView(f: { id: string; address: string; portId: string; networkId: string; description: string }): Record<string, unknown> {
+    return { id: f.id, floating_ip_address: f.address, port_id: f.portId, floating_network_id: f.networkId, description: f.description, status: 'ACTIVE' };
   }
 
   private portView(p: StandinPort): Record<string, unknown> {

@@ -23,6 +23,8 @@ export const OpenStackProviderSchema = z.strictObject({
   region: text('region').optional().meta({ description: 'The catalog region whose endpoints are used; the first public one when absent.' }),
   flavor: text('flavor').meta({ description: 'The flavor id of every server.' }),
   network: text('network').meta({ description: 'The network id each server gets a port of its own on (its address comes from that network\'s pool).' }),
+  floating_network: text('floating_network').optional()
+    .meta({ description: 'An external network id: each server also gets a floating IP there, and the worker connects to it (when the worker cannot reach `network` directly).' }),
   boot_timeout: z.string().refine((d) => parseDuration(d) !== undefined, { error: `boot_timeout must be ${DURATION_RULE}` }).default('10m')
     .meta({ description: 'A server not ACTIVE this long after it was asked for is an infra failure.' }),
   ssh: z.strictObject({

@@ -36,7 +36,7 @@ export function openstackProviderFromConfig(name: string, providerConfig: unknow
     targets[t] = { base: target.base, ...(target.image ? { image: target.image } : {}) };
   }
   const opts: OpenStackProviderOptions = {
-    name, capacity: c.capacity, flavor: c.flavor, network: c.network, targets, runOnNode: setup.runOnNode ?? sshRunOnNode(name, c.ssh, setup),
+    name, capacity: c.capacity, flavor: c.flavor, network: c.network, ...(c.floating_network ? { floatingNetwork: c.floating_network } : {}), targets, runOnNode: setup.runOnNode ?? sshRunOnNode(name, c.ssh, setup),
     bootTimeoutMs: parseDuration(c.boot_timeout) ?? 600_000,
     credentials: {
       authUrl: c.auth_url, username: c.username, password, userDomainName: c.user_domain_name,

@@ -29,11 +29,51 @@ export class Neutron {
     expectStatus(res, [204, 200], `cannot delete port ${id}`);
   }
 
+  /** A floating IP on `floatingNetworkId` bound to the port: how a worker outside the tenant network reaches the server. */
+  async createFloatingIp(p: { floatingNetworkId: string; portId: string; description: string }, signal?: AbortSignal): Promise<FloatingIpInfo> {
+    const res = await this.session.request('network', 'POST', '/v2.0/floatingips', {
+      body: { floatingip: { floating_network_id: p.floatingNetworkId, port_id: p.portId, description: p.description } }, ...(signal ? { signal } : {}),
+    });
+    expectStatus(res, [201, 200], `Neutron refused a floating IP on network ${p.floatingNetworkId}`);
+    const fip = (res.body as { floatingip?: RawFloatingIp } | null)?.floatingip;
+    if (!fip?.id || !fip.floating_ip_address) throw new OpenStackError(res.status, `Neutron made a floating IP on network ${p.floatingNetworkId} but answered no id or address`);
+    return toFloatingIp(fip);
+  }
+
+  async deleteFloatingIp(id: string): Promise<void> {
+    const res = await this.session.request('network', 'DELETE', `/v2.0/floatingips/${encodeURIComponent(id)}`);
+    if (res.status === 404) return;
+    expectStatus(res, [204, 200], `cannot delete floating IP ${id}`);
+  }
+
+  /** The project's floating IPs on one external network (the marker is in their description). */
+  async listFloatingIps(floatingNetworkId: string): Promise<FloatingIpInfo[]> {
+    const res = await this.session.request('network', 'GET', `/v2.0/floatingips?floating_network_id=${encodeURIComponent(floatingNetworkId)}`);
+    expectStatus(res, [200], `cannot list the floating IPs of network ${floatingNetworkId}`);
+    return ((res.body as { floatingips?: RawFloatingIp[] } | null)?.floatingips ?? []).map(toFloatingIp);
+  }
+
   async listPorts(networkId: string): Promise<PortInfo[]> {
     const res = await this.session.request('network', 'GET', `/v2.0/ports?network_id=${encodeURIComponent(networkId)}`);
     expectStatus(res, [200], `cannot list the ports of network ${networkId}`);
     return ((res.body as { ports?: RawPort[] } | null)?.ports ?? []).map(toPort);
   }
+}
+
+export interface FloatingIpInfo {
+  readonly id: string;
+  readonly address: string;
+  readonly description: string;
+}
+
+interface RawFloatingIp {
+  readonly id: string;
+  readonly floating_ip_address?: string;
+  readonly description?: string;
+}
+
+function toFloatingIp(f: RawFloatingIp): FloatingIpInfo {
+  return { id: f.id, address: f.floating_ip_address ?? '', description: f.description ?? '' };
 }
 
 interface RawPort {

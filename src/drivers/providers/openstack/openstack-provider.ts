@@ -4,7 +4,7 @@ import { DEFAULT_HTTP_POLICY, type HttpPolicy } from '../../sources/http-policy.
 import { Glance } from './glance.js';
 import { KeystoneSession, type KeystoneCredentials } from './keystone.js';
 import { SLUICE_TAG, jobKey, markerOf, nodeName, portDescription, serverMetadata, serverTags, type NodeMarker } from './marker.js';
-import { Neutron, type PortInfo } from './neutron.js';
+import { Neutron, type FloatingIpInfo, type PortInfo } from './neutron.js';
 import { Nova } from './nova.js';
 import { abortableSleep, messageOf } from './wait.js';
 
@@ -28,6 +28,8 @@ export interface OpenStackProviderOptions {
   readonly credentials: KeystoneCredentials;
   readonly flavor: string;
   readonly network: string;
+  /** An external network: each server also gets a floating IP there, which the worker connects to. */
+  readonly floatingNetwork?: string;
   readonly bootTimeoutMs: number;
   /** What each target boots from: `base` when provisioning, `image` when the job names none. */
   readonly targets: Readonly<Record<string, { readonly base?: string | undefined; readonly image?: string | undefined }>>;
@@ -45,6 +47,7 @@ export interface OpenStackProviderOptions {
 export interface ReapCount {
   readonly servers: number;
   readonly ports: number;
+  readonly floatingIps: number;
 }
 
 export interface OpenStackProvider extends NodeProvider {
@@ -114,19 +117,32 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
     if (left.length > 0) log(`openstack ${opts.name}: servers ${left.join(', ')} still deleting; their ports are deleted anyway`);
   }
 
-  async function reapWhere(match: (m: NonNullable<ReturnType<typeof markerOf>>) => boolean, list?: { servers: Awaited<ReturnType<Nova['listServers']>>; ports: PortInfo[] }): Promise<ReapCount> {
-    const { servers, ports } = list ?? { servers: await nova.listServers(SLUICE_TAG), ports: await neutron.listPorts(opts.network) };
+  type CloudListing = { servers: Awaited<ReturnType<Nova['listServers']>>; ports: PortInfo[]; floatingIps: FloatingIpInfo[] };
+
+  async function listCloud(): Promise<CloudListing> {
+    return {
+      servers: await nova.listServers(SLUICE_TAG), ports: await neutron.listPorts(opts.network),
+      floatingIps: opts.floatingNetwork ? await neutron.listFloatingIps(opts.floatingNetwork) : [],
+    };
+  }
+
+  async function reapWhere(match: (m: NonNullable<ReturnType<typeof markerOf>>) => boolean, list?: CloudListing): Promise<ReapCount> {
+    const { servers, ports, floatingIps } = list ?? await listCloud();
     const mine = (m: ReturnType<typeof markerOf>): boolean => m !== undefined && m.provider === opts.name && match(m);
+    const doomedIps = floatingIps.filter((f) => mine(markerOf(f.description))).map((f) => f.id);
     const doomedServers = servers.filter((s) => mine(markerOf(s.metadata))).map((s) => s.id);
     const doomedPorts = ports.filter((p) => mine(markerOf(p.description))).map((p) => p.id);
+    await Promise.all(doomedIps.map((id) => neutron.deleteFloatingIp(id)));
     await deleteServers(doomedServers);
     await Promise.all(doomedPorts.map((id) => neutron.deletePort(id)));
-    return { servers: doomedServers.length, ports: doomedPorts.length };
+    return { servers: doomedServers.length, ports: doomedPorts.length, floatingIps: doomedIps.length };
   }
 
   /** Never throws: what cannot be deleted now is logged and left to reap, which finds it by its marker. */
-  async function release(serverId: string | undefined, portId: string | undefined, unknownServerOf: NodeMarker | undefined): Promise<void> {
+  async function release(serverId: string | undefined, portId: string | undefined, unknownServerOf: NodeMarker | undefined, floatingIpId?: string): Promise<void> {
     try {
+      // A floating IP is a scarce address of the project: it goes first.
+      if (floatingIpId !== undefined) await neutron.deleteFloatingIp(floatingIpId);
       if (serverId !== undefined) await deleteServers([serverId]);
       if (unknownServerOf) await reapWhere((m) => m.runId === unknownServerOf.runId && m.jobKey === jobKey(unknownServerOf.jobId) && m.attempt === unknownServerOf.attempt);
       if (portId !== undefined) await neutron.deletePort(portId);
@@ -149,7 +165,9 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
       if (!ref) return done({ result: 'infra', reason: ex.spec.mode === 'image' ? `target ${ex.spec.target} has no image to boot from` : `target ${ex.spec.target} has no base image to provision from` });
       let port: PortInfo | undefined;
       let serverId: string | undefined;
+      let floatingIp: FloatingIpInfo | undefined;
       let asked = false;
+      let askedFloatingIp = false;
       try {
         port = await neutron.createPort({ networkId: opts.network, name: label, description: portDescription(marker) }, ex.signal);
         if (!port.address) return done({ result: 'infra', reason: `port ${port.id} on network ${opts.network} got no address` });
@@ -161,12 +179,19 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
         node = `openstack:${opts.name}/${label} ${serverId} (${port.address})`;
         const boot = await waitActive(serverId, ex.signal);
         if (boot) return done(boot);
+        let address = port.address;
+        if (opts.floatingNetwork) {
+          askedFloatingIp = true;
+          floatingIp = await neutron.createFloatingIp({ floatingNetworkId: opts.floatingNetwork, portId: port.id, description: portDescription(marker) }, ex.signal);
+          address = floatingIp.address;
+          node = `openstack:${opts.name}/${label} ${serverId} (${port.address}, floating ${address})`;
+        }
         const id = serverId;
         let outcome: ExecutionOutcome;
         try {
-          outcome = await opts.runOnNode(port.address, ex, { id, name: label, consoleOutput: (signal) => nova.consoleOutput(id, signal) });
+          outcome = await opts.runOnNode(address, ex, { id, name: label, consoleOutput: (signal) => nova.consoleOutput(id, signal) });
         } catch (e) {
-          return done({ result: 'infra', reason: `the job on server ${serverId} (${port.address}) broke off: ${messageOf(e)}` });
+          return done({ result: 'infra', reason: `the job on server ${serverId} (${address}) broke off: ${messageOf(e)}` });
         }
         // A green baseline is kept before the server goes: it is the target's next known-good image.
         if (ex.spec.pipeline === 'images' && outcome.result === 'success' && !ex.signal.aborted) {
@@ -183,7 +208,9 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
         if (ex.signal.aborted) return done({ result: 'cancelled', reason: serverId ? 'cancelled while the server booted' : 'cancelled before the server was made' });
         return done({ result: 'infra', reason: `the cloud failed: ${messageOf(e)}` });
       } finally {
-        await release(serverId, port?.id, asked && serverId === undefined ? marker : undefined);
+        // A create that got no answer may still have been done: the marker finds what it made.
+        const unanswered = (asked && serverId === undefined) || (askedFloatingIp && floatingIp === undefined);
+        await release(serverId, port?.id, unanswered ? marker : undefined, floatingIp?.id);
       }
     },
 
@@ -192,7 +219,7 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
     },
 
     async reapOrphans(liveRunIds): Promise<ReapCount> {
-      const list = { servers: await nova.listServers(SLUICE_TAG), ports: await neutron.listPorts(opts.network) };
+      const list = await listCloud();
       const live = new Set(typeof liveRunIds === 'function' ? await liveRunIds() : liveRunIds);
       return reapWhere((m) => !live.has(m.runId), list);
     },

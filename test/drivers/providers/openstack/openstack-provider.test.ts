@@ -20,6 +20,7 @@ after(async () => { await cloud.stop(); });
 beforeEach(() => {
   cloud.servers.clear();
   cloud.ports.clear();
+  cloud.floatingIps.clear();
   cloud.bootMs = 0;
   cloud.deleteMs = 0;
   cloud.snapshotMs = 0;
@@ -206,11 +207,11 @@ test('after a crash, reapOrphans deletes the servers and ports of runs that are 
     startedMeanwhile.id = cloud.leave(marker('rNew', 'kilo/el7')).id;
     return ['rLive', 'rNew'];
   });
-  assert.deepEqual(count, { servers: 3, ports: 3 });
+  assert.deepEqual(count, { servers: 3, ports: 3, floatingIps: 0 });
   assert.deepEqual(cloud.liveServers().map((s) => s.id).sort(), [live.id, elsewhere.id, startedMeanwhile.id].sort());
   for (const s of dead) assert.equal(cloud.ports.has(s.portId), false);
   assert.equal(cloud.ports.size, 3);
-  assert.deepEqual(await p.reapOrphans(['rLive', 'rNew']), { servers: 0, ports: 0 });
+  assert.deepEqual(await p.reapOrphans(['rLive', 'rNew']), { servers: 0, ports: 0, floatingIps: 0 });
 });
 
 test('runOnNode gets the server, so the images pipeline can snapshot it before it is deleted', async () => {
@@ -244,4 +245,48 @@ test('a 503 on a read is tried again; concurrent jobs share one authentication',
   assert.deepEqual(outs.map((o) => o.result), ['success', 'success']);
   assert.equal(cloud.issued.length, issued + 1);
   assertNothingLeft();
+});
+
+test('with floating_network, the job reaches its server by a floating IP bound to its port, deleted with it, also when the job broke off', async () => {
+  const { calls, run } = recorder();
+  const p = provider(async (address, ex, server) => {
+    assert.equal(cloud.floatingIps.size, 1, 'the floating IP exists while the job runs');
+    const fip = [...cloud.floatingIps.values()][0]!;
+    assert.equal(fip.portId, [...cloud.ports.values()][0]?.id, 'bound to the job\'s own port');
+    assert.deepEqual(JSON.parse(fip.description), { sluice_provider: 'cloud', sluice_run: 'r1', sluice_job: 'r1.kilo/el7', sluice_attempt: '1' });
+    return run(address, ex, server);
+  }, { floatingNetwork: cloud.floatingNetwork });
+  const out = await p.execute(execution());
+  assert.equal(out.result, 'success');
+  assert.equal(calls[0]?.address, cloud.floatingAddress, 'the worker connected to the floating address, not the fixed one');
+  assert.match(out.node, /\(10\.0\.0\.\d+, floating 127\.0\.0\.1\)$/);
+  assertNothingLeft();
+  assert.equal(cloud.floatingIps.size, 0, 'no floating IP left');
+
+  const broken = await provider(async () => { throw new Error('connection reset'); }, { floatingNetwork: cloud.floatingNetwork }).execute(execution());
+  assert.equal(broken.result, 'infra');
+  assert.match(broken.reason, /\(127\.0\.0\.1\) broke off: connection reset/);
+  assertNothingLeft();
+  assert.equal(cloud.floatingIps.size, 0);
+});
+
+test('a floating network the cloud does not have is infra naming it, and nothing is left', async () => {
+  const out = await provider(recorder().run, { floatingNetwork: 'no-such-net' }).execute(execution());
+  assert.equal(out.result, 'infra');
+  assert.match(out.reason, /floating IP on network no-such-net/);
+  assertNothingLeft();
+});
+
+test('reapOrphans deletes the floating IPs of runs that are gone and keeps the live ones', async () => {
+  const bind = (runId: string) => {
+    const s = cloud.leave(marker(runId, 'kilo/el7'));
+    const id = `fip-${runId}`;
+    cloud.floatingIps.set(id, { id, address: '203.0.113.9', portId: s.portId, networkId: cloud.floatingNetwork, description: JSON.stringify({ sluice_provider: 'cloud', sluice_run: runId, sluice_job: `${runId}.kilo/el7`, sluice_attempt: '1' }) });
+    return id;
+  };
+  bind('rDead');
+  const kept = bind('rLive');
+  const count = await provider(recorder().run, { floatingNetwork: cloud.floatingNetwork }).reapOrphans(['rLive']);
+  assert.deepEqual(count, { servers: 1, ports: 1, floatingIps: 1 });
+  assert.deepEqual([...cloud.floatingIps.keys()], [kept]);
 });
