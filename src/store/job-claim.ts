@@ -1,6 +1,5 @@
 import type { StoreContext } from './context.js';
-import type { JobState } from './job-state.js';
-import { pickNextJob, startClaimedJob } from './job-transitions.js';
+import { claimRow, startClaimedJob } from './job-transitions.js';
 import { takeSlot } from './leases.js';
 import { refused, type Outcome } from './results.js';
 import { toJob, type Job } from './runs.js';
@@ -73,19 +72,7 @@ export async function claimJobWithLeases(ctx: StoreContext, input: ClaimJobWithL
       const hasRoom = (need: LeaseNeed) => (busy.get(need.resource) ?? []).filter((slot) => slot < need.capacity).length < need.capacity;
       const runnable = input.kinds.filter((k) => k.leases.every(hasRoom));
       if (runnable.length === 0) return undefined;
-      const row = await trx
-        .updateTable('jobs')
-        .set((eb) => ({
-          state: 'running' satisfies JobState,
-          locked_by: worker,
-          locked_until: expiresAt,
-          started_at: now,
-          attempt: eb('attempt', '+', 1),
-        }))
-        .where('id', '=', ctx.adapter.lockRows(pickNextJob(trx, now, runnable.map((k) => k.kind)), 'skip'))
-        .where('state', '=', 'queued' satisfies JobState)
-        .returningAll()
-        .executeTakeFirst();
+      const row = await claimRow(ctx, trx, { worker, now, lockedUntil: expiresAt, kinds: runnable.map((k) => k.kind) });
       if (!row) return undefined;
       const kind = runnable.find((k) => k.kind === row.kind);
       if (!kind) throw new Error(`job ${row.id} of kind ${row.kind} was claimed for none of the kinds asked for`);

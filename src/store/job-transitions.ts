@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import type { RunVerdict } from '../core/verdicts.js';
 import { member } from './closed.js';
 import type { StoreContext } from './context.js';
@@ -11,7 +11,7 @@ import { toJob, type Job } from './runs.js';
 import { settleInside } from './run-settle.js';
 import { transition, type Emit, type TransitionTrx } from './transition.js';
 import { freeSlot, type ReleaseLeaseInput } from './leases.js';
-import type { JobsTable } from './schema.js';
+import type { Database, JobsTable } from './schema.js';
 
 // A job's life: queued -> running (claimNextJob) -> finished (finishJob), with two
 // ways back to queued: an infra result with attempts left, and the sweep of a lease
@@ -91,23 +91,37 @@ function positiveInteger(value: number, name: string): void {
  * The next claimable job, as a subquery for the claiming update: the oldest available
  * job, fairly across runs: jobs of runs with fewer running jobs come first, so one large
  * run cannot starve many small ones. Jobs of a finished run are never claimed.
+ *
+ * `idleRunsOnly` asks for the oldest job of a run with no running job: the first in that
+ * order whenever there is one, found by walking the (state, created_at, id) index and
+ * stopping at the first match, where the full order counts the running jobs of every
+ * queued job's run and sorts them all (1,000 queued jobs: most of a claim's cost). A
+ * claim asks that first and the full order only when it finds nothing.
  */
-export function pickNextJob(trx: TransitionTrx, now: number, kinds: readonly string[] | undefined) {
+export function pickNextJob(trx: TransitionTrx, now: number, kinds: readonly string[] | undefined, idleRunsOnly = false) {
+  // For the first try the unary plus keeps SQLite (which has no statistics) from preferring
+  // the (state, available_at) index, whose range must be read whole and sorted.
+  const availableAt = idleRunsOnly ? sql<number>`+${sql.ref('candidate.available_at')}` : sql.ref<number>('candidate.available_at');
   let pick = trx
     .selectFrom('jobs as candidate')
     .select('candidate.id')
     .where('candidate.state', '=', 'queued' satisfies JobState)
-    .where('candidate.available_at', '<=', now)
+    .where(availableAt, '<=', now)
     .where('candidate.run_id', 'in', trx.selectFrom('runs').select('runs.id').where('runs.state', 'in', UNFINISHED_RUN_STATES));
   if (kinds) pick = pick.where('candidate.kind', 'in', [...kinds]);
+  const running = (eb: ExpressionBuilder<Database & { candidate: JobsTable }, 'candidate'>) => eb
+    .selectFrom('jobs as busy')
+    .whereRef('busy.run_id', '=', 'candidate.run_id')
+    .where('busy.state', '=', 'running' satisfies JobState);
+  if (idleRunsOnly) {
+    return pick
+      .where((eb) => eb.not(eb.exists(running(eb).select('busy.id'))))
+      .orderBy('candidate.created_at')
+      .orderBy('candidate.id')
+      .limit(1);
+  }
   return pick
-    .orderBy((eb) =>
-      eb
-        .selectFrom('jobs as busy')
-        .select((b) => b.fn.countAll().as('running'))
-        .whereRef('busy.run_id', '=', 'candidate.run_id')
-        .where('busy.state', '=', 'running' satisfies JobState),
-    )
+    .orderBy((eb) => running(eb).select((b) => b.fn.countAll().as('running')))
     .orderBy('candidate.created_at')
     .orderBy('candidate.id')
     .limit(1);
@@ -137,6 +151,33 @@ export async function startClaimedJob(
   });
 }
 
+/**
+ * Inside a transition: marks the next job in pickNextJob's order running under `worker`
+ * and returns its row. One statement per try, as in acquireLease: on PostgreSQL the inner
+ * select locks the job row and skips rows other claimers hold; on SQLite the write
+ * transaction (BEGIN IMMEDIATE) already runs alone.
+ */
+export async function claimRow(
+  ctx: StoreContext,
+  trx: TransitionTrx,
+  input: { worker: string; now: number; lockedUntil: number; kinds: readonly string[] | undefined },
+): Promise<Selectable<JobsTable> | undefined> {
+  const claim = (idleRunsOnly: boolean) => trx
+    .updateTable('jobs')
+    .set((eb) => ({
+      state: 'running' satisfies JobState,
+      locked_by: input.worker,
+      locked_until: input.lockedUntil,
+      started_at: input.now,
+      attempt: eb('attempt', '+', 1),
+    }))
+    .where('id', '=', ctx.adapter.lockRows(pickNextJob(trx, input.now, input.kinds, idleRunsOnly), 'skip'))
+    .where('state', '=', 'queued' satisfies JobState)
+    .returningAll()
+    .executeTakeFirst();
+  return (await claim(true)) ?? (await claim(false));
+}
+
 /** Claims the next job in pickNextJob's order, and starts the run on its first claim. */
 export async function claimNextJob(ctx: StoreContext, input: ClaimNextJobInput): Promise<ClaimNextJobResult> {
   positiveInteger(input.leaseMs, 'leaseMs');
@@ -146,19 +187,7 @@ export async function claimNextJob(ctx: StoreContext, input: ClaimNextJobInput):
     // One statement, as in acquireLease: on PostgreSQL the inner select locks the
     // job row and skips rows other claimers hold; on SQLite the write transaction
     // (BEGIN IMMEDIATE) already runs alone.
-    const claimed = await trx
-      .updateTable('jobs')
-      .set((eb) => ({
-        state: 'running' satisfies JobState,
-        locked_by: worker,
-        locked_until: now + input.leaseMs,
-        started_at: now,
-        attempt: eb('attempt', '+', 1),
-      }))
-      .where('id', '=', ctx.adapter.lockRows(pickNextJob(trx, now, input.kinds), 'skip'))
-      .where('state', '=', 'queued' satisfies JobState)
-      .returningAll()
-      .executeTakeFirst();
+    const claimed = await claimRow(ctx, trx, { worker, now, lockedUntil: now + input.leaseMs, kinds: input.kinds });
     if (!claimed) return undefined;
     await startClaimedJob(trx, emit, claimed, worker, now);
     return toJob(claimed);
