@@ -273,8 +273,10 @@ export async function listRuns(ctx: StoreContext, query: { updateId?: string; un
 
 /** Finished runs that still owe their report, oldest first. */
 export async function listUnreportedRuns(ctx: StoreContext, limit = 100): Promise<Run[]> {
+  // Every finished run has finished_at; saying so skips, in the (reported_at, finished_at)
+  // index, the unfinished runs (also unreported, with no finished_at, sorted first by SQLite).
   const rows = await ctx.db.selectFrom('runs').selectAll()
-    .where('state', '=', 'finished' satisfies RunState).where('reported_at', 'is', null)
+    .where('state', '=', 'finished' satisfies RunState).where('reported_at', 'is', null).where('finished_at', 'is not', null)
     .orderBy('finished_at').orderBy('id').limit(limit).execute();
   return rows.map(toRun);
 }
