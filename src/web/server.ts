@@ -60,6 +60,13 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     bodyLimit: 1536 * 1024,
     forceCloseConnections: true,
     return503OnClosing: true,
+    // A URL the router cannot take (bad percent-encoding, a part over 100 characters) is
+    // answered before any hook: give it the documented error shape too.
+    frameworkErrors: (err, request, reply) => {
+      reply.headers(SECURITY_HEADERS);
+      const what = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a part of the URL is longer than 100 characters' : 'the URL is not valid (bad percent-encoding?)';
+      return sendError(new ApiError('E_REQUEST_INVALID', `path: ${what}`, [{ path: 'path', message: what }]), request, reply);
+    },
   });
   const authorize = authorizer(d.auth);
   const hub = new EventHub({ store: d.store, pollMs: d.pollMs ?? 250, log: (msg, err) => app.log.warn({ err }, msg) });

@@ -116,6 +116,11 @@ describe('hostile input', () => {
       assert.ok(group.status >= 400 && group.body.includes('group'), `${what} as group: ${group.body}`);
       refused += 2;
     }
+    for (const [what, value] of hostile) {
+      const a = await post(`/api/targets/${encodeURIComponent(value)}/epel-7/disable`, { reason: 'x' });
+      assert.ok(a.status === 400 || a.status === 404, `${what} as a release in the path: ${a.body}`);
+      if (a.status === 400) assert.match(a.body, /"path(\.release)?"/);
+    }
     assert.deepEqual(await store.listRuns(), [], 'nothing refused was written');
 
     // Free text (notes, the author's name) is accepted and tested.
@@ -191,12 +196,32 @@ describe('hostile input', () => {
     const content = stringify({ notes: 'x', builds: [BUILD] });
     for (const name of HOSTILE_FILE_NAMES) writeFileSync(join(f.site.dir, `${name}.yml`), content);
     writeFileSync(join(f.site.dir, 'good.yml'), content);
+    // Every field that names something, in files checked by one process: each refusal names its field and line.
+    const fieldFiles: { file: string; field: string }[] = [];
+    for (const [i, value] of HOSTILE_FILE_NAMES.entries()) {
+      for (const field of RESTRICTED_FIELDS) {
+        const file = `f${i}-${field}.yml`;
+        writeFileSync(join(f.site.dir, file), stringify({ notes: 'x', builds: [{ ...BUILD, [field]: value }] }));
+        fieldFiles.push({ file, field });
+      }
+    }
     const before = snapshotTree(parent);
     const check = runBin(['check', '--json', '--', ...HOSTILE_FILE_NAMES.map((n) => `${n}.yml`)], { cwd: f.site.dir });
     assert.ok(check.status === 0 || check.status === 1, check.stderr);
     const report = JSON.parse(check.stdout) as { files: { file: string; id?: string }[] };
     assert.deepEqual(report.files.map((r) => r.file), HOSTILE_FILE_NAMES.map((n) => `${n}.yml`), 'each file reported under its own name, verbatim');
     assert.ok(report.files.every((r) => r.id === undefined), 'no hostile name becomes an update id');
+
+    const fields = runBin(['check', '--json', ...fieldFiles.map((x) => x.file)], { cwd: f.site.dir });
+    assert.equal(fields.status, 1, fields.stderr);
+    const fieldReport = JSON.parse(fields.stdout) as { files: { file: string; valid: boolean; problems: { path: string; line: number }[] }[] };
+    for (const [i, r] of fieldReport.files.entries()) {
+      const { field } = fieldFiles[i] as { field: string };
+      assert.ok(!r.valid && r.problems.some((p) => p.path === `builds[0].${field}` && p.line >= 2), `${r.file}: ${JSON.stringify(r.problems)}`);
+    }
+    const topic = runBin(['check', '--topic', '$(touch PWNED-file)', 'good.yml'], { cwd: f.site.dir });
+    assert.equal(topic.status, 1, topic.stderr);
+    assert.ok(topic.stdout.includes('topic "$(touch PWNED-file)" does not match'), `the topic is quoted verbatim: ${topic.stdout}`);
 
     for (const name of HOSTILE_FILE_NAMES.slice(0, 3)) {
       const r = runBin(['submit', '--detach', '--', `${name}.yml`], { cwd: f.site.dir });
@@ -221,5 +246,6 @@ describe('hostile input', () => {
     assert.deepEqual(found, [], 'no payload ran');
     const changes = treeChanges(before, snapshotTree(parent));
     assert.deepEqual(outside(changes, [join('site', '.sluice')]), [], 'the commands wrote only under .sluice');
+    t.diagnostic(`${HOSTILE_FILE_NAMES.length} hostile file names and ${fieldFiles.length} hostile fields checked by the executable`);
   }, { timeoutMs: 180_000 });
 });

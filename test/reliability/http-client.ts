@@ -63,7 +63,9 @@ export function assertDocumentedAnswer(a: HttpAnswer, what: string): void {
   assert.doesNotMatch(a.body, /\n\s+at .+:\d+:\d+/, `a stack trace in the answer: ${context}`);
   if (a.status < 400) return;
   assert.match(String(a.headers['content-type'] ?? ''), /^application\/json/, context);
-  const body = ErrorBodySchema.parse(JSON.parse(a.body));
+  const parsed = ErrorBodySchema.safeParse(JSON.parse(a.body));
+  assert.ok(parsed.success, `not the error shape (${parsed.error?.message}): ${context}`);
+  const body = parsed.data;
   const spec = errorSpec(body.error.code);
   assert.ok(spec, `an unregistered code ${body.error.code}: ${context}`);
   assert.equal(spec.http, a.status, context);

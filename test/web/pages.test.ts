@@ -71,7 +71,7 @@ describe('the pages', () => {
     const engine = webEngine(f, store);
     const { app } = await webServer(t, store, f, { engine });
     await app.inject({ method: 'POST', url: '/api/targets/liberty/epel-7/disable', headers: AUTH, payload: { reason: `mirror ${SCRIPT} broken`, by: SCRIPT } });
-    const submitted = await app.inject({ method: 'POST', url: '/api/runs', headers: AUTH, payload: { file: 'xss1.yml', content: updateText(`"${SCRIPT} fail on kilo/fedora-22"`, ['kilo/epel-7', 'kilo/fedora-22']), author: { name: SCRIPT, email: 'x@example.org' } } });
+    const submitted = await app.inject({ method: 'POST', url: '/api/runs', headers: AUTH, payload: { file: 'xss1.yml', content: updateText(`"${SCRIPT} fail on kilo/fedora-22"`, ['kilo/epel-7', 'kilo/fedora-22']), author: { name: 'Ann "O\'Brien" & Sons', email: 'x@example.org' } } });
     assert.equal(submitted.statusCode, 201, submitted.body);
     const { runId } = submitted.json() as { runId: string };
     engine.start();
@@ -93,6 +93,8 @@ describe('the pages', () => {
     }
     assert.match((await app.inject({ url: '/' })).body, /mirror &lt;script&gt;alert\(1\)&lt;\/script&gt; broken/);
     assert.match((await app.inject({ url: `/runs/${runId}` })).body, /openstack-nova-api &lt;script&gt;alert\(&#39;log&#39;\)&lt;\/script&gt; broken on kilo\/fedora-22/);
+    // An author's name cannot hold < or > (git refuses them); quotes and & are escaped.
+    assert.match((await app.inject({ url: '/updates/xss1' })).body, /Ann &quot;O&#39;Brien&quot; &amp; Sons/);
     assert.match((await app.inject({ url: '/updates/xss1' })).body, /<pre class="notes">&lt;script&gt;alert\(1\)&lt;\/script&gt; fail on kilo\/fedora-22<\/pre>/);
     const json = await app.inject({ url: `/api/runs/${encodeURIComponent(SCRIPT)}` });
     assert.equal(json.statusCode, 400);
