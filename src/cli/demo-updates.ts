@@ -27,9 +27,25 @@ builds:
   - id: openstack-packstack-2015.2-0.1.dev1654.gcbbf46e.fc23
     repo: liberty
     dist: f23
-  - id: openstack-packstack-2015.2-0.1.dev1654.gcbbf46e.fc22
+`,
+  'updates/cl2m.yml': `---
+notes: Rebase python-oslo-config to 2.4.0 for Liberty
+builds:
+  - id: python-oslo-config-2.4.0-1.el7
+    source: cbs
+    repo: liberty
+    dist: el7
+  - id: python-oslo-config-2.4.0-1.fc22
     repo: liberty
     dist: f22
+`,
+  'updates/hz8d.yml': `---
+notes: Horizon 8.0.1 for Liberty
+builds:
+  - id: python-django-horizon-8.0.1-1.el7
+    source: cbs
+    repo: liberty
+    dist: el7
 `,
   'updates/x0rz.yml': `---
 notes: A broken update, to show what errors look like

@@ -6,7 +6,7 @@ import { newRunId } from '../engine/hash.js';
 import { submitPhase1 } from '../engine/submit-phase1.js';
 import { loadConfig } from './config-loader.js';
 import { buildRpm, rpmToolsAvailable } from '../drivers/rpm/build-rpm.js';
-import { demoConfig, DEMO_SMOKE_TEST } from './demo-site.js';
+import { demoConfig, DEMO_PHASE2_TEST, DEMO_SMOKE_TEST, DEMO_STAGE_TEST, demoSelfTest } from './demo-site.js';
 import { DEMO_UPDATES } from './demo-updates.js';
 import { makeEngine } from './engine-setup.js';
 import { EXIT } from './exit.js';
@@ -33,8 +33,10 @@ async function demo(io: Io, dir: string | undefined): Promise<number> {
   const withChecks = rpmToolsAvailable();
   if (withChecks) makeDemoRpms(root);
   writeFileSync(join(root, 'sluice.yaml'), demoConfig(root, withChecks));
-  writeFileSync(join(root, 'tests', 'smoke.sh'), DEMO_SMOKE_TEST);
-  chmodSync(join(root, 'tests', 'smoke.sh'), 0o755);
+  for (const [name, text] of [['smoke.sh', DEMO_SMOKE_TEST], ['phase2.sh', DEMO_PHASE2_TEST], ['stage.sh', DEMO_STAGE_TEST]] as const) {
+    writeFileSync(join(root, 'tests', name), text);
+    chmodSync(join(root, 'tests', name), 0o755);
+  }
   for (const [path, text] of Object.entries(DEMO_UPDATES)) {
     mkdirSync(dirname(join(root, 'submitted', path)), { recursive: true });
     writeFileSync(join(root, 'submitted', path), text);
@@ -74,10 +76,16 @@ async function demo(io: Io, dir: string | undefined): Promise<number> {
     return out;
   });
   await step('what phase1 merged into updates/ of the update repository', ['status']);
+  if (withChecks) {
+    await step('phase2: everything in updates/ installed together on fresh nodes; the failure is bisected to its culprit, the rest moves to ready/', ['phase2']);
+    await step('promote: ready/ composed into stage, stage tested, then published to production at once', ['promote']);
+  } else {
+    io.out('\n# phase2 and promote need real RPMs: install rpmbuild, createrepo_c and dnf (`npm test` does) to see them here\n');
+  }
   io.out(`\n$ git -C update-repo log --oneline\n`);
   const { execFileSync } = await import('node:child_process');
   io.out(execFileSync('git', ['-C', join(root, 'update-repo'), 'log', '--format=%h %s (author %an)'], { encoding: 'utf8' }));
-  io.out(`\nEverything is in ${root}: sluice.yaml, tests/smoke.sh, submitted/, update-repo/, .sluice/ (store, job logs)\n`);
+  io.out(`\nEverything is in ${root}: sluice.yaml, tests/, submitted/, update-repo/, ${withChecks ? 'published/ (production), ' : ''}.sluice/ (store, job logs)\n`);
   return verdicts.includes('pass') && verdicts.includes('fail') ? EXIT.ok : EXIT.error;
 }
 
@@ -89,4 +97,14 @@ function makeDemoRpms(root: string): void {
   const work = join(root, '.sluice', 'rpmbuild');
   buildRpm(work, join(root, 'production', 'kilo-el7'), { name: 'python-oslo-concurrency', version: '1.4.1', release: '1.el7' });
   buildRpm(work, join(root, 'builds', 'openstack-nova-2015.1.2-1.el7'), { name: 'openstack-nova', version: '2015.1.2', release: '1.el7', requires: ['python-oslo-concurrency >= 1.8.0'] });
+  // Liberty's production repositories and the builds phase2 and promote take from builds/.
+  buildRpm(work, join(root, 'production', 'liberty-el7'), { name: 'python-oslo-concurrency', version: '2.6.0', release: '1.el7' });
+  buildRpm(work, join(root, 'production', 'liberty-f23'), { name: 'python-oslo-concurrency', version: '2.6.0', release: '1.fc23' });
+  const builds: [string, string, string][] = [
+    ['openstack-packstack', '2015.2', '0.1.dev1654.gcbbf46e.el7'], ['openstack-packstack', '2015.2', '0.1.dev1654.gcbbf46e.fc23'],
+    ['python-oslo-config', '2.4.0', '1.el7'], ['python-django-horizon', '8.0.1', '1.el7'],
+  ];
+  for (const [name, version, release] of builds) {
+    buildRpm(work, join(root, 'builds', `${name}-${version}-${release}`), { name, version, release, files: { [`/usr/share/${name}/selftest`]: demoSelfTest(name) } });
+  }
 }

@@ -8,7 +8,8 @@ import { makeEngine, providersFor } from './engine-setup.js';
 import { currentUpdateRepo } from './update-repo-setup.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
-import { failureDetails, matrixLines, phase2OutcomeLines } from './render-run.js';
+import { followRun } from './follow-run.js';
+import { failureDetails, phase2OutcomeLines } from './render-run.js';
 import { withStore } from './store-access.js';
 import { exitFor } from './submit.js';
 
@@ -49,17 +50,8 @@ async function phase2(io: Io, opts: Phase2Options): Promise<number> {
     if (opts.detach) { io.out(`${runId}\n`); return EXIT.ok; }
     const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`) });
     engine.start();
-    let shown = 0;
-    const tty = io.stdoutIsTTY && !opts.json;
-    const run = await engine.waitForRun(runId, (r, jobs) => {
-      if (opts.json) return;
-      const lines = matrixLines(r, jobs);
-      if (tty && shown > 0) io.out(`\x1b[${shown}A\x1b[J`);
-      io.out(`${lines.join('\n')}\n`);
-      shown = lines.length;
-    });
+    const { run, jobs } = await followRun(io, engine, store, runId, { json: opts.json === true });
     await engine.stop();
-    const jobs = await store.listJobs(run.id);
     if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
     else {
       const outcome = phase2OutcomeLines(run, jobs);

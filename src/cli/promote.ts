@@ -9,7 +9,8 @@ import { makeEngine, promoteOptions, providersFor } from './engine-setup.js';
 import { currentUpdateRepo } from './update-repo-setup.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
-import { failureDetails, matrixLines } from './render-run.js';
+import { followRun } from './follow-run.js';
+import { failureDetails } from './render-run.js';
 import { withStore } from './store-access.js';
 import { exitFor } from './submit.js';
 
@@ -69,9 +70,8 @@ async function promote(io: Io, opts: PromoteOptions): Promise<number> {
     if (opts.detach) { io.out(`${runId}\n`); return EXIT.ok; }
     const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`) });
     engine.start();
-    const run = await engine.waitForRun(runId, (r, jobs) => { if (!opts.json) io.out(`${matrixLines(r, jobs).join('\n')}\n`); });
+    const { run, jobs } = await followRun(io, engine, store, runId, { json: opts.json === true });
     await engine.stop();
-    const jobs = await store.listJobs(run.id);
     if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
     else io.out(`${[...promoteOutcomeLines(run), ...failureDetails(jobs)].join('\n')}\n`);
     if (run.reportedAt === null) io.err('sluice: the verdict is recorded but pushed/ and failed/ are not written yet; `sluice serve` keeps trying\n');

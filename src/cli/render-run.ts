@@ -23,9 +23,11 @@ function jobLabel(j: Job): string {
   return `${spec.stage === 'checks' ? 'checks' : 'tests'} r${spec.round} [${spec.group.join(' ')}] ${j.target}`;
 }
 
+/** phase2 names its batch, promote what ready/ held: "3 updates". */
 function batchOf(run: Run): string | undefined {
-  const inputs = run.inputs as { batch?: readonly string[] } | null;
-  return inputs?.batch ? `${inputs.batch.length} update${inputs.batch.length === 1 ? '' : 's'}` : undefined;
+  const inputs = run.inputs as { batch?: readonly unknown[]; ready?: readonly unknown[] } | null;
+  const ids = inputs?.batch ?? inputs?.ready;
+  return ids ? `${ids.length} update${ids.length === 1 ? '' : 's'}` : undefined;
 }
 
 /** What a phase2 run decided: culprits with the errors that convicted them, flaky groups, held updates. */

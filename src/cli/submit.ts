@@ -9,7 +9,8 @@ import { makeEngine, productionKeyOf, providersFor } from './engine-setup.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { readInput } from './read-input.js';
-import { failureDetails, matrixLines } from './render-run.js';
+import { followRun } from './follow-run.js';
+import { failureDetails } from './render-run.js';
 import { whoAmI, withStore } from './store-access.js';
 
 interface SubmitOptions { detach?: boolean; config?: string; author?: string; json?: boolean }
@@ -52,18 +53,8 @@ async function submit(io: Io, file: string, opts: SubmitOptions): Promise<number
     }
     const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`) });
     engine.start();
-    let shown = 0;
-    const tty = io.stdoutIsTTY && !opts.json;
-    const run = await engine.waitForRun(result.runId, (r, jobs) => {
-      if (opts.json) return;
-      const lines = matrixLines(r, jobs);
-      // On a terminal the matrix redraws in place; elsewhere each change is a new block.
-      if (tty && shown > 0) io.out(`\x1b[${shown}A\x1b[J`);
-      io.out(`${lines.join('\n')}\n`);
-      shown = lines.length;
-    });
+    const { run, jobs } = await followRun(io, engine, store, result.runId, { json: opts.json === true });
     await engine.stop();
-    const jobs = await store.listJobs(run.id);
     if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
     else io.out(`${failureDetails(jobs).join('\n')}\n`);
     if (run.reportedAt === null) io.err('sluice: the verdict is recorded but its report (the merge) has not succeeded yet; `sluice serve` keeps trying\n');

@@ -28,7 +28,7 @@ test('the whole ladder: five updates, one culprit; phase2 moves four to ready/, 
 
   const pr = await runCli(['promote'], { cwd: site.dir });
   assert.equal(pr.status, 0, pr.stdout + pr.stderr);
-  assert.match(pr.stdout, /run \S+ \(promote of -\): PASS - published aaaa, bbbb, dddd, eeee to kilo\/epel-7 \(stage tested on kilo\/epel-7\)/);
+  assert.match(pr.stdout, /run \S+ \(promote of 4 updates\): PASS - published aaaa, bbbb, dddd, eeee to kilo\/epel-7 \(stage tested on kilo\/epel-7\)/);
   // Production is a symlink to a complete tree holding exactly the four updates' RPMs and their metadata.
   const prod = join(site.dir, 'published', 'kilo', 'epel-7');
   assert.ok(lstatSync(prod).isSymbolicLink());

@@ -1,0 +1,13 @@
+# Sourced by scripts/demo.sh: the demo's phase2 and promote use real RPMs, so as root with
+# apt-get (a fresh machine) it installs the RPM tools from Debian's packages; otherwise
+# the demo stops after phase1 and says what is missing.
+rpm_need=()
+command -v rpmbuild >/dev/null 2>&1 || rpm_need+=(rpm)
+command -v createrepo_c >/dev/null 2>&1 || rpm_need+=(createrepo-c)
+command -v dnf >/dev/null 2>&1 || rpm_need+=(dnf)
+command -v rsync >/dev/null 2>&1 || rpm_need+=(rsync)
+if [ ${#rpm_need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing from Debian's packages for the demo: ${rpm_need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${rpm_need[@]}" >/dev/null
+fi
