@@ -165,7 +165,7 @@ describe('fuzzing what comes from outside', () => {
     await assertStillAnswers(http);
   }, { timeoutMs: 300_000 });
 
-  it('Gerrit webhook: any body, with or without the secret, gets 204, 400, 401 or 413; events that parse reach the trigger without an error', async (t) => {
+  it('Gerrit webhook: any body, with or without the secret, on any path and method, gets 204, 400, 401, 404 or 405; events that parse reach the trigger without an error', async (t) => {
     const fx = await triggerFixture(t, { forward: false });
     const secret = 'webhook-secret-0123';
     const accepted: unknown[] = [];
