@@ -1,3 +1,4 @@
+import { NAME_RULE } from '../core/names.js';
 import type { Command } from 'commander';
 import type { Config } from '../core/config.js';
 import { byPosition, formatPath, formatProblem, hasErrors, type Problem } from '../core/problem.js';
@@ -58,6 +59,10 @@ function checkOne(io: Io, file: string, opts: CheckOptions, config: Config | und
   if (!parsed.ok) return { file: shown, valid: false, problems: [...parsed.problems].sort(byPosition) };
   const { update, locate } = parsed;
   const problems: Problem[] = [...parsed.warnings];
+  // submit and Gerrit take the update's identity from its file name: check refuses what they would.
+  if (file !== '-' && update.id === undefined) {
+    problems.push({ severity: 'error', code: 'E_UPDATE_INVALID', file: shown, line: 1, col: 1, path: '', message: `the file name is the update's identity: name it <id>.yml, the id ${NAME_RULE} (e.g. updates/hkvc.yml)` });
+  }
   let targets: string[] | undefined;
   if (config) {
     const resolved = updateTargets(update.builds, config, disabled);

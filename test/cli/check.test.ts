@@ -46,6 +46,14 @@ describe('sluice check', () => {
     assert.match(r.stdout, /^<stdin>:2:9: error: builds: builds must list at least one build$/m);
   });
 
+  it('refuses a file whose name cannot be an update id, as submit would', async (t) => {
+    const cwd = tempDir(t);
+    writeFileSync(join(cwd, 'my update;x.yml'), GOOD);
+    const r = await runCli(['check', 'my update;x.yml'], { cwd });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^my update;x\.yml:1:1: error: the file name is the update's identity: name it <id>\.yml/m);
+  });
+
   it('reports an unreadable file as invalid and still checks the others', async (t) => {
     const cwd = tempDir(t);
     writeFileSync(join(cwd, 'good.yml'), GOOD);

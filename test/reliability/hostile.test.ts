@@ -211,6 +211,8 @@ describe('hostile input', () => {
     const report = JSON.parse(check.stdout) as { files: { file: string; id?: string }[] };
     assert.deepEqual(report.files.map((r) => r.file), HOSTILE_FILE_NAMES.map((n) => `${n}.yml`), 'each file reported under its own name, verbatim');
     assert.ok(report.files.every((r) => r.id === undefined), 'no hostile name becomes an update id');
+    assert.equal(check.status, 1, 'check refuses every such name, as submit does');
+    assert.ok(report.files.every((r) => (r as { valid?: boolean }).valid === false), 'each hostile name is refused');
 
     const fields = runBin(['check', '--json', ...fieldFiles.map((x) => x.file)], { cwd: f.site.dir });
     assert.equal(fields.status, 1, fields.stderr);
