@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { WEBHOOK_PATH } from '../../src/drivers/gerrit/webhook.js';
 import { BOT, GerritStandin } from '../helpers/gerrit-standin.js';
 import { runCli } from '../helpers/cli.js';
@@ -10,6 +10,18 @@ import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';
 import { makeSite, updateText } from '../helpers/site.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `sluice serve` as a real process with its Gerrit webhook; answers once the webhook listens. */
+async function startServe(t: TestContext, dir: string, env: NodeJS.ProcessEnv): Promise<{ serve: ChildProcess; port: number; stderr: () => string }> {
+  const serve = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', 'off'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  serve.stderr.on('data', (d) => { stderr += String(d); });
+  t.after(() => { if (serve.exitCode === null) serve.kill('SIGKILL'); });
+  let port: number | undefined;
+  for (let i = 0; i < 200 && port === undefined; i++) { port = Number(/webhook on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]) || undefined; await sleep(50); }
+  assert.ok(port, stderr);
+  return { serve, port, stderr: () => stderr };
+}
 
 test('sluice serve follows Gerrit: a change posted to its webhook is tested, voted on with the error lines, and a passing one submitted', async (t) => {
   const site = await makeSite(tempDir(t));
@@ -28,14 +40,8 @@ test('sluice serve follows Gerrit: a change posted to its webhook is tested, vot
   assert.equal(noPassword.status, 2);
   assert.match(noPassword.stderr, /\$GERRIT_PW, which is not set/);
 
-  const serve = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', 'off'], { cwd: site.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  serve.stderr.on('data', (d) => { stderr += String(d); });
-  t.after(() => { if (serve.exitCode === null) serve.kill('SIGKILL'); });
+  const { serve, port, stderr } = await startServe(t, site.dir, env);
   try {
-    let port: number | undefined;
-    for (let i = 0; i < 200 && port === undefined; i++) { port = Number(/webhook on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]) || undefined; await sleep(50); }
-    assert.ok(port, stderr);
     const forward = (e: Record<string, unknown>) => void fetch(`http://127.0.0.1:${port}${WEBHOOK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-sluice-secret': 'hook-secret' }, body: JSON.stringify(e) });
     gerrit.onEvent(forward);
     const bad = gerrit.upload({ files: { 'updates/badd.yml': { content: updateText('fail on kilo/fedora-22', ['kilo/epel-7', 'kilo/fedora-22']) } }, subject: 'New badd', topic: 'kilo_epel-7_fedora-22' }).change;
@@ -43,10 +49,10 @@ test('sluice serve follows Gerrit: a change posted to its webhook is tested, vot
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !(gerrit.reviewsOf(bad).length > 0 && gerrit.submits.includes(good))) await sleep(100);
     const review = gerrit.reviewsOf(bad)[0];
-    assert.ok(review, `no review of the failing change:\n${stderr}`);
+    assert.ok(review, `no review of the failing change:\n${stderr()}`);
     assert.deepEqual(review.labels, { Verified: -1 });
     assert.match(review.message, /Error: Package: broken on kilo\/fedora-22/);
-    assert.ok(gerrit.submits.includes(good), `the passing change was not submitted:\n${stderr}`);
+    assert.ok(gerrit.submits.includes(good), `the passing change was not submitted:\n${stderr()}`);
     assert.deepEqual(gerrit.reviewsOf(good)[0]?.labels, { Verified: 1 });
     assert.ok(!gerrit.submits.includes(bad));
   } finally {
@@ -72,14 +78,8 @@ gerrit:
   submit: true
 `);
   const env = { ...process.env, GERRIT_PW: gerrit.password, HOOK_SECRET: 'hook-secret' };
-  const serve = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', 'off'], { cwd: site.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  serve.stderr.on('data', (d) => { stderr += String(d); });
-  t.after(() => { if (serve.exitCode === null) serve.kill('SIGKILL'); });
+  const { serve, port, stderr } = await startServe(t, site.dir, env);
   try {
-    let port: number | undefined;
-    for (let i = 0; i < 200 && port === undefined; i++) { port = Number(/webhook on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]) || undefined; await sleep(50); }
-    assert.ok(port, stderr);
     assert.ok(existsSync(join(site.repoPath, '.git')), 'serve cloned the upstream');
     // Gerrit merges a reviewed change into the shared branch, then says so.
     const gerritSide = join(site.dir, 'gerrit-side');
@@ -96,7 +96,7 @@ gerrit:
     assert.ok(response.ok, `webhook answered ${response.status}`);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && !existsSync(join(site.repoPath, 'updates', 'gmrg.yml'))) await sleep(100);
-    assert.ok(existsSync(join(site.repoPath, 'updates', 'gmrg.yml')), `the working copy did not follow the upstream:\n${stderr}`);
+    assert.ok(existsSync(join(site.repoPath, 'updates', 'gmrg.yml')), `the working copy did not follow the upstream:\n${stderr()}`);
     assert.equal(git(site.repoPath, 'rev-parse', 'HEAD'), newRev, 'a fast-forward, no commit of its own');
   } finally {
     serve.kill('SIGTERM');

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../../src/store/index.js';
 import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';
+import { gitSubjects, liveJobProcesses } from '../helpers/fault-serve.js';
 import { makeSite, submit, type Site } from '../helpers/site.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 
@@ -17,26 +18,6 @@ function serve(site: Site, storeUrl: string): ChildProcess {
 const exited = (p: ChildProcess) => new Promise<void>((resolve) => { if (p.exitCode !== null || p.signalCode !== null) resolve(); else p.once('exit', () => resolve()); });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Processes still running (not zombies) whose environment names one of these runs. */
-function liveJobProcesses(runs: readonly string[]): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (state === 'Z' || state === 'X') continue;
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      if (runs.some((r) => env.includes(`SLUICE_RUN=${r}`))) found.push(Number(entry));
-    } catch {
-      // Gone meanwhile, or not ours to read.
-    }
-  }
-  return found;
-}
-
-function gitSubjects(repo: string): string[] {
-  return execFileSync('git', ['-C', repo, 'log', '--format=%s'], { encoding: 'utf8' }).trim().split('\n');
-}
 
 async function allReported(store: Store, runs: readonly string[]): Promise<boolean> {
   for (const id of runs) {

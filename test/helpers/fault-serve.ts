@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mulberry32 } from '../../src/drivers/providers/sim/prng.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './paths.js';
@@ -40,17 +41,8 @@ export const exited = (p: ChildProcess): Promise<void> =>
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** The simulator's seeded generator: the same sequence for the same seed on every machine. */
+export const seededRandom = mulberry32;
 
 /** The seed from `variable` in the environment when set (to replay a failure), else `fallback`. */
 export function seedFrom(variable: string, fallback: number): number {
