@@ -41,7 +41,9 @@ export class Engine {
       ...o, clock: this.clock, wake: this.wake,
       onRunFinished: (runId, verdict) => this.runFinished(runId, verdict),
       onJobFinished: () => { void this.advanceOwed(); },
-      onSweep: async () => { await this.advanceOwed(); await this.reportOwed(); },
+      // Reports run git and Gerrit, advancing may compose stage: neither may hold up the
+      // claim loop, or nodes idle while the outbox drains.
+      onSweep: async () => { void this.advanceOwed(); void this.reportOwed(); },
     });
   }
 
@@ -97,7 +99,7 @@ export class Engine {
   }
 
   private async runFinished(_runId: string, _verdict: RunVerdict): Promise<void> {
-    await this.reportOwed();
+    void this.reportOwed();
     this.wake.notify();
   }
 
@@ -186,7 +188,8 @@ export class Engine {
           }
         }
       } while (this.reportAgain);
-    })().finally(() => { this.reporting = undefined; this.wake.notify(); });
+    })().catch((e) => this.o.log?.(`draining the report outbox: ${(e as Error).message}`))
+      .finally(() => { this.reporting = undefined; this.wake.notify(); });
     return this.reporting;
   }
 }
