@@ -11,6 +11,18 @@ import { makeSite, updateText } from '../helpers/site.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Adds a `gerrit:` section (webhook, submit) to the site's sluice.yaml; answers the environment serve needs. */
+function followGerrit(dir: string, gerrit: GerritStandin, more = ''): NodeJS.ProcessEnv {
+  writeFileSync(join(dir, 'sluice.yaml'), `${readFileSync(join(dir, 'sluice.yaml'), 'utf8')}${more}gerrit:
+  url: "${gerrit.url}"
+  project: ${gerrit.project}
+  http: { user: ${BOT.username}, password_env: GERRIT_PW }
+  webhook: { listen: "127.0.0.1:0", secret_env: HOOK_SECRET }
+  submit: true
+`);
+  return { ...process.env, GERRIT_PW: gerrit.password, HOOK_SECRET: 'hook-secret' };
+}
+
 /** `sluice serve` as a real process with its Gerrit webhook; answers once the webhook listens. */
 async function startServe(t: TestContext, dir: string, env: NodeJS.ProcessEnv): Promise<{ serve: ChildProcess; port: number; stderr: () => string }> {
   const serve = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', 'off'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -27,14 +39,7 @@ test('sluice serve follows Gerrit: a change posted to its webhook is tested, vot
   const site = await makeSite(tempDir(t));
   const gerrit = await new GerritStandin().start();
   t.after(() => gerrit.stop());
-  writeFileSync(join(site.dir, 'sluice.yaml'), `${readFileSync(join(site.dir, 'sluice.yaml'), 'utf8')}gerrit:
-  url: "${gerrit.url}"
-  project: ${gerrit.project}
-  http: { user: ${BOT.username}, password_env: GERRIT_PW }
-  webhook: { listen: "127.0.0.1:0", secret_env: HOOK_SECRET }
-  submit: true
-`);
-  const env = { ...process.env, GERRIT_PW: gerrit.password, HOOK_SECRET: 'hook-secret' };
+  const env = followGerrit(site.dir, gerrit);
   // Without the password, commands that report refuse to start, naming the variable.
   const noPassword = await runCli(['serve', '--listen', 'off'], { cwd: site.dir, env: { HOOK_SECRET: 'x' } });
   assert.equal(noPassword.status, 2);
@@ -69,15 +74,7 @@ test('with upstream:, a ref-updated event from Gerrit makes sluice serve pull th
   const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
   git(site.dir, 'clone', '--quiet', '--bare', site.repoPath, shared);
   rmSync(site.repoPath, { recursive: true });
-  writeFileSync(join(site.dir, 'sluice.yaml'), `${readFileSync(join(site.dir, 'sluice.yaml'), 'utf8')}upstream: { url: shared.git, push: false }
-gerrit:
-  url: "${gerrit.url}"
-  project: ${gerrit.project}
-  http: { user: ${BOT.username}, password_env: GERRIT_PW }
-  webhook: { listen: "127.0.0.1:0", secret_env: HOOK_SECRET }
-  submit: true
-`);
-  const env = { ...process.env, GERRIT_PW: gerrit.password, HOOK_SECRET: 'hook-secret' };
+  const env = followGerrit(site.dir, gerrit, 'upstream: { url: shared.git, push: false }\n');
   const { serve, port, stderr } = await startServe(t, site.dir, env);
   try {
     assert.ok(existsSync(join(site.repoPath, '.git')), 'serve cloned the upstream');
