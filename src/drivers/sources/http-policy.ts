@@ -1,3 +1,4 @@
+import { abortableSleep } from '../abortable-sleep.js';
 /**
  * How hard a source tries: each HTTP request (an XML-RPC call, a download) gets
  * `timeoutMs`; a transient failure (network error, timeout, 5xx, truncated body) is
@@ -26,7 +27,7 @@ export async function withRetry<T>(policy: HttpPolicy, signal: AbortSignal | und
     if (result.ok) return result;
     last = attempt > 1 ? `${result.message} (after ${attempt} attempts)` : result.message;
     if (!result.transient || signal?.aborted) return { ok: false, message: last };
-    if (attempt < policy.attempts) await sleep(policy.backoffMs * attempt, signal);
+    if (attempt < policy.attempts) await abortableSleep(policy.backoffMs * attempt, signal);
   }
   return { ok: false, message: last };
 }
@@ -38,16 +39,4 @@ export function describeFetchError(error: unknown, timeoutMs: number): string {
   }
   const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
   return `${error instanceof Error ? error.message : String(error)}${cause}`;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

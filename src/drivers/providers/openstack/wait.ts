@@ -1,16 +1,4 @@
-/** Waits `ms`, or less when `signal` aborts; never rejects. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+export { abortableSleep } from '../../abortable-sleep.js';
 
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
