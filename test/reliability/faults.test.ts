@@ -119,17 +119,23 @@ function kojiBuilds(rpm: string, count: number): StandinBuild[] {
   return builds;
 }
 
+/** A Koji stand-in serving `builds` builds of one real RPM, failing downloads at `rate` (seeded). */
+async function faultyKoji(t: TestContext, builds: number, rate: number): Promise<{ koji: KojiStandin; rpm: string }> {
+  const dir = tempDir(t);
+  const [rpm] = buildRpm(join(dir, 'rpmbuild'), join(dir, 'rpms'), { name: 'python-fault', version: '1.0', release: '1' });
+  const koji = await startKojiStandin({ builds: kojiBuilds(rpm as string, builds) });
+  t.after(() => koji.close());
+  koji.downloadFaults = { rate, random: seededRandom(SEED) };
+  return { koji, rpm: rpm as string };
+}
+
 async function kojiSite(t: TestContext, koji: KojiStandin, retries: number): Promise<FaultSite> {
   return makeFaultSite(tempDir(t), { retries, fetchBuilds: true, sources: `{ koji: { type: koji, hub: "${koji.hub}", topurl: "${koji.topurl}" } }` });
 }
 
 forEachStore('source faults: 20% of downloads fail (503, reset, truncated); retried, nobody blamed, every checksum the real one', async ({ store }, t) => {
   if (!requireRpmTools(t)) return;
-  const dir = tempDir(t);
-  const [rpm] = buildRpm(join(dir, 'rpmbuild'), join(dir, 'rpms'), { name: 'python-fault', version: '1.0', release: '1' });
-  const koji = await startKojiStandin({ builds: kojiBuilds(rpm as string, 12) });
-  t.after(() => koji.close());
-  koji.downloadFaults = { rate: 0.2, random: seededRandom(SEED) };
+  const { koji, rpm } = await faultyKoji(t, 12, 0.2);
   const site = await kojiSite(t, koji, 10);
   const engine = faultEngine(site, store, { leaseMs: 10_000 });
   const expected = new Map<string, { id: string; red: boolean }>();
@@ -163,7 +169,7 @@ forEachStore('source faults: 20% of downloads fail (503, reset, truncated); retr
   }
   // Every faulted URL was fetched again, and the bytes kept are the real file's, never a truncated body.
   for (const f of koji.faulted) assert.ok(koji.downloads.filter((d) => d === f.path).length >= 2, `${f.path} was fetched again after ${f.kind}`);
-  const real = await sha256File(rpm as string);
+  const real = await sha256File(rpm);
   for (let i = 0; i < 12; i++) {
     for (const dist of ['el7', 'fc22']) {
       const recorded = await store.listRpms(`python-f${i}-1.0-1.${dist}`);
@@ -175,11 +181,7 @@ forEachStore('source faults: 20% of downloads fail (503, reset, truncated); retr
 
 forEachStore('source faults on every download: the run ends error, and the reason names the source\'s URL', async ({ store }, t) => {
   if (!requireRpmTools(t)) return;
-  const dir = tempDir(t);
-  const [rpm] = buildRpm(join(dir, 'rpmbuild'), join(dir, 'rpms'), { name: 'python-fault', version: '1.0', release: '1' });
-  const koji = await startKojiStandin({ builds: kojiBuilds(rpm as string, 1) });
-  t.after(() => koji.close());
-  koji.downloadFaults = { rate: 1, random: seededRandom(SEED) };
+  const { koji } = await faultyKoji(t, 1, 1);
   const site = await kojiSite(t, koji, 1);
   const engine = faultEngine(site, store, { leaseMs: 10_000 });
   const runId = await submit(site, store, 'down', faultUpdate('fail on kilo/epel-7', [{ id: 'python-f0-1.0-1.el7', dist: 'epel-7' }]));
