@@ -36,6 +36,8 @@ describe('sluice demo', () => {
     // phase2 installs the three merged updates together, bisects the failure to cl2m, moves the others on.
     assert.match(r.stdout, /run \S+ \(phase2 of 3 updates\): FAIL - culprit: cl2m \(tests\); 2 of 3 updates passed/);
     assert.match(r.stdout, /^CULPRIT cl2m: failed the tests on its own$/m);
+    // Not a terminal: a job's line comes when it changes and once more in the final matrix, never a block per change.
+    assert.equal(r.stdout.match(/^ {2}tests r1 \[cl2m hz8d pk7q\] liberty\/epel-7 +✘ failure/gm)?.length, 2, 'the first round\'s failure is printed twice, not once per later change');
     assert.match(r.stdout, /^ {4}\| ImportError: cannot import name types$/m);
     // promote publishes the two to production, behind the per-target symlinks.
     assert.match(r.stdout, /run \S+ \(promote of 2 updates\): PASS - published hz8d, pk7q to liberty\/epel-7, liberty\/fedora-23/);
