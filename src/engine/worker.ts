@@ -40,7 +40,7 @@ export interface WorkerOptions {
   readonly semaphores?: Readonly<Record<string, number>>;
   /** Called at each sweep: the engine drains its report outbox there too. */
   readonly onSweep?: () => Promise<void>;
-  /** Called after every finished job: a controlled run may need its next round. */
+  /** Called after a job of a controlled run finished: the run may need its next round. */
   readonly onJobFinished?: (runId: string) => void;
   /** Called once a run has its verdict (the reporter: merge, vote). Must be idempotent. */
   readonly onRunFinished?: (runId: string, verdict: RunVerdict) => Promise<void>;
@@ -56,6 +56,8 @@ export class Worker {
   private readonly stopping = new AbortController();
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly inputsByRun = new Map<string, RunInputs>();
+  /** Jobs this worker runs, by provider: a provider it alone fills needs no claim to know it is full. */
+  private readonly runningOn = new Map<string, number>();
   private loop: Promise<void> | undefined;
   private holderSeq = 0;
   private lastSweep = -Infinity;
@@ -108,7 +110,7 @@ export class Worker {
     for (const swept of await this.o.store.sweepExpiredJobs(now, this.backoff())) {
       this.o.log?.(`reclaimed job ${swept.jobId} of dead worker ${swept.worker}`);
       await this.reap(swept);
-      this.o.onJobFinished?.(swept.runId);
+      if (swept.runControlled) this.o.onJobFinished?.(swept.runId);
       if (swept.runVerdict) await this.o.onRunFinished?.(swept.runId, swept.runVerdict);
     }
     // A run whose jobs all ended without collating it (every target skipped, and the
@@ -169,23 +171,35 @@ export class Worker {
    * lease is taken while nothing is queued.
    */
   private async claimOne(): Promise<'started' | 'contended' | 'none'> {
+    // Every node of every provider runs one of this worker's jobs: the store can only say
+    // `none` (a job finishing here wakes the loop again), so it is not asked.
+    const kinds = this.claimableKinds();
+    if (kinds.length === 0) return 'none';
     const holder = `${this.o.workerId}#${++this.holderSeq}`;
-    const claim = await this.o.store.claimJobWithLeases({
-      worker: this.o.workerId, holder, now: this.o.clock.now(), leaseMs: this.leaseMs, kinds: this.claimableKinds(),
-    });
+    const claim = await this.o.store.claimJobWithLeases({ worker: this.o.workerId, holder, now: this.o.clock.now(), leaseMs: this.leaseMs, kinds });
     if (!claim.ok) return claim.code;
     const { job, leases } = claim;
     const provider = this.o.providers.find((p) => job.kind === jobKind(jobClassOfKind(job.kind), p.name));
+    const on = provider?.name ?? '';
+    this.runningOn.set(on, (this.runningOn.get(on) ?? 0) + 1);
     const done = (provider ? this.execute(provider, job, leases) : this.abandon(job, leases))
       .catch((e) => this.o.log?.(`job ${job.id}: ${(e as Error).stack ?? String(e)}`))
-      .finally(() => { this.inFlight.delete(job.id); this.o.wake.notify(); });
+      .finally(() => {
+        this.inFlight.delete(job.id);
+        this.runningOn.set(on, (this.runningOn.get(on) ?? 1) - 1);
+        this.o.wake.notify();
+      });
     this.inFlight.set(job.id, done);
     return 'started';
   }
 
-  /** Every kind this worker's providers run, with the node and semaphores a job of it needs. */
+  /**
+   * Every kind this worker's providers run, with the node and semaphores a job of it needs;
+   * less the providers whose every node runs a job of this worker (other workers' jobs are
+   * counted by the store's claim).
+   */
   private claimableKinds(): ClaimableKind[] {
-    return this.o.providers.flatMap((provider) =>
+    return this.o.providers.filter((provider) => (this.runningOn.get(provider.name) ?? 0) < provider.capacity).flatMap((provider) =>
       JOB_CLASSES.map((cls) => ({
         kind: jobKind(cls, provider.name),
         leases: [
@@ -303,6 +317,6 @@ export class Worker {
       releaseLeases: held,
     });
     if (finished.ok && finished.runVerdict) await this.o.onRunFinished?.(job.runId, finished.runVerdict);
-    if (finished.ok) this.o.onJobFinished?.(job.runId);
+    if (finished.ok && finished.runControlled) this.o.onJobFinished?.(job.runId);
   }
 }

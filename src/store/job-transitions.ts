@@ -69,6 +69,8 @@ export interface AttemptEnded {
   jobState: Extract<JobState, 'queued' | 'finished'>;
   /** The run's verdict when this job was its last unfinished one. */
   runVerdict: RunVerdict | null;
+  /** The run's controller adds its rounds (phase2, promote): a finished job may be the one it waits for. */
+  runControlled: boolean;
 }
 /** `lost`: the job is not running under this worker (swept, cancelled, or never claimed by it). */
 export type FinishJobResult = Outcome<'lost', AttemptEnded>;
@@ -344,7 +346,7 @@ async function endAttempt(
       .set({ ...attemptDetails, state: 'queued' satisfies JobState, locked_by: null, locked_until: null, available_at: availableAt, reason })
       .execute();
     emit({ ...base, kind: requeueEvent, payload: { worker: row.locked_by, attempt: row.attempt, reason, availableAt } });
-    return { jobState: 'queued', runVerdict: null };
+    return { jobState: 'queued', runVerdict: null, runControlled: false };
   }
   const result: ReportedJobResult = cancelled && reported === 'infra' ? 'cancelled' : reported;
   await fence
@@ -355,5 +357,5 @@ async function endAttempt(
   }
   emit({ ...base, kind: 'job.finished', payload: { worker: row.locked_by, attempt: row.attempt, result, reason } });
   const settled = await settleInside(trx, ctx.adapter, emit, row.run_id, now);
-  return { jobState: 'finished', runVerdict: settled.ok ? settled.verdict : null };
+  return { jobState: 'finished', runVerdict: settled.ok ? settled.verdict : null, runControlled: !settled.ok && settled.code === 'controlled' };
 }

@@ -47,6 +47,7 @@ forEachStore('a controlled run is advanced round by round and finished by its co
     const fin = await store.finishJob({ jobId: expected, worker: 'w', now: T0 + 2, result: 'failure', reason: 'x' });
     assert.ok(fin.ok);
     assert.equal(fin.runVerdict, null, 'the last job does not collate a controlled run');
+    assert.equal(fin.runControlled, true, 'the engine is told the run is controlled, so it asks its controller');
   }
   const idle = await store.listIdleControlledRuns();
   assert.deepEqual(idle.map((r) => [r.id, r.state, r.controller]), [['c1', 'running', 'phase2']]);

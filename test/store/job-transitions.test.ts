@@ -102,7 +102,7 @@ forEachStore('infra is retried after a back-off until max_attempts, then final',
   await run(store, 'r1', jobs('r1', 1, { maxAttempts: 2 }));
   await claim(store, 'w1', T0 + 10);
   const first = await store.finishJob({ jobId: 'r1/0', worker: 'w1', now: T0 + 20, result: 'infra', reason: 'node lost' });
-  assert.deepEqual(first, { ok: true, jobState: 'queued', runVerdict: null });
+  assert.deepEqual(first, { ok: true, jobState: 'queued', runVerdict: null, runControlled: false });
   const queued = await store.getJob('r1/0');
   assert.equal(queued?.state, 'queued');
   assert.equal(queued?.lockedBy, null);
@@ -111,7 +111,7 @@ forEachStore('infra is retried after a back-off until max_attempts, then final',
   const again = await claim(store, 'w2', T0 + 20 + INFRA_RETRY_BACKOFF_MS);
   assert.equal(again.attempt, 2);
   const last = await store.finishJob({ jobId: 'r1/0', worker: 'w2', now: T0 + 50_000, result: 'infra', reason: 'node lost again' });
-  assert.deepEqual(last, { ok: true, jobState: 'finished', runVerdict: 'error' });
+  assert.deepEqual(last, { ok: true, jobState: 'finished', runVerdict: 'error', runControlled: false });
   const job = await store.getJob('r1/0');
   assert.deepEqual([job?.state, job?.result, job?.reason], ['finished', 'infra', 'node lost again']);
   const kinds = (await store.listEvents({ runId: 'r1' })).map((e) => e.kind);
@@ -128,10 +128,10 @@ for (const [results, verdict] of [
     const a = await claim(store, 'wa');
     const b = await claim(store, 'wb');
     const first = await store.finishJob({ jobId: a.id, worker: 'wa', now: T0 + 20, result: results[0], reason: null });
-    assert.deepEqual(first, { ok: true, jobState: 'finished', runVerdict: null });
+    assert.deepEqual(first, { ok: true, jobState: 'finished', runVerdict: null, runControlled: false });
     assert.equal((await store.getRun('r1'))?.state, 'running');
     const second = await store.finishJob({ jobId: b.id, worker: 'wb', now: T0 + 30, result: results[1], reason: null });
-    assert.deepEqual(second, { ok: true, jobState: 'finished', runVerdict: verdict });
+    assert.deepEqual(second, { ok: true, jobState: 'finished', runVerdict: verdict, runControlled: false });
     const r = await store.getRun('r1');
     assert.deepEqual([r?.state, r?.verdict, r?.finishedAt], ['finished', verdict, T0 + 30]);
     assert.ok(r?.reason);
@@ -203,10 +203,10 @@ forEachStore('cancelling a running run signals its workers; their finish collate
     runVerdict: null,
   });
   const first = await store.finishJob({ jobId: a.id, worker: 'wa', now: T0 + 30, result: 'cancelled', reason: 'stopped' });
-  assert.deepEqual(first, { ok: true, jobState: 'finished', runVerdict: null });
+  assert.deepEqual(first, { ok: true, jobState: 'finished', runVerdict: null, runControlled: false });
   // An infra result after a cancel is not retried: the job ends cancelled.
   const second = await store.finishJob({ jobId: b.id, worker: 'wb', now: T0 + 31, result: 'infra', reason: 'node lost' });
-  assert.deepEqual(second, { ok: true, jobState: 'finished', runVerdict: 'cancelled' });
+  assert.deepEqual(second, { ok: true, jobState: 'finished', runVerdict: 'cancelled', runControlled: false });
   assert.equal((await store.getJob(b.id))?.result, 'cancelled');
   assert.equal((await store.getRun('r1'))?.verdict, 'cancelled');
 });
@@ -216,7 +216,7 @@ forEachStore('the sweep requeues a job whose lease expired and counts the attemp
   await claim(store, 'w1', T0 + 10);
   assert.deepEqual(await store.sweepExpiredJobs(T0 + 10 + LEASE), [], 'a lease is held until locked_until');
   const swept = await store.sweepExpiredJobs(T0 + 11 + LEASE);
-  assert.deepEqual(swept, [{ jobId: 'r1/0', runId: 'r1', worker: 'w1', target: 't0', attempt: 1, jobState: 'queued', runVerdict: null }]);
+  assert.deepEqual(swept, [{ jobId: 'r1/0', runId: 'r1', worker: 'w1', target: 't0', attempt: 1, jobState: 'queued', runVerdict: null, runControlled: false }]);
   const job = await store.getJob('r1/0');
   assert.deepEqual([job?.state, job?.attempt, job?.lockedBy], ['queued', 1, null]);
   assert.deepEqual(await store.finishJob({ jobId: 'r1/0', worker: 'w1', now: T0 + 12 + LEASE, result: 'success', reason: null }), {
@@ -227,7 +227,7 @@ forEachStore('the sweep requeues a job whose lease expired and counts the attemp
   assert.equal(again.attempt, 2);
   const later = T0 + 12 + 2 * LEASE + INFRA_RETRY_BACKOFF_MS;
   const final = await store.sweepExpiredJobs(later);
-  assert.deepEqual(final, [{ jobId: 'r1/0', runId: 'r1', worker: 'w2', target: 't0', attempt: 2, jobState: 'finished', runVerdict: 'error' }]);
+  assert.deepEqual(final, [{ jobId: 'r1/0', runId: 'r1', worker: 'w2', target: 't0', attempt: 2, jobState: 'finished', runVerdict: 'error', runControlled: false }]);
   assert.equal((await store.getJob('r1/0'))?.result, 'infra');
   const kinds = (await store.listEvents({ runId: 'r1' })).map((e) => e.kind);
   assert.deepEqual(kinds.filter((k) => k === 'job.reclaimed').length, 2);
