@@ -1,6 +1,7 @@
 import type { Config } from '../core/config.js';
 import type { Job, JobResult, JobState, Pipeline, Run, RunState, RunVerdict, Store } from '../store/index.js';
 import { cellState, type CellState } from './cell-state.js';
+import { jobLabel } from './job-label.js';
 
 /**
  * Read-only views the dashboard needs, composed from the Store's queries (the store has
@@ -84,7 +85,16 @@ export interface TargetView {
   readonly image: string | null;
   readonly disabled: { readonly reason: string; readonly by: string; readonly since: number; readonly until: number | null } | null;
   readonly status: CellState;
-  readonly last: { readonly runId: string; readonly jobId: string; readonly updateId: string | null; readonly at: number } | null;
+  readonly last: {
+    readonly runId: string;
+    readonly jobId: string;
+    readonly updateId: string | null;
+    /** Of the job's run: only phase1 has an update id, so this tells what the others were. */
+    readonly pipeline: Pipeline;
+    /** What the cell names the job by (job-label.ts). */
+    readonly label: string;
+    readonly at: number;
+  } | null;
   readonly running: number;
   readonly queued: number;
 }
@@ -117,7 +127,10 @@ export async function targetViews(
       target, release, dist, provider: t.provider, image: t.image ?? null,
       disabled: s?.disabled ? { reason: s.reason, by: s.disabledBy, since: s.disabledAt, until: s.until } : null,
       status: cellState(newest?.job),
-      last: newest ? { runId: newest.run.id, jobId: newest.job.id, updateId: newest.run.updateId, at: newest.job.finishedAt ?? newest.job.startedAt ?? newest.job.createdAt } : null,
+      last: newest ? {
+        runId: newest.run.id, jobId: newest.job.id, updateId: newest.run.updateId, pipeline: newest.run.pipeline, label: jobLabel(newest.run, newest.job),
+        at: newest.job.finishedAt ?? newest.job.startedAt ?? newest.job.createdAt,
+      } : null,
       running: openJobs.filter((j) => j.state === 'running').length,
       queued: openJobs.filter((j) => j.state === 'queued').length,
     };

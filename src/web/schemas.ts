@@ -123,7 +123,14 @@ export const TargetViewSchema = z.object({
   image: z.string().nullable(),
   disabled: z.object({ reason: z.string(), by: z.string(), since: ms, until: ms.nullable() }).nullable(),
   status: z.enum(CELL_STATES).meta({ description: 'Of the newest job on this target among recent runs; `none` without one.' }),
-  last: z.object({ runId: z.string(), jobId: z.string(), updateId: z.string().nullable(), at: ms }).nullable(),
+  last: z.object({
+    runId: z.string(),
+    jobId: z.string(),
+    updateId: z.string().nullable().meta({ description: 'The update of a phase1 run; null for the other pipelines, which test none or several.' }),
+    pipeline: z.enum(PIPELINES).meta({ description: 'The pipeline of the job\'s run.' }),
+    label: z.string().meta({ description: 'What the dashboard\'s cell names the job by: the update for phase1; for phase2 the batch size, or the bisection round and the group (its update when down to one), e.g. `phase2 of 12 updates`, `phase2 bisect r3: 6 of 12 updates`, `phase2 bisect r4: hkvc`; `promote`; `images baseline`.' }),
+    at: ms,
+  }).nullable(),
   running: z.int(),
   queued: z.int(),
 }).meta({ id: 'Target' });

@@ -59,7 +59,7 @@ function targetCell(t: TargetView, now: number): SafeHtml {
   const head = t.disabled
     ? html`<span class="cell-state">⊘ disabled</span><span class="why">${t.disabled.reason}</span><span class="until">${t.disabled.until === null ? 'until enabled' : html`until ${when(t.disabled.until)} (${duration(now, t.disabled.until)})`} · by ${t.disabled.by}</span>`
     : html`<span class="cell-state">${CELL_SYMBOLS[status]} ${CELL_LABELS[status]}</span>`;
-  const last = t.last ? html`<a class="last" href="${runUrl(t.last.runId)}#job-${t.last.jobId}">${t.last.updateId ?? 'run'} · ${when(t.last.at)}</a>` : html`<span class="last muted">no run yet</span>`;
+  const last = t.last ? html`<a class="last" href="${runUrl(t.last.runId)}#job-${t.last.jobId}">${t.last.label} · ${when(t.last.at)}</a>` : html`<span class="last muted">no run yet</span>`;
   const busy = t.running + t.queued > 0 ? html`<span class="busy">${t.running} running, ${t.queued} queued</span>` : '';
   return html`<td class="cell ${cls}" data-target="${t.target}" data-status="${t.disabled ? 'disabled' : status}">${head}${last}${busy}</td>`;
 }
