@@ -6,17 +6,29 @@ import type { Clock } from './clock.js';
  */
 export class Wake {
   private waiters = new Set<() => void>();
+  private notified = 0;
 
   constructor(private readonly clock: Clock) {}
 
+  /** Count of hints so far: pass it to `wait` to not miss one given while looking. */
+  get generation(): number {
+    return this.notified;
+  }
+
   notify(): void {
+    this.notified++;
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const w of waiters) w();
   }
 
-  /** Resolves at the next notify, after `ms` at most, or when `stop` aborts. */
-  async wait(ms: number, stop?: AbortSignal): Promise<void> {
+  /**
+   * Resolves at the next notify, after `ms` at most, or when `stop` aborts; at once when a
+   * hint came after `since` (a `generation` read before the caller looked at the store),
+   * or a job that ended while the caller looked would leave it asleep for the whole poll.
+   */
+  async wait(ms: number, stop?: AbortSignal, since?: number): Promise<void> {
+    if (since !== undefined && this.notified !== since) return;
     const ac = new AbortController();
     const onStop = () => ac.abort();
     stop?.addEventListener('abort', onStop, { once: true });

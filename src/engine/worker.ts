@@ -92,8 +92,9 @@ export class Worker {
     while (!this.stopping.signal.aborted) {
       try {
         await this.sweepIfDue();
+        const seen = this.o.wake.generation;
         const started = await this.claimWhatFits();
-        if (!started) await this.o.wake.wait(this.pollMs, this.stopping.signal);
+        if (!started) await this.o.wake.wait(this.pollMs, this.stopping.signal, seen);
       } catch (e) {
         // The store may be briefly unreachable (a PostgreSQL restart): wait and go on.
         this.o.log?.(`worker ${this.o.workerId}: ${(e as Error).message}`);

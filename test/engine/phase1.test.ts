@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { localProvider } from '../../src/drivers/providers/local/local-provider.js';
 import type { NodeProvider } from '../../src/engine/node-provider.js';
 import { join } from 'node:path';
+import { Engine } from '../../src/engine/engine.js';
 import { tempDir } from '../helpers/paths.js';
 import { makeSite, siteEngine, submit } from '../helpers/site.js';
 import { forEachStore } from '../helpers/store-matrix.js';
@@ -192,4 +193,42 @@ forEachStore('a job\'s preparation can end it before its commands, or hand its c
   assert.equal((await store.listJobs(bad))[0]!.reason, 'installable: nothing provides bar >= 2.0 needed by foo-1.0-1.noarch');
   const log = readFileSync((await store.listJobs(ok))[0]!.logPath!, 'utf8');
   assert.match(log, /target=kilo\/epel-7 .* repo=\/srv\/repos\/abc$/m, 'the command sees what was prepared, and a prepared value cannot forge the job\'s own variables');
+});
+
+forEachStore('a worker whose nodes are all busy asks the store nothing until one is free, and a phase1 job looks for no controlled run', async ({ store }, t) => {
+  const site = await makeSite(tempDir(t), { capacity: 2 });
+  const runs = [];
+  for (let i = 0; i < 20; i++) runs.push(await submit(site, store, `c${String(i).padStart(3, '0')}`, 'green', ['kilo/epel-7']));
+  const asked = { claims: 0, none: 0, controlled: 0 };
+  const counted = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (prop === 'claimJobWithLeases') {
+        return async (...args: Parameters<typeof store.claimJobWithLeases>) => {
+          asked.claims++;
+          const claim = await target.claimJobWithLeases(...args);
+          if (!claim.ok && claim.code === 'none') asked.none++;
+          return claim;
+        };
+      }
+      if (prop === 'listIdleControlledRuns') asked.controlled++;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const local = localProvider({ name: 'local', capacity: 2, workDir: join(site.dir, 'work'), configDir: site.dir, killGraceMs: 300 });
+  // One sweep, at the start: what is counted is what the jobs themselves cause.
+  const engine = new Engine({ store: counted, providers: [local], workerId: 'counted', leaseMs: 30_000, pollMs: 60_000, sweepEveryMs: 600_000, retryBackoffMs: 50 });
+  engine.start();
+  const verdicts = [];
+  for (const id of runs) verdicts.push((await engine.waitForRun(id)).verdict);
+  await engine.stop();
+  assert.deepEqual(verdicts, runs.map(() => 'pass'));
+  // Each job is one claim that started it; a claim that finds nothing comes only when a
+  // node is free and the queue is empty (a few wake-ups at the end, whatever the number of
+  // jobs), never because both nodes are busy (which made two empty claims per job: the
+  // finish's and the report's wake-ups).
+  t.diagnostic(`20 jobs on 2 nodes: ${asked.claims} claims, ${asked.none} of them empty; ${asked.controlled} scans for controlled runs`);
+  assert.ok(asked.none <= 8, `${asked.none} empty claims for 20 jobs on 2 nodes`);
+  assert.ok(asked.claims <= 20 + 8, `${asked.claims} claims for 20 jobs`);
+  assert.ok(asked.controlled <= 2, `${asked.controlled} scans for controlled runs: only the start's and the first sweep's`);
 });
