@@ -49,9 +49,11 @@ export interface NodeProvider {
    * are no longer unfinished (a server whose worker died before the store knew of it, or
    * whose job row was reclaimed while the provider could not be reached). The live runs
    * are asked for after the provider listed its nodes, so a run that started meanwhile
-   * counts as live and its new node is kept.
+   * counts as live and its new node is kept. `knownImages` (asked after the live runs)
+   * are the image locations the store records or a run whose report is owed announced: a
+   * snapshot of a finished run outside them was lost by a crash and may go too.
    */
-  reapOrphans?(liveRunIds: () => Promise<Iterable<string>>): Promise<unknown>;
+  reapOrphans?(liveRunIds: () => Promise<Iterable<string>>, knownImages?: () => Promise<Iterable<string>>): Promise<unknown>;
 }
 
 export interface AbandonedAttempt {

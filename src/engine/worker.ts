@@ -132,7 +132,9 @@ export class Worker {
     for (const provider of this.o.providers) {
       if (!provider.reapOrphans) continue;
       try {
-        await provider.reapOrphans(() => this.o.store.listUnfinishedRunIds());
+        // Known images are asked after the live runs (the provider's order): a run that
+        // finished in between announced its snapshot before it finished.
+        await provider.reapOrphans(() => this.o.store.listUnfinishedRunIds(), () => this.o.store.listKnownImageLocations(provider.name));
       } catch (e) {
         // A cloud that cannot be reached now is swept next time; it never stops the worker.
         this.o.log?.(`cannot sweep provider ${provider.name} for orphaned nodes: ${(e as Error).message}`);

@@ -1,5 +1,6 @@
 import { write, type StoreContext } from './context.js';
 import { insertEvent } from './events.js';
+import { fromJsonText } from './json.js';
 
 export interface ImageRecord {
   readonly name: string;
@@ -48,4 +49,27 @@ export async function markImagesPruned(ctx: StoreContext, input: { names: readon
     await trx.updateTable('images').set({ pruned_at: input.now }).where('name', 'in', [...input.names]).where('pruned_at', 'is', null).execute();
     await insertEvent(trx, ctx.adapter, { at: input.now, kind: 'image.pruned', payload: { names: input.names } });
   });
+}
+
+/**
+ * Every image location of `provider` the store knows or may still learn: those recorded
+ * (pruned ones too: their deletion is the pruner's), and those a job announced
+ * (`image.snapshot`) in a run whose report, which records them, is still owed. What a
+ * provider's orphan sweep must never delete. The announcements are read before the
+ * records: a run is marked reported only after its images are recorded, so one that
+ * changes between the two reads is caught by the second.
+ */
+export async function listKnownImageLocations(ctx: StoreContext, provider: string): Promise<string[]> {
+  const announced = await ctx.db.selectFrom('events').select('events.payload')
+    .where('events.kind', '=', 'image.snapshot')
+    .where('events.run_id', 'in', ctx.db.selectFrom('runs').select('runs.id').where('runs.reported_at', 'is', null))
+    .execute();
+  const known = new Set<string>();
+  for (const row of announced) {
+    const payload = fromJsonText(row.payload) as { provider?: unknown; location?: unknown } | null;
+    if (payload?.provider === provider && typeof payload.location === 'string') known.add(payload.location);
+  }
+  const recorded = await ctx.db.selectFrom('images').select('location').where('provider', '=', provider).execute();
+  for (const row of recorded) known.add(row.location);
+  return [...known].sort();
 }

@@ -10,7 +10,7 @@ import { cancelRun } from './run-cancel.js';
 import { settleRun } from './run-settle.js';
 import { flakyAmong, latestBaseline, listFlakyTests, listTestResults, recordTestResults } from './test-results.js';
 import { addMustProvision, listMustProvision, removeMustProvision } from './must-provision.js';
-import { listImages, markImagesPruned, recordImage } from './images.js';
+import { listImages, listKnownImageLocations, markImagesPruned, recordImage } from './images.js';
 import { addJobs, claimRunAdvance, finishControlledRun, listIdleControlledRuns, markRunStarted } from './controlled-runs.js';
 import { activeRunOf, claimRunReport, getRun, insertRunWithJobs, listJobs, listJobsOfRuns, listRuns, listStrandedRunIds, listUnfinishedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
 import { listRpms, recordRpms } from './rpms.js';
@@ -76,6 +76,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     recordImage: (image) => recordImage(ctx, image),
     listImages: (query) => listImages(ctx, query),
     markImagesPruned: (input) => markImagesPruned(ctx, input),
+    listKnownImageLocations: (provider) => listKnownImageLocations(ctx, provider),
     addMustProvision: (input) => addMustProvision(ctx, input),
     removeMustProvision: (input) => removeMustProvision(ctx, input),
     listTestResults: (jobId) => listTestResults(ctx, jobId),

@@ -59,6 +59,8 @@ export interface Store {
   recordImage(image: Omit<ImageRecord, 'prunedAt'>): Promise<{ recorded: boolean }>;
   listImages(query?: { target?: string; includePruned?: boolean }): Promise<ImageRecord[]>;
   markImagesPruned(input: { names: readonly string[]; now: number }): Promise<void>;
+  /** Image locations of a provider that are recorded, or announced by a run whose report is owed: what an orphan sweep keeps. */
+  listKnownImageLocations(provider: string): Promise<string[]>;
 
   recordUpdate(input: UpdateInput): Promise<RecordUpdateResult>;
   getUpdate(id: string): Promise<UpdateRecord | undefined>;

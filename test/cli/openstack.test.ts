@@ -183,6 +183,41 @@ test('sluice images build on an openstack target keeps a Glance snapshot as the 
   assert.equal(site.cloud.images.has(kept[0]?.location ?? ''), true);
 });
 
+test('SIGKILL of sluice serve while Glance saves a baseline\'s snapshot: the run passes on its retry, and the next start deletes the half-made snapshot and keeps the recorded one', async (t) => {
+  if (!requireSshd(t)) return;
+  const site = await cloudSite(t);
+  const run = (await sluice(site, ['images', 'build', '--detach'])).stdout.trim();
+  const ofRun = () => [...site.cloud.images.values()].filter((i) => i.properties.sluice_run === run);
+  site.cloud.snapshotMs = 600_000;
+  let worker = serve(site);
+  t.after(() => { if (worker.exitCode === null) worker.kill('SIGKILL'); });
+  await until('Glance is saving the baseline\'s snapshot', () => ofRun().length === 1);
+  worker.kill('SIGKILL');
+  await exited(worker);
+  const half = ofRun()[0]!.id;
+  site.cloud.snapshotMs = 0;
+
+  worker = serve(site);
+  await until('the images run has its verdict', async () => (await status(site, run)).run.reportedAt !== null);
+  worker.kill('SIGTERM');
+  await exited(worker);
+  assert.equal((await status(site, run)).run.verdict, 'pass');
+  const listed = JSON.parse((await sluice(site, ['images', 'list', '--json'])).stdout) as { location: string }[];
+  assert.equal(listed.length, 1);
+  const recorded = listed[0]!.location;
+  assert.notEqual(recorded, half, 'the retry made its own snapshot');
+  assert.ok(site.cloud.images.has(half), 'the sweep at that start saw the run live and kept the snapshot');
+
+  // The orphan sweep runs at a worker's first sweep: the next start finds the run finished.
+  worker = serve(site);
+  await until('the half-made snapshot is deleted', () => !site.cloud.images.has(half), 30_000);
+  worker.kill('SIGTERM');
+  await exited(worker);
+  assert.deepEqual(ofRun().map((i) => i.id), [recorded], 'the recorded snapshot is kept');
+  assert.ok(!site.cloud.requests.includes(`DELETE /image/v2/images/${recorded}`), 'no DELETE of the recorded snapshot was asked for');
+  assertCloudEmpty(site.cloud);
+});
+
 test('SIGKILL of sluice serve while a server runs a command and while one builds: after restarts the runs have verdicts, the cloud holds nothing of sluice, no lease is held, and an orphan is reaped at start', async (t) => {
   if (!requireSshd(t)) return;
   const site = await cloudSite(t);

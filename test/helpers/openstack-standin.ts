@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
  * Keystone v3 password auth (token in `X-Subject-Token`, a catalog pointing back here),
  * Nova servers (microversion header, tags from 2.52, createImage answering `image_id`
  * from 2.45 and `Location` before), Neutron ports with addresses from an allocation pool,
- * and Glance images. It keeps servers, ports and images, and on request fails boots (ERROR
+ * and Glance images (properties at the top level, filters on them, pages with `limit`,
+ * `marker` and a `next` link). It keeps servers, ports and images, and on request fails boots (ERROR
  * with a fault), boots slowly, or revokes every token so the next call gets 401. A test
  * says what each server prints on its console (`os-getConsoleOutput`), and may hand every
  * port one address (127.0.0.1, so a loopback sshd plays the servers).
@@ -40,6 +41,11 @@ export interface StandinImage {
   readonly createdAt: string;
   readyAt: number;
   readonly fromServer?: string;
+  /** The image's own properties (Glance shows them beside the base fields). */
+  readonly properties: Record<string, string>;
+  /** A status other than saving-then-active: `queued`, `killed`, `deactivated`. */
+  status?: string;
+  protected?: boolean;
 }
 
 export const CLOUD = { user: 'sluice', password: 'cloud-secret', project: 'rdo-ci', domain: 'Default', network: 'net-ci', flavor: 'm1.large' } as const;
@@ -53,6 +59,8 @@ export class OpenStackStandin {
   floatingNetwork = 'ext-net';
   floatingAddress = '127.0.0.1';
   readonly images = new Map<string, StandinImage>();
+  /** Glance's api_limit_max: the largest page it answers, whatever `limit` asks. */
+  imagePageMax = 1000;
   readonly requests: string[] = [];
   /** Every token ever issued; only those in `valid` are accepted. */
   readonly issued: string[] = [];
@@ -92,8 +100,18 @@ export class OpenStackStandin {
 
   /** An active image, as an operator would have uploaded it. */
   addImage(name: string, id: string = randomUUID()): string {
-    this.images.set(id, { id, name, createdAt: new Date().toISOString(), readyAt: 0 });
+    this.images.set(id, { id, name, createdAt: new Date().toISOString(), readyAt: 0, properties: {} });
     return id;
+  }
+
+  /** A snapshot as a crashed worker would have left it: its properties, and its status (`queued`, `saving`, `killed`, `active`...). */
+  leaveImage(o: { name: string; properties: Record<string, string>; status: string; protected?: boolean }): StandinImage {
+    const image: StandinImage = {
+      id: randomUUID(), name: o.name, createdAt: new Date().toISOString(), readyAt: 0, properties: o.properties,
+      ...(o.status === 'active' ? {} : { status: o.status }), ...(o.protected ? { protected: true } : {}),
+    };
+    this.images.set(image.id, image);
+    return image;
   }
 
   /** The next `times` servers go to ERROR with this fault, as Nova does when no host fits. */
@@ -278,10 +296,12 @@ export class OpenStackStandin {
         const n = length === null || length === undefined || Number(length) < 0 ? lines.length : Number(length);
         return send(200, { output: lines.slice(Math.max(0, lines.length - n)).join('\n') });
       }
-      const ci = body.createImage as { name?: string } | undefined;
+      const ci = body.createImage as { name?: string; metadata?: Record<string, string> } | undefined;
       if (!ci?.name) return send(400, { badRequest: { code: 400, message: 'unsupported action' } });
       if (this.status(s) !== 'ACTIVE') return send(409, { conflictingRequest: { code: 409, message: `Cannot 'createImage' instance ${s.id} while it is in vm_state ${this.status(s).toLowerCase()}` } });
-      const image: StandinImage = { id: randomUUID(), name: ci.name, createdAt: new Date().toISOString(), readyAt: Date.now() + this.snapshotMs, fromServer: s.id };
+      // As Nova does: the base image's properties, then the request's, then its own.
+      const properties = { ...this.images.get(s.imageRef)?.properties, ...ci.metadata, instance_uuid: s.id, image_type: 'snapshot' };
+      const image: StandinImage = { id: randomUUID(), name: ci.name, createdAt: new Date().toISOString(), readyAt: Date.now() + this.snapshotMs, fromServer: s.id, properties };
       this.images.set(image.id, image);
       return version >= 45 ? send(202, { image_id: image.id }) : send(202, undefined, { Location: `${this.url}/image/v2/images/${image.id}` });
     }
@@ -340,15 +360,32 @@ export class OpenStackStandin {
   }
 
   private image(method: string, path: string, url: URL, send: Send): void {
-    const view = (i: StandinImage) => ({ id: i.id, name: i.name, status: Date.now() < i.readyAt ? 'saving' : 'active', created_at: i.createdAt, visibility: 'private' });
+    const view = (i: StandinImage): Record<string, unknown> => ({
+      ...i.properties, id: i.id, name: i.name, status: i.status ?? (Date.now() < i.readyAt ? 'saving' : 'active'), created_at: i.createdAt,
+      visibility: 'private', protected: i.protected === true,
+    });
     let m: RegExpMatchArray | null;
     if (method === 'GET' && path === '/images') {
-      const name = url.searchParams.get('name');
-      const status = url.searchParams.get('status');
-      return send(200, { images: [...this.images.values()].map(view).filter((i) => (!name || i.name === name) && (!status || i.status === status)) });
+      // Any other query parameter is an exact match on that field or property, as in Glance.
+      const paging = new Set(['limit', 'marker', 'sort_key', 'sort_dir']);
+      const filters = [...url.searchParams].filter(([k]) => !paging.has(k));
+      const all = [...this.images.values()].map(view).filter((i) => filters.every(([k, v]) => i[k] === v))
+        .sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)) || String(b.id).localeCompare(String(a.id)));
+      const limit = Math.min(Number(url.searchParams.get('limit') ?? 25), this.imagePageMax);
+      const marker = url.searchParams.get('marker');
+      const from = marker ? all.findIndex((i) => i.id === marker) + 1 : 0;
+      if (marker && from === 0) return send(400, `<html><body><h1>400 Bad Request</h1>marker ${marker} could not be found.</body></html>`);
+      const page = all.slice(from, from + limit);
+      // Glance links a next page after every full one, so the last page may be empty.
+      const rest = [...url.searchParams].filter(([k]) => k !== 'marker');
+      const next = page.length === limit ? `/v2/images?${new URLSearchParams([...rest, ['marker', String(page[page.length - 1]?.id)]]).toString()}` : undefined;
+      return send(200, { images: page, first: '/v2/images', schema: '/v2/schemas/images', ...(next ? { next } : {}) });
     }
     if (method === 'DELETE' && (m = path.match(/^\/images\/([^/]+)$/))) {
-      if (!this.images.delete(m[1] as string)) return send(404, `<html><body><h1>404 Not Found</h1>No image found with ID ${m[1]}</body></html>`);
+      const image = this.images.get(m[1] as string);
+      if (!image) return send(404, `<html><body><h1>404 Not Found</h1>No image found with ID ${m[1]}</body></html>`);
+      if (image.protected) return send(403, `<html><body><h1>403 Forbidden</h1>Image ${image.id} is protected and cannot be deleted.</body></html>`);
+      this.images.delete(image.id);
       return send(204);
     }
     if (method === 'GET' && (m = path.match(/^\/images\/([^/]+)$/))) {

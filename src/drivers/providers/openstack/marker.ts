@@ -25,6 +25,17 @@ export function serverTags(m: NodeMarker): string[] {
   return [SLUICE_TAG, `sluice-run-${m.runId}`.slice(0, 60).replace(/[/,]/g, '_')];
 }
 
+/**
+ * The properties of a snapshot of a job's server (Nova's createImage metadata becomes
+ * Glance image properties): the job's marker, so the orphan sweep knows whose it is, and
+ * the server it was made of. Nova first copies the base image's properties onto a
+ * snapshot, and these take precedence, so a server provisioned from a Sluice image still
+ * yields a snapshot marked with its own job.
+ */
+export function snapshotProperties(m: NodeMarker, serverId: string): Record<string, string> {
+  return { ...serverMetadata(m), sluice_snapshot_of: serverId };
+}
+
 /** Neutron ports carry no metadata: the marker is the description, as JSON. */
 export function portDescription(m: NodeMarker): string {
   return JSON.stringify(serverMetadata(m));

@@ -1,11 +1,12 @@
 import { formatDuration } from '../../../core/duration.js';
 import type { AbandonedAttempt, Execution, ExecutionOutcome, NodeProvider } from '../../../engine/node-provider.js';
 import { DEFAULT_HTTP_POLICY, type HttpPolicy } from '../../sources/http-policy.js';
-import { Glance } from './glance.js';
+import { Glance, type ImageInfo } from './glance.js';
 import { KeystoneSession, type KeystoneCredentials } from './keystone.js';
-import { SLUICE_TAG, jobKey, markerOf, nodeName, portDescription, serverMetadata, serverTags, type NodeMarker } from './marker.js';
+import { SLUICE_TAG, jobKey, markerOf, nodeName, portDescription, serverMetadata, serverTags, snapshotProperties, type NodeMarker } from './marker.js';
 import { Neutron, type FloatingIpInfo, type PortInfo } from './neutron.js';
 import { Nova } from './nova.js';
+import { orphanSnapshots, type OrphanSnapshot } from './snapshot-sweep.js';
 import { abortableSleep, messageOf } from './wait.js';
 
 /** The booted server a job runs on, as `runOnNode` sees it. */
@@ -50,16 +51,28 @@ export interface ReapCount {
   readonly floatingIps: number;
 }
 
+export interface OrphanCount extends ReapCount {
+  /** Snapshots deleted in Glance. */
+  readonly images: number;
+}
+
 export interface OpenStackProvider extends NodeProvider {
   reap(attempt: AbandonedAttempt): Promise<void>;
   /**
-   * A restart's sweep: deletes this provider's servers and ports whose run is not live.
-   * Given a function, it is asked after the cloud was listed, so a run that started
-   * meanwhile is in the answer and its new server is not taken for an orphan.
+   * A restart's sweep: deletes this provider's servers and ports whose run is not live,
+   * and its snapshots that no store can hold (`orphanSnapshots` says which). Given a
+   * function, it is asked after the cloud was listed, so a run that started meanwhile is
+   * in the answer and its new server is not taken for an orphan. `knownImageIds` (the
+   * Glance ids the store knows as snapshots, asked after `liveRunIds`) lets it also delete
+   * an active snapshot a crash left unrecorded. What Glance refuses is logged and left to
+   * the next sweep: it never throws for Glance.
    */
-  reapOrphans(liveRunIds: Iterable<string> | (() => Promise<Iterable<string>>)): Promise<ReapCount>;
-  /** Snapshots a server (createImage) and waits until Glance has the image active; answers its id. */
-  snapshot(serverId: string, name: string, signal?: AbortSignal): Promise<string>;
+  reapOrphans(liveRunIds: Iterable<string> | (() => Promise<Iterable<string>>), knownImageIds?: Iterable<string> | (() => Promise<Iterable<string>>)): Promise<OrphanCount>;
+  /**
+   * Snapshots a server (createImage) and waits until Glance has the image active; answers
+   * its id. The image carries the job's marker, which the orphan sweep reads.
+   */
+  snapshot(serverId: string, name: string, marker: NodeMarker, signal?: AbortSignal): Promise<string>;
   /** Deletes an image in Glance (a known-good image the images pipeline pruned). */
   deleteImage(imageId: string): Promise<void>;
 }
@@ -138,6 +151,30 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
     return { servers: doomedServers.length, ports: doomedPorts.length, floatingIps: doomedIps.length };
   }
 
+  /** Neither throws: what Glance cannot list or delete now is logged and left to the next sweep. */
+  async function listSnapshots(): Promise<ImageInfo[] | undefined> {
+    try {
+      return await glance.listImages({ sluice_provider: opts.name });
+    } catch (e) {
+      log(`openstack ${opts.name}: cannot list the snapshots in Glance: ${messageOf(e)}; the next sweep will`);
+      return undefined;
+    }
+  }
+
+  async function deleteSnapshots(doomed: readonly OrphanSnapshot[]): Promise<number> {
+    const deleted = await Promise.all(doomed.map(async ({ image, why }) => {
+      try {
+        await glance.deleteImage(image.id);
+        log(`openstack ${opts.name}: deleted snapshot ${image.name} (${image.id}): ${why}`);
+        return true;
+      } catch (e) {
+        log(`openstack ${opts.name}: cannot delete snapshot ${image.name} (${image.id}) yet: ${messageOf(e)}; the next sweep will`);
+        return false;
+      }
+    }));
+    return deleted.filter(Boolean).length;
+  }
+
   /** Never throws: what cannot be deleted now is logged and left to reap, which finds it by its marker. */
   async function release(serverId: string | undefined, portId: string | undefined, unknownServerOf: NodeMarker | undefined, floatingIpId?: string): Promise<void> {
     try {
@@ -197,7 +234,7 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
         if (ex.spec.pipeline === 'images' && outcome.result === 'success' && !ex.signal.aborted) {
           const name = snapshotName(ex.spec.target, ex.runId);
           try {
-            const imageId = await provider.snapshot(id, name, ex.signal);
+            const imageId = await provider.snapshot(id, name, marker, ex.signal);
             return { ...outcome, node, reason: `${outcome.reason}; server kept as image ${name} (${imageId})`, snapshot: { name, location: imageId } };
           } catch (e) {
             return { ...outcome, node, result: 'infra', reason: `the baseline passed but its snapshot failed: ${messageOf(e)}` };
@@ -218,14 +255,20 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
       await reapWhere((m) => m.runId === a.runId && m.jobKey === jobKey(a.jobId) && m.attempt === a.attempt);
     },
 
-    async reapOrphans(liveRunIds): Promise<ReapCount> {
+    async reapOrphans(liveRunIds, knownImageIds): Promise<OrphanCount> {
       const list = await listCloud();
+      const snapshots = await listSnapshots();
       const live = new Set(typeof liveRunIds === 'function' ? await liveRunIds() : liveRunIds);
-      return reapWhere((m) => !live.has(m.runId), list);
+      // Asked after the live runs: a run that finished in between had its snapshot's
+      // event written before it finished, so that image is in this answer.
+      const known = knownImageIds === undefined ? undefined : new Set(typeof knownImageIds === 'function' ? await knownImageIds() : knownImageIds);
+      // Snapshots first: their deletion never throws, a server's may.
+      const images = snapshots ? await deleteSnapshots(orphanSnapshots({ provider: opts.name, images: snapshots, liveRunIds: live, ...(known ? { knownImageIds: known } : {}) })) : 0;
+      return { ...await reapWhere((m) => !live.has(m.runId), list), images };
     },
 
-    async snapshot(serverId: string, name: string, signal?: AbortSignal): Promise<string> {
-      const imageId = await nova.createImage(serverId, name, { sluice_snapshot_of: serverId });
+    async snapshot(serverId: string, name: string, marker: NodeMarker, signal?: AbortSignal): Promise<string> {
+      const imageId = await nova.createImage(serverId, name, snapshotProperties(marker, serverId));
       const timeoutMs = opts.snapshotTimeoutMs ?? 30 * 60_000;
       const deadline = Date.now() + timeoutMs;
       try {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, test } from 'node:test';
 import type { Execution, ExecutionOutcome } from '../../../../src/engine/node-provider.js';
 import type { JobSpec } from '../../../../src/engine/job-spec.js';
@@ -21,6 +22,8 @@ beforeEach(() => {
   cloud.servers.clear();
   cloud.ports.clear();
   cloud.floatingIps.clear();
+  for (const id of cloud.images.keys()) if (id !== base && id !== golden) cloud.images.delete(id);
+  cloud.imagePageMax = 1000;
   cloud.bootMs = 0;
   cloud.deleteMs = 0;
   cloud.snapshotMs = 0;
@@ -35,10 +38,10 @@ function provider(runOnNode: RunOnNode, more: Partial<OpenStackProviderOptions> 
   });
 }
 
-function execution(o: { runId?: string; jobId?: string; attempt?: number; mode?: 'image' | 'provision'; signal?: AbortSignal } = {}): Execution {
+function execution(o: { runId?: string; jobId?: string; attempt?: number; mode?: 'image' | 'provision'; pipeline?: JobSpec['pipeline']; signal?: AbortSignal } = {}): Execution {
   const runId = o.runId ?? 'r1';
   const spec: JobSpec = {
-    pipeline: 'phase1', updateId: 'hkvc', target: 'kilo/el7', provider: 'cloud', builds: [], mode: o.mode ?? 'image',
+    pipeline: o.pipeline ?? 'phase1', updateId: 'hkvc', target: 'kilo/el7', provider: 'cloud', builds: [], mode: o.mode ?? 'image',
     image: o.mode === 'provision' ? null : golden, modeBecause: 'test', command: 'run-tests', timeoutMs: 60_000,
   };
   return { runId, jobId: o.jobId ?? `${runId}.kilo/el7`, attempt: o.attempt ?? 1, spec, updateFiles: [], signal: o.signal ?? new AbortController().signal };
@@ -183,6 +186,8 @@ test('two concurrent runs of one target get different ports and addresses, and b
   assertNothingLeft();
 });
 
+const serverMarker = (runId: string, job = 'kilo/el7', attempt = 1, provider = 'cloud') => ({ sluice_provider: provider, sluice_run: runId, sluice_job: `${runId}.${job}`, sluice_attempt: String(attempt) });
+
 const marker = (runId: string, job: string, attempt = 1, provider = 'cloud') => ({
   metadata: { sluice_provider: provider, sluice_run: runId, sluice_job: `${runId}.${job}`, sluice_attempt: String(attempt) }, tags: ['sluice', `sluice-run-${runId}`], image: golden,
 });
@@ -207,17 +212,17 @@ test('after a crash, reapOrphans deletes the servers and ports of runs that are 
     startedMeanwhile.id = cloud.leave(marker('rNew', 'kilo/el7')).id;
     return ['rLive', 'rNew'];
   });
-  assert.deepEqual(count, { servers: 3, ports: 3, floatingIps: 0 });
+  assert.deepEqual(count, { servers: 3, ports: 3, floatingIps: 0, images: 0 });
   assert.deepEqual(cloud.liveServers().map((s) => s.id).sort(), [live.id, elsewhere.id, startedMeanwhile.id].sort());
   for (const s of dead) assert.equal(cloud.ports.has(s.portId), false);
   assert.equal(cloud.ports.size, 3);
-  assert.deepEqual(await p.reapOrphans(['rLive', 'rNew']), { servers: 0, ports: 0, floatingIps: 0 });
+  assert.deepEqual(await p.reapOrphans(['rLive', 'rNew']), { servers: 0, ports: 0, floatingIps: 0, images: 0 });
 });
 
 test('runOnNode gets the server, so the images pipeline can snapshot it before it is deleted', async () => {
   let imageId = '';
   const p = provider(async (address, _ex, server) => {
-    imageId = await p.snapshot(server.id, `kilo-el7-${server.name}`);
+    imageId = await p.snapshot(server.id, `kilo-el7-${server.name}`, { provider: 'cloud', runId: 'rBase', jobId: 'rBase.kilo_el7', attempt: 1 });
     return { result: 'success', reason: 'the baseline passed', node: address, logPath: null };
   });
   assert.equal((await p.execute(execution({ runId: 'rBase', mode: 'provision' }))).result, 'success');
@@ -225,16 +230,23 @@ test('runOnNode gets the server, so the images pipeline can snapshot it before i
   assertNothingLeft();
 });
 
-test('a snapshot is made with createImage and answered once Glance has it active', async () => {
-  const s = cloud.leave(marker('rImg', 'kilo/el7'));
+test('a snapshot is made with createImage, carries its job\'s marker over the base image\'s, and is answered once Glance has it active', async () => {
+  // Booted from an earlier Sluice snapshot: Nova copies that image's properties onto the new one.
+  const earlier = cloud.leaveImage({ name: 'sluice-kilo_el7-rOld', properties: snapshotProps('rOld'), status: 'active' });
+  const s = cloud.leave({ ...marker('rImg', 'kilo/el7'), image: earlier.id });
   cloud.snapshotMs = 60;
   const p = provider(recorder().run);
-  const id = await p.snapshot(s.id, 'kilo-el7-20150601');
+  const of = { provider: 'cloud', runId: 'rImg', jobId: 'rImg.kilo_el7', attempt: 2 };
+  const id = await p.snapshot(s.id, 'kilo-el7-20150601', of);
   const image = cloud.images.get(id);
   assert.equal(image?.name, 'kilo-el7-20150601');
   assert.equal(image?.fromServer, s.id);
+  assert.deepEqual(
+    [image?.properties.sluice_provider, image?.properties.sluice_run, image?.properties.sluice_job, image?.properties.sluice_attempt, image?.properties.sluice_snapshot_of, image?.properties.instance_uuid],
+    ['cloud', 'rImg', 'rImg.kilo_el7', '2', s.id, s.id],
+  );
   assert.ok(cloud.requests.some((r) => r.startsWith(`GET /image/v2/images/${id}`)));
-  await assert.rejects(p.snapshot('no-such-server', 'x'), /Nova refused to snapshot server no-such-server: HTTP 404: Instance no-such-server could not be found/);
+  await assert.rejects(p.snapshot('no-such-server', 'x', of), /Nova refused to snapshot server no-such-server: HTTP 404: Instance no-such-server could not be found/);
 });
 
 test('a 503 on a read is tried again; concurrent jobs share one authentication', async () => {
@@ -287,6 +299,102 @@ test('reapOrphans deletes the floating IPs of runs that are gone and keeps the l
   bind('rDead');
   const kept = bind('rLive');
   const count = await provider(recorder().run, { floatingNetwork: cloud.floatingNetwork }).reapOrphans(['rLive']);
-  assert.deepEqual(count, { servers: 1, ports: 1, floatingIps: 1 });
+  assert.deepEqual(count, { servers: 1, ports: 1, floatingIps: 1, images: 0 });
   assert.deepEqual([...cloud.floatingIps.keys()], [kept]);
+});
+
+/** The properties Nova gives a snapshot Sluice asked for: the job's marker, the server, and Nova's own. */
+function snapshotProps(runId: string, o: { provider?: string; server?: string; instance?: string } = {}): Record<string, string> {
+  const server = o.server ?? randomUUID();
+  return {
+    sluice_provider: o.provider ?? 'cloud', sluice_run: runId, sluice_job: `${runId}.kilo_el7`, sluice_attempt: '1', sluice_snapshot_of: server,
+    instance_uuid: o.instance ?? server, image_type: 'snapshot',
+  };
+}
+
+const imageDeletes = () => cloud.requests.filter((r) => r.startsWith('DELETE /image/v2/images/')).map((r) => r.slice('DELETE /image/v2/images/'.length));
+
+test('a green images baseline is kept as a snapshot marked with its job; once its run finished the sweep keeps it, known or not', async () => {
+  const p = provider(recorder().run);
+  const out = await p.execute(execution({ runId: 'rImages', jobId: 'rImages.kilo_el7', mode: 'provision', pipeline: 'images' }));
+  assert.equal(out.result, 'success', out.reason);
+  const id = out.snapshot?.location ?? '';
+  const image = cloud.images.get(id);
+  assert.equal(image?.name, 'sluice-kilo_el7-rImages');
+  assert.deepEqual([image?.properties.sluice_run, image?.properties.sluice_job, image?.properties.sluice_attempt], ['rImages', 'rImages.kilo_el7', '1']);
+  assertNothingLeft();
+  const deletesBefore = imageDeletes().length;
+  // The store records it as known-good when the run's report is made: with or without being told, the sweep keeps it.
+  assert.equal((await p.reapOrphans([])).images, 0);
+  assert.equal((await p.reapOrphans([], [id])).images, 0);
+  assert.ok(cloud.images.has(id));
+  assert.equal(imageDeletes().length, deletesBefore, 'no DELETE of the image was asked for');
+});
+
+test('reapOrphans deletes the half-made snapshots of finished runs and the killed ones, over every page of Glance, and keeps the rest', async () => {
+  cloud.imagePageMax = 2;
+  const leave = (name: string, properties: Record<string, string>, status: string, more: { protected?: boolean } = {}) => cloud.leaveImage({ name, properties, status, ...more }).id;
+  const doomed = [
+    leave('saving-dead', snapshotProps('rDead'), 'saving'),
+    leave('queued-dead', snapshotProps('rGone'), 'queued'),
+    leave('killed-live', snapshotProps('rLive'), 'killed'),
+  ];
+  const kept = [
+    leave('saving-live', snapshotProps('rLive'), 'saving'),
+    leave('recorded-dead', snapshotProps('rDead'), 'active'),
+    leave('other-provider', snapshotProps('rDead', { provider: 'other-cloud' }), 'saving'),
+    leave('protected-dead', snapshotProps('rDead'), 'saving', { protected: true }),
+    // Someone's snapshot of a server booted from a Sluice image: Nova copied that image's marker onto it.
+    leave('inherited-marker', snapshotProps('rDead', { instance: randomUUID() }), 'saving'),
+    leave('no-sluice_snapshot_of', { ...serverMarker('rDead') }, 'saving'),
+    base, golden,
+  ];
+  let startedMeanwhile = '';
+  const seen = cloud.requests.length;
+  const count = await provider(recorder().run).reapOrphans(async () => {
+    startedMeanwhile = leave('saving-new', snapshotProps('rNew'), 'saving');
+    return ['rLive', 'rNew'];
+  });
+  assert.equal(count.images, 3);
+  assert.deepEqual([...cloud.images.keys()].sort(), [...kept, startedMeanwhile].sort());
+  assert.deepEqual(imageDeletes().filter((id) => [...doomed, ...kept, startedMeanwhile].includes(id)).sort(), [...doomed].sort(), 'a DELETE only for the doomed ones');
+  const lists = cloud.requests.slice(seen).filter((r) => r.startsWith('GET /image/v2/images?'));
+  assert.ok(lists.every((r) => r.includes('sluice_provider=cloud')), 'Glance is asked for this provider\'s images only');
+  assert.ok(lists.filter((r) => r.includes('marker=')).length >= 4, `every page was read: ${lists.join(' ')}`);
+});
+
+test('told which images the store knows, reapOrphans also deletes an active snapshot a crash left unrecorded, and never a known one', async () => {
+  const recorded = cloud.leaveImage({ name: 'sluice-kilo_el7-rDone', properties: snapshotProps('rDone'), status: 'active' }).id;
+  const lost = cloud.leaveImage({ name: 'sluice-kilo_el7-rDone', properties: snapshotProps('rDone'), status: 'active' }).id;
+  const running = cloud.leaveImage({ name: 'sluice-kilo_el7-rLive', properties: snapshotProps('rLive'), status: 'active' }).id;
+  const order: string[] = [];
+  const count = await provider(recorder().run).reapOrphans(
+    async () => { order.push('live'); return ['rLive']; },
+    async () => { order.push('known'); return [recorded]; },
+  );
+  assert.deepEqual(order, ['live', 'known'], 'the known images are asked for after the live runs');
+  assert.equal(count.images, 1);
+  assert.deepEqual([recorded, lost, running].map((id) => cloud.images.has(id)), [true, false, true]);
+  assert.deepEqual(imageDeletes().filter((id) => [recorded, running].includes(id)), []);
+});
+
+test('a Glance failing during the sweep is logged, never thrown: the servers are still reaped and a later sweep deletes the snapshot', async () => {
+  const lines: string[] = [];
+  const p = provider(recorder().run, { log: (l) => lines.push(l) });
+  const server = cloud.leave(marker('rDead', 'kilo/el7'));
+  const half = cloud.leaveImage({ name: 'sluice-kilo_el7-rDead', properties: snapshotProps('rDead'), status: 'saving' }).id;
+
+  cloud.failNext('GET', '/image/v2/images', 503, 2);
+  assert.deepEqual(await p.reapOrphans([]), { servers: 1, ports: 1, floatingIps: 0, images: 0 });
+  assert.equal(cloud.servers.has(server.id), false, 'the server was reaped all the same');
+  assert.match(lines.join('\n'), /cannot list the snapshots in Glance: .*HTTP 503: injected failure.*; the next sweep will/);
+
+  cloud.failNext('DELETE', `/image/v2/images/${half}`, 503, 2);
+  assert.equal((await p.reapOrphans([])).images, 0);
+  assert.match(lines.join('\n'), new RegExp(`cannot delete snapshot sluice-kilo_el7-rDead \\(${half}\\) yet: .*HTTP 503`));
+  assert.ok(cloud.images.has(half));
+
+  assert.equal((await p.reapOrphans([])).images, 1);
+  assert.equal(cloud.images.has(half), false);
+  assert.match(lines.at(-1) ?? '', new RegExp(`deleted snapshot sluice-kilo_el7-rDead \\(${half}\\): saving after run rDead finished`));
 });
