@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { listFolder } from '../drivers/repo/update-repo.js';
+import { headCommitId } from '../drivers/repo/head-commit.js';
+import { listFolders } from '../drivers/repo/update-repo.js';
 import type { Store } from '../store/index.js';
 import { FOLDERS } from './schemas.js';
 
@@ -14,7 +15,7 @@ const FOLDER_CACHE_SIZE = 16;
 /**
  * The update ids in each folder of the update repository at HEAD (empty before its first
  * commit). Listed once per commit: every page and API read that shows the ladder or an
- * update's folder asks, and each listing is four `git ls-tree` processes.
+ * update's folder asks, and each listing is a `git ls-tree` process.
  */
 export async function readFolders(repoPath: string): Promise<Folders> {
   const none = { updates: [], ready: [], pushed: [], failed: [] };
@@ -24,8 +25,7 @@ export async function readFolders(repoPath: string): Promise<Folders> {
   const cached = key === undefined ? undefined : foldersByCommit.get(key);
   if (cached) return cached;
   try {
-    const lists = await Promise.all(FOLDERS.map((folder) => listFolder({ repoPath, folder })));
-    const folders = { updates: lists[0] ?? [], ready: lists[1] ?? [], pushed: lists[2] ?? [], failed: lists[3] ?? [] };
+    const folders = await listFolders({ repoPath });
     // Only when HEAD did not move while listing: the listing is of the commit keyed.
     if (key !== undefined && headCommitId(repoPath) === commit) {
       foldersByCommit.set(key, folders);
@@ -34,37 +34,6 @@ export async function readFolders(repoPath: string): Promise<Folders> {
     return folders;
   } catch {
     return none;
-  }
-}
-
-/**
- * The commit id HEAD resolves to, read from the repository's files without a process
- * (HEAD, then a loose ref or packed-refs); undefined for anything else (a `.git` file of a
- * worktree, a symbolic ref to a symbolic ref, an unborn branch), which is then not cached.
- */
-export function headCommitId(repoPath: string): string | undefined {
-  const gitDir = join(repoPath, '.git');
-  try {
-    if (!statSync(gitDir).isDirectory()) return undefined;
-    const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
-    const commitId = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
-    if (commitId.test(head)) return head;
-    const ref = /^ref: (refs\/heads\/[^\0\s]+)$/.exec(head)?.[1];
-    if (ref === undefined || ref.split('/').includes('..')) return undefined;
-    const loose = join(gitDir, ref);
-    if (existsSync(loose)) {
-      const id = readFileSync(loose, 'utf8').trim();
-      return commitId.test(id) ? id : undefined;
-    }
-    const packed = join(gitDir, 'packed-refs');
-    if (!existsSync(packed)) return undefined;
-    for (const line of readFileSync(packed, 'utf8').split('\n')) {
-      const [id, name] = line.trim().split(' ');
-      if (name === ref && id !== undefined && commitId.test(id)) return id;
-    }
-    return undefined;
-  } catch {
-    return undefined;
   }
 }
 

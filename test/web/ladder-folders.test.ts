@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { headCommitId, readFolders } from '../../src/web/ladder.js';
+import { headCommitId } from '../../src/drivers/repo/head-commit.js';
+import { readFolders } from '../../src/web/ladder.js';
 import { tempDir } from '../helpers/paths.js';
 
 function git(repo: string, ...args: string[]): string {

@@ -2,7 +2,9 @@ import { realpathSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isSafeName, NAME_RULE } from '../../core/names.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { blobId, formatOfId } from './blob-id.js';
 import { git, identityEnv } from './git.js';
+import { headCommitId } from './head-commit.js';
 import { gitWithIndexLockRetry } from './index-lock.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { UPDATE_REPO_FOLDERS } from './layout.js';
@@ -157,8 +159,9 @@ async function mergeLocked(req: MergeUpdateRequest): Promise<MergeUpdateResult> 
   const headBlob = await blobAt(repoPath, 'HEAD', path);
   const bytes = typeof req.content === 'string' ? Buffer.from(req.content, 'utf8') : req.content;
   writeFileAtomic(join(repoPath, path), bytes);
-  const newBlob = (await git(repoPath, ['hash-object', '--', path])).stdout.trim();
-  if (headBlob === newBlob) return finish(await lastCommitTouching(repoPath, path), true);
+  // The same bytes are there already: git's own id of them, computed without a process.
+  // (No clean or smudge filter applies to updates/*.yml, so the file's bytes are the blob's.)
+  if (headBlob !== undefined && headBlob === blobId(bytes, formatOfId(headBlob))) return finish(await lastCommitTouching(repoPath, path), true);
 
   const env = identityEnv(req.author);
   try {
@@ -188,6 +191,24 @@ async function restore(repoPath: string, path: string, existed: boolean): Promis
   }
 }
 
+/**
+ * The update ids of every lifecycle folder at `rev` (default HEAD), each sorted: one
+ * `git ls-tree` for the four (the front page lists them whenever HEAD moved).
+ */
+export async function listFolders(req: { repoPath: string; rev?: string }): Promise<Record<UpdateFolder, string[]>> {
+  const rev = req.rev ?? 'HEAD';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/^~-]*$/.test(rev)) throw new Error(`refusing revision ${JSON.stringify(rev)}`);
+  const { stdout } = await git(req.repoPath, ['ls-tree', '-z', '--name-only', rev, '--', ...UPDATE_REPO_FOLDERS.map((f) => `${f}/`)]);
+  const folders = Object.fromEntries(UPDATE_REPO_FOLDERS.map((f) => [f, [] as string[]])) as Record<UpdateFolder, string[]>;
+  for (const name of stdout.split('\0')) {
+    const m = /^([^/]+)\/(.+)\.yml$/.exec(name);
+    const folder = m?.[1] as UpdateFolder | undefined;
+    if (folder !== undefined && folder in folders && m?.[2] !== undefined && isSafeName(m[2])) folders[folder].push(m[2]);
+  }
+  for (const ids of Object.values(folders)) ids.sort();
+  return folders;
+}
+
 /** The update ids in one lifecycle folder at HEAD (`updates/hkvc.yml` -> `hkvc`), sorted. */
 export async function listFolder(req: { repoPath: string; folder: UpdateFolder; rev?: string }): Promise<string[]> {
   if (!(UPDATE_REPO_FOLDERS as readonly string[]).includes(req.folder)) {
@@ -204,7 +225,7 @@ export async function listFolder(req: { repoPath: string; folder: UpdateFolder; 
   return ids.sort();
 }
 
-/** The commit HEAD points at: the snapshot phase2 takes. */
+/** The commit HEAD points at: the snapshot phase2 takes. Read from .git where it can be, else asked of git. */
 export async function headCommit(repoPath: string): Promise<string> {
-  return (await git(repoPath, ['rev-parse', '--verify', 'HEAD'])).stdout.trim();
+  return headCommitId(repoPath) ?? (await git(repoPath, ['rev-parse', '--verify', 'HEAD'])).stdout.trim();
 }
