@@ -86,6 +86,12 @@ export async function appendEvent(ctx: StoreContext, event: NewEvent): Promise<n
   return write(ctx, (trx) => insertEvent(trx, ctx.adapter, event));
 }
 
+/** The seq of the newest event, 0 when there is none: where a reader that wants only what comes next starts. */
+export async function latestEventSeq(ctx: StoreContext): Promise<number> {
+  const row = await ctx.db.selectFrom('events').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+  return row?.seq === null || row?.seq === undefined ? 0 : Number(row.seq);
+}
+
 export async function listEvents(ctx: StoreContext, query: EventQuery = {}): Promise<StoredEvent[]> {
   let select = ctx.db.selectFrom('events').selectAll();
   if (query.afterSeq !== undefined) select = select.where('seq', '>', query.afterSeq);

@@ -1,6 +1,6 @@
 import { postgresAdapter, sqliteAdapter } from './adapter.js';
 import type { StoreContext } from './context.js';
-import { appendEvent, listEvents } from './events.js';
+import { appendEvent, latestEventSeq, listEvents } from './events.js';
 import { claimNextJob, finishJob, getJob, heartbeatJob, listRunnableRunIds, sweepExpiredJobs } from './job-transitions.js';
 import { acquireLease, listLeases, reclaimExpiredLeases, releaseLease, renewLease } from './leases.js';
 import { claimJobWithLeases } from './job-claim.js';
@@ -101,6 +101,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     listRpms: (buildId) => listRpms(ctx, buildId),
     appendEvent: (event) => appendEvent(ctx, event),
     listEvents: (query) => listEvents(ctx, query),
+    latestEventSeq: () => latestEventSeq(ctx),
     subscribe: async (onWake) => (location.dialect === 'postgres' ? (await import('./wake-channel.js')).listenPostgres(location.url, onWake) : async () => {}),
     close,
   };

@@ -132,6 +132,8 @@ export interface Store {
 
   appendEvent(event: NewEvent): Promise<number>;
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;
+  /** The newest event's seq (0 when none). */
+  latestEventSeq(): Promise<number>;
 
   /**
    * Calls `onWake` when another process may have made work (PostgreSQL LISTEN/NOTIFY);

@@ -16,15 +16,11 @@ export class EventHub {
   private readonly stopping = new AbortController();
   private wakeUp: (() => void) | undefined;
 
-  constructor(private readonly o: { store: Pick<Store, 'listEvents'>; pollMs: number; log: (msg: string, err?: unknown) => void }) {}
+  constructor(private readonly o: { store: Pick<Store, 'listEvents' | 'latestEventSeq'>; pollMs: number; log: (msg: string, err?: unknown) => void }) {}
 
-  /** Starts at the end of the log: only what happens from now on is fanned out. */
+  /** Starts at the end of the log (one indexed read, however long it is): only what happens from now on is fanned out. */
   async start(): Promise<void> {
-    for (;;) {
-      const page = await this.o.store.listEvents({ afterSeq: this.cursor, limit: 10_000 });
-      if (page.length === 0) break;
-      this.cursor = page.at(-1)?.seq ?? this.cursor;
-    }
+    this.cursor = await this.o.store.latestEventSeq();
     this.loop = this.run();
   }
 

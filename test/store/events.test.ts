@@ -54,3 +54,11 @@ forEachStore('a payload that is not JSON is refused before anything is written',
   await assert.rejects(store.appendEvent({ at: T0, kind: 'test.bad', payload: () => 1 }), TypeError);
   assert.deepEqual(await store.listEvents(), []);
 });
+
+forEachStore('the newest event\'s seq is where a reader of what comes next starts: 0 on an empty log', async ({ store }) => {
+  assert.equal(await store.latestEventSeq(), 0);
+  let last = 0;
+  for (let i = 0; i < 3; i++) last = await store.appendEvent({ at: 1_700_000_000_000 + i, kind: 'schedule.fired', runId: 'schedule:phase2', payload: { i } });
+  assert.equal(await store.latestEventSeq(), last);
+  assert.deepEqual(await store.listEvents({ afterSeq: await store.latestEventSeq() }), [], 'nothing after it');
+});
