@@ -36,7 +36,7 @@ const ms = (d: string): number => parseDuration(d) ?? 1000;
 /** The composition root: the engine with the drivers the configuration names. */
 export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pollMs?: number; log?: (line: string) => void; env?: Readonly<Record<string, string | undefined>> } = {}): Promise<Engine> {
   const { config } = loaded;
-  const providers = providersFor(loaded);
+  const providers = providersFor(loaded, { env: opts.env ?? process.env, note: (line) => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line) });
   const repoPath = loaded.resolvePath(config.update_repo);
   await ensureUpdateRepo(loaded, repoPath);
   const workDir = loaded.resolvePath(config.work_dir);
@@ -66,7 +66,12 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
 }
 
 /** The node providers of the configuration; refuses one that a target uses but this version cannot run. */
-export function providersFor(loaded: LoadedConfig): NodeProvider[] {
+/**
+ * The providers the configuration names. `env` holds the cloud passwords' variables; `note`
+ * hears what is left out. Commands call it once before writing anything, to stop early on
+ * a bad provider, and makeEngine again.
+ */
+export function providersFor(loaded: LoadedConfig, setup: { env: Readonly<Record<string, string | undefined>>; note: (line: string) => void } = { env: process.env, note: () => {} }): NodeProvider[] {
   const { config } = loaded;
   const providers: NodeProvider[] = [];
   for (const [name, p] of Object.entries(config.providers)) {
@@ -79,8 +84,15 @@ export function providersFor(loaded: LoadedConfig): NodeProvider[] {
       if (!ssh.ok) throw new CliExit(EXIT.usage, `${config.file}: providers.${name}.${ssh.key}: ${ssh.message}`, 'E_CONFIG_INVALID');
       providers.push(sshProvider({ name, workDir: loaded.resolvePath(config.work_dir), configDir: loaded.dir, ...ssh.settings }));
     } else if (p.type === 'openstack') {
+      // A cloud no target uses runs no job: without its password it is left out (its orphan
+      // sweep with it) rather than stopping every command of a site that only declares it.
+      const passwordEnv = (p as { password_env?: unknown }).password_env;
+      if (!Object.values(config.targets).some((t) => t.provider === name) && typeof passwordEnv === 'string' && !setup.env[passwordEnv]) {
+        setup.note(`note: provider ${name} is not used by any target and $${passwordEnv} is not set: left out`);
+        continue;
+      }
       try {
-        providers.push(openstackProviderFromConfig(name, p, { configDir: loaded.dir, workDir: loaded.resolvePath(config.work_dir), env: process.env, targets: config.targets }));
+        providers.push(openstackProviderFromConfig(name, p, { configDir: loaded.dir, workDir: loaded.resolvePath(config.work_dir), env: setup.env, targets: config.targets }));
       } catch (e) {
         throw new CliExit(EXIT.usage, `${config.file}: ${(e as Error).message}`, 'E_CONFIG_INVALID');
       }

@@ -28,13 +28,13 @@ export function registerImages(program: Command, io: Io, setStatus: (s: number) 
 
 async function build(io: Io, targets: string[], opts: { detach?: boolean; json?: boolean; config?: string }): Promise<number> {
   const loaded = loadConfig(io, opts.config);
-  providersFor(loaded);
+  providersFor(loaded, { env: io.env, note: () => {} });
   return withStore(loaded, io, async (store) => {
     const now = io.now();
     const submitted = await submitImages({ store, config: loaded.config, targets, now, runId: newRunId(now) });
     if (!submitted.ok) throw new CliExit(EXIT.failed, submitted.message, 'E_TARGET_NOT_CONFIGURED');
     if (opts.detach) { io.out(`${submitted.runId}\n`); return EXIT.ok; }
-    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`) });
+    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`), env: io.env });
     engine.start();
     const run = await engine.waitForRun(submitted.runId, (r, jobs) => { if (!opts.json) io.out(`${matrixLines(r, jobs).join('\n')}\n`); });
     await engine.stop();

@@ -26,7 +26,7 @@ export function registerPhase2(program: Command, io: Io, setStatus: (s: number) 
 
 async function phase2(io: Io, opts: Phase2Options): Promise<number> {
   const loaded = loadConfig(io, opts.config);
-  providersFor(loaded);
+  providersFor(loaded, { env: io.env, note: () => {} });
   const repoPath = await currentUpdateRepo(loaded);
   return withStore(loaded, io, async (store) => {
     const now = io.now();
@@ -48,7 +48,7 @@ async function phase2(io: Io, opts: Phase2Options): Promise<number> {
       return EXIT.failed;
     }
     if (opts.detach) { io.out(`${runId}\n`); return EXIT.ok; }
-    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`) });
+    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`), env: io.env });
     engine.start();
     const { run, jobs } = await followRun(io, engine, store, runId, { json: opts.json === true });
     await engine.stop();

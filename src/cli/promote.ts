@@ -40,7 +40,7 @@ export function promoteOutcomeLines(run: Run): string[] {
 
 async function promote(io: Io, opts: PromoteOptions): Promise<number> {
   const loaded = loadConfig(io, opts.config);
-  providersFor(loaded);
+  providersFor(loaded, { env: io.env, note: () => {} });
   const repoPath = await currentUpdateRepo(loaded);
   return withStore(loaded, io, async (store) => {
     const ready = await listReady(repoPath);
@@ -68,7 +68,7 @@ async function promote(io: Io, opts: PromoteOptions): Promise<number> {
       return EXIT.ok;
     }
     if (opts.detach) { io.out(`${runId}\n`); return EXIT.ok; }
-    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`) });
+    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`), env: io.env });
     engine.start();
     const { run, jobs } = await followRun(io, engine, store, runId, { json: opts.json === true });
     await engine.stop();

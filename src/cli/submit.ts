@@ -39,7 +39,7 @@ async function submit(io: Io, file: string, opts: SubmitOptions): Promise<number
   const input = readInput(io, file);
   if (!input.ok) throw new CliExit(EXIT.failed, input.message, 'E_FILE_UNREADABLE');
   // Refuse a configuration this version cannot run before anything is written.
-  providersFor(loaded);
+  providersFor(loaded, { env: io.env, note: () => {} });
   return withStore(loaded, io, async (store) => {
     const now = io.now();
     const result = await submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file, bytes: input.bytes, author, now, runId: newRunId(now), productionKey: productionKeyOf(loaded) });
@@ -51,7 +51,7 @@ async function submit(io: Io, file: string, opts: SubmitOptions): Promise<number
       io.out(`${result.runId}\n`);
       return EXIT.ok;
     }
-    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`) });
+    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`), env: io.env });
     engine.start();
     const { run, jobs } = await followRun(io, engine, store, result.runId, { json: opts.json === true });
     await engine.stop();

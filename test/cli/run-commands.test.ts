@@ -35,6 +35,20 @@ describe('submit, status, logs, explain, rerun, cancel', () => {
     assert.equal(invalid.status, 1);
   });
 
+  it('a cloud provider no target uses, without its password, is left out with a note rather than stopping submit', async (t) => {
+    const site = await siteWith(t, { 'good.yml': updateText('green', ['kilo/epel-7']) });
+    const cloud = '  spare: { type: openstack, capacity: 2, auth_url: "https://keystone.example.org:5000/v3", username: ci, password_env: SPARE_OS_PASSWORD, project_name: ci, flavor: m1.small, network: ci-net, ssh: { user: centos, key_file: keys/none } }\n';
+    writeFileSync(join(site.dir, 'sluice.yaml'), site.configText.replace(/^providers: \{ (.*) \}$/m, `providers:\n  $1\n${cloud}`));
+    const r = await runCli(['submit', 'updates/good.yml'], { cwd: site.dir, env: { SPARE_OS_PASSWORD: '' } });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /note: provider spare is not used by any target and \$SPARE_OS_PASSWORD is not set: left out/);
+    // Used by a target, the same missing password stops the command, naming the key.
+    writeFileSync(join(site.dir, 'sluice.yaml'), readFileSync(join(site.dir, 'sluice.yaml'), 'utf8').replace('kilo/fedora-22: { repo: "https://example.org/kilo/f22/"', 'kilo/fedora-22: { provider: spare, base: CentOS-7, repo: "https://example.org/kilo/f22/"'));
+    const used = await runCli(['submit', 'updates/good.yml'], { cwd: site.dir, env: { SPARE_OS_PASSWORD: '' } });
+    assert.equal(used.status, 2, used.stdout + used.stderr);
+    assert.match(used.stderr, /providers\.spare\.password_env: the environment variable SPARE_OS_PASSWORD that should hold the OpenStack password is not set/);
+  });
+
   it('submit refuses an update naming an unknown target, writing nothing', async (t) => {
     const site = await siteWith(t, { 'unkn.yml': 'notes: x\nbuilds:\n  - {id: a-1-1.el6, repo: kilo, dist: el6}\n' });
     const r = await runCli(['submit', 'updates/unkn.yml'], { cwd: site.dir });
