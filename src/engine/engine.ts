@@ -22,6 +22,9 @@ export interface EngineOptions extends Omit<WorkerOptions, 'clock' | 'wake' | 'o
   readonly clock?: Clock;
 }
 
+/** Runs the report outbox reads at a time. */
+const REPORTS_PER_PASS = 100;
+
 /** The engine of one process: a worker, and the outbox of reports it drains. */
 export class Engine {
   readonly wake: Wake;
@@ -122,7 +125,12 @@ export class Engine {
         }
       } while (this.advanceAgain && !this.stopping.signal.aborted);
     })().catch((e) => this.o.log?.(`advancing runs: ${(e as Error).message}`))
-      .finally(() => { this.advancing = undefined; });
+      .finally(() => {
+        this.advancing = undefined;
+        // Asked for between the last pass and here: that call found this pass still going
+        // and counted on it, so it is owed one more (else it waited for the next sweep).
+        if (this.advanceAgain && !this.stopping.signal.aborted) void this.advanceOwed();
+      });
     return this.advancing;
   }
 
@@ -173,23 +181,35 @@ export class Engine {
       return this.reporting;
     }
     this.reporting = (async () => {
+      let more: boolean;
       do {
         this.reportAgain = false;
-        for (const run of await this.o.store.listUnreportedRuns()) {
+        const owed = await this.o.store.listUnreportedRuns(REPORTS_PER_PASS);
+        let reported = 0;
+        for (const run of owed) {
           const claimed = await this.o.store.claimRunReport({ runId: run.id, worker: this.o.workerId, now: this.clock.now(), leaseMs: this.o.leaseMs ?? 60_000 });
           if (!claimed) continue;
           try {
             const jobs = await this.o.store.listJobs(run.id);
             for (const r of this.o.reporters ?? []) await r.report(run, jobs);
-            await this.o.store.markRunReported({ runId: run.id, now: this.clock.now() });
+            if (await this.o.store.markRunReported({ runId: run.id, now: this.clock.now() })) reported++;
           } catch (e) {
             // Left in the outbox: the next pass (or process) retries it.
             this.o.log?.(`report of run ${run.id} failed: ${(e as Error).message}`);
           }
         }
-      } while (this.reportAgain);
+        // A full page may have more behind it; go on while reports are being made (a page
+        // of reports that all fail waits for the next sweep rather than spin).
+        more = owed.length === REPORTS_PER_PASS && reported > 0;
+      } while ((this.reportAgain || more) && !this.stopping.signal.aborted);
     })().catch((e) => this.o.log?.(`draining the report outbox: ${(e as Error).message}`))
-      .finally(() => { this.reporting = undefined; this.wake.notify(); });
+      .finally(() => {
+        this.reporting = undefined;
+        this.wake.notify();
+        // A run finished between the last pass and here: its call found this pass still
+        // going and counted on it, so it is owed one more (else it waited for the next sweep).
+        if (this.reportAgain && !this.stopping.signal.aborted) void this.reportOwed();
+      });
     return this.reporting;
   }
 }

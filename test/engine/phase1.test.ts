@@ -232,3 +232,49 @@ forEachStore('a worker whose nodes are all busy asks the store nothing until one
   assert.ok(asked.claims <= 20 + 8, `${asked.claims} claims for 20 jobs`);
   assert.ok(asked.controlled <= 2, `${asked.controlled} scans for controlled runs: only the start's and the first sweep's`);
 });
+
+/** An instant node: what is measured is the engine, not a job. */
+const instant: NodeProvider = { name: 'local', capacity: 16, execute: async () => ({ result: 'success', reason: 'the tests passed', node: 'instant', logPath: null }) };
+
+/** Resolves when `count` reports are made, or says how many after `ms`. */
+function reportsOf(count: number, ms: number): { reporter: { report: () => Promise<void> }; all: Promise<number> } {
+  let made = 0;
+  let resolve!: (n: number) => void;
+  const all = new Promise<number>((r) => { resolve = r; });
+  const guard = setTimeout(() => resolve(made), ms);
+  return { reporter: { report: async () => { if (++made === count) { clearTimeout(guard); resolve(made); } } }, all };
+}
+
+forEachStore('every finished run is reported at once, however its finish meets the outbox, with no poll or sweep to catch a missed one', async ({ store }, t) => {
+  const site = await makeSite(tempDir(t));
+  const runs = 300;
+  for (let i = 0; i < runs; i++) await submit(site, store, `o${String(i).padStart(3, '0')}`, 'green', ['kilo/epel-7']);
+  const { reporter, all } = reportsOf(runs, 40_000);
+  // Polls and sweeps ten minutes apart: a finish whose hint the outbox lost (it came while
+  // the last pass was ending) would wait for them.
+  const engine = new Engine({ store, providers: [instant], reporters: [reporter], workerId: 'outbox', leaseMs: 30_000, pollMs: 600_000, sweepEveryMs: 600_000 });
+  engine.start();
+  const made = await all;
+  await engine.stop();
+  assert.equal(made, runs, `${made} of ${runs} runs reported within 40 s`);
+  assert.deepEqual(await store.listUnreportedRuns(), []);
+});
+
+forEachStore('an outbox of more runs than one page drains in one go at start', async ({ store }, t) => {
+  const site = await makeSite(tempDir(t));
+  const runs = 250;
+  for (let i = 0; i < runs; i++) await submit(site, store, `p${String(i).padStart(3, '0')}`, 'green', ['kilo/epel-7']);
+  // A first engine whose reports all fail: every run ends in the outbox.
+  const failing = new Engine({ store, providers: [instant], reporters: [{ report: async () => { throw new Error('repository read-only'); } }], workerId: 'first', leaseMs: 1000, pollMs: 50, sweepEveryMs: 600_000 });
+  failing.start();
+  for (let i = 0; i < 600 && (await store.listUnfinishedRunIds()).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  await failing.stop();
+  assert.equal((await store.listUnreportedRuns(1000)).length, runs, 'every run waits in the outbox');
+  await new Promise((r) => setTimeout(r, 1100)); // the failed reports' claims lapse
+  const { reporter, all } = reportsOf(runs, 40_000);
+  const engine = new Engine({ store, providers: [instant], reporters: [reporter], workerId: 'second', leaseMs: 30_000, pollMs: 600_000, sweepEveryMs: 600_000 });
+  engine.start();
+  const made = await all;
+  await engine.stop();
+  assert.equal(made, runs, `${made} of ${runs} owed reports made at start (pages of 100)`);
+});
