@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import { updatePreparer } from '../drivers/prepare/update-preparer.js';
 import { localProviderFromConfig } from '../drivers/providers/local/local-config.js';
+import { parseOpenStackConfig } from '../drivers/providers/openstack/config.js';
 import { openstackProviderFromConfig } from '../drivers/providers/openstack/from-config.js';
 import { isOpenStackProvider } from '../drivers/providers/openstack/openstack-provider.js';
 import { sshSettings } from '../drivers/providers/ssh/ssh-config.js';
@@ -86,12 +87,14 @@ export function providersFor(loaded: LoadedConfig, setup: { env: Readonly<Record
     } else if (p.type === 'openstack') {
       // A cloud no target uses runs no job: without its password it is left out (its orphan
       // sweep with it) rather than stopping every command of a site that only declares it.
-      const passwordEnv = (p as { password_env?: unknown }).password_env;
-      if (!Object.values(config.targets).some((t) => t.provider === name) && typeof passwordEnv === 'string' && !setup.env[passwordEnv]) {
-        setup.note(`note: provider ${name} is not used by any target and $${passwordEnv} is not set: left out`);
-        continue;
-      }
+      // Validated first all the same: a password pasted where the variable's name belongs is
+      // refused (never echoed), whether a target uses the provider or not.
       try {
+        const { password_env: passwordEnv } = parseOpenStackConfig(name, p);
+        if (!Object.values(config.targets).some((t) => t.provider === name) && !setup.env[passwordEnv]) {
+          setup.note(`note: provider ${name} is not used by any target and $${passwordEnv} is not set: left out`);
+          continue;
+        }
         providers.push(openstackProviderFromConfig(name, p, { configDir: loaded.dir, workDir: loaded.resolvePath(config.work_dir), env: setup.env, targets: config.targets }));
       } catch (e) {
         throw new CliExit(EXIT.usage, `${config.file}: ${(e as Error).message}`, 'E_CONFIG_INVALID');

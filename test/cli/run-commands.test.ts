@@ -42,6 +42,14 @@ describe('submit, status, logs, explain, rerun, cancel', () => {
     const r = await runCli(['submit', 'updates/good.yml'], { cwd: site.dir, env: { SPARE_OS_PASSWORD: '' } });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stderr, /note: provider spare is not used by any target and \$SPARE_OS_PASSWORD is not set: left out/);
+    // Unused or not, a password pasted where the variable's name belongs is refused, never echoed.
+    const text = readFileSync(join(site.dir, 'sluice.yaml'), 'utf8');
+    writeFileSync(join(site.dir, 'sluice.yaml'), text.replace('password_env: SPARE_OS_PASSWORD', 'password_env: "hunter2!secret"'));
+    const pasted = await runCli(['submit', 'updates/good.yml'], { cwd: site.dir, env: {} });
+    assert.equal(pasted.status, 2, pasted.stdout + pasted.stderr);
+    assert.match(pasted.stderr, /providers\.spare\.password_env: password_env must be the name of an environment variable/);
+    assert.doesNotMatch(pasted.stdout + pasted.stderr, /hunter2/);
+    writeFileSync(join(site.dir, 'sluice.yaml'), text);
     // Used by a target, the same missing password stops the command, naming the key.
     writeFileSync(join(site.dir, 'sluice.yaml'), readFileSync(join(site.dir, 'sluice.yaml'), 'utf8').replace('kilo/fedora-22: { repo: "https://example.org/kilo/f22/"', 'kilo/fedora-22: { provider: spare, base: CentOS-7, repo: "https://example.org/kilo/f22/"'));
     const used = await runCli(['submit', 'updates/good.yml'], { cwd: site.dir, env: { SPARE_OS_PASSWORD: '' } });
