@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { blobId, formatOfId } from '../../src/drivers/repo/blob-id.js';
-import { headCommit, listFolder, listFolders } from '../../src/drivers/repo/update-repo.js';
+import { headCommit, listFolders } from '../../src/drivers/repo/update-repo.js';
 import { UPDATE_REPO_FOLDERS } from '../../src/drivers/repo/layout.js';
 import { tempDir } from '../helpers/paths.js';
 
@@ -24,7 +24,7 @@ test('the blob id computed in-process is the one git gives the same bytes, in SH
   }
 });
 
-test('listFolders gives what listFolder gives each folder, from one git process, and HEAD is read without one', async (t) => {
+test('listFolders lists every folder from one git process, leaving out what is not an update file, and HEAD is read without one', async (t) => {
   const repo = tempDir(t, 'sluice-folders-');
   git(repo, 'init', '--quiet', '-b', 'main');
   for (const [folder, ids] of [['updates', ['b', 'a']], ['ready', ['c']], ['pushed', []], ['failed', ['d']]] as const) {
@@ -36,7 +36,7 @@ test('listFolders gives what listFolder gives each folder, from one git process,
   git(repo, '-c', 'user.name=T', '-c', 'user.email=t@example.org', 'commit', '--quiet', '-m', 'layout');
   const all = await listFolders({ repoPath: repo });
   assert.deepEqual(all, { updates: ['a', 'b'], ready: ['c'], pushed: [], failed: ['d'] });
-  for (const folder of UPDATE_REPO_FOLDERS) assert.deepEqual(all[folder], await listFolder({ repoPath: repo, folder }), folder);
+  assert.deepEqual(Object.keys(all).sort(), [...UPDATE_REPO_FOLDERS].sort());
   assert.equal(await headCommit(repo), git(repo, 'rev-parse', 'HEAD'));
   git(repo, 'pack-refs', '--all');
   assert.equal(await headCommit(repo), git(repo, 'rev-parse', 'HEAD'), 'a packed ref');

@@ -214,15 +214,7 @@ export async function listFolder(req: { repoPath: string; folder: UpdateFolder; 
   if (!(UPDATE_REPO_FOLDERS as readonly string[]).includes(req.folder)) {
     throw new Error(`unknown folder ${JSON.stringify(req.folder)}: one of ${UPDATE_REPO_FOLDERS.join(', ')}`);
   }
-  const rev = req.rev ?? 'HEAD';
-  if (!/^[A-Za-z0-9][A-Za-z0-9._/^~-]*$/.test(rev)) throw new Error(`refusing revision ${JSON.stringify(rev)}`);
-  const { stdout } = await git(req.repoPath, ['ls-tree', '-z', '--name-only', rev, '--', `${req.folder}/`]);
-  const ids: string[] = [];
-  for (const name of stdout.split('\0')) {
-    const m = /^[^/]+\/(.+)\.yml$/.exec(name);
-    if (m?.[1] !== undefined && isSafeName(m[1])) ids.push(m[1]);
-  }
-  return ids.sort();
+  return (await listFolders(req))[req.folder];
 }
 
 /** The commit HEAD points at: the snapshot phase2 takes. Read from .git where it can be, else asked of git. */
