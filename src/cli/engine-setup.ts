@@ -61,7 +61,7 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
     })],
     controllers: [phase2Controller({ config, store, now: () => Date.now() }), promoteController(promoteOptions(loaded, store))],
     workerId: `${hostname()}:${process.pid}`,
-    leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff), semaphores: config.engine.semaphores,
+    leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff), interruptedAttempts: config.engine.interrupted_attempts, semaphores: config.engine.semaphores,
     ...(opts.log ? { log: opts.log } : {}),
   });
 }

@@ -49,10 +49,10 @@ export function explainLines(run: Run, jobs: readonly Job[], events: readonly St
       out.push(`    command: ${typeof spec.command === 'string' ? spec.command : JSON.stringify(spec.command)} (timeout ${formatDuration(spec.timeoutMs ?? 0)}, up to ${j.maxAttempts} attempt(s))`);
     }
     for (const e of events.filter((ev) => ev.jobId === j.id)) {
-      const p = (e.payload ?? {}) as { worker?: string; attempt?: number; reason?: string; result?: string };
+      const p = (e.payload ?? {}) as { worker?: string; attempt?: number; reason?: string; result?: string; givenBack?: boolean; interruptions?: number };
       if (e.kind === 'job.started') out.push(`    ${at(e.at)} attempt ${p.attempt} started on worker ${p.worker}`);
       else if (e.kind === 'job.retried') out.push(`    ${at(e.at)} attempt ${p.attempt}: infra, retried on a fresh node (not blamed on the update): ${p.reason}`);
-      else if (e.kind === 'job.reclaimed') out.push(`    ${at(e.at)} attempt ${p.attempt}: worker ${p.worker} stopped answering; the job was reclaimed`);
+      else if (e.kind === 'job.reclaimed') out.push(`    ${at(e.at)} attempt ${p.attempt}: worker ${p.worker} stopped answering; the job was reclaimed${p.givenBack ? ` and the attempt given back (${p.interruptions} so far)` : ''}`);
       else if (e.kind === 'job.finished') out.push(`    ${at(e.at)} ${p.result}${p.reason ? `: ${p.reason}` : ''}`);
     }
     if (j.node) out.push(`    ran on ${j.node}${j.logPath ? `; log ${j.logPath}` : ''}`);

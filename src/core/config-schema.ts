@@ -80,6 +80,7 @@ export const EngineSchema = z.strictObject({
     z.string().regex(/^(phase1|phase2|promote|images)(\/(image|provision|checks))?$/, { error: 'a semaphore is named for a job class: phase1, phase1/image, phase1/provision, phase2, phase2/checks, phase2/provision, promote...' }),
     z.int().min(1).max(10000),
   ).default({}).meta({ description: 'Caps on how many jobs of a class run at once across all workers, e.g. `phase1/provision: 2` (provisioning is heavy on the installer mirrors).' }),
+  interrupted_attempts: z.int().min(0).max(100).default(3).meta({ description: 'How many of a job\'s attempts lost to the death of their worker (a crash, a SIGKILL, a restart without drain: its lease expired) are given back instead of spending one of its infra `retries`; past that, a job that keeps killing its worker ends as infra.' }),
   retry_backoff: duration.default('10s').meta({ description: 'An infra retry waits this long times the attempts spent, so a broken cloud is not hammered.' }),
 });
 
@@ -202,7 +203,7 @@ export const ConfigSchema = z.strictObject({
     .meta({ description: '`sqlite:PATH` (relative to the config file) or a `postgres://` URL.' }),
   update_repo: z.string().min(1).default('update-repo').meta({ description: 'The update repository (git): a path relative to the config file.' }),
   upstream: UpstreamSchema.optional().meta({ description: 'The shared repository the update repository follows: pulled before phase2 and promote read it and before each report, pushed after (docs/update-repo.md).' }),
-  engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', semaphores: {}, retry_backoff: '10s' }).meta({ description: 'Timing of the workers.' }),
+  engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', semaphores: {}, interrupted_attempts: 3, retry_backoff: '10s' }).meta({ description: 'Timing of the workers.' }),
   promote: PromoteSchema.default({ stage: '.sluice/stage', production: 'production', keep: 2 }).meta({ description: 'Where promote composes stage and publishes production.' }),
   images: ImagesSchema.default({ keep: 3, max_age: '14d' }).meta({ description: 'The known-good images the images pipeline records: how many are kept, how old one may be.' }),
   analysis: AnalysisSchema.default({ patterns: [], infra_rules: [], builtin: true }).meta({ description: 'How failed jobs are read: error excerpt patterns and infrastructure rules.' }),

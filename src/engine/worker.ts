@@ -32,6 +32,8 @@ export interface WorkerOptions {
   readonly orphanSweepEveryMs?: number;
   /** An infra retry waits this long times the attempts spent. */
   readonly retryBackoffMs?: number;
+  /** How many of a job's attempts lost to a dead worker are given back (the store's default otherwise). */
+  readonly interruptedAttempts?: number;
   /** Fetches builds and runs built-in checks before a job's commands. */
   readonly preparer?: JobPreparer;
   /** Reads an attempt's log and test results before its result is recorded. */
@@ -108,8 +110,9 @@ export class Worker {
     if (now - this.lastSweep < this.sweepEveryMs) return;
     this.lastSweep = now;
     await this.o.store.reclaimExpiredLeases(now);
-    for (const swept of await this.o.store.sweepExpiredJobs(now, this.backoff())) {
-      this.o.log?.(`reclaimed job ${swept.jobId} of dead worker ${swept.worker}`);
+    const sweep = { ...this.backoff(), ...(this.o.interruptedAttempts === undefined ? {} : { interruptedAttempts: this.o.interruptedAttempts }) };
+    for (const swept of await this.o.store.sweepExpiredJobs(now, sweep)) {
+      this.o.log?.(`reclaimed job ${swept.jobId} of dead worker ${swept.worker}${swept.givenBack ? ' (its attempt given back)' : ''}`);
       await this.reap(swept);
       if (swept.runControlled) this.o.onJobFinished?.(swept.runId);
       if (swept.runVerdict) await this.o.onRunFinished?.(swept.runId, swept.runVerdict);

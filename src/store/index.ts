@@ -20,6 +20,8 @@ export type { UpdateInput, UpdateRecord, RecordUpdateResult } from './updates.js
 export type { FetchedRpmInput, RecordRpmsInput, RecordRpmsResult, RpmRecord } from './rpms.js';
 export {
   INFRA_RETRY_BACKOFF_MS,
+  DEFAULT_INTERRUPTED_ATTEMPTS,
+  type SweepOptions,
   type ReportedJobResult,
   type ClaimNextJobInput,
   type ClaimNextJobResult,

@@ -83,7 +83,19 @@ export interface SweptJob extends AttemptEnded {
   target: string;
   /** The attempt that was abandoned (a later claim starts the next one). */
   attempt: number;
+  /** The lost attempt was given back (max_attempts raised) instead of spent. */
+  givenBack: boolean;
 }
+
+export interface SweepOptions {
+  /** An infra retry waits this long times the attempts spent (default INFRA_RETRY_BACKOFF_MS). */
+  retryBackoffMs?: number;
+  /** How many attempts of a job lost to a dead worker are given back (default DEFAULT_INTERRUPTED_ATTEMPTS). */
+  interruptedAttempts?: number;
+}
+
+/** A job's attempts lost to dead workers that are given back before such a loss spends a retry. */
+export const DEFAULT_INTERRUPTED_ATTEMPTS = 3;
 
 function positiveInteger(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
@@ -261,7 +273,7 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
  * (their worker died or hung) end their attempt as infra, so they are requeued, or
  * finished as infra once their attempts are spent. Each gets a `job.reclaimed` event.
  */
-export async function sweepExpiredJobs(ctx: StoreContext, now: number, opts: { retryBackoffMs?: number } = {}): Promise<SweptJob[]> {
+export async function sweepExpiredJobs(ctx: StoreContext, now: number, opts: SweepOptions = {}): Promise<SweptJob[]> {
   return transition(ctx, async (trx, emit) => {
     // Run id order: several sweepers lock runs in the same order (see transition.ts).
     const rows = await ctx.adapter
@@ -280,8 +292,16 @@ export async function sweepExpiredJobs(ctx: StoreContext, now: number, opts: { r
     for (const row of rows) {
       const worker = row.locked_by ?? '';
       const reason = `the lease of ${worker} expired at ${new Date(row.locked_until ?? now).toISOString()}`;
-      const ended = await endAttempt(ctx, trx, emit, row, 'infra', reason, now, 'job.reclaimed', opts.retryBackoffMs);
-      swept.push({ jobId: row.id, runId: row.run_id, worker, target: row.target, attempt: row.attempt, ...ended });
+      // The worker died (or stalled past its lease): not the job's failure, so the attempt
+      // is given back, a bounded number of times: a job that kills its worker still ends.
+      const givenBack = row.cancel_requested_at === null && row.interruptions < (opts.interruptedAttempts ?? DEFAULT_INTERRUPTED_ATTEMPTS);
+      let ending = row;
+      if (givenBack) {
+        ending = { ...row, max_attempts: row.max_attempts + 1, interruptions: row.interruptions + 1 };
+        await trx.updateTable('jobs').set({ max_attempts: ending.max_attempts, interruptions: ending.interruptions }).where('id', '=', row.id).execute();
+      }
+      const ended = await endAttempt(ctx, trx, emit, ending, 'infra', reason, now, 'job.reclaimed', opts.retryBackoffMs, {}, givenBack);
+      swept.push({ jobId: row.id, runId: row.run_id, worker, target: row.target, attempt: row.attempt, givenBack, ...ended });
     }
     return swept;
   });
@@ -332,6 +352,7 @@ async function endAttempt(
   requeueEvent: 'job.retried' | 'job.reclaimed',
   retryBackoffMs = INFRA_RETRY_BACKOFF_MS,
   attemptDetails: { node: string | null; log_path: string | null; excerpt: string | null } | Record<string, never> = {},
+  givenBack = false,
 ): Promise<AttemptEnded> {
   const cancelled = row.cancel_requested_at !== null;
   const fence = trx
@@ -345,7 +366,8 @@ async function endAttempt(
     await fence
       .set({ ...attemptDetails, state: 'queued' satisfies JobState, locked_by: null, locked_until: null, available_at: availableAt, reason })
       .execute();
-    emit({ ...base, kind: requeueEvent, payload: { worker: row.locked_by, attempt: row.attempt, reason, availableAt } });
+    const interrupted = requeueEvent === 'job.reclaimed' ? { givenBack, interruptions: row.interruptions, maxAttempts: row.max_attempts } : {};
+    emit({ ...base, kind: requeueEvent, payload: { worker: row.locked_by, attempt: row.attempt, reason, availableAt, ...interrupted } });
     return { jobState: 'queued', runVerdict: null, runControlled: false };
   }
   const result: ReportedJobResult = cancelled && reported === 'infra' ? 'cancelled' : reported;

@@ -78,7 +78,10 @@ export interface Job {
   skipReason: string | null;
   /** How many times the job has been claimed. */
   attempt: number;
+  /** Attempts allowed, raised by one for each attempt given back after its worker died. */
   maxAttempts: number;
+  /** Attempts lost to the death of the worker running them and given back. */
+  interruptions: number;
   /** The job is not claimed before this time (a retry backs off by moving it). */
   availableAt: number;
   lockedBy: string | null;
@@ -249,6 +252,7 @@ export function toJob(row: Selectable<JobsTable>): Job {
     skipReason: row.skip_reason,
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
+    interruptions: row.interruptions,
     availableAt: row.available_at,
     lockedBy: row.locked_by,
     lockedUntil: row.locked_until,

@@ -70,6 +70,8 @@ export interface JobsTable {
   cancel_requested_at: number | null;
   /** The error excerpt of the last attempt (JSON), when analysis made one. */
   excerpt: string | null;
+  /** Attempts lost to the death of their worker and given back (each also raised max_attempts). */
+  interruptions: Generated<number>;
 }
 
 export interface LeasesTable {

@@ -7,6 +7,7 @@ import type {
   FinishJobResult,
   HeartbeatJobInput,
   HeartbeatJobResult,
+  SweepOptions,
   SweptJob,
 } from './job-transitions.js';
 import type {
@@ -105,7 +106,7 @@ export interface Store {
   heartbeatJob(input: HeartbeatJobInput): Promise<HeartbeatJobResult>;
   finishJob(input: FinishJobInput): Promise<FinishJobResult>;
   /** Crash recovery: requeues (or finishes as infra) running jobs whose lease expired before `now`. */
-  sweepExpiredJobs(now: number, opts?: { retryBackoffMs?: number }): Promise<SweptJob[]>;
+  sweepExpiredJobs(now: number, opts?: SweepOptions): Promise<SweptJob[]>;
   cancelRun(input: CancelRunInput): Promise<CancelRunResult>;
   /** Collates a run whose jobs are all finished already (every target disabled). */
   settleRun(input: SettleRunInput): Promise<SettleRunResult>;

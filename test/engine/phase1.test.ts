@@ -5,6 +5,7 @@ import { localProvider } from '../../src/drivers/providers/local/local-provider.
 import type { NodeProvider } from '../../src/engine/node-provider.js';
 import { join } from 'node:path';
 import { Engine } from '../../src/engine/engine.js';
+import { explainLines } from '../../src/cli/explain.js';
 import { tempDir } from '../helpers/paths.js';
 import { makeSite, siteEngine, submit } from '../helpers/site.js';
 import { forEachStore } from '../helpers/store-matrix.js';
@@ -103,8 +104,12 @@ forEachStore('a dead worker\'s job is reclaimed after its lease and run once mor
   await engine.stop();
   assert.equal(done.verdict, 'pass');
   const job = (await other.listJobs(run))[0]!;
-  assert.equal(job.attempt, 2, 'the dead attempt counts');
-  assert.ok((await other.listEvents({ runId: run })).some((e) => e.kind === 'job.reclaimed'));
+  assert.equal(job.attempt, 2, 'the dead attempt counts as an attempt');
+  assert.equal(job.maxAttempts, claimed.job.maxAttempts + 1, 'but it is given back: the retries stay for broken nodes');
+  assert.equal(job.interruptions, 1);
+  const events = await other.listEvents({ runId: run });
+  assert.ok(events.some((e) => e.kind === 'job.reclaimed'));
+  assert.match(explainLines((await other.getRun(run))!, await other.listJobs(run), events).join('\n'), /attempt 1: worker dead-worker stopped answering; the job was reclaimed and the attempt given back \(1 so far\)/);
   const again = siteEngine(site, other, { workerId: 'restart' });
   again.start();
   await again.reportOwed();

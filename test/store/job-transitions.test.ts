@@ -211,12 +211,13 @@ forEachStore('cancelling a running run signals its workers; their finish collate
   assert.equal((await store.getRun('r1'))?.verdict, 'cancelled');
 });
 
-forEachStore('the sweep requeues a job whose lease expired and counts the attempt', async ({ store }) => {
+forEachStore('the sweep requeues a job whose lease expired and, with no attempts to give back, counts the attempt', async ({ store }) => {
   await run(store, 'r1', jobs('r1', 1, { maxAttempts: 2 }));
   await claim(store, 'w1', T0 + 10);
-  assert.deepEqual(await store.sweepExpiredJobs(T0 + 10 + LEASE), [], 'a lease is held until locked_until');
-  const swept = await store.sweepExpiredJobs(T0 + 11 + LEASE);
-  assert.deepEqual(swept, [{ jobId: 'r1/0', runId: 'r1', worker: 'w1', target: 't0', attempt: 1, jobState: 'queued', runVerdict: null, runControlled: false }]);
+  const spend = { interruptedAttempts: 0 };
+  assert.deepEqual(await store.sweepExpiredJobs(T0 + 10 + LEASE, spend), [], 'a lease is held until locked_until');
+  const swept = await store.sweepExpiredJobs(T0 + 11 + LEASE, spend);
+  assert.deepEqual(swept, [{ jobId: 'r1/0', runId: 'r1', worker: 'w1', target: 't0', attempt: 1, givenBack: false, jobState: 'queued', runVerdict: null, runControlled: false }]);
   const job = await store.getJob('r1/0');
   assert.deepEqual([job?.state, job?.attempt, job?.lockedBy], ['queued', 1, null]);
   assert.deepEqual(await store.finishJob({ jobId: 'r1/0', worker: 'w1', now: T0 + 12 + LEASE, result: 'success', reason: null }), {
@@ -226,12 +227,52 @@ forEachStore('the sweep requeues a job whose lease expired and counts the attemp
   const again = await claim(store, 'w2', T0 + 11 + LEASE + INFRA_RETRY_BACKOFF_MS);
   assert.equal(again.attempt, 2);
   const later = T0 + 12 + 2 * LEASE + INFRA_RETRY_BACKOFF_MS;
-  const final = await store.sweepExpiredJobs(later);
-  assert.deepEqual(final, [{ jobId: 'r1/0', runId: 'r1', worker: 'w2', target: 't0', attempt: 2, jobState: 'finished', runVerdict: 'error', runControlled: false }]);
+  const final = await store.sweepExpiredJobs(later, spend);
+  assert.deepEqual(final, [{ jobId: 'r1/0', runId: 'r1', worker: 'w2', target: 't0', attempt: 2, givenBack: false, jobState: 'finished', runVerdict: 'error', runControlled: false }]);
   assert.equal((await store.getJob('r1/0'))?.result, 'infra');
   const kinds = (await store.listEvents({ runId: 'r1' })).map((e) => e.kind);
   assert.deepEqual(kinds.filter((k) => k === 'job.reclaimed').length, 2);
   assert.equal(kinds.at(-1), 'run.finished');
+});
+
+forEachStore('an attempt lost to a dead worker is given back up to interruptedAttempts times; then, and for an infra result or a cancelled run, attempts are spent', async ({ store }) => {
+  await run(store, 'r1', jobs('r1', 1, { maxAttempts: 1 }));
+  let now = T0 + 10;
+  const opts = { interruptedAttempts: 2, retryBackoffMs: 1 };
+  const lose = async (worker: string) => {
+    const claimed = await claim(store, worker, now);
+    now += LEASE + 1;
+    const [swept] = await store.sweepExpiredJobs(now, opts);
+    now += 100;
+    return { claimed: claimed.attempt, swept };
+  };
+  const first = await lose('w1');
+  assert.deepEqual([first.claimed, first.swept?.givenBack, first.swept?.jobState], [1, true, 'queued'], 'a job with one attempt survives its worker\'s death');
+  let job = await store.getJob('r1/0');
+  assert.deepEqual([job?.attempt, job?.maxAttempts, job?.interruptions], [1, 2, 1]);
+  const second = await lose('w2');
+  assert.deepEqual([second.claimed, second.swept?.givenBack, second.swept?.jobState], [2, true, 'queued']);
+  const third = await lose('w3');
+  assert.deepEqual([third.claimed, third.swept?.givenBack, third.swept?.jobState, third.swept?.runVerdict], [3, false, 'finished', 'error'], 'the third loss is spent: a job that keeps killing its worker ends');
+  job = await store.getJob('r1/0');
+  assert.deepEqual([job?.attempt, job?.maxAttempts, job?.interruptions, job?.result], [3, 3, 2, 'infra']);
+  const reclaimed = (await store.listEvents({ runId: 'r1' })).filter((e) => e.kind === 'job.reclaimed').map((e) => (e.payload as { givenBack?: boolean }).givenBack ?? 'final');
+  assert.deepEqual(reclaimed, [true, true, 'final']);
+
+  // An infra result the worker reports (its node failed) spends the attempt as before.
+  await run(store, 'r2', jobs('r2', 1, { maxAttempts: 1 }));
+  const claimed = await claim(store, 'w4', now);
+  assert.equal(claimed.runId, 'r2');
+  const ended = await store.finishJob({ jobId: claimed.id, worker: 'w4', now: now + 1, result: 'infra', reason: 'node lost' });
+  assert.deepEqual(ended, { ok: true, jobState: 'finished', runVerdict: 'error', runControlled: false });
+
+  // A job whose run was cancelled is not given another attempt.
+  await run(store, 'r3', jobs('r3', 1, { maxAttempts: 1 }));
+  const c = await claim(store, 'w5', now + 10);
+  await store.cancelRun({ runId: 'r3', now: now + 11, reason: 'stop' });
+  const [swept] = await store.sweepExpiredJobs(now + 12 + LEASE, opts);
+  assert.deepEqual([swept?.jobId, swept?.givenBack, swept?.jobState], [c.id, false, 'finished']);
+  assert.equal((await store.getJob(c.id))?.result, 'cancelled');
 });
 
 forEachStore('a restarted store sweeps the jobs of a worker that was killed', async ({ store, open }) => {

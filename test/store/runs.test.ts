@@ -49,6 +49,7 @@ forEachStore('inserts a run with its jobs, queued or skipped', async ({ store })
     skipReason: null,
     attempt: 0,
     maxAttempts: 3,
+    interruptions: 0,
     availableAt: T0 + 1,
     lockedBy: null,
     lockedUntil: null,

@@ -10,9 +10,10 @@ import { jobExcerpt } from './0009-job-excerpt.js';
 import { images } from './0010-images.js';
 import { scanIndexes } from './0011-scan-indexes.js';
 import { claimOrderIndex } from './0012-claim-order-index.js';
+import { jobInterruptions } from './0013-job-interruptions.js';
 import type { StoreMigration } from './migration.js';
 
 export type { StoreMigration } from './migration.js';
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel, runReported, reportLease, rpms, controlledRuns, testResults, mustProvision, jobExcerpt, images, scanIndexes, claimOrderIndex];
+export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel, runReported, reportLease, rpms, controlledRuns, testResults, mustProvision, jobExcerpt, images, scanIndexes, claimOrderIndex, jobInterruptions];
