@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'bin/'] },
+  { ignores: ['dist/', 'node_modules/', 'bin/', '.exp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
