@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import { updatePreparer } from '../drivers/prepare/update-preparer.js';
 import { localProviderFromConfig } from '../drivers/providers/local/local-config.js';
-import { parseOpenStackConfig } from '../drivers/providers/openstack/config.js';
+import { parseOpenStackConfig, secretEnvOf } from '../drivers/providers/openstack/config.js';
 import { openstackProviderFromConfig } from '../drivers/providers/openstack/from-config.js';
 import { isOpenStackProvider } from '../drivers/providers/openstack/openstack-provider.js';
 import { sshSettings } from '../drivers/providers/ssh/ssh-config.js';
@@ -90,9 +90,9 @@ export function providersFor(loaded: LoadedConfig, setup: { env: Readonly<Record
       // Validated first all the same: a password pasted where the variable's name belongs is
       // refused (never echoed), whether a target uses the provider or not.
       try {
-        const { password_env: passwordEnv } = parseOpenStackConfig(name, p);
-        if (!Object.values(config.targets).some((t) => t.provider === name) && !setup.env[passwordEnv]) {
-          setup.note(`note: provider ${name} is not used by any target and $${passwordEnv} is not set: left out`);
+        const { variable } = secretEnvOf(parseOpenStackConfig(name, p));
+        if (!Object.values(config.targets).some((t) => t.provider === name) && !setup.env[variable]) {
+          setup.note(`note: provider ${name} is not used by any target and $${variable} is not set: left out`);
           continue;
         }
         providers.push(openstackProviderFromConfig(name, p, { configDir: loaded.dir, workDir: loaded.resolvePath(config.work_dir), env: setup.env, targets: config.targets }));

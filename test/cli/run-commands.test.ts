@@ -42,6 +42,13 @@ describe('submit, status, logs, explain, rerun, cancel', () => {
     const r = await runCli(['submit', 'updates/good.yml'], { cwd: site.dir, env: { SPARE_OS_PASSWORD: '' } });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stderr, /note: provider spare is not used by any target and \$SPARE_OS_PASSWORD is not set: left out/);
+    // The same with an application credential: its secret's variable is the one looked for.
+    const configured = readFileSync(join(site.dir, 'sluice.yaml'), 'utf8');
+    writeFileSync(join(site.dir, 'sluice.yaml'), configured.replace('username: ci, password_env: SPARE_OS_PASSWORD, project_name: ci', 'application_credential_id: abc123, application_credential_secret_env: SPARE_OS_APP_SECRET'));
+    const appCredential = await runCli(['submit', 'updates/good.yml'], { cwd: site.dir, env: { SPARE_OS_PASSWORD: 'set but not asked for' } });
+    assert.equal(appCredential.status, 0, appCredential.stdout + appCredential.stderr);
+    assert.match(appCredential.stderr, /note: provider spare is not used by any target and \$SPARE_OS_APP_SECRET is not set: left out/);
+    writeFileSync(join(site.dir, 'sluice.yaml'), configured);
     // Unused or not, a password pasted where the variable's name belongs is refused, never echoed.
     const text = readFileSync(join(site.dir, 'sluice.yaml'), 'utf8');
     writeFileSync(join(site.dir, 'sluice.yaml'), text.replace('password_env: SPARE_OS_PASSWORD', 'password_env: "hunter2!secret"'));

@@ -48,7 +48,11 @@ export interface StandinImage {
   protected?: boolean;
 }
 
-export const CLOUD = { user: 'sluice', password: 'cloud-secret', project: 'rdo-ci', domain: 'Default', network: 'net-ci', flavor: 'm1.large' } as const;
+export const CLOUD = {
+  user: 'sluice', password: 'cloud-secret', project: 'rdo-ci', domain: 'Default', network: 'net-ci', flavor: 'm1.large',
+  /** An application credential the user made for the project. */
+  applicationCredentialId: '6cb5fa6a13184e6fab65ba2108adf50c', applicationCredentialSecret: 'app-cred-secret',
+} as const;
 
 export class OpenStackStandin {
   readonly servers = new Map<string, StandinServer>();
@@ -64,6 +68,8 @@ export class OpenStackStandin {
   readonly requests: string[] = [];
   /** Every token ever issued; only those in `valid` are accepted. */
   readonly issued: string[] = [];
+  /** The method of each authentication that gave a token, in order. */
+  readonly authMethods: string[] = [];
   private readonly valid = new Set<string>();
   bootMs = 0;
   snapshotMs = 0;
@@ -223,20 +229,38 @@ export class OpenStackStandin {
   }
 
   private auth(body: Record<string, unknown>, send: Send): void {
-    const auth = body.auth as { identity?: { methods?: string[]; password?: { user?: { name?: string; password?: string; domain?: { name?: string } } } }; scope?: { project?: { name?: string; domain?: { name?: string } } } } | undefined;
+    const auth = body.auth as {
+      identity?: { methods?: string[]; password?: { user?: { name?: string; password?: string; domain?: { name?: string } } }; application_credential?: { id?: string; secret?: string } };
+      scope?: { project?: { name?: string; domain?: { name?: string } } };
+    } | undefined;
+    const credential = auth?.identity?.application_credential;
+    if (auth?.identity?.methods?.includes('application_credential')) {
+      // As Keystone: the credential's own project is the scope; asking for one is refused.
+      if (auth.scope !== undefined) return send(401, { error: { code: 401, title: 'Unauthorized', message: 'Application credentials cannot request a scope.' } });
+      if (credential?.id !== CLOUD.applicationCredentialId || credential.secret !== CLOUD.applicationCredentialSecret) {
+        return send(401, { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+      }
+      this.authMethods.push('application_credential');
+      return this.issueToken(['application_credential'], send);
+    }
     const user = auth?.identity?.password?.user;
     const project = auth?.scope?.project;
     if (!auth?.identity?.methods?.includes('password') || user?.name !== CLOUD.user || user.password !== CLOUD.password || user.domain?.name !== CLOUD.domain) {
       return send(401, { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
     }
     if (project?.name !== CLOUD.project || project.domain?.name !== CLOUD.domain) return send(401, { error: { code: 401, title: 'Unauthorized', message: 'not authorized for that project' } });
+    this.authMethods.push('password');
+    this.issueToken(['password'], send);
+  }
+
+  private issueToken(methods: string[], send: Send): void {
     const token = `gAAAA${randomUUID().replace(/-/g, '')}`;
     this.issued.push(token);
     this.valid.add(token);
     const now = Date.now();
     send(201, {
       token: {
-        methods: ['password'], user: { id: 'u1', name: CLOUD.user, domain: { id: 'default', name: CLOUD.domain } },
+        methods, user: { id: 'u1', name: CLOUD.user, domain: { id: 'default', name: CLOUD.domain } },
         project: { id: 'p1', name: CLOUD.project, domain: { id: 'default', name: CLOUD.domain } },
         issued_at: new Date(now).toISOString(), expires_at: new Date(now + 3_600_000).toISOString(), catalog: this.catalog(),
       },

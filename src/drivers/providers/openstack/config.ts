@@ -4,20 +4,25 @@ import { DURATION_RULE, parseDuration } from '../../../core/duration.js';
 
 const text = (what: string) => z.string({ error: `${what} must be a text` }).min(1, { error: `${what} must not be empty` });
 
+const envName = (key: string) => z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: `${key} must be the name of an environment variable (not the secret itself)` });
+
 /**
  * The keys of a provider of `type: openstack` (the core schema knows only `type` and
- * `capacity`). The password is never in the file: `password_env` names the variable
- * that holds it.
+ * `capacity`). Secrets are never in the file: `password_env` (or
+ * `application_credential_secret_env`) names the variable that holds one.
  */
 export const OpenStackProviderSchema = z.strictObject({
   type: z.literal('openstack'),
   capacity: z.int().min(1).default(2),
   auth_url: z.url({ protocol: /^https?$/, error: 'auth_url must be the http(s) URL of Keystone, e.g. https://cloud.example.org:5000/v3' })
     .meta({ description: 'The Keystone v3 endpoint (`/v3` is added when missing).' }),
-  username: text('username').meta({ description: 'The user Sluice authenticates as.' }),
-  password_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'password_env must be the name of an environment variable (not the password)' })
-    .meta({ description: 'The environment variable that holds the password.' }),
-  project_name: text('project_name').meta({ description: 'The project the servers are made in (token scope).' }),
+  username: text('username').optional().meta({ description: 'The user Sluice authenticates as (password authentication).' }),
+  password_env: envName('password_env').optional().meta({ description: 'The environment variable that holds the password.' }),
+  project_name: text('project_name').optional().meta({ description: 'The project the servers are made in (token scope of password authentication).' }),
+  application_credential_id: text('application_credential_id').optional()
+    .meta({ description: 'Instead of username, password and project: an application credential\'s id (its token is scoped to the project it was made in).' }),
+  application_credential_secret_env: envName('application_credential_secret_env').optional()
+    .meta({ description: 'The environment variable that holds the application credential\'s secret.' }),
   user_domain_name: text('user_domain_name').default('Default').meta({ description: 'The domain of the user.' }),
   project_domain_name: text('project_domain_name').default('Default').meta({ description: 'The domain of the project.' }),
   region: text('region').optional().meta({ description: 'The catalog region whose endpoints are used; the first public one when absent.' }),
@@ -41,9 +46,29 @@ export const OpenStackProviderSchema = z.strictObject({
     kill_grace: duration.default('5s').meta({ description: 'Time between SIGTERM and SIGKILL for a job\'s remote process group.' }),
   }, { error: 'ssh must be a map: { user, key_file, port, host_key, connect_timeout, ready_timeout, work_dir, config_dir, kill_grace }' })
     .meta({ description: 'How the worker reaches a server once it is ACTIVE.' }),
+}).superRefine((c, ctx) => {
+  // One way to authenticate, complete: a half-given pair would otherwise surface as a
+  // 401 from Keystone at the first job, far from the key that is missing.
+  const password = (['username', 'password_env', 'project_name'] as const).filter((k) => c[k] !== undefined);
+  const credential = (['application_credential_id', 'application_credential_secret_env'] as const).filter((k) => c[k] !== undefined);
+  if (credential.length > 0 && password.length > 0) {
+    ctx.addIssue({ code: 'custom', path: [password[0] ?? 'username'], message: `use either username, password_env and project_name or application_credential_id and application_credential_secret_env, not both (${[...password, ...credential].join(', ')} are given)` });
+    return;
+  }
+  const need = credential.length > 0 ? (['application_credential_id', 'application_credential_secret_env'] as const) : (['username', 'password_env', 'project_name'] as const);
+  for (const k of need) {
+    if (c[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `${k} is required${credential.length > 0 ? ' with application_credential_id' : ' (or authenticate with application_credential_id and application_credential_secret_env)'}` });
+  }
 });
 
 export type OpenStackProviderConfig = z.output<typeof OpenStackProviderSchema>;
+
+/** The environment variable that holds this provider's secret: the password's or the application credential's. */
+export function secretEnvOf(c: OpenStackProviderConfig): { key: 'password_env' | 'application_credential_secret_env'; variable: string } {
+  return c.application_credential_secret_env !== undefined
+    ? { key: 'application_credential_secret_env', variable: c.application_credential_secret_env }
+    : { key: 'password_env', variable: c.password_env ?? '' };
+}
 
 /** The config, or an Error naming the first bad key (`providers.<name>.<key>: ...`). */
 export function parseOpenStackConfig(name: string, raw: unknown): OpenStackProviderConfig {

@@ -4,7 +4,7 @@ import ssh2 from 'ssh2';
 import type { TargetConfig } from '../../../core/config-schema.js';
 import { parseDuration } from '../../../core/duration.js';
 import { cloudSshRunOnNode } from './cloud-ssh.js';
-import { parseOpenStackConfig, type OpenStackProviderConfig } from './config.js';
+import { parseOpenStackConfig, secretEnvOf, type OpenStackProviderConfig } from './config.js';
 import { openstackProvider, type OpenStackProvider, type OpenStackProviderOptions, type RunOnNode } from './openstack-provider.js';
 
 export interface OpenStackSetup {
@@ -27,8 +27,9 @@ export interface OpenStackSetup {
  */
 export function openstackProviderFromConfig(name: string, providerConfig: unknown, setup: OpenStackSetup): OpenStackProvider {
   const c = parseOpenStackConfig(name, providerConfig);
-  const password = setup.env[c.password_env];
-  if (!password) throw new Error(`providers.${name}.password_env: the environment variable ${c.password_env} that should hold the OpenStack password is not set`);
+  const secretEnv = secretEnvOf(c);
+  const secret = setup.env[secretEnv.variable];
+  if (!secret) throw new Error(`providers.${name}.${secretEnv.key}: the environment variable ${secretEnv.variable} that should hold the OpenStack ${secretEnv.key === 'password_env' ? 'password' : 'application credential\'s secret'} is not set`);
   const targets: Record<string, { base?: string; image?: string }> = {};
   for (const [t, target] of Object.entries(setup.targets)) {
     if (target.provider !== name) continue;
@@ -38,10 +39,12 @@ export function openstackProviderFromConfig(name: string, providerConfig: unknow
   const opts: OpenStackProviderOptions = {
     name, capacity: c.capacity, flavor: c.flavor, network: c.network, ...(c.floating_network ? { floatingNetwork: c.floating_network } : {}), targets, runOnNode: setup.runOnNode ?? sshRunOnNode(name, c.ssh, setup),
     bootTimeoutMs: parseDuration(c.boot_timeout) ?? 600_000,
-    credentials: {
-      authUrl: c.auth_url, username: c.username, password, userDomainName: c.user_domain_name,
-      projectName: c.project_name, projectDomainName: c.project_domain_name, ...(c.region ? { region: c.region } : {}),
-    },
+    credentials: c.application_credential_id !== undefined
+      ? { authUrl: c.auth_url, applicationCredentialId: c.application_credential_id, applicationCredentialSecret: secret, ...(c.region ? { region: c.region } : {}) }
+      : {
+          authUrl: c.auth_url, username: c.username ?? '', password: secret, userDomainName: c.user_domain_name,
+          projectName: c.project_name ?? '', projectDomainName: c.project_domain_name, ...(c.region ? { region: c.region } : {}),
+        },
     ...(setup.log ? { log: setup.log } : {}),
   };
   return openstackProvider(opts);

@@ -1,16 +1,34 @@
 import { describeFetchError, withRetry, type HttpPolicy } from '../../sources/http-policy.js';
 import { OpenStackError, errorMessageOf } from './openstack-error.js';
 
-export interface KeystoneCredentials {
+interface KeystoneEndpoint {
   /** The Identity endpoint, e.g. `https://cloud.example.org:5000/v3` (`/v3` is added when missing). */
   readonly authUrl: string;
+  readonly region?: string;
+}
+
+/** A user's password, scoped to a project by name. */
+export interface PasswordCredentials extends KeystoneEndpoint {
   readonly username: string;
   readonly password: string;
   readonly userDomainName: string;
   readonly projectName: string;
   readonly projectDomainName: string;
-  readonly region?: string;
 }
+
+/**
+ * An application credential: made by a user for one project (`openstack application
+ * credential create`), revocable on its own and never the user's password. Its token is
+ * scoped to that project; the request names no scope.
+ */
+export interface ApplicationCredentials extends KeystoneEndpoint {
+  readonly applicationCredentialId: string;
+  readonly applicationCredentialSecret: string;
+}
+
+export type KeystoneCredentials = PasswordCredentials | ApplicationCredentials;
+
+const isApplicationCredential = (c: KeystoneCredentials): c is ApplicationCredentials => 'applicationCredentialId' in c;
 
 export type ServiceType = 'compute' | 'network' | 'image';
 
@@ -77,15 +95,19 @@ export class KeystoneSession {
   private async authenticate(): Promise<Token> {
     const base = this.creds.authUrl.replace(/\/+$/, '');
     const url = `${/\/v3$/.test(base) ? base : `${base}/v3`}/auth/tokens`;
-    const body = {
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: this.creds.username, domain: { name: this.creds.userDomainName }, password: this.creds.password } } },
-        scope: { project: { name: this.creds.projectName, domain: { name: this.creds.projectDomainName } } },
-      },
-    };
+    const c = this.creds;
+    const body = isApplicationCredential(c)
+      ? { auth: { identity: { methods: ['application_credential'], application_credential: { id: c.applicationCredentialId, secret: c.applicationCredentialSecret } } } }
+      : {
+          auth: {
+            identity: { methods: ['password'], password: { user: { name: c.username, domain: { name: c.userDomainName }, password: c.password } } },
+            scope: { project: { name: c.projectName, domain: { name: c.projectDomainName } } },
+          },
+        };
     const res = await this.fetchJson('POST', url, { body }, {});
     if (res.status !== 201 && res.status !== 200) {
-      throw new OpenStackError(res.status, `Keystone refused the authentication of ${this.creds.username} to project ${this.creds.projectName}: HTTP ${res.status}${errorMessageOf(res.body)}`);
+      const who = isApplicationCredential(c) ? `application credential ${c.applicationCredentialId}` : `${c.username} to project ${c.projectName}`;
+      throw new OpenStackError(res.status, `Keystone refused the authentication of ${who}: HTTP ${res.status}${errorMessageOf(res.body)}`);
     }
     const value = res.headers.get('x-subject-token');
     const token = (res.body as { token?: { expires_at?: string; catalog?: CatalogEntry[] } } | null)?.token;

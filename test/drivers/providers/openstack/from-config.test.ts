@@ -49,6 +49,30 @@ test('a bad ssh block is refused by its key, and a key file that is missing or n
   assert.doesNotThrow(() => openstackProviderFromConfig('cloud', config(), withoutRunOnNode()));
 });
 
+test('authentication is one complete way: a password with its project, or an application credential with its secret', () => {
+  const { username: _u, password_env: _p, project_name: _n, ...noAuth } = config();
+  const appCredential = { ...noAuth, application_credential_id: CLOUD.applicationCredentialId, application_credential_secret_env: 'OS_APP_SECRET' };
+  assert.throws(() => openstackProviderFromConfig('cloud', noAuth, setup()), /^Error: providers\.cloud\.username: username is required \(or authenticate with application_credential_id and application_credential_secret_env\)/);
+  assert.throws(() => openstackProviderFromConfig('cloud', { ...noAuth, username: CLOUD.user, password_env: 'OS_PASSWORD' }, setup()), /^Error: providers\.cloud\.project_name: project_name is required/);
+  assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), application_credential_id: 'x', application_credential_secret_env: 'OS_APP_SECRET' }, setup()), /^Error: providers\.cloud\.username: use either username, password_env and project_name or application_credential_id and application_credential_secret_env, not both/);
+  const { application_credential_secret_env: _s, ...noSecret } = appCredential;
+  assert.throws(() => openstackProviderFromConfig('cloud', noSecret, setup()), /^Error: providers\.cloud\.application_credential_secret_env: application_credential_secret_env is required with application_credential_id/);
+  assert.throws(() => openstackProviderFromConfig('cloud', { ...appCredential, application_credential_secret_env: CLOUD.applicationCredentialSecret.replace(/-/g, '!') }, setup()), /application_credential_secret_env must be the name of an environment variable/);
+  assert.throws(() => openstackProviderFromConfig('cloud', appCredential, setup({ OS_PASSWORD: CLOUD.password })), /^Error: providers\.cloud\.application_credential_secret_env: the environment variable OS_APP_SECRET that should hold the OpenStack application credential's secret is not set/);
+});
+
+test('an application credential from the configuration authenticates the provider\'s calls', async () => {
+  const { username: _u, password_env: _p, project_name: _n, ...noAuth } = config();
+  const appCredential = { ...noAuth, application_credential_id: CLOUD.applicationCredentialId, application_credential_secret_env: 'OS_APP_SECRET' };
+  const methods = cloud.authMethods.length;
+  const p = openstackProviderFromConfig('cloud', appCredential, setup({ OS_APP_SECRET: CLOUD.applicationCredentialSecret }));
+  const spec: JobSpec = { pipeline: 'phase1', updateId: 'hkvc', target: 'kilo/el7', provider: 'cloud', builds: [], mode: 'provision', image: null, modeBecause: 'test', command: 'true', timeoutMs: 60_000 };
+  const out = await p.execute({ runId: 'r2', jobId: 'r2.kilo/el7', attempt: 1, spec, updateFiles: [], signal: new AbortController().signal });
+  assert.equal(out.result, 'success', out.reason);
+  assert.deepEqual(cloud.authMethods.slice(methods), ['application_credential']);
+  assert.equal(cloud.liveServers().length, 0);
+});
+
 test('an unset password variable is named, never its value', () => {
   assert.throws(() => openstackProviderFromConfig('cloud', config(), setup({})), /providers\.cloud\.password_env: the environment variable OS_PASSWORD that should hold the OpenStack password is not set/);
 });

@@ -76,6 +76,19 @@ test('authenticates with a project-scoped password token and takes the public en
   await assert.rejects(elsewhere.endpoint('compute'), /no public compute endpoint in region RegionTwo/);
 });
 
+test('authenticates with an application credential: no scope asked, the credential named when refused, never its secret', async () => {
+  const methods = cloud.authMethods.length;
+  const appCredential = { authUrl: cloud.authUrl, applicationCredentialId: CLOUD.applicationCredentialId, applicationCredentialSecret: CLOUD.applicationCredentialSecret };
+  const s = new KeystoneSession(appCredential, FAST);
+  assert.equal(await s.endpoint('compute'), `${cloud.url}/compute/v2.1`);
+  assert.equal((await s.request('network', 'GET', '/v2.0/ports')).status, 200);
+  assert.deepEqual(cloud.authMethods.slice(methods), ['application_credential']);
+  const wrong = new KeystoneSession({ ...appCredential, applicationCredentialSecret: 'not-the-secret' }, FAST);
+  const refused = await wrong.endpoint('compute').then(() => '', (e: Error) => e.message);
+  assert.match(refused, new RegExp(`^Keystone refused the authentication of application credential ${CLOUD.applicationCredentialId}: HTTP 401`));
+  assert.doesNotMatch(refused, /not-the-secret/);
+});
+
 test('a revoked token is renewed once and the request repeated; a second 401 is answered, not looped on', async () => {
   const s = new KeystoneSession(credentials(), FAST);
   assert.equal((await s.request('network', 'GET', '/v2.0/ports')).status, 200);
