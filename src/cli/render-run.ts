@@ -7,13 +7,18 @@ export function matrixLines(run: Run, jobs: readonly Job[]): string[] {
   const width = Math.max(6, ...jobs.map((j) => jobLabel(j).length));
   const lines = jobs.map((j) => {
     const status = j.state === 'finished' ? (j.result ?? 'finished') : j.state === 'running' ? 'running' : j.attempt > 0 ? 'retrying' : 'queued';
-    const attempt = j.attempt > 1 || (j.state !== 'finished' && j.attempt > 0) ? ` (attempt ${j.attempt}/${j.maxAttempts})` : '';
+    const attempt = j.attempt > 1 || (j.state !== 'finished' && j.attempt > 0) ? ` (attempt ${j.attempt}/${j.maxAttempts}${interrupted(j)})` : '';
     const why = j.result === 'skipped' ? `  ${j.skipReason ?? ''}` : j.state === 'finished' && j.result !== 'success' && j.reason ? `  ${j.reason}` : '';
     return `  ${jobLabel(j).padEnd(width)}  ${symbol(status)} ${status}${attempt}${why}`;
   });
   const of = run.updateId ?? batchOf(run) ?? '-';
   const head = run.verdict ? `run ${run.id} (${run.pipeline} of ${of}): ${run.verdict.toUpperCase()}${run.reason ? ` - ${run.reason}` : ''}` : `run ${run.id} (${run.pipeline} of ${of}): ${run.state}`;
   return [head, ...lines];
+}
+
+/** Attempts given back after their worker died: why the count of attempts grew. */
+export function interrupted(j: Pick<Job, 'interruptions'>): string {
+  return j.interruptions > 0 ? `, ${j.interruptions} lost to a stopped worker` : '';
 }
 
 /** A phase2 job tests a group of updates in one round of a stage: say which. */

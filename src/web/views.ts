@@ -20,7 +20,7 @@ export function runSummary(r: Run): z.output<typeof RunSummarySchema> {
 export function jobView(j: Job): z.output<typeof JobSchema> {
   return {
     id: j.id, runId: j.runId, target: j.target, kind: j.kind, state: j.state, result: j.result, status: cellState(j),
-    reason: j.reason, skipReason: j.skipReason, attempt: j.attempt, maxAttempts: j.maxAttempts, node: j.node,
+    reason: j.reason, skipReason: j.skipReason, attempt: j.attempt, maxAttempts: j.maxAttempts, interruptions: j.interruptions, node: j.node,
     createdAt: j.createdAt, startedAt: j.startedAt, finishedAt: j.finishedAt, logUrl: j.logPath ? logUrl(j.id) : null,
   };
 }

@@ -6,6 +6,8 @@ import type { NodeProvider } from '../../src/engine/node-provider.js';
 import { join } from 'node:path';
 import { Engine } from '../../src/engine/engine.js';
 import { explainLines } from '../../src/cli/explain.js';
+import { matrixLines } from '../../src/cli/render-run.js';
+import { jobView } from '../../src/web/views.js';
 import { tempDir } from '../helpers/paths.js';
 import { makeSite, siteEngine, submit } from '../helpers/site.js';
 import { forEachStore } from '../helpers/store-matrix.js';
@@ -110,6 +112,8 @@ forEachStore('a dead worker\'s job is reclaimed after its lease and run once mor
   const events = await other.listEvents({ runId: run });
   assert.ok(events.some((e) => e.kind === 'job.reclaimed'));
   assert.match(explainLines((await other.getRun(run))!, await other.listJobs(run), events).join('\n'), /attempt 1: worker dead-worker stopped answering; the job was reclaimed and the attempt given back \(1 so far\)/);
+  assert.match(matrixLines((await other.getRun(run))!, [job]).join('\n'), new RegExp(`kilo/epel-7 +✔ success \\(attempt 2/${job.maxAttempts}, 1 lost to a stopped worker\\)`));
+  assert.equal(jobView(job).interruptions, 1, 'the API says why the attempts grew');
   const again = siteEngine(site, other, { workerId: 'restart' });
   again.start();
   await again.reportOwed();

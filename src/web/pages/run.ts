@@ -76,7 +76,7 @@ async function jobDetail(j: Job, now: number): Promise<SafeHtml> {
   const why = j.result === 'skipped' ? j.skipReason : j.state === 'finished' && j.result !== 'success' ? j.reason : null;
   return html`<article class="job st-${s}" id="job-${j.id}" data-job="${j.id}" data-status="${s}">
 <h3>${j.target} ${statusBadge(s)} <span class="muted id">${j.id}</span></h3>
-<p class="job-facts">${j.attempt > 0 ? html`attempt ${j.attempt}/${j.maxAttempts}` : 'not started'}${j.node ? html` · node ${j.node}` : ''}${j.startedAt !== null ? html` · ${duration(j.startedAt, j.finishedAt ?? now)}` : ''}</p>
+<p class="job-facts">${j.attempt > 0 ? html`attempt ${j.attempt}/${j.maxAttempts}${j.interruptions > 0 ? ` (${j.interruptions} lost to a stopped worker and given back)` : ''}` : 'not started'}${j.node ? html` · node ${j.node}` : ''}${j.startedAt !== null ? html` · ${duration(j.startedAt, j.finishedAt ?? now)}` : ''}</p>
 ${why ? html`<p class="why">${why}</p>` : ''}
 ${errors ? html`<div class="excerpt"><p>the error lines of ${errors.totalLines}:</p><pre>${errors.lines.map((l, i) => html`${i > 0 && l.n > (errors.lines[i - 1]?.n ?? 0) + 1 ? html`<span class="gap">⋮</span>\n` : ''}<span class="${l.hit ? 'hit' : 'ctx'}"><a class="ln" href="${logUrl(j.id, l.n)}">${l.n}</a>${l.text}</span>\n`)}</pre></div>` : ''}
 ${j.logPath ? html`<p><a class="full-log" href="${logUrl(j.id, errors?.first)}">${errors ? 'full log, at the error' : 'log'}</a>${s === 'running' ? ' (growing)' : ''}</p>` : ''}
