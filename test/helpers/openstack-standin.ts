@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
  * An OpenStack stand-in on loopback speaking the documented REST subset Sluice uses:
  * Keystone v3 password auth (token in `X-Subject-Token`, a catalog pointing back here),
  * Nova servers (microversion header, tags from 2.52, createImage answering `image_id`
- * from 2.45 and `Location` before), Neutron ports with addresses from an allocation pool,
+ * from 2.45 and `Location` before, `os-stop` turning a server SHUTOFF), Neutron ports with
+ * addresses from an allocation pool,
  * and Glance images (properties at the top level, filters on them, pages with `limit`,
  * `marker` and a `next` link). It keeps servers, ports and images, and on request fails boots (ERROR
  * with a fault), boots slowly, or revokes every token so the next call gets 401. A test
@@ -66,6 +67,8 @@ export class OpenStackStandin {
   /** Glance's api_limit_max: the largest page it answers, whatever `limit` asks. */
   imagePageMax = 1000;
   readonly requests: string[] = [];
+  /** Every server action asked (`os-stop`, `createImage`, ...), in order, with the server's status when it came. */
+  readonly actions: { action: string; server: string; status: string }[] = [];
   /** Every token ever issued; only those in `valid` are accepted. */
   readonly issued: string[] = [];
   /** The method of each authentication that gave a token, in order. */
@@ -74,6 +77,8 @@ export class OpenStackStandin {
   bootMs = 0;
   snapshotMs = 0;
   deleteMs = 0;
+  /** How long a stopped server takes to read SHUTOFF (it is ACTIVE, task_state powering-off, meanwhile). */
+  stopMs = 0;
   /** When set, every port gets this address (servers are played by one loopback sshd). */
   portAddress: string | undefined;
   /** What a server's console shows (once ACTIVE); empty by default. */
@@ -83,6 +88,8 @@ export class OpenStackStandin {
   private failBoots: string[] = [];
   private failures: { method: string; path: string; status: number; left: number }[] = [];
   private deleting = new Map<string, number>();
+  /** When each server asked to stop reads SHUTOFF. */
+  private stopping = new Map<string, number>();
   private server: Server | undefined;
   url = '';
 
@@ -170,7 +177,15 @@ export class OpenStackStandin {
 
   private status(s: StandinServer): string {
     if (Date.now() < s.readyAt) return 'BUILD';
+    const stoppedAt = this.stopping.get(s.id);
+    if (stoppedAt !== undefined && Date.now() >= stoppedAt) return 'SHUTOFF';
     return s.fault ? 'ERROR' : 'ACTIVE';
+  }
+
+  /** Nova's task_state: set while an action is under way, and most actions are refused then. */
+  private taskState(s: StandinServer): string | undefined {
+    const stoppedAt = this.stopping.get(s.id);
+    return stoppedAt !== undefined && Date.now() < stoppedAt ? 'powering-off' : undefined;
   }
 
   private serverView(s: StandinServer): Record<string, unknown> {
@@ -178,7 +193,7 @@ export class OpenStackStandin {
     const port = this.ports.get(s.portId);
     return {
       id: s.id, name: s.name, status, metadata: s.metadata, tags: s.tags, image: { id: s.imageRef }, flavor: { id: s.flavorRef },
-      addresses: port ? { [port.networkId]: [{ addr: port.address, version: 4 }] } : {},
+      addresses: port ? { [port.networkId]: [{ addr: port.address, version: 4 }] } : {}, 'OS-EXT-STS:task_state': this.taskState(s) ?? null,
       ...(status === 'ERROR' ? { fault: { code: 500, message: s.fault, created: new Date().toISOString() } } : {}),
     };
   }
@@ -312,6 +327,18 @@ export class OpenStackStandin {
     if (method === 'POST' && (m = path.match(/^\/servers\/([^/]+)\/action$/))) {
       const s = this.live(m[1] as string);
       if (!s || this.deleting.has(s.id)) return notFound(`Instance ${m[1]}`);
+      const status = this.status(s);
+      this.actions.push({ action: Object.keys(body)[0] ?? '', server: s.id, status });
+      // Nova's vm_state for a status, as its InstanceInvalidState message names it.
+      const vmState = ({ BUILD: 'building', SHUTOFF: 'stopped' } as Record<string, string>)[status] ?? status.toLowerCase();
+      const task = this.taskState(s);
+      const invalid = (action: string) => send(409, { conflictingRequest: { code: 409, message: task ? `Cannot '${action}' instance ${s.id} while it is in task_state ${task}` : `Cannot '${action}' instance ${s.id} while it is in vm_state ${vmState}` } });
+      if ('os-stop' in body) {
+        // As Nova: only an ACTIVE or ERROR server with no task under way can be stopped.
+        if ((status !== 'ACTIVE' && status !== 'ERROR') || task) return invalid('stop');
+        this.stopping.set(s.id, Date.now() + this.stopMs);
+        return send(202);
+      }
       if ('os-getConsoleOutput' in body) {
         // Nova answers a console only for a server that has one: a building server has none yet.
         if (this.status(s) === 'BUILD') return send(409, { conflictingRequest: { code: 409, message: `Instance ${s.id} in vm_state building. Cannot get_console_output while the instance is in this state.` } });
@@ -322,7 +349,8 @@ export class OpenStackStandin {
       }
       const ci = body.createImage as { name?: string; metadata?: Record<string, string> } | undefined;
       if (!ci?.name) return send(400, { badRequest: { code: 400, message: 'unsupported action' } });
-      if (this.status(s) !== 'ACTIVE') return send(409, { conflictingRequest: { code: 409, message: `Cannot 'createImage' instance ${s.id} while it is in vm_state ${this.status(s).toLowerCase()}` } });
+      // Nova snapshots an ACTIVE, SHUTOFF, PAUSED or SUSPENDED server (the stand-in has no pause nor suspend).
+      if ((status !== 'ACTIVE' && status !== 'SHUTOFF') || task) return invalid('createImage');
       // As Nova does: the base image's properties, then the request's, then its own.
       const properties = { ...this.images.get(s.imageRef)?.properties, ...ci.metadata, instance_uuid: s.id, image_type: 'snapshot' };
       const image: StandinImage = { id: randomUUID(), name: ci.name, createdAt: new Date().toISOString(), readyAt: Date.now() + this.snapshotMs, fromServer: s.id, properties };
@@ -336,6 +364,7 @@ export class OpenStackStandin {
   private forget(s: StandinServer): void {
     this.servers.delete(s.id);
     this.deleting.delete(s.id);
+    this.stopping.delete(s.id);
     const port = this.ports.get(s.portId);
     if (port && port.deviceId === s.id) port.deviceId = '';
   }

@@ -32,6 +32,8 @@ export const OpenStackProviderSchema = z.strictObject({
     .meta({ description: 'An external network id: each server also gets a floating IP there, and the worker connects to it (when the worker cannot reach `network` directly).' }),
   boot_timeout: z.string().refine((d) => parseDuration(d) !== undefined, { error: `boot_timeout must be ${DURATION_RULE}` }).default('10m')
     .meta({ description: 'A server not ACTIVE this long after it was asked for is an infra failure.' }),
+  snapshot_stopped: z.boolean({ error: 'snapshot_stopped must be true or false' }).default(true)
+    .meta({ description: 'Stop a green images baseline\'s server (SHUTOFF) before snapshotting it, so the known-good image is a cleanly shut down disk; false snapshots it running.' }),
   ssh: z.strictObject({
     user: text('ssh.user').meta({ description: 'The login on the servers (the image\'s cloud-init default user, e.g. centos).' }),
     key_file: text('ssh.key_file').meta({ description: 'An unencrypted private key the image accepts; relative to the config file.' }),

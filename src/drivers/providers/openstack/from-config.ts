@@ -38,7 +38,7 @@ export function openstackProviderFromConfig(name: string, providerConfig: unknow
   }
   const opts: OpenStackProviderOptions = {
     name, capacity: c.capacity, flavor: c.flavor, network: c.network, ...(c.floating_network ? { floatingNetwork: c.floating_network } : {}), targets, runOnNode: setup.runOnNode ?? sshRunOnNode(name, c.ssh, setup),
-    bootTimeoutMs: parseDuration(c.boot_timeout) ?? 600_000,
+    bootTimeoutMs: parseDuration(c.boot_timeout) ?? 600_000, snapshotStopped: c.snapshot_stopped,
     credentials: c.application_credential_id !== undefined
       ? { authUrl: c.auth_url, applicationCredentialId: c.application_credential_id, applicationCredentialSecret: secret, ...(c.region ? { region: c.region } : {}) }
       : {

@@ -8,7 +8,7 @@ const VERSION_HEADERS = { 'OpenStack-API-Version': `compute ${COMPUTE_MICROVERSI
 export interface ServerInfo {
   readonly id: string;
   readonly name: string;
-  /** BUILD, ACTIVE, ERROR, DELETED, ... */
+  /** BUILD, ACTIVE, SHUTOFF, ERROR, DELETED, ... */
   readonly status: string;
   /** Nova's fault message, when the server is in ERROR. */
   readonly fault?: string;
@@ -82,6 +82,20 @@ export class Nova {
     expectStatus(res, [200], `cannot read the console of server ${serverId}`);
     const output = (res.body as { output?: unknown } | null)?.output;
     return typeof output === 'string' ? output : '';
+  }
+
+  /**
+   * Asks Nova to shut the server down; it answers 202 at once and the status turns SHUTOFF
+   * later (the guest gets an ACPI shutdown, and is powered off after Nova's shutdown_timeout).
+   * Nova answers 409 for a server already stopped, but also for a locked one or one busy with
+   * another task: only the first is done, so a 409 is believed only once the server reads SHUTOFF.
+   */
+  async stopServer(id: string, signal?: AbortSignal): Promise<void> {
+    const res = await this.session.request('compute', 'POST', `/servers/${encodeURIComponent(id)}/action`, {
+      headers: VERSION_HEADERS, body: { 'os-stop': null }, ...(signal ? { signal } : {}),
+    });
+    if (res.status === 409 && (await this.getServer(id, signal))?.status === 'SHUTOFF') return;
+    expectStatus(res, [202], `Nova refused to stop server ${id}`);
   }
 
   /** Starts a snapshot of the server; answers the new image's id (body from 2.45, Location header before). */

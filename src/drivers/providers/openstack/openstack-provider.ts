@@ -19,7 +19,8 @@ export interface CloudServer {
 
 /**
  * Runs a job's commands on an ACTIVE server (`cloudSshRunOnNode` does it over SSH). The
- * provider deletes the server afterwards either way, after snapshotting a green baseline.
+ * provider deletes the server afterwards either way, after stopping and snapshotting a
+ * green baseline.
  */
 export type RunOnNode = (address: string, execution: Execution, server: CloudServer) => Promise<ExecutionOutcome>;
 
@@ -41,6 +42,14 @@ export interface OpenStackProviderOptions {
   readonly deleteTimeoutMs?: number;
   /** How long a snapshot may take to become active; 30 min by default. */
   readonly snapshotTimeoutMs?: number;
+  /**
+   * Whether a green baseline's server is stopped (os-stop, then SHUTOFF awaited) before it is
+   * snapshotted, so the known-good image is a cleanly shut down disk; true by default.
+   * False snapshots it running.
+   */
+  readonly snapshotStopped?: boolean;
+  /** How long a stopped server may take to read SHUTOFF; 5 min by default. */
+  readonly stopTimeoutMs?: number;
   readonly http?: HttpPolicy;
   readonly log?: (line: string) => void;
 }
@@ -69,8 +78,9 @@ export interface OpenStackProvider extends NodeProvider {
    */
   reapOrphans(liveRunIds: Iterable<string> | (() => Promise<Iterable<string>>), knownImageIds?: Iterable<string> | (() => Promise<Iterable<string>>)): Promise<OrphanCount>;
   /**
-   * Snapshots a server (createImage) and waits until Glance has the image active; answers
-   * its id. The image carries the job's marker, which the orphan sweep reads.
+   * Snapshots a server (createImage) as it is, running or stopped, and waits until Glance
+   * has the image active; answers its id. The image carries the job's marker, which the
+   * orphan sweep reads.
    */
   snapshot(serverId: string, name: string, marker: NodeMarker, signal?: AbortSignal): Promise<string>;
   /** Deletes an image in Glance (a known-good image the images pipeline pruned). */
@@ -113,6 +123,22 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
       if (s.status === 'ACTIVE') return undefined;
       if (s.status === 'ERROR') return { result: 'infra', reason: `server ${serverId} failed to boot: ${s.fault ?? 'Nova gave no fault'}` };
       if (Date.now() >= deadline) return { result: 'infra', reason: `server ${serverId} was not ACTIVE after ${formatDuration(opts.bootTimeoutMs)} (still ${s.status})` };
+      await abortableSleep(Math.min(pollMs, Math.max(1, deadline - Date.now())), signal);
+    }
+  }
+
+  /** Throws, naming the server, unless Nova shows it SHUTOFF within `stopTimeoutMs`. */
+  async function stopServer(serverId: string, signal: AbortSignal): Promise<void> {
+    await nova.stopServer(serverId, signal);
+    const timeoutMs = opts.stopTimeoutMs ?? 5 * 60_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (signal.aborted) throw new Error(`cancelled while server ${serverId} shut down`);
+      const s = await nova.getServer(serverId, signal);
+      if (!s) throw new Error(`server ${serverId} vanished while it shut down`);
+      if (s.status === 'SHUTOFF') return;
+      if (s.status === 'ERROR') throw new Error(`server ${serverId} went to ERROR while it shut down: ${s.fault ?? 'Nova gave no fault'}`);
+      if (Date.now() >= deadline) throw new Error(`server ${serverId} was not SHUTOFF ${formatDuration(timeoutMs)} after it was asked to stop (still ${s.status})`);
       await abortableSleep(Math.min(pollMs, Math.max(1, deadline - Date.now())), signal);
     }
   }
@@ -233,6 +259,14 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
         // A green baseline is kept before the server goes: it is the target's next known-good image.
         if (ex.spec.pipeline === 'images' && outcome.result === 'success' && !ex.signal.aborted) {
           const name = snapshotName(ex.spec.target, ex.runId);
+          // A running server's disk may hold half-written files and dirty caches; a shut down one does not.
+          if (opts.snapshotStopped !== false) {
+            try {
+              await stopServer(id, ex.signal);
+            } catch (e) {
+              return { ...outcome, node, result: 'infra', reason: `the baseline passed but its server could not be stopped for its snapshot: ${messageOf(e)}` };
+            }
+          }
           try {
             const imageId = await provider.snapshot(id, name, marker, ex.signal);
             return { ...outcome, node, reason: `${outcome.reason}; server kept as image ${name} (${imageId})`, snapshot: { name, location: imageId } };

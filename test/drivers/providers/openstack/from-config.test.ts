@@ -35,6 +35,7 @@ test('a bad or missing key is refused with its name', () => {
   assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), auth_url: 'keystone' }, setup()), /providers\.cloud\.auth_url: auth_url must be the http\(s\) URL of Keystone/);
   assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), password_env: 's3cret!' }, setup()), /providers\.cloud\.password_env: password_env must be the name of an environment variable/);
   assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), flavour: 'm1' }, setup()), /providers\.cloud: .*unknown key flavour/);
+  assert.throws(() => openstackProviderFromConfig('cloud', { ...config(), snapshot_stopped: 'yes' }, setup()), /^Error: providers\.cloud\.snapshot_stopped: snapshot_stopped must be true or false$/);
 });
 
 test('a bad ssh block is refused by its key, and a key file that is missing or not a key is named', () => {
@@ -82,16 +83,28 @@ test('a target of this provider without a base image is refused by its key', () 
   assert.doesNotThrow(() => openstackProviderFromConfig('cloud', config(), setup(undefined, { 'kilo/el7': target({ base: undefined, provider: 'local' }) })));
 });
 
-test('a valid configuration gives a provider that provisions from the base and cleans up', async () => {
+const baselineSpec: JobSpec = { pipeline: 'images', updateId: '', target: 'kilo/el7', provider: 'cloud', builds: [], mode: 'provision', image: null, modeBecause: 'baseline', command: 'true', timeoutMs: 60_000 };
+
+test('a valid configuration gives a provider that provisions from the base, stops a green baseline\'s server before its snapshot, and cleans up', async () => {
+  const seen = cloud.actions.length;
   const p = openstackProviderFromConfig('cloud', config(), setup());
   assert.equal(p.name, 'cloud');
   assert.equal(p.capacity, 3);
-  const spec: JobSpec = { pipeline: 'images', updateId: '', target: 'kilo/el7', provider: 'cloud', builds: [], mode: 'provision', image: null, modeBecause: 'baseline', command: 'true', timeoutMs: 60_000 };
-  const out = await p.execute({ runId: 'r1', jobId: 'r1.kilo/el7', attempt: 1, spec, updateFiles: [], signal: new AbortController().signal });
+  const out = await p.execute({ runId: 'r1', jobId: 'r1.kilo/el7', attempt: 1, spec: baselineSpec, updateFiles: [], signal: new AbortController().signal });
   assert.equal(out.result, 'success', out.reason);
   // An images baseline that passed is kept as a Glance image before its server goes.
   assert.equal(out.snapshot?.name, 'sluice-kilo_el7-r1');
   assert.equal(cloud.images.get(out.snapshot?.location ?? '')?.name, 'sluice-kilo_el7-r1');
+  assert.deepEqual(cloud.actions.slice(seen).map((a) => `${a.action} ${a.status}`), ['os-stop ACTIVE', 'createImage SHUTOFF'], 'snapshot_stopped is true by default');
   assert.equal(cloud.liveServers().length, 0);
   assert.equal(cloud.ports.size, 0);
+});
+
+test('snapshot_stopped: false snapshots a green baseline\'s server running', async () => {
+  const seen = cloud.actions.length;
+  const p = openstackProviderFromConfig('cloud', { ...config(), snapshot_stopped: false }, setup());
+  const out = await p.execute({ runId: 'r3', jobId: 'r3.kilo/el7', attempt: 1, spec: baselineSpec, updateFiles: [], signal: new AbortController().signal });
+  assert.equal(out.result, 'success', out.reason);
+  assert.deepEqual(cloud.actions.slice(seen).map((a) => `${a.action} ${a.status}`), ['createImage ACTIVE']);
+  assert.equal(cloud.liveServers().length, 0);
 });

@@ -4,6 +4,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import type { Execution, ExecutionOutcome } from '../../../../src/engine/node-provider.js';
 import type { JobSpec } from '../../../../src/engine/job-spec.js';
 import { KeystoneSession } from '../../../../src/drivers/providers/openstack/keystone.js';
+import { Nova } from '../../../../src/drivers/providers/openstack/nova.js';
 import { openstackProvider, type OpenStackProviderOptions, type RunOnNode } from '../../../../src/drivers/providers/openstack/openstack-provider.js';
 import { CLOUD, OpenStackStandin } from '../../../helpers/openstack-standin.js';
 
@@ -27,6 +28,7 @@ beforeEach(() => {
   cloud.bootMs = 0;
   cloud.deleteMs = 0;
   cloud.snapshotMs = 0;
+  cloud.stopMs = 0;
 });
 
 const credentials = () => ({ authUrl: cloud.authUrl, username: CLOUD.user, password: CLOUD.password, userDomainName: CLOUD.domain, projectName: CLOUD.project, projectDomainName: CLOUD.domain });
@@ -410,4 +412,65 @@ test('a Glance failing during the sweep is logged, never thrown: the servers are
   assert.equal((await p.reapOrphans([])).images, 1);
   assert.equal(cloud.images.has(half), false);
   assert.match(lines.at(-1) ?? '', new RegExp(`deleted snapshot sluice-kilo_el7-rDead \\(${half}\\): saving after run rDead finished`));
+});
+
+/** The actions Nova was asked for on the server a baseline ran on, as `<action> <status when asked>`. */
+async function baselineActions(more: Partial<OpenStackProviderOptions>, runId: string): Promise<{ out: ExecutionOutcome; serverId: string; actions: string[] }> {
+  const seen = cloud.actions.length;
+  let serverId = '';
+  const { run } = recorder();
+  const p = provider(async (address, ex, server) => { serverId = server.id; return run(address, ex, server); }, more);
+  const out = await p.execute(execution({ runId, jobId: `${runId}.kilo_el7`, mode: 'provision', pipeline: 'images' }));
+  const actions = cloud.actions.slice(seen).filter((a) => a.server === serverId).map((a) => `${a.action} ${a.status}`);
+  return { out, serverId, actions };
+}
+
+test('a green images baseline\'s server is shut down and awaited SHUTOFF before Nova is asked for its snapshot, then deleted', async () => {
+  // Nova shuts a guest down in its own time: a snapshot asked before SHUTOFF would be of a running disk (and refused here).
+  cloud.stopMs = 80;
+  const { out, serverId, actions } = await baselineActions({}, 'rStop');
+  assert.equal(out.result, 'success', out.reason);
+  assert.deepEqual(actions, ['os-stop ACTIVE', 'createImage SHUTOFF']);
+  const image = cloud.images.get(out.snapshot?.location ?? '');
+  assert.equal(image?.name, 'sluice-kilo_el7-rStop');
+  assert.equal(image?.fromServer, serverId);
+  assert.ok(cloud.requests.filter((r) => r === `GET /compute/v2.1/servers/${serverId}`).length >= 3, 'the server was read until it was SHUTOFF');
+  assertNothingLeft();
+});
+
+test('with snapshotStopped false, a green baseline\'s server is snapshotted ACTIVE and never stopped', async () => {
+  cloud.stopMs = 80;
+  const { out, actions } = await baselineActions({ snapshotStopped: false }, 'rLive');
+  assert.equal(out.result, 'success', out.reason);
+  assert.deepEqual(actions, ['createImage ACTIVE']);
+  assert.equal(cloud.images.get(out.snapshot?.location ?? '')?.name, 'sluice-kilo_el7-rLive');
+  assertNothingLeft();
+});
+
+test('a baseline\'s server not SHUTOFF within stopTimeoutMs is infra naming it, with no snapshot asked and nothing left', async () => {
+  cloud.stopMs = 10_000;
+  const imagesBefore = [...cloud.images.keys()].sort();
+  const { out, serverId, actions } = await baselineActions({ stopTimeoutMs: 150 }, 'rSlow');
+  assert.equal(out.result, 'infra');
+  assert.match(serverId, /^[0-9a-f-]{36}$/);
+  assert.equal(out.reason, `the baseline passed but its server could not be stopped for its snapshot: server ${serverId} was not SHUTOFF 150ms after it was asked to stop (still ACTIVE)`);
+  assert.equal(out.snapshot, undefined);
+  assert.deepEqual(actions, ['os-stop ACTIVE']);
+  assert.deepEqual([...cloud.images.keys()].sort(), imagesBefore, 'no image, half-made or not');
+  assertNothingLeft();
+});
+
+test('Nova.stopServer: a 409 for a server already SHUTOFF is done, any other 409 is refused with Nova\'s message', async () => {
+  const nova = new Nova(new KeystoneSession(credentials(), FAST));
+  const s = cloud.leave(marker('rNova', 'kilo/el7'));
+  await nova.stopServer(s.id);
+  assert.equal((await nova.getServer(s.id))?.status, 'SHUTOFF');
+  await nova.stopServer(s.id);
+  assert.equal(cloud.actions.filter((a) => a.server === s.id && a.action === 'os-stop').length, 2, 'the second stop was asked, and answered 409');
+
+  cloud.stopMs = 10_000;
+  const busy = cloud.leave(marker('rNova', 'kilo/f22'));
+  await nova.stopServer(busy.id);
+  await assert.rejects(nova.stopServer(busy.id), new RegExp(`^OpenStackError: Nova refused to stop server ${busy.id}: HTTP 409: Cannot 'stop' instance ${busy.id} while it is in task_state powering-off$`));
+  await assert.rejects(nova.stopServer('no-such-server'), /Nova refused to stop server no-such-server: HTTP 404: Instance no-such-server could not be found/);
 });
