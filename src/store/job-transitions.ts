@@ -295,12 +295,9 @@ export async function sweepExpiredJobs(ctx: StoreContext, now: number, opts: Swe
       // The worker died (or stalled past its lease): not the job's failure, so the attempt
       // is given back, a bounded number of times: a job that kills its worker still ends.
       const givenBack = row.cancel_requested_at === null && row.interruptions < (opts.interruptedAttempts ?? DEFAULT_INTERRUPTED_ATTEMPTS);
-      let ending = row;
-      if (givenBack) {
-        ending = { ...row, max_attempts: row.max_attempts + 1, interruptions: row.interruptions + 1 };
-        await trx.updateTable('jobs').set({ max_attempts: ending.max_attempts, interruptions: ending.interruptions }).where('id', '=', row.id).execute();
-      }
-      const ended = await endAttempt(ctx, trx, emit, ending, 'infra', reason, now, 'job.reclaimed', opts.retryBackoffMs, {}, givenBack);
+      // Written by endAttempt's one update of the row (see finishJob on PostgreSQL's second update).
+      const gift = givenBack ? { max_attempts: row.max_attempts + 1, interruptions: row.interruptions + 1 } : {};
+      const ended = await endAttempt(ctx, trx, emit, { ...row, ...gift }, 'infra', reason, now, 'job.reclaimed', opts.retryBackoffMs, gift, givenBack);
       swept.push({ jobId: row.id, runId: row.run_id, worker, target: row.target, attempt: row.attempt, givenBack, ...ended });
     }
     return swept;
@@ -351,7 +348,7 @@ async function endAttempt(
   now: number,
   requeueEvent: 'job.retried' | 'job.reclaimed',
   retryBackoffMs = INFRA_RETRY_BACKOFF_MS,
-  attemptDetails: { node: string | null; log_path: string | null; excerpt: string | null } | Record<string, never> = {},
+  attemptDetails: Partial<Pick<JobsTable, 'node' | 'log_path' | 'excerpt' | 'max_attempts'>> & { interruptions?: number } = {},
   givenBack = false,
 ): Promise<AttemptEnded> {
   const cancelled = row.cancel_requested_at !== null;
