@@ -51,6 +51,7 @@ export function explainLines(run: Run, jobs: readonly Job[], events: readonly St
     for (const e of events.filter((ev) => ev.jobId === j.id)) {
       const p = (e.payload ?? {}) as { worker?: string; attempt?: number; reason?: string; result?: string; givenBack?: boolean; interruptions?: number };
       if (e.kind === 'job.started') out.push(`    ${at(e.at)} attempt ${p.attempt} started on worker ${p.worker}`);
+      else if (e.kind === 'job.retried' && p.givenBack) out.push(`    ${at(e.at)} attempt ${p.attempt}: ${p.reason}; the attempt given back`);
       else if (e.kind === 'job.retried') out.push(`    ${at(e.at)} attempt ${p.attempt}: infra, retried on a fresh node (not blamed on the update): ${p.reason}`);
       else if (e.kind === 'job.reclaimed') out.push(`    ${at(e.at)} attempt ${p.attempt}: worker ${p.worker} stopped answering; the job was reclaimed${p.givenBack ? ` and the attempt given back (${p.interruptions} so far)` : ''}`);
       else if (e.kind === 'job.finished') out.push(`    ${at(e.at)} ${p.result}${p.reason ? `: ${p.reason}` : ''}`);

@@ -57,7 +57,15 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
-      io.err('sluice serve: stopping after the running jobs\n');
+      io.err('sluice serve: stopping after the running jobs (SIGINT or SIGTERM again hands them back to the queue now)\n');
+      // A second signal: the operator will not wait for long jobs. They go back to the
+      // queue with their attempts given back; another worker, or the next start, runs them.
+      const handBack = () => {
+        io.err('sluice serve: handing the running jobs back to the queue\n');
+        running.handBack();
+      };
+      process.once('SIGINT', handBack);
+      process.once('SIGTERM', handBack);
       await gerrit?.stop();
       await scheduler.stop();
       await running.stop();

@@ -69,6 +69,12 @@ export class Engine {
     await (await this.unsubscribe)?.();
   }
 
+  /** Hands the running jobs back to the queue (attempts given back); stop() then returns once they are. */
+  handBack(): void {
+    this.stopping.abort();
+    this.worker.handBack();
+  }
+
   /** A new run was written: wake idle workers now rather than at their next poll. */
   notify(): void {
     this.wake.notify();

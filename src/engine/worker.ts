@@ -56,6 +56,8 @@ export interface WorkerOptions {
  */
 export class Worker {
   private readonly stopping = new AbortController();
+  /** Aborted by handBack(): running jobs are stopped and returned to the queue. */
+  private readonly handingBack = new AbortController();
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly inputsByRun = new Map<string, RunInputs>();
   /** Jobs this worker runs, by provider: a provider it alone fills needs no claim to know it is full. */
@@ -88,6 +90,18 @@ export class Worker {
     this.o.wake.notify();
     await this.loop;
     await Promise.all(this.inFlight.values());
+  }
+
+  /**
+   * Stops claiming, stops the running jobs' commands and hands the jobs back to the queue
+   * with their attempts given back, so another worker (or this one after its restart)
+   * runs them at once: an operator's restart need not wait for a 30-minute job, nor for
+   * its lease to expire. stop() then returns as soon as they are handed back.
+   */
+  handBack(): void {
+    this.stopping.abort();
+    this.handingBack.abort();
+    this.o.wake.notify();
   }
 
   private async run(): Promise<void> {
@@ -264,6 +278,11 @@ export class Worker {
     const abort = new AbortController();
     let lost = false;
     let cancelRequested = false;
+    let settled = false;
+    let handedBack = false;
+    const handBack = () => { if (!settled) { handedBack = true; abort.abort(); } };
+    if (this.handingBack.signal.aborted) handBack();
+    else this.handingBack.signal.addEventListener('abort', handBack, { once: true });
     const beat = new AbortController();
     const heartbeat = (async () => {
       while (!beat.signal.aborted) {
@@ -301,8 +320,19 @@ export class Worker {
     } catch (e) {
       outcome = { result: 'infra', reason: `the provider failed: ${(e as Error).message}`, node: provider.name, logPath: null };
     } finally {
+      settled = true;
+      this.handingBack.signal.removeEventListener('abort', handBack);
       beat.abort();
       await heartbeat;
+    }
+    if (handedBack && !cancelRequested && !lost) {
+      // Whatever the stopped commands made of it, the attempt was not the job's to judge.
+      const back = await store.finishJob({
+        jobId: job.id, worker: this.o.workerId, now: clock.now(), result: 'infra', reason: `handed back to the queue: worker ${this.o.workerId} stopped`,
+        node: outcome.node, logPath: outcome.logPath, handBack: true, releaseLeases: held,
+      });
+      if (back.ok && back.runVerdict) await this.o.onRunFinished?.(job.runId, back.runVerdict);
+      return;
     }
     if (cancelRequested) outcome = { ...outcome, result: 'cancelled', reason: 'cancelled while running' };
     if (!lost && !cancelRequested && this.o.analyzer && (outcome.result === 'failure' || outcome.result === 'success')) {

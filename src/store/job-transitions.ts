@@ -63,6 +63,12 @@ export interface FinishJobInput {
   retryBackoffMs?: number;
   /** Leases the attempt held (its node, semaphores), freed in the same transaction, even when the job was `lost`. */
   releaseLeases?: readonly ReleaseLeaseInput[];
+  /**
+   * The worker is stopping and hands the job back (with an `infra` result): it is queued
+   * again at once with its attempt given back, whatever its attempts spent, unless its run
+   * was cancelled.
+   */
+  handBack?: boolean;
 }
 export interface AttemptEnded {
   /** `queued` when an infra attempt is retried, else `finished`. */
@@ -256,7 +262,9 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
         node: input.node ?? row.node, log_path: input.logPath ?? row.log_path,
         excerpt: input.excerpt === undefined ? row.excerpt : toJsonText(input.excerpt ?? null, `excerpt of job ${input.jobId}`),
       };
-      const ended = await endAttempt(ctx, trx, emit, row, input.result, input.reason, input.now, 'job.retried', input.retryBackoffMs, attemptDetails);
+      const handBack = input.handBack === true && input.result === 'infra' && row.cancel_requested_at === null;
+      const gift = handBack ? { max_attempts: row.max_attempts + 1, interruptions: row.interruptions + 1 } : {};
+      const ended = await endAttempt(ctx, trx, emit, { ...row, ...gift }, input.result, input.reason, input.now, 'job.retried', handBack ? 0 : input.retryBackoffMs, { ...attemptDetails, ...gift }, handBack);
       result = { ok: true, ...ended };
     }
     // Lease rows last, after the job's and the run's (the lock order of transition.ts).
@@ -363,7 +371,7 @@ async function endAttempt(
     await fence
       .set({ ...attemptDetails, state: 'queued' satisfies JobState, locked_by: null, locked_until: null, available_at: availableAt, reason })
       .execute();
-    const interrupted = requeueEvent === 'job.reclaimed' ? { givenBack, interruptions: row.interruptions, maxAttempts: row.max_attempts } : {};
+    const interrupted = requeueEvent === 'job.reclaimed' || givenBack ? { givenBack, interruptions: row.interruptions, maxAttempts: row.max_attempts } : {};
     emit({ ...base, kind: requeueEvent, payload: { worker: row.locked_by, attempt: row.attempt, reason, availableAt, ...interrupted } });
     return { jobState: 'queued', runVerdict: null, runControlled: false };
   }
