@@ -8,8 +8,30 @@ import { matrixLines } from './render-run.js';
  * matrix redraws in place; in a log (CI, a pipe) each change is one line (the run's state
  * when it changes, a job when its status changes) and the whole matrix comes once, at
  * the end, so a 30-job phase2 does not print 30 copies of itself.
+ *
+ * Ctrl-C (SIGINT, or SIGTERM) stops following: the jobs this command's engine runs are
+ * handed back to the queue with their attempts given back, and the run goes on under
+ * `sluice serve` (`interrupted`), rather than the jobs waiting out their leases.
  */
-export async function followRun(io: Io, engine: Engine, store: Pick<Store, 'listJobs'>, runId: string, opts: { json?: boolean } = {}): Promise<{ run: Run; jobs: readonly Job[] }> {
+export async function followRun(io: Io, engine: Engine, store: Pick<Store, 'listJobs'>, runId: string, opts: { json?: boolean } = {}): Promise<{ run: Run; jobs: readonly Job[]; interrupted: boolean }> {
+  const interrupt = new AbortController();
+  const onSignal = () => {
+    io.err(`\nsluice: interrupted: the jobs this command ran go back to the queue (their attempts given back); run ${runId} goes on under \`sluice serve\` (\`sluice status ${runId}\`)\n`);
+    engine.handBack();
+    interrupt.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const followed = await follow(io, engine, store, runId, opts, interrupt.signal);
+    return { ...followed, interrupted: interrupt.signal.aborted };
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+async function follow(io: Io, engine: Engine, store: Pick<Store, 'listJobs'>, runId: string, opts: { json?: boolean }, stop: AbortSignal): Promise<{ run: Run; jobs: readonly Job[] }> {
   const tty = io.stdoutIsTTY && opts.json !== true;
   let shown = 0;
   let lastHead = '';
@@ -31,7 +53,7 @@ export async function followRun(io: Io, engine: Engine, store: Pick<Store, 'list
       if (lastRow.get(j.id) !== row) { lastRow.set(j.id, row); changed.push(row); }
     });
     if (changed.length > 0) io.out(`${changed.join('\n')}\n`);
-  });
+  }, stop);
   const jobs = await store.listJobs(run.id);
   if (!tty && !opts.json) io.out(`${matrixLines(run, jobs).join('\n')}\n`);
   return { run, jobs };

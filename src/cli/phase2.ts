@@ -50,8 +50,9 @@ async function phase2(io: Io, opts: Phase2Options): Promise<number> {
     if (opts.detach) { io.out(`${runId}\n`); return EXIT.ok; }
     const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`), env: io.env });
     engine.start();
-    const { run, jobs } = await followRun(io, engine, store, runId, { json: opts.json === true });
+    const { run, jobs, interrupted } = await followRun(io, engine, store, runId, { json: opts.json === true });
     await engine.stop();
+    if (interrupted) return EXIT.error;
     if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
     else {
       const outcome = phase2OutcomeLines(run, jobs);

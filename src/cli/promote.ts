@@ -70,8 +70,9 @@ async function promote(io: Io, opts: PromoteOptions): Promise<number> {
     if (opts.detach) { io.out(`${runId}\n`); return EXIT.ok; }
     const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`), env: io.env });
     engine.start();
-    const { run, jobs } = await followRun(io, engine, store, runId, { json: opts.json === true });
+    const { run, jobs, interrupted } = await followRun(io, engine, store, runId, { json: opts.json === true });
     await engine.stop();
+    if (interrupted) return EXIT.error;
     if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
     else io.out(`${[...promoteOutcomeLines(run), ...failureDetails(jobs)].join('\n')}\n`);
     if (run.reportedAt === null) io.err('sluice: the verdict is recorded but pushed/ and failed/ are not written yet; `sluice serve` keeps trying\n');

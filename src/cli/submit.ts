@@ -53,8 +53,9 @@ async function submit(io: Io, file: string, opts: SubmitOptions): Promise<number
     }
     const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`), env: io.env });
     engine.start();
-    const { run, jobs } = await followRun(io, engine, store, result.runId, { json: opts.json === true });
+    const { run, jobs, interrupted } = await followRun(io, engine, store, result.runId, { json: opts.json === true });
     await engine.stop();
+    if (interrupted) return EXIT.error;
     if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
     else io.out(`${failureDetails(jobs).join('\n')}\n`);
     if (run.reportedAt === null) io.err('sluice: the verdict is recorded but its report (the merge) has not succeeded yet; `sluice serve` keeps trying\n');

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { exited, liveJobProcesses, serve, sleep } from '../helpers/fault-serve.js';
-import { tempDir } from '../helpers/paths.js';
-import { makeSite, submit } from '../helpers/site.js';
+import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';
+import { makeSite, submit, updateText } from '../helpers/site.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 
 forEachStore('sluice serve: SIGTERM waits for the running jobs; a second SIGTERM hands them back to the queue and exits; the next serve runs them', async ({ store, url }, t) => {
@@ -39,3 +42,31 @@ forEachStore('sluice serve: SIGTERM waits for the running jobs; a second SIGTERM
   assert.equal(done?.verdict, 'pass', done?.reason ?? '');
   assert.deepEqual((await store.listJobs(run)).map((j) => [j.attempt, j.result]), [[2, 'success']]);
 }, { timeoutMs: 120_000 });
+
+forEachStore('Ctrl-C during sluice submit hands its jobs back and exits 3; the run goes on under sluice serve', async ({ store, url }, t) => {
+  const site = await makeSite(tempDir(t), { timeout: '5m', retries: 0, lease: '30s' });
+  writeFileSync(join(site.dir, 'long.yml'), updateText('sleep 6', ['kilo/epel-7']));
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'submit', 'long.yml'], {
+    cwd: site.dir, env: { ...process.env, SLUICE_STORE: url }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => { child.kill('SIGKILL'); });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += String(d); });
+  child.stdout.resume();
+  const deadline = Date.now() + 30_000;
+  let runId: string | undefined;
+  while (Date.now() < deadline) {
+    runId = (await store.listRuns({ limit: 1 }))[0]?.id;
+    if (runId && liveJobProcesses([runId]).length > 0) break;
+    await sleep(50);
+  }
+  assert.ok(runId && liveJobProcesses([runId]).length > 0, `the job runs: ${stderr}`);
+  child.kill('SIGINT');
+  await exited(child);
+  assert.equal(child.exitCode, 3, `no verdict: exit 3\n${stderr}`);
+  assert.match(stderr, new RegExp(`sluice: interrupted: the jobs this command ran go back to the queue \\(their attempts given back\\); run ${runId} goes on under \`sluice serve\``));
+  assert.deepEqual(liveJobProcesses([runId]), [], 'its commands were stopped');
+  const job = (await store.listJobs(runId))[0]!;
+  assert.deepEqual([job.state, job.attempt, job.maxAttempts, job.interruptions], ['queued', 1, 2, 1]);
+  assert.equal((await store.getRun(runId))?.verdict, null);
+}, { timeoutMs: 60_000 });
