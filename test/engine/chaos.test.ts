@@ -37,8 +37,13 @@ async function noJobAfterVerdict(store: Store, runs: readonly string[]): Promise
   }
 }
 
+/** At most this many kills, each once serve works (the reliability suite's chaos makes 20 too). */
+const KILLS = 20;
+
 forEachStore('SIGKILL of the engine at random points of 20 concurrent runs: every run ends, nothing merged twice or lost, no lease leaked', async ({ store, url }, t) => {
-  const site = await makeSite(tempDir(t), { retries: 10, capacity: 4, lease: '1s' });
+  // Every attempt a kill interrupts is given back (more than there are kills): the job
+  // claimed first after each restart may be the one killed every time (it was, 14 times).
+  const site = await makeSite(tempDir(t), { retries: 10, capacity: 4, lease: '1s', interruptedAttempts: KILLS + 10 });
   const runs: string[] = [];
   const expected = new Map<string, string>();
   for (let i = 0; i < 20; i++) {
@@ -51,7 +56,7 @@ forEachStore('SIGKILL of the engine at random points of 20 concurrent runs: ever
   let seed = 42;
   const random = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
   let kills = 0;
-  for (let round = 0; round < 40 && !(await allReported(store, runs)); round++) {
+  for (let round = 0; round < KILLS && !(await allReported(store, runs)); round++) {
     // Killed only once it works: on a loaded box a start can take longer than the random
     // wait, and a kill before it claimed anything tests nothing (CI saw 40 such kills).
     const p = servedProcess(site.dir, url);
@@ -71,7 +76,9 @@ forEachStore('SIGKILL of the engine at random points of 20 concurrent runs: ever
 
   assert.ok(kills >= 3, `the engine was killed ${kills} times`);
   const reclaimed = (await store.listEvents({ limit: 100_000 })).filter((e) => e.kind === 'job.reclaimed').length;
-  t.diagnostic(`${kills} SIGKILLs, ${reclaimed} jobs reclaimed from dead workers`);
+  const lostByJob = new Map<string, number>();
+  for (const e of await store.listEvents({ limit: 100_000 })) if (e.kind === 'job.reclaimed' && e.jobId) lostByJob.set(e.jobId, (lostByJob.get(e.jobId) ?? 0) + 1);
+  t.diagnostic(`${kills} SIGKILLs, ${reclaimed} jobs reclaimed from dead workers (at most ${Math.max(0, ...lostByJob.values())} of one job)`);
   assert.ok(reclaimed >= 1, 'some kill landed while jobs ran');
   for (const id of runs) assert.equal((await store.getRun(id))?.verdict, expected.get(id), `verdict of ${id}`);
   await noJobAfterVerdict(store, runs);

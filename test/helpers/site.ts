@@ -37,7 +37,7 @@ export interface Site {
   readonly configText: string;
 }
 
-export async function makeSite(dir: string, extra: { timeout?: string; retries?: number; capacity?: number; store?: string; lease?: string } = {}): Promise<Site> {
+export async function makeSite(dir: string, extra: { timeout?: string; retries?: number; capacity?: number; store?: string; lease?: string; interruptedAttempts?: number } = {}): Promise<Site> {
   mkdirSync(join(dir, 'tests'), { recursive: true });
   writeFileSync(join(dir, 'tests', 'smoke.sh'), SITE_TEST);
   chmodSync(join(dir, 'tests', 'smoke.sh'), 0o755);
@@ -49,7 +49,7 @@ targets:
   liberty/epel-7: { repo: "https://example.org/liberty/el7/" }
 providers: { local: { type: local, capacity: ${extra.capacity ?? 3} } }
 pipelines: { phase1: { test: '"$SLUICE_CONFIG_DIR/tests/smoke.sh"', timeout: ${extra.timeout ?? '1m'}, retries: ${extra.retries ?? 2} } }
-engine: { lease: ${extra.lease ?? '2s'}, poll: 100ms, sweep: 200ms, retry_backoff: 50ms }
+engine: { lease: ${extra.lease ?? '2s'}, poll: 100ms, sweep: 200ms, retry_backoff: 50ms${extra.interruptedAttempts === undefined ? '' : `, interrupted_attempts: ${extra.interruptedAttempts}`} }
 store: ${extra.store ?? 'sqlite:.sluice/sluice.db'}
 `;
   writeFileSync(join(dir, 'sluice.yaml'), configText);
