@@ -17,7 +17,7 @@ export function matrixLines(run: Run, jobs: readonly Job[]): string[] {
 }
 
 /** Attempts given back after their worker died: why the count of attempts grew. */
-export function interrupted(j: Pick<Job, 'interruptions'>): string {
+function interrupted(j: Pick<Job, 'interruptions'>): string {
   return j.interruptions > 0 ? `, ${j.interruptions} lost to a stopped worker` : '';
 }
 
