@@ -1,6 +1,7 @@
 import type { Engine } from '../engine/engine.js';
 import type { Job, Run, Store } from '../store/index.js';
 import type { Io } from './io.js';
+import { handBackOnInterrupt } from './hand-back-on-interrupt.js';
 import { matrixLines } from './render-run.js';
 
 /**
@@ -9,25 +10,15 @@ import { matrixLines } from './render-run.js';
  * when it changes, a job when its status changes) and the whole matrix comes once, at
  * the end, so a 30-job phase2 does not print 30 copies of itself.
  *
- * Ctrl-C (SIGINT, or SIGTERM) stops following: the jobs this command's engine runs are
- * handed back to the queue with their attempts given back, and the run goes on under
- * `sluice serve` (`interrupted`), rather than the jobs waiting out their leases.
+ * Ctrl-C stops following (`interrupted`): see handBackOnInterrupt.
  */
 export async function followRun(io: Io, engine: Engine, store: Pick<Store, 'listJobs'>, runId: string, opts: { json?: boolean } = {}): Promise<{ run: Run; jobs: readonly Job[]; interrupted: boolean }> {
-  const interrupt = new AbortController();
-  const onSignal = () => {
-    io.err(`\nsluice: interrupted: the jobs this command ran go back to the queue (their attempts given back); run ${runId} goes on under \`sluice serve\` (\`sluice status ${runId}\`)\n`);
-    engine.handBack();
-    interrupt.abort();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = handBackOnInterrupt(io, engine, runId);
   try {
     const followed = await follow(io, engine, store, runId, opts, interrupt.signal);
     return { ...followed, interrupted: interrupt.signal.aborted };
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    interrupt.dispose();
   }
 }
 

@@ -70,3 +70,32 @@ forEachStore('Ctrl-C during sluice submit hands its jobs back and exits 3; the r
   assert.deepEqual([job.state, job.attempt, job.maxAttempts, job.interruptions], ['queued', 1, 2, 1]);
   assert.equal((await store.getRun(runId))?.verdict, null);
 }, { timeoutMs: 60_000 });
+
+forEachStore('Ctrl-C during sluice rerun hands every job its engine runs back and exits 3', async ({ store, url }, t) => {
+  const site = await makeSite(tempDir(t), { timeout: '5m', retries: 0, lease: '30s' });
+  const original = await submit(site, store, 'long', 'sleep 6', ['kilo/epel-7']);
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'rerun', original], {
+    cwd: site.dir, env: { ...process.env, SLUICE_STORE: url }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => { child.kill('SIGKILL'); });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += String(d); });
+  child.stderr.on('data', (d: Buffer) => { stderr += String(d); });
+  const deadline = Date.now() + 30_000;
+  const runIds = async () => (await store.listRuns({ limit: 10 })).map((r) => r.id);
+  while ((await runIds()).length < 2 || liveJobProcesses(await runIds()).length < 2) {
+    if (Date.now() > deadline) assert.fail(`both runs' jobs should run: ${stderr}`);
+    await sleep(50);
+  }
+  const rerunId = (await runIds()).find((id) => id !== original)!;
+  child.kill('SIGINT');
+  await exited(child);
+  assert.equal(child.exitCode, 3, `no verdict: exit 3\n${stdout}${stderr}`);
+  assert.match(stderr, new RegExp(`sluice: interrupted: .*; run ${rerunId} goes on under \`sluice serve\``));
+  assert.deepEqual(liveJobProcesses([original, rerunId]), []);
+  for (const id of [original, rerunId]) {
+    const job = (await store.listJobs(id))[0]!;
+    assert.deepEqual([job.state, job.attempt, job.interruptions], ['queued', 1, 1], `the job of ${id}`);
+  }
+}, { timeoutMs: 60_000 });
