@@ -62,6 +62,12 @@ describe('the pages', () => {
     const runPage = (await app.inject({ url: `/runs/${runId}` })).body;
     assert.match(runPage, /data-status="queued"/);
     assert.match(runPage, /data-status="running"/);
+    assert.doesNotMatch(runPage, /lost to a stopped worker/);
+    // Its worker dies: the attempt is given back, and the page says why the count grew.
+    await store.sweepExpiredJobs(Date.now() + 120_000);
+    const again = await store.claimNextJob({ worker: 'w2', now: Date.now() + 200_000, leaseMs: 60_000, kinds: ['phase1/image@local'] });
+    assert.ok(again.ok && again.job.id === claimed.job.id, JSON.stringify(again));
+    assert.match((await app.inject({ url: `/runs/${runId}` })).body, /attempt 2\/4 \(1 lost to a stopped worker and given back\)/);
   });
 
   it('escape <script> in notes, ids, reasons and logs, and send a Content-Security-Policy', async (t) => {
