@@ -33,6 +33,11 @@ export const PipelineSchema = z.strictObject({
   test: command.optional().meta({ description: 'The test command(s) a job of this pipeline runs on its node.' }),
   timeout: duration.default('2h').meta({ description: 'A job running longer is killed (its whole process group) and ends as `timeout`.' }),
   retries: z.int().min(0).max(10).default(2).meta({ description: 'How often an `infra` result (node lost, provisioning failed) is retried on a fresh node.' }),
+  repo_gpgcheck: z.boolean().default(false).meta({ description: 'gpgcheck in the repository files written on the node ($SLUICE_UPDATE_REPO_FILE...): builds under test are usually not signed yet.' }),
+  repo_gpgkey: z.string().min(1).optional().meta({ description: 'gpgkey of those repository files (a URL the node can read), when repo_gpgcheck is on.' }),
+  collect: z.array(z.string().min(1).refine((g) => g.startsWith('/') && !g.includes('\0'), { error: 'a collect glob is an absolute path on the node, e.g. /var/log/nova/*.log' })).default([])
+    .meta({ description: 'Files on the node brought back beside the job log after the commands, pass or fail (globs, e.g. `/var/log/nova/*.log`).' }),
+  collect_max_mb: z.int().min(0).max(10_000).default(50).meta({ description: 'At most this many MiB of the collected files are brought back per job (the rest is listed, not copied).' }),
 });
 export const PIPELINES = ['phase1', 'phase2', 'promote', 'images'] as const;
 export type PipelineName = (typeof PIPELINES)[number];

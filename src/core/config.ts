@@ -80,6 +80,21 @@ export function pipelineFor(config: Config, target: string, pipeline: PipelineNa
   const base = config.pipelines[pipeline] ?? PipelineSchema.parse({});
   const t: TargetConfig | undefined = config.targets[target];
   const o = t?.pipelines[pipeline] ?? {};
-  const merged = { checks: o.checks ?? base.checks, test: o.test ?? base.test, timeout: o.timeout ?? base.timeout, retries: o.retries ?? base.retries };
+  const merged = { ...base, checks: o.checks ?? base.checks, test: o.test ?? base.test, timeout: o.timeout ?? base.timeout, retries: o.retries ?? base.retries };
   return { ...merged, timeoutMs: parseDuration(merged.timeout) ?? 2 * 3_600_000 };
+}
+
+/** What a node receives and sends back besides the commands' own work (a job spec carries it). */
+export interface DeliverySettings {
+  readonly gpgcheck: boolean;
+  readonly gpgkey?: string;
+  /** Globs of files on the node copied back beside the job log after the commands (e.g. /var/log/nova/*.log). */
+  readonly collect: readonly string[];
+  /** At most this many bytes are brought back of them, in all. */
+  readonly collectMaxBytes: number;
+}
+
+export function deliveryFor(config: Config, target: string, pipeline: PipelineName): DeliverySettings {
+  const p = pipelineFor(config, target, pipeline);
+  return { gpgcheck: p.repo_gpgcheck, ...(p.repo_gpgkey ? { gpgkey: p.repo_gpgkey } : {}), collect: p.collect, collectMaxBytes: p.collect_max_mb * 1024 * 1024 };
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../core/config.js';
-import { pipelineFor } from '../core/config.js';
+import { deliveryFor, pipelineFor } from '../core/config.js';
 import type { ImageRecord, Job, Run, Store } from '../store/index.js';
 import type { RunReporter } from './engine.js';
 import { jobClass, jobKind } from './job-kind.js';
@@ -35,7 +35,7 @@ export async function submitImages(s: { store: Store; config: Config; targets?: 
     const spec: JobSpec = {
       pipeline: 'images', updateId: '', target, provider, builds: [], mode: 'provision', image: null,
       modeBecause: 'a baseline is provisioned from the target\'s base, with no update', command: p.test, timeoutMs: p.timeoutMs,
-      stage: 'baseline', updates: [],
+      stage: 'baseline', updates: [], delivery: deliveryFor(s.config, target, own.test !== undefined ? 'images' : 'phase1'),
     };
     jobs.push({ id: `${s.runId}.${target.replace(/\//g, '_')}`, target, kind: jobKind(jobClass('images', 'provision'), provider), maxAttempts: p.retries + 1, spec });
   }

@@ -1,7 +1,7 @@
 import type { Execution, ExecutionOutcome } from './node-provider.js';
 
 export type Preparation =
-  | { readonly ok: true; readonly env: Readonly<Record<string, string>>; readonly logPath?: string }
+  | { readonly ok: true; readonly env: Readonly<Record<string, string>>; readonly dirs?: Readonly<Record<string, string>>; readonly logPath?: string }
   | { readonly ok: false; readonly outcome: ExecutionOutcome };
 
 /**

@@ -1,6 +1,7 @@
 import type { BuiltinCheck } from '../core/config-schema.js';
 import type { NodeMode } from '../core/plan-phase1.js';
 import type { Build } from '../core/update-schema.js';
+import type { DeliverySettings } from '../core/config.js';
 
 /**
  * What a job row carries (`jobs.spec`): everything needed to run it again, so that a
@@ -34,8 +35,12 @@ export interface JobSpec {
   readonly updates?: readonly { readonly id: string; readonly content: string }[];
   /** DESIGN.md "Lessons": phase1 installs the update after provisioning, phase2 before. */
   readonly install?: 'preinstall' | 'postinstall';
-  /** Extra environment for the commands (promote: where the stage tree is). */
+  /** Extra environment for the commands (values only: a worker's path means nothing on a node). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Directories of the worker the node receives, by variable (promote: the stage and production trees). */
+  readonly dirs?: Readonly<Record<string, string>>;
+  /** Repository files' gpgcheck and the node's logs to bring back (`pipelines.<name>`). */
+  readonly delivery?: DeliverySettings;
 }
 
 /** What a run records of its inputs (`runs.inputs`), for explain and rerun. */

@@ -1,4 +1,7 @@
+import type { DeliverySettings } from '../core/config.js';
 import type { JobResult } from '../core/verdicts.js';
+
+export type { DeliverySettings } from '../core/config.js';
 import type { JobSpec } from './job-spec.js';
 
 /** What one execution of a job on one node needs beyond its spec. */
@@ -10,9 +13,19 @@ export interface Execution {
   /** The update file(s) as submitted (phase2: every update of the group), for the node's work directory. */
   readonly updateFiles: readonly { readonly name: string; readonly content: string }[];
   readonly signal: AbortSignal;
-  /** What the job's preparation made for the test command, e.g. SLUICE_UPDATE_REPO. */
+  /** What the job's preparation made for the test command (values, no paths of the worker's). */
   readonly preparedEnv?: Readonly<Record<string, string>>;
+  /**
+   * Directories of the worker the commands need, by the variable that names them
+   * (SLUICE_UPDATE_REPO, SLUICE_STAGE_REPO...). A provider whose nodes cannot see the
+   * worker's disk delivers each to the node and sets the variable to the node's path;
+   * for a variable ending in _REPO it also writes a dnf repository file (`<VAR>_FILE`).
+   */
+  readonly inputDirs?: Readonly<Record<string, string>>;
+  /** The pipeline's settings for what a node receives and sends back. */
+  readonly delivery?: DeliverySettings;
 }
+
 
 export interface ExecutionOutcome {
   readonly result: Exclude<JobResult, 'skipped'>;

@@ -1,3 +1,4 @@
+import { deliveryFor } from '../core/config.js';
 import type { Config } from '../core/config.js';
 import { describePhase2, nextPhase2Step, phase2HasChecks, planGroupJobs, planPhase2Batch, type Phase2JobRecord, type Phase2Outcome, type Phase2Stage } from '../core/plan-phase2.js';
 import { formatPath, type Problem } from '../core/problem.js';
@@ -152,6 +153,7 @@ function roundJobs(runId: string, stage: Phase2Stage, round: number, gi: number,
       modeBecause: stage === 'checks' ? 'package checks need no node' : 'phase2 provisions from scratch with the updates enabled before the installer runs (preinstall)',
       command: j.command ?? [], timeoutMs: j.timeoutMs, checks: j.checks, productionRepo: j.productionRepo,
       stage, round, group, updates: group.map((id) => ({ id, content: contents.get(id) ?? '' })), install: 'preinstall',
+      delivery: deliveryFor(config, j.target, 'phase2'),
     };
     return {
       id: `${runId}.${stage === 'checks' ? 'c' : 't'}${round}.${gi}.${j.target.replace(/\//g, '_')}`,

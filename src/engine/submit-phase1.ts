@@ -1,3 +1,4 @@
+import { deliveryFor } from '../core/config.js';
 import type { Config } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { planPhase1 } from '../core/plan-phase1.js';
@@ -68,7 +69,7 @@ export async function submitPhase1(s: Phase1Submission): Promise<SubmitResult> {
     const spec: JobSpec = {
       pipeline: 'phase1', updateId: update.id as string, target: j.target, provider, builds: j.builds,
       mode: j.mode, image: j.image, modeBecause: j.modeBecause, command: j.command ?? [], timeoutMs: j.timeoutMs,
-      checks: j.checks, productionRepo: j.productionRepo,
+      checks: j.checks, productionRepo: j.productionRepo, delivery: deliveryFor(s.config, j.target, 'phase1'),
     };
     return { id: `${s.runId}.${j.target.replace(/\//g, '_')}`, target: j.target, kind: jobKind(jobClass('phase1', j.mode), provider), maxAttempts: j.maxAttempts, spec, skipReason: j.skip };
   });

@@ -316,7 +316,13 @@ export class Worker {
       if (!prepared.ok) outcome = prepared.outcome;
       // phase2's checks stage is all preparation: no node, no command.
       else if (spec.stage === 'checks') outcome = { result: 'success', reason: 'the package checks passed', node: 'prepare', logPath: prepared.logPath ?? null };
-      else outcome = await provider.execute({ ...execution, preparedEnv: { ...spec.env, ...prepared.env } });
+      else {
+        const inputDirs = { ...spec.dirs, ...prepared.dirs };
+        outcome = await provider.execute({
+          ...execution, preparedEnv: { ...spec.env, ...prepared.env },
+          ...(Object.keys(inputDirs).length > 0 ? { inputDirs } : {}), ...(spec.delivery ? { delivery: spec.delivery } : {}),
+        });
+      }
     } catch (e) {
       outcome = { result: 'infra', reason: `the provider failed: ${(e as Error).message}`, node: provider.name, logPath: null };
     } finally {

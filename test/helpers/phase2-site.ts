@@ -8,6 +8,7 @@ import { mergeReporter } from '../../src/drivers/repo/merge-reporter.js';
 import { phase2Reporter } from '../../src/drivers/repo/phase2-reporter.js';
 import { mergeUpdate } from '../../src/drivers/repo/update-repo.js';
 import { Engine } from '../../src/engine/engine.js';
+import type { NodeProvider } from '../../src/engine/node-provider.js';
 import { phase2Controller } from '../../src/engine/phase2.js';
 import type { Store } from '../../src/store/index.js';
 import { buildRpm } from './rpm.js';
@@ -87,10 +88,10 @@ export async function addUpdate(site: Phase2Site, id: string, opts: { notes?: st
   await mergeUpdate({ repoPath: site.repoPath, updateId: id, content, author: { name: `Packager ${id}`, email: `${id}@example.org` }, runId: `p1-${id}` });
 }
 
-export function phase2Engine(site: Phase2Site, store: Store, workerId = 'p2-worker'): Engine {
+export function phase2Engine(site: Phase2Site, store: Store, workerId = 'p2-worker', providers?: NodeProvider[]): Engine {
   return new Engine({
     store,
-    providers: [localProvider({ name: 'local', capacity: site.config.providers.local?.capacity ?? 3, workDir: join(site.dir, 'work'), configDir: site.dir, killGraceMs: 300 })],
+    providers: providers ?? [localProvider({ name: 'local', capacity: site.config.providers.local?.capacity ?? 3, workDir: join(site.dir, 'work'), configDir: site.dir, killGraceMs: 300 })],
     preparer: updatePreparer({ config: site.config, configDir: site.dir, store, cacheDir: join(site.dir, 'cache'), logDir: join(site.dir, 'work'), now: () => Date.now() }),
     reporters: [mergeReporter({ repoPath: site.repoPath }), phase2Reporter({ repoPath: site.repoPath, store, now: () => Date.now() })],
     controllers: [phase2Controller({ config: site.config, store, now: () => Date.now() })],

@@ -25,18 +25,20 @@ export interface UpdatePreparerOptions {
 
 /**
  * What the 2015 RDO jobs did by hand before testing (rdoupdate download, createrepo, yum
- * install), for pipelines that name built-in checks: fetch each build from its source
+ * install), for every phase1 job, phase2's preinstall nodes and any job whose pipeline names
+ * built-in checks: fetch each build from its source
  * (recording every RPM's SHA-256), make the update's repository, run the checks against
- * the target's production repository. The test command then finds the repository in
- * $SLUICE_UPDATE_REPO.
+ * the target's production repository. The node receives the repository (the provider
+ * delivers it) and the test command finds it in $SLUICE_UPDATE_REPO.
  */
 export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
   return {
     async prepare(ex): Promise<Preparation> {
       const checks = ex.spec.checks ?? [];
-      // phase2's preinstall nodes need the update repository even without checks: the
-      // installer itself is pointed at it.
-      const needsRepo = ex.spec.install === 'preinstall';
+      // Testing the update's RPMs is what phase1 is for, and phase2's preinstall nodes point
+      // the installer itself at them: both get the repository, checks or not. A site that
+      // configures no source at all fetches nothing (its commands get no repository).
+      const needsRepo = (ex.spec.pipeline === 'phase1' || ex.spec.install === 'preinstall') && ex.spec.builds.length > 0 && Object.keys(o.config.sources).length > 0;
       if (checks.length === 0 && !needsRepo) return { ok: true, env: {} };
       const logPath = join(o.logDir, ex.runId, `${jobSlug(ex.runId, ex.jobId)}-a${ex.attempt}-prepare.log`);
       mkdirSync(join(o.logDir, ex.runId), { recursive: true });
@@ -90,7 +92,7 @@ export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
         if (result.status !== 'pass') return end(result.status, `${name}: ${result.summary}`);
         log(`   ${result.summary}`);
       }
-      return { ok: true, env: { SLUICE_UPDATE_REPO: repo }, logPath };
+      return { ok: true, env: {}, dirs: { SLUICE_UPDATE_REPO: repo }, logPath };
     },
   };
 }

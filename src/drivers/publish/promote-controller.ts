@@ -1,3 +1,4 @@
+import { deliveryFor } from '../../core/config.js';
 import { basename, join, resolve } from 'node:path';
 import type { Config } from '../../core/config.js';
 import { pipelineFor } from '../../core/config.js';
@@ -192,7 +193,8 @@ function stageTestJobs(o: PromoteControllerOptions, runId: string, plan: StagedP
       pipeline: 'promote', updateId: ids.join(' '), target, provider, builds: [], mode: 'provision', image: null,
       modeBecause: 'stage is tested on a node provisioned from scratch against the stage repository',
       command: p.test, timeoutMs: p.timeoutMs, stage: 'stage', updates: ids.map((id) => ({ id, content: contents.get(id) ?? '' })),
-      env: { SLUICE_STAGE_REPO: stagePath, SLUICE_PRODUCTION_REPO: productionPath(o.productionRoot, parseTarget(target)) },
+      dirs: { SLUICE_STAGE_REPO: stagePath, SLUICE_PRODUCTION_REPO: productionPath(o.productionRoot, parseTarget(target)) },
+      delivery: deliveryFor(o.config, target, 'promote'),
     };
     return [{ id: `${runId}.stage.${target.replace(/\//g, '_')}`, target, kind: jobKind(jobClass('promote', 'provision'), provider), maxAttempts: p.retries + 1, spec }];
   });

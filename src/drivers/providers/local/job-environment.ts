@@ -6,11 +6,13 @@ import type { Execution } from '../../../engine/node-provider.js';
  * packager) travel only here, as values: they are never spliced into a command line.
  * Nothing of the worker's own environment leaks in beyond PATH and the locale.
  */
-export function jobEnvironment(ex: Execution, where: { workDir: string; updatePath: string; updateDir?: string; configDir: string; resultsDir?: string }): Record<string, string> {
+export function jobEnvironment(ex: Execution, where: { workDir: string; updatePath: string; updateDir?: string; configDir: string; resultsDir?: string; inputs?: Readonly<Record<string, string>> }): Record<string, string> {
   const [release = '', dist = ''] = ex.spec.target.split('/');
   return {
     // Prepared values first: the SLUICE_* below describe the job and cannot be overridden.
     ...ex.preparedEnv,
+    // The delivered directories and their repository files, as the node sees them.
+    ...where.inputs,
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'C.UTF-8',
     HOME: where.workDir,

@@ -1,3 +1,4 @@
+import { namesRepository, repoFile, repoFileOptions, repoIdOf } from '../../delivery/repo-file.js';
 import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, normalize, resolve } from 'node:path';
 import { formatDuration } from '../../../core/duration.js';
@@ -63,10 +64,16 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
         }
       }
       const resultsDir = join(dir, 'results');
-      const env = { ...jobEnvironment(ex, { workDir: dir, updatePath, updateDir: join(dir, 'update'), configDir: opts.configDir, resultsDir }), SLUICE_NODE_ROOT: root };
+      let inputs: Record<string, string>;
+      try {
+        inputs = localInputs(ex, join(dir, 'repos'));
+      } catch (e) {
+        return { result: 'infra', reason: `cannot write the job's repository files: ${(e as Error).message}`, node, logPath };
+      }
+      const env = { ...jobEnvironment(ex, { workDir: dir, updatePath, updateDir: join(dir, 'update'), configDir: opts.configDir, resultsDir, inputs }), SLUICE_NODE_ROOT: root };
       const commands = typeof ex.spec.command === 'string' ? [ex.spec.command] : ex.spec.command;
       const deadline = Date.now() + ex.spec.timeoutMs;
-      const paths: SandboxPaths = { root: resolve(root), jobDir: resolve(dir), resultsDir: resolve(resultsDir), configDir: resolve(opts.configDir), readOnly: engineMadeDirs(ex.preparedEnv) };
+      const paths: SandboxPaths = { root: resolve(root), jobDir: resolve(dir), resultsDir: resolve(resultsDir), configDir: resolve(opts.configDir), readOnly: engineMadeDirs(ex) };
       for (const command of commands) {
         let sandbox: Sandbox | undefined;
         if (opts.isolation?.kind === 'bwrap') {
@@ -100,18 +107,35 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
 }
 
 /**
- * Directories the preparer made for the job, which a sandbox must let it read: the
- * update's repository (it lives in the cache beside work_dir, which may be under a /tmp
- * the sandbox replaces).
+ * Directories the engine made for the job, which a sandbox must let it read: the update's
+ * repository, promote's trees (they live in the cache beside work_dir, which may be under
+ * a /tmp the sandbox replaces).
  */
-function engineMadeDirs(prepared: Execution['preparedEnv']): string[] {
-  const repo = prepared?.SLUICE_UPDATE_REPO;
-  if (repo === undefined || !isAbsolute(repo) || normalize(repo) !== repo) return [];
-  try {
-    return statSync(repo).isDirectory() ? [repo] : [];
-  } catch {
-    return [];
+function engineMadeDirs(ex: Execution): string[] {
+  const legacy = ex.preparedEnv?.SLUICE_UPDATE_REPO;
+  const dirs = [...Object.values(ex.inputDirs ?? {}), ...(legacy === undefined ? [] : [legacy])];
+  return dirs.filter((d) => {
+    if (!isAbsolute(d) || normalize(d) !== d) return false;
+    try {
+      return statSync(d).isDirectory();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A local node sees the worker's disk: the variables name the directories themselves, and repository files point at them. */
+function localInputs(ex: Execution, reposDir: string): Record<string, string> {
+  const inputs: Record<string, string> = {};
+  for (const [variable, path] of Object.entries(ex.inputDirs ?? {})) {
+    inputs[variable] = path;
+    if (!namesRepository(variable)) continue;
+    mkdirSync(reposDir, { recursive: true });
+    const file = join(reposDir, `${repoIdOf(variable)}.repo`);
+    writeFileSync(file, repoFile(variable, path, repoFileOptions(ex)));
+    inputs[`${variable}_FILE`] = file;
   }
+  return inputs;
 }
 
 /** `<run>/<job>-a<attempt>`: a phase1 job is named for its target; phase2 has one per group and round. */

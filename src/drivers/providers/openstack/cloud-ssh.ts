@@ -6,7 +6,7 @@ import { formatDuration } from '../../../core/duration.js';
 import { jobSlug } from '../../../engine/job-kind.js';
 import type { Execution, ExecutionOutcome } from '../../../engine/node-provider.js';
 import { jobDir } from '../local/local-provider.js';
-import { makeLocalJobDir, runSshJob } from '../ssh/ssh-job.js';
+import { makeLocalJobDir, nodeCacheDir, runSshJob } from '../ssh/ssh-job.js';
 import { connectChecked, type HostKeyCheck } from '../ssh/ssh-session.js';
 import { consoleHostKeys } from './console-host-keys.js';
 import type { CloudServer, RunOnNode } from './openstack-provider.js';
@@ -24,6 +24,8 @@ export interface CloudSshOptions {
   readonly readyTimeoutMs: number;
   readonly remoteWorkDir: string;
   readonly remoteConfigDir: string | undefined;
+  /** Files of the configuration's directory each node receives (`ssh.config_files`). */
+  readonly configFiles?: readonly string[];
   readonly killGraceMs: number;
   /** The worker's job directories (job.log, results), as for local jobs. */
   readonly workDir: string;
@@ -115,7 +117,8 @@ export function cloudSshRunOnNode(o: CloudSshOptions): RunOnNode {
       return await runSshJob({
         client: reached.client, node, execution: ex, localDir: local, killGraceMs: o.killGraceMs,
         remoteDir: posix.join(o.remoteWorkDir, ex.runId, `${jobSlug(ex.runId, ex.jobId)}-a${ex.attempt}`),
-        configDir: o.remoteConfigDir ?? o.configDir, ...(o.maxLogBytes ? { maxLogBytes: o.maxLogBytes } : {}),
+        configDir: o.remoteConfigDir ?? o.configDir, cacheDir: nodeCacheDir(o.remoteWorkDir),
+        ...(o.configFiles && o.configFiles.length > 0 ? { configFiles: { root: o.configDir, paths: o.configFiles } } : {}), ...(o.maxLogBytes ? { maxLogBytes: o.maxLogBytes } : {}),
       });
     } finally {
       reached.client.end();

@@ -45,8 +45,10 @@ export const OpenStackProviderSchema = z.strictObject({
     work_dir: z.string().regex(/^\/[^\0]*$/, { error: 'ssh.work_dir must be an absolute path on the servers' }).default('/tmp/sluice'),
     config_dir: z.string().regex(/^\/[^\0]*$/, { error: 'ssh.config_dir must be an absolute path on the servers' }).optional()
       .meta({ description: 'Where the servers see the configuration\'s directory ($SLUICE_CONFIG_DIR), e.g. baked into the image.' }),
+    config_files: z.array(z.string().min(1).refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), { error: 'a config_files entry is a path inside the configuration\'s directory (relative, no ..)' })).default([])
+      .meta({ description: 'Files or directories of the configuration\'s directory (e.g. `tests/`) sent to each job\'s node; $SLUICE_CONFIG_DIR then points at them there.' }),
     kill_grace: duration.default('5s').meta({ description: 'Time between SIGTERM and SIGKILL for a job\'s remote process group.' }),
-  }, { error: 'ssh must be a map: { user, key_file, port, host_key, connect_timeout, ready_timeout, work_dir, config_dir, kill_grace }' })
+  }, { error: 'ssh must be a map: { user, key_file, port, host_key, connect_timeout, ready_timeout, work_dir, config_dir, config_files, kill_grace }' })
     .meta({ description: 'How the worker reaches a server once it is ACTIVE.' }),
 }).superRefine((c, ctx) => {
   // One way to authenticate, complete: a half-given pair would otherwise surface as a

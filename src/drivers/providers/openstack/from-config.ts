@@ -63,6 +63,6 @@ function sshRunOnNode(name: string, ssh: OpenStackProviderConfig['ssh'], setup: 
   const ms = (d: string) => parseDuration(d) ?? 0;
   return cloudSshRunOnNode({
     user: ssh.user, port: ssh.port, privateKey, hostKey: ssh.host_key, connectTimeoutMs: ms(ssh.connect_timeout), readyTimeoutMs: ms(ssh.ready_timeout),
-    remoteWorkDir: ssh.work_dir, remoteConfigDir: ssh.config_dir, killGraceMs: ms(ssh.kill_grace), workDir: setup.workDir, configDir: setup.configDir,
+    remoteWorkDir: ssh.work_dir, remoteConfigDir: ssh.config_dir, configFiles: ssh.config_files, killGraceMs: ms(ssh.kill_grace), workDir: setup.workDir, configDir: setup.configDir,
   });
 }

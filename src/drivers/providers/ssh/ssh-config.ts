@@ -22,6 +22,8 @@ export const SshProviderSchema = z.strictObject({
   work_dir: z.string().regex(/^\/[^\0]*$/, { error: 'work_dir must be an absolute path on the hosts' }).default('/tmp/sluice').meta({ description: 'Job directories are made under it on the host: <work_dir>/<run>/<job>-a<attempt>/.' }),
   config_dir: z.string().regex(/^\/[^\0]*$/, { error: 'config_dir must be an absolute path on the hosts' }).optional()
     .meta({ description: 'Where the hosts see the configuration\'s directory ($SLUICE_CONFIG_DIR); by default the same path as on the worker (a shared mount).' }),
+  config_files: z.array(z.string().min(1).refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), { error: 'a config_files entry is a path inside the configuration\'s directory (relative, no ..)' })).default([])
+    .meta({ description: 'Files or directories of the configuration\'s directory (e.g. `tests/`) sent to each job\'s host; $SLUICE_CONFIG_DIR then points at them there.' }),
   connect_timeout: duration.default('20s').meta({ description: 'A host that does not complete the SSH handshake in this time is down.' }),
   down_for: duration.default('1m').meta({ description: 'A host that could not be reached takes no job for this long.' }),
   kill_grace: duration.default('5s').meta({ description: 'Time between SIGTERM and SIGKILL for a job\'s remote process group.' }),
@@ -40,6 +42,8 @@ export interface SshProviderSettings {
   readonly knownHosts: KnownHosts;
   readonly remoteWorkDir: string;
   readonly remoteConfigDir: string | undefined;
+  /** Files of the configuration's directory each job's host receives (`config_files`). */
+  readonly configFiles: readonly string[];
   readonly connectTimeoutMs: number;
   readonly downForMs: number;
   readonly killGraceMs: number;
@@ -52,7 +56,7 @@ export function sshSettings(raw: unknown, resolvePath: (p: string) => string): S
   const parsed = SshProviderSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    if (issue?.code === 'unrecognized_keys') return { ok: false, key: issue.keys.join(', '), message: 'not a key of an ssh provider (hosts, key_file, known_hosts_file, work_dir, config_dir, connect_timeout, down_for, kill_grace)' };
+    if (issue?.code === 'unrecognized_keys') return { ok: false, key: issue.keys.join(', '), message: 'not a key of an ssh provider (hosts, key_file, known_hosts_file, work_dir, config_dir, config_files, connect_timeout, down_for, kill_grace)' };
     const key = issue?.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') ?? '';
     return { ok: false, key: key || '(provider)', message: issue?.message ?? 'invalid' };
   }
@@ -73,7 +77,7 @@ export function sshSettings(raw: unknown, resolvePath: (p: string) => string): S
     ok: true,
     settings: {
       hosts: c.hosts, privateKey, knownHosts: parseKnownHosts(knownHosts.toString('utf8')),
-      remoteWorkDir: c.work_dir, remoteConfigDir: c.config_dir,
+      remoteWorkDir: c.work_dir, remoteConfigDir: c.config_dir, configFiles: c.config_files,
       connectTimeoutMs: ms(c.connect_timeout), downForMs: ms(c.down_for), killGraceMs: ms(c.kill_grace),
     },
   };

@@ -1,6 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, posix } from 'node:path';
-import type { Client } from 'ssh2';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, normalize, posix, sep } from 'node:path';
+import type { Client, SFTPWrapper } from 'ssh2';
+import { sendTrees, verifyOnNode, type TreeToDeliver } from '../../delivery/node-delivery.js';
+import { namesRepository, repoFile, repoFileOptions, repoIdOf } from '../../delivery/repo-file.js';
+import { treeManifest } from '../../delivery/tree-manifest.js';
 import type { Execution, ExecutionOutcome } from '../../../engine/node-provider.js';
 import { jobEnvironment } from '../local/job-environment.js';
 import { DEFAULT_MAX_LOG_BYTES } from '../local/local-provider.js';
@@ -19,13 +22,22 @@ export interface SshJob {
   readonly localDir: string;
   /** The job directory on the host. */
   readonly remoteDir: string;
-  /** $SLUICE_CONFIG_DIR as the host sees it. */
+  /** $SLUICE_CONFIG_DIR as the host sees it (unless configFiles are delivered). */
   readonly configDir: string;
+  /** The node's content-addressed store of delivered trees (docs/providers.md). */
+  readonly cacheDir: string;
+  /** Files of the worker's configuration directory the node receives into <job>/config/ ($SLUICE_CONFIG_DIR then). */
+  readonly configFiles?: { readonly root: string; readonly paths: readonly string[] };
   readonly killGraceMs: number;
   readonly maxLogBytes?: number;
   readonly now?: () => number;
   /** Told when the connection drops under a command (the ssh pool takes the host out). */
   readonly onConnectionLost?: (message: string) => void;
+}
+
+/** Where delivered trees live on a node: beside the job directories, under a name no run id takes. */
+export function nodeCacheDir(remoteWorkDir: string): string {
+  return posix.join(remoteWorkDir, '.cache');
 }
 
 /** The worker's directory of an attempt with an empty job.log; an error message when it cannot be made. */
@@ -49,8 +61,8 @@ export async function runSshJob(j: SshJob): Promise<ExecutionOutcome> {
   const now = j.now ?? Date.now;
   const logPath = join(j.localDir, 'job.log');
   const node = j.node;
-  const prepared = await prepare(j.client, j.remoteDir, ex, j.configDir);
-  if (!prepared.ok) return { result: 'infra', reason: `cannot prepare the job directory on ${node}: ${prepared.reason}`, node, logPath };
+  const prepared = await prepare(j, logPath);
+  if (!prepared.ok) return { result: 'infra', reason: prepared.verified === false ? prepared.reason : `cannot prepare the job directory on ${node}: ${prepared.reason}`, node, logPath };
   const commands = typeof ex.spec.command === 'string' ? [ex.spec.command] : ex.spec.command;
   const deadline = now() + ex.spec.timeoutMs;
   let outcome: ExecutionOutcome = { result: 'success', reason: 'the tests passed', node, logPath, resultsDir: join(j.localDir, 'results') };
@@ -67,29 +79,79 @@ export async function runSshJob(j: SshJob): Promise<ExecutionOutcome> {
   return outcome;
 }
 
-/** The job directory on the host, the update files in `update/`, and the environment file only its owner reads. */
-async function prepare(client: Client, dir: string, ex: Execution, configDir: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+/**
+ * The job directory on the host: the update files in `update/`, every input directory
+ * delivered (content-addressed, checked on the node) with its repository file in `repos/`,
+ * the configuration's files in `config/` if named, and the environment file only its owner
+ * reads, its paths the node's own.
+ */
+async function prepare(j: SshJob, logPath: string): Promise<{ ok: true } | { ok: false; reason: string; verified?: false }> {
+  const { client, remoteDir: dir, execution: ex } = j;
   try {
     const updateDir = posix.join(dir, 'update');
-    // Names come from update ids, which the schema restricts to safe file names.
-    const first = ex.updateFiles[0];
-    const env = jobEnvironment(ex, {
-      workDir: dir, updatePath: first ? posix.join(updateDir, basename(first.name)) : '', updateDir, configDir, resultsDir: posix.join(dir, 'results'),
-    });
-    // The host's own PATH is kept (env -i PATH="$PATH"): the worker's means nothing there.
-    delete env.PATH;
+    // Manifests first, on the worker: a directory that cannot be read fails before the node is touched.
+    const trees: TreeToDeliver[] = [];
+    for (const [variable, localDir] of Object.entries(ex.inputDirs ?? {})) trees.push({ variable, localDir, manifest: await treeManifest(localDir) });
     // By SFTP rather than `mkdir -p`: a command costs a login shell, which can be slow to start.
     const sftp = await openSftp(client);
+    let inputs: Record<string, string> = {};
+    let configDir = j.configDir;
     try {
-      await sftpMkdirs(sftp, dir, ['update', 'results']);
+      await sftpMkdirs(sftp, dir, ['update', 'results', 'repos']);
       for (const f of ex.updateFiles) await sftpWrite(sftp, posix.join(updateDir, basename(f.name)), f.content);
+      const sent = await sendTrees(sftp, j.cacheDir, trees);
+      if (trees.length > 0) appendFileSync(logPath, `== delivered to ${j.node}: ${sent.filesSent} files (${sent.bytesSent} bytes) sent, ${sent.present} of ${trees.length} directories already there\n`);
+      inputs = { ...sent.paths };
+      for (const t of trees) {
+        if (!namesRepository(t.variable)) continue;
+        const file = posix.join(dir, 'repos', `${repoIdOf(t.variable)}.repo`);
+        await sftpWrite(sftp, file, repoFile(t.variable, sent.paths[t.variable] as string, repoFileOptions(ex)));
+        inputs[`${t.variable}_FILE`] = file;
+      }
+      if (j.configFiles && j.configFiles.paths.length > 0) {
+        configDir = posix.join(dir, 'config');
+        await sendConfigFiles(sftp, j.configFiles.root, j.configFiles.paths, configDir);
+      }
+      const first = ex.updateFiles[0];
+      const env = jobEnvironment(ex, {
+        workDir: dir, updatePath: first ? posix.join(updateDir, basename(first.name)) : '', updateDir, configDir, resultsDir: posix.join(dir, 'results'), inputs,
+      });
+      // The host's own PATH is kept (env -i PATH="$PATH"): the worker's means nothing there.
+      delete env.PATH;
       await sftpWrite(sftp, posix.join(dir, ENV_FILE), envFile(env), 0o600);
     } finally {
       sftp.end();
     }
+    const verified = await verifyOnNode(client, j.cacheDir, trees, j.node);
+    if (verified.log !== '') appendFileSync(logPath, `${verified.log}\n`);
+    if (!verified.ok) {
+      appendFileSync(logPath, `INFRA: ${verified.reason}\n`);
+      return { ok: false, reason: verified.reason, verified: false };
+    }
     return { ok: true };
   } catch (e) {
     return { ok: false, reason: (e as Error).message };
+  }
+}
+
+/** The named files (or directories) of the configuration's directory, with their modes: test scripts stay executable. */
+async function sendConfigFiles(sftp: SFTPWrapper, root: string, paths: readonly string[], to: string): Promise<void> {
+  const send = async (rel: string): Promise<void> => {
+    const local = join(root, rel);
+    const st = statSync(local);
+    const remote = posix.join(to, ...rel.split(sep));
+    if (st.isDirectory()) {
+      await sftpMkdirs(sftp, remote, []);
+      for (const name of readdirSync(local).sort()) await send(join(rel, name));
+    } else if (st.isFile()) {
+      await sftpWrite(sftp, remote, readFileSync(local), st.mode & 0o755);
+    }
+  };
+  await sftpMkdirs(sftp, to, []);
+  for (const p of paths) {
+    const parent = posix.dirname(p.split(sep).join('/'));
+    if (parent !== '.') await sftpMkdirs(sftp, posix.join(to, parent), []);
+    await send(normalize(p));
   }
 }
 

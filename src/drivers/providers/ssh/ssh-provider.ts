@@ -7,7 +7,7 @@ import { jobDir } from '../local/local-provider.js';
 import { HostPool, type PooledHost } from './host-pool.js';
 import { PGIDS_FILE } from './remote-run.js';
 import type { SshProviderSettings } from './ssh-config.js';
-import { makeLocalJobDir, runSshJob } from './ssh-job.js';
+import { makeLocalJobDir, nodeCacheDir, runSshJob } from './ssh-job.js';
 import { connect, run } from './ssh-session.js';
 import { shellQuote } from './shell-quote.js';
 
@@ -75,6 +75,7 @@ export function sshProvider(opts: SshProviderOptions): NodeProvider & { readonly
         try {
           return await runSshJob({
             client, node, execution: ex, localDir: local, remoteDir: remoteDir(ex.runId, ex.jobId, ex.attempt), configDir: opts.remoteConfigDir ?? opts.configDir,
+            cacheDir: nodeCacheDir(opts.remoteWorkDir), ...(opts.configFiles.length > 0 ? { configFiles: { root: opts.configDir, paths: opts.configFiles } } : {}),
             killGraceMs: opts.killGraceMs, now, onConnectionLost: (why) => pool.markDown(host, now(), why), ...(opts.maxLogBytes ? { maxLogBytes: opts.maxLogBytes } : {}),
           });
         } finally {
