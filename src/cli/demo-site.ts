@@ -23,10 +23,11 @@ targets:
   liberty/epel-7: { repo: "${withChecks ? `file://${root}/production/liberty-el7` : 'https://repos.fedorapeople.org/repos/openstack/openstack-liberty/el7/'}", image: liberty-el7-20151124 }
   liberty/fedora-23: { repo: "${withChecks ? `file://${root}/production/liberty-f23` : 'https://repos.fedorapeople.org/repos/openstack/openstack-liberty/f23/'}" }
   liberty/fedora-22: { repo: "https://repos.fedorapeople.org/repos/openstack/openstack-liberty/f22/" }
-# Offline: the builds the demo's updates name are RPMs in builds/, made by the demo.
+${withChecks ? `# Offline: the builds the demo's updates name are RPMs in builds/, made by the demo.
 sources:
   koji: { type: local, path: builds }
-  cbs: { type: local, path: builds }
+  cbs: { type: local, path: builds }` : `# Without the rpm tools the demo makes no RPMs: no source, so nodes get no update repository.
+sources: {}`}
 must_provision: [openstack-packstack, openstack-puppet-modules]
 providers:
   local: { type: local, capacity: 3 }

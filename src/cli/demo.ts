@@ -96,7 +96,8 @@ async function demo(io: Io, dir: string | undefined): Promise<number> {
 function makeDemoRpms(root: string): void {
   const work = join(root, '.sluice', 'rpmbuild');
   buildRpm(work, join(root, 'production', 'kilo-el7'), { name: 'python-oslo-concurrency', version: '1.4.1', release: '1.el7' });
-  buildRpm(work, join(root, 'builds', 'openstack-nova-2015.1.2-1.el7'), { name: 'openstack-nova', version: '2015.1.2', release: '1.el7', requires: ['python-oslo-concurrency >= 1.8.0'] });
+  // Every phase1 node receives the update's RPMs: both of nv4a's builds exist (the Fedora one fails its smoke test).
+  for (const release of ['1.el7', '1.fc23']) buildRpm(work, join(root, 'builds', `openstack-nova-2015.1.2-${release}`), { name: 'openstack-nova', version: '2015.1.2', release, requires: ['python-oslo-concurrency >= 1.8.0'] });
   // Liberty's production repositories and the builds phase2 and promote take from builds/.
   buildRpm(work, join(root, 'production', 'liberty-el7'), { name: 'python-oslo-concurrency', version: '2.6.0', release: '1.el7' });
   buildRpm(work, join(root, 'production', 'liberty-f23'), { name: 'python-oslo-concurrency', version: '2.6.0', release: '1.fc23' });
