@@ -21,6 +21,7 @@ const phase1Test = (workerDir: string) => `#!/bin/sh
 set -u
 if [ -e ${JSON.stringify(workerDir)} ]; then echo "Error: this node sees the worker's disk"; exit 9; fi
 grep -q '^baseurl=file:///srv/sluice/' "$SLUICE_UPDATE_REPO_FILE" || { echo "Error: the repository file does not point at the node's copy"; cat "$SLUICE_UPDATE_REPO_FILE"; exit 8; }
+mkdir -p /var/log/sluice-test && echo "the node's own log of $SLUICE_UPDATE" > "/var/log/sluice-test/node-$SLUICE_UPDATE.log"
 root="$SLUICE_WORKDIR/root"
 mkdir -p "$root" && rpm --root "$root" --initdb
 rpm --root "$root" -i --nosignature "$SLUICE_UPDATE_REPO"/*.rpm 2>&1 || exit 1
@@ -35,7 +36,7 @@ function useNodes(site: Phase2Site, nodes: IsolatedNodes, storeUrl: string): voi
   const file = join(site.dir, 'sluice.yaml');
   const text = readFileSync(file, 'utf8')
     .replace(/^providers: .*$/m, provider)
-    .replace('phase1: { test: "true" }', 'phase1: { test: \'"$SLUICE_CONFIG_DIR/tests/phase1.sh"\', timeout: 1m, retries: 1 }');
+    .replace('phase1: { test: "true" }', 'phase1: { test: \'"$SLUICE_CONFIG_DIR/tests/phase1.sh"\', timeout: 1m, retries: 1, collect: ["/var/log/sluice-test/*.log", "/nonexistent/*.log"] }');
   writeFileSync(file, `${text}store: "${storeUrl}"\n`);
 }
 
@@ -70,6 +71,13 @@ forEachStore('the ladder on nodes that cannot see the worker\'s disk: phase1 ins
   const needy = await runCli(['submit', newUpdate(site, 'needy', ['python-oslo-concurrency >= 9'])], { cwd: site.dir });
   assert.equal(needy.status, 1, needy.stdout + needy.stderr);
   assert.match(needy.stdout, /python-oslo-concurrency >= 9 is needed by python-needy-1\.0-1\.el7\.noarch/);
+  // The node's own logs come back beside the job log, on failure as on success.
+  for (const id of ['good', 'needy']) {
+    const collected = readdirSync(join(site.dir, '.sluice', 'work'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith(`collected/var_log_sluice-test_node-${id}.log`));
+    // The node's /var/log persists between jobs, as a real host's does: the later job brings back both.
+    assert.equal(collected.length, id === 'good' ? 2 : 1, `collected logs of ${id}: ${collected.join(', ')}`);
+    assert.equal(readFileSync(join(site.dir, '.sluice', 'work', collected[0]!), 'utf8'), `the node's own log of ${id}\n`);
+  }
 
   // Someone changes good's RPM on the node. phase2's first round reuses that blob: the node's
   // check finds it, the attempt is infra (never a failure, never a pass), the blob is removed,

@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, normalize, posix, sep } from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
+import { collectFromNode } from '../../delivery/collect.js';
 import { sendTrees, verifyOnNode, type TreeToDeliver } from '../../delivery/node-delivery.js';
 import { namesRepository, repoFile, repoFileOptions, repoIdOf } from '../../delivery/repo-file.js';
 import { treeManifest } from '../../delivery/tree-manifest.js';
@@ -75,7 +76,10 @@ export async function runSshJob(j: SshJob): Promise<ExecutionOutcome> {
     const o = remoteOutcome(r.exit, ex.spec.timeoutMs, commands.length > 1 ? command : undefined, node);
     if (o.result !== 'success') { outcome = { ...outcome, ...o }; break; }
   }
-  if (outcome.result === 'success' || outcome.result === 'failure') await fetchResults(j.client, posix.join(j.remoteDir, 'results'), join(j.localDir, 'results'));
+  if (outcome.result === 'success' || outcome.result === 'failure') {
+    await fetchResults(j.client, posix.join(j.remoteDir, 'results'), join(j.localDir, 'results'));
+    if (ex.delivery) await collectFromNode(j.client, ex.delivery, j.localDir, logPath);
+  }
   return outcome;
 }
 
