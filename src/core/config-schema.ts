@@ -28,6 +28,22 @@ export const BUILTIN_CHECKS = ['conflicts', 'upgrade', 'installable'] as const;
 export type BuiltinCheck = (typeof BUILTIN_CHECKS)[number];
 const checks = z.array(z.enum(BUILTIN_CHECKS, { error: `a built-in check is one of ${BUILTIN_CHECKS.join(', ')}` }));
 
+/** The most nodes one job may hold at once (roles of a multi-node job). */
+export const MAX_JOB_NODES = 4;
+const ROLE_RULE = /^[a-z][a-z0-9_]{0,30}$/;
+/** A multi-node job: each role's command runs on its own node, all at once (docs/providers.md, "Multi-node jobs"). */
+const nodes = z.record(
+  z.string(),
+  z.strictObject({ test: command.meta({ description: 'The command(s) this role runs on its node.' }) }, { error: 'a role is a map: { test }' }),
+).superRefine((r, ctx) => {
+  for (const role of Object.keys(r)) {
+    // The role becomes part of a variable name ($SLUICE_NODE_<ROLE>_IP): nothing else fits there.
+    if (!ROLE_RULE.test(role)) ctx.addIssue({ code: 'custom', path: [role], message: `a role is a lowercase name (letters, digits, _), e.g. controller, not "${role}"` });
+  }
+  const n = Object.keys(r).length;
+  if (n < 2 || n > MAX_JOB_NODES) ctx.addIssue({ code: 'custom', message: `nodes names 2 to ${MAX_JOB_NODES} roles; a one-node job uses test` });
+});
+
 export const PipelineSchema = z.strictObject({
   checks: checks.default([]).meta({ description: 'Built-in checks run on the update\'s RPMs before the test commands: conflicts, upgrade, installable (docs/checks.md).' }),
   test: command.optional().meta({ description: 'The test command(s) a job of this pipeline runs on its node.' }),
@@ -38,7 +54,8 @@ export const PipelineSchema = z.strictObject({
   collect: z.array(z.string().min(1).refine((g) => g.startsWith('/') && !g.includes('\0'), { error: 'a collect glob is an absolute path on the node, e.g. /var/log/nova/*.log' })).default([])
     .meta({ description: 'Files on the node brought back beside the job log after the commands, pass or fail (globs, e.g. `/var/log/nova/*.log`).' }),
   collect_max_mb: z.int().min(0).max(10_000).default(50).meta({ description: 'At most this many MiB of the collected files are brought back per job (the rest is listed, not copied).' }),
-});
+  nodes: nodes.optional().meta({ description: 'A multi-node job instead of `test` (phase1, phase2): `{ controller: { test: ... }, tempest: { test: ... } }`, each role on its own node, leased together; every node gets the others\' addresses ($SLUICE_NODE_<ROLE>_IP).' }),
+}).refine((p) => !(p.nodes && p.test !== undefined), { error: 'a pipeline has either test (one node) or nodes (one command per role), not both', path: ['nodes'] });
 export const PIPELINES = ['phase1', 'phase2', 'promote', 'images'] as const;
 export type PipelineName = (typeof PIPELINES)[number];
 
@@ -47,6 +64,7 @@ const PipelineOverrideSchema = z.strictObject({
   test: command.optional().meta({ description: 'This target\'s own test command(s), instead of the pipeline\'s.' }),
   timeout: duration.optional().meta({ description: 'This target\'s own job timeout.' }),
   retries: z.int().min(0).max(10).optional().meta({ description: 'This target\'s own number of infra retries.' }),
+  nodes: nodes.optional().meta({ description: 'This target\'s own roles of a multi-node job, instead of the pipeline\'s test or nodes.' }),
 });
 
 export const TargetSchema = z.strictObject({

@@ -66,6 +66,21 @@ function crossReferenceProblems(c: ConfigData, y: PositionedYaml): Problem[] {
       err(['targets', key], canonical ? `use the canonical dist name: ${release}/${canonical}` : `dist "${dist}" is not in dists`, true);
     }
     if (!(t.provider in c.providers)) err(['targets', key, 'provider'], `provider "${t.provider}" is not in providers (${Object.keys(c.providers).join(', ')})`);
+    // Roles need a node each on another machine: only the ssh provider runs them today.
+    const type = c.providers[t.provider]?.type;
+    for (const pipeline of ['phase1', 'phase2'] as const) {
+      const own = t.pipelines[pipeline]?.nodes;
+      const roles = own ?? (t.pipelines[pipeline]?.test === undefined ? c.pipelines[pipeline]?.nodes : undefined);
+      if (roles && type !== 'ssh') {
+        err(own ? ['targets', key, 'pipelines', pipeline, 'nodes'] : ['pipelines', pipeline, 'nodes'], `${key} runs on provider "${t.provider}" (${type ?? 'unknown'}), which runs one node per job: multi-node jobs need an ssh provider`);
+      }
+    }
+    for (const pipeline of ['promote', 'images'] as const) {
+      if (t.pipelines[pipeline]?.nodes) err(['targets', key, 'pipelines', pipeline, 'nodes'], `${pipeline} runs one node per job: nodes is for phase1 and phase2`);
+    }
+  }
+  for (const pipeline of ['promote', 'images'] as const) {
+    if (c.pipelines[pipeline]?.nodes) err(['pipelines', pipeline, 'nodes'], `${pipeline} runs one node per job: nodes is for phase1 and phase2`);
   }
   return out;
 }
@@ -80,8 +95,25 @@ export function pipelineFor(config: Config, target: string, pipeline: PipelineNa
   const base = config.pipelines[pipeline] ?? PipelineSchema.parse({});
   const t: TargetConfig | undefined = config.targets[target];
   const o = t?.pipelines[pipeline] ?? {};
-  const merged = { ...base, checks: o.checks ?? base.checks, test: o.test ?? base.test, timeout: o.timeout ?? base.timeout, retries: o.retries ?? base.retries };
+  // A target's own test or nodes replaces both of the pipeline's: one shape of job, never a mix.
+  const own = o.test !== undefined || o.nodes !== undefined;
+  const nodes = own ? o.nodes : base.nodes;
+  const { nodes: _baseNodes, ...rest } = base;
+  const merged = {
+    ...rest, checks: o.checks ?? base.checks, test: own ? o.test : base.test, ...(nodes ? { nodes } : {}),
+    timeout: o.timeout ?? base.timeout, retries: o.retries ?? base.retries,
+  };
   return { ...merged, timeoutMs: parseDuration(merged.timeout) ?? 2 * 3_600_000 };
+}
+
+/** A multi-node job's roles in the configuration's order, each with its command(s); undefined for a one-node job. */
+export interface JobRole {
+  readonly role: string;
+  readonly command: string | readonly string[];
+}
+
+export function rolesOf(p: Pick<PipelineConfig, 'nodes'>): readonly JobRole[] | undefined {
+  return p.nodes ? Object.entries(p.nodes).map(([role, r]) => ({ role, command: r.test })) : undefined;
 }
 
 /** What a node receives and sends back besides the commands' own work (a job spec carries it). */

@@ -1,6 +1,6 @@
-import type { BuiltinCheck } from './config-schema.js';
-import type { Config } from './config.js';
-import { pipelineFor } from './config.js';
+import type { BuiltinCheck, PipelineConfig } from './config-schema.js';
+import type { Config, JobRole } from './config.js';
+import { pipelineFor, rolesOf } from './config.js';
 import { splitNvr } from './names.js';
 import { describeDisable, type TargetDisable } from './target-state.js';
 import type { Build } from './update-schema.js';
@@ -19,6 +19,8 @@ export interface PlannedJob {
   /** Why this mode: an operator reading `sluice explain` should not have to guess. */
   readonly modeBecause: string;
   readonly command: string | readonly string[] | undefined;
+  /** A multi-node job's roles (then `command` is empty): each runs on its own node. */
+  readonly roles?: readonly JobRole[];
   /** Built-in checks to run on the update's RPMs first. */
   readonly checks: readonly BuiltinCheck[];
   /** The target's production repository, which the checks test against. */
@@ -73,9 +75,15 @@ export function planPhase1({ builds, config, disabled, images, mustProvision: ad
     return {
       target, builds: targetBuilds, skip: d ? describeDisable(d) : null,
       mode, image: mode === 'image' ? image : null, modeBecause,
-      command: p.test, checks: p.checks, productionRepo: config.targets[target]?.repo ?? '',
+      ...withRoles(p), checks: p.checks, productionRepo: config.targets[target]?.repo ?? '',
       timeoutMs: p.timeoutMs, maxAttempts: p.retries + 1,
     };
   });
   return { ok: true, jobs };
+}
+
+/** A job's command, or its roles' (a multi-node job has no command of its own). */
+export function withRoles(p: Pick<PipelineConfig, 'test' | 'nodes'>): { command: string | readonly string[] | undefined; roles?: readonly JobRole[] } {
+  const roles = rolesOf(p);
+  return roles ? { command: [], roles } : { command: p.test };
 }

@@ -1,6 +1,7 @@
 import { nextBisect, type GroupResult } from './bisect.js';
 import type { BuiltinCheck } from './config-schema.js';
-import type { Config } from './config.js';
+import type { Config, JobRole } from './config.js';
+import { withRoles } from './plan-phase1.js';
 import { pipelineFor } from './config.js';
 import { describeDisable, type TargetDisable } from './target-state.js';
 import type { Build } from './update-schema.js';
@@ -54,6 +55,7 @@ export interface GroupJob {
   readonly builds: readonly Build[];
   readonly skip: string | null;
   readonly command: string | readonly string[] | undefined;
+  readonly roles?: readonly JobRole[];
   readonly checks: readonly BuiltinCheck[];
   readonly productionRepo: string;
   readonly timeoutMs: number;
@@ -69,7 +71,7 @@ export function planGroupJobs(group: readonly string[], updates: ReadonlyMap<str
     const d = disabled.get(target);
     return {
       target, builds: targetBuilds, skip: d ? describeDisable(d) : null,
-      command: stage === 'tests' ? p.test : undefined,
+      ...(stage === 'tests' ? withRoles(p) : { command: undefined }),
       checks: stage === 'checks' ? p.checks : [],
       productionRepo: config.targets[target]?.repo ?? '', timeoutMs: p.timeoutMs, maxAttempts: p.retries + 1,
     };

@@ -10,8 +10,13 @@ export function jobClass(pipeline: string, mode: NodeMode | 'checks'): string {
   return `${pipeline}/${mode}`;
 }
 
-export function jobKind(jobClassName: string, provider: string): string {
-  return `${jobClassName}@${provider}`;
+/**
+ * A job that needs several nodes at once (roles: a packstack controller and a tempest node)
+ * has their number in its kind (`phase1/provision@cloud#2`): a worker claims it only
+ * together with that many of the provider's nodes, in one transaction.
+ */
+export function jobKind(jobClassName: string, provider: string, nodes = 1): string {
+  return nodes > 1 ? `${jobClassName}@${provider}#${nodes}` : `${jobClassName}@${provider}`;
 }
 
 /** The class part of a kind (`phase1/provision@local` -> `phase1/provision`). */
@@ -19,6 +24,15 @@ export function jobClassOfKind(kind: string): string {
   const at = kind.lastIndexOf('@');
   return at < 0 ? kind : kind.slice(0, at);
 }
+
+/** How many nodes a job of this kind holds at once. */
+export function nodesOfKind(kind: string): number {
+  const m = /#(\d+)$/.exec(kind);
+  return m ? Number(m[1]) : 1;
+}
+
+/** The most nodes one job may hold: roles beyond it are refused by the configuration. */
+export const MAX_JOB_NODES = 4;
 
 /** The job classes a worker claims (one fair order across all of them: see claimNextJob). */
 export const JOB_CLASSES: readonly string[] = [

@@ -1,7 +1,7 @@
 import type { BuiltinCheck } from '../core/config-schema.js';
 import type { NodeMode } from '../core/plan-phase1.js';
 import type { Build } from '../core/update-schema.js';
-import type { DeliverySettings } from '../core/config.js';
+import type { DeliverySettings, JobRole } from '../core/config.js';
 
 /**
  * What a job row carries (`jobs.spec`): everything needed to run it again, so that a
@@ -39,6 +39,8 @@ export interface JobSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** Directories of the worker the node receives, by variable (promote: the stage and production trees). */
   readonly dirs?: Readonly<Record<string, string>>;
+  /** A multi-node job: each role's command runs on its own node, all leased together (`pipelines.<name>.nodes`). */
+  readonly roles?: readonly JobRole[];
   /** Repository files' gpgcheck and the node's logs to bring back (`pipelines.<name>`). */
   readonly delivery?: DeliverySettings;
 }

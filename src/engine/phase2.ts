@@ -153,11 +153,11 @@ function roundJobs(runId: string, stage: Phase2Stage, round: number, gi: number,
       modeBecause: stage === 'checks' ? 'package checks need no node' : 'phase2 provisions from scratch with the updates enabled before the installer runs (preinstall)',
       command: j.command ?? [], timeoutMs: j.timeoutMs, checks: j.checks, productionRepo: j.productionRepo,
       stage, round, group, updates: group.map((id) => ({ id, content: contents.get(id) ?? '' })), install: 'preinstall',
-      delivery: deliveryFor(config, j.target, 'phase2'),
+      delivery: deliveryFor(config, j.target, 'phase2'), ...(j.roles ? { roles: j.roles } : {}),
     };
     return {
       id: `${runId}.${stage === 'checks' ? 'c' : 't'}${round}.${gi}.${j.target.replace(/\//g, '_')}`,
-      target: j.target, kind: jobKind(jobClass('phase2', stage === 'checks' ? 'checks' : 'provision'), provider),
+      target: j.target, kind: jobKind(jobClass('phase2', stage === 'checks' ? 'checks' : 'provision'), provider, j.roles?.length ?? 1),
       maxAttempts: j.maxAttempts, spec, skipReason: j.skip,
     };
   });

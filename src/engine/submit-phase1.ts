@@ -69,9 +69,9 @@ export async function submitPhase1(s: Phase1Submission): Promise<SubmitResult> {
     const spec: JobSpec = {
       pipeline: 'phase1', updateId: update.id as string, target: j.target, provider, builds: j.builds,
       mode: j.mode, image: j.image, modeBecause: j.modeBecause, command: j.command ?? [], timeoutMs: j.timeoutMs,
-      checks: j.checks, productionRepo: j.productionRepo, delivery: deliveryFor(s.config, j.target, 'phase1'),
+      checks: j.checks, productionRepo: j.productionRepo, delivery: deliveryFor(s.config, j.target, 'phase1'), ...(j.roles ? { roles: j.roles } : {}),
     };
-    return { id: `${s.runId}.${j.target.replace(/\//g, '_')}`, target: j.target, kind: jobKind(jobClass('phase1', j.mode), provider), maxAttempts: j.maxAttempts, spec, skipReason: j.skip };
+    return { id: `${s.runId}.${j.target.replace(/\//g, '_')}`, target: j.target, kind: jobKind(jobClass('phase1', j.mode), provider, j.roles?.length ?? 1), maxAttempts: j.maxAttempts, spec, skipReason: j.skip };
   });
   const inserted = await s.store.insertRunWithJobs({ run: { id: s.runId, pipeline: 'phase1', updateId: update.id, inputs, reason: null }, jobs, now: s.now });
   if (!inserted.ok) throw new Error(`cannot record run ${s.runId}: ${inserted.code}`);

@@ -5,7 +5,7 @@ import type { JobPreparer } from './job-preparer.js';
 import { BASELINE_CONTENT } from './images.js';
 import type { OutcomeAnalyzer } from './outcome-analyzer.js';
 import type { JobSpec, RunInputs } from './job-spec.js';
-import { JOB_CLASSES, jobClassOfKind, jobKind, semaphoresFor } from './job-kind.js';
+import { JOB_CLASSES, MAX_JOB_NODES, jobClassOfKind, jobKind, nodesOfKind, semaphoresFor } from './job-kind.js';
 import type { ExecutionOutcome, NodeProvider } from './node-provider.js';
 import type { Wake } from './wake.js';
 
@@ -199,14 +199,15 @@ export class Worker {
     const claim = await this.o.store.claimJobWithLeases({ worker: this.o.workerId, holder, now: this.o.clock.now(), leaseMs: this.leaseMs, kinds });
     if (!claim.ok) return claim.code;
     const { job, leases } = claim;
-    const provider = this.o.providers.find((p) => job.kind === jobKind(jobClassOfKind(job.kind), p.name));
+    const nodes = nodesOfKind(job.kind);
+    const provider = this.o.providers.find((p) => job.kind === jobKind(jobClassOfKind(job.kind), p.name, nodes));
     const on = provider?.name ?? '';
-    this.runningOn.set(on, (this.runningOn.get(on) ?? 0) + 1);
+    this.runningOn.set(on, (this.runningOn.get(on) ?? 0) + nodes);
     const done = (provider ? this.execute(provider, job, leases) : this.abandon(job, leases))
       .catch((e) => this.o.log?.(`job ${job.id}: ${(e as Error).stack ?? String(e)}`))
       .finally(() => {
         this.inFlight.delete(job.id);
-        this.runningOn.set(on, (this.runningOn.get(on) ?? 1) - 1);
+        this.runningOn.set(on, (this.runningOn.get(on) ?? nodes) - nodes);
         this.o.wake.notify();
       });
     this.inFlight.set(job.id, done);
@@ -219,15 +220,18 @@ export class Worker {
    * counted by the store's claim).
    */
   private claimableKinds(): ClaimableKind[] {
-    return this.o.providers.filter((provider) => (this.runningOn.get(provider.name) ?? 0) < provider.capacity).flatMap((provider) =>
-      JOB_CLASSES.map((cls) => ({
-        kind: jobKind(cls, provider.name),
+    return this.o.providers.flatMap((provider) => {
+      const free = provider.capacity - (this.runningOn.get(provider.name) ?? 0);
+      // A job of n nodes is claimable while n of the provider's nodes may be free.
+      const sizes = Array.from({ length: Math.min(free, MAX_JOB_NODES) }, (_, i) => i + 1);
+      return sizes.flatMap((nodes) => JOB_CLASSES.map((cls) => ({
+        kind: jobKind(cls, provider.name, nodes),
         leases: [
-          { resource: `provider:${provider.name}`, capacity: provider.capacity },
+          { resource: `provider:${provider.name}`, capacity: provider.capacity, count: nodes },
           ...semaphoresFor(cls, this.o.semaphores ?? {}).map(([name, capacity]) => ({ resource: `semaphore:${name}`, capacity })),
         ],
-      })),
-    );
+      })));
+    });
   }
 
   /** Cannot happen (the kinds asked for are the providers'); ends the attempt as infra rather than hold its leases. */

@@ -9,6 +9,8 @@ import { transition } from './transition.js';
 export interface LeaseNeed {
   readonly resource: string;
   readonly capacity: number;
+  /** Slots taken at once (a multi-node job's nodes); 1 when absent. */
+  readonly count?: number;
 }
 
 export interface ClaimableKind {
@@ -69,7 +71,7 @@ export async function claimJobWithLeases(ctx: StoreContext, input: ClaimJobWithL
           .execute();
         for (const row of held) busy.set(row.resource, [...(busy.get(row.resource) ?? []), row.slot]);
       }
-      const hasRoom = (need: LeaseNeed) => (busy.get(need.resource) ?? []).filter((slot) => slot < need.capacity).length < need.capacity;
+      const hasRoom = (need: LeaseNeed) => (busy.get(need.resource) ?? []).filter((slot) => slot < need.capacity).length + (need.count ?? 1) <= need.capacity;
       const runnable = input.kinds.filter((k) => k.leases.every(hasRoom));
       if (runnable.length === 0) return undefined;
       const row = await claimRow(ctx, trx, { worker, now, lockedUntil: expiresAt, kinds: runnable.map((k) => k.kind) });
@@ -77,10 +79,13 @@ export async function claimJobWithLeases(ctx: StoreContext, input: ClaimJobWithL
       const kind = runnable.find((k) => k.kind === row.kind);
       if (!kind) throw new Error(`job ${row.id} of kind ${row.kind} was claimed for none of the kinds asked for`);
       const leases: HeldLease[] = [];
+      // Every slot of every lease, or none: a multi-node job never holds part of its nodes.
       for (const need of kind.leases) {
-        const slot = await takeSlot(trx, ctx.adapter, { ...need, holder, jobId: row.id, now, expiresAt });
-        if (slot === undefined) throw new LeaseContended();
-        leases.push({ resource: need.resource, slot, holder });
+        for (let n = 0; n < (need.count ?? 1); n++) {
+          const slot = await takeSlot(trx, ctx.adapter, { resource: need.resource, capacity: need.capacity, holder, jobId: row.id, now, expiresAt });
+          if (slot === undefined) throw new LeaseContended();
+          leases.push({ resource: need.resource, slot, holder });
+        }
       }
       await startClaimedJob(trx, emit, { id: row.id, run_id: row.run_id, attempt: row.attempt, locked_until: expiresAt }, worker, now);
       return { job: toJob(row), leases };

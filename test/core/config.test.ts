@@ -34,8 +34,9 @@ describe('configuration', () => {
     assert.deepEqual(r.config.providers, { local: { type: 'local', capacity: 2 } });
     assert.equal(r.config.store, 'sqlite:.sluice/sluice.db');
     assert.equal(r.config.targets['kilo/epel-7']!.provider, 'local');
-    assert.deepEqual(pipelineFor(r.config, 'kilo/epel-7', 'phase1'), { checks: [], test: './smoke.sh', timeout: '2h', retries: 2, timeoutMs: 7_200_000 });
-    assert.deepEqual(pipelineFor(r.config, 'kilo/fedora-22', 'phase1'), { checks: [], test: './f22.sh', timeout: '30m', retries: 2, timeoutMs: 1_800_000 });
+    const nodeDefaults = { repo_gpgcheck: false, collect: [], collect_max_mb: 50 };
+    assert.deepEqual(pipelineFor(r.config, 'kilo/epel-7', 'phase1'), { checks: [], test: './smoke.sh', timeout: '2h', retries: 2, timeoutMs: 7_200_000, ...nodeDefaults });
+    assert.deepEqual(pipelineFor(r.config, 'kilo/fedora-22', 'phase1'), { checks: [], test: './f22.sh', timeout: '30m', retries: 2, timeoutMs: 1_800_000, ...nodeDefaults });
   });
 
   it('maps dist aliases to canonical names', () => {
@@ -85,6 +86,29 @@ describe('configuration', () => {
       assert.ok(ps.some((p) => re.test(p.message)), `${re}: ${JSON.stringify(ps)}`);
       assert.ok(ps.every((p) => p.line > 0 && p.col > 0));
     }
+  });
+});
+
+describe('multi-node jobs (nodes:)', () => {
+  const roles = 'nodes: { controller: { test: ./packstack.sh }, tempest: { test: ./tempest.sh } }';
+  const ssh = 'providers: { local: { type: ssh, hosts: [{ host: n1, user: u }], key_file: k, known_hosts_file: h } }\n';
+  it('takes roles on an ssh provider, and a target\'s own test replaces the pipeline\'s roles', () => {
+    const r = parseConfigText(`${base.replace('phase1: { test: ./smoke.sh }', `phase1: { ${roles} }`)}${ssh}`, 'sluice.yaml');
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+    assert.deepEqual(Object.keys(pipelineFor(r.config, 'kilo/epel-7', 'phase1').nodes ?? {}), ['controller', 'tempest']);
+    const own = pipelineFor(r.config, 'kilo/fedora-22', 'phase1');
+    assert.equal(own.nodes, undefined);
+    assert.equal(own.test, './f22.sh');
+  });
+  it('refuses roles where the provider runs one node per job, roles beside test, one role, and bad role names', () => {
+    const onLocal = errors(parseConfigText(base.replace('phase1: { test: ./smoke.sh }', `phase1: { ${roles} }`), 'sluice.yaml'));
+    assert.match(onLocal.map((p) => p.message).join('\n'), /kilo\/epel-7 runs on provider "local" \(local\), which runs one node per job: multi-node jobs need an ssh provider/);
+    const both = errors(parseConfigText(`${base.replace('phase1: { test: ./smoke.sh }', `phase1: { test: ./smoke.sh, ${roles} }`)}${ssh}`, 'sluice.yaml'));
+    assert.match(both[0]!.message, /either test \(one node\) or nodes/);
+    const one = errors(parseConfigText(`${base.replace('phase1: { test: ./smoke.sh }', 'phase1: { nodes: { controller: { test: ./x } } }')}${ssh}`, 'sluice.yaml'));
+    assert.match(one[0]!.message, /2 to 4 roles/);
+    const name = errors(parseConfigText(`${base.replace('phase1: { test: ./smoke.sh }', 'phase1: { nodes: { Controller: { test: ./x }, b: { test: ./y } } }')}${ssh}`, 'sluice.yaml'));
+    assert.match(name[0]!.message, /a role is a lowercase name/);
   });
 });
 

@@ -138,3 +138,25 @@ forEachStore('jobs of one run finished all at once, each with its node and log, 
   assert.ok((await store.listJobs('r1')).every((j) => j.node === 'local:1' && j.logPath === `/logs/${j.id}`));
   assert.deepEqual(await store.listLeases(), []);
 });
+
+forEachStore('a multi-node job takes all its nodes in the claim or none: never part of them while another job holds one', async ({ store }) => {
+  const PAIR: ClaimableKind = { kind: 'phase1/image@local#2', leases: [{ ...NODE, count: 2 }] };
+  const kinds = [IMAGE, PAIR];
+  const take = (now = T0 + 100) => store.claimJobWithLeases({ worker: 'w1', holder: `w1#${++holders}`, now, leaseMs: LEASE, kinds });
+  await run(store, 'r1', ['phase1/image@local'], T0);
+  await run(store, 'r2', ['phase1/image@local#2'], T0 + 1);
+  const single = await take();
+  assert.ok(single.ok);
+  assert.equal(single.job.id, 'r1/0');
+  // One of the two nodes is busy: the pair waits, holding nothing, rather than keep one node and wait for the other.
+  assert.deepEqual(await take(), { ok: false, code: 'none' });
+  assert.deepEqual((await store.listLeases()).filter((l) => l.holder !== null).map((l) => l.jobId), ['r1/0']);
+  await store.finishJob({ jobId: 'r1/0', worker: 'w1', now: T0 + 200, result: 'success', reason: 'ok', releaseLeases: single.leases });
+  const pair = await take(T0 + 300);
+  assert.ok(pair.ok);
+  assert.equal(pair.job.id, 'r2/0');
+  assert.deepEqual(pair.leases.map((l) => [l.resource, l.slot]), [['provider:local', 0], ['provider:local', 1]]);
+  // Both nodes are the pair's until it ends: nothing else fits.
+  await run(store, 'r3', ['phase1/image@local'], T0 + 400);
+  assert.deepEqual(await take(T0 + 500), { ok: false, code: 'none' });
+});

@@ -28,17 +28,18 @@ export class HostPool {
     return this.hosts.reduce((n, h) => n + h.spec.capacity, 0);
   }
 
-  take(now: number): HostChoice {
+  /** The least-loaded host up with room; `besides` are left out (a multi-node job's other nodes). */
+  take(now: number, besides: readonly PooledHost[] = []): HostChoice {
     let best: PooledHost | undefined;
     for (const h of this.hosts) {
-      if (h.downUntil > now || h.running >= h.spec.capacity) continue;
+      if (h.downUntil > now || h.running >= h.spec.capacity || besides.includes(h)) continue;
       if (!best || h.running / h.spec.capacity < best.running / best.spec.capacity) best = h;
     }
     if (best) {
       best.running++;
       return { ok: true, host: best };
     }
-    const why = this.hosts.map((h) => (h.downUntil > now ? `${h.name} is down (${h.downWhy})` : `${h.name} is busy (${h.running}/${h.spec.capacity})`));
+    const why = this.hosts.map((h) => (besides.includes(h) ? `${h.name} holds another role` : h.downUntil > now ? `${h.name} is down (${h.downWhy})` : `${h.name} is busy (${h.running}/${h.spec.capacity})`));
     return { ok: false, reason: `no host can take the job: ${why.join('; ')}` };
   }
 

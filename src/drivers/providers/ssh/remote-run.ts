@@ -18,6 +18,8 @@ export interface RemoteSpec {
   readonly maxLogBytes: number;
   readonly killGraceMs: number;
   readonly signal?: AbortSignal;
+  /** Put before every line in the log (`[controller] `): the roles of a multi-node job share one log. */
+  readonly linePrefix?: string;
 }
 
 /** The file a job's environment travels in, sourced with `set -a` just before the command. */
@@ -91,7 +93,21 @@ export async function runRemote(spec: RemoteSpec): Promise<{ exit: RemoteExit; p
         giveUp ??= setTimeout(() => { lost ??= 'the host did not end the killed command'; channel.close(); finish(); }, GIVE_UP_MS);
       }, spec.killGraceMs);
     };
-    const toLog = (chunk: Buffer) => {
+    // With a prefix, only whole lines are written, each with it: two roles' lines never mix.
+    let partial = Buffer.alloc(0);
+    const prefix = spec.linePrefix ? Buffer.from(spec.linePrefix) : undefined;
+    const prefixed = (chunk: Buffer, flush: boolean): Buffer => {
+      if (!prefix) return chunk;
+      const data = Buffer.concat([partial, chunk]);
+      const end = flush ? data.length : data.lastIndexOf(0x0a) + 1;
+      partial = data.subarray(end);
+      if (end === 0) return Buffer.alloc(0);
+      const lines = data.subarray(0, end).toString('utf8').split(/(?<=\n)/);
+      return Buffer.from(lines.map((l) => `${spec.linePrefix}${l}${flush && !l.endsWith('\n') ? '\n' : ''}`).join(''));
+    };
+    const toLog = (raw: Buffer, flush = false) => {
+      const chunk = prefixed(raw, flush);
+      if (chunk.length === 0) return;
       const room = spec.maxLogBytes - logBytes;
       if (chunk.length <= room) {
         log.write(chunk);
@@ -113,7 +129,7 @@ export async function runRemote(spec: RemoteSpec): Promise<{ exit: RemoteExit; p
       if (ending) terminate();
       if (head.length > nl + 1) toLog(head.subarray(nl + 1));
     });
-    channel.stderr.on('data', toLog);
+    channel.stderr.on('data', (d: Buffer) => toLog(d));
     const timer = setTimeout(() => killGroup({ kind: 'timeout', afterMs: spec.timeoutMs }), spec.timeoutMs);
     const onAbort = () => killGroup({ kind: 'cancelled' });
     spec.signal?.addEventListener('abort', onAbort, { once: true });
@@ -132,6 +148,7 @@ export async function runRemote(spec: RemoteSpec): Promise<{ exit: RemoteExit; p
       spec.signal?.removeEventListener('abort', onAbort);
       client.off('close', onClose);
       client.off('error', onError);
+      if (partial.length > 0) toLog(Buffer.alloc(0), true);
       const exit: RemoteExit = ending ?? leader ?? { kind: 'connection_lost', message: lost ?? 'the session ended without an exit status' };
       log.end(() => resolve({ exit, pgid }));
     };

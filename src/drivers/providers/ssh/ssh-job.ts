@@ -32,6 +32,8 @@ export interface SshJob {
   readonly killGraceMs: number;
   readonly maxLogBytes?: number;
   readonly now?: () => number;
+  /** One role of a multi-node job: its extra variables, its peers' hosts file, and the prefix of its log lines. */
+  readonly role?: { readonly name: string; readonly env: Readonly<Record<string, string>>; readonly hosts: string };
   /** Told when the connection drops under a command (the ssh pool takes the host out). */
   readonly onConnectionLost?: (message: string) => void;
 }
@@ -71,6 +73,7 @@ export async function runSshJob(j: SshJob): Promise<ExecutionOutcome> {
     const r = await runRemote({
       client: j.client, command, dir: j.remoteDir, logPath, timeoutMs: Math.max(1, deadline - now()),
       maxLogBytes: j.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES, killGraceMs: j.killGraceMs, signal: ex.signal,
+      ...(j.role ? { linePrefix: `[${j.role.name}] ` } : {}),
     });
     if (r.exit.kind === 'connection_lost') j.onConnectionLost?.(r.exit.message);
     const o = remoteOutcome(r.exit, ex.spec.timeoutMs, commands.length > 1 ? command : undefined, node);
@@ -120,6 +123,11 @@ async function prepare(j: SshJob, logPath: string): Promise<{ ok: true } | { ok:
       const env = jobEnvironment(ex, {
         workDir: dir, updatePath: first ? posix.join(updateDir, basename(first.name)) : '', updateDir, configDir, resultsDir: posix.join(dir, 'results'), inputs,
       });
+      if (j.role) {
+        const hosts = posix.join(dir, 'hosts');
+        await sftpWrite(sftp, hosts, j.role.hosts);
+        Object.assign(env, j.role.env, { SLUICE_HOSTS_FILE: hosts });
+      }
       // The host's own PATH is kept (env -i PATH="$PATH"): the worker's means nothing there.
       delete env.PATH;
       await sftpWrite(sftp, posix.join(dir, ENV_FILE), envFile(env), 0o600);

@@ -1,4 +1,7 @@
+import { appendFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import type { JobRole } from '../../../core/config.js';
+import { hostsFile, roleEnvironment, runRoles, type RoleNode } from './multi-node.js';
 import type { Client } from 'ssh2';
 import { formatDuration } from '../../../core/duration.js';
 import { jobSlug } from '../../../engine/job-kind.js';
@@ -39,6 +42,49 @@ export function sshProvider(opts: SshProviderOptions): NodeProvider & { readonly
     return { ok: false, reason: `cannot reach ${h.name}: ${c.reason}; it takes no job for ${formatDuration(opts.downForMs)}` };
   };
 
+  const jobOptions = (ex: Execution) => ({
+    configDir: opts.remoteConfigDir ?? opts.configDir, killGraceMs: opts.killGraceMs, now,
+    cacheDir: nodeCacheDir(opts.remoteWorkDir), ...(opts.configFiles.length > 0 ? { configFiles: { root: opts.configDir, paths: opts.configFiles } } : {}),
+    ...(opts.maxLogBytes ? { maxLogBytes: opts.maxLogBytes } : {}), execution: ex,
+  });
+
+  /**
+   * A multi-node job: one host per role, each a different host (the roles reach each other
+   * by address), all connected before any command runs; a host that cannot be reached is
+   * infra for the whole job and sits out, so the retry takes others.
+   */
+  const executeRoles = async (ex: Execution, roles: readonly JobRole[], local: string, logPath: string): Promise<ExecutionOutcome> => {
+    const taken: PooledHost[] = [];
+    const clients: Client[] = [];
+    try {
+      for (const _ of roles) {
+        const chosen = pool.take(now(), taken);
+        if (!chosen.ok) return { result: 'infra', reason: `${roles.length} roles need ${roles.length} hosts: ${chosen.reason}`, node: opts.name, logPath };
+        taken.push(chosen.host);
+      }
+      const reached = await Promise.all(taken.map((h) => reach(h)));
+      for (const r of reached) if (r.ok) clients.push(r.client);
+      const down = reached.find((r) => !r.ok);
+      if (down && !down.ok) return { result: 'infra', reason: down.reason, node: taken.map((h) => h.name).join(', '), logPath };
+      const nodes: RoleNode[] = roles.map((r, i) => ({ role: r.role, node: (taken[i] as PooledHost).name, address: (taken[i] as PooledHost).spec.host }));
+      appendFileSync(logPath, `== roles: ${nodes.map((n) => `${n.role} on ${n.node}`).join(', ')}\n`);
+      const hosts = hostsFile(nodes);
+      return await runRoles(ex, roles, (role, execution) => {
+        const i = roles.indexOf(role);
+        const host = taken[i] as PooledHost;
+        return runSshJob({
+          ...jobOptions(execution), client: clients[i] as Client, node: host.name, localDir: local,
+          remoteDir: posix.join(remoteDir(ex.runId, ex.jobId, ex.attempt), role.role),
+          role: { name: role.role, env: roleEnvironment(nodes, role.role), hosts },
+          onConnectionLost: (why) => pool.markDown(host, now(), why),
+        });
+      });
+    } finally {
+      for (const c of clients) c.end();
+      for (const h of taken) pool.release(h);
+    }
+  };
+
   return {
     name: opts.name,
     capacity: pool.capacity,
@@ -64,6 +110,7 @@ export function sshProvider(opts: SshProviderOptions): NodeProvider & { readonly
       if (unprepared) return { result: 'infra', reason: unprepared, node: opts.name, logPath: null };
       const logPath = join(local, 'job.log');
       if (ex.signal.aborted) return { result: 'cancelled', reason: 'cancelled', node: opts.name, logPath };
+      if (ex.spec.roles) return executeRoles(ex, ex.spec.roles, local, logPath);
       const chosen = pool.take(now());
       if (!chosen.ok) return { result: 'infra', reason: chosen.reason, node: opts.name, logPath };
       const host = chosen.host;
@@ -74,9 +121,8 @@ export function sshProvider(opts: SshProviderOptions): NodeProvider & { readonly
         const { client } = reached;
         try {
           return await runSshJob({
-            client, node, execution: ex, localDir: local, remoteDir: remoteDir(ex.runId, ex.jobId, ex.attempt), configDir: opts.remoteConfigDir ?? opts.configDir,
-            cacheDir: nodeCacheDir(opts.remoteWorkDir), ...(opts.configFiles.length > 0 ? { configFiles: { root: opts.configDir, paths: opts.configFiles } } : {}),
-            killGraceMs: opts.killGraceMs, now, onConnectionLost: (why) => pool.markDown(host, now(), why), ...(opts.maxLogBytes ? { maxLogBytes: opts.maxLogBytes } : {}),
+            ...jobOptions(ex), client, node, localDir: local, remoteDir: remoteDir(ex.runId, ex.jobId, ex.attempt),
+            onConnectionLost: (why) => pool.markDown(host, now(), why),
           });
         } finally {
           client.end();
@@ -94,9 +140,10 @@ export function sshProvider(opts: SshProviderOptions): NodeProvider & { readonly
  */
 export function reapScript(dir: string, jobId: string, attempt: number): string {
   const has = (v: string) => `tr '\\0' '\\n' < /proc/$p/environ 2>/dev/null | grep -qxF -- ${shellQuote(v)}`;
+  // A multi-node job's roles each have a directory of their own inside the attempt's.
   return [
     `cd -- ${shellQuote(dir)} 2>/dev/null || exit 0`,
-    `for p in $(cat ${PGIDS_FILE} 2>/dev/null); do`,
+    `for p in $(cat ${PGIDS_FILE} */${PGIDS_FILE} 2>/dev/null); do`,
     `  case $p in ''|*[!0-9]*) continue ;; esac`,
     `  if ${has(`SLUICE_JOB=${jobId}`)} && ${has(`SLUICE_ATTEMPT=${attempt}`)}; then kill -KILL -- -$p 2>/dev/null; fi`,
     'done',
