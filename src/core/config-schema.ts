@@ -206,6 +206,7 @@ export const AnalysisSchema = z.strictObject({
 export const ImagesSchema = z.strictObject({
   keep: z.int().min(1).max(100).default(3).meta({ description: 'Known-good images kept per target; older ones are pruned (their archives or cloud images removed).' }),
   max_age: duration.default('14d').meta({ description: 'An image older than this is not fresh enough: phase1 provisions from scratch until the next green baseline.' }),
+  on_restore: command.optional().meta({ description: 'Run on a node booted from an image before its test, with $SLUICE_IMAGE_OLD_IP (the baseline server\'s address) and $SLUICE_IMAGE_NEW_IP: re-addresses what the image remembers (docs/images.md, "Restored on a new address"). A failure is infra.' }),
 });
 
 export const ConfigSchema = z.strictObject({

@@ -39,6 +39,8 @@ export interface JobSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** Directories of the worker the node receives, by variable (promote: the stage and production trees). */
   readonly dirs?: Readonly<Record<string, string>>;
+  /** Run on a node booted from an image before the command (`images.on_restore`), with the image's old and the node's new address. */
+  readonly onRestore?: string | readonly string[];
   /** A multi-node job: each role's command runs on its own node, all leased together (`pipelines.<name>.nodes`). */
   readonly roles?: readonly JobRole[];
   /** Repository files' gpgcheck and the node's logs to bring back (`pipelines.<name>`). */

@@ -70,6 +70,7 @@ export async function submitPhase1(s: Phase1Submission): Promise<SubmitResult> {
       pipeline: 'phase1', updateId: update.id as string, target: j.target, provider, builds: j.builds,
       mode: j.mode, image: j.image, modeBecause: j.modeBecause, command: j.command ?? [], timeoutMs: j.timeoutMs,
       checks: j.checks, productionRepo: j.productionRepo, delivery: deliveryFor(s.config, j.target, 'phase1'), ...(j.roles ? { roles: j.roles } : {}),
+      ...(j.mode === 'image' && s.config.images.on_restore !== undefined ? { onRestore: s.config.images.on_restore } : {}),
     };
     return { id: `${s.runId}.${j.target.replace(/\//g, '_')}`, target: j.target, kind: jobKind(jobClass('phase1', j.mode), provider, j.roles?.length ?? 1), maxAttempts: j.maxAttempts, spec, skipReason: j.skip };
   });

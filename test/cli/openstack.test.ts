@@ -23,6 +23,10 @@ case "$notes" in
   *hang*) touch "$SLUICE_CONFIG_DIR/started-$SLUICE_UPDATE-$SLUICE_ATTEMPT"; [ "$SLUICE_ATTEMPT" = 1 ] && sleep 300 ;;
 esac
 case "$notes" in
+  *rendezvous*) touch "$SLUICE_CONFIG_DIR/at-$SLUICE_UPDATE"; i=0
+    while [ "$(ls "$SLUICE_CONFIG_DIR" | grep -c '^at-')" -lt 2 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done ;;
+esac
+case "$notes" in
   *fail*) echo "Error: Package: openstack-nova-api requires python-oslo-config >= 2:1.9"; exit 1 ;;
 esac
 echo ok
@@ -30,9 +34,9 @@ echo ok
 
 interface CloudSite { readonly dir: string; readonly cloud: OpenStackStandin; readonly sshds: ShellSshds; readonly env: Record<string, string> }
 
-async function cloudSite(t: { after: (fn: () => void | Promise<void>) => void }): Promise<CloudSite> {
+async function cloudSite(t: { after: (fn: () => void | Promise<void>) => void }, opts: { alsoListenOn?: readonly string[]; imagesExtra?: string } = {}): Promise<CloudSite> {
   const dir = tempDir(t);
-  const sshds = await startShellSshds(t, 1);
+  const sshds = await startShellSshds(t, 1, { alsoListenOn: opts.alsoListenOn ?? [] });
   const cloud = await new OpenStackStandin().start();
   t.after(() => cloud.stop());
   cloud.addImage('CentOS-7-x86_64');
@@ -61,7 +65,7 @@ providers:
     boot_timeout: 2m
     ssh: { user: ${server.user}, key_file: keys/ci_key, port: ${server.port}, host_key: console, ready_timeout: 30s, work_dir: ${join(dir, 'remote')}, kill_grace: 300ms }
 pipelines: { phase1: { test: '"$SLUICE_CONFIG_DIR/tests/smoke.sh"', timeout: 2m, retries: 3 } }
-images: { keep: 1 }
+images: { keep: 1${opts.imagesExtra ?? ''} }
 engine: { lease: 1s, poll: 100ms, sweep: 200ms, retry_backoff: 50ms }
 `);
   for (const [id, notes] of [['good', 'all green'], ['bad', 'fail please'], ['hang', 'hang once'], ['slow', 'hang once while building']]) {
@@ -181,6 +185,36 @@ test('sluice images build on an openstack target keeps a Glance snapshot as the 
   assert.notEqual(kept[0]?.location, image.location);
   assert.equal(site.cloud.images.has(image.location), false, 'the pruned snapshot is deleted in Glance');
   assert.equal(site.cloud.images.has(kept[0]?.location ?? ''), true);
+});
+
+/** The images' on_restore hook: says what it was given, as a packstack recipe would rewrite its files. */
+const READDRESS = `#!/bin/sh
+echo "readdress from $SLUICE_IMAGE_OLD_IP to $SLUICE_IMAGE_NEW_IP on $(hostname -I 2>/dev/null | wc -w) addresses"
+[ -n "$SLUICE_IMAGE_OLD_IP" ] && [ -n "$SLUICE_IMAGE_NEW_IP" ] || { echo "Error: no addresses"; exit 1; }
+`;
+
+test('an image restored on a new address: on_restore gets the baseline\'s address and the new one before the test, and two concurrent runs of one target boot on two addresses', async (t) => {
+  if (!requireSshd(t)) return;
+  const site = await cloudSite(t, { alsoListenOn: ['127.0.0.2', '127.0.0.3'], imagesExtra: ', on_restore: \'"$SLUICE_CONFIG_DIR/tests/readdress.sh"\'' });
+  writeFileSync(join(site.dir, 'tests', 'readdress.sh'), READDRESS, { mode: 0o755 });
+  // The baseline runs at 127.0.0.1, which its snapshot records.
+  const built = await sluice(site, ['images', 'build']);
+  assert.equal(built.status, 0, built.stdout + built.stderr);
+  const image = (JSON.parse((await sluice(site, ['images', 'list', '--json'])).stdout) as { location: string }[])[0]!;
+  assert.equal(site.cloud.images.get(image.location)?.properties.sluice_address, '127.0.0.1');
+  // phase1 nodes boot from it on the network's other addresses, one per port, two at once.
+  site.cloud.portAddress = ['127.0.0.2', '127.0.0.3'];
+  // Each test waits at a rendezvous for the other: the two nodes are up at the same time.
+  for (const id of ['rv1', 'rv2']) writeFileSync(join(site.dir, `${id}.yml`), readFileSync(join(site.dir, 'good.yml'), 'utf8').replace('all green', 'meet at the rendezvous'));
+  const both = await Promise.all([sluice(site, ['submit', 'rv1.yml']), sluice(site, ['submit', 'rv2.yml'])]);
+  for (const r of both) assert.equal(r.status, 0, r.stdout + r.stderr);
+  const logs = readdirSync(join(site.dir, '.sluice', 'work'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('job.log')).map((f) => readFileSync(join(site.dir, '.sluice', 'work', f), 'utf8')).filter((l) => l.includes('mode=image'));
+  assert.equal(logs.length, 2, 'one job per update booted from the image');
+  const news = logs.map((l) => /^readdress from 127\.0\.0\.1 to (127\.0\.0\.[23]) on/m.exec(l)?.[1]);
+  assert.deepEqual([...news].sort(), ['127.0.0.2', '127.0.0.3'], 'each node re-addressed from the baseline\'s address to its own, before its test');
+  for (const l of logs) assert.ok(l.indexOf('readdress from') < l.indexOf('mode=image'), 'on_restore runs before the test');
+  assertCloudEmpty(site.cloud);
 });
 
 test('SIGKILL of sluice serve while Glance saves a baseline\'s snapshot: the run passes on its retry, and the next start deletes the half-made snapshot and keeps the recorded one', async (t) => {

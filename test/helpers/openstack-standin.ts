@@ -80,7 +80,8 @@ export class OpenStackStandin {
   /** How long a stopped server takes to read SHUTOFF (it is ACTIVE, task_state powering-off, meanwhile). */
   stopMs = 0;
   /** When set, every port gets this address (servers are played by one loopback sshd). */
-  portAddress: string | undefined;
+  /** Every port's address (a loopback sshd plays the servers), or a pool: each port takes the first one no other port holds. */
+  portAddress: string | readonly string[] | undefined;
   /** What a server's console shows (once ACTIVE); empty by default. */
   console: (s: StandinServer) => string = () => '';
   /** The imageRef of every server ever created, in order. */
@@ -155,7 +156,11 @@ export class OpenStackStandin {
     const used = new Set([...this.ports.values()].map((p) => p.address));
     let n = 10;
     while (used.has(`10.0.0.${n}`)) n++;
-    const p: StandinPort = { id: randomUUID(), name, description, networkId, address: this.portAddress ?? `10.0.0.${n}`, deviceId: '' };
+    const pool = this.portAddress;
+    const address = typeof pool === 'string' ? pool : pool ? pool.find((a) => !used.has(a)) : `10.0.0.${n}`;
+    // As Neutron does when a subnet's allocation pool is used up.
+    if (address === undefined) throw new Error('IpAddressGenerationFailure: no more IP addresses available on the network');
+    const p: StandinPort = { id: randomUUID(), name, description, networkId, address, deviceId: '' };
     this.ports.set(p.id, p);
     return p;
   }
@@ -375,7 +380,13 @@ export class OpenStackStandin {
       const p = body.port as { network_id?: string; name?: string; description?: string } | undefined;
       if (p?.network_id !== CLOUD.network) return send(404, { NeutronError: { type: 'NetworkNotFound', message: `Network ${p?.network_id} could not be found.`, detail: '' } });
       if ((p.description ?? '').length > 255) return send(400, { NeutronError: { type: 'HTTPBadRequest', message: 'description exceeds 255 characters', detail: '' } });
-      return send(201, { port: this.portView(this.makePort(p.network_id, p.name ?? '', p.description ?? '')) });
+      let made: StandinPort;
+      try {
+        made = this.makePort(p.network_id, p.name ?? '', p.description ?? '');
+      } catch (e) {
+        return send(409, { NeutronError: { type: 'IpAddressGenerationFailure', message: (e as Error).message, detail: '' } });
+      }
+      return send(201, { port: this.portView(made) });
     }
     if (method === 'GET' && path === '/ports') {
       const net = url.searchParams.get('network_id');

@@ -184,7 +184,7 @@ export interface ShellSshds {
  * `n` sshd on loopback ports without a forced command, sharing one client key made for
  * this test; each with its own host key, all listed in one known_hosts file.
  */
-export async function startShellSshds(t: { after: (fn: () => void | Promise<void>) => void }, n = 1): Promise<ShellSshds> {
+export async function startShellSshds(t: { after: (fn: () => void | Promise<void>) => void }, n = 1, opts: { alsoListenOn?: readonly string[] } = {}): Promise<ShellSshds> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-shell-sshd-'));
   const keygen = (file: string) => {
     const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'sluice-test', '-f', file], { encoding: 'utf8' });
@@ -206,7 +206,7 @@ export async function startShellSshds(t: { after: (fn: () => void | Promise<void
     const port = await freePort();
     const config = join(dir, `sshd_config_${i}`);
     writeFileSync(config, [
-      `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${join(dir, `host_key_${i}`)}`, `PidFile ${join(dir, `sshd_${i}.pid`)}`,
+      `Port ${port}`, 'ListenAddress 127.0.0.1', ...(opts.alsoListenOn ?? []).map((a) => `ListenAddress ${a}`), `HostKey ${join(dir, `host_key_${i}`)}`, `PidFile ${join(dir, `sshd_${i}.pid`)}`,
       `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PubkeyAuthentication yes', 'PasswordAuthentication no',
       'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', `AllowUsers ${user}`, 'PermitRootLogin prohibit-password',
       'Subsystem sftp internal-sftp', 'MaxSessions 50', 'MaxStartups 50', 'LogLevel ERROR', '',

@@ -118,6 +118,7 @@ export function cloudSshRunOnNode(o: CloudSshOptions): RunOnNode {
         client: reached.client, node, execution: ex, localDir: local, killGraceMs: o.killGraceMs,
         remoteDir: posix.join(o.remoteWorkDir, ex.runId, `${jobSlug(ex.runId, ex.jobId)}-a${ex.attempt}`),
         configDir: o.remoteConfigDir ?? o.configDir, cacheDir: nodeCacheDir(o.remoteWorkDir),
+        ...(server.restoredFrom ? { restore: { image: server.restoredFrom.image, oldAddress: server.restoredFrom.address ?? '', newAddress: server.fixedAddress ?? address } } : {}),
         ...(o.configFiles && o.configFiles.length > 0 ? { configFiles: { root: o.configDir, paths: o.configFiles } } : {}), ...(o.maxLogBytes ? { maxLogBytes: o.maxLogBytes } : {}),
       });
     } finally {

@@ -32,8 +32,9 @@ export function serverTags(m: NodeMarker): string[] {
  * snapshot, and these take precedence, so a server provisioned from a Sluice image still
  * yields a snapshot marked with its own job.
  */
-export function snapshotProperties(m: NodeMarker, serverId: string): Record<string, string> {
-  return { ...serverMetadata(m), sluice_snapshot_of: serverId };
+export function snapshotProperties(m: NodeMarker, serverId: string, address?: string): Record<string, string> {
+  // The address the baseline ran at: what a restored node's on_restore hook re-addresses from.
+  return { ...serverMetadata(m), sluice_snapshot_of: serverId, ...(address ? { sluice_address: address } : {}) };
 }
 
 /** Neutron ports carry no metadata: the marker is the description, as JSON. */

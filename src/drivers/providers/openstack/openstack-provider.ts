@@ -13,6 +13,10 @@ import { abortableSleep, messageOf } from './wait.js';
 export interface CloudServer {
   readonly id: string;
   readonly name: string;
+  /** Its address on the job's network (the port's fixed address, whatever floating IP the worker uses). */
+  readonly fixedAddress?: string;
+  /** Booted from an image: which, and the address the image's baseline server had (its `sluice_address` property). */
+  readonly restoredFrom?: { readonly image: string; readonly address: string | undefined };
   /** Its console log, read through Nova's authenticated API (where cloud-init prints the host keys). */
   consoleOutput(signal?: AbortSignal): Promise<string>;
 }
@@ -82,7 +86,7 @@ export interface OpenStackProvider extends NodeProvider {
    * has the image active; answers its id. The image carries the job's marker, which the
    * orphan sweep reads.
    */
-  snapshot(serverId: string, name: string, marker: NodeMarker, signal?: AbortSignal): Promise<string>;
+  snapshot(serverId: string, name: string, marker: NodeMarker, signal?: AbortSignal, address?: string): Promise<string>;
   /** Deletes an image in Glance (a known-good image the images pipeline pruned). */
   deleteImage(imageId: string): Promise<void>;
 }
@@ -237,6 +241,7 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
         node = `openstack:${opts.name}/${label} (${port.address})`;
         const imageRef = await glance.resolve(ref, ex.signal);
         if (!imageRef) return done({ result: 'infra', reason: `no active image named ${ref}` });
+        const restoredFrom = ex.spec.mode === 'image' ? { image: ref, address: (await glance.getImage(imageRef, ex.signal))?.properties.sluice_address } : undefined;
         asked = true;
         serverId = await nova.createServer({ name: label, imageRef, flavorRef: opts.flavor, portId: port.id, metadata: serverMetadata(marker), tags: serverTags(marker) }, ex.signal);
         node = `openstack:${opts.name}/${label} ${serverId} (${port.address})`;
@@ -252,7 +257,9 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
         const id = serverId;
         let outcome: ExecutionOutcome;
         try {
-          outcome = await opts.runOnNode(address, ex, { id, name: label, consoleOutput: (signal) => nova.consoleOutput(id, signal) });
+          outcome = await opts.runOnNode(address, ex, {
+            id, name: label, fixedAddress: port.address, ...(restoredFrom ? { restoredFrom } : {}), consoleOutput: (signal) => nova.consoleOutput(id, signal),
+          });
         } catch (e) {
           return done({ result: 'infra', reason: `the job on server ${serverId} (${address}) broke off: ${messageOf(e)}` });
         }
@@ -268,7 +275,7 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
             }
           }
           try {
-            const imageId = await provider.snapshot(id, name, marker, ex.signal);
+            const imageId = await provider.snapshot(id, name, marker, ex.signal, port.address);
             return { ...outcome, node, reason: `${outcome.reason}; server kept as image ${name} (${imageId})`, snapshot: { name, location: imageId } };
           } catch (e) {
             return { ...outcome, node, result: 'infra', reason: `the baseline passed but its snapshot failed: ${messageOf(e)}` };
@@ -301,8 +308,8 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
       return { ...await reapWhere((m) => !live.has(m.runId), list), images };
     },
 
-    async snapshot(serverId: string, name: string, marker: NodeMarker, signal?: AbortSignal): Promise<string> {
-      const imageId = await nova.createImage(serverId, name, snapshotProperties(marker, serverId));
+    async snapshot(serverId: string, name: string, marker: NodeMarker, signal?: AbortSignal, address?: string): Promise<string> {
+      const imageId = await nova.createImage(serverId, name, snapshotProperties(marker, serverId, address));
       const timeoutMs = opts.snapshotTimeoutMs ?? 30 * 60_000;
       const deadline = Date.now() + timeoutMs;
       try {

@@ -34,6 +34,8 @@ export interface SshJob {
   readonly now?: () => number;
   /** One role of a multi-node job: its extra variables, its peers' hosts file, and the prefix of its log lines. */
   readonly role?: { readonly name: string; readonly env: Readonly<Record<string, string>>; readonly hosts: string };
+  /** A node booted from an image: the addresses its `on_restore` hook gets. */
+  readonly restore?: { readonly image: string; readonly oldAddress: string; readonly newAddress: string };
   /** Told when the connection drops under a command (the ssh pool takes the host out). */
   readonly onConnectionLost?: (message: string) => void;
 }
@@ -68,6 +70,20 @@ export async function runSshJob(j: SshJob): Promise<ExecutionOutcome> {
   if (!prepared.ok) return { result: 'infra', reason: prepared.verified === false ? prepared.reason : `cannot prepare the job directory on ${node}: ${prepared.reason}`, node, logPath };
   const commands = typeof ex.spec.command === 'string' ? [ex.spec.command] : ex.spec.command;
   const deadline = now() + ex.spec.timeoutMs;
+  if (j.restore && ex.spec.onRestore !== undefined) {
+    // What the image remembers of its old address is fixed before the test: a failure here is the node's, not the update's.
+    appendFileSync(logPath, `== on_restore: image ${j.restore.image} booted at ${j.restore.newAddress} (its baseline ran at ${j.restore.oldAddress || 'an unrecorded address'})\n`);
+    for (const command of typeof ex.spec.onRestore === 'string' ? [ex.spec.onRestore] : ex.spec.onRestore) {
+      const r = await runRemote({
+        client: j.client, command, dir: j.remoteDir, logPath, timeoutMs: Math.max(1, deadline - now()),
+        maxLogBytes: j.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES, killGraceMs: j.killGraceMs, signal: ex.signal,
+      });
+      const o = remoteOutcome(r.exit, ex.spec.timeoutMs, command, node);
+      if (o.result === 'success') continue;
+      if (o.result === 'cancelled' || o.result === 'timeout') return { ...o, node, logPath };
+      return { result: 'infra', reason: `the image's on_restore hook failed on ${node}: ${o.reason}`, node, logPath };
+    }
+  }
   let outcome: ExecutionOutcome = { result: 'success', reason: 'the tests passed', node, logPath, resultsDir: join(j.localDir, 'results') };
   for (const command of commands) {
     const r = await runRemote({
@@ -123,6 +139,7 @@ async function prepare(j: SshJob, logPath: string): Promise<{ ok: true } | { ok:
       const env = jobEnvironment(ex, {
         workDir: dir, updatePath: first ? posix.join(updateDir, basename(first.name)) : '', updateDir, configDir, resultsDir: posix.join(dir, 'results'), inputs,
       });
+      if (j.restore) Object.assign(env, { SLUICE_IMAGE_OLD_IP: j.restore.oldAddress, SLUICE_IMAGE_NEW_IP: j.restore.newAddress });
       if (j.role) {
         const hosts = posix.join(dir, 'hosts');
         await sftpWrite(sftp, hosts, j.role.hosts);
