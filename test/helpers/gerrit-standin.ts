@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 
 /**
  * A Gerrit stand-in on loopback that speaks the documented wire formats: the REST API
- * under /a/ with HTTP basic auth and the `)]}'` prefix on JSON (file content base64 as
- * text/plain), and the events stream-events prints, handed to listeners (tests forward
+ * under /a/ with HTTP basic auth and the `)]}'` prefix on JSON (file content as a JSON
+ * string to a bare `Accept: application/json`, else base64 as text/plain, as Gerrit's
+ * RestApiServlet does since 2.11), and the events stream-events prints, handed to listeners (tests forward
  * them to the SSH stand-in's event file or POST them to a webhook). It keeps changes with
  * their patch sets, files, topic, subject and messages; records every review and submit;
  * and can answer 503 for a while, or 409 to a submit, on request.
@@ -236,8 +237,7 @@ export class GerritStandin {
     if (method === 'GET' && content) {
       const f = ps.files[decodeURIComponent(content[1] as string)];
       if (!f) return send(res, 404, 'Not found');
-      res.writeHead(200, { 'content-type': 'text/plain; charset=ISO-8859-1', 'x-fyi-content-encoding': 'base64' });
-      return void res.end(Buffer.from(f.content).toString('base64'));
+      return fileContent(req, res, Buffer.from(f.content));
     }
     if (method === 'POST' && sub === '/review') return this.review(c, ps, body, res);
     return send(res, 404, 'Not found');
@@ -282,6 +282,22 @@ export class GerritStandin {
 function json(res: ServerResponse, value: unknown): void {
   res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', 'content-disposition': 'attachment' });
   res.end(XSSI + JSON.stringify(value));
+}
+
+/**
+ * A file's content as Gerrit's RestApiServlet.replyBinaryResult sends it: a JSON string
+ * (html-safe, as Gson writes it) when `application/json` is the only accepted type, else
+ * base64. Documented under "Get Content" in Gerrit's rest-api-changes.
+ */
+export function fileContent(req: IncomingMessage, res: ServerResponse, bytes: Buffer, type = 'text/plain'): void {
+  const common = { 'content-disposition': 'attachment', 'x-fyi-content-type': type };
+  if (req.headers.accept?.trim() === 'application/json') {
+    const text = JSON.stringify(bytes.toString('utf8')).replace(/[<>&='\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    res.writeHead(200, { ...common, 'content-type': 'application/json; charset=UTF-8', 'x-fyi-content-encoding': 'json' });
+    return void res.end(`${XSSI}${text}\n`);
+  }
+  res.writeHead(200, { ...common, 'content-type': 'text/plain; charset=ISO-8859-1', 'x-fyi-content-encoding': 'base64' });
+  res.end(bytes.toString('base64'));
 }
 
 function send(res: ServerResponse, status: number, text: string): void {
