@@ -75,6 +75,11 @@ export class GerritStandin {
   readonly submitRefusals = new Map<number, string>();
   private readonly listeners: ((event: Record<string, unknown>) => void)[] = [];
   private failures: { method: string; path: string; status: number; left: number }[] = [];
+  /**
+   * How events look: as Gerrit writes them now, or as Gerrit 2.x did (Qt's captured
+   * stream): numbers as strings, no eventCreatedOn, a bare branch as ref-updated's refName.
+   */
+  eventStyle: 'current' | '2.x' = 'current';
   private next = 1;
   private clock = Date.UTC(2015, 5, 1, 9, 0, 0);
   private server: Server | undefined;
@@ -137,8 +142,9 @@ export class GerritStandin {
     const ps = c.patchsets[c.patchsets.length - 1] as PatchSet;
     const m = this.addMessage(c, author, `Patch Set ${ps.number}:\n\n${text}`);
     const event = { type: 'comment-added', change: this.changeAttr(c), patchSet: this.patchSetAttr(c, ps), author, comment: m.message, eventCreatedOn: Math.floor(m.date / 1000) };
+    const styled = this.styled(event);
     if (!o.silent) this.emit(event);
-    return event;
+    return styled;
   }
 
   setTopic(change: number, topic: string): void {
@@ -173,7 +179,12 @@ export class GerritStandin {
   }
 
   private emit(event: Record<string, unknown>): void {
-    for (const l of this.listeners) l(event);
+    const sent = this.styled(event);
+    for (const l of this.listeners) l(sent);
+  }
+
+  private styled(event: Record<string, unknown>): Record<string, unknown> {
+    return this.eventStyle === '2.x' ? oldStyle(event) : event;
   }
 
   private changeAttr(c: StandinChange): Record<string, unknown> {
@@ -274,9 +285,21 @@ export class GerritStandin {
     this.submits.push(c.number);
     const ps = c.patchsets[c.patchsets.length - 1] as PatchSet;
     this.emit({ type: 'change-merged', change: this.changeAttr(c), patchSet: this.patchSetAttr(c, ps), submitter: BOT, eventCreatedOn: this.tick() / 1000 });
-    this.emit({ type: 'ref-updated', submitter: BOT, refUpdate: { oldRev: '0'.repeat(40), newRev: ps.revision, refName: c.branch, project: c.project }, eventCreatedOn: this.tick() / 1000 });
+    this.emit({ type: 'ref-updated', submitter: BOT, refUpdate: { oldRev: '0'.repeat(40), newRev: ps.revision, refName: `refs/heads/${c.branch}`, project: c.project }, eventCreatedOn: this.tick() / 1000 });
     json(res, this.changeInfo(c));
   }
+}
+
+/** An event as Gerrit 2.x sent it (see `eventStyle`). */
+function oldStyle(event: Record<string, unknown>): Record<string, unknown> {
+  const { eventCreatedOn: _dropped, ...rest } = event;
+  const out: Record<string, unknown> = { ...rest };
+  const stringNumber = (o: unknown) => (typeof o === 'object' && o !== null ? { ...o, ...('number' in o ? { number: String(o.number) } : {}) } : o);
+  if (out.change) out.change = stringNumber(out.change);
+  if (out.patchSet) out.patchSet = stringNumber(out.patchSet);
+  const u = out.refUpdate as Record<string, unknown> | undefined;
+  if (u && typeof u.refName === 'string') out.refUpdate = { ...u, refName: u.refName.replace(/^refs\/heads\//, '') };
+  return out;
 }
 
 function json(res: ServerResponse, value: unknown): void {
