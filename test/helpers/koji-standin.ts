@@ -258,25 +258,28 @@ function taskInfo(t: StandinTask): Py {
   return {
     id: t.id, method: t.method, state: t.state, arch: t.arch, parent: t.parent ?? null, label: t.method === 'buildArch' ? `${t.arch}` : null,
     owner: 7, channel_id: 1, host_id: t.method === 'build' ? null : 3, priority: 19, weight: { double: 0.2 }, waiting: null, awaited: null,
-    create_time: '2015-03-02 14:01:22.123456', create_ts: { double: 1425304882.12346 }, completion_time: '2015-03-02 14:11:02.654321', result: null,
+    create_time: '2015-03-02 14:01:22.123456', create_ts: { double: 1425304882.12346 }, completion_time: '2015-03-02 14:11:02.654321',
   };
 }
 
-/** Python's xmlrpc.client.dumps, line for line. */
+/**
+ * Python's xmlrpc.client.dumps, byte for byte: every value ends its line except None,
+ * which Python's Marshaller writes without the newline (dump_nil).
+ */
 function value(v: Py): string {
   if (v === null) return '<value><nil/></value>';
-  if (typeof v === 'string') return `<value><string>${escape(v)}</string></value>`;
-  if (typeof v === 'boolean') return `<value><boolean>${v ? 1 : 0}</boolean></value>`;
-  if (typeof v === 'number') return `<value><int>${v}</int></value>`;
-  if (Array.isArray(v)) return `<value><array><data>\n${v.map((x) => `${value(x)}\n`).join('')}</data></array></value>`;
-  if (typeof v.double === 'number' && Object.keys(v).length === 1) return `<value><double>${v.double}</double></value>`;
-  const members = Object.entries(v).map(([k, x]) => `<member>\n<name>${escape(k)}</name>\n${value(x as Py)}\n</member>\n`);
-  return `<value><struct>\n${members.join('')}</struct></value>`;
+  if (typeof v === 'string') return `<value><string>${escape(v)}</string></value>\n`;
+  if (typeof v === 'boolean') return `<value><boolean>${v ? 1 : 0}</boolean></value>\n`;
+  if (typeof v === 'number') return `<value><int>${v}</int></value>\n`;
+  if (Array.isArray(v)) return `<value><array><data>\n${v.map(value).join('')}</data></array></value>\n`;
+  if (typeof v.double === 'number' && Object.keys(v).length === 1) return `<value><double>${v.double}</double></value>\n`;
+  const members = Object.entries(v).map(([k, x]) => `<member>\n<name>${escape(k)}</name>\n${value(x as Py)}</member>\n`);
+  return `<value><struct>\n${members.join('')}</struct></value>\n`;
 }
 
-const result = (v: Py): string => `<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n${value(v)}\n</param>\n</params>\n</methodResponse>\n`;
+const result = (v: Py): string => `<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n${value(v)}</param>\n</params>\n</methodResponse>\n`;
 const fault = (code: number, text: string): string =>
-  `<?xml version='1.0'?>\n<methodResponse>\n<fault>\n${value({ faultCode: code, faultString: text })}\n</fault>\n</methodResponse>\n`;
+  `<?xml version='1.0'?>\n<methodResponse>\n<fault>\n${value({ faultCode: code, faultString: text })}</fault>\n</methodResponse>\n`;
 
 function send(res: ServerResponse, xml: string): void {
   res.writeHead(200, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) }).end(xml);
