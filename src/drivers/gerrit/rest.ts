@@ -218,7 +218,7 @@ export function parseJson(body: string): unknown {
  * anything into bytes, and the change check would then blame the update for garbage.
  */
 export function decodeContent(path: string, encoding: string | null, body: string): Uint8Array {
-  const how = encoding?.trim().toLowerCase() ?? (body.startsWith(XSSI_PREFIX) ? 'json' : 'base64');
+  const how = encoding?.trim().toLowerCase() || (body.startsWith(XSSI_PREFIX) ? 'json' : 'base64');
   if (how === 'json') {
     const text = parseJson(body);
     if (typeof text !== 'string') throw new GerritRestError(`content of ${path}: the JSON answer is not a string`, 200);
