@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 
 /**
  * A Gerrit stand-in on loopback that speaks the documented wire formats: the REST API
- * under /a/ with HTTP basic auth and the `)]}'` prefix on JSON (file content base64 as
- * text/plain), and the events stream-events prints, handed to listeners (tests forward
+ * under /a/ with HTTP basic auth and the `)]}'` prefix on JSON (file content as a JSON
+ * string to a bare `Accept: application/json`, else base64 as text/plain, as Gerrit's
+ * RestApiServlet does since 2.11), and the events stream-events prints, handed to listeners (tests forward
  * them to the SSH stand-in's event file or POST them to a webhook). It keeps changes with
  * their patch sets, files, topic, subject and messages; records every review and submit;
  * and can answer 503 for a while, or 409 to a submit, on request.
@@ -74,6 +75,11 @@ export class GerritStandin {
   readonly submitRefusals = new Map<number, string>();
   private readonly listeners: ((event: Record<string, unknown>) => void)[] = [];
   private failures: { method: string; path: string; status: number; left: number }[] = [];
+  /**
+   * How events look: as Gerrit writes them now, or as Gerrit 2.x did (Qt's captured
+   * stream): numbers as strings, no eventCreatedOn, a bare branch as ref-updated's refName.
+   */
+  eventStyle: 'current' | '2.x' = 'current';
   private next = 1;
   private clock = Date.UTC(2015, 5, 1, 9, 0, 0);
   private server: Server | undefined;
@@ -136,8 +142,9 @@ export class GerritStandin {
     const ps = c.patchsets[c.patchsets.length - 1] as PatchSet;
     const m = this.addMessage(c, author, `Patch Set ${ps.number}:\n\n${text}`);
     const event = { type: 'comment-added', change: this.changeAttr(c), patchSet: this.patchSetAttr(c, ps), author, comment: m.message, eventCreatedOn: Math.floor(m.date / 1000) };
+    const styled = this.styled(event);
     if (!o.silent) this.emit(event);
-    return event;
+    return styled;
   }
 
   setTopic(change: number, topic: string): void {
@@ -172,7 +179,12 @@ export class GerritStandin {
   }
 
   private emit(event: Record<string, unknown>): void {
-    for (const l of this.listeners) l(event);
+    const sent = this.styled(event);
+    for (const l of this.listeners) l(sent);
+  }
+
+  private styled(event: Record<string, unknown>): Record<string, unknown> {
+    return this.eventStyle === '2.x' ? oldStyle(event) : event;
   }
 
   private changeAttr(c: StandinChange): Record<string, unknown> {
@@ -236,8 +248,7 @@ export class GerritStandin {
     if (method === 'GET' && content) {
       const f = ps.files[decodeURIComponent(content[1] as string)];
       if (!f) return send(res, 404, 'Not found');
-      res.writeHead(200, { 'content-type': 'text/plain; charset=ISO-8859-1', 'x-fyi-content-encoding': 'base64' });
-      return void res.end(Buffer.from(f.content).toString('base64'));
+      return fileContent(req, res, Buffer.from(f.content));
     }
     if (method === 'POST' && sub === '/review') return this.review(c, ps, body, res);
     return send(res, 404, 'Not found');
@@ -274,14 +285,42 @@ export class GerritStandin {
     this.submits.push(c.number);
     const ps = c.patchsets[c.patchsets.length - 1] as PatchSet;
     this.emit({ type: 'change-merged', change: this.changeAttr(c), patchSet: this.patchSetAttr(c, ps), submitter: BOT, eventCreatedOn: this.tick() / 1000 });
-    this.emit({ type: 'ref-updated', submitter: BOT, refUpdate: { oldRev: '0'.repeat(40), newRev: ps.revision, refName: c.branch, project: c.project }, eventCreatedOn: this.tick() / 1000 });
+    this.emit({ type: 'ref-updated', submitter: BOT, refUpdate: { oldRev: '0'.repeat(40), newRev: ps.revision, refName: `refs/heads/${c.branch}`, project: c.project }, eventCreatedOn: this.tick() / 1000 });
     json(res, this.changeInfo(c));
   }
+}
+
+/** An event as Gerrit 2.x sent it (see `eventStyle`). */
+function oldStyle(event: Record<string, unknown>): Record<string, unknown> {
+  const { eventCreatedOn: _dropped, ...rest } = event;
+  const out: Record<string, unknown> = { ...rest };
+  const stringNumber = (o: unknown) => (typeof o === 'object' && o !== null ? { ...o, ...('number' in o ? { number: String(o.number) } : {}) } : o);
+  if (out.change) out.change = stringNumber(out.change);
+  if (out.patchSet) out.patchSet = stringNumber(out.patchSet);
+  const u = out.refUpdate as Record<string, unknown> | undefined;
+  if (u && typeof u.refName === 'string') out.refUpdate = { ...u, refName: u.refName.replace(/^refs\/heads\//, '') };
+  return out;
 }
 
 function json(res: ServerResponse, value: unknown): void {
   res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', 'content-disposition': 'attachment' });
   res.end(XSSI + JSON.stringify(value));
+}
+
+/**
+ * A file's content as Gerrit's RestApiServlet.replyBinaryResult sends it: a JSON string
+ * (html-safe, as Gson writes it) when `application/json` is the only accepted type, else
+ * base64. Documented under "Get Content" in Gerrit's rest-api-changes.
+ */
+export function fileContent(req: IncomingMessage, res: ServerResponse, bytes: Buffer, type = 'text/plain'): void {
+  const common = { 'content-disposition': 'attachment', 'x-fyi-content-type': type };
+  if (req.headers.accept?.trim() === 'application/json') {
+    const text = JSON.stringify(bytes.toString('utf8')).replace(/[<>&='\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    res.writeHead(200, { ...common, 'content-type': 'application/json; charset=UTF-8', 'x-fyi-content-encoding': 'json' });
+    return void res.end(`${XSSI}${text}\n`);
+  }
+  res.writeHead(200, { ...common, 'content-type': 'text/plain; charset=ISO-8859-1', 'x-fyi-content-encoding': 'base64' });
+  res.end(bytes.toString('base64'));
 }
 
 function send(res: ServerResponse, status: number, text: string): void {

@@ -8,7 +8,9 @@ import { scratchTaskDir } from '../../src/drivers/sources/koji-source.js';
  * A Koji hub on 127.0.0.1 for tests: XML-RPC POSTs to /kojihub answered in the wire
  * format of the real hub (Python's xmlrpc.client, as Koji sends it: one element per
  * line, <nil/> for None, sizes of task outputs as strings), and the hub's files under
- * packages/... and the task output directory served from RPMs the test built. The client under test is
+ * packages/... (vol/<volume>/packages/... for a build off the DEFAULT volume) and the
+ * task output directory served from RPMs the test built; scratchBuild() lays out a
+ * scratch build's tasks the way kojid does. The client under test is
  * the real one; only the server is a stand-in.
  */
 export interface StandinRpm {
@@ -28,6 +30,8 @@ export interface StandinBuild {
   /** Koji build state: 0 BUILDING, 1 COMPLETE, 2 DELETED, 3 FAILED, 4 CANCELED. */
   readonly state: number;
   readonly rpms: readonly StandinRpm[];
+  /** A volume other than DEFAULT: its files are then served under vol/<volume>/packages/... */
+  readonly volume?: string;
 }
 
 export interface StandinTask {
@@ -39,6 +43,25 @@ export interface StandinTask {
   readonly parent?: number;
   /** Output files (RPMs, logs) of this task. */
   readonly files?: readonly string[];
+}
+
+/**
+ * The tasks of a scratch build as kojid makes them (BuildTask.runBuilds): the parent
+ * `build` task `id`, its buildSRPMFromSCM child with the SRPM, and a buildArch child per
+ * arch, the first of which keeps the SRPM it rebuilt (`keptSrpm`: the same name, maybe
+ * other bytes), so that two children offer a file of the same name.
+ */
+export function scratchBuild(o: { id: number; srpm: string; keptSrpm?: string; arches: readonly { arch: string; files: readonly string[] }[]; state?: number }): StandinTask[] {
+  return [
+    { id: o.id, method: 'build', state: o.state ?? 2, arch: 'noarch' },
+    { id: o.id + 1, method: 'buildSRPMFromSCM', state: 2, arch: 'noarch', parent: o.id, files: [o.srpm] },
+    ...o.arches.map((a, i) => ({ id: o.id + 2 + i, method: 'buildArch', state: 2, arch: a.arch, parent: o.id, files: i === 0 ? [...a.files, o.keptSrpm ?? o.srpm] : a.files })),
+  ];
+}
+
+/** Where a build's files are, under the top URL (koji.PathInfo.build, with volumedir). */
+export function standinBuildDir(b: StandinBuild): string {
+  return `${b.volume && b.volume !== 'DEFAULT' ? `/vol/${b.volume}` : ''}/packages/${b.name}/${b.version}/${b.release}`;
 }
 
 /** How the hub misbehaves, for the bad-hub tests. */
@@ -89,7 +112,7 @@ export async function startKojiStandin(fixture: { builds?: StandinBuild[]; tasks
   const files = (): Map<string, string> => {
     const map = new Map<string, string>();
     for (const b of state.builds) {
-      for (const r of b.rpms) map.set(`/packages/${b.name}/${b.version}/${b.release}/${r.arch}/${r.name}-${r.version}-${r.release}.${r.arch}.rpm`, r.file);
+      for (const r of b.rpms) map.set(`${standinBuildDir(b)}/${r.arch}/${r.name}-${r.version}-${r.release}.${r.arch}.rpm`, r.file);
     }
     for (const t of state.tasks) for (const f of t.files ?? []) map.set(['', ...scratchTaskDir(t.id), basename(f)].join('/'), f);
     return map;
@@ -217,13 +240,13 @@ function buildInfo(b: StandinBuild): Py {
   return {
     build_id: b.id, id: b.id, name: b.name, version: b.version, release: b.release, nvr: `${b.name}-${b.version}-${b.release}`,
     epoch: null, state: b.state, task_id: b.id * 10, owner_id: 7, owner_name: 'jruzicka', package_id: 42, package_name: b.name,
-    volume_id: 0, volume_name: 'DEFAULT', creation_time: '2015-03-02 14:01:22.123456', creation_ts: { double: 1425304882.12346 },
+    volume_id: b.volume && b.volume !== 'DEFAULT' ? 7 : 0, volume_name: b.volume ?? 'DEFAULT', creation_time: '2015-03-02 14:01:22.123456', creation_ts: { double: 1425304882.12346 },
     completion_time: '2015-03-02 14:11:02.654321', completion_ts: { double: 1425305462.65432 }, source: null, extra: null,
   };
 }
 
 function rpmInfo(replace: ReadonlyMap<string, string>, b: StandinBuild, r: StandinRpm, i: number): Py {
-  const served = replace.get(`/packages/${b.name}/${b.version}/${b.release}/${r.arch}/${r.name}-${r.version}-${r.release}.${r.arch}.rpm`) ?? r.file;
+  const served = replace.get(`${standinBuildDir(b)}/${r.arch}/${r.name}-${r.version}-${r.release}.${r.arch}.rpm`) ?? r.file;
   return {
     id: b.id * 100 + i, name: r.name, version: r.version, release: r.release, nvr: `${r.name}-${r.version}-${r.release}`, arch: r.arch,
     epoch: null, payloadhash: 'd41d8cd98f00b204e9800998ecf8427e', size: statSync(served).size, buildtime: 1425305000,
@@ -235,25 +258,28 @@ function taskInfo(t: StandinTask): Py {
   return {
     id: t.id, method: t.method, state: t.state, arch: t.arch, parent: t.parent ?? null, label: t.method === 'buildArch' ? `${t.arch}` : null,
     owner: 7, channel_id: 1, host_id: t.method === 'build' ? null : 3, priority: 19, weight: { double: 0.2 }, waiting: null, awaited: null,
-    create_time: '2015-03-02 14:01:22.123456', create_ts: { double: 1425304882.12346 }, completion_time: '2015-03-02 14:11:02.654321', result: null,
+    create_time: '2015-03-02 14:01:22.123456', create_ts: { double: 1425304882.12346 }, completion_time: '2015-03-02 14:11:02.654321',
   };
 }
 
-/** Python's xmlrpc.client.dumps, line for line. */
+/**
+ * Python's xmlrpc.client.dumps, byte for byte: every value ends its line except None,
+ * which Python's Marshaller writes without the newline (dump_nil).
+ */
 function value(v: Py): string {
   if (v === null) return '<value><nil/></value>';
-  if (typeof v === 'string') return `<value><string>${escape(v)}</string></value>`;
-  if (typeof v === 'boolean') return `<value><boolean>${v ? 1 : 0}</boolean></value>`;
-  if (typeof v === 'number') return `<value><int>${v}</int></value>`;
-  if (Array.isArray(v)) return `<value><array><data>\n${v.map((x) => `${value(x)}\n`).join('')}</data></array></value>`;
-  if (typeof v.double === 'number' && Object.keys(v).length === 1) return `<value><double>${v.double}</double></value>`;
-  const members = Object.entries(v).map(([k, x]) => `<member>\n<name>${escape(k)}</name>\n${value(x as Py)}\n</member>\n`);
-  return `<value><struct>\n${members.join('')}</struct></value>`;
+  if (typeof v === 'string') return `<value><string>${escape(v)}</string></value>\n`;
+  if (typeof v === 'boolean') return `<value><boolean>${v ? 1 : 0}</boolean></value>\n`;
+  if (typeof v === 'number') return `<value><int>${v}</int></value>\n`;
+  if (Array.isArray(v)) return `<value><array><data>\n${v.map(value).join('')}</data></array></value>\n`;
+  if (typeof v.double === 'number' && Object.keys(v).length === 1) return `<value><double>${v.double}</double></value>\n`;
+  const members = Object.entries(v).map(([k, x]) => `<member>\n<name>${escape(k)}</name>\n${value(x as Py)}</member>\n`);
+  return `<value><struct>\n${members.join('')}</struct></value>\n`;
 }
 
-const result = (v: Py): string => `<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n${value(v)}\n</param>\n</params>\n</methodResponse>\n`;
+const result = (v: Py): string => `<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n${value(v)}</param>\n</params>\n</methodResponse>\n`;
 const fault = (code: number, text: string): string =>
-  `<?xml version='1.0'?>\n<methodResponse>\n<fault>\n${value({ faultCode: code, faultString: text })}\n</fault>\n</methodResponse>\n`;
+  `<?xml version='1.0'?>\n<methodResponse>\n<fault>\n${value({ faultCode: code, faultString: text })}</fault>\n</methodResponse>\n`;
 
 function send(res: ServerResponse, xml: string): void {
   res.writeHead(200, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) }).end(xml);

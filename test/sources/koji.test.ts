@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SourceConfig } from '../../src/core/config-schema.js';
 import type { BuildSource, FetchedRpm, SourceOutcome } from '../../src/drivers/sources/build-source.js';
 import { sourceFor } from '../../src/drivers/sources/registry.js';
-import { startKojiStandin, type KojiStandin } from '../helpers/koji-standin.js';
+import { fetchAll } from '../../src/drivers/sources/download.js';
+import { fetchAndRecord } from '../../src/drivers/sources/fetch-and-record.js';
+import { scratchBuild, startKojiStandin, type KojiStandin } from '../helpers/koji-standin.js';
 import { tempDir } from '../helpers/paths.js';
 import { requireRpmTools } from '../helpers/rpm.js';
 import { build, fooRpms, removeFooRpms, type FooRpms } from './fixtures.js';
@@ -16,6 +19,9 @@ const sha = (path: string) => createHash('sha256').update(readFileSync(path)).di
 
 let hub: KojiStandin;
 let rpms: FooRpms;
+/** foo-1.0-1.el7.src.rpm as a scratch build's buildArch child keeps it: mock rebuilt it, so other bytes. */
+let keptSrpm: string;
+let keptDir: string | undefined;
 
 function fooBuild(state: number, id = 701): Parameters<typeof startKojiStandin>[0] & object {
   return {
@@ -35,15 +41,20 @@ before(async () => {
   const built = fooRpms();
   if (!built) return;
   rpms = built;
+  keptDir = mkdtempSync(join(tmpdir(), 'sluice-kept-srpm-'));
+  keptSrpm = join(keptDir, 'foo-1.0-1.el7.src.rpm');
+  copyFileSync(built.src, keptSrpm);
+  appendFileSync(keptSrpm, 'rebuilt by mock\n');
   hub = await startKojiStandin({
     builds: [
       ...(fooBuild(1).builds ?? []),
       { ...(fooBuild(3, 702).builds ?? [])[0]!, release: '2.el7' },
       { id: 703, name: 'evil', version: '1', release: '1', state: 1, rpms: [{ name: '../../evil', version: '1', release: '1', arch: 'noarch', file: built.noarch }] },
+      { ...(fooBuild(1, 704).builds ?? [])[0]!, release: '3.el7', volume: 'fedora_koji_archive02' },
+      { ...(fooBuild(1, 705).builds ?? [])[0]!, release: '4.el7', volume: '..' },
     ],
     tasks: [
-      { id: 12345678, method: 'build', state: 2, arch: 'noarch' },
-      { id: 12345679, method: 'buildArch', state: 2, arch: 'noarch', parent: 12345678, files: [built.noarch, built.src] },
+      ...scratchBuild({ id: 12345678, srpm: built.src, keptSrpm, arches: [{ arch: 'noarch', files: [built.noarch] }] }),
       { id: 22345678, method: 'build', state: 5, arch: 'noarch' },
       { id: 32345678, method: 'buildArch', state: 2, arch: 'noarch' },
     ],
@@ -52,6 +63,7 @@ before(async () => {
 after(async () => {
   await hub?.close();
   removeFooRpms();
+  if (keptDir) rmSync(keptDir, { recursive: true, force: true });
 });
 
 function source(name: string, type: 'koji' | 'koji-scratch' = 'koji'): BuildSource {
@@ -108,6 +120,16 @@ for (const name of ['koji', 'cbs']) {
       assert.deepEqual(listing(dest), ['temp-liberty']);
     });
 
+    it('fetches a build on another volume than DEFAULT from the top URL\'s vol/<volume>/packages', async (t) => {
+      if (!requireRpmTools(t)) return;
+      const dest = tempDir(t);
+      hub.downloads.length = 0;
+      const got = fetched(await source(name).fetch(build({ id: 'foo-1.0-3.el7', source: name }), dest));
+      assert.deepEqual(got.map((r) => r.name).sort(), ['foo-1.0-1.el7.noarch.rpm', 'foo-1.0-1.el7.src.rpm', 'foo-doc-1.0-1.el7.noarch.rpm']);
+      assert.ok(hub.downloads.length === 3 && hub.downloads.every((p) => p.startsWith('/vol/fedora_koji_archive02/packages/foo/1.0/3.el7/')), hub.downloads.join(' '));
+      assertFault(await source(name).check(build({ id: 'foo-1.0-4.el7', source: name })), 'infra', /on a volume with an unsafe name: "\.\."/);
+    });
+
     it('fails the update for a build the hub does not have', async (t) => {
       if (!requireRpmTools(t)) return;
       assertFault(await source(name).check(build({ id: 'foo-9-9.el7', source: name })), 'update', /build foo-9-9\.el7 does not exist on http/);
@@ -128,15 +150,17 @@ for (const name of ['koji', 'cbs']) {
 }
 
 describe('the koji-scratch source (Koji task numbers)', () => {
-  it('fetches the RPMs of a closed build task from its children\'s work directories', async (t) => {
+  it('fetches the RPMs of a closed build task from its children\'s work directories, the SRPM once: the one the buildArch child kept', async (t) => {
     if (!requireRpmTools(t)) return;
     const dest = tempDir(t);
     hub.downloads.length = 0;
     const got = fetched(await source('koji-scratch', 'koji-scratch').fetch(build({ id: 12345678, source: 'koji-scratch' }), dest));
     assert.deepEqual(got.map((r) => r.name).sort(), ['foo-1.0-1.el7.noarch.rpm', 'foo-1.0-1.el7.src.rpm']);
-    const taskDir = ['', 'work', 'tasks', '5679', '12345679'].join('/');
+    const taskDir = ['', 'work', 'tasks', '5680', '12345680'].join('/');
     assert.deepEqual(hub.downloads.sort(), [`${taskDir}/foo-1.0-1.el7.noarch.rpm`, `${taskDir}/foo-1.0-1.el7.src.rpm`]);
-    assert.equal(got.find((r) => r.arch === 'src')?.sha256, sha(rpms.src));
+    // Koji makes the SRPM the buildArch child kept the build's SRPM (BuildTask.runBuilds).
+    assert.equal(got.find((r) => r.arch === 'src')?.sha256, sha(keptSrpm));
+    assert.deepEqual(listing(dest), got.map((r) => r.name).sort());
   });
 
   it('fails the update for a task that does not exist, failed, or is no build', async (t) => {
@@ -145,6 +169,27 @@ describe('the koji-scratch source (Koji task numbers)', () => {
     assertFault(await scratch.check(build({ id: 99999999, source: 'koji-scratch' })), 'update', /scratch build task 99999999 does not exist/);
     assertFault(await scratch.check(build({ id: 22345678, source: 'koji-scratch' })), 'update', /scratch build task 22345678 is FAILED, not CLOSED/);
     assertFault(await scratch.check(build({ id: 32345678, source: 'koji-scratch' })), 'update', /task 32345678 is a buildArch task, not a build/);
+  });
+});
+
+describe('a fetch that goes wrong on the way', () => {
+  it('is an infra fault, never an exception, and keeps nothing: a name offered twice, a place that cannot take the files, a source that throws', async (t) => {
+    if (!requireRpmTools(t)) return;
+    const dest = tempDir(t);
+    const twice = [rpms.src, keptSrpm].map((file) => ({ name: 'foo-1.0-1.el7.src.rpm', nvr: 'foo-1.0-1.el7', arch: 'src', location: file }));
+    assertFault(await fetchAll(twice, dest, FAST), 'infra', /foo-1\.0-1\.el7\.src\.rpm is offered twice .*nothing was fetched/);
+    assert.deepEqual(listing(dest), []);
+    // A directory where the second RPM must go: the first is not left in place either.
+    mkdirSync(join(dest, 'in-the-way', 'foo-1.0-1.el7.src.rpm'), { recursive: true });
+    const two = [{ name: 'foo-1.0-1.el7.noarch.rpm', nvr: 'foo-1.0-1.el7', arch: 'noarch', location: rpms.noarch }, twice[0]!];
+    assertFault(await fetchAll(two, join(dest, 'in-the-way'), FAST), 'infra', /nothing of this fetch was kept/);
+    assert.deepEqual(listing(join(dest, 'in-the-way')), ['foo-1.0-1.el7.src.rpm']);
+    writeFileSync(join(dest, 'a-file'), '');
+    assertFault(await fetchAll(two, join(dest, 'a-file'), FAST), 'infra', /fetching into .*a-file failed/);
+    // The source throws (an unsafe tag reaches tagDir): fetchAndRecord answers infra.
+    const store = { recordRpms: () => Promise.reject(new Error('nothing to record')) };
+    const got = await fetchAndRecord(source('koji'), build({ id: 'foo-1.0-1.el7', tag: '../escape' }), dest, { store, sourceName: 'koji', now: 0 });
+    assertFault(got, 'infra', /source koji failed on build foo-1\.0-1\.el7: tag "\.\.\/escape" is not a safe name/);
   });
 });
 

@@ -31,21 +31,27 @@ export type GerritEvent =
 export const SUBSCRIBED_TYPES = ['patchset-created', 'comment-added', 'topic-changed', 'change-merged', 'change-abandoned', 'ref-updated'] as const;
 
 /** Parses one line of the stream (or one webhook body); undefined for anything not usable. */
-export function parseEventLine(line: string): GerritEvent | undefined {
+export function parseEventLine(line: string, arrivedAt = 0): GerritEvent | undefined {
   let raw: unknown;
   try {
     raw = JSON.parse(line);
   } catch {
     return undefined;
   }
-  return parseEvent(raw);
+  return parseEvent(raw, arrivedAt);
 }
 
-export function parseEvent(raw: unknown): GerritEvent | undefined {
+/**
+ * `arrivedAt` (ms) stands in for the event's time when Gerrit gave none: events of Gerrit
+ * 2.x carry no `eventCreatedOn`, and a time of 0 would make every earlier request look
+ * newer than a `recheck`. A patch set's own `createdOn` is preferred to it.
+ */
+export function parseEvent(raw: unknown, arrivedAt = 0): GerritEvent | undefined {
   const o = obj(raw);
   if (!o) return undefined;
   // eventCreatedOn is in seconds; Sluice's times are milliseconds.
-  const at = (num(o.eventCreatedOn) ?? 0) * 1000;
+  const created = num(o.eventCreatedOn);
+  const at = created ? created * 1000 : arrivedAt;
   if (o.type === 'ref-updated') {
     const u = obj(o.refUpdate);
     const project = str(u?.project);
@@ -60,7 +66,8 @@ export function parseEvent(raw: unknown): GerritEvent | undefined {
   switch (o.type) {
     case 'patchset-created': {
       const revision = str(ps?.revision);
-      return patchset && revision ? { ...change, kind: 'patchset', patchset, revision, at: at || (num(ps?.createdOn) ?? 0) * 1000 } : undefined;
+      const psCreated = num(ps?.createdOn);
+      return patchset && revision ? { ...change, kind: 'patchset', patchset, revision, at: !created && psCreated ? psCreated * 1000 : at } : undefined;
     }
     case 'comment-added': {
       const text = typeof o.comment === 'string' ? o.comment : undefined;

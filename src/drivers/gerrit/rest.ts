@@ -71,6 +71,14 @@ export class GerritRestError extends Error {
 }
 
 const XSSI_PREFIX = ")]}'";
+/** How Gerrit wrapped a file's content: `base64`, or `json` (a JSON string). */
+const CONTENT_ENCODING_HEADER = 'x-fyi-content-encoding';
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: string;
+}
 const CHANGE_OPTIONS = ['CURRENT_REVISION', 'CURRENT_COMMIT', 'MESSAGES', 'DETAILED_ACCOUNTS'];
 /** Paths Gerrit lists beside a revision's real files. */
 const MAGIC_FILES = new Set(['/COMMIT_MSG', '/MERGE_LIST', '/PATCHSET_LEVEL']);
@@ -126,11 +134,16 @@ export class GerritRest {
     });
   }
 
-  /** A file's bytes at a revision (Gerrit sends them base64-encoded, not as JSON). */
+  /**
+   * A file's bytes at a revision. Asked for with `Accept: text/plain`: to a bare
+   * `Accept: application/json` Gerrit (since 2.11) answers with the file as a JSON string,
+   * which cannot carry bytes that are not UTF-8; to anything else, base64. Either answer is
+   * read, by its X-FYI-Content-Encoding header.
+   */
   async fileContent(project: string, change: number, revision: string, path: string): Promise<Uint8Array> {
-    const r = await this.call('GET', `/changes/${changeId(project, change)}/revisions/${encodeURIComponent(revision)}/files/${encodeURIComponent(path)}/content`);
+    const r = await this.call('GET', `/changes/${changeId(project, change)}/revisions/${encodeURIComponent(revision)}/files/${encodeURIComponent(path)}/content`, undefined, 'text/plain');
     if (r.status !== 200) throw new GerritRestError(`content of ${path}: HTTP ${r.status}: ${firstLine(r.body)}`, r.status);
-    return new Uint8Array(Buffer.from(r.body.trim(), 'base64'));
+    return decodeContent(path, r.headers.get(CONTENT_ENCODING_HEADER), r.body);
   }
 
   async review(project: string, change: number, revision: string, input: ReviewInput): Promise<void> {
@@ -161,18 +174,18 @@ export class GerritRest {
   }
 
   /** One request, retried while the failure is transient; the final answer whatever its status. */
-  private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: string }> {
+  private async call(method: 'GET' | 'POST', path: string, body?: unknown, accept = 'application/json'): Promise<Answer> {
     const url = `${this.base}/a${path}`;
-    const tried = await withRetry(this.policy, undefined, async (signal): Promise<Attempt<{ status: number; body: string }>> => {
+    const tried = await withRetry(this.policy, undefined, async (signal): Promise<Attempt<Answer>> => {
       try {
         const res = await fetch(url, {
           method, signal,
-          headers: { authorization: this.auth, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json; charset=UTF-8' }) },
+          headers: { authorization: this.auth, accept, ...(body === undefined ? {} : { 'content-type': 'application/json; charset=UTF-8' }) },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
         const text = await res.text();
         if (res.status === 429 || res.status >= 500) return { ok: false, transient: true, message: `HTTP ${res.status}: ${firstLine(text)}` };
-        return { ok: true, value: { status: res.status, body: text } };
+        return { ok: true, value: { status: res.status, headers: res.headers, body: text } };
       } catch (e) {
         return { ok: false, transient: true, message: describeFetchError(e, this.policy.timeoutMs) };
       }
@@ -197,6 +210,26 @@ export function parseJson(body: string): unknown {
   } catch {
     throw new GerritRestError(`not JSON: ${firstLine(body)}`, 200);
   }
+}
+
+/**
+ * A file's content as Gerrit wrapped it. A proxy may drop the X-FYI header, so without
+ * it a `)]}'` prefix still means JSON. Base64 is checked strictly: a lenient decoder turns
+ * anything into bytes, and the change check would then blame the update for garbage.
+ */
+export function decodeContent(path: string, encoding: string | null, body: string): Uint8Array {
+  const how = encoding?.trim().toLowerCase() || (body.startsWith(XSSI_PREFIX) ? 'json' : 'base64');
+  if (how === 'json') {
+    const text = parseJson(body);
+    if (typeof text !== 'string') throw new GerritRestError(`content of ${path}: the JSON answer is not a string`, 200);
+    return new TextEncoder().encode(text);
+  }
+  if (how !== 'base64') throw new GerritRestError(`content of ${path}: unknown X-FYI-Content-Encoding ${JSON.stringify(encoding)}`, 200);
+  const b64 = body.replace(/\s+/g, '');
+  if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) {
+    throw new GerritRestError(`content of ${path}: the answer is not base64: ${firstLine(body)}`, 200);
+  }
+  return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
 function firstLine(s: string): string {

@@ -88,7 +88,7 @@ export class GerritTrigger {
 
   /** One event from any transport (a stream-events line parsed, a webhook body). */
   accept(raw: unknown): void {
-    const ev = parseEvent(raw);
+    const ev = parseEvent(raw, this.o.now());
     if (!ev) return;
     if (ev.kind === 'ref') {
       if (ev.project === this.o.project && (ev.refName === this.o.branch || ev.refName === `refs/heads/${this.o.branch}`)) this.o.onRefUpdated?.(ev);

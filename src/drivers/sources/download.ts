@@ -11,11 +11,27 @@ import { describeFetchError, withRetry, type HttpPolicy, type Tried } from './ht
 /**
  * Fetches RPMs all-or-nothing: each goes to a `.partial-<random>` directory inside
  * `destDir` (same file system), is measured and hashed there, and only when every one is
- * complete are they renamed into place. A failure removes the partial directory, so a
- * cache never holds half a file or half a build. Koji's `payloadhash` is an MD5 of part
- * of the file, so the SHA-256 is computed here, from the bytes received.
+ * complete are they renamed into place. A failure removes the partial directory and any
+ * file this fetch already put in place, so a cache never holds half a file or half a
+ * build for a retry to trust. Koji's `payloadhash` is an MD5 of part of the file, so the
+ * SHA-256 is computed here, from the bytes received. Whatever throws (a full disk, a name
+ * listed twice) is an infra fault, never an exception.
  */
 export async function fetchAll(rpms: readonly RemoteRpm[], destDir: string, policy: HttpPolicy, signal?: AbortSignal): Promise<SourceOutcome<FetchedRpm[]>> {
+  const byName = new Map<string, RemoteRpm>();
+  for (const rpm of rpms) {
+    const twin = byName.get(rpm.name);
+    if (twin) return infraFault(`${rpm.name} is offered twice (${twin.location} and ${rpm.location}); nothing was fetched`);
+    byName.set(rpm.name, rpm);
+  }
+  try {
+    return await fetchInto(rpms, destDir, policy, signal);
+  } catch (error) {
+    return infraFault(`fetching into ${destDir} failed: ${(error as Error).message}; nothing of this fetch was kept`);
+  }
+}
+
+async function fetchInto(rpms: readonly RemoteRpm[], destDir: string, policy: HttpPolicy, signal?: AbortSignal): Promise<SourceOutcome<FetchedRpm[]>> {
   await mkdir(destDir, { recursive: true });
   const partial = join(destDir, `.partial-${randomBytes(6).toString('hex')}`);
   await mkdir(partial);
@@ -27,13 +43,24 @@ export async function fetchAll(rpms: readonly RemoteRpm[], destDir: string, poli
       if (!got.ok) return infraFault(got.message);
       staged.push({ name: rpm.name, path: join(destDir, rpm.name), sha256: got.value.sha256, size: got.value.size, arch: rpm.arch, nvr: rpm.nvr });
     }
+    const there = new Set<string>();
     for (const rpm of staged) {
       const known = await hashIfExists(rpm.path);
       if (known !== undefined && known !== rpm.sha256) {
         return infraFault(`checksum changed between fetches: ${rpm.name} was sha256 ${known}, now ${rpm.sha256}; nothing of this fetch was kept`);
       }
+      if (known !== undefined) there.add(rpm.path);
     }
-    for (const rpm of staged) await rename(join(partial, rpm.name), rpm.path);
+    const placed: string[] = [];
+    try {
+      for (const rpm of staged) {
+        await rename(join(partial, rpm.name), rpm.path);
+        if (!there.has(rpm.path)) placed.push(rpm.path);
+      }
+    } catch (error) {
+      await Promise.all(placed.map((path) => rm(path, { force: true })));
+      throw error;
+    }
     return done(staged);
   } finally {
     await rm(partial, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { infraFault, type BuildSource, type FetchedRpm, type SourceOutcome } fro
  * Fetches a build and records the SHA-256 of each RPM, so that what a run tested is what
  * gets promoted. When the store already knows one of the files with other bytes, the
  * files of this fetch are removed again and the fetch fails: nothing unrecorded is kept.
+ * A source that throws is an infra fault too.
  */
 export async function fetchAndRecord(
   source: BuildSource,
@@ -15,7 +16,13 @@ export async function fetchAndRecord(
   record: { store: Pick<Store, 'recordRpms'>; sourceName: string; runId?: string | null; now: number },
   signal?: AbortSignal,
 ): Promise<SourceOutcome<FetchedRpm[]>> {
-  const fetched = await source.fetch(build, destDir, signal);
+  let fetched: SourceOutcome<FetchedRpm[]>;
+  try {
+    fetched = await source.fetch(build, destDir, signal);
+  } catch (error) {
+    // A source's bug is the infrastructure's problem, not the update's, and never a crash.
+    return infraFault(`source ${record.sourceName} failed on build ${String(build.id)}: ${(error as Error).message}`);
+  }
   if (!fetched.ok) return fetched;
   const result = await record.store.recordRpms({
     buildId: String(build.id),

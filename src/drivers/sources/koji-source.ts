@@ -1,4 +1,4 @@
-import { isNvr } from '../../core/names.js';
+import { isNvr, isSafeName } from '../../core/names.js';
 import type { Build } from '../../core/update-schema.js';
 import { parseRpmFileName, selectRpms } from './arch-filter.js';
 import { done, infraFault, updateFault, type BuildInfo, type BuildSource, type FetchedRpm, type RemoteRpm, type SourceOutcome } from './build-source.js';
@@ -48,6 +48,8 @@ export function kojiSource(options: KojiSourceOptions): BuildSource {
       return updateFault(`build ${nvr} is ${BUILD_STATES[b.state] ?? `in state ${b.state}`}, not COMPLETE, on ${options.hub}`);
     }
     if (!isNvr(`${b.name}-${b.version}-${b.release}`)) return infraFault(`hub ${options.hub} named build ${nvr} unsafely`);
+    const base = volumeDir(b.volume_name);
+    if (base === undefined) return infraFault(`hub ${options.hub} put build ${nvr} on a volume with an unsafe name: ${JSON.stringify(b.volume_name)}`);
     const listed = await call('listRPMs', [b.id], signal);
     if (!listed.ok) return listed;
     if (!Array.isArray(listed.value)) return infraFault(`hub ${options.hub} answered listRPMs(${b.id}) with no list`);
@@ -59,7 +61,7 @@ export function kojiSource(options: KojiSourceOptions): BuildSource {
       const rpmNvr = `${r.name}-${r.version}-${r.release}`;
       const dir = [b.name, b.version, b.release, r.arch].map(encodeURIComponent).join('/');
       const name = `${rpmNvr}.${r.arch}.rpm`;
-      rpms.push({ name, nvr: rpmNvr, arch: r.arch, location: `${topurl}/packages/${dir}/${encodeURIComponent(name)}`, ...(typeof r.size === 'number' ? { size: r.size } : {}) });
+      rpms.push({ name, nvr: rpmNvr, arch: r.arch, location: `${topurl}${base}/packages/${dir}/${encodeURIComponent(name)}`, ...(typeof r.size === 'number' ? { size: r.size } : {}) });
     }
     return selectRpms(build, nvr, rpms);
   }
@@ -80,9 +82,14 @@ export function kojiSource(options: KojiSourceOptions): BuildSource {
     const kids = await call('getTaskChildren', [taskId], signal);
     if (!kids.ok) return kids;
     if (!Array.isArray(kids.value)) return infraFault(`hub ${options.hub} answered getTaskChildren(${taskId}) with no list`);
-    const rpms: RemoteRpm[] = [];
+    // By file name: a scratch build's first buildArch child keeps the SRPM it rebuilt
+    // (kojid's BuildTask.runBuilds, keep_srpm), so the SRPM task's and that child's
+    // outputs share a name. Koji takes the buildArch child's as the build's SRPM; so does
+    // this. Two buildArch children offering one name (noarch subpackages): the first.
+    const rpms = new Map<string, RemoteRpm & { fromBuildArch: boolean }>();
     for (const child of kids.value) {
       if (!isStruct(child) || typeof child.id !== 'number' || !Number.isSafeInteger(child.id)) return infraFault(`hub ${options.hub} listed a child of ${label} with no id`);
+      const fromBuildArch = child.method === 'buildArch';
       // stat=True: a struct of file name → {st_size: "1234", ...} (sizes are strings, for files past 2 GiB).
       const out = await call('listTaskOutput', [child.id, true], signal);
       if (!out.ok) return out;
@@ -91,7 +98,10 @@ export function kojiSource(options: KojiSourceOptions): BuildSource {
         const parsed = parseRpmFileName(file);
         if (!parsed) continue;
         const size = isStruct(info) ? Number(info.st_size) : NaN;
-        rpms.push({
+        const seen = rpms.get(file);
+        if (seen && (seen.fromBuildArch || !fromBuildArch)) continue;
+        rpms.set(file, {
+          fromBuildArch,
           name: file,
           nvr: parsed.nvr,
           arch: parsed.arch,
@@ -100,7 +110,7 @@ export function kojiSource(options: KojiSourceOptions): BuildSource {
         });
       }
     }
-    return selectRpms(build, label, rpms);
+    return selectRpms(build, label, [...rpms.values()].map(({ fromBuildArch: _, ...rpm }) => rpm));
   }
 
   const check = (build: Build, signal?: AbortSignal) => (options.kind === 'scratch' ? listTask(build, signal) : listBuild(build, signal));
@@ -113,6 +123,19 @@ export function kojiSource(options: KojiSourceOptions): BuildSource {
     },
   };
 }
+
+/**
+ * The top URL's prefix for a build's volume (koji.PathInfo.volumedir): none on the DEFAULT
+ * volume, `/vol/<name>` on another (Fedora moves old builds to archive volumes);
+ * undefined for a name that is not safe in a URL path.
+ */
+export function volumeDir(volumeName: XmlRpcValue | undefined): string | undefined {
+  if (volumeName === undefined || volumeName === null || volumeName === 'DEFAULT') return '';
+  return typeof volumeName === 'string' && isSafeName(volumeName) ? `/${KOJI_VOLUME_DIR}/${volumeName}` : undefined;
+}
+
+/** The top URL's directory of volumes other than DEFAULT, as Koji names it. */
+export const KOJI_VOLUME_DIR = 'vol';
 
 /** Where a hub keeps a task's outputs, under its top URL: work/tasks/<id % 10000>/<id>. */
 export function scratchTaskDir(taskId: number): string[] {

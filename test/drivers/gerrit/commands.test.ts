@@ -26,6 +26,20 @@ test('recheck runs phase1 again, once, whether its comment arrives twice or is a
   assert.equal(f.submissions[1]?.gerrit.patchset, 1);
 });
 
+test('a recheck on a Gerrit 2.x, whose events carry no time, is taken at the time it arrives', async (t) => {
+  const f = await triggerFixture(t);
+  const change = await tested(f);
+  f.gerrit.eventStyle = '2.x';
+  const event = f.gerrit.comment(change, PACKAGER, 'recheck');
+  assert.equal(event.eventCreatedOn, undefined);
+  await f.trigger.idle();
+  assert.equal((await f.runsOf('abcd')).length, 2);
+  // The same comment found again by the catch-up is not a third run.
+  for (const r of await f.runsOf('abcd')) await f.store.cancelRun({ runId: r.id, now: Date.now(), reason: 'test' });
+  await f.trigger.catchUp();
+  assert.equal((await f.runsOf('abcd')).length, 2);
+});
+
 test('a recheck while the patch set is still being tested joins that run', async (t) => {
   const f = await triggerFixture(t);
   const u = update('fine', TARGETS);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GerritRest, GerritRestError, parseJson } from '../../../src/drivers/gerrit/rest.js';
+import { decodeContent, GerritRest, GerritRestError, parseJson } from '../../../src/drivers/gerrit/rest.js';
 import { ADMIN, BOT, GerritStandin } from '../../helpers/gerrit-standin.js';
 
 async function standin(t: { after: (fn: () => Promise<void>) => void }): Promise<{ gerrit: GerritStandin; rest: GerritRest }> {
@@ -33,6 +33,28 @@ test('reads a change, its files (without /COMMIT_MSG) and a file\'s base64 conte
   assert.equal(new TextDecoder().decode(await rest.fileContent(gerrit.project, change, info.revision, 'updates/abcd.yml')), UPDATE);
   assert.equal(await rest.getChange(gerrit.project, 999), undefined);
   assert.ok(gerrit.requests.every((r) => r.split(' ')[1]?.startsWith('/a/')));
+});
+
+test('a file\'s content arrives byte for byte, not as the JSON string Gerrit gives a bare Accept: application/json', async (t) => {
+  const { gerrit, rest } = await standin(t);
+  // Characters Gerrit's JSON writer escapes (html-safe) and some that are not ASCII.
+  const text = `${UPDATE}# <b>&amp;</b> a='1' — ünïcode\n`;
+  const { change } = gerrit.upload({ files: { 'updates/abcd.yml': { content: text } }, subject: 'New abcd' });
+  const info = await rest.getChange(gerrit.project, change);
+  assert.ok(info);
+  assert.equal(new TextDecoder().decode(await rest.fileContent(gerrit.project, change, info.revision, 'updates/abcd.yml')), text);
+});
+
+test('reads either wrapping of a file by X-FYI-Content-Encoding, and refuses what is neither', () => {
+  const bytes = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+  assert.equal(bytes(decodeContent('f', 'base64', 'aGVsbG8K')), 'hello\n');
+  assert.equal(bytes(decodeContent('f', 'json', ")]}'\n\"hello\\u003c\\n\"\n")), 'hello<\n');
+  // A proxy that drops the X-FYI header: the )]}' prefix still says JSON.
+  assert.equal(bytes(decodeContent('f', null, ")]}'\n\"hi\"\n")), 'hi');
+  assert.equal(bytes(decodeContent('f', null, 'aGk=\n')), 'hi');
+  assert.throws(() => decodeContent('updates/x.yml', 'base64', ")]}'\n\"hi\""), /content of updates\/x\.yml: the answer is not base64/);
+  assert.throws(() => decodeContent('f', 'json', ")]}'\n{}"), /not a string/);
+  assert.throws(() => decodeContent('f', 'gzip', 'x'), /unknown X-FYI-Content-Encoding/);
 });
 
 test('retries 503s and network trouble, then gives up with what happened', async (t) => {
