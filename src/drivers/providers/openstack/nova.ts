@@ -124,10 +124,15 @@ function toServer(s: RawServer): ServerInfo {
   };
 }
 
-/** A `next` link is absolute (and may name an internal host): keep its path and query below our endpoint. */
-function relativeTo(base: string, href: string): string {
+/**
+ * A `next` link is absolute (and may name an internal host, or lack the prefix a proxy in
+ * front of Nova adds to the catalog's endpoint): keep its path below our endpoint, or from
+ * the resource's own segment (`/servers`) on, and its query.
+ */
+export function relativeTo(base: string, href: string, resource = '/servers'): string {
   const link = new URL(href, `${base}/`);
   const basePath = new URL(`${base}/`).pathname.replace(/\/+$/, '');
-  const path = link.pathname.startsWith(basePath) ? link.pathname.slice(basePath.length) : link.pathname;
+  const at = link.pathname.lastIndexOf(resource);
+  const path = basePath !== '' && link.pathname.startsWith(`${basePath}/`) ? link.pathname.slice(basePath.length) : at >= 0 ? link.pathname.slice(at) : link.pathname;
   return `${path}${link.search}`;
 }

@@ -4,7 +4,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import type { Execution, ExecutionOutcome } from '../../../../src/engine/node-provider.js';
 import type { JobSpec } from '../../../../src/engine/job-spec.js';
 import { KeystoneSession } from '../../../../src/drivers/providers/openstack/keystone.js';
-import { Nova } from '../../../../src/drivers/providers/openstack/nova.js';
+import { Nova, relativeTo } from '../../../../src/drivers/providers/openstack/nova.js';
 import { openstackProvider, type OpenStackProviderOptions, type RunOnNode } from '../../../../src/drivers/providers/openstack/openstack-provider.js';
 import { CLOUD, OpenStackStandin } from '../../../helpers/openstack-standin.js';
 
@@ -473,4 +473,12 @@ test('Nova.stopServer: a 409 for a server already SHUTOFF is done, any other 409
   await nova.stopServer(busy.id);
   await assert.rejects(nova.stopServer(busy.id), new RegExp(`^OpenStackError: Nova refused to stop server ${busy.id}: HTTP 409: Cannot 'stop' instance ${busy.id} while it is in task_state powering-off$`));
   await assert.rejects(nova.stopServer('no-such-server'), /Nova refused to stop server no-such-server: HTTP 404: Instance no-such-server could not be found/);
+});
+
+test('a next link of Nova is followed below our endpoint, also when it lacks the prefix a proxy adds or names an internal host', () => {
+  const base = 'https://cloud.example.org/compute/v2.1/p1';
+  assert.equal(relativeTo(base, 'https://cloud.example.org/compute/v2.1/p1/servers/detail?marker=abc&tags=sluice'), '/servers/detail?marker=abc&tags=sluice');
+  // Nova behind a proxy answers with its own view of the URL: no /compute, an internal host.
+  assert.equal(relativeTo(base, 'http://nova-api.internal:8774/v2.1/p1/servers/detail?marker=abc'), '/servers/detail?marker=abc');
+  assert.equal(relativeTo('https://nova.example.org:8774/v2.1', 'https://nova.example.org:8774/v2.1/servers/detail?limit=2&marker=x'), '/servers/detail?limit=2&marker=x');
 });
