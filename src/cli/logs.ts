@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { excerptHeading, renderExcerpt } from '../analysis/render-excerpt.js';
 import { loadConfig } from './config-loader.js';
@@ -31,6 +32,12 @@ async function logs(io: Io, jobId: string, opts: { config?: string }): Promise<n
       for (const l of renderExcerpt(e)) io.out(`${l}\n`);
     }
     io.out(`full log: ${job.logPath}\n`);
+    // The node's own logs (pipelines.<name>.collect), brought back beside the job log.
+    const collected = join(dirname(job.logPath), 'collected');
+    if (existsSync(collected)) {
+      const files = readdirSync(collected).sort();
+      if (files.length > 0) io.out(`collected from the node (${collected}):\n${files.map((f) => `  ${f}\n`).join('')}`);
+    }
     return EXIT.ok;
   });
 }

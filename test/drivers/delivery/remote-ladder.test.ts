@@ -71,6 +71,9 @@ forEachStore('the ladder on nodes that cannot see the worker\'s disk: phase1 ins
   const needy = await runCli(['submit', newUpdate(site, 'needy', ['python-oslo-concurrency >= 9'])], { cwd: site.dir });
   assert.equal(needy.status, 1, needy.stdout + needy.stderr);
   assert.match(needy.stdout, /python-oslo-concurrency >= 9 is needed by python-needy-1\.0-1\.el7\.noarch/);
+  const needyJob = /sluice logs (\S+)/.exec(needy.stdout)?.[1] ?? '';
+  const logsOut = await runCli(['logs', needyJob], { cwd: site.dir });
+  assert.match(logsOut.stdout, /collected from the node \(.*collected\):\n {2}var_log_sluice-test_node-good\.log\n {2}var_log_sluice-test_node-needy\.log\n/);
   // The node's own logs come back beside the job log, on failure as on success.
   for (const id of ['good', 'needy']) {
     const collected = readdirSync(join(site.dir, '.sluice', 'work'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith(`collected/var_log_sluice-test_node-${id}.log`));
