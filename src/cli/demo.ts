@@ -15,6 +15,7 @@ import type { Io } from './io.js';
 import { main } from './main.js';
 import { failureDetails, matrixLines } from './render-run.js';
 import { withStore } from './store-access.js';
+import { shellQuote } from './shell-quote.js';
 
 /**
  * `sluice demo`: phase1 for real, on embedded defaults (SQLite, local processes), in a new
@@ -90,15 +91,6 @@ async function demo(io: Io, dir: string | undefined): Promise<number> {
   io.out(`\nEverything is in ${root}: sluice.yaml, tests/, submitted/, update-repo/, ${withChecks ? 'published/ (production), ' : ''}.sluice/ (store, job logs)\n`);
   io.out(await nextSteps(root, here));
   return verdicts.includes('pass') && verdicts.includes('fail') ? EXIT.ok : EXIT.error;
-}
-
-/** An argument as a shell reads it back: bare when it can be, else quoted. */
-export function shellQuote(arg: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(arg)) return arg;
-  const option = /^(--[\w-]+=)(.+)$/.exec(arg);
-  if (option) return `${option[1]}${shellQuote(option[2] ?? '')}`;
-  if (!/["$`\\!]/.test(arg)) return `"${arg}"`;
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
