@@ -8,4 +8,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund >&2
 fi
 echo "sluice: compiling TypeScript to dist/..." >&2
-npx tsc -p tsconfig.json
+# Incremental: a second run with nothing changed compiles nothing (its record lives in dist/, removed with it).
+npx tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
