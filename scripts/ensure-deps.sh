@@ -9,4 +9,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 echo "sluice: compiling TypeScript to dist/..." >&2
 # Incremental: a second run with nothing changed compiles nothing (its record lives in dist/, removed with it).
-npx tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
+node_modules/.bin/tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
