@@ -18,8 +18,10 @@ export function matrixLines(run: Run, jobs: readonly Job[]): string[] {
     }
     return `  ${jobLabel(j).padEnd(width)}  ${symbol(status)} ${status}${attempt}${why}`;
   });
-  const of = run.updateId ?? batchOf(run) ?? '-';
-  const head = run.verdict ? `run ${run.id} (${run.pipeline} of ${of}): ${run.verdict.toUpperCase()}${run.reason ? ` - ${run.reason}` : ''}` : `run ${run.id} (${run.pipeline} of ${of}): ${run.state}`;
+  const of = run.updateId ?? batchOf(run);
+  // An images run tests no update: `(images)`, not `(images of -)`.
+  const what = of === undefined ? run.pipeline : `${run.pipeline} of ${of}`;
+  const head = run.verdict ? `run ${run.id} (${what}): ${run.verdict.toUpperCase()}${run.reason ? ` - ${run.reason}` : ''}` : `run ${run.id} (${what}): ${run.state}`;
   return [head, ...lines];
 }
 
