@@ -6,6 +6,7 @@ import { createServer as createNetServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';
+import { requireRpmTools } from '../helpers/rpm.js';
 
 /**
  * A new user's first hour, as the README tells it: in a fresh clone, every command of the
@@ -31,6 +32,8 @@ test('every command the README and the demo print works as printed in a fresh cl
     t.skip('needs the project as a git clone with its node_modules installed');
     return;
   }
+  // Without them the demo stops after phase1, and prints no phase2 run to explain.
+  if (!requireRpmTools(t)) return;
   const root = tempDir(t, 'sluice-first-hour-');
   outputs = join(root, 'outputs');
   mkdirSync(outputs);
