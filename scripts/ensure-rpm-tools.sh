@@ -7,7 +7,9 @@ command -v createrepo_c >/dev/null 2>&1 || rpm_need+=(createrepo-c)
 command -v dnf >/dev/null 2>&1 || rpm_need+=(dnf)
 command -v rsync >/dev/null 2>&1 || rpm_need+=(rsync)
 if [ ${#rpm_need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing from Debian's packages for the demo: ${rpm_need[*]}"
+  echo "sluice: installing from Debian's packages for the demo (first run only, a minute or two): ${rpm_need[*]}" >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${rpm_need[@]}" >/dev/null
+  # One line per package set up, so that a long install shows it is moving.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${rpm_need[@]}" \
+    | { grep --line-buffered '^Setting up ' || true; } | sed -u 's/^/  /' >&2
 fi

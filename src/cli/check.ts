@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { Config } from '../core/config.js';
 import { byPosition, formatPath, formatProblem, hasErrors, type Problem } from '../core/problem.js';
 import type { TargetDisable } from '../core/target-state.js';
-import { parseUpdateBytes } from '../core/update-file.js';
+import { parseUpdateBytes, updateIdFromPath } from '../core/update-file.js';
+import { targetProblemsOfBrokenFile } from './check-targets.js';
 import { updateSummary, topicMatches } from '../core/update-summary.js';
 import { updateTargets } from '../core/update-targets.js';
 import { findConfig } from './config-loader.js';
@@ -49,6 +50,12 @@ export async function check(io: Io, files: string[], opts: CheckOptions): Promis
   return reports.every((r) => r.valid) ? EXIT.ok : EXIT.failed;
 }
 
+/** submit and Gerrit take the update's identity from its file name: check refuses what they would. */
+function identityProblems(file: string, shown: string): Problem[] {
+  if (file === '-' || updateIdFromPath(file) !== undefined) return [];
+  return [{ severity: 'error', code: 'E_UPDATE_INVALID', file: shown, line: 1, col: 1, path: '', message: `the file name is the update's identity: name it <id>.yml, the id ${NAME_RULE} (e.g. updates/hkvc.yml)` }];
+}
+
 function checkOne(io: Io, file: string, opts: CheckOptions, config: Config | undefined, disabled: ReadonlyMap<string, TargetDisable>): FileReport {
   const shown = file === '-' ? '<stdin>' : file;
   const input = readInput(io, file);
@@ -56,13 +63,13 @@ function checkOne(io: Io, file: string, opts: CheckOptions, config: Config | und
     return { file: shown, valid: false, problems: [{ severity: 'error', code: 'E_FILE_UNREADABLE', file: shown, line: 1, col: 1, path: '', message: input.message }] };
   }
   const parsed = parseUpdateBytes(input.bytes, shown);
-  if (!parsed.ok) return { file: shown, valid: false, problems: [...parsed.problems].sort(byPosition) };
+  if (!parsed.ok) {
+    const against = config ? targetProblemsOfBrokenFile(input.bytes, shown, config, disabled, parsed.problems) : [];
+    return { file: shown, valid: false, problems: [...parsed.problems, ...against, ...identityProblems(file, shown)].sort(byPosition) };
+  }
   const { update, locate } = parsed;
   const problems: Problem[] = [...parsed.warnings];
-  // submit and Gerrit take the update's identity from its file name: check refuses what they would.
-  if (file !== '-' && update.id === undefined) {
-    problems.push({ severity: 'error', code: 'E_UPDATE_INVALID', file: shown, line: 1, col: 1, path: '', message: `the file name is the update's identity: name it <id>.yml, the id ${NAME_RULE} (e.g. updates/hkvc.yml)` });
-  }
+  problems.push(...identityProblems(file, shown));
   let targets: string[] | undefined;
   if (config) {
     const resolved = updateTargets(update.builds, config, disabled);

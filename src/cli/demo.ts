@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
@@ -14,6 +15,7 @@ import type { Io } from './io.js';
 import { main } from './main.js';
 import { failureDetails, matrixLines } from './render-run.js';
 import { withStore } from './store-access.js';
+import { shellQuote } from './shell-quote.js';
 
 /**
  * `sluice demo`: phase1 for real, on embedded defaults (SQLite, local processes), in a new
@@ -43,7 +45,7 @@ async function demo(io: Io, dir: string | undefined): Promise<number> {
   }
   const here: Io = { ...io, cwd: root, env: { ...io.env, SLUICE_USER: io.env.SLUICE_USER ?? 'demo', SLUICE_CONFIG: undefined, SLUICE_STORE: undefined } };
   const step = async (title: string, args: string[]): Promise<number> => {
-    io.out(`\n$ sluice ${args.join(' ')}\n# ${title}\n`);
+    io.out(`\n$ sluice ${args.map(shellQuote).join(' ')}\n# ${title}\n`);
     return main(args, here);
   };
   io.out(`Sluice demo in ${root}\n`);
@@ -82,11 +84,53 @@ async function demo(io: Io, dir: string | undefined): Promise<number> {
   } else {
     io.out('\n# phase2 and promote need real RPMs: install rpmbuild, createrepo_c and dnf (`npm test` does) to see them here\n');
   }
-  io.out(`\n$ git -C update-repo log --oneline\n`);
+  const gitFormat = '%h %s (author %an)';
+  io.out(`\n$ git -C update-repo log ${shellQuote(`--format=${gitFormat}`)}\n`);
   const { execFileSync } = await import('node:child_process');
-  io.out(execFileSync('git', ['-C', join(root, 'update-repo'), 'log', '--format=%h %s (author %an)'], { encoding: 'utf8' }));
+  io.out(execFileSync('git', ['-C', join(root, 'update-repo'), 'log', `--format=${gitFormat}`], { encoding: 'utf8' }));
   io.out(`\nEverything is in ${root}: sluice.yaml, tests/, submitted/, update-repo/, ${withChecks ? 'published/ (production), ' : ''}.sluice/ (store, job logs)\n`);
+  io.out(await nextSteps(root, here));
   return verdicts.includes('pass') && verdicts.includes('fail') ? EXIT.ok : EXIT.error;
+}
+
+/**
+ * What to do next, as commands to copy into a shell: the dashboard, why phase2 (or a
+ * phase1 run) failed, and the log of the job that failed. `sluice` is this clone's
+ * bin/sluice: when another one (or none) is first on PATH, the block puts it there.
+ */
+async function nextSteps(root: string, io: Io): Promise<string> {
+  const { DEFAULT_LISTEN } = await import('../web/start.js');
+  const bin = join(fileURLToPath(new URL('../../..', import.meta.url)), 'bin');
+  const lines = ['', 'Next, in a shell (copy these lines):'];
+  if (!onPath(join(bin, 'sluice'), io.env.PATH)) lines.push(`  export PATH=${shellQuote(bin)}:"$PATH"`);
+  lines.push(`  cd ${shellQuote(root)}`);
+  const failed = await withStore(loadConfig(io, undefined), io, async (store) => {
+    const runs = await store.listRuns({ limit: 50 });
+    const run = runs.find((r) => r.pipeline === 'phase2' && r.verdict === 'fail') ?? runs.find((r) => r.verdict === 'fail');
+    const job = run ? (await store.listJobs(run.id)).reverse().find((j) => j.result === 'failure') : undefined;
+    return run ? { run, job } : undefined;
+  });
+  if (failed) {
+    lines.push(`  sluice explain ${failed.run.id}   # why ${failed.run.pipeline} ${failed.run.pipeline === 'phase2' ? 'blamed its culprit: rounds, groups, verdict' : 'failed: each target, each attempt'}`);
+    if (failed.job) lines.push(`  sluice logs ${failed.job.id}   # its error lines first, then the whole log's path`);
+  }
+  lines.push(`  sluice serve   # the dashboard and API: open http://${DEFAULT_LISTEN}/ (Ctrl-C stops it)`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Whether `sluice` on this PATH is the given executable (the first one found wins). */
+function onPath(executable: string, path: string | undefined): boolean {
+  for (const dir of (path ?? '').split(':')) {
+    if (dir === '') continue;
+    const candidate = join(dir, 'sluice');
+    if (!existsSync(candidate)) continue;
+    try {
+      return realpathSync(candidate) === realpathSync(executable);
+    } catch {
+      return false;
+    }
+  }
+  return false;
 }
 
 /**

@@ -6,6 +6,7 @@ import { loadConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { withStore } from './store-access.js';
+import { batchHead, batchPlan, batchVerdict, groupedJobs } from './explain-batch.js';
 
 export function registerExplain(program: Command, io: Io, setStatus: (s: number) => void): void {
   program.command('explain')
@@ -30,43 +31,71 @@ const at = (ms: number) => new Date(ms).toISOString();
 
 /** The run's record told as a story: inputs, plan, each attempt, verdict, report. */
 export function explainLines(run: Run, jobs: readonly Job[], events: readonly StoredEvent[]): string[] {
-  const inputs = run.inputs as Partial<RunInputs> | null;
-  const out = [`run ${run.id}: ${run.pipeline} of update ${run.updateId ?? '-'}, created ${at(run.createdAt)}`];
-  if (inputs) {
-    out.push(`  inputs: ${inputs.updateFile} (sha256 ${inputs.contentHash?.slice(0, 12)}), by ${inputs.author?.name} <${inputs.author?.email}>`);
-    out.push(`          config ${inputs.configFile} (sha256 ${inputs.configHash?.slice(0, 12)})${(inputs as { rerunOf?: string }).rerunOf ? `; a rerun of ${(inputs as { rerunOf?: string }).rerunOf}` : ''}`);
+  const batch = run.pipeline === 'phase2' || run.pipeline === 'promote';
+  const out: string[] = [];
+  if (batch) {
+    out.push(...batchHead(run, at(run.createdAt)), batchPlan(run, jobs));
+  } else {
+    const inputs = run.inputs as Partial<RunInputs> | null;
+    out.push(`run ${run.id}: ${run.pipeline} of update ${run.updateId ?? '-'}, created ${at(run.createdAt)}`);
+    if (inputs) {
+      out.push(`  inputs: ${inputs.updateFile} (sha256 ${inputs.contentHash?.slice(0, 12)}), by ${inputs.author?.name} <${inputs.author?.email}>`);
+      out.push(`          config ${inputs.configFile} (sha256 ${inputs.configHash?.slice(0, 12)})${(inputs as { rerunOf?: string }).rerunOf ? `; a rerun of ${(inputs as { rerunOf?: string }).rerunOf}` : ''}`);
+    }
+    out.push(`  plan: ${jobs.length} target(s)`);
   }
-  out.push(`  plan: ${jobs.length} target(s)`);
-  for (const j of jobs) {
-    const spec = j.spec as Partial<JobSpec> | null;
-    out.push(`  ${j.target}:`);
-    if (j.result === 'skipped') {
-      out.push(`    skipped, never ran: ${j.skipReason}`);
-      continue;
-    }
-    if (spec) {
-      out.push(`    node: ${spec.mode === 'image' ? `image ${spec.image}` : 'provisioned from scratch'}, because ${spec.modeBecause}; provider ${spec.provider}`);
-      out.push(`    command: ${typeof spec.command === 'string' ? spec.command : JSON.stringify(spec.command)} (timeout ${formatDuration(spec.timeoutMs ?? 0)}, up to ${j.maxAttempts} attempt(s))`);
-    }
-    for (const e of events.filter((ev) => ev.jobId === j.id)) {
-      const p = (e.payload ?? {}) as { worker?: string; attempt?: number; reason?: string; result?: string; givenBack?: boolean; interruptions?: number };
-      if (e.kind === 'job.started') out.push(`    ${at(e.at)} attempt ${p.attempt} started on worker ${p.worker}`);
-      else if (e.kind === 'job.retried' && p.givenBack) out.push(`    ${at(e.at)} attempt ${p.attempt}: ${p.reason}; the attempt given back`);
-      else if (e.kind === 'job.retried') out.push(`    ${at(e.at)} attempt ${p.attempt}: infra, retried on a fresh node (not blamed on the update): ${p.reason}`);
-      else if (e.kind === 'job.reclaimed') out.push(`    ${at(e.at)} attempt ${p.attempt}: worker ${p.worker} stopped answering; the job was reclaimed${p.givenBack ? ` and the attempt given back (${p.interruptions} so far)` : ''}`);
-      else if (e.kind === 'job.finished') out.push(`    ${at(e.at)} ${p.result}${p.reason ? `: ${p.reason}` : ''}`);
-    }
-    if (j.node) out.push(`    ran on ${j.node}${j.logPath ? `; log ${j.logPath}` : ''}`);
+  const skipsShown = new Set<string>();
+  const sections = batch ? groupedJobs(run, jobs) : [{ heading: undefined, jobs: [...jobs] }];
+  for (const section of sections) {
+    const indent = section.heading === undefined ? '  ' : '    ';
+    if (section.heading !== undefined) out.push(section.heading);
+    for (const j of section.jobs) out.push(...jobLines(j, events, indent, skipsShown));
   }
   const cancel = events.find((e) => e.kind === 'run.cancel_requested');
   if (cancel) out.push(`  ${at(cancel.at)} cancel requested: ${(cancel.payload as { reason?: string } | null)?.reason ?? ''}`);
   if (run.verdict) {
     out.push(`  verdict: ${run.verdict} - ${run.reason ?? ''}`);
-    out.push('    (a run passes only if every target that ran passed and one ran; a failure fails it; infra or timeout left after retries is an error, not the update\'s fault; all targets disabled holds it)');
+    if (batch) out.push(...batchVerdict(run, jobs));
+    else out.push('    (a run passes only if every target that ran passed and one ran; a failure fails it; infra or timeout left after retries is an error, not the update\'s fault; all targets disabled holds it)');
   } else {
     out.push(`  no verdict yet: ${run.state}`);
   }
   const reported = events.find((e) => e.kind === 'run.reported');
-  if (reported) out.push(`  ${at(reported.at)} reported${run.pipeline === 'phase1' && run.verdict === 'pass' ? ': merged into updates/ (commit trailer Sluice-Run: ' + run.id + ')' : ''}`);
+  if (reported) out.push(`  ${at(reported.at)} reported${reportedWhat(run)}`);
+  return out;
+}
+
+function reportedWhat(run: Run): string {
+  if (run.pipeline === 'phase1' && run.verdict === 'pass') return `: merged into updates/ (commit trailer Sluice-Run: ${run.id})`;
+  if (run.pipeline === 'phase2') return ': the updates that passed moved to ready/ in the update repository';
+  if (run.pipeline === 'promote') return ': pushed/ and failed/ written in the update repository';
+  return '';
+}
+
+/** One job: why it was skipped (a reason said once per run), or its node, command and attempts. */
+function jobLines(j: Job, events: readonly StoredEvent[], indent: string, skipsShown: Set<string>): string[] {
+  const spec = j.spec as Partial<JobSpec> | null;
+  const out = [`${indent}${j.target}:`];
+  const more = `${indent}  `;
+  if (j.result === 'skipped') {
+    const reason = j.skipReason ?? '';
+    out.push(`${more}skipped, never ran: ${skipsShown.has(reason) ? 'the same reason as above' : reason}`);
+    skipsShown.add(reason);
+    return out;
+  }
+  if (spec) {
+    out.push(`${more}node: ${spec.mode === 'image' ? `image ${spec.image}` : 'provisioned from scratch'}, because ${spec.modeBecause}; provider ${spec.provider}`);
+    out.push(`${more}command: ${typeof spec.command === 'string' ? spec.command : JSON.stringify(spec.command)} (timeout ${formatDuration(spec.timeoutMs ?? 0)}, up to ${j.maxAttempts} attempt(s))`);
+  }
+  for (const e of events.filter((ev) => ev.jobId === j.id)) {
+    const p = (e.payload ?? {}) as { worker?: string; attempt?: number; reason?: string; result?: string; givenBack?: boolean; interruptions?: number };
+    if (e.kind === 'job.started') out.push(`${more}${at(e.at)} attempt ${p.attempt} started on worker ${p.worker}`);
+    else if (e.kind === 'job.retried' && p.givenBack) out.push(`${more}${at(e.at)} attempt ${p.attempt}: ${p.reason}; the attempt given back`);
+    else if (e.kind === 'job.retried') out.push(`${more}${at(e.at)} attempt ${p.attempt}: infra, retried on a fresh node (not blamed on the update): ${p.reason}`);
+    else if (e.kind === 'job.reclaimed') out.push(`${more}${at(e.at)} attempt ${p.attempt}: worker ${p.worker} stopped answering; the job was reclaimed${p.givenBack ? ` and the attempt given back (${p.interruptions} so far)` : ''}`);
+    else if (e.kind === 'job.finished') out.push(`${more}${at(e.at)} ${p.result}${p.reason ? `: ${p.reason}` : ''}`);
+  }
+  if (j.node) out.push(`${more}ran on ${j.node}${j.logPath ? `; log ${j.logPath}` : ''}`);
+  out.push(`${more}sluice logs ${j.id}`);
   return out;
 }

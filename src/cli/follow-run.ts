@@ -2,13 +2,14 @@ import type { Engine } from '../engine/engine.js';
 import type { Job, Run, Store } from '../store/index.js';
 import type { Io } from './io.js';
 import { handBackOnInterrupt } from './hand-back-on-interrupt.js';
-import { matrixLines } from './render-run.js';
+import { jobStatus, matrixLines } from './render-run.js';
 
 /**
  * Follows a run until its verdict is reported, showing its progress: on a terminal the
- * matrix redraws in place; in a log (CI, a pipe) each change is one line (the run's state
- * when it changes, a job when its status changes) and the whole matrix comes once, at
- * the end, so a 30-job phase2 does not print 30 copies of itself.
+ * matrix redraws in place; in a log (CI, a pipe) each job is one line, printed when it
+ * ends (or goes back to the queue for another attempt), and the run's state when it
+ * changes: the progress is shown once, not as running lines followed by the whole
+ * matrix again, so a 30-job phase2 does not print its jobs twice.
  *
  * Ctrl-C stops following (`interrupted`): see handBackOnInterrupt.
  */
@@ -37,15 +38,26 @@ async function follow(io: Io, engine: Engine, store: Pick<Store, 'listJobs'>, ru
       return;
     }
     if (r.verdict) return;
-    const changed: string[] = [];
-    if (head !== lastHead) { changed.push(head); lastHead = head; }
-    jobs.forEach((j, i) => {
-      const row = rows[i] ?? '';
-      if (lastRow.get(j.id) !== row) { lastRow.set(j.id, row); changed.push(row); }
-    });
+    const changed = [...(head !== lastHead ? [head] : []), ...endedRows(rows, jobs)];
+    lastHead = head;
     if (changed.length > 0) io.out(`${changed.join('\n')}\n`);
   }, stop);
   const jobs = await store.listJobs(run.id);
-  if (!tty && !opts.json) io.out(`${matrixLines(run, jobs).join('\n')}\n`);
+  if (!tty && !opts.json) {
+    // The jobs that ended since the last poll, then the verdict.
+    const [head = '', ...rows] = matrixLines(run, jobs);
+    io.out(`${[...endedRows(rows, jobs), head].join('\n')}\n`);
+  }
   return { run, jobs };
+
+  /** The rows a log has not shown yet: each job that ended, or went back to the queue for another attempt. */
+  function endedRows(rows: readonly string[], jobs: readonly Job[]): string[] {
+    const out: string[] = [];
+    jobs.forEach((j, i) => {
+      const row = rows[i] ?? '';
+      if (j.state !== 'finished' && jobStatus(j) !== 'retrying') return;
+      if (lastRow.get(j.id) !== row) { lastRow.set(j.id, row); out.push(row); }
+    });
+    return out;
+  }
 }

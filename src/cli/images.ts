@@ -5,8 +5,8 @@ import { loadConfig } from './config-loader.js';
 import { makeEngine, providersFor } from './engine-setup.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
-import { handBackOnInterrupt } from './hand-back-on-interrupt.js';
-import { failureDetails, matrixLines } from './render-run.js';
+import { followRun } from './follow-run.js';
+import { failureDetails } from './render-run.js';
 import { withStore } from './store-access.js';
 import { exitFor } from './submit.js';
 
@@ -37,11 +37,10 @@ async function build(io: Io, targets: string[], opts: { detach?: boolean; json?:
     if (opts.detach) { io.out(`${submitted.runId}\n`); return EXIT.ok; }
     const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`), env: io.env });
     engine.start();
-    const interrupt = handBackOnInterrupt(io, engine, submitted.runId);
-    const run = await engine.waitForRun(submitted.runId, (r, jobs) => { if (!opts.json) io.out(`${matrixLines(r, jobs).join('\n')}\n`); }, interrupt.signal).finally(() => interrupt.dispose());
+    // Progress as submit shows it: redrawn on a terminal, each job once in a log.
+    const { run, jobs, interrupted } = await followRun(io, engine, store, submitted.runId, { json: opts.json === true });
     await engine.stop();
-    if (interrupt.signal.aborted) return EXIT.error;
-    const jobs = await store.listJobs(run.id);
+    if (interrupted) return EXIT.error;
     if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
     else io.out(`${failureDetails(jobs).join('\n')}\n`);
     return exitFor(run);

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { shellQuote } from './shell-quote.js';
 import type { Command } from 'commander';
 import { initUpdateRepo } from '../drivers/repo/layout.js';
 import { DEFAULT_CONFIG } from './config-loader.js';
@@ -22,7 +23,12 @@ export function registerInit(program: Command, io: Io, setStatus: (s: number) =>
       writeFileSync(configPath, STARTER_CONFIG);
       const repo = await initUpdateRepo(resolve(root, 'update-repo'));
       io.out(`wrote ${configPath}\n${repo === 'created' ? 'created' : 'kept existing'} update repository ${resolve(root, 'update-repo')}\n`);
-      io.out('next: edit sluice.yaml, then "sluice check FILE" or "sluice targets list"\n');
+      // Commands that work as printed, from where `sluice init` ran.
+      const cd = relative(io.cwd, root);
+      io.out(`next: edit ${cd === '' ? '' : `${cd}/`}sluice.yaml (releases, dists, targets, tests: docs/configuration.md), then:\n`);
+      if (cd !== '') io.out(`  cd ${shellQuote(cd)}\n`);
+      io.out('  sluice targets list    # the targets it defines\n');
+      io.out('  sluice status          # the runs (none yet); `sluice submit FILE.yml` starts phase1 for an update file\n');
       setStatus(EXIT.ok);
     });
 }

@@ -42,7 +42,12 @@ export async function buildProgram(io: Io, setStatus: (s: number) => void, argv:
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError('(run "sluice help" for the commands)')
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      // A usage error reads like every other error of Sluice: `sluice: MESSAGE` (exit 2).
+      outputError: (s, write) => write(`sluice: ${s.replace(/^error: /, '')}`),
+    });
   const named = argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]) ? argv[0] : undefined;
   const loaders = named === undefined ? Object.values(COMMANDS) : [COMMANDS[named] as () => Promise<Register>];
   for (const register of await Promise.all(loaders.map((load) => load()))) register(program, io, setStatus);

@@ -5,15 +5,29 @@ import type { Job, Run } from '../store/index.js';
 /** One line per target: what it is doing or how it ended, and why. */
 export function matrixLines(run: Run, jobs: readonly Job[]): string[] {
   const width = Math.max(6, ...jobs.map((j) => jobLabel(j).length));
+  // A disabled target is skipped in every round of a phase2: its reason is said once.
+  const skipsSaid = new Set<string>();
   const lines = jobs.map((j) => {
-    const status = j.state === 'finished' ? (j.result ?? 'finished') : j.state === 'running' ? 'running' : j.attempt > 0 ? 'retrying' : 'queued';
+    const status = jobStatus(j);
     const attempt = j.attempt > 1 || (j.state !== 'finished' && j.attempt > 0) ? ` (attempt ${j.attempt}/${j.maxAttempts}${interrupted(j)})` : '';
-    const why = j.result === 'skipped' ? `  ${j.skipReason ?? ''}` : j.state === 'finished' && j.result !== 'success' && j.reason ? `  ${j.reason}` : '';
+    let why = j.state === 'finished' && j.result !== 'success' && j.reason ? `  ${j.reason}` : '';
+    if (j.result === 'skipped') {
+      const reason = j.skipReason ?? '';
+      why = `  ${skipsSaid.has(reason) ? '(as above)' : reason}`;
+      skipsSaid.add(reason);
+    }
     return `  ${jobLabel(j).padEnd(width)}  ${symbol(status)} ${status}${attempt}${why}`;
   });
-  const of = run.updateId ?? batchOf(run) ?? '-';
-  const head = run.verdict ? `run ${run.id} (${run.pipeline} of ${of}): ${run.verdict.toUpperCase()}${run.reason ? ` - ${run.reason}` : ''}` : `run ${run.id} (${run.pipeline} of ${of}): ${run.state}`;
+  const of = run.updateId ?? batchOf(run);
+  // An images run tests no update: `(images)`, not `(images of -)`.
+  const what = of === undefined ? run.pipeline : `${run.pipeline} of ${of}`;
+  const head = run.verdict ? `run ${run.id} (${what}): ${run.verdict.toUpperCase()}${run.reason ? ` - ${run.reason}` : ''}` : `run ${run.id} (${what}): ${run.state}`;
   return [head, ...lines];
+}
+
+/** What a job is doing, or how it ended: `queued`, `running`, `retrying`, or its result. */
+export function jobStatus(j: Pick<Job, 'state' | 'result' | 'attempt'>): string {
+  return j.state === 'finished' ? (j.result ?? 'finished') : j.state === 'running' ? 'running' : j.attempt > 0 ? 'retrying' : 'queued';
 }
 
 /** Attempts given back after their worker died: why the count of attempts grew. */
@@ -22,7 +36,7 @@ function interrupted(j: Pick<Job, 'interruptions'>): string {
 }
 
 /** A phase2 job tests a group of updates in one round of a stage: say which. */
-function jobLabel(j: Job): string {
+export function jobLabel(j: Pick<Job, 'target' | 'spec'>): string {
   const spec = j.spec as { stage?: string; round?: number; group?: readonly string[] } | null;
   if (!spec?.group || spec.round === undefined) return j.target;
   return `${spec.stage === 'checks' ? 'checks' : 'tests'} r${spec.round} [${spec.group.join(' ')}] ${j.target}`;

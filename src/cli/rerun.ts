@@ -23,6 +23,8 @@ async function rerun(io: Io, runId: string, opts: { detach?: boolean; config?: s
   return withStore(loaded, io, async (store) => {
     const old = await store.getRun(runId);
     if (!old) throw new CliExit(EXIT.failed, `no run "${runId}"`, 'E_NOT_FOUND');
+    // phase2 and promote plan round by round from what updates/ and ready/ hold now: there is no fixed plan to repeat.
+    if (old.controller !== null) throw new CliExit(EXIT.usage, `run ${runId} is a ${old.pipeline} run: rerun repeats a fixed plan (phase1, images); run "sluice ${old.pipeline}" again instead`, 'E_USAGE');
     const jobs = await store.listJobs(runId);
     const now = io.now();
     const id = newRunId(now);

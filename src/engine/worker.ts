@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { RunVerdict } from '../core/verdicts.js';
 import type { ClaimableKind, Job, Store } from '../store/index.js';
 import type { Clock } from './clock.js';
@@ -74,6 +75,8 @@ export class Worker {
     this.leaseMs = o.leaseMs ?? 60_000;
     this.pollMs = o.pollMs ?? 1000;
     this.sweepEveryMs = o.sweepEveryMs ?? 15_000;
+    // Each running job listens for a hand-back until it ends: as many listeners as jobs run at once, not a leak.
+    setMaxListeners(0, this.handingBack.signal);
   }
 
   start(): void {

@@ -17,6 +17,7 @@ import { WebMetrics } from './metrics.js';
 import { openApiDocument, type OtherEndpoint } from './openapi.js';
 import { errorPage } from './pages/error.js';
 import { frontFragment, frontPage } from './pages/front.js';
+import { jobFragment, jobPage } from './pages/job.js';
 import { logPage, logWindow } from './pages/log.js';
 import { runFragment, runPage } from './pages/run.js';
 import { runsPage } from './pages/runs.js';
@@ -163,6 +164,19 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     const view = await updateView(d, id);
     if (!view) throw new ApiError('E_NOT_FOUND', `no update "${id}"`);
     return html(reply, updatePage(view, await runsTouching(d.store, id)));
+  });
+  const getJobAndRun = async (id: string) => {
+    const job = await d.store.getJob(id);
+    if (!job) throw new ApiError('E_NOT_FOUND', `no job "${id}"`);
+    return { job, run: await getRun(job.runId) };
+  };
+  app.get('/jobs/:id', async (request, reply) => {
+    const { job, run } = await getJobAndRun(validate(JobParams, request.params, 'path').id);
+    return html(reply, await jobPage(d, job, run));
+  });
+  app.get('/fragments/jobs/:id', async (request, reply) => {
+    const { job, run } = await getJobAndRun(validate(JobParams, request.params, 'path').id);
+    return html(reply, (await jobFragment(d, job, run)).text);
   });
   app.get('/jobs/:id/log', async (request, reply) => {
     const { id } = validate(JobParams, request.params, 'path');

@@ -4,6 +4,7 @@ import { cellState } from './cell-state.js';
 import type { JobSchema, RunSummarySchema } from './schemas.js';
 
 export const runUrl = (id: string) => `/runs/${encodeURIComponent(id)}`;
+export const jobUrl = (id: string) => `/jobs/${encodeURIComponent(id)}`;
 export const updateUrl = (id: string) => `/updates/${encodeURIComponent(id)}`;
 export const logUrl = (jobId: string, line?: number) => `/jobs/${encodeURIComponent(jobId)}/log${line === undefined ? '' : `?line=${line}#L${line}`}`;
 

@@ -33,9 +33,11 @@ describe('sluice check', () => {
     assert.doesNotMatch(r.stdout + r.stderr, /at .*\.js:\d+/);
   });
 
-  it('exits 2 on a usage error', async (t) => {
+  it('exits 2 on a usage error, with the documented `sluice: MESSAGE` form', async (t) => {
     const r = await runCli(['check'], { cwd: tempDir(t) });
     assert.equal(r.status, 2);
+    assert.match(r.stderr, /^sluice: missing required argument 'files'\n/);
+    assert.doesNotMatch(r.stderr, /^error:/m, 'commander\'s own form is not shown');
     const unknown = await runCli(['check', '--frobnicate', 'x.yml'], { cwd: tempDir(t) });
     assert.equal(unknown.status, 2);
   });
@@ -96,6 +98,33 @@ describe('sluice check', () => {
     assert.match(warned.stdout, /^u.yml:9:11: warning: builds\[1\].dist: target kilo\/fedora-22 is disabled and will be skipped: f22 mirror is broken \(disabled by tester/m);
     const without = await runCli(['check', '--no-targets', 'old.yml'], { cwd });
     assert.equal(without.status, 0);
+  });
+
+  it('reports a broken file\'s own problems and its problems against sluice.yaml in one pass', async (t) => {
+    const cwd = tempDir(t);
+    writeFileSync(join(cwd, 'sluice.yaml'), STARTER_CONFIG);
+    // notes empty, builds[0].id no NVR and dist el6 unknown, builds[1] of an unknown release, builds[2].arch bad.
+    writeFileSync(join(cwd, 'q7zx.yml'), 'notes: ""\nbuilds:\n  - id: not an nvr\n    repo: kilo\n    dist: el6\n  - id: a-1-1.el7\n    repo: juno\n    dist: el7\n  - id: a-1-1.el7\n    repo: kilo\n    dist: el7\n    arch: sparc\n');
+    const r = await runCli(['check', 'q7zx.yml'], { cwd });
+    assert.equal(r.status, 1);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.split(': ').slice(0, 3).join(': ')), [
+      'q7zx.yml:1:8: error: notes',
+      'q7zx.yml:3:9: error: builds[0].id',
+      'q7zx.yml:5:11: error: builds[0].dist',
+      'q7zx.yml:7:11: error: builds[1].repo',
+      'q7zx.yml:12:11: error: builds[2].arch',
+    ]);
+    assert.match(r.stdout, /^q7zx.yml:5:11: error: builds\[0\].dist: unknown dist "el6"/m);
+    assert.match(r.stdout, /^q7zx.yml:7:11: error: builds\[1\].repo: unknown release "juno"/m);
+    // A field the file's own rules refused is not judged again against the configuration.
+    writeFileSync(join(cwd, 'k2aa.yml'), 'notes: x\nbuilds:\n  - id: a-1-1.el7\n    repo: "no good"\n    dist: el7\n');
+    const once = await runCli(['check', 'k2aa.yml'], { cwd });
+    assert.equal(once.stdout.trim().split('\n').length, 1, once.stdout);
+    // And the file name is checked in the same pass too.
+    writeFileSync(join(cwd, 'bad name.yml'), 'notes: ""\nbuilds:\n  - id: a-1-1.el7\n    repo: kilo\n    dist: el7\n');
+    const named = await runCli(['check', 'bad name.yml'], { cwd });
+    assert.match(named.stdout, /bad name.yml:1:1: error: the file name is the update's identity/);
+    assert.match(named.stdout, /bad name.yml:1:8: error: notes/);
   });
 
   it('writes nothing: no store is created by checking', async (t) => {

@@ -116,3 +116,25 @@ describe('the starter configuration', () => {
       'copy STARTER_CONFIG (src/cli/init-template.ts) into docs/configuration.md');
   });
 });
+
+describe('README.md', () => {
+  it('lists every page of docs/ and no other, each under its own title', () => {
+    const readme = read('README.md');
+    const section = readme.slice(readme.indexOf('## Documentation'), readme.indexOf('\n## ', readme.indexOf('## Documentation') + 1));
+    const listed = [...section.matchAll(/^- \[([^\]]+)\]\(docs\/([^)]+\.md)\)$/gm)].map((m) => ({ title: m[1] ?? '', file: m[2] ?? '' }));
+    const pages = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort();
+    assert.deepEqual(listed.map((l) => l.file).sort(), pages, 'README.md\'s "Documentation" lists exactly the pages of docs/');
+    for (const { title, file } of listed) {
+      // The entry's words come from the page's own heading (shortened at a colon, backticks dropped).
+      const heading = read(`docs/${file}`).split('\n')[0]?.replace(/^# /, '').replace(/`/g, '') ?? '';
+      const words = title.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 3);
+      assert.ok(words.some((w) => heading.toLowerCase().includes(w)), `README's "${title}" names docs/${file} ("${heading}")`);
+    }
+  });
+
+  it('links only files that exist', () => {
+    const readme = read('README.md');
+    const missing = [...readme.matchAll(/\]\(((?:docs\/|[A-Z]+\.md)[^)#]*)\)/g)].map((m) => m[1] ?? '').filter((p) => !existsSync(join(ROOT, p)));
+    assert.deepEqual(missing, []);
+  });
+});

@@ -3,7 +3,7 @@ import { cellState, CELL_LABELS, CELL_SYMBOLS, endedBadly } from '../cell-state.
 import type { WebDeps } from '../deps.js';
 import { logErrors } from '../excerpt-adapter.js';
 import { html, type SafeHtml } from '../html.js';
-import { logUrl, runUrl, updateUrl } from '../views.js';
+import { jobUrl, logUrl, runUrl, updateUrl } from '../views.js';
 import { duration, runBadge, runSubject, statusBadge, when } from './format.js';
 import { layout, liveRegion } from './layout.js';
 
@@ -48,6 +48,14 @@ function batchLinks(run: Run): SafeHtml | string {
   return html`: ${ids.map((id, i) => html`${i > 0 ? ', ' : ''}<a href="${updateUrl(id)}">${id}</a>`)}`;
 }
 
+/** `tests round 2, group [cl2m hz8d]: liberty/epel-7` for a phase2 job; the target for the others. */
+export function jobTitle(j: Job): string {
+  const spec = j.spec as { stage?: string; round?: number; group?: readonly string[] } | null;
+  if (spec?.group && spec.round !== undefined) return `${spec.stage === 'checks' ? 'package checks' : 'tests'} round ${spec.round}, group [${spec.group.join(' ')}]: ${j.target}`;
+  if (spec?.stage === 'stage') return `stage tests: ${j.target}`;
+  return j.target;
+}
+
 /** A phase2 job tests a group in one round of a stage: its row says which; a phase1 job's row is its update. */
 function rowOf(j: Job): string {
   const spec = j.spec as { stage?: string; round?: number; group?: readonly string[]; updateId?: string } | null;
@@ -70,12 +78,16 @@ ${rows.map((row) => html`<tr><th scope="row">${row}</th>${targets.map((t) => {
 </tbody></table>`;
 }
 
-async function jobDetail(j: Job, now: number): Promise<SafeHtml> {
+/**
+ * A job's card: its title names the round and group of a phase2 job (several cards of
+ * one target are told apart), its id links to the job's own page.
+ */
+export async function jobDetail(j: Job, now: number): Promise<SafeHtml> {
   const s = cellState(j);
   const errors = endedBadly(j) && j.logPath ? await logErrors(j.logPath) : undefined;
   const why = j.result === 'skipped' ? j.skipReason : j.state === 'finished' && j.result !== 'success' ? j.reason : null;
   return html`<article class="job st-${s}" id="job-${j.id}" data-job="${j.id}" data-status="${s}">
-<h3>${j.target} ${statusBadge(s)} <span class="muted id">${j.id}</span></h3>
+<h3>${jobTitle(j)} ${statusBadge(s)} <a class="muted id" href="${jobUrl(j.id)}">${j.id}</a></h3>
 <p class="job-facts">${j.attempt > 0 ? html`attempt ${j.attempt}/${j.maxAttempts}${j.interruptions > 0 ? ` (${j.interruptions} lost to a stopped worker and given back)` : ''}` : 'not started'}${j.node ? html` · node ${j.node}` : ''}${j.startedAt !== null ? html` · ${duration(j.startedAt, j.finishedAt ?? now)}` : ''}</p>
 ${why ? html`<p class="why">${why}</p>` : ''}
 ${errors ? html`<div class="excerpt"><p>the error lines of ${errors.totalLines}:</p><pre>${errors.lines.map((l, i) => html`${i > 0 && l.n > (errors.lines[i - 1]?.n ?? 0) + 1 ? html`<span class="gap">⋮</span>\n` : ''}<span class="${l.hit ? 'hit' : 'ctx'}"><a class="ln" href="${logUrl(j.id, l.n)}">${l.n}</a>${l.text}</span>\n`)}</pre></div>` : ''}
