@@ -39,7 +39,7 @@ export type YamlLoad =
 export function loadYaml(text: string, file: string, limits: YamlLimits = DEFAULT_YAML_LIMITS): YamlLoad {
   const err = (line: number, col: number, code: string, message: string): Problem =>
     ({ severity: 'error', code, file, line, col, path: '', message });
-  const size = new TextEncoder().encode(text).length;
+  const size = utf8Length(text);
   if (size > limits.maxBytes) {
     return { ok: false, problems: [err(1, 1, 'E_FILE_TOO_LARGE', `file is ${size} bytes, more than the limit of ${limits.maxBytes}`)] };
   }
@@ -91,6 +91,16 @@ export function loadYaml(text: string, file: string, limits: YamlLimits = DEFAUL
     return { ok: false, problems: [err(1, 1, 'E_EMPTY', 'the file has no content: expected a mapping with notes and builds')] };
   }
   return { ok: true, yaml: { file, doc, lines, value } };
+}
+
+/** Bytes the text takes in UTF-8, counted without encoding a copy of it. */
+function utf8Length(text: string): number {
+  let size = text.length;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) size += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1;
+  }
+  return size;
 }
 
 /** 1-based line and column of a character offset (columns count UTF-16 units, as the parser's do). */
