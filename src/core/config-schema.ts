@@ -102,11 +102,12 @@ const limit = (what: string, fallback: number) => z.int({ error: `${what} must b
 export const WebLimitsSchema = z.strictObject({
   streams: limit('web.limits.streams', 1000).meta({ description: 'Live streams (the dashboard\'s Server-Sent Events, log follows) open at once, all clients together; one more is answered 503 `E_SERVER_BUSY`. Keep it under the process\'s open-file limit. 0: no limit.' }),
   streams_per_client: limit('web.limits.streams_per_client', 20).meta({ description: 'Live streams one client address holds at once (a dashboard tab holds one); one more is answered 429 `E_RATE_LIMITED`. 0: no limit.' }),
-  requests_per_second: limit('web.limits.requests_per_second', 20).meta({ description: 'Requests one client address may send per second on average, bursts of `request_burst` allowed; beyond, 429 `E_RATE_LIMITED` with `Retry-After`. Behind a reverse proxy every client has the proxy\'s address: raise it, or 0 for no limit.' }),
-  request_burst: limit('web.limits.request_burst', 200).meta({ description: 'Requests one client address may send at once above `requests_per_second` (a page and its scripts, styles and live fragments are a handful).' }),
+  requests_per_second: limit('web.limits.requests_per_second', 50).meta({ description: 'Requests one client address may send per second on average, bursts of `request_burst` allowed; beyond, 429 `E_RATE_LIMITED` with `Retry-After`. Behind a reverse proxy every client has the proxy\'s address: raise it, or 0 for no limit.' }),
+  request_burst: limit('web.limits.request_burst', 500).meta({ description: 'Requests one client address may send at once above `requests_per_second` (a page and its scripts, styles and live fragments are a handful).' }),
 });
 
-export const DEFAULT_WEB_LIMITS = WebLimitsSchema.parse({});
+export type WebLimits = z.output<typeof WebLimitsSchema>;
+export const DEFAULT_WEB_LIMITS: WebLimits = WebLimitsSchema.parse({});
 
 export const WebSchema = z.strictObject({
   listen: ListenSchema.optional().meta({ description: 'Where `sluice serve` answers the dashboard, the HTTP API and /metrics (`--listen` overrides it). Unset: 127.0.0.1:8080, and a port already taken is only a warning; set, a port that cannot be bound stops `serve`.' }),

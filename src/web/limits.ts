@@ -1,16 +1,8 @@
+import type { WebLimits } from '../core/config-schema.js';
 import { ApiError } from './api-error.js';
 
-/** `web.limits` of sluice.yaml: 0 turns a limit off. */
-export interface WebLimits {
-  /** Live streams (Server-Sent Events) open at once, all clients together: beyond, 503. */
-  readonly streams: number;
-  /** Live streams one client address holds at once: beyond, 429. */
-  readonly streams_per_client: number;
-  /** Requests one client address may send per second, on average: beyond, 429. */
-  readonly requests_per_second: number;
-  /** Requests one client address may send at once above that average. */
-  readonly request_burst: number;
-}
+/** `web.limits` of sluice.yaml (documented there): 0 turns a limit off. */
+export type { WebLimits };
 
 /** Clients remembered at most; the idlest are forgotten first (a forgotten client starts with a full burst). */
 const MAX_CLIENTS = 10_000;

@@ -33,7 +33,8 @@ export function publicWorker(id: string): string {
 }
 
 const WORKER_KEYS = new Set(['worker', 'holder', 'lockedBy', 'locked_by']);
-const PATH_KEYS = new Set(['tree', 'path', 'dir', 'root', 'logPath', 'workdir', 'workDir', 'stageTree']);
+// `tree`, `path`, `configFile`, `logPath`, `workDir`...: an absolute value keeps its last segment.
+const PATH_KEY = /(file|path|dir|root|tree)$/i;
 
 /**
  * A copy of a run's inputs or outcome, or of an event's payload, with nodes, workers and
@@ -43,7 +44,7 @@ export function publicData(value: unknown, key?: string): unknown {
   if (typeof value === 'string') {
     if (key === 'node') return publicNode(value);
     if (key !== undefined && WORKER_KEYS.has(key)) return publicWorker(value);
-    if (key !== undefined && PATH_KEYS.has(key)) return publicPath(value);
+    if (key !== undefined && PATH_KEY.test(key)) return publicPath(value);
     return value;
   }
   if (Array.isArray(value)) return value.map((v) => publicData(v, key));
