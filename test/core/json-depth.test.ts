@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jsonTooDeepAt, parseJsonBounded } from '../../src/core/json-depth.js';
+import { parseTraffic } from '../../src/core/traffic.js';
 
 describe('JSON nesting is bounded before parsing', () => {
   it('finds the bracket that opens one level too many', () => {
@@ -22,5 +23,11 @@ describe('JSON nesting is bounded before parsing', () => {
     assert.deepEqual(parseJsonBounded('['.repeat(1_000_000)), { ok: false, message: 'JSON nests more than 64 levels deep at character 65' });
     const broken = parseJsonBounded('{"a": ');
     assert.equal(broken.ok, false);
+  });
+
+  it('holds the traffic file of sluice simulate to the same bound, with the line and column', () => {
+    const r = parseTraffic(`\n{"id": ${'['.repeat(100_000)}\n`, 'traffic.jsonl');
+    const p = r.problems[0];
+    assert.deepEqual([r.submissions.length, p?.line, p?.col, p?.message], [0, 2, 7 + 63 + 1, 'JSON nests more than 64 levels deep here']);
   });
 });
