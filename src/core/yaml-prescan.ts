@@ -51,7 +51,9 @@ export function measureYaml(text: string, limits: YamlShapeLimits): YamlShape {
     return block.length + flow <= limits.maxDepth;
   };
   for (const token of new Lexer().lex(text)) {
-    if (token === DOCUMENT || token === FLOW_END) continue;
+    if (token === DOCUMENT) continue;
+    // The lexer ends every open flow collection at a line indented too little (an error).
+    if (token === FLOW_END) { flow = 0; continue; }
     if (token === SCALAR) { scalarNext = true; continue; }
     const at = offset;
     offset += token.length;
