@@ -98,6 +98,8 @@ export function measureYaml(text: string, limits: YamlShapeLimits): YamlShape {
     deepest = Math.max(deepest, block.length + flow);
     nodes += 1;
     if (nodes > limits.maxNodes) return { ok: false, limit: 'nodes', offset: at };
+    // A block scalar's text ends its last line: what follows starts a line of its own.
+    if (token.endsWith('\n')) { expectNode = true; nodeCol = -1; }
   }
   return { ok: true, depth: deepest, nodes, lines };
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { stringify } from 'yaml';
 import { parseConfigText } from '../../src/core/config.js';
 import { parseUpdateBytes, parseUpdateText } from '../../src/core/update-file.js';
 import { measureYaml } from '../../src/core/yaml-prescan.js';
@@ -74,5 +76,21 @@ describe('YAML nesting and size are bounded before parsing', () => {
   it('bounds sluice.yaml the same way', () => {
     const r = parseConfigText(`releases: ${'['.repeat(10_000)}`, 'sluice.yaml');
     assert.equal(r.ok ? undefined : r.problems[0]?.code, 'E_YAML_TOO_DEEP');
+  });
+
+  it('never counts fewer levels than the document has, however it is written', () => {
+    const depthOf = (v: unknown): number => (typeof v === 'object' && v !== null
+      ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0);
+    const scalar = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.constantFrom('[', '{', "it's", '# x', '- x', 'a: b', 'line\n  [more'));
+    const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'medium', maxDepth: 12 }, scalar, fc.array(tie('v'), { minLength: 1, maxLength: 3 }), fc.dictionary(fc.string({ minLength: 1, maxLength: 5 }), tie('v'), { minKeys: 1, maxKeys: 3 })),
+    })).v;
+    const style = fc.record({ indent: fc.integer({ min: 1, max: 4 }), indentSeq: fc.boolean(), collectionStyle: fc.constantFrom('any', 'block', 'flow') as fc.Arbitrary<'any' | 'block' | 'flow'>, flowCollectionPadding: fc.boolean() });
+    fc.assert(fc.property(value, style, (v, o) => {
+      const text = stringify(v, o);
+      const r = measureYaml(text, DEFAULT_YAML_LIMITS);
+      assert.ok(r.ok, text);
+      assert.ok(r.depth >= depthOf(v), `counted ${r.depth} levels, the document has ${depthOf(v)}:\n${text}`);
+    }), { seed: 20151104, numRuns: 500 });
   });
 });
