@@ -1,6 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DEFAULT_WEB_LIMITS } from '../core/config-schema.js';
@@ -11,6 +9,7 @@ import { logRoutes } from './api/logs.js';
 import { readRoutes, updateView } from './api/reads.js';
 import { registerApiRoutes, type AnyApiRoute } from './api/route.js';
 import { authorizer } from './auth.js';
+import { answerClientError } from './client-error.js';
 import { endedBadly } from './cell-state.js';
 import type { WebDeps } from './deps.js';
 import { EventHub } from './event-hub.js';
@@ -76,7 +75,7 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
       return sendError(new ApiError('E_REQUEST_INVALID', `path: ${what}`, [{ path: 'path', message: what }]), request, reply);
     },
     // What Node's HTTP parser refuses before Fastify sees a request: the documented shape too.
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (err, socket) => answerClientError(err, socket, SECURITY_HEADERS),
   });
   // JSON.parse takes a second over 1.5 MB of [[[...: nesting is bounded before it runs.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -243,24 +242,4 @@ function sendError(e: ApiError, request: FastifyRequest, reply: FastifyReply): F
   const wantsHtml = !path.startsWith('/api/') && path !== '/metrics' && (request.headers.accept ?? '').includes('text/html');
   reply.code(e.status).header('cache-control', 'no-store');
   return wantsHtml ? reply.type('text/html; charset=utf-8').send(errorPage(e)) : reply.send(e.body());
-}
-
-const CLIENT_ERRORS: Readonly<Record<string, ApiError>> = {
-  ERR_HTTP_REQUEST_TIMEOUT: new ApiError('E_REQUEST_TIMEOUT', 'the request did not arrive in time'),
-  HPE_HEADER_OVERFLOW: new ApiError('E_HEADERS_TOO_LARGE', 'the request\'s headers are larger than the server takes (16 KiB in all)'),
-};
-
-/**
- * A request Node's parser refused (malformed, headers too large, too slow): answered on the
- * raw socket, as Fastify's own handler does, but in the documented shape, then closed.
- */
-function answerClientError(err: Error & { code?: string }, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const e = CLIENT_ERRORS[err.code ?? ''] ?? new ApiError('E_REQUEST_INVALID', 'the request is not valid HTTP');
-  const body = JSON.stringify(e.body());
-  const headers = { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store', connection: 'close' };
-  if (socket.writable) {
-    socket.write(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`);
-  }
-  socket.destroy(err);
 }

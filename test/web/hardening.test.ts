@@ -1,18 +1,20 @@
 import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { get, type IncomingMessage } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import { openStore, type Store } from '../../src/store/index.js';
 import { ErrorBodySchema } from '../../src/web/api-error.js';
+import { answerClientError } from '../../src/web/client-error.js';
 import { escapeHtml } from '../../src/web/html.js';
 import { publicData, publicNode, publicWorker } from '../../src/web/public-view.js';
 import { redactUrl } from '../../src/web/log-redact.js';
 import { assertEventLoopHeldUnder, NESTED_MIB } from '../helpers/event-loop.js';
 import { tempDir } from '../helpers/paths.js';
 import { submit, updateText } from '../helpers/site.js';
+import { SECURITY_HEADERS } from '../../src/web/server.js';
 import { AUTH, until, webEngine, webServer, webSite, type WebSiteFixture } from './fixture.js';
 
 const RLO = '\u202e';
@@ -192,6 +194,20 @@ describe('malformed requests', () => {
     const big = await raw(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     assert.equal(big.status, 431);
     assert.equal(ErrorBodySchema.parse(JSON.parse(big.body)).error.code, 'E_HEADERS_TOO_LARGE');
+  });
+
+  it('a request too slow to arrive gets 408 E_REQUEST_TIMEOUT in the same shape', async (t) => {
+    // Node times a request out after minutes; its error is handed to the handler on a real socket here.
+    const server = createServer((socket: Socket) => {
+      // As on the HTTP server's sockets: the error the socket is destroyed with is heard.
+      socket.on('error', () => undefined);
+      answerClientError(Object.assign(new Error('timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket, SECURITY_HEADERS);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => server.close());
+    const slow = await raw((server.address() as AddressInfo).port, 'GET / HTTP/1.1\r\n');
+    assert.equal(slow.status, 408);
+    assert.deepEqual(ErrorBodySchema.parse(JSON.parse(slow.body)).error, { code: 'E_REQUEST_TIMEOUT', message: 'the request did not arrive in time', status: 408 });
   });
 });
 
