@@ -1,6 +1,6 @@
 import {
-  type Document, type Node, isAlias, isMap, isPair, isScalar, isSeq,
-  LineCounter, parseAllDocuments, visit,
+  Composer, type Document, type Node, isAlias, isMap, isPair, isScalar, isSeq,
+  LineCounter, visit,
 } from 'yaml';
 import type { Problem } from './problem.js';
 import { measureYaml, type YamlShapeLimits } from './yaml-prescan.js';
@@ -43,7 +43,8 @@ export function loadYaml(text: string, file: string, limits: YamlLimits = DEFAUL
   if (size > limits.maxBytes) {
     return { ok: false, problems: [err(1, 1, 'E_FILE_TOO_LARGE', `file is ${size} bytes, more than the limit of ${limits.maxBytes}`)] };
   }
-  const shape = measureYaml(text, limits);
+  const lines = new LineCounter();
+  const shape = measureYaml(text, limits, lines.addNewLine);
   if (!shape.ok) {
     const { line, col } = positionAt(text, shape.offset);
     return { ok: false, problems: [shape.limit === 'depth'
@@ -52,9 +53,9 @@ export function loadYaml(text: string, file: string, limits: YamlLimits = DEFAUL
         ? `the file has more than ${limits.maxLines} lines`
         : `the file has more than ${limits.maxNodes} values and indicators`)] };
   }
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false, strict: true });
-  if (!Array.isArray(docs) || docs.length === 0) {
+  // The scan's parse is composed: what parseAllDocuments does, without parsing the text again.
+  const docs = [...new Composer({ lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false, strict: true }).compose(shape.tokens)];
+  if (docs.length === 0) {
     return { ok: false, problems: [err(1, 1, 'E_EMPTY', 'the file is empty: expected a mapping with notes and builds')] };
   }
   const problems: Problem[] = [];
