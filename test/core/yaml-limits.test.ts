@@ -17,6 +17,9 @@ const NESTED_SHAPES: Readonly<Record<string, string>> = {
   'flow mappings': 'a: ' + '{a: '.repeat(MiB / 4 - 4),
   'compact block sequences': '- '.repeat(MiB / 2 - 8) + 'x\n',
   'block mappings': Array.from({ length: 1400 }, (_, i) => `${' '.repeat(i)}k:`).join('\n').slice(0, MiB - 16),
+  // Invalid YAML that the parser's error recovery nests one level a line (found by fuzzing).
+  'explicit keys after commas': ',|: ?\n'.repeat(MiB / 6 - 8),
+  'flow sequences on new lines': '\n["s:'.repeat(MiB / 6 - 8),
 };
 
 describe('YAML nesting and size are bounded before parsing', () => {
