@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Job, Run, Store } from '../store/index.js';
 
 /**
  * What the dashboard and the API show of the server itself: which node (provider and node
  * name), never a file system path of the server, and an opaque name for each worker rather
- * than its host and process id. Reads may be public (`web.public_reads`); the server's
- * own log and `sluice status` keep the full values.
+ * than its host and process id. Reads may be public (`web.public_reads`); the store keeps
+ * the full values, which `sluice explain` shows on the server.
  */
 
 // An absolute path inside a node name: at the start, or after `:`, `=`, `(`, `@` or a space.
@@ -25,11 +25,14 @@ export function publicNode(node: string | null): string | null {
   return node === null ? null : node.replace(ABSOLUTE_PATH, (_m, before: string, path: string) => `${before}${publicPath(path)}`);
 }
 
-/** `host:1234#2` -> `worker-1a2b3c4d#2`: one worker keeps one name, which says nothing of its host. */
+// Keyed per process: a plain hash of `host:pid` could be reversed by trying every pid.
+const WORKER_KEY = randomBytes(32);
+
+/** `host:1234#2` -> `worker-1a2b3c4d#2`: one worker keeps one name while this server runs, which says nothing of its host. */
 export function publicWorker(id: string): string {
   const hash = id.indexOf('#');
   const worker = hash === -1 ? id : id.slice(0, hash);
-  return `worker-${createHash('sha256').update(worker).digest('hex').slice(0, 8)}${hash === -1 ? '' : id.slice(hash)}`;
+  return `worker-${createHmac('sha256', WORKER_KEY).update(worker).digest('hex').slice(0, 8)}${hash === -1 ? '' : id.slice(hash)}`;
 }
 
 const WORKER_KEYS = new Set(['worker', 'holder', 'lockedBy', 'locked_by']);
