@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
  * Runs `fn` and answers the longest the event loop was held meanwhile, in milliseconds
  * (perf_hooks' histogram, sampled every 10 ms). For bounds an issue asks for, not benchmarks.
  */
-export async function eventLoopDelayOf<T>(fn: () => T | Promise<T>): Promise<{ value: T; maxMs: number }> {
+async function eventLoopDelayOf<T>(fn: () => T | Promise<T>): Promise<{ value: T; maxMs: number }> {
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
   await new Promise((r) => setTimeout(r, 30));
