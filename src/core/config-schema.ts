@@ -120,10 +120,23 @@ export const ListenSchema = z.string({ error: `listen must be ${LISTEN_RULE}` })
   .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/, { error: `listen must be ${LISTEN_RULE}` })
   .refine((s) => { const port = Number(s.slice(s.lastIndexOf(':') + 1)); return port >= 0 && port <= 65535; }, { error: 'the port must be 0 to 65535' });
 
+const limit = (what: string, fallback: number) => z.int({ error: `${what} must be a whole number (0: no limit)` }).min(0).max(1_000_000).default(fallback);
+
+export const WebLimitsSchema = z.strictObject({
+  streams: limit('web.limits.streams', 1000).meta({ description: 'Live streams (the dashboard\'s Server-Sent Events, log follows) open at once, all clients together; one more is answered 503 `E_SERVER_BUSY`. Keep it under the process\'s open-file limit. 0: no limit.' }),
+  streams_per_client: limit('web.limits.streams_per_client', 20).meta({ description: 'Live streams one client address holds at once (a dashboard tab holds one); one more is answered 429 `E_RATE_LIMITED`. 0: no limit.' }),
+  requests_per_second: limit('web.limits.requests_per_second', 50).meta({ description: 'Requests one client address may send per second on average, bursts of `request_burst` allowed; beyond, 429 `E_RATE_LIMITED` with `Retry-After`. Behind a reverse proxy every client has the proxy\'s address: raise it, or 0 for no limit.' }),
+  request_burst: limit('web.limits.request_burst', 500).meta({ description: 'Requests one client address may send at once above `requests_per_second` (a page and its scripts, styles and live fragments are a handful).' }),
+});
+
+export type WebLimits = z.output<typeof WebLimitsSchema>;
+export const DEFAULT_WEB_LIMITS: WebLimits = WebLimitsSchema.parse({});
+
 export const WebSchema = z.strictObject({
   listen: ListenSchema.optional().meta({ description: 'Where `sluice serve` answers the dashboard, the HTTP API and /metrics (`--listen` overrides it). Unset: 127.0.0.1:8080, and a port already taken is only a warning; set, a port that cannot be bound stops `serve`.' }),
   public_reads: z.boolean().default(true).meta({ description: 'Pages, reads of the API, /metrics and live events need no token. When false they need one too (`Authorization: Bearer TOKEN`).' }),
   token_file: z.string().min(1).optional().meta({ description: 'A file of API tokens, one per line (`#` comments), relative to the config file; tokens also come from `$SLUICE_WEB_TOKENS` (separated by spaces or commas). Never write a token into sluice.yaml. Without any token, actions (submit, cancel, recheck, disable, start) are refused.' }),
+  limits: WebLimitsSchema.default(DEFAULT_WEB_LIMITS).meta({ description: 'Bounds on what one client, and all together, may ask of `sluice serve` (docs/web.md, limits).' }),
 });
 
 /** The NAME of an environment variable (never its value: secrets stay out of sluice.yaml). */
@@ -232,7 +245,7 @@ export const ConfigSchema = z.strictObject({
   images: ImagesSchema.default({ keep: 3, max_age: '14d' }).meta({ description: 'The known-good images the images pipeline records: how many are kept, how old one may be.' }),
   analysis: AnalysisSchema.default({ patterns: [], infra_rules: [], builtin: true }).meta({ description: 'How failed jobs are read: error excerpt patterns and infrastructure rules.' }),
   work_dir: z.string().min(1).default('.sluice/work').meta({ description: 'Where jobs keep their directories and logs, relative to the config file.' }),
-  web: WebSchema.default({ public_reads: true }).meta({ description: 'The dashboard and HTTP API of `sluice serve` (docs/web.md).' }),
+  web: WebSchema.default({ public_reads: true, limits: DEFAULT_WEB_LIMITS }).meta({ description: 'The dashboard and HTTP API of `sluice serve` (docs/web.md).' }),
   gerrit: GerritSchema.optional().meta({ description: 'Updates arrive as Gerrit reviews: trigger, vote, comment, submit (docs/gerrit.md).' }),
 }).meta({ title: 'Sluice configuration (sluice.yaml)' });
 

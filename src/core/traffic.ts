@@ -1,6 +1,7 @@
 import { parseConfigText, type Config } from './config.js';
 import { isSafeName, isTargetPart } from './names.js';
 import type { Problem } from './problem.js';
+import { jsonTooDeepAt, MAX_JSON_DEPTH } from './json-depth.js';
 
 /**
  * Traffic for `sluice simulate`: when each update was submitted and what it touched, as
@@ -37,6 +38,8 @@ export function parseTraffic(text: string, file: string): TrafficParse {
     const line = i + 1;
     const bad = (message: string, path = '', col = 1) => problems.push({ severity: 'error', code: CODE, file, line, col, path, message });
     if (raw.trim() === '') return;
+    const deep = jsonTooDeepAt(raw);
+    if (deep !== undefined) { bad(`JSON nests more than ${MAX_JSON_DEPTH} levels deep here`, '', deep + 1); return; }
     let o: unknown;
     try {
       o = JSON.parse(raw);

@@ -7,9 +7,16 @@ export type Decoded = { ok: true; text: string } | { ok: false; problem: Problem
  * Latin-1 editor needs the line of the bad byte, not "invalid encoding".
  */
 export function decodeUtf8(bytes: Uint8Array, file: string): Decoded {
-  const bad = firstInvalidByte(bytes);
-  if (bad === -1) {
-    const text = new TextDecoder('utf-8').decode(bytes);
+  // The native strict decoder checks in one pass; the byte loop runs only to say where.
+  let text: string | undefined;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    text = undefined;
+  }
+  const bad = text === undefined ? firstInvalidByte(bytes) : -1;
+  if (text !== undefined || bad === -1) {
+    text ??= new TextDecoder('utf-8').decode(bytes);
     return { ok: true, text: text.startsWith('\uFEFF') ? text.slice(1) : text };
   }
   const { line, col } = lineColOfByte(bytes, bad);

@@ -1,17 +1,23 @@
 import {
-  type Document, type Node, isAlias, isMap, isPair, isScalar, isSeq,
-  LineCounter, parseAllDocuments, visit,
+  Composer, type Document, type Node, isAlias, isMap, isPair, isScalar, isSeq,
+  LineCounter, visit,
 } from 'yaml';
 import type { Problem } from './problem.js';
+import { measureYaml, type YamlShapeLimits } from './yaml-prescan.js';
 
-export interface YamlLimits {
+export interface YamlLimits extends YamlShapeLimits {
   /** Larger files are refused before parsing: update files are a few hundred bytes. */
   readonly maxBytes: number;
   /** Aliases resolved at most this often: defeats "billion laughs". */
   readonly maxAliases: number;
 }
 
-export const DEFAULT_YAML_LIMITS: YamlLimits = { maxBytes: 1024 * 1024, maxAliases: 50 };
+/**
+ * Far above any update file or sluice.yaml (a few levels, a few hundred values), far below
+ * what stalls the process: parsing 1 MiB of `[[[...` took seconds and a gigabyte before
+ * the scan refused it.
+ */
+export const DEFAULT_YAML_LIMITS: YamlLimits = { maxBytes: 1024 * 1024, maxAliases: 50, maxDepth: 64, maxNodes: 10_000, maxLines: 10_000 };
 
 /** A parsed YAML document that can still say where each value came from. */
 export interface PositionedYaml {
@@ -33,13 +39,23 @@ export type YamlLoad =
 export function loadYaml(text: string, file: string, limits: YamlLimits = DEFAULT_YAML_LIMITS): YamlLoad {
   const err = (line: number, col: number, code: string, message: string): Problem =>
     ({ severity: 'error', code, file, line, col, path: '', message });
-  const size = new TextEncoder().encode(text).length;
+  const size = utf8Length(text);
   if (size > limits.maxBytes) {
     return { ok: false, problems: [err(1, 1, 'E_FILE_TOO_LARGE', `file is ${size} bytes, more than the limit of ${limits.maxBytes}`)] };
   }
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false, strict: true });
-  if (!Array.isArray(docs) || docs.length === 0) {
+  const shape = measureYaml(text, limits, lines.addNewLine);
+  if (!shape.ok) {
+    const { line, col } = positionAt(text, shape.offset);
+    return { ok: false, problems: [shape.limit === 'depth'
+      ? err(line, col, 'E_YAML_TOO_DEEP', `collections nest more than ${limits.maxDepth} levels deep here`)
+      : err(line, col, 'E_YAML_TOO_LARGE', shape.limit === 'lines'
+        ? `the file has more than ${limits.maxLines} lines`
+        : `the file has more than ${limits.maxNodes} values and indicators`)] };
+  }
+  // The scan's parse is composed: what parseAllDocuments does, without parsing the text again.
+  const docs = [...new Composer({ lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false, strict: true }).compose(shape.tokens)];
+  if (docs.length === 0) {
     return { ok: false, problems: [err(1, 1, 'E_EMPTY', 'the file is empty: expected a mapping with notes and builds')] };
   }
   const problems: Problem[] = [];
@@ -76,6 +92,27 @@ export function loadYaml(text: string, file: string, limits: YamlLimits = DEFAUL
     return { ok: false, problems: [err(1, 1, 'E_EMPTY', 'the file has no content: expected a mapping with notes and builds')] };
   }
   return { ok: true, yaml: { file, doc, lines, value } };
+}
+
+/** Bytes the text takes in UTF-8, counted without encoding a copy of it. */
+function utf8Length(text: string): number {
+  let size = text.length;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) size += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1;
+  }
+  return size;
+}
+
+/** 1-based line and column of a character offset (columns count UTF-16 units, as the parser's do). */
+function positionAt(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line += 1;
+    start = i + 1;
+  }
+  return { line, col: offset - start + 1 };
 }
 
 function yamlMessage(code: string, message: string): string {

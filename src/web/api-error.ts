@@ -18,7 +18,8 @@ export interface ErrorDetail { readonly path: string; readonly message: string }
 /** An expected refusal of a request: its HTTP status comes from the code's registry entry. */
 export class ApiError extends Error {
   readonly status: number;
-  constructor(readonly code: ErrorCode, message: string, readonly details?: readonly ErrorDetail[]) {
+  /** `retryAfter`: seconds, sent as `Retry-After` (429, 503). */
+  constructor(readonly code: ErrorCode, message: string, readonly details?: readonly ErrorDetail[], readonly retryAfter?: number) {
     super(message);
     this.status = ERRORS[code].http;
   }

@@ -15,8 +15,19 @@ export type HtmlValue = SafeHtml | string | number | boolean | null | undefined 
 
 const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
 
+/**
+ * The controls that reorder text (embeddings, overrides, isolates, marks): one U+202E in a
+ * note, a name or a log line reverses what follows it on screen. Each is shown as its code
+ * point instead, `[U+202E]`, so the text reads in the order it was written.
+ */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function markBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, (c) => `[U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}]`);
+}
+
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => ENTITIES[c] ?? c);
+  return markBidiControls(text).replace(/[&<>"'`]/g, (c) => ENTITIES[c] ?? c);
 }
 
 function render(value: HtmlValue): string {

@@ -31,6 +31,8 @@ export class WebMetrics {
   private readonly jobDuration: Histogram;
   private readonly runDuration: Histogram;
   private readonly eventsSeen: Counter;
+  private readonly refused: Counter;
+  private openStreams: () => number = () => 0;
 
   constructor(private readonly o: { store: Store; config: Config; now: () => number }) {
     const registers = [this.registry];
@@ -48,6 +50,19 @@ export class WebMetrics {
     this.jobDuration = new Histogram({ name: 'sluice_job_duration_seconds', help: 'From a job\'s start to its end, by pipeline and result.', labelNames: ['pipeline', 'result'], buckets: DURATION_BUCKETS, registers });
     this.runDuration = new Histogram({ name: 'sluice_run_duration_seconds', help: 'From a run\'s creation to its verdict, by pipeline and verdict.', labelNames: ['pipeline', 'verdict'], buckets: DURATION_BUCKETS, registers });
     this.eventsSeen = new Counter({ name: 'sluice_web_events_total', help: 'Store events the web server has read.', registers });
+    this.refused = new Counter({ name: 'sluice_web_refused_total', help: 'Requests refused by web.limits, by reason: rate (429), streams_per_client (429), streams (503).', labelNames: ['reason'], registers });
+    const streams = () => this.openStreams();
+    new Gauge({ name: 'sluice_web_streams', help: 'Live streams (Server-Sent Events) open now.', registers, collect() { this.set(streams()); } });
+  }
+
+  /** A request refused by web.limits. */
+  countRefusal(reason: string): void {
+    this.refused.inc({ reason });
+  }
+
+  /** Where the open-streams gauge reads its value at each scrape. */
+  watchStreams(open: () => number): void {
+    this.openStreams = open;
   }
 
   follow(hub: EventHub): () => void {

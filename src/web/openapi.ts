@@ -16,7 +16,7 @@ export interface OtherEndpoint {
 type Json = Record<string, unknown>;
 
 /** Codes any endpoint may answer with. */
-const COMMON: readonly ErrorCode[] = ['E_REQUEST_INVALID', 'E_INTERNAL'];
+const COMMON: readonly ErrorCode[] = ['E_REQUEST_INVALID', 'E_RATE_LIMITED', 'E_INTERNAL'];
 
 /**
  * The OpenAPI 3.1 document of the API, made from the zod schemas the routes validate with.

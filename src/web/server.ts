@@ -1,18 +1,23 @@
 import { createReadStream } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { DEFAULT_WEB_LIMITS } from '../core/config-schema.js';
+import { jsonTooDeepAt, MAX_JSON_DEPTH } from '../core/json-depth.js';
 import { ApiError, validate } from './api-error.js';
 import { actionRoutes } from './api/actions.js';
 import { logRoutes } from './api/logs.js';
 import { readRoutes, updateView } from './api/reads.js';
 import { registerApiRoutes, type AnyApiRoute } from './api/route.js';
 import { authorizer } from './auth.js';
+import { answerClientError } from './client-error.js';
 import { endedBadly } from './cell-state.js';
 import type { WebDeps } from './deps.js';
 import { EventHub } from './event-hub.js';
 import { logErrors } from './excerpt-adapter.js';
+import { ClientLimits } from './limits.js';
 import { indexLog, readFrom, readLines } from './log-file.js';
 import { logPathOf } from './log-locator.js';
+import { redactUrl } from './log-redact.js';
 import { WebMetrics } from './metrics.js';
 import { openApiDocument, type OtherEndpoint } from './openapi.js';
 import { errorPage } from './pages/error.js';
@@ -22,6 +27,7 @@ import { logPage, logWindow } from './pages/log.js';
 import { runFragment, runPage } from './pages/run.js';
 import { runsPage } from './pages/runs.js';
 import { updatePage } from './pages/update.js';
+import { publicData, publicStore } from './public-view.js';
 import { pageRuns, runsTouching } from './queries.js';
 import { EventsQuery, JobParams, LogFollowQuery, RunParams, RunsQuery, UpdateParams } from './schemas.js';
 import { openEventStream, type EventStream } from './sse.js';
@@ -38,6 +44,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 const LIVE_KINDS = /^(run|job|target)\./;
 const FOLLOW_POLL_MS = 500;
 const FOLLOW_CHUNK = 256 * 1024;
+const BODY_LIMIT = 1536 * 1024;
 
 export interface WebServer {
   readonly app: FastifyInstance;
@@ -58,7 +65,7 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     // One log line per answer comes from the onResponse hook below, at a level by status.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1536 * 1024,
+    bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
     return503OnClosing: true,
     // A URL the router cannot take (bad percent-encoding, a part over 100 characters) is
@@ -68,11 +75,27 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
       const what = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a part of the URL is longer than 100 characters' : 'the URL is not valid (bad percent-encoding?)';
       return sendError(new ApiError('E_REQUEST_INVALID', `path: ${what}`, [{ path: 'path', message: what }]), request, reply);
     },
+    // What Node's HTTP parser refuses before Fastify sees a request: the documented shape too.
+    clientErrorHandler: (err, socket) => answerClientError(err, socket, SECURITY_HEADERS),
+  });
+  // JSON.parse takes a second over 1.5 MB of [[[...: nesting is bounded before it runs.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
+    const text = String(body);
+    const deep = jsonTooDeepAt(text);
+    if (deep === undefined) return parseJson(request, text, done);
+    const message = `JSON nests more than ${MAX_JSON_DEPTH} levels deep at character ${deep + 1}`;
+    done(new ApiError('E_REQUEST_INVALID', `body: ${message}`, [{ path: 'body', message }]), undefined);
   });
   const authorize = authorizer(d.auth);
   const hub = new EventHub({ store: d.store, pollMs: d.pollMs ?? 250, log: (msg, err) => app.log.warn({ err }, msg) });
   const metrics = new WebMetrics({ store: d.store, config: d.site.config, now: d.now });
   const streams = new Set<EventStream>();
+  const limits = new ClientLimits(d.site.config.web?.limits ?? DEFAULT_WEB_LIMITS, Date.now, (why) => metrics.countRefusal(why));
+  metrics.watchStreams(() => limits.openStreams);
+  // Pages read runs and jobs as the public may see them (node names, no paths of the server).
+  const pages: WebDeps = { ...d, store: publicStore(d.store) };
   await hub.start();
   const unfollow = metrics.follow(hub);
   app.addHook('onClose', async () => {
@@ -83,10 +106,11 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
+    limits.request(request.ip);
     authorize(request.routeOptions.config?.access ?? 'read', request.headers.authorization);
   });
   app.addHook('onResponse', async (request, reply) => {
-    const entry = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    const entry = { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
     if (reply.statusCode >= 500) request.log.error(entry, 'request failed');
     else if (reply.statusCode >= 400 || request.method !== 'GET') request.log.info(entry, 'request');
     else request.log.debug(entry, 'request');
@@ -112,10 +136,12 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
 
   app.get('/api/events', async (request, reply) => {
     const query = validate(EventsQuery, request.query ?? {}, 'query');
+    const release = limits.stream(request.ip);
     const stream = openEventStream(request, reply, SECURITY_HEADERS, streams);
+    stream.onClose(release);
     stream.onClose(hub.subscribe((e) => {
       if (!LIVE_KINDS.test(e.kind) || (query.run !== undefined && e.runId !== query.run)) return;
-      stream.send(e.kind, { seq: e.seq, at: e.at, kind: e.kind, runId: e.runId, jobId: e.jobId, payload: e.payload }, e.seq);
+      stream.send(e.kind, { seq: e.seq, at: e.at, kind: e.kind, runId: e.runId, jobId: e.jobId, payload: publicData(e.payload) }, e.seq);
     }));
   });
 
@@ -123,7 +149,9 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     const params = validate(JobParams, request.params, 'path');
     const query = validate(LogFollowQuery, request.query ?? {}, 'query');
     if (!(await d.store.getJob(params.id))) throw new ApiError('E_NOT_FOUND', `no job "${params.id}"`);
+    const release = limits.stream(request.ip);
     const stream = openEventStream(request, reply, SECURITY_HEADERS, streams);
+    stream.onClose(release);
     let offset = query.offset;
     const tick = async (): Promise<void> => {
       const job = await d.store.getJob(params.id);
@@ -145,25 +173,25 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
 
   const html = (reply: FastifyReply, body: string) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
   const getRun = async (id: string) => {
-    const run = await d.store.getRun(id);
+    const run = await pages.store.getRun(id);
     if (!run) throw new ApiError('E_NOT_FOUND', `no run "${id}"`);
     return run;
   };
 
-  app.get('/', async (_request, reply) => html(reply, await frontPage(d)));
-  app.get('/fragments/front', async (_request, reply) => html(reply, (await frontFragment(d)).text));
+  app.get('/', async (_request, reply) => html(reply, await frontPage(pages)));
+  app.get('/fragments/front', async (_request, reply) => html(reply, (await frontFragment(pages)).text));
   app.get('/runs', async (request, reply) => {
     const query = validate(RunsQuery, request.query ?? {}, 'query');
-    const page = await pageRuns(d.store, query);
+    const page = await pageRuns(pages.store, query);
     return html(reply, runsPage(page.items, page.next, query));
   });
-  app.get('/runs/:id', async (request, reply) => html(reply, await runPage(d, await getRun(validate(RunParams, request.params, 'path').id))));
-  app.get('/fragments/runs/:id', async (request, reply) => html(reply, (await runFragment(d, await getRun(validate(RunParams, request.params, 'path').id))).text));
+  app.get('/runs/:id', async (request, reply) => html(reply, await runPage(pages, await getRun(validate(RunParams, request.params, 'path').id))));
+  app.get('/fragments/runs/:id', async (request, reply) => html(reply, (await runFragment(pages, await getRun(validate(RunParams, request.params, 'path').id))).text));
   app.get('/updates/:id', async (request, reply) => {
     const { id } = validate(UpdateParams, request.params, 'path');
-    const view = await updateView(d, id);
+    const view = await updateView(pages, id);
     if (!view) throw new ApiError('E_NOT_FOUND', `no update "${id}"`);
-    return html(reply, updatePage(view, await runsTouching(d.store, id)));
+    return html(reply, updatePage(view, await runsTouching(pages.store, id)));
   });
   const getJobAndRun = async (id: string) => {
     const job = await d.store.getJob(id);
@@ -223,6 +251,7 @@ function toApiError(err: FastifyError | ApiError, request: FastifyRequest): ApiE
 
 function sendError(e: ApiError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (e.code === 'E_TOKEN_MISSING' || e.code === 'E_TOKEN_INVALID') reply.header('www-authenticate', 'Bearer');
+  if (e.retryAfter !== undefined) reply.header('retry-after', String(e.retryAfter));
   const path = request.url.split('?')[0] ?? '';
   const wantsHtml = !path.startsWith('/api/') && path !== '/metrics' && (request.headers.accept ?? '').includes('text/html');
   reply.code(e.status).header('cache-control', 'no-store');

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Job, Run } from '../store/index.js';
 import { cellState } from './cell-state.js';
+import { publicNode } from './public-view.js';
 import type { JobSchema, RunSummarySchema } from './schemas.js';
 
 export const runUrl = (id: string) => `/runs/${encodeURIComponent(id)}`;
@@ -17,11 +18,11 @@ export function runSummary(r: Run): z.output<typeof RunSummarySchema> {
   };
 }
 
-/** A job as the API shows it: its log by the viewer's URL, never by a path of the server. */
+/** A job as the API shows it: its log by the viewer's URL and its node by name, never by a path of the server. */
 export function jobView(j: Job): z.output<typeof JobSchema> {
   return {
     id: j.id, runId: j.runId, target: j.target, kind: j.kind, state: j.state, result: j.result, status: cellState(j),
-    reason: j.reason, skipReason: j.skipReason, attempt: j.attempt, maxAttempts: j.maxAttempts, interruptions: j.interruptions, node: j.node,
+    reason: j.reason, skipReason: j.skipReason, attempt: j.attempt, maxAttempts: j.maxAttempts, interruptions: j.interruptions, node: publicNode(j.node),
     createdAt: j.createdAt, startedAt: j.startedAt, finishedAt: j.finishedAt, logUrl: j.logPath ? logUrl(j.id) : null,
   };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -109,6 +110,30 @@ describe('the dashboard in a browser', () => {
     assert.ok(await excerpt.locator('.hit', { hasText: 'Error: Package: openstack-nova-api <script>alert(\'log\')</script> broken on kilo/fedora-22' }).isVisible());
     const box = await excerpt.boundingBox();
     assert.ok(box && box.y < 900, 'the error is on the first screen');
+    assertNoPageProblems(t);
+  });
+
+  it('shows a bidirectional control in a log line the viewer reads by range as its code point', async (t) => {
+    const l = await live(t);
+    const runId = await submit(l.f.site, l.store, 'bidi', 'lines 2000 fail on kilo/fedora-22', ['kilo/fedora-22']);
+    l.start();
+    await finished(l.store, runId);
+    const job = (await l.store.listJobs(runId))[0];
+    assert.ok(job?.logPath);
+    // Line 5, far from the error the page opens at: the viewer fetches it as JSON and adds it itself.
+    const lines = readFileSync(job.logPath, 'utf8').split('\n');
+    lines[4] = 'Package \u202egnissim si tnemevorpmi';
+    writeFileSync(job.logPath, lines.join('\n'));
+    const page = await openPage(t, `${l.base}/jobs/${job.id}/log`);
+    if (!page) return;
+    await page.locator('#L2001.target').waitFor();
+    assert.equal(await page.locator('#L5').count(), 0, 'line 5 is not in the window the server rendered');
+    const linked = await openPage(t, `${l.base}/jobs/${job.id}/log#L5`);
+    if (!linked) return;
+    await linked.locator('#L5.target').waitFor();
+    const text = await linked.locator('#L5').innerText();
+    assert.match(text, /Package \[U\+202E\]gnissim si tnemevorpmi/);
+    assert.ok(!text.includes('\u202e'));
     assertNoPageProblems(t);
   });
 

@@ -7,6 +7,7 @@ import { Engine } from '../../src/engine/engine.js';
 import type { Store } from '../../src/store/index.js';
 import type { AuthPolicy } from '../../src/web/auth.js';
 import type { WebDeps, WebSite } from '../../src/web/deps.js';
+import type { WebLimits } from '../../src/web/limits.js';
 import { buildWebServer, type WebServer } from '../../src/web/server.js';
 import { makeSite, type Site } from '../helpers/site.js';
 
@@ -53,9 +54,11 @@ export function webEngine(f: WebSiteFixture, store: Store): Engine {
   return new Engine({ store, providers: [local], reporters: [mergeReporter({ repoPath: f.site.repoPath })], workerId: 'web-test', leaseMs: 10_000, pollMs: 100, sweepEveryMs: 200, retryBackoffMs: 50 });
 }
 
-export async function webServer(t: TestContext, store: Store, f: WebSiteFixture, opts: { auth?: AuthPolicy; engine?: Engine; trigger?: WebDeps['trigger'] } = {}): Promise<WebServer> {
+export async function webServer(t: TestContext, store: Store, f: WebSiteFixture, opts: { auth?: AuthPolicy; engine?: Engine; trigger?: WebDeps['trigger']; limits?: Partial<WebLimits>; logger?: WebDeps['logger'] } = {}): Promise<WebServer> {
+  const { config } = f.web;
+  const site: WebSite = opts.limits ? { ...f.web, config: { ...config, web: { ...config.web, limits: { ...config.web.limits, ...opts.limits } } } } : f.web;
   const server = await buildWebServer({
-    store, site: f.web, now: () => Date.now(), logger: false, pollMs: 50,
+    store, site, now: () => Date.now(), logger: opts.logger ?? false, pollMs: 50,
     auth: opts.auth ?? { tokens: [TOKEN], publicReads: true },
     ...(opts.engine ? { notify: () => opts.engine?.notify() } : {}),
     ...(opts.trigger ? { trigger: opts.trigger } : {}),

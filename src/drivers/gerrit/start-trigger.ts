@@ -8,6 +8,7 @@ import { GerritRest } from './rest.js';
 import { startSshStream, type EventStream } from './stream.js';
 import { GerritTrigger, type GerritSubmission, type GerritSubmitResult, type Phase2Answer, type Phase2Request } from './trigger.js';
 import { startWebhook, type WebhookServer } from './webhook.js';
+import { parseJsonBounded } from '../../core/json-depth.js';
 
 /**
  * The Gerrit trigger of `sluice serve`, from the `gerrit:` section of the configuration:
@@ -84,10 +85,12 @@ export async function startGerritTrigger(o: StartGerritTriggerOptions): Promise<
     stream = startSshStream({
       ...ssh,
       onLine: (line) => {
+        const parsed = parseJsonBounded(line);
+        if (!parsed.ok) return void o.log?.(`gerrit stream: a line was ignored: ${parsed.message}`);
         try {
-          accept(JSON.parse(line));
+          accept(parsed.value);
         } catch {
-          o.log?.('gerrit stream: a line that is not JSON was ignored');
+          o.log?.('gerrit stream: a line that is not an event was ignored');
         }
       },
       onConnected: () => { void trigger.catchUp(); },

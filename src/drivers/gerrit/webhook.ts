@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseJsonBounded } from '../../core/json-depth.js';
 
 /**
  * The webhook alternative to stream-events: Gerrit's webhooks plugin POSTs each event, as
@@ -69,13 +70,9 @@ async function handle(o: WebhookOptions, req: IncomingMessage, res: ServerRespon
   } catch {
     return;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return answer(res, 400, 'the body is not JSON');
-  }
-  o.onEvent(raw);
+  const parsed = parseJsonBounded(Buffer.concat(chunks).toString('utf8'));
+  if (!parsed.ok) return answer(res, 400, `the body is not JSON Sluice takes: ${parsed.message}`);
+  o.onEvent(parsed.value);
   answer(res, 204, '');
 }
 

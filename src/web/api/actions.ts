@@ -30,7 +30,7 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
       method: 'POST', path: '/api/runs', tag: 'actions', access: 'action', status: 201,
       summary: 'Submit an update file: starts phase1 on every target it touches',
       body: SubmitBody, response: SubmitResultSchema,
-      errors: ['E_UPDATE_INVALID', 'E_YAML_SYNTAX', 'E_TARGET_UNKNOWN', 'E_NO_TEST_COMMAND', 'E_FILE_TOO_LARGE', 'E_MEDIA_TYPE'],
+      errors: ['E_UPDATE_INVALID', 'E_YAML_SYNTAX', 'E_YAML_TOO_DEEP', 'E_YAML_TOO_LARGE', 'E_TARGET_UNKNOWN', 'E_NO_TEST_COMMAND', 'E_FILE_TOO_LARGE', 'E_MEDIA_TYPE'],
       handle: async ({ body }) => {
         const now = d.now();
         const file = body.file.startsWith('updates/') ? body.file : `updates/${body.file}`;

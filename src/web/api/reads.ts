@@ -8,6 +8,7 @@ import {
   ImageSchema, JobPageSchema, JobParams, JobSchema, JobsQuery, LadderSchema, NodeSchema, RunPageSchema, RunParams, RunSchema, RunsQuery,
   TargetViewSchema, UpdatePageSchema, UpdateParams, UpdateSchema, UpdatesQuery,
 } from '../schemas.js';
+import { publicData, publicPath, publicWorker } from '../public-view.js';
 import { jobView, runSummary, updateUrl } from '../views.js';
 import { apiRoute, type AnyApiRoute } from './route.js';
 
@@ -30,7 +31,7 @@ export function readRoutes(d: WebDeps): AnyApiRoute[] {
         const run = await d.store.getRun(params.id);
         if (!run) throw new ApiError('E_NOT_FOUND', `no run "${params.id}"`);
         const jobs = await d.store.listJobs(run.id);
-        return { ...runSummary(run), inputs: run.inputs, outcome: run.outcome, jobs: jobs.map(jobView) };
+        return { ...runSummary(run), inputs: publicData(run.inputs), outcome: publicData(run.outcome), jobs: jobs.map(jobView) };
       },
     }),
     apiRoute({
@@ -102,7 +103,7 @@ export function readRoutes(d: WebDeps): AnyApiRoute[] {
         const leases = (await d.store.listLeases()).filter((l) => l.expiresAt > now);
         return Object.entries(d.site.config.providers).map(([name, p]) => {
           const held = leases.filter((l) => l.resource === `provider:${name}`);
-          return { provider: name, type: p.type, capacity: p.capacity, busy: held.length, leases: held.map((l) => ({ slot: l.slot, holder: l.holder, jobId: l.jobId, acquiredAt: l.acquiredAt, expiresAt: l.expiresAt })) };
+          return { provider: name, type: p.type, capacity: p.capacity, busy: held.length, leases: held.map((l) => ({ slot: l.slot, holder: publicWorker(l.holder), jobId: l.jobId, acquiredAt: l.acquiredAt, expiresAt: l.expiresAt })) };
         });
       },
     }),
@@ -124,7 +125,7 @@ export async function updateView(d: WebDeps, id: string): Promise<UpdateView | u
   const data = record?.data as UpdateFileData | undefined;
   return {
     id, folder, topic: record?.topic ?? null, author: record?.author ?? null, updatedAt: record?.updatedAt ?? null, url: updateUrl(id),
-    path: record?.path ?? null, notes: data?.notes ?? null, firstSeenAt: record?.firstSeenAt ?? null,
+    path: record?.path === undefined ? null : publicPath(record.path), notes: data?.notes ?? null, firstSeenAt: record?.firstSeenAt ?? null,
     builds: (data?.builds ?? []).map((b) => ({ id: String(b.id), repo: b.repo, dist: b.dist, source: b.source })),
     runs: runs.map(runSummary),
   };

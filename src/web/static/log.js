@@ -14,6 +14,11 @@
   var from = Number(box.dataset.from);
   var to = from + pre.children.length - 1;
   var WINDOW = 500;
+  // As the server's pages do: a bidirectional control is shown as its code point, never obeyed.
+  var BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  function markBidi(text) {
+    return text.replace(BIDI, function (c) { return '[U+' + ('000' + c.charCodeAt(0).toString(16).toUpperCase()).slice(-4) + ']'; });
+  }
 
   function lineEl(n, text) {
     var span = document.createElement('span');
@@ -24,7 +29,7 @@
     a.href = '?line=' + n + '#L' + n;
     a.textContent = String(n);
     span.appendChild(a);
-    span.appendChild(document.createTextNode(text + '\n'));
+    span.appendChild(document.createTextNode(markBidi(text) + '\n'));
     return span;
   }
 
