@@ -1,3 +1,4 @@
+import { providerOfKind } from '../engine/job-kind.js';
 import type { Command } from 'commander';
 import { formatDuration } from '../core/duration.js';
 import { SshProviderSchema } from '../drivers/providers/ssh/ssh-config.js';
@@ -53,7 +54,7 @@ export async function providerNodes(loaded: LoadedConfig, store: Store, now: num
   }
   return Promise.all(Object.entries(loaded.config.providers).map(async ([name, p]) => {
     const leases = await store.listLeases(`provider:${name}`);
-    const jobs = jobsOfLeases(leases, running.filter((j) => j.kind.endsWith(`@${name}`)));
+    const jobs = jobsOfLeases(leases, running.filter((j) => providerOfKind(j.kind) === name));
     const capacity = Math.max(capacityOf(p), ...leases.map((l) => l.slot + 1));
     const slots = Array.from({ length: capacity }, (_, slot): NodeSlot => {
       const l = leases.find((x) => x.slot === slot);

@@ -25,6 +25,11 @@ export function jobClassOfKind(kind: string): string {
   return at < 0 ? kind : kind.slice(0, at);
 }
 
+/** The provider a job of this kind runs on (`phase1/image@cloud#2` -> `cloud`). */
+export function providerOfKind(kind: string): string {
+  return kind.slice(kind.lastIndexOf('@') + 1).replace(/#\d+$/, '');
+}
+
 /** How many nodes a job of this kind holds at once. */
 export function nodesOfKind(kind: string): number {
   const m = /#(\d+)$/.exec(kind);

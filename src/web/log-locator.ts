@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobDir } from '../drivers/providers/local/local-provider.js';
+import { providerOfKind } from '../engine/job-kind.js';
 import type { Job } from '../store/index.js';
 import type { WebSite } from './deps.js';
 
@@ -12,7 +13,7 @@ import type { WebSite } from './deps.js';
 export function logPathOf(job: Job, site: WebSite): string | undefined {
   if (job.logPath) return existsSync(job.logPath) ? job.logPath : undefined;
   if (job.state !== 'running' || job.attempt < 1) return undefined;
-  const provider = job.kind.slice(job.kind.lastIndexOf('@') + 1);
+  const provider = providerOfKind(job.kind);
   if (site.config.providers[provider]?.type !== 'local') return undefined;
   const path = join(jobDir(site.resolvePath(site.config.work_dir), job.runId, job.id, job.attempt), 'job.log');
   return existsSync(path) ? path : undefined;

@@ -1,3 +1,4 @@
+import { collectedPath } from './collected.js';
 import { createReadStream } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -124,6 +125,7 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     { path: '/api/events', tag: 'live', summary: 'Server-Sent Events: each run, job and target event of the store as it happens (`event:` its kind, `data:` JSON)', contentType: 'text/event-stream', query: EventsQuery },
     { path: '/api/jobs/{id}/log/follow', tag: 'live', summary: 'Server-Sent Events: a running job\'s log as it grows (`lines` events from `offset`, then `end`)', contentType: 'text/event-stream', params: JobParams, query: LogFollowQuery },
     { path: '/jobs/{id}/log.txt', tag: 'jobs', summary: 'A job\'s whole log as text (streamed)', contentType: 'text/plain', params: JobParams },
+    { path: '/jobs/{id}/collected/{name}', tag: 'jobs', summary: 'A file the job\'s node sent back (`pipelines.<name>.collect`), as text', contentType: 'text/plain', params: JobParams.extend({ name: z.string() }) },
     { path: '/metrics', tag: 'metrics', summary: 'Prometheus metrics: queue length, jobs by result, durations, node utilisation, leases', contentType: 'text/plain' },
   ];
   const openapi = openApiDocument(routes, others, { version: d.version ?? '0.1.0', publicReads: d.auth.publicReads });
@@ -225,6 +227,15 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     const path = logPathOf(job, d.site);
     if (!path) throw new ApiError('E_NO_LOG', `job ${id} has no log`);
     return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(createReadStream(path));
+  });
+
+  app.get('/jobs/:id/collected/:name', async (request, reply) => {
+    const { id, name } = validate(JobParams.extend({ name: z.string().min(1).max(200) }), request.params, 'path');
+    const job = await d.store.getJob(id);
+    if (!job) throw new ApiError('E_NOT_FOUND', `no job "${id}"`);
+    const path = collectedPath(job, name);
+    if (!path) throw new ApiError('E_NOT_FOUND', `job ${id} collected no file "${name}" from its node`);
+    return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').send(createReadStream(path));
   });
 
   const files = loadStaticFiles();

@@ -7,6 +7,8 @@ import type { JobSchema, RunSummarySchema } from './schemas.js';
 export const runUrl = (id: string) => `/runs/${encodeURIComponent(id)}`;
 export const jobUrl = (id: string) => `/jobs/${encodeURIComponent(id)}`;
 export const updateUrl = (id: string) => `/updates/${encodeURIComponent(id)}`;
+/** A file the job's node sent back (`collect`), served as text. */
+export const collectedUrl = (jobId: string, name: string) => `/jobs/${encodeURIComponent(jobId)}/collected/${encodeURIComponent(name)}`;
 export const logUrl = (jobId: string, line?: number) => `/jobs/${encodeURIComponent(jobId)}/log${line === undefined ? '' : `?line=${line}#L${line}`}`;
 
 /** A run as the API lists it: no inputs, no outcome (GET /api/runs/{id} has them). */

@@ -1,9 +1,10 @@
+import { collectedFiles } from '../collected.js';
 import type { Job, Run } from '../../store/index.js';
 import { cellState, CELL_LABELS, CELL_SYMBOLS, endedBadly } from '../cell-state.js';
 import type { WebDeps } from '../deps.js';
 import { logErrors } from '../excerpt-adapter.js';
 import { html, type SafeHtml } from '../html.js';
-import { jobUrl, logUrl, runUrl, updateUrl } from '../views.js';
+import { collectedUrl, jobUrl, logUrl, runUrl, updateUrl } from '../views.js';
 import { duration, runBadge, runSubject, statusBadge, when } from './format.js';
 import { layout, liveRegion } from './layout.js';
 
@@ -86,12 +87,14 @@ export async function jobDetail(j: Job, now: number): Promise<SafeHtml> {
   const s = cellState(j);
   const errors = endedBadly(j) && j.logPath ? await logErrors(j.logPath) : undefined;
   const why = j.result === 'skipped' ? j.skipReason : j.state === 'finished' && j.result !== 'success' ? j.reason : null;
+  const collected = j.state === 'finished' ? collectedFiles(j) : [];
   return html`<article class="job st-${s}" id="job-${j.id}" data-job="${j.id}" data-status="${s}">
 <h3>${jobTitle(j)} ${statusBadge(s)} <a class="muted id" href="${jobUrl(j.id)}">${j.id}</a></h3>
 <p class="job-facts">${j.attempt > 0 ? html`attempt ${j.attempt}/${j.maxAttempts}${j.interruptions > 0 ? ` (${j.interruptions} lost to a stopped worker and given back)` : ''}` : 'not started'}${j.node ? html` · node ${j.node}` : ''}${j.startedAt !== null ? html` · ${duration(j.startedAt, j.finishedAt ?? now)}` : ''}</p>
 ${why ? html`<p class="why">${why}</p>` : ''}
 ${errors ? html`<div class="excerpt"><p>the error lines of ${errors.totalLines}:</p><pre>${errors.lines.map((l, i) => html`${i > 0 && l.n > (errors.lines[i - 1]?.n ?? 0) + 1 ? html`<span class="gap">⋮</span>\n` : ''}<span class="${l.hit ? 'hit' : 'ctx'}"><a class="ln" href="${logUrl(j.id, l.n)}">${l.n}</a>${l.text}</span>\n`)}</pre></div>` : ''}
 ${j.logPath ? html`<p><a class="full-log" href="${logUrl(j.id, errors?.first)}">${errors ? 'full log, at the error' : 'log'}</a>${s === 'running' ? ' (growing)' : ''}</p>` : ''}
+${collected.length > 0 ? html`<p class="collected">from the node: ${collected.map((f, i) => html`${i > 0 ? ', ' : ''}<a href="${collectedUrl(j.id, f.name)}">${f.name}</a> <span class="muted">(${f.bytes} bytes)</span>`)}</p>` : ''}
 </article>`;
 }
 
