@@ -66,13 +66,13 @@ function crossReferenceProblems(c: ConfigData, y: PositionedYaml): Problem[] {
       err(['targets', key], canonical ? `use the canonical dist name: ${release}/${canonical}` : `dist "${dist}" is not in dists`, true);
     }
     if (!(t.provider in c.providers)) err(['targets', key, 'provider'], `provider "${t.provider}" is not in providers (${Object.keys(c.providers).join(', ')})`);
-    // Roles need a node each on another machine: only the ssh provider runs them today.
+    // Roles need a node each on another machine: the local provider has one machine.
     const type = c.providers[t.provider]?.type;
     for (const pipeline of ['phase1', 'phase2'] as const) {
       const own = t.pipelines[pipeline]?.nodes;
       const roles = own ?? (t.pipelines[pipeline]?.test === undefined ? c.pipelines[pipeline]?.nodes : undefined);
-      if (roles && type !== 'ssh') {
-        err(own ? ['targets', key, 'pipelines', pipeline, 'nodes'] : ['pipelines', pipeline, 'nodes'], `${key} runs on provider "${t.provider}" (${type ?? 'unknown'}), which runs one node per job: multi-node jobs need an ssh provider`);
+      if (roles && type === 'local') {
+        err(own ? ['targets', key, 'pipelines', pipeline, 'nodes'] : ['pipelines', pipeline, 'nodes'], `${key} runs on provider "${t.provider}" (${type}), which runs one node per job: multi-node jobs need an ssh or openstack provider`);
       }
     }
     for (const pipeline of ['promote', 'images'] as const) {

@@ -217,6 +217,41 @@ test('an image restored on a new address: on_restore gets the baseline\'s addres
   assertCloudEmpty(site.cloud);
 });
 
+test('a two-node job on the cloud: a server per role, booted at once on two addresses, the tempest role reaching the controller at its fixed address; all deleted after', async (t) => {
+  if (!requireSshd(t)) return;
+  const site = await cloudSite(t, { alsoListenOn: ['127.0.0.2', '127.0.0.3'] });
+  site.cloud.portAddress = ['127.0.0.2', '127.0.0.3'];
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  writeFileSync(join(site.dir, 'tests', 'controller.sh'), `#!/bin/sh
+exec python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((sys.argv[1], ${port})); s.listen(1); s.settimeout(60)
+c, peer = s.accept(); c.sendall(b"controller at " + sys.argv[1].encode() + b"\\n"); c.close(); print("served", peer[0])' "$SLUICE_NODE_CONTROLLER_IP"
+`, { mode: 0o755 });
+  writeFileSync(join(site.dir, 'tests', 'tempest.sh'), `#!/bin/sh
+grep -q " controller " "$SLUICE_HOSTS_FILE" || exit 2
+exec python3 -c 'import socket, sys, time
+for _ in range(300):
+    try:
+        print(socket.create_connection((sys.argv[1], ${port}), timeout=2, source_address=(sys.argv[2], 0)).recv(100).decode().strip()); sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)' "$SLUICE_NODE_CONTROLLER_IP" "$SLUICE_NODE_TEMPEST_IP"
+`, { mode: 0o755 });
+  const file = join(site.dir, 'sluice.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^pipelines: .*$/m,
+    'pipelines: { phase1: { nodes: { controller: { test: \'"$SLUICE_CONFIG_DIR/tests/controller.sh"\' }, tempest: { test: \'"$SLUICE_CONFIG_DIR/tests/tempest.sh"\' } }, timeout: 2m, retries: 1 } }'));
+  const r = await sluice(site, ['submit', 'good.yml', '--json']);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const s = JSON.parse(r.stdout) as Status;
+  const log = readFileSync(s.jobs[0]!.logPath!, 'utf8');
+  const controllerIp = /^\[tempest\] controller at (127\.0\.0\.[23])$/m.exec(log)?.[1];
+  assert.ok(controllerIp, log);
+  const tempestIp = controllerIp === '127.0.0.2' ? '127.0.0.3' : '127.0.0.2';
+  assert.match(log, new RegExp(`^\\[controller\\] served ${tempestIp.replaceAll('.', '\\.')}$`, 'm'), 'the two roles were two servers on two addresses');
+  assert.equal(site.cloud.bootedFrom.length, 2, 'one server per role');
+  assertCloudEmpty(site.cloud);
+});
+
 test('SIGKILL of sluice serve while Glance saves a baseline\'s snapshot: the run passes on its retry, and the next start deletes the half-made snapshot and keeps the recorded one', async (t) => {
   if (!requireSshd(t)) return;
   const site = await cloudSite(t);

@@ -102,7 +102,7 @@ describe('multi-node jobs (nodes:)', () => {
   });
   it('refuses roles where the provider runs one node per job, roles beside test, one role, and bad role names', () => {
     const onLocal = errors(parseConfigText(base.replace('phase1: { test: ./smoke.sh }', `phase1: { ${roles} }`), 'sluice.yaml'));
-    assert.match(onLocal.map((p) => p.message).join('\n'), /kilo\/epel-7 runs on provider "local" \(local\), which runs one node per job: multi-node jobs need an ssh provider/);
+    assert.match(onLocal.map((p) => p.message).join('\n'), /kilo\/epel-7 runs on provider "local" \(local\), which runs one node per job: multi-node jobs need an ssh or openstack provider/);
     const both = errors(parseConfigText(`${base.replace('phase1: { test: ./smoke.sh }', `phase1: { test: ./smoke.sh, ${roles} }`)}${ssh}`, 'sluice.yaml'));
     assert.match(both[0]!.message, /either test \(one node\) or nodes/);
     const one = errors(parseConfigText(`${base.replace('phase1: { test: ./smoke.sh }', 'phase1: { nodes: { controller: { test: ./x } } }')}${ssh}`, 'sluice.yaml'));

@@ -100,13 +100,14 @@ export function cloudSshRunOnNode(o: CloudSshOptions): RunOnNode {
     }
   }
 
-  return async (address, ex, server) => {
+  return async (address, ex, server, role) => {
     const local = jobDir(o.workDir, ex.runId, ex.jobId, ex.attempt);
     const node = `ssh:${o.user}@${address}:${o.port}`;
-    const unprepared = makeLocalJobDir(local);
+    // The roles of a multi-node job share one directory and log: none may empty the other's.
+    const unprepared = makeLocalJobDir(local, { keepLog: role !== undefined });
     if (unprepared) return { result: 'infra', reason: unprepared, node, logPath: null };
     const logPath = join(local, 'job.log');
-    const note = (line: string) => appendFileSync(logPath, `== ${line}\n`);
+    const note = (line: string) => appendFileSync(logPath, `== ${role ? `[${role.name}] ` : ''}${line}\n`);
     note(`server ${server.name} (${server.id}) is ACTIVE at ${address}`);
     const deadline = Date.now() + o.readyTimeoutMs;
     const keys = await pinnedKeys(server, ex, deadline, note);
@@ -116,7 +117,8 @@ export function cloudSshRunOnNode(o: CloudSshOptions): RunOnNode {
     try {
       return await runSshJob({
         client: reached.client, node, execution: ex, localDir: local, killGraceMs: o.killGraceMs,
-        remoteDir: posix.join(o.remoteWorkDir, ex.runId, `${jobSlug(ex.runId, ex.jobId)}-a${ex.attempt}`),
+        remoteDir: posix.join(o.remoteWorkDir, ex.runId, `${jobSlug(ex.runId, ex.jobId)}-a${ex.attempt}`, ...(role ? [role.name] : [])),
+        ...(role ? { role } : {}),
         configDir: o.remoteConfigDir ?? o.configDir, cacheDir: nodeCacheDir(o.remoteWorkDir),
         ...(server.restoredFrom ? { restore: { image: server.restoredFrom.image, oldAddress: server.restoredFrom.address ?? '', newAddress: server.fixedAddress ?? address } } : {}),
         ...(o.configFiles && o.configFiles.length > 0 ? { configFiles: { root: o.configDir, paths: o.configFiles } } : {}), ...(o.maxLogBytes ? { maxLogBytes: o.maxLogBytes } : {}),

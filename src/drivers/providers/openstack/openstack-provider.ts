@@ -1,5 +1,7 @@
 import { formatDuration } from '../../../core/duration.js';
+import type { JobRole } from '../../../core/config.js';
 import type { AbandonedAttempt, Execution, ExecutionOutcome, NodeProvider } from '../../../engine/node-provider.js';
+import { hostsFile, roleEnvironment, runRoles, type RoleNode } from '../ssh/multi-node.js';
 import { DEFAULT_HTTP_POLICY, type HttpPolicy } from '../../sources/http-policy.js';
 import { Glance, type ImageInfo } from './glance.js';
 import { KeystoneSession, type KeystoneCredentials } from './keystone.js';
@@ -26,7 +28,14 @@ export interface CloudServer {
  * provider deletes the server afterwards either way, after stopping and snapshotting a
  * green baseline.
  */
-export type RunOnNode = (address: string, execution: Execution, server: CloudServer) => Promise<ExecutionOutcome>;
+export type RunOnNode = (address: string, execution: Execution, server: CloudServer, role?: NodeRole) => Promise<ExecutionOutcome>;
+
+/** One role of a multi-node job, as the node running it sees it: its name, its peers' variables and hosts file. */
+export interface NodeRole {
+  readonly name: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly hosts: string;
+}
 
 export interface OpenStackProviderOptions {
   readonly name: string;
@@ -218,51 +227,108 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
     }
   }
 
+  /** What one node of a job holds in the cloud so far, for its release on every path. */
+  interface Made {
+    node: string;
+    port?: PortInfo;
+    serverId?: string;
+    floatingIp?: FloatingIpInfo;
+    asked: boolean;
+    askedFloatingIp: boolean;
+  }
+
+  type Booted = { ok: true; id: string; address: string; server: CloudServer } | { ok: false; outcome: Outcome };
+
+  /**
+   * A port of its own (its address leased from the network's pool), a server booted on it
+   * from the job's image or the target's base, ACTIVE, and a floating IP when the worker
+   * needs one. What it made is recorded in `made` as it goes, for `releaseMade`.
+   */
+  async function bootNode(ex: Execution, marker: NodeMarker, label: string, made: Made): Promise<Booted> {
+    const target = opts.targets[ex.spec.target];
+    const ref = ex.spec.mode === 'image' ? ex.spec.image ?? target?.image : target?.base;
+    if (!ref) return { ok: false, outcome: { result: 'infra', reason: ex.spec.mode === 'image' ? `target ${ex.spec.target} has no image to boot from` : `target ${ex.spec.target} has no base image to provision from` } };
+    made.port = await neutron.createPort({ networkId: opts.network, name: label, description: portDescription(marker) }, ex.signal);
+    const port = made.port;
+    if (!port.address) return { ok: false, outcome: { result: 'infra', reason: `port ${port.id} on network ${opts.network} got no address` } };
+    made.node = `openstack:${opts.name}/${label} (${port.address})`;
+    const imageRef = await glance.resolve(ref, ex.signal);
+    if (!imageRef) return { ok: false, outcome: { result: 'infra', reason: `no active image named ${ref}` } };
+    const restoredFrom = ex.spec.mode === 'image' ? { image: ref, address: (await glance.getImage(imageRef, ex.signal))?.properties.sluice_address } : undefined;
+    made.asked = true;
+    made.serverId = await nova.createServer({ name: label, imageRef, flavorRef: opts.flavor, portId: port.id, metadata: serverMetadata(marker), tags: serverTags(marker) }, ex.signal);
+    const id = made.serverId;
+    made.node = `openstack:${opts.name}/${label} ${id} (${port.address})`;
+    const boot = await waitActive(id, ex.signal);
+    if (boot) return { ok: false, outcome: boot };
+    let address = port.address;
+    if (opts.floatingNetwork) {
+      made.askedFloatingIp = true;
+      made.floatingIp = await neutron.createFloatingIp({ floatingNetworkId: opts.floatingNetwork, portId: port.id, description: portDescription(marker) }, ex.signal);
+      address = made.floatingIp.address;
+      made.node = `openstack:${opts.name}/${label} ${id} (${port.address}, floating ${address})`;
+    }
+    return { ok: true, id, address, server: { id, name: label, fixedAddress: port.address, ...(restoredFrom ? { restoredFrom } : {}), consoleOutput: (signal) => nova.consoleOutput(id, signal) } };
+  }
+
+  async function releaseMade(made: Made, marker: NodeMarker): Promise<void> {
+    // A create that got no answer may still have been done: the marker finds what it made.
+    const unanswered = (made.asked && made.serverId === undefined) || (made.askedFloatingIp && made.floatingIp === undefined);
+    await release(made.serverId, made.port?.id, unanswered ? marker : undefined, made.floatingIp?.id);
+  }
+
+  /**
+   * A multi-node job: one server per role, booted at once, each on its own port; the roles
+   * reach each other at their fixed addresses ($SLUICE_NODE_<ROLE>_IP). Every server and
+   * port is released on every path, as for one node.
+   */
+  async function executeRoles(ex: Execution, roles: readonly JobRole[]): Promise<ExecutionOutcome> {
+    const marker: NodeMarker = { provider: opts.name, runId: ex.runId, jobId: ex.jobId, attempt: ex.attempt };
+    const mades: Made[] = roles.map((r) => ({ node: `openstack:${opts.name}/${nodeName(marker, ex.spec.target)}-${r.role}`, asked: false, askedFloatingIp: false }));
+    const nodes = () => mades.map((m, i) => `${roles[i]?.role ?? ''}=${m.node}`).join(', ');
+    try {
+      const booted = await Promise.all(roles.map((r, i) => bootNode(ex, marker, `${nodeName(marker, ex.spec.target)}-${r.role}`.slice(0, 200), mades[i] as Made)
+        .catch((e: unknown): Booted => ({ ok: false, outcome: ex.signal.aborted ? { result: 'cancelled', reason: 'cancelled while the servers booted' } : { result: 'infra', reason: `the cloud failed: ${messageOf(e)}` } }))));
+      const failed = booted.findIndex((b) => !b.ok);
+      if (failed >= 0) {
+        const b = booted[failed] as { ok: false; outcome: Outcome };
+        return { ...b.outcome, reason: `role ${roles[failed]?.role ?? ''}: ${b.outcome.reason}`, node: nodes(), logPath: null };
+      }
+      const up = booted as { ok: true; id: string; address: string; server: CloudServer }[];
+      const peers: RoleNode[] = roles.map((r, i) => ({ role: r.role, node: (mades[i] as Made).node, address: up[i]?.server.fixedAddress ?? up[i]?.address ?? '' }));
+      const hosts = hostsFile(peers);
+      const outcome = await runRoles(ex, roles, (role, execution) => {
+        const i = roles.indexOf(role);
+        const b = up[i] as { address: string; server: CloudServer };
+        return opts.runOnNode(b.address, execution, b.server, { name: role.role, env: roleEnvironment(peers, role.role), hosts })
+          .catch((e: unknown): ExecutionOutcome => ({ result: 'infra', reason: `the job on server ${b.server.id} (${b.address}) broke off: ${messageOf(e)}`, node: (mades[i] as Made).node, logPath: null }));
+      });
+      return { ...outcome, node: nodes() };
+    } finally {
+      await Promise.all(mades.map((m) => releaseMade(m, marker)));
+    }
+  }
+
   const provider: OpenStackProvider = {
     name: opts.name,
     capacity: opts.capacity,
 
     async execute(ex: Execution): Promise<ExecutionOutcome> {
+      if (ex.spec.roles) return executeRoles(ex, ex.spec.roles);
       const marker: NodeMarker = { provider: opts.name, runId: ex.runId, jobId: ex.jobId, attempt: ex.attempt };
-      const label = nodeName(marker, ex.spec.target);
-      let node = `openstack:${opts.name}/${label}`;
-      const done = (o: Outcome): ExecutionOutcome => ({ ...o, node, logPath: null });
-      const target = opts.targets[ex.spec.target];
-      const ref = ex.spec.mode === 'image' ? ex.spec.image ?? target?.image : target?.base;
-      if (!ref) return done({ result: 'infra', reason: ex.spec.mode === 'image' ? `target ${ex.spec.target} has no image to boot from` : `target ${ex.spec.target} has no base image to provision from` });
-      let port: PortInfo | undefined;
-      let serverId: string | undefined;
-      let floatingIp: FloatingIpInfo | undefined;
-      let asked = false;
-      let askedFloatingIp = false;
+      const made: Made = { node: `openstack:${opts.name}/${nodeName(marker, ex.spec.target)}`, asked: false, askedFloatingIp: false };
+      const done = (o: Outcome): ExecutionOutcome => ({ ...o, node: made.node, logPath: null });
       try {
-        port = await neutron.createPort({ networkId: opts.network, name: label, description: portDescription(marker) }, ex.signal);
-        if (!port.address) return done({ result: 'infra', reason: `port ${port.id} on network ${opts.network} got no address` });
-        node = `openstack:${opts.name}/${label} (${port.address})`;
-        const imageRef = await glance.resolve(ref, ex.signal);
-        if (!imageRef) return done({ result: 'infra', reason: `no active image named ${ref}` });
-        const restoredFrom = ex.spec.mode === 'image' ? { image: ref, address: (await glance.getImage(imageRef, ex.signal))?.properties.sluice_address } : undefined;
-        asked = true;
-        serverId = await nova.createServer({ name: label, imageRef, flavorRef: opts.flavor, portId: port.id, metadata: serverMetadata(marker), tags: serverTags(marker) }, ex.signal);
-        node = `openstack:${opts.name}/${label} ${serverId} (${port.address})`;
-        const boot = await waitActive(serverId, ex.signal);
-        if (boot) return done(boot);
-        let address = port.address;
-        if (opts.floatingNetwork) {
-          askedFloatingIp = true;
-          floatingIp = await neutron.createFloatingIp({ floatingNetworkId: opts.floatingNetwork, portId: port.id, description: portDescription(marker) }, ex.signal);
-          address = floatingIp.address;
-          node = `openstack:${opts.name}/${label} ${serverId} (${port.address}, floating ${address})`;
-        }
-        const id = serverId;
+        const booted = await bootNode(ex, marker, nodeName(marker, ex.spec.target), made);
+        if (!booted.ok) return done(booted.outcome);
+        const { id, address } = booted;
         let outcome: ExecutionOutcome;
         try {
-          outcome = await opts.runOnNode(address, ex, {
-            id, name: label, fixedAddress: port.address, ...(restoredFrom ? { restoredFrom } : {}), consoleOutput: (signal) => nova.consoleOutput(id, signal),
-          });
+          outcome = await opts.runOnNode(address, ex, booted.server);
         } catch (e) {
-          return done({ result: 'infra', reason: `the job on server ${serverId} (${address}) broke off: ${messageOf(e)}` });
+          return done({ result: 'infra', reason: `the job on server ${id} (${address}) broke off: ${messageOf(e)}` });
         }
+        const node = made.node;
         // A green baseline is kept before the server goes: it is the target's next known-good image.
         if (ex.spec.pipeline === 'images' && outcome.result === 'success' && !ex.signal.aborted) {
           const name = snapshotName(ex.spec.target, ex.runId);
@@ -275,7 +341,7 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
             }
           }
           try {
-            const imageId = await provider.snapshot(id, name, marker, ex.signal, port.address);
+            const imageId = await provider.snapshot(id, name, marker, ex.signal, booted.server.fixedAddress);
             return { ...outcome, node, reason: `${outcome.reason}; server kept as image ${name} (${imageId})`, snapshot: { name, location: imageId } };
           } catch (e) {
             return { ...outcome, node, result: 'infra', reason: `the baseline passed but its snapshot failed: ${messageOf(e)}` };
@@ -283,12 +349,10 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
         }
         return { ...outcome, node };
       } catch (e) {
-        if (ex.signal.aborted) return done({ result: 'cancelled', reason: serverId ? 'cancelled while the server booted' : 'cancelled before the server was made' });
+        if (ex.signal.aborted) return done({ result: 'cancelled', reason: made.serverId ? 'cancelled while the server booted' : 'cancelled before the server was made' });
         return done({ result: 'infra', reason: `the cloud failed: ${messageOf(e)}` });
       } finally {
-        // A create that got no answer may still have been done: the marker finds what it made.
-        const unanswered = (asked && serverId === undefined) || (askedFloatingIp && floatingIp === undefined);
-        await release(serverId, port?.id, unanswered ? marker : undefined, floatingIp?.id);
+        await releaseMade(made, marker);
       }
     },
 

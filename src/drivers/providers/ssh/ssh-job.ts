@@ -46,10 +46,11 @@ export function nodeCacheDir(remoteWorkDir: string): string {
 }
 
 /** The worker's directory of an attempt with an empty job.log; an error message when it cannot be made. */
-export function makeLocalJobDir(localDir: string): string | undefined {
+export function makeLocalJobDir(localDir: string, o: { keepLog?: boolean } = {}): string | undefined {
   try {
     mkdirSync(join(localDir, 'results'), { recursive: true });
-    writeFileSync(join(localDir, 'job.log'), '');
+    if (o.keepLog) appendFileSync(join(localDir, 'job.log'), '');
+    else writeFileSync(join(localDir, 'job.log'), '');
     return undefined;
   } catch (e) {
     return `cannot prepare the local job directory: ${(e as Error).message}`;
