@@ -1,8 +1,10 @@
-import type { Excerpt, Hit, SeenLine } from './excerpt-types.js';
+import type { Excerpt, FailedStep, Hit, SeenLine } from './excerpt-types.js';
 import { selectExcerpt } from './excerpt-select.js';
+import { FAILED_BLOCK_LINES, FAILED_BLOCK_REACH, isBookkeeping, STEP_FAILED, STEP_START } from './excerpt-steps.js';
 import { cleanLine, detach } from './log-lines.js';
 import { logMessage } from './log-prefix.js';
 import type { CompiledPattern, CompiledPatterns } from './patterns.js';
+import type { ReferenceLog } from './reference-log.js';
 
 /**
  * How many hits of one pattern are kept from the start and from the end of the log. With
@@ -16,8 +18,11 @@ const LAST_KEPT = 8;
 const TAIL_LINES = 3;
 /** How far up a `dismiss` line can reach (patterns.ts caps context at 20 lines). */
 const DISMISS_REACH = 20;
-/** Indented lines after a hit read as its detail (yum's `Requires:`, dnf's `  - nothing provides`). */
+/** Indented lines after a hit read as its detail (yum's `Requires:`, dnf's `  - nothing provides`, javac's `symbol:`). */
 const CONTINUATION_LINES = 4;
+/** A Python traceback up to this long is kept whole above its exception line. */
+const TRACEBACK_REACH = 24;
+const TRACEBACK = /^\s*Traceback \(most recent call last\):/;
 
 interface PatternHits {
   readonly first: Hit[];
@@ -48,20 +53,38 @@ export class ExcerptScanner {
   /** Hits of the last few lines, which a `dismiss` line may still take back. */
   private recent: Hit[] = [];
   private muted = false;
+  private step = 0;
+  private stepStart = 1;
+  private failed: FailedStep | undefined;
+  private tracebackAt: number | undefined;
+  private knownLines = 0;
 
-  constructor(private readonly compiled: CompiledPatterns, private readonly maxLines: number) {
-    this.ringSize = Math.max(maxLines, compiled.maxBefore + 1, TAIL_LINES);
+  constructor(private readonly compiled: CompiledPatterns, private readonly maxLines: number, private readonly reference?: ReferenceLog) {
+    this.ringSize = Math.max(maxLines, compiled.maxBefore + 1, TAIL_LINES, FAILED_BLOCK_REACH + 1, TRACEBACK_REACH + 1);
   }
 
-  /** One raw line (without its LF), and how many characters were cut off it already. */
-  push(raw: string, clipped = 0): void {
+  /** One raw line (without its LF), how many characters were cut off it already, and the end of such a line. */
+  push(raw: string, clipped = 0, rawTail?: string): void {
     const n = ++this.n;
     const text = cleanLine(raw);
-    const line: SeenLine = { n, text, clipped };
+    const tail = rawTail === undefined ? undefined : cleanLine(rawTail);
+    const known = this.reference !== undefined && this.reference.has(text);
+    if (known) this.knownLines++;
+    const line: SeenLine = { n, text, clipped, ...(tail === undefined ? {} : { tail }), ...(known ? { known } : {}) };
     const message = logMessage(text);
     if (this.collecting.length > 0) this.collectAfter(line, message);
-    const matched = this.match(text, message);
-    if (matched.length > 0) this.apply(matched, line, message);
+    if (STEP_START.test(text)) {
+      this.step++;
+      this.stepStart = n;
+    }
+    if (this.failed === undefined && STEP_FAILED.test(text)) this.failed = this.failedStep(line);
+    if (TRACEBACK.test(message)) this.tracebackAt = n;
+    if (!known) {
+      // The end of a clipped line is matched too: a one-line JSON result ends with its reason.
+      const full = tail === undefined ? text : `${text} ${tail}`;
+      const matched = this.match(full, tail === undefined ? message : `${message} ${tail}`);
+      if (matched.length > 0) this.apply(matched, line, message);
+    }
     this.remember(line);
   }
 
@@ -75,7 +98,25 @@ export class ExcerptScanner {
       firstLast.set(live[0] as Hit, 'first');
       if (live.length > 1) firstLast.set(live[live.length - 1] as Hit, 'last');
     }
-    return selectExcerpt({ hits, firstLast, recent: this.recentLines(), totalLines: this.n, maxLines: this.maxLines, tailLines: TAIL_LINES });
+    const recent = this.recentLines();
+    const failed = this.failed ?? this.endOfLog(recent);
+    return selectExcerpt({
+      hits, firstLast, recent, totalLines: this.n, maxLines: this.maxLines, tailLines: TAIL_LINES, failed,
+      ...(this.reference ? { reference: { label: this.reference.label, knownLines: this.knownLines } } : {}),
+    });
+  }
+
+  /** The failed step's last informative lines, above the line that says it failed. */
+  private failedStep(marker: SeenLine): FailedStep {
+    const from = Math.max(this.stepStart, marker.n - FAILED_BLOCK_REACH);
+    const { block, repeats } = informative(this.lastLines(FAILED_BLOCK_REACH).filter((l) => l.n >= from));
+    return { marker: { ...marker, text: detach(marker.text) }, step: this.step, block: block.map((l) => ({ ...l, text: detach(l.text) })), repeats };
+  }
+
+  /** A log that ends without saying a step failed: its end is where it failed. */
+  private endOfLog(recent: readonly SeenLine[]): FailedStep {
+    const { block, repeats } = informative(recent.slice(-FAILED_BLOCK_REACH).filter((l) => l.n >= this.stepStart));
+    return { step: this.step, block, repeats };
   }
 
   private match(text: string, message: string): CompiledPattern[] {
@@ -103,11 +144,17 @@ export class ExcerptScanner {
       same.repeats++;
       return;
     }
-    const kept: SeenLine = { n: line.n, text: detach(line.text), clipped: line.clipped };
+    const kept: SeenLine = { ...line, text: detach(line.text) };
+    // An exception line closes a traceback: the whole of a short one is its context.
+    let before = p.before;
+    if (this.tracebackAt !== undefined && line.n - this.tracebackAt <= TRACEBACK_REACH && !/^\s/.test(message)) {
+      before = Math.max(before, line.n - this.tracebackAt);
+      this.tracebackAt = undefined;
+    }
     const hit: Hit = {
       line: kept, patternId: p.id, severity: p.severity,
-      before: this.lastLines(p.before).map((l) => ({ ...l, text: detach(l.text) })),
-      after: [], repeats: 0, dropped: false,
+      before: this.lastLines(before).map((l) => ({ ...l, text: detach(l.text) })),
+      after: [], repeats: 0, dropped: false, step: this.step,
     };
     let ph = this.byPattern.get(p.id);
     if (!ph) this.byPattern.set(p.id, (ph = { first: [], last: [] }));
@@ -172,6 +219,27 @@ export class ExcerptScanner {
   private recentLines(): SeenLine[] {
     return [...this.ring.slice(this.ringStart), ...this.ring.slice(0, this.ringStart)];
   }
+}
+
+/**
+ * The last FAILED_BLOCK_LINES lines of a stretch worth reading: no bookkeeping, no line the
+ * passing reference has, a run of one repeated line kept once with its count.
+ */
+function informative(lines: readonly SeenLine[]): { block: SeenLine[]; repeats: Map<number, number> } {
+  const block: SeenLine[] = [];
+  const repeats = new Map<number, number>();
+  for (const l of lines) {
+    if (l.known || isBookkeeping(l.text)) continue;
+    const previous = block[block.length - 1];
+    if (previous && previous.text === l.text) {
+      repeats.set(previous.n, (repeats.get(previous.n) ?? 0) + 1);
+      continue;
+    }
+    block.push(l);
+  }
+  const kept = block.slice(-FAILED_BLOCK_LINES);
+  for (const n of [...repeats.keys()]) if (!kept.some((l) => l.n === n)) repeats.delete(n);
+  return { block: kept, repeats };
 }
 
 function indentOf(message: string): number {

@@ -1,14 +1,20 @@
-import type { Excerpt, ExcerptLine, Hit, SeenLine } from './excerpt-types.js';
+import type { Excerpt, ExcerptLine, FailedStep, Hit, SeenLine } from './excerpt-types.js';
 
 /**
  * Choosing the lines of an excerpt from the hits a scan kept, within a line budget.
  *
- * The order in which hits claim the budget is the policy:
- * 1. the first hit of each strong pattern (the root cause is usually the first error of
+ * The order in which lines claim the budget is the policy:
+ * 1. the line that says a step failed and the last informative lines of that step (a
+ *    linter's findings, an assertion, the compiler error above `make: ***`, whatever words
+ *    they use), up to FIRST_BLOCK_LINES of them;
+ * 2. the first hit of each strong pattern (the root cause is usually the first error of
  *    its kind), strongest first;
- * 2. the last lines of the log (how it stopped), then the last hit of each strong pattern
- *    (the error that ended the run), strongest first;
- * 3. every other hit not much weaker than the strongest, strongest first, then in log order.
+ * 3. the last lines of the log (how it stopped), then the last hit of each strong pattern
+ *    (the error that ended the run), strongest first, then the rest of the failed step's block;
+ * 4. every other hit not much weaker than the strongest, strongest first, then in log order.
+ * A hit in a step before the failed one (a linter whose findings did not fail the job, a
+ * configure probe's deliberate error) counts EARLIER_STEP weaker; one in the failed step
+ * FAILED_STEP_BONUS stronger.
  * "Strong" means within STRONG_SPREAD of the log's strongest severity: when a dependency
  * error (9) is present, the word "failed" (2) is noise; when nothing better is present, it
  * is the best clue there is. A hit gets its context when the whole block fits, else its
@@ -16,6 +22,10 @@ import type { Excerpt, ExcerptLine, Hit, SeenLine } from './excerpt-types.js';
  */
 const STRONG_SPREAD = 3;
 const CANDIDATE_SPREAD = 5;
+const EARLIER_STEP = 3;
+const FAILED_STEP_BONUS = 1;
+/** Lines of the failed step's block placed before any hit; the rest come after the first hits. */
+const FIRST_BLOCK_LINES = 8;
 
 export interface Selection {
   readonly hits: readonly Hit[];
@@ -25,19 +35,34 @@ export interface Selection {
   readonly totalLines: number;
   readonly maxLines: number;
   readonly tailLines: number;
+  readonly failed?: FailedStep;
+  readonly reference?: Excerpt['reference'];
 }
 
 export function selectExcerpt(s: Selection): Excerpt {
+  const extra = {
+    ...(s.failed?.marker ? { failedAt: s.failed.marker.n } : {}),
+    ...(s.reference ? { reference: s.reference } : {}),
+  };
+  const repeats = new Map<number, number>(s.failed?.repeats ?? []);
+  for (const h of s.hits) if (h.repeats > 0) repeats.set(h.line.n, h.repeats);
+  const failedStep = s.failed?.marker ? s.failed.step : undefined;
+  const severity = (h: Hit) => failedStep === undefined ? h.severity : h.step < failedStep ? h.severity - EARLIER_STEP : h.step === failedStep ? h.severity + FAILED_STEP_BONUS : h.severity;
+  const block = s.failed ? [...s.failed.block, ...(s.failed.marker ? [s.failed.marker] : [])] : [];
   if (s.hits.length === 0) {
-    return { lines: s.recent.slice(-s.maxLines).map((l) => toExcerptLine(l)), totalLines: s.totalLines };
+    const chosen = new Map<number, SeenLine>();
+    for (const l of block) chosen.set(l.n, l);
+    for (const l of s.recent.slice(-s.maxLines).reverse()) if (chosen.size < s.maxLines) chosen.set(l.n, l);
+    const lines = [...chosen.values()].sort((a, b) => a.n - b.n).map((l) => toExcerptLine(l, undefined, repeats.get(l.n)));
+    return { lines, totalLines: s.totalLines, ...extra };
   }
-  const maxSeverity = Math.max(...s.hits.map((h) => h.severity));
-  const strong = (h: Hit) => h.severity >= maxSeverity - STRONG_SPREAD;
-  const byStrength = (a: Hit, b: Hit) => b.severity - a.severity || a.line.n - b.line.n;
+  const maxSeverity = Math.max(...s.hits.map(severity));
+  const strong = (h: Hit) => severity(h) >= maxSeverity - STRONG_SPREAD;
+  const byStrength = (a: Hit, b: Hit) => severity(b) - severity(a) || a.line.n - b.line.n;
   const firsts = s.hits.filter((h) => strong(h) && s.firstLast.get(h) === 'first').sort(byStrength);
-  const lasts = s.hits.filter((h) => strong(h) && s.firstLast.get(h) === 'last').sort((a, b) => b.severity - a.severity || b.line.n - a.line.n);
-  const rest = s.hits.filter((h) => h.severity >= maxSeverity - CANDIDATE_SPREAD && !s.firstLast.has(h)).sort(byStrength);
-  const weakerEnds = s.hits.filter((h) => !strong(h) && h.severity >= maxSeverity - CANDIDATE_SPREAD && s.firstLast.has(h));
+  const lasts = s.hits.filter((h) => strong(h) && s.firstLast.get(h) === 'last').sort((a, b) => severity(b) - severity(a) || b.line.n - a.line.n);
+  const rest = s.hits.filter((h) => severity(h) >= maxSeverity - CANDIDATE_SPREAD && !s.firstLast.has(h)).sort(byStrength);
+  const weakerEnds = s.hits.filter((h) => !strong(h) && severity(h) >= maxSeverity - CANDIDATE_SPREAD && s.firstLast.has(h));
 
   const chosen = new Map<number, SeenLine>();
   const leftOut: number[] = [];
@@ -52,9 +77,12 @@ export function selectExcerpt(s: Selection): Excerpt {
   };
   const placeHit = (h: Hit) => place([...h.before, h.line, ...h.after], h.line);
 
+  const firstBlock = block.slice(-FIRST_BLOCK_LINES - 1);
+  for (const l of firstBlock) if (chosen.size < s.maxLines) chosen.set(l.n, l);
   firsts.forEach(placeHit);
   place(s.recent.slice(-s.tailLines));
   lasts.forEach(placeHit);
+  for (const l of block.slice().reverse()) if (chosen.size < s.maxLines) chosen.set(l.n, l);
   [...rest, ...weakerEnds].sort(byStrength).forEach(placeHit);
 
   const matchedAt = new Map<number, Hit>();
@@ -62,11 +90,14 @@ export function selectExcerpt(s: Selection): Excerpt {
     const other = matchedAt.get(h.line.n);
     if (chosen.has(h.line.n) && (!other || h.severity > other.severity)) matchedAt.set(h.line.n, h);
   }
-  const lines = [...chosen.values()].sort((a, b) => a.n - b.n).map((l) => toExcerptLine(l, matchedAt.get(l.n)?.patternId));
+  const lines = [...chosen.values()].sort((a, b) => a.n - b.n).map((l) => toExcerptLine(l, matchedAt.get(l.n)?.patternId, repeats.get(l.n)));
   const truncatedAt = leftOut.length > 0 ? Math.min(...leftOut) : undefined;
-  return truncatedAt === undefined ? { lines, totalLines: s.totalLines } : { lines, totalLines: s.totalLines, truncatedAt };
+  return { lines, totalLines: s.totalLines, ...(truncatedAt === undefined ? {} : { truncatedAt }), ...extra };
 }
 
-function toExcerptLine(l: SeenLine, matched?: string): ExcerptLine {
-  return { n: l.n, text: l.text, ...(matched ? { matched } : {}), ...(l.clipped > 0 ? { clipped: l.clipped } : {}) };
+function toExcerptLine(l: SeenLine, matched?: string, repeats?: number): ExcerptLine {
+  return {
+    n: l.n, text: l.text, ...(matched ? { matched } : {}), ...(l.clipped > 0 ? { clipped: l.clipped } : {}),
+    ...(l.tail !== undefined ? { tail: l.tail } : {}), ...(repeats ? { repeats } : {}),
+  };
 }
