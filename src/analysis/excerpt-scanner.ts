@@ -1,6 +1,6 @@
 import type { Excerpt, FailedStep, Hit, SeenLine } from './excerpt-types.js';
 import { selectExcerpt } from './excerpt-select.js';
-import { FAILED_BLOCK_LINES, FAILED_BLOCK_REACH, isBookkeeping, STEP_FAILED, STEP_START } from './excerpt-steps.js';
+import { FAILED_BLOCK_LINES, FAILED_BLOCK_REACH, isBookkeeping, PASSING_LINE, STEP_FAILED, STEP_START, WARNING_LINE, WARNING_PENALTY } from './excerpt-steps.js';
 import { cleanLine, detach } from './log-lines.js';
 import { logMessage } from './log-prefix.js';
 import type { CompiledPattern, CompiledPatterns } from './patterns.js';
@@ -79,7 +79,7 @@ export class ExcerptScanner {
     }
     if (this.failed === undefined && STEP_FAILED.test(text)) this.failed = this.failedStep(line);
     if (TRACEBACK.test(message)) this.tracebackAt = n;
-    if (!known) {
+    if (!known && !PASSING_LINE.test(text)) {
       // The end of a clipped line is matched too: a one-line JSON result ends with its reason.
       const full = tail === undefined ? text : `${text} ${tail}`;
       const matched = this.match(full, tail === undefined ? message : `${message} ${tail}`);
@@ -135,10 +135,13 @@ export class ExcerptScanner {
       else if (p.effect === 'unmute') this.muted = false;
       else if (!best || p.severity > best.severity) best = p;
     }
-    if (best && !this.muted) this.addHit(best, line, message);
+    if (best && !this.muted) {
+      const severity = best.severity < 8 && WARNING_LINE.test(message) ? best.severity - WARNING_PENALTY : best.severity;
+      if (severity >= 1) this.addHit(best, line, message, severity);
+    }
   }
 
-  private addHit(p: CompiledPattern, line: SeenLine, message: string): void {
+  private addHit(p: CompiledPattern, line: SeenLine, message: string, severity: number): void {
     const same = this.byText.get(line.text);
     if (same && !same.dropped) {
       same.repeats++;
@@ -152,7 +155,7 @@ export class ExcerptScanner {
       this.tracebackAt = undefined;
     }
     const hit: Hit = {
-      line: kept, patternId: p.id, severity: p.severity,
+      line: kept, patternId: p.id, severity,
       before: this.lastLines(before).map((l) => ({ ...l, text: detach(l.text) })),
       after: [], repeats: 0, dropped: false, step: this.step,
     };

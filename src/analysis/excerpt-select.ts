@@ -24,6 +24,8 @@ const STRONG_SPREAD = 3;
 const CANDIDATE_SPREAD = 5;
 const EARLIER_STEP = 3;
 const FAILED_STEP_BONUS = 1;
+/** Hits weaker than this are left out when they come before the failed step. */
+const WEAK = 5;
 /** Lines of the failed step's block placed before any hit; the rest come after the first hits. */
 const FIRST_BLOCK_LINES = 8;
 
@@ -47,22 +49,24 @@ export function selectExcerpt(s: Selection): Excerpt {
   const repeats = new Map<number, number>(s.failed?.repeats ?? []);
   for (const h of s.hits) if (h.repeats > 0) repeats.set(h.line.n, h.repeats);
   const failedStep = s.failed?.marker ? s.failed.step : undefined;
+  // A faint sign (the word "error" in a banner, a warning) before the failed step is noise.
+  const hits = failedStep === undefined ? s.hits : s.hits.filter((h) => h.step >= failedStep || h.severity >= WEAK);
   const severity = (h: Hit) => failedStep === undefined ? h.severity : h.step < failedStep ? h.severity - EARLIER_STEP : h.step === failedStep ? h.severity + FAILED_STEP_BONUS : h.severity;
   const block = s.failed ? [...s.failed.block, ...(s.failed.marker ? [s.failed.marker] : [])] : [];
-  if (s.hits.length === 0) {
+  if (hits.length === 0) {
     const chosen = new Map<number, SeenLine>();
     for (const l of block) chosen.set(l.n, l);
     for (const l of s.recent.slice(-s.maxLines).reverse()) if (chosen.size < s.maxLines) chosen.set(l.n, l);
     const lines = [...chosen.values()].sort((a, b) => a.n - b.n).map((l) => toExcerptLine(l, undefined, repeats.get(l.n)));
     return { lines, totalLines: s.totalLines, ...extra };
   }
-  const maxSeverity = Math.max(...s.hits.map(severity));
+  const maxSeverity = Math.max(...hits.map(severity));
   const strong = (h: Hit) => severity(h) >= maxSeverity - STRONG_SPREAD;
   const byStrength = (a: Hit, b: Hit) => severity(b) - severity(a) || a.line.n - b.line.n;
-  const firsts = s.hits.filter((h) => strong(h) && s.firstLast.get(h) === 'first').sort(byStrength);
-  const lasts = s.hits.filter((h) => strong(h) && s.firstLast.get(h) === 'last').sort((a, b) => severity(b) - severity(a) || b.line.n - a.line.n);
-  const rest = s.hits.filter((h) => severity(h) >= maxSeverity - CANDIDATE_SPREAD && !s.firstLast.has(h)).sort(byStrength);
-  const weakerEnds = s.hits.filter((h) => !strong(h) && severity(h) >= maxSeverity - CANDIDATE_SPREAD && s.firstLast.has(h));
+  const firsts = hits.filter((h) => strong(h) && s.firstLast.get(h) === 'first').sort(byStrength);
+  const lasts = hits.filter((h) => strong(h) && s.firstLast.get(h) === 'last').sort((a, b) => severity(b) - severity(a) || b.line.n - a.line.n);
+  const rest = hits.filter((h) => severity(h) >= maxSeverity - CANDIDATE_SPREAD && !s.firstLast.has(h)).sort(byStrength);
+  const weakerEnds = hits.filter((h) => !strong(h) && severity(h) >= maxSeverity - CANDIDATE_SPREAD && s.firstLast.has(h));
 
   const chosen = new Map<number, SeenLine>();
   const leftOut: number[] = [];
@@ -86,7 +90,7 @@ export function selectExcerpt(s: Selection): Excerpt {
   [...rest, ...weakerEnds].sort(byStrength).forEach(placeHit);
 
   const matchedAt = new Map<number, Hit>();
-  for (const h of s.hits) {
+  for (const h of hits) {
     const other = matchedAt.get(h.line.n);
     if (chosen.has(h.line.n) && (!other || h.severity > other.severity)) matchedAt.set(h.line.n, h);
   }

@@ -45,3 +45,14 @@ export function isBookkeeping(text: string): boolean {
   const t = text.trim();
   return t === '' || /^travis_(?:time|fold):/.test(t) || /^[-=_*#~.]{3,}$/.test(t);
 }
+
+/**
+ * A line that reports a success, whatever words its test's name holds
+ * (`test_match[cat: No such file or directory] PASSED`, `--- PASS:`, `✓ handles errors`):
+ * never a candidate.
+ */
+export const PASSING_LINE = /\sPASS(?:ED)?(?:\s+\[\s*\d+%\])?\s*$|^\s*--- PASS: |^\s*[✓✔√]\s|^ok \d+\b|^ok\s+\S+\s+[\d.]+s$|\.\.\. (?:ok|passed)$|^\s*\[\s*(?:OK|PASSED)\s*\]\s/;
+
+/** A warning is not the error: its hit counts WARNING_PENALTY weaker unless its pattern is a strong one. */
+export const WARNING_LINE = /\bwarn(?:ing)?\b(?!s? (?:as|treated as) errors?)/i;
+export const WARNING_PENALTY = 3;
