@@ -22,6 +22,11 @@ const DISMISS_REACH = 20;
 const CONTINUATION_LINES = 4;
 /** A Python traceback up to this long is kept whole above its exception line. */
 const TRACEBACK_REACH = 24;
+/**
+ * Lines kept beyond a hit's own context on each side, to fill a budget its hits leave
+ * unused: most lines a reader needs that an excerpt misses sit next to a line it shows.
+ */
+const SPARE_LINES = 5;
 const TRACEBACK = /^\s*Traceback \(most recent call last\):/;
 
 interface PatternHits {
@@ -34,6 +39,7 @@ interface Collecting {
   readonly indent: number;
   afterLeft: number;
   continuationLeft: number;
+  spareLeft: number;
 }
 
 /**
@@ -158,6 +164,8 @@ export class ExcerptScanner {
       line: kept, patternId: p.id, severity,
       before: this.lastLines(before).map((l) => ({ ...l, text: detach(l.text) })),
       after: [], repeats: 0, dropped: false, step: this.step,
+      spareBefore: this.lastLines(before + SPARE_LINES).slice(0, -before || undefined).slice(-SPARE_LINES).map((l) => ({ ...l, text: detach(l.text) })),
+      spareAfter: [],
     };
     let ph = this.byPattern.get(p.id);
     if (!ph) this.byPattern.set(p.id, (ph = { first: [], last: [] }));
@@ -167,7 +175,7 @@ export class ExcerptScanner {
       if (ph.last.length > LAST_KEPT) this.drop(ph.last.shift() as Hit);
     }
     this.byText.set(kept.text, hit);
-    this.collecting.push({ hit, indent: indentOf(message), afterLeft: p.after, continuationLeft: CONTINUATION_LINES });
+    this.collecting.push({ hit, indent: indentOf(message), afterLeft: p.after, continuationLeft: CONTINUATION_LINES, spareLeft: SPARE_LINES });
     this.recent.push(hit);
     if (this.recent.length > 64) this.recent = this.recent.filter((h) => h.line.n >= line.n - DISMISS_REACH);
   }
@@ -182,6 +190,10 @@ export class ExcerptScanner {
       } else if (c.continuationLeft > 0 && message.trim() !== '' && indentOf(message) > c.indent) {
         c.continuationLeft--;
         c.hit.after.push({ ...line, text: detach(line.text) });
+      } else if (c.spareLeft > 0) {
+        c.continuationLeft = 0;
+        c.spareLeft--;
+        c.hit.spareAfter.push({ ...line, text: detach(line.text) });
       } else continue;
       still.push(c);
     }

@@ -89,6 +89,18 @@ export function selectExcerpt(s: Selection): Excerpt {
   for (const l of block.slice().reverse()) if (chosen.size < s.maxLines) chosen.set(l.n, l);
   [...rest, ...weakerEnds].sort(byStrength).forEach(placeHit);
 
+  // What budget is left goes to the lines nearest those shown: below each shown hit's
+  // block first (a failure's detail follows it), then above, a line at a time, in the order
+  // the hits were ranked.
+  const shown = [...firsts, ...lasts, ...rest, ...weakerEnds].filter((h) => chosen.has(h.line.n));
+  for (let i = 0; i < 5 && chosen.size < s.maxLines; i++) {
+    for (const h of shown) {
+      for (const l of [h.spareAfter[i], h.spareBefore[h.spareBefore.length - 1 - i]]) {
+        if (l && chosen.size < s.maxLines && !chosen.has(l.n)) chosen.set(l.n, l);
+      }
+    }
+  }
+
   const matchedAt = new Map<number, Hit>();
   for (const h of hits) {
     const other = matchedAt.get(h.line.n);

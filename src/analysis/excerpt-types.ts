@@ -44,6 +44,9 @@ export interface Hit {
   readonly severity: number;
   readonly before: readonly SeenLine[];
   readonly after: SeenLine[];
+  /** Lines beyond that context, nearest last above and nearest first below: used when the budget allows. */
+  readonly spareBefore: readonly SeenLine[];
+  readonly spareAfter: SeenLine[];
   /** How many times the same line (exact text) was seen again: shown once. */
   repeats: number;
   /** The step (excerpt-steps.ts) the line was printed in, counted from 0. */
