@@ -69,6 +69,9 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       // "____ test_name ____", "____ ERROR at setup of test_x ____": a pytest failure block begins.
       { name: 'pytest-header', pattern: String.raw`^_{3,} (?:(?:ERROR|FAILURE) at \w+ of )?[\w.:\[\]-]+(?:\[.*\])? _{3,}$`, severity: 7, before: 0, after: 4 },
       { name: 'python-error-at', pattern: String.raw`^\S+\.py:\d+: (?:\w+\.)*\w*(?:Error|Exception|Failure)\b`, severity: 7 },
+      // A test's own result line: "tests/x.py::test_y FAILED [ 2%]", "=>some/test    FAIL".
+      { name: 'result-column', pattern: String.raw`\S.*\s(?:FAIL(?:ED)?|ERROR|NOT OK)(?:\s+\[\s*\d+%\])?\s*$`, severity: 7, before: 0 },
+      { name: 'xctest-assert', pattern: String.raw`\bXCTAssert\w* failed\b|\bXCTFail\b|, failed - `, severity: 8, after: 3 },
       { name: 'go-test-fail', pattern: String.raw`^\s*--- FAIL: \S`, severity: 8, before: 0, after: 4 },
       { name: 'go-test-detail', pattern: String.raw`^\s+\S+_test\.go:\d+: `, severity: 6, before: 0 },
       { name: 'go-package-fail', pattern: String.raw`^FAIL\t\S|^--- FAIL\b`, severity: 6 },
@@ -171,8 +174,8 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       { name: 'non-zero-exit', pattern: String.raw`\b(?:exit|return)(?:ed)?(?: with)? (?:status|code|value)(?: was)?:? *(?:[1-9]\d*|-\d+)\b|\bnon-zero (?:exit|return)`, ignoreCase: true, severity: 5 },
       { name: 'ignore-above', pattern: String.raw`\bignore the (?:error|failure)s? above\b`, ignoreCase: true, effect: 'dismiss', before: 2 },
       // Not in a file or artifact name ("error_test.go", "build-errors.txt").
-      { name: 'failed-word', pattern: String.raw`(?<![\w/.-])(?:failed|failure)(?![\w/-]|\.\w)`, ignoreCase: true, severity: 2 },
-      { name: 'error-word', pattern: String.raw`(?<![\w/.-])errors?(?![\w/-]|\.\w)`, ignoreCase: true, severity: 2 },
+      { name: 'failed-word', pattern: String.raw`(?<![\w/.-]|\b0 )(?:failed|failures?)(?![\w/-]|\.\w)`, ignoreCase: true, severity: 2 },
+      { name: 'error-word', pattern: String.raw`(?<![\w/.-]|\b0 )errors?(?![\w/-]|\.\w)`, ignoreCase: true, severity: 2 },
       { name: 'exception-word', pattern: String.raw`\bexception\b`, ignoreCase: true, severity: 2 },
     ],
   },

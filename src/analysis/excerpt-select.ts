@@ -48,7 +48,8 @@ export function selectExcerpt(s: Selection): Excerpt {
   };
   const repeats = new Map<number, number>(s.failed?.repeats ?? []);
   for (const h of s.hits) if (h.repeats > 0) repeats.set(h.line.n, h.repeats);
-  const failedStep = s.failed?.marker ? s.failed.step : undefined;
+  // A log that just ends failed in its last step, when it has steps at all.
+  const failedStep = s.failed?.marker || (s.failed?.step ?? 0) > 0 ? s.failed?.step : undefined;
   // A faint sign (the word "error" in a banner, a warning) before the failed step is noise.
   const hits = failedStep === undefined ? s.hits : s.hits.filter((h) => h.step >= failedStep || h.severity >= WEAK);
   const severity = (h: Hit) => failedStep === undefined ? h.severity : h.step < failedStep ? h.severity - EARLIER_STEP : h.step === failedStep ? h.severity + FAILED_STEP_BONUS : h.severity;
