@@ -28,6 +28,8 @@ const FAILED_STEP_BONUS = 1;
 const WEAK = 5;
 /** Lines of the failed step's block placed before any hit; the rest come after the first hits. */
 const FIRST_BLOCK_LINES = 8;
+/** Lines of the block (from the marker up) placed before the other hits; the rest of it after them. */
+const SECOND_BLOCK_LINES = 12;
 
 export interface Selection {
   readonly hits: readonly Hit[];
@@ -87,8 +89,10 @@ export function selectExcerpt(s: Selection): Excerpt {
   firsts.forEach(placeHit);
   place(s.recent.slice(-s.tailLines));
   lasts.forEach(placeHit);
-  for (const l of block.slice().reverse()) if (chosen.size < s.maxLines) chosen.set(l.n, l);
+  const fromMarker = block.slice().reverse();
+  for (const l of fromMarker.slice(0, SECOND_BLOCK_LINES)) if (chosen.size < s.maxLines) chosen.set(l.n, l);
   [...rest, ...weakerEnds].sort(byStrength).forEach(placeHit);
+  for (const l of fromMarker) if (chosen.size < s.maxLines) chosen.set(l.n, l);
 
   // What budget is left goes to the lines nearest those shown: below each shown hit's
   // block first (a failure's detail follows it), then above, a line at a time, in the order

@@ -36,9 +36,9 @@ export const STEP_FAILED = new RegExp([
 ].join('|'));
 
 /** Lines of a failed step's end offered as one block, besides the marker itself. */
-export const FAILED_BLOCK_LINES = 12;
+export const FAILED_BLOCK_LINES = 30;
 /** How far up the scanner keeps lines for that block (blank and known lines are skipped). */
-export const FAILED_BLOCK_REACH = 40;
+export const FAILED_BLOCK_REACH = 60;
 
 /** CI bookkeeping that says nothing about the failure: timer and fold markers, blank lines. */
 export function isBookkeeping(text: string): boolean {
