@@ -71,6 +71,7 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       { name: 'python-error-at', pattern: String.raw`^\S+\.py:\d+: (?:\w+\.)*\w*(?:Error|Exception|Failure)\b`, severity: 7 },
       // A test's own result line: "tests/x.py::test_y FAILED [ 2%]", "=>some/test    FAIL".
       { name: 'result-column', pattern: String.raw`\S.*\s(?:FAIL(?:ED)?|ERROR|NOT OK)(?:\s+\[\s*\d+%\])?\s*$`, severity: 7, before: 0 },
+      { name: 'scalatest-failed', pattern: String.raw`\*\*\* (?:FAILED|ABORTED) \*\*\*`, severity: 8, before: 0, after: 2 },
       { name: 'xctest-assert', pattern: String.raw`\bXCTAssert\w* failed\b|\bXCTFail\b|, failed - `, severity: 8, after: 3 },
       { name: 'go-test-fail', pattern: String.raw`^\s*--- FAIL: \S`, severity: 8, before: 0, after: 4 },
       { name: 'go-test-detail', pattern: String.raw`^\s+\S+_test\.go:\d+: `, severity: 6, before: 0 },
@@ -152,7 +153,7 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       { name: 'killed', pattern: String.raw`\bKilled\b|\bkilled by signal\b|\bout of memory\b|\boom-kill|Cannot allocate memory|^MemoryError\b`, severity: 7 },
       { name: 'no-space', pattern: String.raw`No space left on device|Disk quota exceeded`, severity: 8 },
       { name: 'hang', pattern: String.raw`\bhang(?:s|ing)?\b|\bhung\b|\bdeadlock`, ignoreCase: true, severity: 3 },
-      { name: 'aborted', pattern: String.raw`\babort(?:ed|ing)\b`, ignoreCase: true, severity: 4 },
+      { name: 'aborted', pattern: String.raw`\babort(?:ed|ing)\b(?! 0\b)`, ignoreCase: true, severity: 4 },
     ],
   },
   {
