@@ -116,6 +116,8 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       { name: 'ninja-failed', pattern: String.raw`^FAILED: \S`, severity: 7 },
       { name: 'cmake-error', pattern: String.raw`^CMake Error\b`, severity: 7, after: 2 },
       { name: 'configure-error', pattern: String.raw`^configure: error:`, severity: 8 },
+      // "path/x.js:194:23: message": a compiler's or linter's finding, whatever words it uses.
+      { name: 'diagnostic', pattern: String.raw`^\s*\S+\.\w{1,5}:\d+:\d+:? \S`, severity: 5, before: 2 },
       { name: 'lint-violation', pattern: String.raw`^\S+\.\w+:\d+:\d+: [A-Z]\d{3} `, severity: 6 },
       { name: 'tox-failed', pattern: String.raw`InvocationError\b|^ERROR:\s+\S+: commands failed`, severity: 7 },
     ],
