@@ -4,7 +4,7 @@ import { FAILED_BLOCK_LINES, FAILED_BLOCK_REACH, isBookkeeping, PASSING_LINE, ST
 import { cleanLine, detach } from './log-lines.js';
 import { logMessage } from './log-prefix.js';
 import type { CompiledPattern, CompiledPatterns } from './patterns.js';
-import type { ReferenceLog } from './reference-log.js';
+import { normalizeLine, type ReferenceLog } from './reference-log.js';
 
 /**
  * How many hits of one pattern are kept from the start and from the end of the log. With
@@ -76,7 +76,7 @@ export class ExcerptScanner {
     const tail = rawTail === undefined ? undefined : cleanLine(rawTail);
     const known = this.reference !== undefined && this.reference.has(text);
     if (known) this.knownLines++;
-    const line: SeenLine = { n, text, clipped, ...(tail === undefined ? {} : { tail }), ...(known ? { known } : {}) };
+    const line: SeenLine = { n, text, clipped, ...(tail === undefined ? {} : { tail }), ...(known ? { known } : {}), ...(this.muted ? { quiet: true } : {}) };
     const message = logMessage(text);
     if (this.collecting.length > 0) this.collectAfter(line, message);
     if (STEP_START.test(text)) {
@@ -238,18 +238,24 @@ export class ExcerptScanner {
 
 /**
  * The last FAILED_BLOCK_LINES lines of a stretch worth reading: no bookkeeping, no line the
- * passing reference has, a run of one repeated line kept once with its count.
+ * passing reference has, nothing said while muted, and a run of lines alike but for their
+ * numbers (progress, "Installing ... 12/231") kept once, as its last line, with its count.
  */
 function informative(lines: readonly SeenLine[]): { block: SeenLine[]; repeats: Map<number, number> } {
   const block: SeenLine[] = [];
   const repeats = new Map<number, number>();
+  let previousForm: string | undefined;
   for (const l of lines) {
-    if (l.known || isBookkeeping(l.text)) continue;
+    if (l.known || l.quiet || isBookkeeping(l.text)) continue;
+    const form = normalizeLine(l.text);
     const previous = block[block.length - 1];
-    if (previous && previous.text === l.text) {
-      repeats.set(previous.n, (repeats.get(previous.n) ?? 0) + 1);
+    if (previous && form === previousForm) {
+      block[block.length - 1] = l;
+      repeats.set(l.n, (repeats.get(previous.n) ?? 0) + 1);
+      repeats.delete(previous.n);
       continue;
     }
+    previousForm = form;
     block.push(l);
   }
   const kept = block.slice(-FAILED_BLOCK_LINES);

@@ -26,10 +26,10 @@ const EARLIER_STEP = 3;
 const FAILED_STEP_BONUS = 1;
 /** Hits weaker than this are left out when they come before the failed step. */
 const WEAK = 5;
-/** Lines of the failed step's block placed before any hit; the rest come after the first hits. */
-const FIRST_BLOCK_LINES = 8;
-/** Lines of the block (from the marker up) placed before the other hits; the rest of it after them. */
-const SECOND_BLOCK_LINES = 12;
+/** The share of the budget the failed step's block takes before any hit (8 of 40 lines)... */
+const FIRST_BLOCK_SHARE = 0.2;
+/** ...and from the marker up, after the first and last hits, before the others (12 of 40). */
+const SECOND_BLOCK_SHARE = 0.3;
 
 export interface Selection {
   readonly hits: readonly Hit[];
@@ -58,7 +58,7 @@ export function selectExcerpt(s: Selection): Excerpt {
   const block = s.failed ? [...s.failed.block, ...(s.failed.marker ? [s.failed.marker] : [])] : [];
   if (hits.length === 0) {
     const chosen = new Map<number, SeenLine>();
-    for (const l of block) chosen.set(l.n, l);
+    for (const l of [...block].reverse()) if (chosen.size < s.maxLines) chosen.set(l.n, l);
     for (const l of s.recent.slice(-s.maxLines).reverse()) if (chosen.size < s.maxLines) chosen.set(l.n, l);
     const lines = [...chosen.values()].sort((a, b) => a.n - b.n).map((l) => toExcerptLine(l, undefined, repeats.get(l.n)));
     return { lines, totalLines: s.totalLines, ...extra };
@@ -84,13 +84,13 @@ export function selectExcerpt(s: Selection): Excerpt {
   };
   const placeHit = (h: Hit) => place([...h.before, h.line, ...h.after], h.line);
 
-  const firstBlock = block.slice(-FIRST_BLOCK_LINES - 1);
+  const firstBlock = block.slice(-Math.floor(s.maxLines * FIRST_BLOCK_SHARE) || block.length);
   for (const l of firstBlock) if (chosen.size < s.maxLines) chosen.set(l.n, l);
   firsts.forEach(placeHit);
   place(s.recent.slice(-s.tailLines));
   lasts.forEach(placeHit);
   const fromMarker = block.slice().reverse();
-  for (const l of fromMarker.slice(0, SECOND_BLOCK_LINES)) if (chosen.size < s.maxLines) chosen.set(l.n, l);
+  for (const l of fromMarker.slice(0, Math.floor(s.maxLines * SECOND_BLOCK_SHARE))) if (chosen.size < s.maxLines) chosen.set(l.n, l);
   [...rest, ...weakerEnds].sort(byStrength).forEach(placeHit);
   for (const l of fromMarker) if (chosen.size < s.maxLines) chosen.set(l.n, l);
 
@@ -101,7 +101,7 @@ export function selectExcerpt(s: Selection): Excerpt {
   for (let i = 0; i < 5 && chosen.size < s.maxLines; i++) {
     for (const h of shown) {
       for (const l of [h.spareAfter[i], h.spareBefore[h.spareBefore.length - 1 - i]]) {
-        if (l && chosen.size < s.maxLines && !chosen.has(l.n)) chosen.set(l.n, l);
+        if (l && !l.quiet && !l.known && chosen.size < s.maxLines && !chosen.has(l.n)) chosen.set(l.n, l);
       }
     }
   }

@@ -11,7 +11,7 @@ export interface ExcerptLine {
   readonly clipped?: number;
   /** The end of a clipped line, where a one-line result often says why (its last LINE_TAIL_CHARS). */
   readonly tail?: string;
-  /** How many more times the same line occurred further down: shown once, with the count. */
+  /** How many more lines like it (the same, or in a run the same but for numbers) it stands for. */
   readonly repeats?: number;
 }
 
@@ -35,6 +35,8 @@ export interface SeenLine {
   readonly tail?: string;
   /** The reference (passing) log has the same line: noise. */
   readonly known?: boolean;
+  /** Printed while muted (a passing test's output in a subunit v1 text stream). */
+  readonly quiet?: boolean;
 }
 
 /** A candidate line, with the context captured around it while streaming. */
@@ -62,6 +64,6 @@ export interface FailedStep {
   readonly step: number;
   /** Its last informative lines before the marker, oldest first, runs of a repeated line collapsed. */
   readonly block: readonly SeenLine[];
-  /** For each line of `block` that stands for a run of identical lines, how many more there were. */
+  /** For each line of `block` that ends a run of lines alike but for their numbers, how many came before it. */
   readonly repeats: ReadonlyMap<number, number>;
 }
