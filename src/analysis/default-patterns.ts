@@ -70,7 +70,7 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       { name: 'pytest-header', pattern: String.raw`^_{3,} (?:(?:ERROR|FAILURE) at \w+ of )?[\w.:\[\]-]+(?:\[.*\])? _{3,}$`, severity: 7, before: 0, after: 4 },
       { name: 'python-error-at', pattern: String.raw`^\S+\.py:\d+: (?:\w+\.)*\w*(?:Error|Exception|Failure)\b`, severity: 7 },
       // A test's own result line: "tests/x.py::test_y FAILED [ 2%]", "=>some/test    FAIL".
-      { name: 'result-column', pattern: String.raw`\S.*\s(?:FAIL(?:ED)?|ERROR|NOT OK)(?:\s+\[\s*\d+%\])?\s*$`, severity: 7, before: 0 },
+      { name: 'result-column', pattern: String.raw`\s(?:FAIL(?:ED)?|ERROR|NOT OK)(?:\s+\[\s*\d+%\])?\s*$`, severity: 7, before: 0 },
       { name: 'scalatest-failed', pattern: String.raw`\*\*\* (?:FAILED|ABORTED) \*\*\*`, severity: 8, before: 0, after: 2 },
       { name: 'xctest-assert', pattern: String.raw`\bXCTAssert\w* failed\b|\bXCTFail\b|, failed - `, severity: 8, after: 3 },
       { name: 'go-test-fail', pattern: String.raw`^\s*--- FAIL: \S`, severity: 8, before: 0, after: 4 },

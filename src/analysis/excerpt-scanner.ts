@@ -1,6 +1,6 @@
 import type { Excerpt, FailedStep, Hit, SeenLine } from './excerpt-types.js';
 import { selectExcerpt } from './excerpt-select.js';
-import { FAILED_BLOCK_LINES, FAILED_BLOCK_REACH, isBookkeeping, PASSING_LINE, STEP_FAILED, STEP_START, WARNING_LINE, WARNING_PENALTY } from './excerpt-steps.js';
+import { FAILED_BLOCK_LINES, FAILED_BLOCK_REACH, isBookkeeping, PASSING_LINE, saysStepFailed, STEP_START, WARNING_LINE, WARNING_PENALTY } from './excerpt-steps.js';
 import { cleanLine, detach } from './log-lines.js';
 import { logMessage } from './log-prefix.js';
 import type { CompiledPattern, CompiledPatterns } from './patterns.js';
@@ -83,7 +83,7 @@ export class ExcerptScanner {
       this.step++;
       this.stepStart = n;
     }
-    if (this.failed === undefined && STEP_FAILED.test(text)) this.failed = this.failedStep(line);
+    if (this.failed === undefined && saysStepFailed(text)) this.failed = this.failedStep(line);
     if (TRACEBACK.test(message)) this.tracebackAt = n;
     if (!known && !PASSING_LINE.test(text)) {
       // The end of a clipped line is matched too: a one-line JSON result ends with its reason.

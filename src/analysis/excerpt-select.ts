@@ -59,7 +59,7 @@ export function selectExcerpt(s: Selection): Excerpt {
   if (hits.length === 0) {
     const chosen = new Map<number, SeenLine>();
     for (const l of [...block].reverse()) if (chosen.size < s.maxLines) chosen.set(l.n, l);
-    for (const l of s.recent.slice(-s.maxLines).reverse()) if (chosen.size < s.maxLines) chosen.set(l.n, l);
+    for (const l of s.recent.slice(-s.maxLines).reverse()) if (chosen.size < s.maxLines && !l.known && !l.quiet) chosen.set(l.n, l);
     const lines = [...chosen.values()].sort((a, b) => a.n - b.n).map((l) => toExcerptLine(l, undefined, repeats.get(l.n)));
     return { lines, totalLines: s.totalLines, ...extra };
   }

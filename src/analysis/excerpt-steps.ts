@@ -17,23 +17,28 @@ export const STEP_START = /^(?:travis_fold:start:\S*?|travis_time:start:\w+)?\$ 
  * build tool's chain of failures (make, npm, yarn, Gradle, Maven, ant, cargo, ninja, tox).
  * The first of them is where the failure surfaced; later ones repeat it upward.
  */
-export const STEP_FAILED = new RegExp([
-  String.raw`The command "[\s\S]*" (?:failed and )?exited with -?[1-9]\d*`,
-  String.raw`^" (?:failed and )?exited with -?[1-9]\d*\.`,
-  String.raw`^##\[error\]Process completed with exit code [1-9]`,
-  String.raw`^(?:Makefile|GNUmakefile|[\w./-]*\.mk):\d+: recipe for target .* failed`,
-  String.raw`^g?make(?:\[\d+\])?: \*\*\* `,
-  String.raw`^npm ERR! (?:code ELIFECYCLE|Test failed|errno [1-9]|Exit status [1-9]|\S+@\S+ \w+: )`,
-  String.raw`^error Command failed with exit code [1-9]`,
-  String.raw`^FAILURE: Build failed with an exception`,
-  String.raw`^\[(?:INFO|ERROR)\] BUILD FAILURE`,
-  String.raw`^BUILD FAILED\b`,
-  String.raw`^error: (?:could not compile|test failed|build failed)`,
-  String.raw`^ninja: build stopped`,
-  String.raw`^ERROR: InvocationError\b|^ERROR:\s+\S+: commands failed`,
-  String.raw`Configuring incomplete, errors occurred!`,
-  String.raw`^Script exited with code [1-9]|^Command exited with non-zero status [1-9]`,
-].join('|'));
+const STEP_FAILED_AT_START = new RegExp(`^(?:${[
+  String.raw`" (?:failed and )?exited with -?[1-9]\d*\.`,
+  String.raw`##\[error\]Process completed with exit code [1-9]`,
+  String.raw`(?:Makefile|GNUmakefile|[\w./-]*\.mk):\d+: recipe for target .* failed`,
+  String.raw`g?make(?:\[\d+\])?: \*\*\* `,
+  String.raw`npm ERR! (?:code ELIFECYCLE|Test failed|errno [1-9]|Exit status [1-9]|\S+@\S+ \w+: )`,
+  String.raw`error Command failed with exit code [1-9]`,
+  String.raw`FAILURE: Build failed with an exception`,
+  String.raw`\[(?:INFO|ERROR)\] BUILD FAILURE`,
+  String.raw`BUILD FAILED\b`,
+  String.raw`error: (?:could not compile|test failed|build failed)`,
+  String.raw`ninja: build stopped`,
+  String.raw`ERROR: InvocationError\b|ERROR:\s+\S+: commands failed`,
+  String.raw`Script exited with code [1-9]|Command exited with non-zero status [1-9]`,
+].join('|')})`);
+// Travis prints its verdict after its own timer marker, on the same line.
+const STEP_FAILED_ANYWHERE = /The command ".*" (?:failed and )?exited with -?[1-9]|Configuring incomplete, errors occurred!/;
+
+/** Whether a line says a step failed (two expressions: anchored ones are tried at the start only). */
+export function saysStepFailed(text: string): boolean {
+  return STEP_FAILED_AT_START.test(text) || (text.includes('xited with') || text.includes('Configuring incomplete')) && STEP_FAILED_ANYWHERE.test(text);
+}
 
 /** Lines of a failed step's end offered as one block, besides the marker itself. */
 export const FAILED_BLOCK_LINES = 30;
