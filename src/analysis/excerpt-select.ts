@@ -22,7 +22,7 @@ import type { Excerpt, ExcerptLine, FailedStep, Hit, SeenLine } from './excerpt-
  */
 const STRONG_SPREAD = 3;
 const CANDIDATE_SPREAD = 5;
-const EARLIER_STEP = 3;
+const EARLIER_STEP = 4;
 const FAILED_STEP_BONUS = 1;
 /** Hits weaker than this are left out when they come before the failed step. */
 const WEAK = 5;
@@ -56,10 +56,18 @@ export function selectExcerpt(s: Selection): Excerpt {
   const hits = failedStep === undefined ? s.hits : s.hits.filter((h) => h.step >= failedStep || h.severity >= WEAK);
   const severity = (h: Hit) => failedStep === undefined ? h.severity : h.step < failedStep ? h.severity - EARLIER_STEP : h.step === failedStep ? h.severity + FAILED_STEP_BONUS : h.severity;
   const block = s.failed ? [...s.failed.block, ...(s.failed.marker ? [s.failed.marker] : [])] : [];
+  const chosen = new Map<number, SeenLine>();
+  const shownTexts = new Set<string>();
+  // Lines that fill the budget rather than answer a hit: never one already shown, nor noise.
+  const fill = (l: SeenLine | undefined): void => {
+    if (!l || l.known || l.quiet || chosen.size >= s.maxLines || chosen.has(l.n)) return;
+    if (l.text.trim() !== '' && shownTexts.has(l.text)) return;
+    chosen.set(l.n, l);
+    shownTexts.add(l.text);
+  };
   if (hits.length === 0) {
-    const chosen = new Map<number, SeenLine>();
-    for (const l of [...block].reverse()) if (chosen.size < s.maxLines) chosen.set(l.n, l);
-    for (const l of s.recent.slice(-s.maxLines).reverse()) if (chosen.size < s.maxLines && !l.known && !l.quiet) chosen.set(l.n, l);
+    [...block].reverse().forEach(fill);
+    s.recent.slice(-s.maxLines).reverse().forEach(fill);
     const lines = [...chosen.values()].sort((a, b) => a.n - b.n).map((l) => toExcerptLine(l, undefined, repeats.get(l.n)));
     return { lines, totalLines: s.totalLines, ...extra };
   }
@@ -71,28 +79,34 @@ export function selectExcerpt(s: Selection): Excerpt {
   const rest = hits.filter((h) => severity(h) >= maxSeverity - CANDIDATE_SPREAD && !s.firstLast.has(h)).sort(byStrength);
   const weakerEnds = hits.filter((h) => !strong(h) && severity(h) >= maxSeverity - CANDIDATE_SPREAD && s.firstLast.has(h));
 
-  const chosen = new Map<number, SeenLine>();
   const leftOut: number[] = [];
+  const put = (l: SeenLine): void => {
+    chosen.set(l.n, l);
+    shownTexts.add(l.text);
+  };
   const place = (lines: readonly SeenLine[], anchor?: SeenLine): void => {
-    const fresh = lines.filter((l) => !chosen.has(l.n));
+    // Context that repeats a line already shown (or the hit itself) says nothing new.
+    const fresh = lines.filter((l) => !chosen.has(l.n) && (l === anchor || l.text.trim() === '' || (!shownTexts.has(l.text) && l.text !== anchor?.text)));
     if (chosen.size + fresh.length <= s.maxLines) {
-      for (const l of fresh) chosen.set(l.n, l);
+      fresh.forEach(put);
     } else if (anchor && !chosen.has(anchor.n)) {
-      if (chosen.size < s.maxLines) chosen.set(anchor.n, anchor);
+      if (chosen.size < s.maxLines) put(anchor);
       else leftOut.push(anchor.n);
     }
   };
   const placeHit = (h: Hit) => place([...h.before, h.line, ...h.after], h.line);
 
   const firstBlock = block.slice(-Math.floor(s.maxLines * FIRST_BLOCK_SHARE) || block.length);
-  for (const l of firstBlock) if (chosen.size < s.maxLines) chosen.set(l.n, l);
+  // A block line that repeats a first hit's text waits: the hit shows it, with its count.
+  const firstTexts = new Set(firsts.map((h) => h.line.text));
+  firstBlock.filter((l) => !firstTexts.has(l.text)).forEach(fill);
   firsts.forEach(placeHit);
   place(s.recent.slice(-s.tailLines));
   lasts.forEach(placeHit);
   const fromMarker = block.slice().reverse();
-  for (const l of fromMarker.slice(0, Math.floor(s.maxLines * SECOND_BLOCK_SHARE))) if (chosen.size < s.maxLines) chosen.set(l.n, l);
+  fromMarker.slice(0, Math.floor(s.maxLines * SECOND_BLOCK_SHARE)).forEach(fill);
   [...rest, ...weakerEnds].sort(byStrength).forEach(placeHit);
-  for (const l of fromMarker) if (chosen.size < s.maxLines) chosen.set(l.n, l);
+  fromMarker.forEach(fill);
 
   // What budget is left goes to the lines nearest those shown: below each shown hit's
   // block first (a failure's detail follows it), then above, a line at a time, in the order
@@ -100,9 +114,8 @@ export function selectExcerpt(s: Selection): Excerpt {
   const shown = [...firsts, ...lasts, ...rest, ...weakerEnds].filter((h) => chosen.has(h.line.n));
   for (let i = 0; i < 5 && chosen.size < s.maxLines; i++) {
     for (const h of shown) {
-      for (const l of [h.spareAfter[i], h.spareBefore[h.spareBefore.length - 1 - i]]) {
-        if (l && !l.quiet && !l.known && chosen.size < s.maxLines && !chosen.has(l.n)) chosen.set(l.n, l);
-      }
+      fill(h.spareAfter[i]);
+      fill(h.spareBefore[h.spareBefore.length - 1 - i]);
     }
   }
 

@@ -9,8 +9,9 @@ import { logMessage } from './log-prefix.js';
  * explain the failure (the idea of logreduce/logjuicer and CiDiff, written anew here).
  *
  * Normalising masks what differs between two runs of the same job without meaning
- * anything: numbers (times, durations, counters, ports, PIDs), hexadecimal hashes and
- * identifiers, and names under temporary directories. Lines are kept as 53-bit hashes, so
+ * anything: numbers (times, durations, counters, ports, PIDs; but zero, which tells a
+ * success's exit status and counts from a failure's), hexadecimal hashes and identifiers, and
+ * names under temporary directories. Lines are kept as 53-bit hashes, so
  * the reference costs about 20 bytes per distinct line, and at most MAX_REFERENCE_LINES of
  * them (a bigger reference is used as far as it was read).
  */
@@ -28,12 +29,15 @@ const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g
 // Seven or more hex digits with at least one digit: git hashes, container ids, request ids.
 const HEX = /\b(?=[0-9a-f]*\d)[0-9a-f]{7,}\b/gi;
 const TEMP_NAME = /(\/(?:tmp|var\/tmp|private\/var\/folders)\/)[^/\s:'"]+/g;
+// A zero stays itself: it is what tells "exited with 0" from "exited with 1" and "0 failed"
+// from "3 failed"; every other number is the same number.
 const NUMBER = /\d+(?:[.,:]\d+)*/g;
+const maskNumber = (n: string): string => (n === '0' ? '0' : '#');
 const SPACE = /\s+/g;
 
 /** The form two lines share when they differ only in what changes from run to run. */
 export function normalizeLine(text: string): string {
-  return logMessage(text).replace(UUID, 'U').replace(HEX, 'H').replace(TEMP_NAME, '$1T').replace(NUMBER, '0').replace(SPACE, ' ').trim();
+  return logMessage(text).replace(UUID, 'U').replace(HEX, 'H').replace(TEMP_NAME, '$1T').replace(NUMBER, maskNumber).replace(SPACE, ' ').trim();
 }
 
 /** FNV-1a twice, with different seeds, folded into a safe integer: two lines collide with probability ~2^-53. */
