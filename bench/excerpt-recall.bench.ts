@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_MAX_LINES, excerptFile, referenceFromFile, type Excerpt } from '../src/analysis/excerpt.js';
 import { excerptHeading, renderExcerpt } from '../src/analysis/render-excerpt.js';
 import { sharedPath } from '../test/helpers/paths.js';
-import { GREP_WORDS, grepBaseline, loadEvalLogs, loadLogchunks, percent, score, summarize, tailBaseline, type LabelledLog, type LogScore, type Summary } from './excerpt-eval.js';
+import { GREP_WORDS, grepBaseline, loadEvalLogs, loadLogchunks, percent, score, summarize, tailBaseline, type LabelledLog, type LogScore, type Summary } from '../test/helpers/excerpt-recall.js';
 import { makePairs } from './excerpt-pairs.js';
 import { recordBench, startBench, type Figure } from './report.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * ../shared/eval/logchunks/README.md says: the first 60 lines a method prints, each line
  * and each expected line cleaned alike (what a terminal shows, trimmed); an expected line
  * is found when it occurs in one of them (its first 200 characters, for a very long one).
- * Shared by bench/excerpt-recall.bench.ts and the recall test.
+ * Shared by bench/excerpt-recall.bench.ts and test/analysis/eval-recall.test.ts.
  */
 
 export interface LabelledLog {
