@@ -27,6 +27,8 @@ const TRACEBACK_REACH = 24;
  * unused: most lines a reader needs that an excerpt misses sit next to a line it shows.
  */
 const SPARE_LINES = 5;
+/** Lines kept of the start of a paragraph (lines between blank ones). */
+const PARAGRAPH_HEAD = 3;
 const TRACEBACK = /^\s*Traceback \(most recent call last\):/;
 
 interface PatternHits {
@@ -64,6 +66,11 @@ export class ExcerptScanner {
   private failed: FailedStep | undefined;
   private tracebackAt: number | undefined;
   private knownLines = 0;
+  /** The first lines of the paragraph being read, and of the last one a blank line ended. */
+  private paragraph: SeenLine[] = [];
+  private lastParagraph: SeenLine[] = [];
+  /** Whether the paragraph being read began after a blank line (not at the step's or log's start). */
+  private afterBlank = false;
 
   constructor(private readonly compiled: CompiledPatterns, private readonly maxLines: number, private readonly reference?: ReferenceLog) {
     this.ringSize = Math.max(maxLines, compiled.maxBefore + 1, TAIL_LINES, FAILED_BLOCK_REACH + 1, TRACEBACK_REACH + 1);
@@ -82,8 +89,12 @@ export class ExcerptScanner {
     if (STEP_START.test(text)) {
       this.step++;
       this.stepStart = n;
+      this.paragraph = [];
+      this.lastParagraph = [];
+      this.afterBlank = false;
     }
     if (this.failed === undefined && saysStepFailed(text)) this.failed = this.failedStep(line);
+    this.followParagraphs(line);
     if (TRACEBACK.test(message)) this.tracebackAt = n;
     if (!known && !PASSING_LINE.test(text)) {
       // The end of a clipped line is matched too: a one-line JSON result ends with its reason.
@@ -116,13 +127,36 @@ export class ExcerptScanner {
   private failedStep(marker: SeenLine): FailedStep {
     const from = Math.max(this.stepStart, marker.n - FAILED_BLOCK_REACH);
     const { block, repeats } = informative(this.lastLines(FAILED_BLOCK_REACH).filter((l) => l.n >= from));
-    return { marker: { ...marker, text: detach(marker.text) }, step: this.step, block: block.map((l) => ({ ...l, text: detach(l.text) })), repeats };
+    return { marker: { ...marker, text: detach(marker.text) }, step: this.step, block: block.map((l) => ({ ...l, text: detach(l.text) })), repeats, head: this.headAbove(block) };
   }
 
   /** A log that ends without saying a step failed: its end is where it failed. */
   private endOfLog(recent: readonly SeenLine[]): FailedStep {
     const { block, repeats } = informative(recent.slice(-FAILED_BLOCK_REACH).filter((l) => l.n >= this.stepStart));
-    return { step: this.step, block, repeats };
+    return { step: this.step, block, repeats, head: this.headAbove(block) };
+  }
+
+  /**
+   * The first lines of the paragraph the failed step ends with, when they lie above its
+   * block: a long report's heading ("Failures:", "> Links", a linter's banner) says what
+   * the list under it is.
+   */
+  private headAbove(block: readonly SeenLine[]): SeenLine[] {
+    const head = this.paragraph.length > 0 ? this.paragraph : this.lastParagraph;
+    const first = block[0]?.n ?? Infinity;
+    return head.filter((l) => l.n < first && l.n >= this.stepStart);
+  }
+
+  private followParagraphs(line: SeenLine): void {
+    if (line.text.trim() === '') {
+      if (this.paragraph.length > 0 && this.afterBlank) this.lastParagraph = this.paragraph;
+      this.paragraph = [];
+      this.afterBlank = true;
+    } else if (!this.afterBlank) {
+      return;
+    } else if (this.paragraph.length < PARAGRAPH_HEAD && !line.known && !line.quiet && !isBookkeeping(line.text)) {
+      this.paragraph.push({ ...line, text: detach(line.text) });
+    }
   }
 
   private match(text: string, message: string): CompiledPattern[] {

@@ -66,6 +66,8 @@ export function selectExcerpt(s: Selection): Excerpt {
     shownTexts.add(l.text);
   };
   if (hits.length === 0) {
+    [...block].reverse().slice(0, Math.floor(s.maxLines * FIRST_BLOCK_SHARE) || block.length).forEach(fill);
+    if (s.maxLines >= 10) (s.failed?.head ?? []).forEach(fill);
     [...block].reverse().forEach(fill);
     s.recent.slice(-s.maxLines).reverse().forEach(fill);
     const lines = [...chosen.values()].sort((a, b) => a.n - b.n).map((l) => toExcerptLine(l, undefined, repeats.get(l.n)));
@@ -103,6 +105,7 @@ export function selectExcerpt(s: Selection): Excerpt {
   firsts.forEach(placeHit);
   place(s.recent.slice(-s.tailLines));
   lasts.forEach(placeHit);
+  if (s.maxLines >= 10) (s.failed?.head ?? []).forEach(fill);
   const fromMarker = block.slice().reverse();
   fromMarker.slice(0, Math.floor(s.maxLines * SECOND_BLOCK_SHARE)).forEach(fill);
   [...rest, ...weakerEnds].sort(byStrength).forEach(placeHit);

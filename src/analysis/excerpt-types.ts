@@ -64,6 +64,8 @@ export interface FailedStep {
   readonly step: number;
   /** Its last informative lines before the marker, oldest first, runs of a repeated line collapsed. */
   readonly block: readonly SeenLine[];
+  /** The first lines of the paragraph the step ends with, when they lie above `block`. */
+  readonly head: readonly SeenLine[];
   /** For each line of `block` that ends a run of lines alike but for their numbers, how many came before it. */
   readonly repeats: ReadonlyMap<number, number>;
 }

@@ -55,6 +55,22 @@ describe('the failed step', () => {
     assert.ok(texts(e).some((t) => t.endsWith('The command "make test" exited with 2.')));
   });
 
+  it('shows the heading of the long report the failed step ends with, not only its end', () => {
+    const log = [
+      '$ ./check-links.sh',
+      ...busy(100, 'fetch'),
+      '',
+      '> Redirected links',
+      ...filler(60, (i) => `  ${i}. 301 http://site${i}.example.org/docs/ → https://site${i}.example.org/docs/`),
+      '',
+      'The command "./check-links.sh" exited with 1.',
+    ].join('\n');
+    const e = excerptText(log);
+    assert.ok(shows(e, '> Redirected links'), texts(e).join('\n'));
+    assert.ok(shows(e, '  1. 301 http://site1.example.org/docs/ → https://site1.example.org/docs/'));
+    assert.ok(shows(e, 'The command "./check-links.sh" exited with 1.'));
+  });
+
   it('prefers the failed step’s error to a configure probe’s deliberate one in an earlier step', () => {
     const log = [
       '$ python setup.py config',
