@@ -57,11 +57,13 @@ function report(set: string, scores: MethodScores, goals: { recall?: number; not
   console.log(line(`${set}: tail -40`, t));
   const recallGoal = goals.recall === undefined ? {} : { goal: `>= ${goals.recall * 100}%`, met: s.recall >= goals.recall };
   const nothingGoal = goals.nothing === undefined ? {} : { goal: `<= ${goals.nothing * 100}% of logs`, met: s.nothing / s.logs <= goals.nothing };
+  // The sets the issue sets goals on go to BENCHMARKS.md's summary, with the baselines beside them.
+  const key = goals.recall !== undefined;
   figures.push(
-    { label: `${set}: recall, sluice excerpt`, value: Number((100 * s.recall).toFixed(1)), unit: '%', key: true, ...recallGoal },
-    { label: `${set}: logs with nothing found, sluice excerpt`, value: s.nothing, unit: `of ${s.logs}`, key: true, ...nothingGoal },
-    { label: `${set}: recall, grep | head -40`, value: Number((100 * g.recall).toFixed(1)), unit: '%' },
-    { label: `${set}: recall, tail -40`, value: Number((100 * t.recall).toFixed(1)), unit: '%' },
+    { label: `${set}: recall, sluice excerpt`, value: Number((100 * s.recall).toFixed(1)), unit: '%', key, ...recallGoal },
+    { label: `${set}: logs with nothing found, sluice excerpt`, value: s.nothing, unit: `of ${s.logs}`, key, ...nothingGoal },
+    { label: `${set}: recall, grep | head -40`, value: Number((100 * g.recall).toFixed(1)), unit: '%', key },
+    { label: `${set}: recall, tail -40`, value: Number((100 * t.recall).toFixed(1)), unit: '%', key },
     { label: `${set}: logs with nothing found, grep / tail`, value: g.nothing, unit: `/ ${t.nothing} of ${s.logs}` },
     { label: `${set}: lines printed per log, sluice / grep`, value: Number(s.meanOutputLines.toFixed(1)), unit: `/ ${g.meanOutputLines.toFixed(1)}` },
   );
