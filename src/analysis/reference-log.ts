@@ -11,9 +11,9 @@ import { logMessage } from './log-prefix.js';
  * Normalising masks what differs between two runs of the same job without meaning
  * anything: numbers (times, durations, counters, ports, PIDs; but zero, which tells a
  * success's exit status and counts from a failure's), hexadecimal hashes and identifiers, and
- * names under temporary directories. Lines are kept as 53-bit hashes, so
- * the reference costs about 20 bytes per distinct line, and at most MAX_REFERENCE_LINES of
- * them (a bigger reference is used as far as it was read).
+ * names under temporary directories. Lines are kept as 64-bit hashes, so
+ * the reference costs 16 to 32 bytes per distinct line, and at most MAX_REFERENCE_LINES of
+ * them, 64 MB (a bigger reference is used as far as it was read).
  */
 export const MAX_REFERENCE_LINES = 2_000_000;
 
@@ -40,8 +40,55 @@ export function normalizeLine(text: string): string {
   return logMessage(text).replace(UUID, 'U').replace(HEX, 'H').replace(TEMP_NAME, '$1T').replace(NUMBER, maskNumber).replace(SPACE, ' ').trim();
 }
 
-/** FNV-1a twice, with different seeds, folded into a safe integer: two lines collide with probability ~2^-53. */
-function hash53(s: string): number {
+/**
+ * A set of 64-bit hashes (two FNV-1a variants; two lines collide with probability ~2^-63)
+ * in one typed array with open addressing: 8 bytes a slot at most half full, where a
+ * `Set` of numbers costs some 50 bytes an entry.
+ */
+class HashSet64 {
+  private slots = new Uint32Array(2 * 1024);
+  size = 0;
+
+  add(s: string): void {
+    const [a, b] = hashPair(s);
+    if (this.find(a, b) >= 0) return;
+    if (2 * (this.size + 1) > this.slots.length / 2) this.grow();
+    this.insert(a, b);
+  }
+
+  has(s: string): boolean {
+    const [a, b] = hashPair(s);
+    return this.find(a, b) >= 0;
+  }
+
+  private find(a: number, b: number): number {
+    const mask = this.slots.length / 2 - 1;
+    for (let i = a & mask; ; i = (i + 1) & mask) {
+      const x = this.slots[2 * i] as number;
+      if (x === 0) return -1;
+      if (x === a && this.slots[2 * i + 1] === b) return i;
+    }
+  }
+
+  private insert(a: number, b: number): void {
+    const mask = this.slots.length / 2 - 1;
+    let i = a & mask;
+    while (this.slots[2 * i] !== 0) i = (i + 1) & mask;
+    this.slots[2 * i] = a;
+    this.slots[2 * i + 1] = b;
+    this.size++;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Uint32Array(old.length * 2);
+    this.size = 0;
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.insert(old[i] as number, old[i + 1] as number);
+  }
+}
+
+/** Two 32-bit FNV-1a style hashes of a string; the first is never 0 (0 marks an empty slot). */
+function hashPair(s: string): [number, number] {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ s.length;
   for (let i = 0; i < s.length; i++) {
@@ -49,11 +96,11 @@ function hash53(s: string): number {
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995);
   }
-  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
+  return [(a | 1) >>> 0, b >>> 0];
 }
 
 export class ReferenceLines implements ReferenceLog {
-  private readonly seen = new Set<number>();
+  private readonly seen = new HashSet64();
 
   constructor(readonly label: string) {}
 
@@ -64,12 +111,12 @@ export class ReferenceLines implements ReferenceLog {
   add(raw: string): void {
     if (this.seen.size >= MAX_REFERENCE_LINES) return;
     const norm = normalizeLine(cleanLine(raw));
-    if (norm !== '') this.seen.add(hash53(norm));
+    if (norm !== '') this.seen.add(norm);
   }
 
   has(text: string): boolean {
     const norm = normalizeLine(text);
-    return norm !== '' && this.seen.has(hash53(norm));
+    return norm !== '' && this.seen.has(norm);
   }
 }
 

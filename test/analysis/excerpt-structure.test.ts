@@ -177,6 +177,14 @@ describe('a passing log as reference', () => {
     ...filler(30, (i) => `check ${i}: Exception logged on purpose: ValueError: case ${i} of run ${run}`),
   ];
 
+  it('remembers every distinct line of a large reference, and no other', () => {
+    const words = (i: number) => i.toString(36).replace(/\d/g, (d) => 'QRSTUVWXYZ'[Number(d)] as string);
+    const ref = referenceFromText(filler(50_000, (i) => `step ${words(i)} done`).join('\n'));
+    assert.equal(ref.size, 50_000);
+    assert.ok(filler(50_000, (i) => `step ${words(i)} done`).every((l) => ref.has(l)));
+    assert.equal(filler(50_000, (i) => `step ${words(i)} failed`).filter((l) => ref.has(l)).length, 0);
+  });
+
   it('masks numbers, hashes and temporary names, and nothing else', () => {
     assert.equal(normalizeLine('2024-05-01T10:00:01Z took 12.5s in /tmp/tmpab12cd/x commit 3f2a9c1d'), normalizeLine('2024-06-11T09:10:11Z took 3.25s in /tmp/tmpzz99yy/x commit 9a8b7c6d'));
     assert.notEqual(normalizeLine('check quota: limit 0'), normalizeLine('check volume: limit 0'));
