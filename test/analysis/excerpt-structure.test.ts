@@ -140,6 +140,27 @@ describe('errors kept whole', () => {
   });
 });
 
+describe('words and formats', () => {
+  it('knows apt’s E:, Travis’s silence timeout and Maven’s [ERROR], and takes no artifact name or "0 failed" for an error', () => {
+    const log = [
+      ...busy(100),
+      'Uploading artifacts: build/error-report.html build/errors.log test_error_handling.xml',
+      'Tests run: 40, 0 failed, 0 errors',
+      'E: Unable to locate package libfoo-dev',
+      '[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.1:compile',
+      'No output has been received in the last 10m0s, this potentially indicates a stalled build or something wrong with the build itself.',
+      ...busy(20, 'after'),
+    ].join('\n');
+    const e = excerptText(log);
+    const matched = new Map(e.lines.filter((l) => l.matched).map((l) => [l.text, l.matched]));
+    assert.equal(matched.get('E: Unable to locate package libfoo-dev'), 'generic/apt-error');
+    assert.equal(matched.get('No output has been received in the last 10m0s, this potentially indicates a stalled build or something wrong with the build itself.'), 'resources/no-output');
+    assert.equal(matched.get('[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.1:compile'), 'build/maven-goal-failed');
+    assert.ok(!matched.has('Uploading artifacts: build/error-report.html build/errors.log test_error_handling.xml'), JSON.stringify([...matched]));
+    assert.ok(!matched.has('Tests run: 40, 0 failed, 0 errors'));
+  });
+});
+
 describe('test runners', () => {
   // Each: lines of a runner's failure report, buried under passing output; the ones that must show.
   const cases: Record<string, { lines: string[]; must: string[] }> = {
