@@ -3,7 +3,7 @@ import { mkdtempSync, openSync, rmSync, statSync, writeSync, closeSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { excerptFile } from '../src/analysis/excerpt.js';
+import { excerptFile, referenceFromFile } from '../src/analysis/excerpt.js';
 import { recordBench, startBench } from './report.js';
 
 /**
@@ -33,7 +33,7 @@ const FAILURE = [
   ' You could try using --skip-broken to work around the problem',
 ];
 
-function writeLog(path: string): void {
+function writeLog(path: string, failing = true): void {
   const fd = openSync(path, 'w');
   let written = 0;
   let i = 0;
@@ -42,7 +42,7 @@ function writeLog(path: string): void {
     while (chunk.length < 1024 * 1024) chunk += `${(NOISE[i % NOISE.length] as (i: number) => string)(i++)}\n`;
     written += writeSync(fd, chunk);
   }
-  writeSync(fd, `${FAILURE.join('\n')}\n`);
+  if (failing) writeSync(fd, `${FAILURE.join('\n')}\n`);
   for (let k = 0; k < 200; k++) writeSync(fd, `${(NOISE[k % NOISE.length] as (i: number) => string)(k)}\n`);
   closeSync(fd);
 }
@@ -57,6 +57,8 @@ const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
 try {
   const log = join(dir, 'job.log');
   writeLog(log);
+  const passing = join(dir, 'passing.log');
+  writeLog(passing, false);
   const mb = statSync(log).size / (1024 * 1024);
   if (spawnSync('grep', ['--version']).status !== 0) {
     console.log('excerpt.bench: grep is not installed: skipped');
@@ -66,6 +68,7 @@ try {
   const rounds = 3;
   const grepTimes: number[] = [];
   const excerptTimes: number[] = [];
+  const referenceTimes: number[] = [];
   let found = '';
   for (let r = 0; r < rounds; r++) {
     const g = performance.now();
@@ -75,11 +78,18 @@ try {
     const e = await excerptFile(log);
     excerptTimes.push(performance.now() - s);
     if (!e.lines.some((l) => l.text.startsWith('Error: Package: openstack-nova-api'))) throw new Error('the excerpt missed the error');
+    // With a passing log of the same size as reference: both files are read whole.
+    const r = performance.now();
+    const compared = await excerptFile(log, { reference: await referenceFromFile(passing) });
+    referenceTimes.push(performance.now() - r);
+    if (!compared.lines.some((l) => l.text.startsWith('Error: Package: openstack-nova-api'))) throw new Error('the excerpt with a reference missed the error');
   }
+  const withReference = median(referenceTimes);
   const grep = median(grepTimes);
   const excerpt = median(excerptTimes);
   console.log(`  baseline: grep -m1 -n Error         ${grep.toFixed(0).padStart(8)} ms  (${(mb / (grep / 1000)).toFixed(0)} MB/s; found line ${found.split(':')[0]})`);
   console.log(`  sluice: excerptFile                 ${excerpt.toFixed(0).padStart(8)} ms  (${(mb / (excerpt / 1000)).toFixed(0)} MB/s; peak RSS of the process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)`);
+  console.log(`  sluice: excerptFile, passing log as reference ${withReference.toFixed(0).padStart(8)} ms  (reads ${(2 * mb).toFixed(0)} MB)`);
   console.log(`  ratio sluice/baseline: ${(excerpt / grep).toFixed(1)}`);
   const peakRss = process.resourceUsage().maxRSS / 1024;
   recordBench('excerpt', started, {
@@ -91,6 +101,8 @@ try {
       { label: 'excerpt: excerptFile', value: Math.round(excerpt), unit: 'ms' },
       { label: 'excerpt: excerptFile throughput', value: Math.round(mb / (excerpt / 1000)), unit: 'MB/s' },
       { label: 'excerpt: grep -m1 -n Error', value: Math.round(grep), unit: 'ms' },
+      { label: 'excerpt: excerptFile with a 100 MB passing log as reference / grep -m1', value: Number((withReference / grep).toFixed(1)), unit: 'x' },
+      { label: 'excerpt: excerptFile with a 100 MB passing log as reference', value: Math.round(withReference), unit: 'ms' },
       { label: 'excerpt: peak RSS of the process (the log is streamed)', value: Math.round(peakRss), unit: 'MB' },
     ],
     notes: ['The issue sets no goal for this figure; docs/analysis.md discusses it.'],

@@ -65,7 +65,27 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
     patterns: [
       { name: 'unittest-failure', pattern: String.raw`^(?:FAIL|ERROR): \S+ \([\w.]+\)`, severity: 8, after: 1 },
       { name: 'pytest-failed', pattern: String.raw`^(?:FAILED|ERROR) \S+::\S+|^\S+::\S+ (?:FAILED|ERROR)\b`, severity: 8 },
-      { name: 'pytest-assert', pattern: String.raw`^E\s{3}\S`, severity: 6 },
+      { name: 'pytest-assert', pattern: String.raw`^E {2,}\S`, severity: 6 },
+      // "____ test_name ____", "____ ERROR at setup of test_x ____": a pytest failure block begins.
+      { name: 'pytest-header', pattern: String.raw`^_{3,} (?:(?:ERROR|FAILURE) at \w+ of )?[\w.:\[\]-]+(?:\[.*\])? _{3,}$`, severity: 7, before: 0, after: 4 },
+      { name: 'python-error-at', pattern: String.raw`^\S+\.py:\d+: (?:\w+\.)*\w*(?:Error|Exception|Failure)\b`, severity: 7 },
+      // A test's own result line: "tests/x.py::test_y FAILED [ 2%]", "=>some/test    FAIL".
+      { name: 'result-column', pattern: String.raw`\s(?:FAIL(?:ED)?|ERROR|NOT OK)(?:\s+\[\s*\d+%\])?\s*$`, severity: 7, before: 0 },
+      // The cross a reporter puts before a failed test or a compiler error (xcpretty, mocha's spec reporter).
+      { name: 'failure-mark', pattern: String.raw`^\s*(?:[✗✘❌]|× )\s*\S`, severity: 7, before: 0, after: 3 },
+      { name: 'scalatest-failed', pattern: String.raw`\*\*\* (?:FAILED|ABORTED) \*\*\*`, severity: 8, before: 0, after: 2 },
+      { name: 'xctest-assert', pattern: String.raw`\bXCTAssert\w* failed\b|\bXCTFail\b|, failed - `, severity: 8, after: 3 },
+      { name: 'go-test-fail', pattern: String.raw`^\s*--- FAIL: \S`, severity: 8, before: 0, after: 4 },
+      { name: 'go-test-detail', pattern: String.raw`^\s+\S+_test\.go:\d+: `, severity: 6, before: 0 },
+      { name: 'go-package-fail', pattern: String.raw`^FAIL\t\S|^--- FAIL\b`, severity: 6 },
+      // ExUnit, mocha, jest, rspec number the failures they then detail: "  1) test ...".
+      { name: 'numbered-failure', pattern: String.raw`^\s{0,6}\d{1,3}\) \S.{3,}`, severity: 6, before: 0, after: 4 },
+      { name: 'jest-failure', pattern: String.raw`^\s*● \S`, severity: 7, before: 0, after: 4 },
+      { name: 'junit-failure', pattern: String.raw`^(?:Tests run: \d+, Failures: \d+, Errors: \d+.*<<< (?:FAILURE|ERROR)!|Failed tests:|Tests in error:|\S+ > \S.* FAILED$)`, severity: 8, before: 0, after: 3 },
+      { name: 'rspec-failure', pattern: String.raw`^rspec \./\S+:\d+ # |^Failures:$`, severity: 7, after: 3 },
+      { name: 'cargo-test-failure', pattern: String.raw`^---- \S+ stdout ----$|^test result: FAILED\b|^thread '.*' panicked at`, severity: 8, before: 0, after: 3 },
+      { name: 'ctest-failure', pattern: String.raw`^The following tests FAILED:|^\d+% tests passed, [1-9]\d* tests? failed|\*\*\*(?:Failed|Exception)\b`, severity: 8, after: 3 },
+      { name: 'xctest-failure', pattern: String.raw`: error: -\[\S+ \S+\] : |^Failing tests:$|\*\* (?:TEST|BUILD)(?: EXECUTE)? FAILED \*\*`, severity: 8, after: 2 },
       { name: 'stestr-failed', pattern: String.raw`^(?:\{\d+\} )?[\w.]+(?:\[[^\]]*\])? (?:\[[\d.]+s\] )?\.\.\. (?:FAILED|ERROR)\b`, severity: 8 },
       // A test id alone: "error: Bad exit status from ..." is rpmbuild, not subunit.
       { name: 'subunit-failure', pattern: String.raw`^(?:failure|error|uxsuccess): \S+(?: \[(?: multipart)?)?$`, severity: 8 },
@@ -76,7 +96,7 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       { name: 'unexpected-result', pattern: String.raw`\bunexpected[-_ ](?:fail(?:ure)?|timeout|error|crash|success|pass)\b`, ignoreCase: true, severity: 8 },
       {
         name: 'summary',
-        pattern: String.raw`^FAILED \((?:failures|errors)=\d+|^=+ .*\b[1-9]\d* (?:failed|errors?)\b.* =+$|\b\d+ runs?, \d+ assertions?, (?:[1-9]\d* failures?, \d+ errors?|\d+ failures?, [1-9]\d* errors?)|^\s*- Failed: [1-9]|^Failed [1-9]\d* tests? - output below|\b[1-9]\d* (?:tests? )?failed\b`,
+        pattern: String.raw`^FAILED \((?:failures|errors)=\d+|\b[1-9]\d* (?:failing|failures?)\b|^Tests: +[1-9]\d* failed|\b\d+ examples?, [1-9]\d* failures?|\b[1-9]\d* tests? completed, [1-9]\d* failed|^=+ .*\b[1-9]\d* (?:failed|errors?)\b.* =+$|\b\d+ runs?, \d+ assertions?, (?:[1-9]\d* failures?, \d+ errors?|\d+ failures?, [1-9]\d* errors?)|^\s*- Failed: [1-9]|^Failed [1-9]\d* tests? - output below|\b[1-9]\d* (?:tests? )?failed\b`,
         severity: 6,
       },
     ],
@@ -86,12 +106,20 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
     description: 'compilers, linkers, make, ninja, cmake, configure, cargo, linters',
     patterns: [
       { name: 'compiler-error', pattern: String.raw`^\S+?:\d+:(?:\d+:)? (?:fatal )?error: `, severity: 8 },
+      // javac through Maven: "[ERROR] /src/X.java:[3,13] cannot find symbol" (the [ERROR] is a prefix, log-prefix.ts).
+      { name: 'bracket-position-error', pattern: String.raw`^\S+\.\w+:\[\d+,\d+\] \S`, severity: 8, after: 2 },
+      { name: 'maven-goal-failed', pattern: String.raw`^Failed to execute goal\b|^COMPILATION ERROR\b`, severity: 7, after: 1 },
+      { name: 'gradle-went-wrong', pattern: String.raw`^\* What went wrong:`, severity: 8, before: 0, after: 3 },
+      { name: 'compile-failed', pattern: String.raw`^error(?:\[E\d+\])?: |^\S+\(\d+,\d+\): error \w+\d+:|^ERROR in \S|^\S+\.\w+\(\d+,\d+\): error`, severity: 8, after: 2 },
+      { name: 'diff-shown', pattern: String.raw`^diff --git a/`, severity: 5, before: 0, after: 4 },
       { name: 'undefined-reference', pattern: String.raw`undefined reference to|undefined symbol\b|unresolved external symbol`, severity: 8 },
       { name: 'linker-failed', pattern: String.raw`\bld returned \d+ exit status|^collect2: error|linker command failed|^error: linking with`, severity: 8 },
       { name: 'make-error', pattern: String.raw`^g?make(?:\[\d+\])?: \*\*\* .*(?:Error \d+|Stop\.)`, severity: 6 },
       { name: 'ninja-failed', pattern: String.raw`^FAILED: \S`, severity: 7 },
       { name: 'cmake-error', pattern: String.raw`^CMake Error\b`, severity: 7, after: 2 },
       { name: 'configure-error', pattern: String.raw`^configure: error:`, severity: 8 },
+      // "path/x.js:194:23: message": a compiler's or linter's finding, whatever words it uses.
+      { name: 'diagnostic', pattern: String.raw`^\s*\S+\.\w{1,5}:\d+:\d+:? \S`, severity: 5, before: 2 },
       { name: 'lint-violation', pattern: String.raw`^\S+\.\w+:\d+:\d+: [A-Z]\d{3} `, severity: 6 },
       { name: 'tox-failed', pattern: String.raw`InvocationError\b|^ERROR:\s+\S+: commands failed`, severity: 7 },
     ],
@@ -124,11 +152,12 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
     name: 'resources',
     description: 'timeouts, hangs, kills, memory and disk',
     patterns: [
+      { name: 'no-output', pattern: String.raw`^No output has been received in the last \d+m|The job exceeded the maximum time limit|^Terminated$`, severity: 8 },
       { name: 'timed-out', pattern: String.raw`\btimed out\b|\btime ?out (?:after|expired|exceeded|reached|while)\b|\bdeadline exceeded\b|\bmax(?:imum)? run ?time exceeded\b`, ignoreCase: true, severity: 6 },
       { name: 'killed', pattern: String.raw`\bKilled\b|\bkilled by signal\b|\bout of memory\b|\boom-kill|Cannot allocate memory|^MemoryError\b`, severity: 7 },
       { name: 'no-space', pattern: String.raw`No space left on device|Disk quota exceeded`, severity: 8 },
       { name: 'hang', pattern: String.raw`\bhang(?:s|ing)?\b|\bhung\b|\bdeadlock`, ignoreCase: true, severity: 3 },
-      { name: 'aborted', pattern: String.raw`\babort(?:ed|ing)\b`, ignoreCase: true, severity: 4 },
+      { name: 'aborted', pattern: String.raw`\babort(?:ed|ing)\b(?! 0\b)`, ignoreCase: true, severity: 4 },
     ],
   },
   {
@@ -141,15 +170,17 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
     description: 'errors of no particular tool',
     patterns: [
       { name: 'error-line', pattern: String.raw`^(?:error|fatal(?: error)?|fatal)\b\s*(?:\[[^\]]*\])?\s*[:!]`, ignoreCase: true, severity: 6 },
-      { name: 'log-level-error', pattern: String.raw`(?:^|[\s\]|:])(?:ERROR|FATAL|CRITICAL)(?::|\]|\s+-\s)`, on: 'line', severity: 4 },
+      { name: 'apt-error', pattern: String.raw`^E: \S`, severity: 7 },
+      { name: 'log-level-error', pattern: String.raw`(?:^|[\s\]|:\[])(?:ERROR|FATAL|CRITICAL)(?::|\]|\s+-\s)`, on: 'line', severity: 4 },
       { name: 'no-such-file', pattern: String.raw`No such file or directory`, severity: 5, before: 2 },
       { name: 'cannot', pattern: String.raw`\b(?:cannot|can't|could not|couldn't|unable to) (?:stat|open|create|access|find|remove|read|write|load|connect|resolve|execute|install)\b`, ignoreCase: true, severity: 4, before: 1 },
       { name: 'permission-denied', pattern: String.raw`Permission denied|Operation not permitted|Read-only file system`, severity: 5 },
       { name: 'command-not-found', pattern: String.raw`command not found|: not found$`, severity: 6 },
       { name: 'non-zero-exit', pattern: String.raw`\b(?:exit|return)(?:ed)?(?: with)? (?:status|code|value)(?: was)?:? *(?:[1-9]\d*|-\d+)\b|\bnon-zero (?:exit|return)`, ignoreCase: true, severity: 5 },
       { name: 'ignore-above', pattern: String.raw`\bignore the (?:error|failure)s? above\b`, ignoreCase: true, effect: 'dismiss', before: 2 },
-      { name: 'failed-word', pattern: String.raw`\b(?:failed|failure)\b`, ignoreCase: true, severity: 2 },
-      { name: 'error-word', pattern: String.raw`\berror\b`, ignoreCase: true, severity: 2 },
+      // Not in a file or artifact name ("error_test.go", "build-errors.txt").
+      { name: 'failed-word', pattern: String.raw`(?<![\w/.-]|\b0 )(?:failed|failures?)(?![\w/-]|\.\w)`, ignoreCase: true, severity: 2 },
+      { name: 'error-word', pattern: String.raw`(?<![\w/.-]|\b0 )errors?(?![\w/-]|\.\w)`, ignoreCase: true, severity: 2 },
       { name: 'exception-word', pattern: String.raw`\bexception\b`, ignoreCase: true, severity: 2 },
     ],
   },

@@ -5,9 +5,11 @@ import type { Excerpt } from './excerpt-types.js';
 import { ExcerptScanner } from './excerpt-scanner.js';
 import { LineSplitter } from './log-lines.js';
 import { compilePatternSets, type CompiledPatterns, type PatternSet } from './patterns.js';
+import type { ReferenceLog } from './reference-log.js';
 
 export type { Excerpt, ExcerptLine } from './excerpt-types.js';
 export { DEFAULT_PATTERN_SETS } from './default-patterns.js';
+export { referenceFromFile, referenceFromFileSync, referenceFromText, type ReferenceLog } from './reference-log.js';
 export { compilePatternSets, patternProblems, PatternSetError, type ExcerptPattern, type PatternSet } from './patterns.js';
 
 /**
@@ -28,6 +30,8 @@ export interface ExcerptOptions {
   readonly maxLines?: number;
   /** Pattern sets to use instead of DEFAULT_PATTERN_SETS (e.g. from configuration), or compiled ones. */
   readonly patterns?: readonly PatternSet[] | CompiledPatterns;
+  /** A passing log of the same job (reference-log.ts): lines it also has are noise. */
+  readonly reference?: ReferenceLog;
 }
 
 let compiledDefaults: CompiledPatterns | undefined;
@@ -38,13 +42,13 @@ function scannerFor(opts: ExcerptOptions): ExcerptScanner {
   if (opts.patterns === undefined) compiled = compiledDefaults ??= compilePatternSets(DEFAULT_PATTERN_SETS);
   else if ('messageUnion' in opts.patterns) compiled = opts.patterns;
   else compiled = compilePatternSets(opts.patterns);
-  return new ExcerptScanner(compiled, maxLines);
+  return new ExcerptScanner(compiled, maxLines, opts.reference);
 }
 
 /** The excerpt of a log held in memory (tests, short outputs). */
 export function excerptText(log: string, opts: ExcerptOptions = {}): Excerpt {
   const scanner = scannerFor(opts);
-  const splitter = new LineSplitter((text, clipped) => scanner.push(text, clipped));
+  const splitter = new LineSplitter((text, clipped, tail) => scanner.push(text, clipped, tail));
   splitter.writeText(log);
   splitter.end();
   return scanner.finish();
@@ -53,7 +57,7 @@ export function excerptText(log: string, opts: ExcerptOptions = {}): Excerpt {
 /** The excerpt of a stream of bytes, read to its end. */
 export async function excerptStream(input: Readable, opts: ExcerptOptions = {}): Promise<Excerpt> {
   const scanner = scannerFor(opts);
-  const splitter = new LineSplitter((text, clipped) => scanner.push(text, clipped));
+  const splitter = new LineSplitter((text, clipped, tail) => scanner.push(text, clipped, tail));
   for await (const chunk of input) splitter.write(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   splitter.end();
   return scanner.finish();
@@ -70,7 +74,7 @@ export function excerptFile(path: string, opts: ExcerptOptions = {}): Promise<Ex
  */
 export function excerptFileSync(path: string, opts: ExcerptOptions = {}): Excerpt {
   const scanner = scannerFor(opts);
-  const splitter = new LineSplitter((text, clipped) => scanner.push(text, clipped));
+  const splitter = new LineSplitter((text, clipped, tail) => scanner.push(text, clipped, tail));
   const buf = Buffer.allocUnsafe(CHUNK_BYTES);
   const fd = openSync(path, 'r');
   try {

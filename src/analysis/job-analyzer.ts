@@ -5,6 +5,7 @@ import type { OutcomeAnalyzer } from '../engine/outcome-analyzer.js';
 import type { ExecutionOutcome } from '../engine/node-provider.js';
 import type { Store, TestOutcome } from '../store/index.js';
 import { excerptFile, type Excerpt } from './excerpt.js';
+import { referenceFromFile, type ReferenceLog } from './reference-log.js';
 import { classifyInfra, type InfraRule } from './infra.js';
 import { parseJunit } from './junit.js';
 import type { CompiledPatterns, PatternSet } from './patterns.js';
@@ -14,7 +15,7 @@ import { isFailure, summarizeTests, type TestResult } from './test-result.js';
 
 export interface JobAnalyzerOptions {
   /** Marks failed tests already known to be flaky on the target. */
-  readonly store: Pick<Store, 'flakyAmong' | 'latestBaseline'>;
+  readonly store: Pick<Store, 'flakyAmong' | 'latestBaseline' | 'listJobs'>;
   /**
    * Asks for a reference run of the target's baseline when none has results yet (the
    * images pipeline); answers its run id, or undefined when one is already on its way.
@@ -41,7 +42,8 @@ export function jobAnalyzer(o: JobAnalyzerOptions): OutcomeAnalyzer {
       const tests = outcome.resultsDir ? await readResults(outcome.resultsDir, o.log) : [];
       let excerpt: Excerpt | undefined;
       if (outcome.logPath && outcome.result === 'failure') {
-        excerpt = await excerptFile(outcome.logPath, o.patterns ? { patterns: o.patterns } : {}).catch(() => undefined);
+        const reference = await passingReference(o, attempt.spec.target, outcome.logPath);
+        excerpt = await excerptFile(outcome.logPath, { ...(o.patterns ? { patterns: o.patterns } : {}), ...(reference ? { reference } : {}) }).catch(() => undefined);
       }
       let result: ExecutionOutcome = excerpt ? { ...outcome, excerpt } : outcome;
       if (excerpt && outcome.result === 'failure') {
@@ -61,6 +63,25 @@ export function jobAnalyzer(o: JobAnalyzerOptions): OutcomeAnalyzer {
       return { outcome: result, tests: tests.map(toOutcome) };
     },
   };
+}
+
+/**
+ * The log of the target's latest baseline job, when it passed: the same tests on the same
+ * target without the update, so what its log also says is not the update's doing
+ * (reference-log.ts). None when there is no such job or its log is gone; a reference is a
+ * help, never a reason for the analysis to fail.
+ */
+async function passingReference(o: JobAnalyzerOptions, target: string, logPath: string): Promise<ReferenceLog | undefined> {
+  try {
+    const baseline = await o.store.latestBaseline(target, BASELINE_CONTENT);
+    if (!baseline) return undefined;
+    const job = (await o.store.listJobs(baseline.runId)).find((j) => j.id === baseline.jobId);
+    if (!job || job.result !== 'success' || !job.logPath || job.logPath === logPath) return undefined;
+    return await referenceFromFile(job.logPath, `the passing log of baseline job ${job.id} (run ${baseline.runId})`);
+  } catch (e) {
+    o.log?.(`no reference log for ${target}: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 /**

@@ -10,8 +10,14 @@ import { StringDecoder } from 'node:string_decoder';
 /** Longest line kept, in UTF-16 code units (4 KiB of ASCII); the rest is counted, not kept. */
 export const MAX_LINE_CHARS = 4096;
 
-/** One raw line: its text up to the cap, and how many characters past the cap were dropped. */
-export type LineSink = (text: string, clipped: number) => void;
+/** Characters kept of the end of a line over the cap: the cause often sits there (Ansible's one-line JSON results). */
+export const LINE_TAIL_CHARS = 512;
+
+/**
+ * One raw line: its text up to the cap, how many characters past the cap were dropped and,
+ * for a clipped line, its last LINE_TAIL_CHARS characters.
+ */
+export type LineSink = (text: string, clipped: number, tail?: string) => void;
 
 /**
  * Splits a byte stream into lines. Memory is bounded by the chunk size plus one capped
@@ -21,6 +27,7 @@ export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
   private pendingClipped = 0;
+  private pendingTail = '';
   private open = false;
 
   constructor(private readonly sink: LineSink, private readonly cap = MAX_LINE_CHARS) {}
@@ -39,7 +46,7 @@ export class LineSplitter {
         this.emitPending();
       } else {
         const length = nl - start;
-        if (length > this.cap) this.sink(chunk.slice(start, start + this.cap), length - this.cap);
+        if (length > this.cap) this.sink(chunk.slice(start, start + this.cap), length - this.cap, chunk.slice(Math.max(start + this.cap, nl - LINE_TAIL_CHARS), nl));
         else this.sink(chunk.slice(start, nl), 0);
       }
       start = nl + 1;
@@ -60,12 +67,15 @@ export class LineSplitter {
     const room = this.cap - this.pending.length;
     const take = Math.min(room, to - from);
     if (take > 0) this.pending += chunk.slice(from, from + take);
+    if (to - from > take) this.pendingTail = (this.pendingTail + chunk.slice(Math.max(from + take, to - LINE_TAIL_CHARS), to)).slice(-LINE_TAIL_CHARS);
     this.pendingClipped += to - from - take;
   }
 
   private emitPending(): void {
-    this.sink(this.pending, this.pendingClipped);
+    if (this.pendingClipped > 0) this.sink(this.pending, this.pendingClipped, this.pendingTail);
+    else this.sink(this.pending, 0);
     this.pending = '';
+    this.pendingTail = '';
     this.pendingClipped = 0;
     this.open = false;
   }

@@ -12,7 +12,9 @@ export function renderExcerpt(e: Excerpt, opts: { numbers?: boolean } = {}): str
   let previous: number | undefined;
   for (const l of e.lines) {
     if (previous !== undefined && l.n > previous + 1) out.push(opts.numbers ? `${' '.repeat(width)} ⋮` : '⋮');
-    const text = l.clipped ? `${l.text} … [${l.clipped} more characters]` : l.text;
+    let text = l.clipped ? `${l.text} … [${l.clipped} more characters]` : l.text;
+    if (l.clipped && l.tail !== undefined) text = `${l.text} … [${l.clipped - l.tail.length} characters] … ${l.tail}`;
+    if (l.repeats) text = `${text}  [×${l.repeats + 1}]`;
     out.push(opts.numbers ? `${String(l.n).padStart(width)} ${l.matched ? '>' : '|'} ${text}` : `| ${text}`);
     previous = l.n;
   }
@@ -24,5 +26,6 @@ export function excerptHeading(e: Excerpt): string {
   const first = e.lines[0]?.n ?? 0;
   const last = e.lines[e.lines.length - 1]?.n ?? 0;
   const more = e.truncatedAt !== undefined ? ` (more matched lines from line ${e.truncatedAt} did not fit)` : '';
-  return `log lines ${first}-${last} of ${e.totalLines}${more}:`;
+  const ref = e.reference ? `; compared with ${e.reference.label}, ${e.reference.knownLines} line${e.reference.knownLines === 1 ? '' : 's'} it also has left out` : '';
+  return `log lines ${first}-${last} of ${e.totalLines}${more}${ref}:`;
 }

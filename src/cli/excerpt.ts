@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_MAX_LINES, excerptFile, excerptText, MAX_MAX_LINES, type Excerpt } from '../analysis/excerpt.js';
+import { DEFAULT_MAX_LINES, excerptFile, excerptText, MAX_MAX_LINES, referenceFromFile, type Excerpt, type ReferenceLog } from '../analysis/excerpt.js';
 import { classifyInfra, type InfraVerdict } from '../analysis/infra.js';
 import { parseJunit, TestResultsError } from '../analysis/junit.js';
 import { excerptHeading, renderExcerpt } from '../analysis/render-excerpt.js';
@@ -11,7 +11,7 @@ import { countByStatus, isFailure, summarizeTests, testReport, type TestResult }
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 
-interface ExcerptOptions { json?: boolean; maxLines?: string }
+interface ExcerptOptions { json?: boolean; maxLines?: string; baseline?: string }
 type Source = { readonly stdin: Uint8Array } | { readonly path: string };
 
 export function registerExcerpt(program: Command, io: Io, setStatus: (s: number) => void): void {
@@ -20,6 +20,7 @@ export function registerExcerpt(program: Command, io: Io, setStatus: (s: number)
     .argument('<file>', 'a log, a JUnit XML file or a subunit v2 stream, told apart by content (- for standard input)')
     .option('--json', 'print JSON: the numbered lines, or the test results')
     .option('--max-lines <n>', `lines of the log to show (default ${DEFAULT_MAX_LINES}, at most ${MAX_MAX_LINES})`)
+    .option('--baseline <log>', 'a passing log of the same job: lines it also has (numbers, hashes and temporary names aside) are left out as noise')
     .action(async (file: string, opts: ExcerptOptions) => setStatus(await excerpt(io, file, opts)));
 }
 
@@ -36,13 +37,23 @@ async function excerpt(io: Io, file: string, opts: ExcerptOptions): Promise<numb
     throw new CliExit(EXIT.failed, `cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'E_FILE_UNREADABLE');
   }
   if (kind === 'log') {
-    const e = 'stdin' in source ? excerptText(new TextDecoder().decode(source.stdin), { maxLines }) : await excerptFile(source.path, { maxLines });
+    const reference = opts.baseline === undefined ? undefined : await readReference(io, opts.baseline);
+    const options = { maxLines, ...(reference ? { reference } : {}) };
+    const e = 'stdin' in source ? excerptText(new TextDecoder().decode(source.stdin), options) : await excerptFile(source.path, options);
     printLog(io, file, e, classifyInfra(e.lines), opts.json === true);
   } else {
     const parsed = await readResults(kind, source, file);
     printResults(io, file, kind, parsed, opts.json === true);
   }
   return EXIT.ok;
+}
+
+async function readReference(io: Io, file: string): Promise<ReferenceLog> {
+  try {
+    return await referenceFromFile(resolve(io.cwd, file), file);
+  } catch (e) {
+    throw new CliExit(EXIT.failed, `cannot read the baseline log ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'E_FILE_UNREADABLE');
+  }
 }
 
 async function readResults(kind: 'junit' | 'subunit', source: Source, file: string): Promise<SubunitParse> {

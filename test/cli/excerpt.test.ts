@@ -76,4 +76,19 @@ describe('sluice excerpt', () => {
     assert.match(broken.stderr, /^sluice: broken\.xml: not well-formed XML/);
     assert.equal((await runCli(['excerpt', 'broken.xml', '--max-lines', '0'], { cwd: dir })).status, 2);
   });
+
+  it('compares with a passing log given by --baseline: what both say is left out, and the heading names it', async (t) => {
+    const dir = tempDir(t);
+    const noise = (run: number) => Array.from({ length: 30 }, (_, i) => `worker ${run}: ERROR fetching mirror ${['alpha', 'beta', 'gamma'][i % 3]}-${i}: timed out after ${i + run}s, retrying`);
+    writeFileSync(join(dir, 'pass.log'), [...noise(1), 'all 12 checks passed', 'The command "./check.sh" exited with 0.'].join('\n'));
+    writeFileSync(join(dir, 'fail.log'), [...noise(2), 'check quota: tenant limit is 0 where 10 was set', 'The command "./check.sh" exited with 1.'].join('\n'));
+    const plain = await runCli(['excerpt', 'fail.log'], { cwd: dir });
+    assert.match(plain.stdout, /ERROR fetching mirror/);
+    const r = await runCli(['excerpt', 'fail.log', '--baseline', 'pass.log'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'fail.log: log lines 31-32 of 32; compared with pass.log, 30 lines it also has left out:\n31 | check quota: tenant limit is 0 where 10 was set\n32 | The command "./check.sh" exited with 1.\n');
+    const missing = await runCli(['excerpt', 'fail.log', '--baseline', 'nope.log'], { cwd: dir });
+    assert.equal(missing.status, 1);
+    assert.equal(missing.stderr, 'sluice: cannot read the baseline log nope.log: no such file\n');
+  });
 });
