@@ -1,3 +1,4 @@
+import { storedExcerpt } from '../analysis/stored-excerpt.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
@@ -26,7 +27,7 @@ async function logs(io: Io, jobId: string, opts: { config?: string }): Promise<n
       io.out(job.result === 'skipped' ? 'never ran: no log\n' : 'no log yet\n');
       return EXIT.ok;
     }
-    const e = readExcerpt(job.logPath);
+    const e = storedExcerpt(job.excerpt) ?? readExcerpt(job.logPath);
     if (e && e.lines.length > 0) {
       io.out(`${excerptHeading(e)}\n`);
       for (const l of renderExcerpt(e)) io.out(`${l}\n`);

@@ -1,3 +1,4 @@
+import { fitExcerpt, storedExcerpt } from '../analysis/stored-excerpt.js';
 import { excerptFileSync, type Excerpt } from '../analysis/excerpt.js';
 import { excerptHeading, renderExcerpt } from '../analysis/render-excerpt.js';
 import type { Job, Run } from '../store/index.js';
@@ -86,7 +87,8 @@ export function failureDetails(jobs: readonly Job[]): string[] {
   for (const j of jobs) {
     if (j.state !== 'finished' || j.result === 'success' || j.result === 'skipped' || j.result === 'cancelled') continue;
     out.push('', `${j.target}: ${j.result}${j.reason ? ` - ${j.reason}` : ''}`);
-    const excerpt = j.logPath ? readExcerpt(j.logPath, SUMMARY_EXCERPT_LINES) : undefined;
+    const kept = storedExcerpt(j.excerpt);
+    const excerpt = kept ? fitExcerpt(kept, SUMMARY_EXCERPT_LINES) : j.logPath ? readExcerpt(j.logPath, SUMMARY_EXCERPT_LINES) : undefined;
     if (excerpt && excerpt.lines.length > 0) {
       out.push(`  ${excerptHeading(excerpt)}`);
       for (const l of renderExcerpt(excerpt)) out.push(`  ${l}`);

@@ -216,7 +216,7 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     const path = logPathOf(job, d.site);
     if (!path) throw new ApiError('E_NO_LOG', `job ${id} has no log${job.state === 'queued' ? ' yet: it is queued' : ''}`);
     const index = await indexLog(path);
-    const errors = endedBadly(job) ? await logErrors(path) : undefined;
+    const errors = endedBadly(job) ? await logErrors(path, job.excerpt) : undefined;
     const win = logWindow(index, errors, line);
     return html(reply, logPage(job, index, errors, win, await readLines(path, index, win.from, win.count)));
   });

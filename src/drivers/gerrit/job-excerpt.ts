@@ -1,5 +1,6 @@
-import { excerptFile, type Excerpt } from '../../analysis/excerpt.js';
+import { excerptFile } from '../../analysis/excerpt.js';
 import { excerptHeading, renderExcerpt } from '../../analysis/render-excerpt.js';
+import { storedExcerpt } from '../../analysis/stored-excerpt.js';
 import type { Job } from '../../store/index.js';
 import { MAX_EXCERPT_LINES, type JobExcerpt } from './comment.js';
 
@@ -20,13 +21,4 @@ export async function jobExcerpt(job: Job): Promise<JobExcerpt | undefined> {
   }
   if (!e || e.lines.length === 0) return undefined;
   return { heading: excerptHeading(e), lines: renderExcerpt(e, { numbers: true }) };
-}
-
-/** The stored excerpt is JSON from the store: trusted only as far as its shape is checked. */
-function storedExcerpt(raw: unknown): Excerpt | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const { lines, totalLines } = raw as { lines?: unknown; totalLines?: unknown };
-  if (!Array.isArray(lines) || typeof totalLines !== 'number') return undefined;
-  const ok = lines.every((l: unknown) => typeof l === 'object' && l !== null && typeof (l as { n?: unknown }).n === 'number' && typeof (l as { text?: unknown }).text === 'string');
-  return ok ? (raw as Excerpt) : undefined;
 }

@@ -19,7 +19,7 @@ export function logRoutes(d: WebDeps): AnyApiRoute[] {
         const path = logPathOf(job, d.site);
         if (!path) throw new ApiError('E_NO_LOG', `job ${job.id} has no log${job.state === 'queued' ? ' yet: it is queued' : job.result === 'skipped' ? ': it was skipped' : ''}`);
         const index = await indexLog(path);
-        const errors = endedBadly(job) ? await logErrors(path) : undefined;
+        const errors = endedBadly(job) ? await logErrors(path, job.excerpt) : undefined;
         const lines = await readLines(path, index, query.from, query.count);
         return {
           jobId: job.id, from: query.from, lines, totalLines: index.totalLines, bytes: index.size,

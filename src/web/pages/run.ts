@@ -85,7 +85,7 @@ ${rows.map((row) => html`<tr><th scope="row">${row}</th>${targets.map((t) => {
  */
 export async function jobDetail(j: Job, now: number): Promise<SafeHtml> {
   const s = cellState(j);
-  const errors = endedBadly(j) && j.logPath ? await logErrors(j.logPath) : undefined;
+  const errors = endedBadly(j) && j.logPath ? await logErrors(j.logPath, j.excerpt) : undefined;
   const why = j.result === 'skipped' ? j.skipReason : j.state === 'finished' && j.result !== 'success' ? j.reason : null;
   const collected = j.state === 'finished' ? collectedFiles(j) : [];
   return html`<article class="job st-${s}" id="job-${j.id}" data-job="${j.id}" data-status="${s}">
