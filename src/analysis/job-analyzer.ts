@@ -1,3 +1,5 @@
+import type { JobSpec } from '../engine/job-spec.js';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BASELINE_CONTENT } from '../engine/images.js';
@@ -15,7 +17,7 @@ import { isFailure, summarizeTests, type TestResult } from './test-result.js';
 
 export interface JobAnalyzerOptions {
   /** Marks failed tests already known to be flaky on the target. */
-  readonly store: Pick<Store, 'flakyAmong' | 'latestBaseline' | 'listJobs'>;
+  readonly store: Pick<Store, 'flakyAmong' | 'latestBaseline' | 'listJobs' | 'latestPassingJob'>;
   /**
    * Asks for a reference run of the target's baseline when none has results yet (the
    * images pipeline); answers its run id, or undefined when one is already on its way.
@@ -42,7 +44,7 @@ export function jobAnalyzer(o: JobAnalyzerOptions): OutcomeAnalyzer {
       const tests = outcome.resultsDir ? await readResults(outcome.resultsDir, o.log) : [];
       let excerpt: Excerpt | undefined;
       if (outcome.logPath && outcome.result === 'failure') {
-        const reference = await passingReference(o, attempt.spec.target, outcome.logPath);
+        const reference = await passingReference(o, attempt.spec, outcome.logPath);
         excerpt = await excerptFile(outcome.logPath, { ...(o.patterns ? { patterns: o.patterns } : {}), ...(reference ? { reference } : {}) }).catch(() => undefined);
       }
       let result: ExecutionOutcome = excerpt ? { ...outcome, excerpt } : outcome;
@@ -66,13 +68,22 @@ export function jobAnalyzer(o: JobAnalyzerOptions): OutcomeAnalyzer {
 }
 
 /**
- * The log of the target's latest baseline job, when it passed: the same tests on the same
- * target without the update, so what its log also says is not the update's doing
- * (reference-log.ts). None when there is no such job or its log is gone; a reference is a
- * help, never a reason for the analysis to fail.
+ * The log a failing attempt is compared with (reference-log.ts): the latest passing job of
+ * the same kind on the same target (another update's phase1 that passed, the same tests on
+ * the same node setup), else the target's latest baseline job when it passed (the same
+ * tests without any update). What that log also says is not this update's doing. None when
+ * there is no such job or its log is gone; a reference is a help, never a reason for the
+ * analysis to fail.
  */
-async function passingReference(o: JobAnalyzerOptions, target: string, logPath: string): Promise<ReferenceLog | undefined> {
+async function passingReference(o: JobAnalyzerOptions, spec: JobSpec, logPath: string): Promise<ReferenceLog | undefined> {
+  const target = spec.target;
   try {
+    // phase2's checks stage logs preparation only: compared with its own kind, as every pipeline is.
+    const classPrefix = spec.pipeline === 'phase2' ? `phase2/${spec.stage === 'checks' ? 'checks' : 'provision'}@` : `${spec.pipeline}/`;
+    const same = await o.store.latestPassingJob({ classPrefix, target });
+    if (same?.logPath && same.logPath !== logPath && existsSync(same.logPath)) {
+      return await referenceFromFile(same.logPath, `the passing log of job ${same.id} (run ${same.runId})`);
+    }
     const baseline = await o.store.latestBaseline(target, BASELINE_CONTENT);
     if (!baseline) return undefined;
     const job = (await o.store.listJobs(baseline.runId)).find((j) => j.id === baseline.jobId);

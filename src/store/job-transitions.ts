@@ -318,6 +318,19 @@ export async function getJob(ctx: StoreContext, id: string): Promise<Job | undef
   return row && toJob(row);
 }
 
+/**
+ * The newest job of a job class (`phase1/`, `phase2/provision`) on a target that passed and
+ * kept its log: the reference a failing attempt's log is compared with (src/analysis).
+ */
+export async function latestPassingJob(ctx: StoreContext, query: { classPrefix: string; target: string; before?: number }): Promise<Job | undefined> {
+  let q = ctx.db.selectFrom('jobs').selectAll()
+    .where('target', '=', query.target).where('result', '=', 'success').where('log_path', 'is not', null)
+    .where('kind', 'like', `${query.classPrefix.replace(/[%_\\]/g, '')}%`);
+  if (query.before !== undefined) q = q.where('finished_at', '<', query.before);
+  const row = await q.orderBy('finished_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return row && toJob(row);
+}
+
 /** Ids of unfinished runs with a job claimable at `now`, oldest run first: what a dispatcher wakes for. */
 export async function listRunnableRunIds(ctx: StoreContext, now: number): Promise<string[]> {
   const rows = await ctx.db

@@ -1,7 +1,7 @@
 import { postgresAdapter, sqliteAdapter } from './adapter.js';
 import type { StoreContext } from './context.js';
 import { appendEvent, latestEventSeq, listEvents } from './events.js';
-import { claimNextJob, finishJob, getJob, heartbeatJob, listRunnableRunIds, sweepExpiredJobs } from './job-transitions.js';
+import { claimNextJob, finishJob, getJob, latestPassingJob, heartbeatJob, listRunnableRunIds, sweepExpiredJobs } from './job-transitions.js';
 import { acquireLease, listLeases, reclaimExpiredLeases, releaseLease, renewLease } from './leases.js';
 import { claimJobWithLeases } from './job-claim.js';
 import { migrate } from './migrate.js';
@@ -84,6 +84,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     flakyAmong: (target, testIds) => flakyAmong(ctx, target, testIds),
     latestBaseline: (target, content) => latestBaseline(ctx, target, content),
     getJob: (id) => getJob(ctx, id),
+    latestPassingJob: (query) => latestPassingJob(ctx, query),
     listRunnableRunIds: (now) => listRunnableRunIds(ctx, now),
     claimNextJob: (input) => claimNextJob(ctx, input),
     claimJobWithLeases: (input) => claimJobWithLeases(ctx, input),

@@ -84,6 +84,8 @@ export interface Store {
   /** The right to report a finished run for a while: true for one caller at a time. */
   claimRunReport(input: { runId: string; worker: string; now: number; leaseMs: number }): Promise<boolean>;
   getJob(id: string): Promise<Job | undefined>;
+  /** The newest passing job of a class (`phase1/`) on a target with its log kept: a failing log's reference. */
+  latestPassingJob(query: { classPrefix: string; target: string; before?: number }): Promise<Job | undefined>;
   /** Unfinished runs with a job claimable at `now`, oldest first. */
   listRunnableRunIds(now: number): Promise<string[]>;
 

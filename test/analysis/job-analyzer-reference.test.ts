@@ -82,3 +82,26 @@ forEachStore('analysis: a failure is compared with the target’s passing baseli
     await engine.stop();
   }
 });
+
+forEachStore('analysis: with no baseline, a failure is compared with the latest passing job of the same pipeline on the target', async ({ store }, t) => {
+  const site = await makeSite(tempDir(t));
+  writeFileSync(join(site.dir, 'tests', 'smoke.sh'), TEST);
+  const engine = engineFor(site, store);
+  engine.start();
+  try {
+    const green = await engine.waitForRun(await submit(site, store, 'green', 'all good', ['kilo/epel-7']));
+    assert.equal(green.verdict, 'pass');
+    const greenJob = (await store.listJobs(green.id))[0]!;
+    // Another target's pass is no reference for this one.
+    assert.equal((await engine.waitForRun(await submit(site, store, 'other', 'all good', ['kilo/fedora-22']))).verdict, 'pass');
+    const run = await engine.waitForRun(await submit(site, store, 'quota', 'breaks quota', ['kilo/epel-7']));
+    assert.equal(run.verdict, 'fail');
+    const e = (await store.listJobs(run.id))[0]?.excerpt as Excerpt;
+    assert.match(e.reference?.label ?? '', new RegExp(`the passing log of job ${greenJob.id.replace(/\./g, '\\.')} \\(run ${green.id}\\)`));
+    const texts = e.lines.map((l) => l.text);
+    assert.ok(texts.includes('check quota: tenant limit is 0 where 10 was set'), texts.join('\n'));
+    assert.ok(!texts.some((x) => x.startsWith('ERROR: mirror') || x.includes('on purpose')), texts.join('\n'));
+  } finally {
+    await engine.stop();
+  }
+});
