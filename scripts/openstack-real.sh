@@ -43,13 +43,27 @@ cmd_install() {
   [ -n "$(pg_bin)" ] || need+=(postgresql)
   [ ${#need[@]} -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] || die "not installed: ${need[*]} (as root: apt-get install --no-install-recommends ${need[*]})"
+  # One install at a time (npm test starts one in the background; the tests' helper asks too).
+  mkdir -p "$STATE"; exec 8>"$STATE/install.lock"; flock 8
+  mapfile -t need < <(missing_packages); [ -n "$(pg_bin)" ] || need+=(postgresql)
+  [ ${#need[@]} -eq 0 ] && return 0
   log "installing from Debian's packages: ${need[*]}"
   # The services' own packages would configure system-wide services; only their python3 packages are needed.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
+  local apt=(apt-get -o DPkg::Lock::Timeout=600 -y -qq --no-install-recommends)
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "${need[@]}" >/dev/null 2>&1 \
+    || { apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "${need[@]}" >/dev/null; }
 }
 
-alive() { local f="$STATE/pids/$1"; [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+# A pid file holds the pid and the process's start time: a pid reused after a reboot or a
+# cleared machine is not taken for the service.
+proc_start() { awk '{ print $22 }' "/proc/$1/stat" 2>/dev/null; }
+pid_of() { local f="$STATE/pids/$1"; [ -s "$f" ] && cut -d' ' -f1 "$f"; }
+alive() {
+  local f="$STATE/pids/$1" pid start
+  [ -s "$f" ] || return 1
+  read -r pid start <"$f"
+  [ -n "$start" ] && [ "$(proc_start "$pid")" = "$start" ]
+}
 
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -68,7 +82,7 @@ spawn() {
   local name=$1; shift
   # fd 9 is the start lock: a service holding it would block every later start.
   setsid "$@" >>"$STATE/log/$name.log" 2>&1 </dev/null 9>&- &
-  echo $! >"$STATE/pids/$name"
+  echo "$! $(proc_start $!)" >"$STATE/pids/$name"
 }
 
 console() { "$PY" "$FILES/console.py" "$@"; }
@@ -320,6 +334,22 @@ EOF
   touch "$STATE/endpoints"
 }
 
+# Neutron 21 answers 500 to a port listing (Port has no attribute port_forwardings) until a
+# query of another kind has made SQLAlchemy configure its mappers: one network listing does.
+warm_neutron() {
+  "$PY" - "$KEYSTONE_PORT" "$ADMIN_PASSWORD" "$NEUTRON_PORT" <<'EOF'
+import json, sys, urllib.request
+kport, password, nport = sys.argv[1:]
+auth = {'auth': {'identity': {'methods': ['password'], 'password': {'user': {'name': 'admin', 'domain': {'name': 'Default'}, 'password': password}}},
+                 'scope': {'project': {'name': 'admin', 'domain': {'name': 'Default'}}}}}
+req = urllib.request.Request(f'http://127.0.0.1:{kport}/v3/auth/tokens', data=json.dumps(auth).encode(), method='POST', headers={'Content-Type': 'application/json'})
+with urllib.request.urlopen(req, timeout=60) as r:
+    token = r.headers['X-Subject-Token']
+with urllib.request.urlopen(urllib.request.Request(f'http://127.0.0.1:{nport}/v2.0/networks', headers={'X-Auth-Token': token}), timeout=60):
+    pass
+EOF
+}
+
 # Nova schedules only onto a compute service that runs, is mapped to a cell, and whose
 # resource provider Placement has.
 wait_compute() {
@@ -354,6 +384,7 @@ cmd_start() {
   wait_port glance "$GLANCE_PORT" 120
   wait_port nova-api "$NOVA_PORT" 120
   wait_port neutron "$NEUTRON_PORT" 120
+  warm_neutron || die "Neutron does not answer; its log: $STATE/log/neutron.log"
   wait_compute
   if [ ! -s "$STATE/cloud.json" ]; then
     "$PY" "$FILES/bootstrap.py" "http://127.0.0.1:$KEYSTONE_PORT/v3" "$ADMIN_PASSWORD" "$STATE/cloud.json.new" >"$STATE/log/bootstrap.log" 2>&1 \
@@ -368,20 +399,22 @@ cmd_stop() {
   [ -d "$STATE/pids" ] || return 0
   for f in "$STATE"/pids/*; do
     [ -e "$f" ] || continue
-    name="$(basename "$f")"; pid="$(cat "$f")"
+    name="$(basename "$f")"; pid="$(pid_of "$name")"
     # Each was started in a session of its own: its pid is its process group's.
-    if kill -0 "$pid" 2>/dev/null; then kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; fi
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && { kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; }
+    if alive "$name"; then
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do alive "$name" || break; sleep 0.1; done
+      if alive "$name"; then kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; fi
+      log "stopped $name ($pid)"
+    fi
     rm -f "$f"
-    log "stopped $name ($pid)"
   done
 }
 
 cmd_status() {
   local s ok=0
   for s in postgres epmd rabbitmq "${SERVICES[@]}"; do
-    if alive "$s"; then echo "$s running ($(cat "$STATE/pids/$s"))"; else echo "$s not running"; ok=1; fi
+    if alive "$s"; then echo "$s running ($(pid_of "$s"))"; else echo "$s not running"; ok=1; fi
   done
   return $ok
 }
