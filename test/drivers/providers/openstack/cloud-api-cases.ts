@@ -183,7 +183,7 @@ export function registerCloudApiCases(label: string, cloudOf: () => CloudUnderTe
     assert.deepEqual(await left(), { servers: [], ports: [], floatingIps: [] });
   });
 
-  cases('a green images baseline is stopped, snapshotted SHUTOFF, and answered once Glance shows the snapshot active, through queued/saving', async () => {
+  cases('a green images baseline\'s snapshot (server stopped first) is answered once Glance shows it active after saving, carries the job\'s marker, and boots', async () => {
     cloudOf().setSnapshotUploadMs(1500);
     const { glance } = apis();
     const runId = runOf('rSnap');
