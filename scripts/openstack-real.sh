@@ -397,9 +397,11 @@ cmd_start() {
 cmd_stop() {
   local f pid name
   [ -d "$STATE/pids" ] || return 0
-  for f in "$STATE"/pids/*; do
+  # Users before what they use: RabbitMQ, were its epmd gone first, would start one of its own.
+  for name in nova-compute nova-scheduler nova-conductor nova-api neutron glance placement keystone rabbitmq epmd postgres; do
+    f="$STATE/pids/$name"
     [ -e "$f" ] || continue
-    name="$(basename "$f")"; pid="$(pid_of "$name")"
+    pid="$(pid_of "$name")"
     # Each was started in a session of its own: its pid is its process group's.
     if alive "$name"; then
       kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
