@@ -255,7 +255,7 @@ start_rabbitmq() {
   wait_port epmd "$EPMD_PORT" 30
   spawn rabbitmq env HOME="$r" ERL_EPMD_PORT="$EPMD_PORT" RABBITMQ_NODENAME=sluice@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
     RABBITMQ_NODE_PORT="$RABBIT_PORT" RABBITMQ_DIST_PORT="$RABBIT_DIST_PORT" RABBITMQ_MNESIA_BASE="$r/mnesia" RABBITMQ_LOG_BASE="$r/log" \
-    RABBITMQ_ENABLED_PLUGINS_FILE="$r/enabled_plugins" \
+    RABBITMQ_ENABLED_PLUGINS_FILE="$r/enabled_plugins" RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
     RABBITMQ_PID_FILE="$r/pid" /usr/lib/rabbitmq/bin/rabbitmq-server
 }
 
