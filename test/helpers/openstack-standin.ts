@@ -190,7 +190,10 @@ export class OpenStackStandin {
   /** Nova's task_state: set while an action is under way, and most actions are refused then. */
   private taskState(s: StandinServer): string | undefined {
     const stoppedAt = this.stopping.get(s.id);
-    return stoppedAt !== undefined && Date.now() < stoppedAt ? 'powering-off' : undefined;
+    if (stoppedAt !== undefined && Date.now() < stoppedAt) return 'powering-off';
+    // As Nova: the server is busy until its snapshot's data is in Glance (found against a real Nova).
+    const uploading = [...this.images.values()].some((i) => i.fromServer === s.id && i.status === undefined && Date.now() < i.readyAt);
+    return uploading ? 'image_uploading' : undefined;
   }
 
   private serverView(s: StandinServer): Record<string, unknown> {
