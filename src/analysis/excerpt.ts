@@ -1,9 +1,9 @@
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { DEFAULT_PATTERN_SETS } from './default-patterns.js';
 import type { Excerpt } from './excerpt-types.js';
 import { ExcerptScanner } from './excerpt-scanner.js';
-import { LineSplitter } from './log-lines.js';
+import { LineSplitter, splitFileSync } from './log-lines.js';
 import { compilePatternSets, type CompiledPatterns, type PatternSet } from './patterns.js';
 import type { ReferenceLog } from './reference-log.js';
 
@@ -74,18 +74,6 @@ export function excerptFile(path: string, opts: ExcerptOptions = {}): Promise<Ex
  */
 export function excerptFileSync(path: string, opts: ExcerptOptions = {}): Excerpt {
   const scanner = scannerFor(opts);
-  const splitter = new LineSplitter((text, clipped, tail) => scanner.push(text, clipped, tail));
-  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-  const fd = openSync(path, 'r');
-  try {
-    for (;;) {
-      const read = readSync(fd, buf, 0, buf.length, null);
-      if (read === 0) break;
-      splitter.write(buf.subarray(0, read));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  splitter.end();
+  splitFileSync(path, new LineSplitter((text, clipped, tail) => scanner.push(text, clipped, tail)), CHUNK_BYTES);
   return scanner.finish();
 }

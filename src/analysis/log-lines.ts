@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 
 /**
@@ -111,4 +112,20 @@ export function cleanLine(raw: string): string {
  */
 export function detach(text: string): string {
   return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
+}
+
+/** Feeds a file to a splitter synchronously, in chunks of `chunkBytes` (bounded memory), and ends it. */
+export function splitFileSync(path: string, splitter: LineSplitter, chunkBytes = 64 * 1024): void {
+  const buf = Buffer.allocUnsafe(chunkBytes);
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const read = readSync(fd, buf, 0, buf.length, null);
+      if (read === 0) break;
+      splitter.write(buf.subarray(0, read));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  splitter.end();
 }

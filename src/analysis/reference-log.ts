@@ -1,6 +1,6 @@
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { cleanLine, LineSplitter } from './log-lines.js';
+import { cleanLine, LineSplitter, splitFileSync } from './log-lines.js';
 import { logMessage } from './log-prefix.js';
 
 /**
@@ -143,18 +143,6 @@ export function referenceFromFile(path: string, label = path): Promise<Reference
 
 export function referenceFromFileSync(path: string, label = path): ReferenceLines {
   const ref = new ReferenceLines(label);
-  const splitter = new LineSplitter((text) => ref.add(text));
-  const buf = Buffer.allocUnsafe(64 * 1024);
-  const fd = openSync(path, 'r');
-  try {
-    for (;;) {
-      const read = readSync(fd, buf, 0, buf.length, null);
-      if (read === 0) break;
-      splitter.write(buf.subarray(0, read));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  splitter.end();
+  splitFileSync(path, new LineSplitter((text) => ref.add(text)));
   return ref;
 }
