@@ -351,11 +351,17 @@ EOF
 }
 
 # Nova schedules only onto a compute service that runs, is mapped to a cell, and whose
-# resource provider Placement has.
+# resource provider Placement has; and it counts a service as up only while its last
+# heartbeat is recent. On a restart the mapping is already in the database and the heartbeat
+# is the old run's, so the wait is for a heartbeat newer than the wait itself (nova-compute
+# sends its first one after it has reported its resources).
 wait_compute() {
-  local i
+  local i since sql bin; bin="$(pg_bin)"
+  sql() { "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d nova -qtAc "$1" 2>/dev/null; }
+  since="$(sql "SELECT now() AT TIME ZONE 'utc'")"
   for ((i = 0; i < 300; i++)); do
-    if console nova-manage --config-file "$STATE/conf/nova.conf" cell_v2 list_hosts 2>/dev/null | grep -q sluice-compute; then return 0; fi
+    if console nova-manage --config-file "$STATE/conf/nova.conf" cell_v2 list_hosts 2>/dev/null | grep -q sluice-compute \
+      && [ "$(sql "SELECT count(*) FROM services WHERE \"binary\" = 'nova-compute' AND deleted = 0 AND updated_at > '$since'")" -gt 0 ] 2>/dev/null; then return 0; fi
     for s in "${SERVICES[@]}"; do alive "$s" || die "$s exited while starting; its log: $STATE/log/$s.log: $(tail -5 "$STATE/log/$s.log")"; done
     sleep 1
   done
