@@ -18,7 +18,7 @@ export function publicPath(text: string): string {
   return parts.at(-1) ?? '/';
 }
 
-/** `local:/srv/ci/.sluice/work/r1/j1-a1` -> `local:j1-a1`; names without a path are kept. */
+/** `local:<work_dir>/r1/j1-a1` (an absolute path) -> `local:j1-a1`; names without a path are kept. */
 export function publicNode(node: string): string;
 export function publicNode(node: string | null): string | null;
 export function publicNode(node: string | null): string | null {

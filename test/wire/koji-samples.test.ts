@@ -79,6 +79,9 @@ test('every Koji XML-RPC sample decodes as Python\'s xmlrpc.client decodes it: n
 });
 
 /** A hub answering each call with a sample, and serving files of the sizes the samples give. */
+/** The URL path the loopback hub serves its files under (its topurl). */
+const TOP = '/kojifiles';
+
 async function sampleHub(t: TestContext, dir: string, answers: Readonly<Record<string, string>>, files: Readonly<Record<string, number>>): Promise<{ hub: string; topurl: string; downloads: string[] }> {
   const downloads: string[] = [];
   const server = createServer((req, res) => {
@@ -104,7 +107,7 @@ async function sampleHub(t: TestContext, dir: string, answers: Readonly<Record<s
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { hub: `${base}/kojihub`, topurl: `${base}/kojifiles`, downloads };
+  return { hub: `${base}/kojihub`, topurl: `${base}${TOP}`, downloads };
 }
 
 const NVR = 'openstack-nova-27.1.0-1.el9s';
@@ -112,7 +115,7 @@ const NVR = 'openstack-nova-27.1.0-1.el9s';
 test('a build on an archive volume is listed from topurl/vol/<volume>/packages, one on DEFAULT from topurl/packages', async (t) => {
   const dir = sharedPath('wire', 'koji');
   if (!dir) return t.skip(NO_SHARED);
-  for (const [sample, prefix] of [['gen/getBuild-archive-volume.xml', '/kojifiles/vol/fedora_koji_archive02/packages'], ['gen/getBuild-default.xml', '/kojifiles/packages']] as const) {
+  for (const [sample, prefix] of [['gen/getBuild-archive-volume.xml', `${TOP}/vol/fedora_koji_archive02/packages`], ['gen/getBuild-default.xml', `${TOP}/packages`]] as const) {
     const small = { [`${prefix}/openstack-nova/27.1.0/1.el9s/src/${NVR}.src.rpm`]: 1234567, [`${prefix}/openstack-nova/27.1.0/1.el9s/noarch/${NVR}.noarch.rpm`]: 45678, [`${prefix}/openstack-nova/27.1.0/1.el9s/noarch/python3-nova-27.1.0-1.el9s.noarch.rpm`]: 8765432 };
     const hub = await sampleHub(t, dir, { getBuild: sample, listRPMs: 'gen/listRPMs.xml' }, small);
     const source = kojiSource({ hub: hub.hub, topurl: hub.topurl, kind: 'build', policy: POLICY });
@@ -155,7 +158,7 @@ function scratch(hub: { hub: string; topurl: string }): BuildSource {
 test('a scratch build whose buildArch child kept the SRPM fetches it once, from that child, as Koji takes it', async (t) => {
   const dir = sharedPath('wire', 'koji');
   if (!dir) return t.skip(NO_SHARED);
-  const task = (id: number) => `/kojifiles/work/tasks/${id}/${id}`;
+  const task = (id: number) => `${TOP}/work/tasks/${id}/${id}`;
   const files = { [`${task(5002)}/${NVR}.src.rpm`]: 7, [`${task(5003)}/${NVR}.src.rpm`]: 6, [`${task(5003)}/${NVR}.noarch.rpm`]: 5 };
   const hub = await sampleHub(t, dir, {
     getTaskInfo: 'gen/getTaskInfo-build-closed.xml', getTaskChildren: 'gen/getTaskChildren.xml',
@@ -179,8 +182,8 @@ test('a scratch build\'s task outputs: sizes past 2 GiB (strings in listTaskOutp
   const listed = await scratch(hub).check(build({ id: 5001, source: 'koji-scratch', arch: 'noarch' }));
   assert.ok(listed.ok, listed.ok ? '' : listed.message);
   assert.deepEqual(listed.value.rpms.map((r) => [new URL(r.location).pathname, r.size]).sort(), [
-    [`/kojifiles/work/tasks/5002/5002/${NVR}.src.rpm`, 1234567],
-    [`/kojifiles/work/tasks/5003/5003/${NVR}.noarch.rpm`, 45678],
-    ['/kojifiles/work/tasks/5003/5003/python3-nova-27.1.0-1.el9s.noarch.rpm', 3221225472],
+    [`${TOP}/work/tasks/5002/5002/${NVR}.src.rpm`, 1234567],
+    [`${TOP}/work/tasks/5003/5003/${NVR}.noarch.rpm`, 45678],
+    [`${TOP}/work/tasks/5003/5003/python3-nova-27.1.0-1.el9s.noarch.rpm`, 3221225472],
   ]);
 });
