@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join, posix } from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { shellQuote } from '../providers/ssh/shell-quote.js';
-import { run } from '../providers/ssh/ssh-session.js';
+import { run, sftpMkdirs, sftpWrite } from '../providers/ssh/ssh-session.js';
 import { checksumList, type TreeManifest } from './tree-manifest.js';
 
 /**
@@ -50,10 +50,6 @@ function sftpPut(sftp: SFTPWrapper, local: string, remote: string): Promise<void
   return new Promise((resolve, reject) => sftp.fastPut(local, remote, { concurrency: 16, chunkSize: 64 * 1024, mode: 0o644 }, (err) => (err ? reject(err) : resolve())));
 }
 
-function sftpWriteFile(sftp: SFTPWrapper, remote: string, content: string): Promise<void> {
-  return new Promise((resolve, reject) => sftp.writeFile(remote, content, { mode: 0o644 }, (err) => (err ? reject(err) : resolve())));
-}
-
 function sftpUnlink(sftp: SFTPWrapper, path: string): Promise<void> {
   return new Promise((resolve) => sftp.unlink(path, () => resolve()));
 }
@@ -74,17 +70,6 @@ function sftpReplace(sftp: SFTPWrapper, from: string, to: string): Promise<void>
   });
 }
 
-function sftpMkdirP(sftp: SFTPWrapper, dir: string): Promise<void> {
-  const parts = dir.split('/').filter((p) => p !== '');
-  return parts.reduce<Promise<void>>((prev, _, i) => prev.then(() => new Promise<void>((resolve, reject) => {
-    const p = `/${parts.slice(0, i + 1).join('/')}`;
-    sftp.mkdir(p, { mode: 0o755 }, (err) => {
-      if (!err) return resolve();
-      sftp.stat(p, (e2, st) => (!e2 && st.isDirectory() ? resolve() : reject(err)));
-    });
-  })), Promise.resolve());
-}
-
 /** Runs `fn` over `items`, `width` at a time. */
 async function each<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -103,9 +88,7 @@ export async function sendTrees(sftp: SFTPWrapper, cache: string, trees: readonl
   let bytesSent = 0;
   let present = 0;
   const tag = randomBytes(6).toString('hex');
-  await sftpMkdirP(sftp, posix.join(cache, 'blobs'));
-  await sftpMkdirP(sftp, posix.join(cache, 'lists'));
-  await sftpMkdirP(sftp, posix.join(cache, 'trees'));
+  await sftpMkdirs(sftp, cache, ['blobs', 'lists', 'trees']);
   for (const tree of trees) {
     const where = treePath(cache, tree.manifest.digest);
     paths[tree.variable] = where;
@@ -123,7 +106,7 @@ export async function sendTrees(sftp: SFTPWrapper, cache: string, trees: readonl
     });
     const list = posix.join(cache, 'lists', `${tree.manifest.digest}.sha256`);
     const temp = `${list}.tmp-${tag}`;
-    await sftpWriteFile(sftp, temp, checksumList(tree.manifest));
+    await sftpWrite(sftp, temp, checksumList(tree.manifest));
     await sftpReplace(sftp, temp, list);
   }
   return { paths, filesSent, bytesSent, present };
