@@ -5,7 +5,7 @@ import { jobAnalyzer } from '../src/analysis/job-analyzer.js';
 import { parseConfigText, type Config } from '../src/core/config.js';
 import { localProvider } from '../src/drivers/providers/local/local-provider.js';
 import { Engine, type RunReporter } from '../src/engine/engine.js';
-import { submitPhase1 } from '../src/engine/submit-phase1.js';
+import { submitPhase1 } from '../src/pipelines/phase1/submit.js';
 import type { Store } from '../src/store/index.js';
 
 /**

@@ -6,7 +6,7 @@ import { keyedRandom } from '../src/drivers/providers/sim/prng.js';
 import { simProvider } from '../src/drivers/providers/sim/sim-provider.js';
 import { Engine } from '../src/engine/engine.js';
 import type { JobSpec } from '../src/engine/job-spec.js';
-import { submitPhase1 } from '../src/engine/submit-phase1.js';
+import { submitPhase1 } from '../src/pipelines/phase1/submit.js';
 import { VirtualClock } from '../src/engine/virtual-clock.js';
 import { openStore } from '../src/store/index.js';
 import { SHARED } from '../test/helpers/paths.js';

@@ -2,7 +2,7 @@ import type { JobSpec } from '../engine/job-spec.js';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BASELINE_CONTENT } from '../engine/images.js';
+import { BASELINE_CONTENT } from '../core/baseline.js';
 import type { OutcomeAnalyzer } from '../engine/outcome-analyzer.js';
 import type { ExecutionOutcome } from '../engine/node-provider.js';
 import type { Store, TestOutcome } from '../store/index.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { newRunId } from '../engine/hash.js';
-import { submitPhase1 } from '../engine/submit-phase1.js';
+import { submitPhase1 } from '../pipelines/phase1/submit.js';
 import { loadConfig } from './config-loader.js';
 import { buildRpm, rpmToolsAvailable } from '../drivers/rpm/build-rpm.js';
 import { demoConfig, DEMO_PHASE2_TEST, DEMO_SMOKE_TEST, DEMO_STAGE_TEST, demoSelfTest } from './demo-site.js';

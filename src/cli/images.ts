@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { newRunId } from '../engine/hash.js';
-import { submitImages } from '../engine/images.js';
+import { submitImages } from '../pipelines/images/images.js';
 import { loadConfig } from './config-loader.js';
 import { makeEngine, providersFor } from './engine-setup.js';
 import { CliExit, EXIT } from './exit.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { formatProblem } from '../core/problem.js';
 import { snapshotFiles } from '../drivers/repo/snapshot-files.js';
 import { newRunId } from '../engine/hash.js';
-import { submitPhase2 } from '../engine/phase2.js';
+import { submitPhase2 } from '../pipelines/phase2/controller.js';
 import { loadConfig } from './config-loader.js';
 import { makeEngine, providersFor } from './engine-setup.js';
 import { currentUpdateRepo } from './update-repo-setup.js';

@@ -1,9 +1,9 @@
 import type { PipelineName } from '../core/config-schema.js';
 import { snapshotFiles } from '../drivers/repo/snapshot-files.js';
 import { newRunId } from '../engine/hash.js';
-import { submitPhase2 } from '../engine/phase2.js';
-import { submitPromote } from '../engine/promote.js';
-import { submitImages } from '../engine/images.js';
+import { submitPhase2 } from '../pipelines/phase2/controller.js';
+import { submitPromote } from '../pipelines/promote/submit.js';
+import { submitImages } from '../pipelines/images/images.js';
 import { listReady } from '../drivers/repo/push-ready.js';
 import type { TriggerOutcome } from '../engine/scheduler.js';
 import type { Store } from '../store/index.js';

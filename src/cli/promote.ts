@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { previewPromote } from '../drivers/publish/promote-controller.js';
+import { previewPromote } from '../pipelines/promote/controller.js';
 import { listReady } from '../drivers/repo/push-ready.js';
 import { newRunId } from '../engine/hash.js';
-import { submitPromote, type PromoteOutcome } from '../engine/promote.js';
+import { submitPromote, type PromoteOutcome } from '../pipelines/promote/submit.js';
 import type { Run } from '../store/index.js';
 import { loadConfig } from './config-loader.js';
 import { makeEngine, promoteOptions, providersFor } from './engine-setup.js';

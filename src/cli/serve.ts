@@ -11,7 +11,7 @@ import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { triggerPipeline } from './pipeline-triggers.js';
 import { GerritSetupError, startGerritTrigger, type GerritTriggerHandle } from '../drivers/gerrit/start-trigger.js';
-import { submitPhase1 } from '../engine/submit-phase1.js';
+import { submitPhase1 } from '../pipelines/phase1/submit.js';
 import { withStore } from './store-access.js';
 import { upstreamFollower } from './update-repo-setup.js';
 

@@ -13,7 +13,7 @@ import { SIM_DEFAULTS, simProvider } from '../drivers/providers/sim/sim-provider
 import { Engine } from '../engine/engine.js';
 import type { NodeProvider } from '../engine/node-provider.js';
 import { sha256 } from '../engine/hash.js';
-import { submitPhase1 } from '../engine/submit-phase1.js';
+import { submitPhase1 } from '../pipelines/phase1/submit.js';
 import { VirtualClock } from '../engine/virtual-clock.js';
 import { INFRA_RETRY_BACKOFF_MS, openStore, type Run, type StoredEvent } from '../store/index.js';
 import { CliExit, EXIT } from './exit.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { isAuthorName } from '../core/names.js';
 import { byPosition, formatProblem } from '../core/problem.js';
 import { newRunId } from '../engine/hash.js';
-import { submitPhase1 } from '../engine/submit-phase1.js';
+import { submitPhase1 } from '../pipelines/phase1/submit.js';
 import type { Run } from '../store/index.js';
 import { loadConfig } from './config-loader.js';
 import { makeEngine, productionKeyOf, providersFor } from './engine-setup.js';

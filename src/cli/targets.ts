@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../core/duration.js';
-import { BASELINE_CONTENT } from '../engine/images.js';
+import { BASELINE_CONTENT } from '../pipelines/images/images.js';
 import { loadConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';

@@ -116,6 +116,12 @@ export function rolesOf(p: Pick<PipelineConfig, 'nodes'>): readonly JobRole[] | 
   return p.nodes ? Object.entries(p.nodes).map(([role, r]) => ({ role, command: r.test })) : undefined;
 }
 
+/** A job's command, or its roles' (a multi-node job has no command of its own). */
+export function withRoles(p: Pick<PipelineConfig, 'test' | 'nodes'>): { command: string | readonly string[] | undefined; roles?: readonly JobRole[] } {
+  const roles = rolesOf(p);
+  return roles ? { command: [], roles } : { command: p.test };
+}
+
 /** What a node receives and sends back besides the commands' own work (a job spec carries it). */
 export interface DeliverySettings {
   readonly gpgcheck: boolean;

@@ -1,4 +1,4 @@
-import type { NodeMode } from '../core/plan-phase1.js';
+import type { NodeMode } from '../core/node-mode.js';
 
 /**
  * A job's class is its pipeline and how its node is made (`phase1/image`,

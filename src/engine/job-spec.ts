@@ -1,5 +1,5 @@
 import type { BuiltinCheck } from '../core/config-schema.js';
-import type { NodeMode } from '../core/plan-phase1.js';
+import type { NodeMode } from '../core/node-mode.js';
 import type { Build } from '../core/update-schema.js';
 import type { DeliverySettings, JobRole } from '../core/config.js';
 

@@ -3,7 +3,7 @@ import type { RunVerdict } from '../core/verdicts.js';
 import type { ClaimableKind, Job, Store } from '../store/index.js';
 import type { Clock } from './clock.js';
 import type { JobPreparer } from './job-preparer.js';
-import { BASELINE_CONTENT } from './images.js';
+import { BASELINE_CONTENT } from '../core/baseline.js';
 import type { OutcomeAnalyzer } from './outcome-analyzer.js';
 import type { JobSpec, RunInputs } from './job-spec.js';
 import { JOB_CLASSES, MAX_JOB_NODES, jobClassOfKind, jobKind, nodesOfKind, semaphoresFor } from './job-kind.js';

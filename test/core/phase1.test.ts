@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/core/config.js';
-import { planPhase1 } from '../../src/core/plan-phase1.js';
+import { planPhase1 } from '../../src/pipelines/phase1/plan.js';
 import { parseUpdateText } from '../../src/core/update-file.js';
 import { collate, type ChildOutcome } from '../../src/core/verdicts.js';
 

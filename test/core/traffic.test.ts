@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { planPhase1 } from '../../src/core/plan-phase1.js';
+import { planPhase1 } from '../../src/pipelines/phase1/plan.js';
 import { parseTraffic, simulationConfig, syntheticBurst, updateFileFor, type Submission } from '../../src/core/traffic.js';
 import { parseUpdateBytes } from '../../src/core/update-file.js';
 import { keyedRandom } from '../../src/drivers/providers/sim/prng.js';

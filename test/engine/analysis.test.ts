@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobAnalyzer } from '../../src/analysis/job-analyzer.js';
 import { localProvider } from '../../src/drivers/providers/local/local-provider.js';
-import { mergeReporter } from '../../src/drivers/repo/merge-reporter.js';
+import { mergeReporter } from '../../src/pipelines/phase1/merge-reporter.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { Store } from '../../src/store/index.js';
 import { tempDir } from '../helpers/paths.js';

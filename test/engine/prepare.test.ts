@@ -6,7 +6,7 @@ import { localProvider } from '../../src/drivers/providers/local/local-provider.
 import { updatePreparer } from '../../src/drivers/prepare/update-preparer.js';
 import { Engine } from '../../src/engine/engine.js';
 import { newRunId } from '../../src/engine/hash.js';
-import { submitPhase1 } from '../../src/engine/submit-phase1.js';
+import { submitPhase1 } from '../../src/pipelines/phase1/submit.js';
 import { tempDir } from '../helpers/paths.js';
 import { buildRpm, requireRpmTools } from '../helpers/rpm.js';
 import { makeSite } from '../helpers/site.js';

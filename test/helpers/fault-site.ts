@@ -4,7 +4,7 @@ import { parseConfigText, type Config } from '../../src/core/config.js';
 import { updatePreparer } from '../../src/drivers/prepare/update-preparer.js';
 import { localProvider } from '../../src/drivers/providers/local/local-provider.js';
 import { initUpdateRepo } from '../../src/drivers/repo/layout.js';
-import { mergeReporter } from '../../src/drivers/repo/merge-reporter.js';
+import { mergeReporter } from '../../src/pipelines/phase1/merge-reporter.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { NodeProvider } from '../../src/engine/node-provider.js';
 import type { Store } from '../../src/store/index.js';

@@ -4,12 +4,12 @@ import { parseConfigText, type Config } from '../../src/core/config.js';
 import { updatePreparer } from '../../src/drivers/prepare/update-preparer.js';
 import { localProvider } from '../../src/drivers/providers/local/local-provider.js';
 import { initUpdateRepo } from '../../src/drivers/repo/layout.js';
-import { mergeReporter } from '../../src/drivers/repo/merge-reporter.js';
-import { phase2Reporter } from '../../src/drivers/repo/phase2-reporter.js';
+import { mergeReporter } from '../../src/pipelines/phase1/merge-reporter.js';
+import { phase2Reporter } from '../../src/pipelines/phase2/reporter.js';
 import { mergeUpdate } from '../../src/drivers/repo/update-repo.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { NodeProvider } from '../../src/engine/node-provider.js';
-import { phase2Controller } from '../../src/engine/phase2.js';
+import { phase2Controller } from '../../src/pipelines/phase2/controller.js';
 import type { Store } from '../../src/store/index.js';
 import { buildRpm } from './rpm.js';
 

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { parseConfigText, type Config } from '../../src/core/config.js';
 import { localProvider } from '../../src/drivers/providers/local/local-provider.js';
 import { initUpdateRepo } from '../../src/drivers/repo/layout.js';
-import { mergeReporter } from '../../src/drivers/repo/merge-reporter.js';
+import { mergeReporter } from '../../src/pipelines/phase1/merge-reporter.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { NodeProvider } from '../../src/engine/node-provider.js';
 import { newRunId } from '../../src/engine/hash.js';
-import { submitPhase1 } from '../../src/engine/submit-phase1.js';
+import { submitPhase1 } from '../../src/pipelines/phase1/submit.js';
 import type { Store } from '../../src/store/index.js';
 
 /**

@@ -7,7 +7,7 @@ import { parseConfigText, type Config } from '../../src/core/config.js';
 import { buildRpm } from '../../src/drivers/rpm/build-rpm.js';
 import { initUpdateRepo } from '../../src/drivers/repo/layout.js';
 import { newRunId } from '../../src/engine/hash.js';
-import { submitPhase1 } from '../../src/engine/submit-phase1.js';
+import { submitPhase1 } from '../../src/pipelines/phase1/submit.js';
 import type { Store } from '../../src/store/index.js';
 import { exited, gitFolder, gitSubjects, liveJobProcesses, seededRandom, seedFrom, serve, sleep, type Served } from '../helpers/fault-serve.js';
 import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { sha256File } from '../../src/drivers/rpm/repository.js';
 import { buildRpm } from '../../src/drivers/rpm/build-rpm.js';
 import { newRunId } from '../../src/engine/hash.js';
-import { submitPhase1 } from '../../src/engine/submit-phase1.js';
+import { submitPhase1 } from '../../src/pipelines/phase1/submit.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { exited, gitFolder, seededRandom, seedFrom, serve, sleep } from '../helpers/fault-serve.js';
 import { faultyProvider, type FaultyProvider } from '../helpers/fault-provider.js';

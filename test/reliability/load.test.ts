@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe } from 'node:test';
 import { localProvider } from '../../src/drivers/providers/local/local-provider.js';
-import { mergeReporter } from '../../src/drivers/repo/merge-reporter.js';
+import { mergeReporter } from '../../src/pipelines/phase1/merge-reporter.js';
 import { Engine } from '../../src/engine/engine.js';
 import { tempDir } from '../helpers/paths.js';
 import { updateText } from '../helpers/site.js';

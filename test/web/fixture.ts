@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve, isAbsolute } from 'node:path';
 import type { TestContext } from 'node:test';
 import { localProvider } from '../../src/drivers/providers/local/local-provider.js';
-import { mergeReporter } from '../../src/drivers/repo/merge-reporter.js';
+import { mergeReporter } from '../../src/pipelines/phase1/merge-reporter.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { Store } from '../../src/store/index.js';
 import type { AuthPolicy } from '../../src/web/auth.js';

@@ -1,6 +1,12 @@
-import type { SnapshotFile } from '../../engine/phase2.js';
 import { git } from './git.js';
 import { snapshotUpdates } from './move-to-ready.js';
+
+export interface SnapshotFile {
+  readonly id: string;
+  /** The git blob id: the move to ready/ checks the file is still this one. */
+  readonly blob: string;
+  readonly content: string;
+}
 
 /** The files of updates/ at HEAD, each with its blob id and content: what a phase2 tests. */
 export async function snapshotFiles(repoPath: string): Promise<{ commit: string; files: SnapshotFile[] }> {

@@ -1,7 +1,7 @@
 import { parseDuration } from '../../core/duration.js';
 import { errorSpec, type ErrorCode } from '../../core/errors.js';
 import { newRunId } from '../../engine/hash.js';
-import { submitPhase1 } from '../../engine/submit-phase1.js';
+import { submitPhase1 } from '../../pipelines/phase1/submit.js';
 import { ApiError } from '../api-error.js';
 import type { WebDeps } from '../deps.js';
 import { startPipeline } from '../pipelines.js';

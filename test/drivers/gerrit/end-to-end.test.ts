@@ -7,7 +7,7 @@ import { GerritRest } from '../../../src/drivers/gerrit/rest.js';
 import { startGerritTrigger } from '../../../src/drivers/gerrit/start-trigger.js';
 import { localProvider } from '../../../src/drivers/providers/local/local-provider.js';
 import { Engine } from '../../../src/engine/engine.js';
-import { submitPhase1 } from '../../../src/engine/submit-phase1.js';
+import { submitPhase1 } from '../../../src/pipelines/phase1/submit.js';
 import { openStore } from '../../../src/store/index.js';
 import { BOT, GerritStandin, PACKAGER } from '../../helpers/gerrit-standin.js';
 import { tempDir } from '../../helpers/paths.js';

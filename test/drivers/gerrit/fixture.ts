@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { GerritRest } from '../../../src/drivers/gerrit/rest.js';
 import { GerritTrigger, type GerritSubmission, type Phase2Answer, type Phase2Request } from '../../../src/drivers/gerrit/trigger.js';
-import { submitPhase1 } from '../../../src/engine/submit-phase1.js';
+import { submitPhase1 } from '../../../src/pipelines/phase1/submit.js';
 import { openStore, type Run, type Store } from '../../../src/store/index.js';
 import { BOT, GerritStandin } from '../../helpers/gerrit-standin.js';
 import { tempDir } from '../../helpers/paths.js';

@@ -4,7 +4,7 @@ import { test, type TestContext } from 'node:test';
 import { GerritSchema } from '../../../src/core/config-schema.js';
 import { startGerritTrigger, GerritSetupError, type GerritTriggerHandle } from '../../../src/drivers/gerrit/start-trigger.js';
 import { WEBHOOK_PATH } from '../../../src/drivers/gerrit/webhook.js';
-import { submitPhase1 } from '../../../src/engine/submit-phase1.js';
+import { submitPhase1 } from '../../../src/pipelines/phase1/submit.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import { BOT, GerritStandin } from '../../helpers/gerrit-standin.js';
 import { tempDir } from '../../helpers/paths.js';

@@ -1,15 +1,12 @@
-import type { Config } from '../core/config.js';
-import { deliveryFor, pipelineFor } from '../core/config.js';
-import type { ImageRecord, Job, Run, Store } from '../store/index.js';
-import type { RunReporter } from './engine.js';
-import { jobClass, jobKind } from './job-kind.js';
-import type { JobSpec } from './job-spec.js';
+import type { Config } from '../../core/config.js';
+import { deliveryFor, pipelineFor } from '../../core/config.js';
+import type { ImageRecord, Job, Run, Store } from '../../store/index.js';
+import type { RunReporter } from '../../engine/engine.js';
+import { jobClass, jobKind } from '../../engine/job-kind.js';
+import type { JobSpec } from '../../engine/job-spec.js';
+import { BASELINE_DISABLER } from '../../core/baseline.js';
 
-/** Who disables a target whose baseline is red, so the next green baseline may enable it again. */
-export const BASELINE_DISABLER = 'sluice-images';
-
-/** The content key of baseline test results: what an update's failures are compared with. */
-export const BASELINE_CONTENT = 'baseline';
+export { BASELINE_CONTENT, BASELINE_DISABLER } from '../../core/baseline.js';
 
 export type ImagesSubmitResult =
   | { readonly ok: true; readonly runId: string; readonly targets: readonly string[] }

@@ -1,6 +1,6 @@
 import type { RunReporter } from '../../engine/engine.js';
 import type { RunInputs } from '../../engine/job-spec.js';
-import { mergeUpdate } from './update-repo.js';
+import { mergeUpdate } from '../../drivers/repo/update-repo.js';
 
 /**
  * phase1's reporter: a passing update is merged into updates/ exactly as submitted

@@ -1,12 +1,11 @@
-import { nextBisect, type GroupResult } from './bisect.js';
-import type { BuiltinCheck } from './config-schema.js';
-import type { Config, JobRole } from './config.js';
-import { withRoles } from './plan-phase1.js';
-import { pipelineFor } from './config.js';
-import { describeDisable, type TargetDisable } from './target-state.js';
-import type { Build } from './update-schema.js';
-import { updateTargets } from './update-targets.js';
-import type { JobResult } from './verdicts.js';
+import { nextBisect, type GroupResult } from '../../core/bisect.js';
+import type { BuiltinCheck } from '../../core/config-schema.js';
+import type { Config, JobRole } from '../../core/config.js';
+import { pipelineFor, withRoles } from '../../core/config.js';
+import { describeDisable, type TargetDisable } from '../../core/target-state.js';
+import type { Build } from '../../core/update-schema.js';
+import { updateTargets } from '../../core/update-targets.js';
+import type { JobResult } from '../../core/verdicts.js';
 
 /**
  * phase2 tests the updates of one snapshot of updates/ together (DESIGN.md "phase2"). It

@@ -1,7 +1,7 @@
 import type { RunReporter } from '../../engine/engine.js';
-import type { PromoteOutcome } from '../../engine/promote.js';
+import type { PromoteOutcome } from './submit.js';
 import type { Store } from '../../store/index.js';
-import { failReady, pushReady } from './push-ready.js';
+import { failReady, pushReady } from '../../drivers/repo/push-ready.js';
 
 /**
  * promote's reporter: what was published goes to pushed/ with its `.files` list

@@ -1,23 +1,19 @@
-import { deliveryFor } from '../core/config.js';
-import type { Config } from '../core/config.js';
-import { describePhase2, nextPhase2Step, phase2HasChecks, planGroupJobs, planPhase2Batch, type Phase2JobRecord, type Phase2Outcome, type Phase2Stage } from '../core/plan-phase2.js';
-import { formatPath, type Problem } from '../core/problem.js';
-import type { TargetDisable } from '../core/target-state.js';
-import { parseUpdateBytes } from '../core/update-file.js';
-import type { Build } from '../core/update-schema.js';
-import type { Job, NewJob, Run, Store } from '../store/index.js';
-import { sha256 } from './hash.js';
-import { jobClass, jobKind } from './job-kind.js';
-import type { JobSpec } from './job-spec.js';
-import type { AdvanceStep, RunController } from './run-controller.js';
+import { deliveryFor } from '../../core/config.js';
+import type { Config } from '../../core/config.js';
+import { describePhase2, nextPhase2Step, phase2HasChecks, planGroupJobs, planPhase2Batch, type Phase2JobRecord, type Phase2Outcome, type Phase2Stage } from './plan.js';
+import { formatPath, type Problem } from '../../core/problem.js';
+import type { TargetDisable } from '../../core/target-state.js';
+import { parseUpdateBytes } from '../../core/update-file.js';
+import type { Build } from '../../core/update-schema.js';
+import type { Job, NewJob, Run, Store } from '../../store/index.js';
+import { sha256 } from '../../engine/hash.js';
+import { jobClass, jobKind } from '../../engine/job-kind.js';
+import type { JobSpec } from '../../engine/job-spec.js';
+import type { SnapshotFile } from '../../drivers/repo/snapshot-files.js';
+import type { AdvanceStep, RunController } from '../../engine/run-controller.js';
 
 /** One file of updates/ at the snapshot commit, as the update repository gave it. */
-export interface SnapshotFile {
-  readonly id: string;
-  /** The git blob id: the move to ready/ checks the file is still this one. */
-  readonly blob: string;
-  readonly content: string;
-}
+export type { SnapshotFile } from '../../drivers/repo/snapshot-files.js';
 
 /** What a phase2 run records of its inputs (`runs.inputs`). */
 export interface Phase2Inputs {

@@ -1,6 +1,6 @@
-import type { Config } from '../core/config.js';
-import type { Store } from '../store/index.js';
-import { sha256 } from './hash.js';
+import type { Config } from '../../core/config.js';
+import type { Store } from '../../store/index.js';
+import { sha256 } from '../../engine/hash.js';
 
 /** One file of ready/ at the moment promote started. */
 export interface ReadyFile {

@@ -1,14 +1,14 @@
-import { deliveryFor } from '../core/config.js';
-import type { Config } from '../core/config.js';
-import { parseDuration } from '../core/duration.js';
-import { planPhase1 } from '../core/plan-phase1.js';
-import { formatPath, type Problem } from '../core/problem.js';
-import type { TargetDisable } from '../core/target-state.js';
-import { parseUpdateBytes } from '../core/update-file.js';
-import type { Store } from '../store/index.js';
-import { jobClass, jobKind } from './job-kind.js';
-import type { JobSpec, RunInputs } from './job-spec.js';
-import { sha256 } from './hash.js';
+import { deliveryFor } from '../../core/config.js';
+import type { Config } from '../../core/config.js';
+import { parseDuration } from '../../core/duration.js';
+import { planPhase1 } from './plan.js';
+import { formatPath, type Problem } from '../../core/problem.js';
+import type { TargetDisable } from '../../core/target-state.js';
+import { parseUpdateBytes } from '../../core/update-file.js';
+import type { Store } from '../../store/index.js';
+import { jobClass, jobKind } from '../../engine/job-kind.js';
+import type { JobSpec, RunInputs } from '../../engine/job-spec.js';
+import { sha256 } from '../../engine/hash.js';
 
 export interface Phase1Submission {
   readonly store: Store;

@@ -1,13 +1,14 @@
-import type { BuiltinCheck, PipelineConfig } from './config-schema.js';
-import type { Config, JobRole } from './config.js';
-import { pipelineFor, rolesOf } from './config.js';
-import { splitNvr } from './names.js';
-import { describeDisable, type TargetDisable } from './target-state.js';
-import type { Build } from './update-schema.js';
-import { updateTargets, type TargetIssue } from './update-targets.js';
+import type { BuiltinCheck } from '../../core/config-schema.js';
+import type { Config, JobRole } from '../../core/config.js';
+import { pipelineFor, withRoles } from '../../core/config.js';
+import { splitNvr } from '../../core/names.js';
+import { describeDisable, type TargetDisable } from '../../core/target-state.js';
+import type { Build } from '../../core/update-schema.js';
+import { updateTargets, type TargetIssue } from '../../core/update-targets.js';
 
-/** How a phase1 node is made ready (DESIGN.md "Lessons": postinstall on an image, or full provisioning). */
-export type NodeMode = 'image' | 'provision';
+import type { NodeMode } from '../../core/node-mode.js';
+
+export type { NodeMode } from '../../core/node-mode.js';
 
 export interface PlannedJob {
   readonly target: string;
@@ -80,10 +81,4 @@ export function planPhase1({ builds, config, disabled, images, mustProvision: ad
     };
   });
   return { ok: true, jobs };
-}
-
-/** A job's command, or its roles' (a multi-node job has no command of its own). */
-export function withRoles(p: Pick<PipelineConfig, 'test' | 'nodes'>): { command: string | readonly string[] | undefined; roles?: readonly JobRole[] } {
-  const roles = rolesOf(p);
-  return roles ? { command: [], roles } : { command: p.test };
 }

@@ -7,17 +7,17 @@ import type { Build } from '../../core/update-schema.js';
 import { updateTargets } from '../../core/update-targets.js';
 import { jobClass, jobKind } from '../../engine/job-kind.js';
 import type { JobSpec } from '../../engine/job-spec.js';
-import type { PromoteInputs, PromoteOutcome } from '../../engine/promote.js';
+import type { PromoteInputs, PromoteOutcome } from './submit.js';
 import type { AdvanceStep, RunController } from '../../engine/run-controller.js';
 import type { Job, NewJob, Run, Store } from '../../store/index.js';
-import { cachedBuild, rememberBuild } from '../prepare/build-cache.js';
-import { buildLabel, type FetchedRpm } from '../sources/build-source.js';
-import { fetchAndRecord } from '../sources/fetch-and-record.js';
-import { sourceFor } from '../sources/registry.js';
-import { composeStage, type StageRpm } from './compose-stage.js';
-import { currentTree, publishToProduction } from './production.js';
-import { runSignHook } from './sign-hook.js';
-import { parseTarget, productionPath } from './tree-layout.js';
+import { cachedBuild, rememberBuild } from '../../drivers/prepare/build-cache.js';
+import { buildLabel, type FetchedRpm } from '../../drivers/sources/build-source.js';
+import { fetchAndRecord } from '../../drivers/sources/fetch-and-record.js';
+import { sourceFor } from '../../drivers/sources/registry.js';
+import { composeStage, type StageRpm } from '../../drivers/publish/compose-stage.js';
+import { currentTree, publishToProduction } from '../../drivers/publish/production.js';
+import { runSignHook } from '../../drivers/publish/sign-hook.js';
+import { parseTarget, productionPath } from '../../drivers/publish/tree-layout.js';
 
 export interface PromoteControllerOptions {
   readonly config: Config;

@@ -1,7 +1,7 @@
 import type { RunReporter } from '../../engine/engine.js';
-import type { Phase2Inputs, Phase2RunOutcome } from '../../engine/phase2.js';
+import type { Phase2Inputs, Phase2RunOutcome } from './controller.js';
 import type { Store } from '../../store/index.js';
-import { moveToReady } from './move-to-ready.js';
+import { moveToReady } from '../../drivers/repo/move-to-ready.js';
 
 /**
  * phase2's reporter: the updates that passed move to ready/, one commit each, if their
