@@ -19,6 +19,7 @@ export default tseslint.config(
     files: ['src/core/**/*.ts', 'src/pipelines/*/plan.ts'],
     rules: restrict([
       { group: ['node:*', 'fs', 'child_process', 'net', 'http', 'os'], message: 'core is pure: no I/O' },
+      { group: ['kysely', 'pg', 'better-sqlite3', 'ssh2', 'fastify', 'fastify/*', '@fastify/*', 'commander', 'pino', 'prom-client'], message: 'core is pure: no database, network, web or CLI library' },
       { group: ['**/store/**', '**/engine/**', '**/drivers/**', '**/cli/**', '**/web/**', '**/pipelines/**'], message: 'core depends on nothing of ours' },
     ]),
   },
@@ -34,5 +35,10 @@ export default tseslint.config(
   {
     files: ['src/engine/**/*.ts'],
     rules: restrict([{ group: ['**/drivers/**', '**/cli/**', '**/web/**', '**/pipelines/**'], message: 'the engine never imports a driver, a pipeline or a front end' }]),
+  },
+  {
+    // Drivers implement the engine's interfaces; they never reach up into a pipeline or a front end.
+    files: ['src/drivers/**/*.ts'],
+    rules: restrict([{ group: ['**/cli/**', '**/web/**', '**/pipelines/**'], message: 'a driver imports core, the engine\'s interfaces and store types only' }]),
   },
 );

@@ -23,6 +23,8 @@ export interface JobAnalyzerOptions {
    * images pipeline); answers its run id, or undefined when one is already on its way.
    */
   readonly requestBaseline?: (target: string) => Promise<string | undefined>;
+  /** The kind prefix of the passing jobs a failing job is compared with (its pipeline's `referenceClass`); default its pipeline's jobs. */
+  readonly referenceClass?: (spec: JobSpec) => string;
   readonly patterns?: readonly PatternSet[] | CompiledPatterns;
   readonly infraRules?: readonly InfraRule[];
   readonly log?: (line: string) => void;
@@ -78,8 +80,8 @@ export function jobAnalyzer(o: JobAnalyzerOptions): OutcomeAnalyzer {
 async function passingReference(o: JobAnalyzerOptions, spec: JobSpec, logPath: string): Promise<ReferenceLog | undefined> {
   const target = spec.target;
   try {
-    // phase2's checks stage logs preparation only: compared with its own kind, as every pipeline is.
-    const classPrefix = spec.pipeline === 'phase2' ? `phase2/${spec.stage === 'checks' ? 'checks' : 'provision'}@` : `${spec.pipeline}/`;
+    // The pipeline says which jobs are of the same kind (phase2's checks stage logs preparation only).
+    const classPrefix = o.referenceClass?.(spec) ?? `${spec.pipeline}/`;
     const same = await o.store.latestPassingJob({ classPrefix, target });
     if (same?.logPath && same.logPath !== logPath && existsSync(same.logPath)) {
       return await referenceFromFile(same.logPath, `the passing log of job ${same.id} (run ${same.runId})`);

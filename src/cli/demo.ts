@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { newRunId } from '../engine/hash.js';
 import { submitPhase1 } from '../pipelines/phase1/submit.js';
+import { pipelineNamed, storyOf } from '../pipelines/registry.js';
 import { loadConfig } from './config-loader.js';
 import { buildRpm, rpmToolsAvailable } from '../drivers/rpm/build-rpm.js';
 import { demoConfig, DEMO_PHASE2_TEST, DEMO_SMOKE_TEST, DEMO_STAGE_TEST, demoSelfTest } from './demo-site.js';
@@ -106,12 +107,12 @@ async function nextSteps(root: string, io: Io): Promise<string> {
   lines.push(`  cd ${shellQuote(root)}`);
   const failed = await withStore(loadConfig(io, undefined), io, async (store) => {
     const runs = await store.listRuns({ limit: 50 });
-    const run = runs.find((r) => r.pipeline === 'phase2' && r.verdict === 'fail') ?? runs.find((r) => r.verdict === 'fail');
+    const run = runs.find((r) => pipelineNamed(r.pipeline)?.bisects === true && r.verdict === 'fail') ?? runs.find((r) => r.verdict === 'fail');
     const job = run ? (await store.listJobs(run.id)).reverse().find((j) => j.result === 'failure') : undefined;
     return run ? { run, job } : undefined;
   });
   if (failed) {
-    lines.push(`  sluice explain ${failed.run.id}   # why ${failed.run.pipeline} ${failed.run.pipeline === 'phase2' ? 'blamed its culprit: rounds, groups, verdict' : 'failed: each target, each attempt'}`);
+    lines.push(`  sluice explain ${failed.run.id}   # why ${failed.run.pipeline} ${storyOf(failed.run).failureHint}`);
     if (failed.job) lines.push(`  sluice logs ${failed.job.id}   # its error lines first, then the whole log's path`);
   }
   lines.push(`  sluice serve   # the dashboard and API: open http://${DEFAULT_LISTEN}/ (Ctrl-C stops it)`);

@@ -13,18 +13,17 @@ import { removeImage } from '../drivers/providers/local/local-images.js';
 import { productionKey } from '../drivers/rpm/production-key.js';
 import { initUpdateRepo } from '../drivers/repo/layout.js';
 import { ensureWorkingCopy, UpstreamError } from '../drivers/repo/upstream.js';
-import { mergeReporter } from '../pipelines/phase1/merge-reporter.js';
-import { phase2Reporter } from '../pipelines/phase2/reporter.js';
-import { promoteReporter } from '../pipelines/promote/reporter.js';
-import { promoteController, type PromoteControllerOptions } from '../pipelines/promote/controller.js';
-import { phase2Controller } from '../pipelines/phase2/controller.js';
+import type { PromoteControllerOptions } from '../pipelines/promote/controller.js';
 import { analysisFromConfig } from '../analysis/from-config.js';
 import { jobAnalyzer } from '../analysis/job-analyzer.js';
 import { Engine, type RunReporter } from '../engine/engine.js';
 import { gerritRefOf } from '../drivers/gerrit/ledger.js';
 import { gerritReporter } from '../drivers/gerrit/reporter.js';
 import { GerritSetupError, gerritRestFromConfig } from '../drivers/gerrit/start-trigger.js';
-import { imagesReporter, submitImages } from '../pipelines/images/images.js';
+import { requestBaselineRun } from '../pipelines/images/images.js';
+import type { PipelineContext } from '../pipelines/pipeline.js';
+import { pipelineEngineParts, pipelineNamed } from '../pipelines/registry.js';
+import type { JobSpec } from '../engine/job-spec.js';
 import { newRunId } from '../engine/hash.js';
 import type { NodeProvider } from '../engine/node-provider.js';
 import type { Store } from '../store/index.js';
@@ -44,22 +43,32 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   const analysis = analysisFromConfig(config.analysis);
   if (!analysis.ok) throw new CliExit(EXIT.usage, `${config.file}: ${analysis.problems.join('; ')}`, 'E_CONFIG_INVALID');
   const preparer = updatePreparer({ config, configDir: loaded.dir, store, cacheDir: cacheDirOf(loaded), logDir: workDir, now: () => Date.now() });
+  const ctx: PipelineContext = {
+    config, configDir: loaded.dir, store, repoPath, cacheDir: cacheDirOf(loaded),
+    stageRoot: loaded.resolvePath(config.promote.stage), productionRoot: loaded.resolvePath(config.promote.production), now: () => Date.now(),
+    productionKey: productionKeyOf(loaded),
+    removeImage: async (image) => {
+      const type = config.providers[image.provider]?.type;
+      if (type === 'local') removeImage(imagesDirOf(loaded), image.name);
+      const cloud = type === 'openstack' ? providers.find((p) => p.name === image.provider) : undefined;
+      if (cloud && isOpenStackProvider(cloud)) await cloud.deleteImage(image.location);
+    },
+  };
+  // The reporters that write the update repository pull and push its upstream around them,
+  // and leave the merge to Gerrit for the changes it submits.
+  const repoReporters: RunReporter[] = [];
+  const otherReporters: RunReporter[] = [];
+  const parts = pipelineEngineParts(ctx, (p, r) => {
+    if (p.writesUpdateRepo) repoReporters.push(followUpstream(loaded, r, [p.name]));
+    else otherReporters.push(r);
+    return r;
+  });
+  const repoWrites: RunReporter = { async report(run, jobs) { for (const r of repoReporters) await r.report(run, jobs); } };
   return new Engine({
     store, providers, preparer,
-    analyzer: jobAnalyzer({ store, patterns: analysis.patterns, infraRules: analysis.infraRules, requestBaseline: (target) => requestBaseline(loaded, store, target), ...(opts.log ? { log: opts.log } : {}) }),
-    reporters: [
-      ...gerritReporters(loaded, store, followUpstream(loaded, mergeReporter({ repoPath }), ['phase1']), opts),
-      followUpstream(loaded, phase2Reporter({ repoPath, store, now: () => Date.now() }), ['phase2']),
-      followUpstream(loaded, promoteReporter({ repoPath, store, now: () => Date.now() }), ['promote']), imagesReporter({
-      store, now: () => Date.now(), productionKey: productionKeyOf(loaded), keep: config.images.keep,
-      removeImage: async (image) => {
-        const type = config.providers[image.provider]?.type;
-        if (type === 'local') removeImage(imagesDirOf(loaded), image.name);
-        const cloud = type === 'openstack' ? providers.find((p) => p.name === image.provider) : undefined;
-        if (cloud && isOpenStackProvider(cloud)) await cloud.deleteImage(image.location);
-      },
-    })],
-    controllers: [phase2Controller({ config, store, now: () => Date.now() }), promoteController(promoteOptions(loaded, store))],
+    analyzer: jobAnalyzer({ store, patterns: analysis.patterns, infraRules: analysis.infraRules, referenceClass, requestBaseline: (target) => requestBaseline(loaded, store, target), ...(opts.log ? { log: opts.log } : {}) }),
+    reporters: [...gerritReporters(loaded, store, repoWrites, opts), ...otherReporters],
+    controllers: parts.controllers,
     workerId: `${hostname()}:${process.pid}`,
     leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff), interruptedAttempts: config.engine.interrupted_attempts, semaphores: config.engine.semaphores,
     ...(opts.log ? { log: opts.log } : {}),
@@ -135,11 +144,13 @@ export function promoteOptions(loaded: LoadedConfig, store: Store): PromoteContr
 
 /** A reference run of a target's baseline, unless one is already queued or running. */
 export async function requestBaseline(loaded: LoadedConfig, store: Store, target: string): Promise<string | undefined> {
-  const going = await store.listRuns({ unfinished: true, limit: 200 });
-  if (going.some((r) => r.pipeline === 'images' && ((r.inputs as { targets?: string[] } | null)?.targets ?? []).includes(target))) return undefined;
   const now = Date.now();
-  const r = await submitImages({ store, config: loaded.config, targets: [target], now, runId: newRunId(now) });
-  return r.ok ? r.runId : undefined;
+  return requestBaselineRun({ store, config: loaded.config, target, now, runId: newRunId(now) });
+}
+
+/** The passing jobs a failing job's log is compared with: its pipeline says which. */
+function referenceClass(spec: JobSpec): string {
+  return pipelineNamed(spec.pipeline)?.referenceClass(spec) ?? `${spec.pipeline}/`;
 }
 
 /**

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../core/duration.js';
-import type { JobSpec, RunInputs } from '../engine/job-spec.js';
+import type { JobSpec } from '../engine/job-spec.js';
+import { storyOf } from '../pipelines/registry.js';
 import type { Job, Run, StoredEvent } from '../store/index.js';
 import { loadConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { withStore } from './store-access.js';
-import { batchHead, batchPlan, batchVerdict, groupedJobs } from './explain-batch.js';
 
 export function registerExplain(program: Command, io: Io, setStatus: (s: number) => void): void {
   program.command('explain')
@@ -29,24 +29,12 @@ async function explain(io: Io, runId: string, opts: { config?: string }): Promis
 
 const at = (ms: number) => new Date(ms).toISOString();
 
-/** The run's record told as a story: inputs, plan, each attempt, verdict, report. */
+/** The run's record told as a story: inputs, plan, each attempt, verdict, report (the words are its pipeline's). */
 export function explainLines(run: Run, jobs: readonly Job[], events: readonly StoredEvent[]): string[] {
-  const batch = run.pipeline === 'phase2' || run.pipeline === 'promote';
-  const out: string[] = [];
-  if (batch) {
-    out.push(...batchHead(run, at(run.createdAt)), batchPlan(run, jobs));
-  } else {
-    const inputs = run.inputs as Partial<RunInputs> | null;
-    out.push(`run ${run.id}: ${run.pipeline} of update ${run.updateId ?? '-'}, created ${at(run.createdAt)}`);
-    if (inputs) {
-      out.push(`  inputs: ${inputs.updateFile} (sha256 ${inputs.contentHash?.slice(0, 12)}), by ${inputs.author?.name} <${inputs.author?.email}>`);
-      out.push(`          config ${inputs.configFile} (sha256 ${inputs.configHash?.slice(0, 12)})${(inputs as { rerunOf?: string }).rerunOf ? `; a rerun of ${(inputs as { rerunOf?: string }).rerunOf}` : ''}`);
-    }
-    out.push(`  plan: ${jobs.length} target(s)`);
-  }
+  const story = storyOf(run);
+  const out = story.head(run, jobs, at(run.createdAt));
   const skipsShown = new Set<string>();
-  const sections = batch ? groupedJobs(run, jobs) : [{ heading: undefined, jobs: [...jobs] }];
-  for (const section of sections) {
+  for (const section of story.sections(run, jobs)) {
     const indent = section.heading === undefined ? '  ' : '    ';
     if (section.heading !== undefined) out.push(section.heading);
     for (const j of section.jobs) out.push(...jobLines(j, events, indent, skipsShown));
@@ -55,21 +43,13 @@ export function explainLines(run: Run, jobs: readonly Job[], events: readonly St
   if (cancel) out.push(`  ${at(cancel.at)} cancel requested: ${(cancel.payload as { reason?: string } | null)?.reason ?? ''}`);
   if (run.verdict) {
     out.push(`  verdict: ${run.verdict} - ${run.reason ?? ''}`);
-    if (batch) out.push(...batchVerdict(run, jobs));
-    else out.push('    (a run passes only if every target that ran passed and one ran; a failure fails it; infra or timeout left after retries is an error, not the update\'s fault; all targets disabled holds it)');
+    out.push(...story.verdict(run, jobs));
   } else {
     out.push(`  no verdict yet: ${run.state}`);
   }
   const reported = events.find((e) => e.kind === 'run.reported');
-  if (reported) out.push(`  ${at(reported.at)} reported${reportedWhat(run)}`);
+  if (reported) out.push(`  ${at(reported.at)} reported${story.reported(run)}`);
   return out;
-}
-
-function reportedWhat(run: Run): string {
-  if (run.pipeline === 'phase1' && run.verdict === 'pass') return `: merged into updates/ (commit trailer Sluice-Run: ${run.id})`;
-  if (run.pipeline === 'phase2') return ': the updates that passed moved to ready/ in the update repository';
-  if (run.pipeline === 'promote') return ': pushed/ and failed/ written in the update repository';
-  return '';
 }
 
 /** One job: why it was skipped (a reason said once per run), or its node, command and attempts. */

@@ -9,7 +9,8 @@ import { currentUpdateRepo } from './update-repo-setup.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { followRun } from './follow-run.js';
-import { failureDetails, phase2OutcomeLines } from './render-run.js';
+import { failureDetails } from './render-run.js';
+import { phase2Story } from '../pipelines/phase2/story.js';
 import { withStore } from './store-access.js';
 import { exitFor } from './submit.js';
 
@@ -55,7 +56,7 @@ async function phase2(io: Io, opts: Phase2Options): Promise<number> {
     if (interrupted) return EXIT.error;
     if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
     else {
-      const outcome = phase2OutcomeLines(run, jobs);
+      const outcome = phase2Story.outcomeLines(run, jobs, failureDetails);
       io.out(`${(outcome.length > 0 ? outcome : failureDetails(jobs)).join('\n')}\n`);
     }
     if (run.reportedAt === null) io.err('sluice: the verdict is recorded but the move to ready/ has not succeeded yet; `sluice serve` keeps trying\n');

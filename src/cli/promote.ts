@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { previewPromote } from '../pipelines/promote/controller.js';
 import { listReady } from '../drivers/repo/push-ready.js';
 import { newRunId } from '../engine/hash.js';
-import { submitPromote, type PromoteOutcome } from '../pipelines/promote/submit.js';
-import type { Run } from '../store/index.js';
+import { submitPromote } from '../pipelines/promote/submit.js';
 import { loadConfig } from './config-loader.js';
 import { makeEngine, promoteOptions, providersFor } from './engine-setup.js';
 import { currentUpdateRepo } from './update-repo-setup.js';
@@ -11,6 +10,7 @@ import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { followRun } from './follow-run.js';
 import { failureDetails } from './render-run.js';
+import { promoteStory } from '../pipelines/promote/story.js';
 import { withStore } from './store-access.js';
 import { exitFor } from './submit.js';
 
@@ -24,18 +24,6 @@ export function registerPromote(program: Command, io: Io, setStatus: (s: number)
     .option('--json', 'print the finished run (or the dry run) as JSON')
     .option('--config <file>', 'configuration file')
     .action(async (opts: PromoteOptions) => setStatus(await promote(io, opts)));
-}
-
-/** What moved where: the lines a packager reads after a promote. */
-export function promoteOutcomeLines(run: Run): string[] {
-  if (run.pipeline !== 'promote' || run.outcome === null) return [];
-  const o = run.outcome as PromoteOutcome;
-  const out: string[] = [];
-  for (const p of o.pushed) out.push(`pushed ${p.id}:`, ...p.files.map((f) => `  ${f}`));
-  for (const f of o.failed) out.push(`failed ${f.id} (moved to failed/):`, ...f.reasons.map((r) => `  ${r}`));
-  if (o.kept.length > 0) out.push(`kept in ready/: ${o.kept.join(' ')}`);
-  for (const t of o.published) out.push(`production ${t.target} -> ${t.tree}`);
-  return out;
 }
 
 async function promote(io: Io, opts: PromoteOptions): Promise<number> {
@@ -74,7 +62,7 @@ async function promote(io: Io, opts: PromoteOptions): Promise<number> {
     await engine.stop();
     if (interrupted) return EXIT.error;
     if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
-    else io.out(`${[...promoteOutcomeLines(run), ...failureDetails(jobs)].join('\n')}\n`);
+    else io.out(`${[...promoteStory.outcomeLines(run, jobs, failureDetails), ...failureDetails(jobs)].join('\n')}\n`);
     if (run.reportedAt === null) io.err('sluice: the verdict is recorded but pushed/ and failed/ are not written yet; `sluice serve` keeps trying\n');
     return exitFor(run);
   });

@@ -50,22 +50,6 @@ function batchOf(run: Run): string | undefined {
   return ids ? `${ids.length} update${ids.length === 1 ? '' : 's'}` : undefined;
 }
 
-/** What a phase2 run decided: culprits with the errors that convicted them, flaky groups, held updates. */
-export function phase2OutcomeLines(run: Run, jobs: readonly Job[]): string[] {
-  if (run.pipeline !== 'phase2') return [];
-  const o = run.outcome as { clean?: string[]; culprits?: { updates: string[]; stage: string; failedJobs: string[] }[]; flaky?: string[][]; held?: { id: string; why: string }[] } | null;
-  if (!o) return [];
-  const out: string[] = [];
-  if (o.clean && o.clean.length > 0) out.push(`passed (moved to ready/): ${o.clean.join(' ')}`);
-  for (const c of o.culprits ?? []) {
-    out.push('', `CULPRIT ${c.updates.join(' + ')}${c.updates.length > 1 ? ' (fails only together)' : ''}: failed the ${c.stage === 'checks' ? 'package checks' : 'tests'} on its own`);
-    out.push(...failureDetails(jobs.filter((j) => c.failedJobs.includes(j.id))).map((l) => (l === '' ? l : `  ${l}`)));
-  }
-  for (const g of o.flaky ?? []) out.push(`flaky: [${g.join(' ')}] failed once, passed when tested again`);
-  for (const h of o.held ?? []) out.push(`held in updates/: ${h.id}: ${h.why}`);
-  return out;
-}
-
 function symbol(status: string): string {
   switch (status) {
     case 'success': return '✔';

@@ -3,7 +3,8 @@ import { formatCountdown, formatFiringTime, nextFirings, SCHEDULE_TIMEZONE, type
 import { loadConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
-import { failureDetails, matrixLines, phase2OutcomeLines } from './render-run.js';
+import { failureDetails, matrixLines } from './render-run.js';
+import { storyOf } from '../pipelines/registry.js';
 import { withStore } from './store-access.js';
 
 export function registerStatus(program: Command, io: Io, setStatus: (s: number) => void): void {
@@ -34,9 +35,7 @@ async function status(io: Io, what: string | undefined, opts: StatusOptions): Pr
       const jobs = await store.listJobs(run.id);
       if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
       else {
-        // The promote command's module loads the engine: only for a promote run.
-        const promoteLines = run.pipeline === 'promote' ? (await import('./promote.js')).promoteOutcomeLines(run) : [];
-        const outcome = [...phase2OutcomeLines(run, jobs), ...promoteLines];
+        const outcome = storyOf(run).outcomeLines(run, jobs, failureDetails);
         io.out(`${[...matrixLines(run, jobs), ...(outcome.length > 0 ? ['', ...outcome] : failureDetails(jobs))].join('\n')}\n`);
       }
       return EXIT.ok;

@@ -47,6 +47,16 @@ export interface JobSpec {
   readonly delivery?: DeliverySettings;
 }
 
+/**
+ * What a job does with its node, read from its spec (a driver never asks which pipeline a
+ * job is of): a green `baseline` node is kept as the target's next image (images); a
+ * `stage` job tests the stage tree (promote); a job without a stage is one update's smoke
+ * test (phase1), which like phase2's preinstall nodes installs the update's builds.
+ */
+export const keepsNodeAsImage = (spec: Pick<JobSpec, 'stage'>): boolean => spec.stage === 'baseline';
+export const testsStageTree = (spec: Pick<JobSpec, 'stage'>): boolean => spec.stage === 'stage';
+export const installsUpdateBuilds = (spec: Pick<JobSpec, 'stage' | 'install'>): boolean => spec.stage === undefined || spec.install === 'preinstall';
+
 /** What a run records of its inputs (`runs.inputs`), for explain and rerun. */
 export interface RunInputs {
   readonly updateId: string;

@@ -1,3 +1,4 @@
+import type { PipelineName } from '../core/config-schema.js';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
 import type { TriggerOutcome } from '../engine/scheduler.js';
@@ -18,7 +19,7 @@ export interface WebDeps {
   readonly auth: AuthPolicy;
   readonly now: () => number;
   /** Starts phase2 or promote as `sluice phase2` / `sluice promote --detach` would; absent: refused. */
-  readonly trigger?: (pipeline: 'phase2' | 'promote', now: number) => Promise<TriggerOutcome>;
+  readonly trigger?: (pipeline: PipelineName, now: number) => Promise<TriggerOutcome>;
   /** Wakes the engine after a run was written, rather than at its next poll. */
   readonly notify?: () => void;
   /** How often the live pages' event tail polls the store (default 250 ms). */

@@ -3,6 +3,7 @@ import type { Run } from '../store/index.js';
 import { ApiError } from './api-error.js';
 import type { WebDeps } from './deps.js';
 import { startPipeline } from './pipelines.js';
+import { pipelineNamed } from '../pipelines/registry.js';
 
 /**
  * A recheck from the dashboard. A phase1 run is run again from its record, as
@@ -11,8 +12,9 @@ import { startPipeline } from './pipelines.js';
  * now, so rechecking it is starting the pipeline again (or joining the one going).
  */
 export async function recheckRun(d: WebDeps, old: Run): Promise<{ runId: string; kind: 'started' | 'coalesced' }> {
-  if (old.pipeline === 'phase2' || old.pipeline === 'promote') return startPipeline(d, old.pipeline);
-  if (old.pipeline !== 'phase1') throw new ApiError('E_NOTHING_TO_DO', `a ${old.pipeline} run cannot be rechecked by this version`);
+  const rule = pipelineNamed(old.pipeline)?.recheck ?? 'refuse';
+  if (rule === 'start-again') return startPipeline(d, old.pipeline);
+  if (rule === 'refuse') throw new ApiError('E_NOTHING_TO_DO', `a ${old.pipeline} run cannot be rechecked by this version`);
   const jobs = await d.store.listJobs(old.id);
   const now = d.now();
   const id = newRunId(now);

@@ -1,4 +1,5 @@
 import type { Execution } from '../../engine/node-provider.js';
+import { testsStageTree } from '../../engine/job-spec.js';
 
 /**
  * The dnf/yum repository file written beside a delivered repository, so that a test
@@ -42,6 +43,6 @@ export function repoFile(variable: string, nodePath: string, o: RepoFileOptions)
 
 /** The repository file settings of a job: its pipeline's gpgcheck, and what the repository holds. */
 export function repoFileOptions(ex: Execution): RepoFileOptions {
-  const what = ex.spec.pipeline === 'promote' ? `stage of ${ex.spec.target}` : ex.spec.updateId === '' ? ex.spec.target : `${ex.spec.updateId} on ${ex.spec.target}`;
+  const what = testsStageTree(ex.spec) ? `stage of ${ex.spec.target}` : ex.spec.updateId === '' ? ex.spec.target : `${ex.spec.updateId} on ${ex.spec.target}`;
   return { gpgcheck: ex.delivery?.gpgcheck ?? false, ...(ex.delivery?.gpgkey ? { gpgkey: ex.delivery.gpgkey } : {}), description: `Sluice ${ex.spec.pipeline}: ${what}` };
 }

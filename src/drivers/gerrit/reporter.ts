@@ -44,7 +44,6 @@ export interface GerritReporterOptions {
 export function gerritReporter(o: GerritReporterOptions): RunReporter {
   return {
     async report(run, jobs) {
-      if (run.pipeline !== 'phase1') return;
       const ref = await gerritRefOf(o.store, run);
       if (!ref) return;
       const change = await o.rest.getChange(ref.project, ref.change);

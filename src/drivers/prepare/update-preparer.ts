@@ -11,6 +11,7 @@ import type { FetchedRpm } from '../sources/build-source.js';
 import { fetchAndRecord } from '../sources/fetch-and-record.js';
 import { cachedBuild, rememberBuild } from './build-cache.js';
 import { sourceFor } from '../sources/registry.js';
+import { installsUpdateBuilds } from '../../engine/job-spec.js';
 
 export interface UpdatePreparerOptions {
   readonly config: Config;
@@ -38,7 +39,7 @@ export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
       // Testing the update's RPMs is what phase1 is for, and phase2's preinstall nodes point
       // the installer itself at them: both get the repository, checks or not. A site that
       // configures no source at all fetches nothing (its commands get no repository).
-      const needsRepo = (ex.spec.pipeline === 'phase1' || ex.spec.install === 'preinstall') && ex.spec.builds.length > 0 && Object.keys(o.config.sources).length > 0;
+      const needsRepo = installsUpdateBuilds(ex.spec) && ex.spec.builds.length > 0 && Object.keys(o.config.sources).length > 0;
       if (checks.length === 0 && !needsRepo) return { ok: true, env: {} };
       const logPath = join(o.logDir, ex.runId, `${jobSlug(ex.runId, ex.jobId)}-a${ex.attempt}-prepare.log`);
       mkdirSync(join(o.logDir, ex.runId), { recursive: true });

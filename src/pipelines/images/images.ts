@@ -50,6 +50,14 @@ export async function submitImages(s: { store: Store; config: Config; targets?: 
  * targets list`), not a disable. A green one enables a target that a red baseline
  * disabled (never one an operator disabled by hand).
  */
+/** A baseline run of one target (a reference for a failing job), unless one is already queued or running. */
+export async function requestBaselineRun(s: { store: Store; config: Config; target: string; now: number; runId: string }): Promise<string | undefined> {
+  const going = await s.store.listRuns({ unfinished: true, limit: 200 });
+  if (going.some((r) => r.pipeline === 'images' && ((r.inputs as { targets?: string[] } | null)?.targets ?? []).includes(s.target))) return undefined;
+  const r = await submitImages({ store: s.store, config: s.config, targets: [s.target], now: s.now, runId: s.runId });
+  return r.ok ? r.runId : undefined;
+}
+
 export interface ImagesReporterOptions {
   readonly store: Store;
   readonly now: () => number;

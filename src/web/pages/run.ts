@@ -1,5 +1,7 @@
 import { collectedFiles } from '../collected.js';
 import type { Job, Run } from '../../store/index.js';
+import { storyOf } from '../../pipelines/registry.js';
+import type { OutcomePart } from '../../pipelines/run-story.js';
 import { cellState, CELL_LABELS, CELL_SYMBOLS, endedBadly } from '../cell-state.js';
 import type { WebDeps } from '../deps.js';
 import { logErrors } from '../excerpt-adapter.js';
@@ -98,26 +100,12 @@ ${collected.length > 0 ? html`<p class="collected">from the node: ${collected.ma
 </article>`;
 }
 
+/** The run's outcome as its pipeline tells it, updates and jobs linked. */
 function outcome(run: Run): SafeHtml | string {
   if (run.outcome === null || run.outcome === undefined) return '';
-  if (run.pipeline === 'phase2') {
-    const o = run.outcome as { clean?: string[]; culprits?: { updates: string[]; stage: string; failedJobs: string[] }[]; flaky?: string[][]; held?: { id: string; why: string }[] };
-    const link = (id: string) => html`<a href="${updateUrl(id)}">${id}</a>`;
-    return html`<section class="outcome"><h2>Outcome</h2><ul>
-${(o.clean ?? []).length > 0 ? html`<li>moved to ready/: ${(o.clean ?? []).map((id, i) => html`${i ? ', ' : ''}${link(id)}`)}</li>` : ''}
-${(o.culprits ?? []).map((c) => html`<li class="culprit">culprit ${c.updates.map((id, i) => html`${i ? ' + ' : ''}${link(id)}`)}${c.updates.length > 1 ? ' (fails only together)' : ''}: failed the ${c.stage === 'checks' ? 'package checks' : 'tests'} on its own (${c.failedJobs.map((id, i) => html`${i ? ', ' : ''}<a href="#job-${id}">${id}</a>`)})</li>`)}
-${(o.flaky ?? []).map((g) => html`<li>flaky: [${g.join(' ')}] failed once, passed when tested again</li>`)}
-${(o.held ?? []).map((h) => html`<li>held in updates/: ${link(h.id)}: ${h.why}</li>`)}
-</ul></section>`;
-  }
-  if (run.pipeline === 'promote') {
-    const o = run.outcome as { pushed?: { id: string; files: string[] }[]; failed?: { id: string; reasons: string[] }[]; kept?: string[]; published?: { target: string; tree: string }[] };
-    return html`<section class="outcome"><h2>Outcome</h2><ul>
-${(o.pushed ?? []).map((p) => html`<li>pushed <a href="${updateUrl(p.id)}">${p.id}</a> (${p.files.length} files)</li>`)}
-${(o.failed ?? []).map((f) => html`<li class="culprit">refused <a href="${updateUrl(f.id)}">${f.id}</a> (moved to failed/): ${f.reasons.join('; ')}</li>`)}
-${(o.kept ?? []).length > 0 ? html`<li>kept in ready/: ${(o.kept ?? []).join(' ')}</li>` : ''}
-${(o.published ?? []).map((t) => html`<li>production ${t.target} → ${t.tree}</li>`)}
-</ul></section>`;
-  }
-  return '';
+  const items = storyOf(run).outcomeItems(run);
+  if (items.length === 0) return '';
+  const part = (p: OutcomePart) => (typeof p === 'string' ? p : 'update' in p ? html`<a href="${updateUrl(p.update)}">${p.update}</a>` : html`<a href="#job-${p.job}">${p.job}</a>`);
+  return html`<section class="outcome"><h2>Outcome</h2><ul>
+${items.map((i) => html`<li${i.culprit ? html` class="culprit"` : ''}>${i.parts.map(part)}</li>\n`)}</ul></section>`;
 }

@@ -10,6 +10,7 @@ import { Neutron, type FloatingIpInfo, type PortInfo } from './neutron.js';
 import { Nova } from './nova.js';
 import { orphanSnapshots, type OrphanSnapshot } from './snapshot-sweep.js';
 import { abortableSleep, messageOf } from './wait.js';
+import { keepsNodeAsImage } from '../../../engine/job-spec.js';
 
 /** The booted server a job runs on, as `runOnNode` sees it. */
 export interface CloudServer {
@@ -330,7 +331,7 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
         }
         const node = made.node;
         // A green baseline is kept before the server goes: it is the target's next known-good image.
-        if (ex.spec.pipeline === 'images' && outcome.result === 'success' && !ex.signal.aborted) {
+        if (keepsNodeAsImage(ex.spec) && outcome.result === 'success' && !ex.signal.aborted) {
           const name = snapshotName(ex.spec.target, ex.runId);
           // A running server's disk may hold half-written files and dirty caches; a shut down one does not.
           if (opts.snapshotStopped !== false) {

@@ -1,0 +1,63 @@
+import type { OutcomeItem, RunStory } from '../run-story.js';
+import { configLine, plural, short } from '../story-text.js';
+import type { PromoteOutcome } from './submit.js';
+
+/**
+ * How a promote run is told: the updates of ready/ it took, the stage tests, and what was
+ * pushed, refused, kept and published.
+ */
+
+interface PromoteInputsRead {
+  readonly ready?: readonly { readonly id: string; readonly contentHash?: string }[];
+  readonly configFile?: string;
+  readonly configHash?: string;
+}
+
+const outcomeOf = (run: { outcome: unknown }) => run.outcome as Partial<PromoteOutcome> | null;
+
+export const promoteStory: RunStory = {
+  head(run, jobs, created) {
+    const ready = ((run.inputs ?? {}) as PromoteInputsRead).ready ?? [];
+    const targets = new Set(jobs.map((j) => j.target)).size;
+    return [
+      `run ${run.id}: promote of ${plural(ready.length, 'update')} in ready/ (${ready.map((u) => u.id).join(' ')}), created ${created}`,
+      `  inputs: ${ready.map((u) => `${u.id} (sha256 ${short(u.contentHash)})`).join(', ') || 'none'}`,
+      configLine((run.inputs ?? {}) as PromoteInputsRead),
+      `  plan: stage composed from the tested RPMs of ready/, then the stage tests: ${plural(jobs.length, 'job')} on ${plural(targets, 'target')}`,
+    ];
+  },
+  sections: (_run, jobs) => [{ heading: '  stage tests (one job per target whose production tree stage changes):', jobs }],
+  verdict(run) {
+    const o = outcomeOf(run);
+    const out: string[] = [];
+    for (const p of o?.pushed ?? []) out.push(`    pushed ${p.id}: ${plural(p.files.length, 'file')} in production (pushed/${p.id}.yml)`);
+    for (const f of o?.failed ?? []) out.push(`    refused ${f.id} before stage (to failed/): ${f.reasons.join('; ')}`);
+    if ((o?.kept ?? []).length > 0) out.push(`    kept in ready/: ${(o?.kept ?? []).join(' ')}`);
+    for (const p of o?.published ?? []) out.push(`    production ${p.target} -> ${p.tree}`);
+    out.push('    (promote publishes only when the stage tests pass on every target, and then switches every target\'s production tree at once; an update whose RPMs differ from what phase2 tested is refused to failed/)');
+    return out;
+  },
+  reported: () => ': pushed/ and failed/ written in the update repository',
+  outcomeLines(run) {
+    const o = outcomeOf(run);
+    if (!o) return [];
+    const out: string[] = [];
+    for (const p of o.pushed ?? []) out.push(`pushed ${p.id}:`, ...p.files.map((f) => `  ${f}`));
+    for (const f of o.failed ?? []) out.push(`failed ${f.id} (moved to failed/):`, ...f.reasons.map((r) => `  ${r}`));
+    if ((o.kept ?? []).length > 0) out.push(`kept in ready/: ${(o.kept ?? []).join(' ')}`);
+    for (const t of o.published ?? []) out.push(`production ${t.target} -> ${t.tree}`);
+    return out;
+  },
+  outcomeItems(run) {
+    const o = outcomeOf(run);
+    if (!o) return [];
+    const items: OutcomeItem[] = [];
+    for (const p of o.pushed ?? []) items.push({ parts: ['pushed ', { update: p.id }, ` (${p.files.length} files)`] });
+    for (const f of o.failed ?? []) items.push({ culprit: true, parts: ['refused ', { update: f.id }, ` (moved to failed/): ${f.reasons.join('; ')}`] });
+    if ((o.kept ?? []).length > 0) items.push({ parts: [`kept in ready/: ${(o.kept ?? []).join(' ')}`] });
+    for (const t of o.published ?? []) items.push({ parts: [`production ${t.target} → ${t.tree}`] });
+    return items;
+  },
+  cellLabel: () => 'promote',
+  failureHint: 'failed: each target, each attempt',
+};
