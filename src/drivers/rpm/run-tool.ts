@@ -30,7 +30,7 @@ export function runTool(command: string, args: readonly string[], opts: ToolOpti
     }, (error, stdout, stderr) => {
       const durationMs = Date.now() - started;
       if (!error) return resolve({ kind: 'exited', code: 0, stdout, stderr, durationMs });
-      const code = (error as { code?: unknown }).code;
+      const code: unknown = error.code;
       if (typeof code === 'number') return resolve({ kind: 'exited', code, stdout, stderr, durationMs });
       const why = error.killed ? `killed after ${durationMs} ms (timeout or cancel)` : error.message;
       resolve({ kind: 'not_run', message: `${command}: ${why}`, stdout, stderr, durationMs });

@@ -1,5 +1,6 @@
 import type { KeystoneSession } from './keystone.js';
 import { expectStatus } from './openstack-error.js';
+import { bodyOf, ImagePage, type RawImage } from './api-bodies.js';
 
 export interface ImageInfo {
   readonly id: string;
@@ -49,7 +50,7 @@ export class Glance {
     while (path !== undefined) {
       const res = await this.session.request('image', 'GET', path);
       expectStatus(res, [200], 'cannot list the images');
-      const body = res.body as { images?: RawImage[]; next?: string } | null;
+      const body = bodyOf(res, ImagePage, 'Glance\'s images');
       const page = (body?.images ?? []).map(toImage);
       images.push(...page);
       // Glance answers a `next` after any full page, so the last one may be empty; a
@@ -68,20 +69,12 @@ export class Glance {
     if (UUID.test(ref)) return ref;
     const res = await this.session.request('image', 'GET', `/v2/images?name=${encodeURIComponent(ref)}&status=active`, signal ? { signal } : {});
     expectStatus(res, [200], `cannot look up image ${ref}`);
-    const images = ((res.body as { images?: RawImage[] } | null)?.images ?? []).map(toImage).filter((i) => i.status === 'active' && i.name === ref);
+    const images = (bodyOf(res, ImagePage, `Glance's images named ${ref}`).images ?? []).map(toImage).filter((i) => i.status === 'active' && i.name === ref);
     images.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     return images[0]?.id;
   }
 }
 
-interface RawImage {
-  readonly id: string;
-  readonly name?: string | null;
-  readonly status?: string;
-  readonly created_at?: string;
-  readonly protected?: boolean;
-  readonly [property: string]: unknown;
-}
 
 function toImage(i: RawImage): ImageInfo {
   const properties = Object.fromEntries(Object.entries(i).filter((e): e is [string, string] => typeof e[1] === 'string'));

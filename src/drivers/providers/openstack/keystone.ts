@@ -1,5 +1,6 @@
 import { describeFetchError, withRetry, type HttpPolicy } from '../../sources/http-policy.js';
 import { OpenStackError, errorMessageOf } from './openstack-error.js';
+import { bodyOf, TokenBody, type CatalogEntry } from './api-bodies.js';
 
 interface KeystoneEndpoint {
   /** The Identity endpoint, e.g. `https://cloud.example.org:5000/v3` (`/v3` is added when missing). */
@@ -110,7 +111,7 @@ export class KeystoneSession {
       throw new OpenStackError(res.status, `Keystone refused the authentication of ${who}: HTTP ${res.status}${errorMessageOf(res.body)}`);
     }
     const value = res.headers.get('x-subject-token');
-    const token = (res.body as { token?: { expires_at?: string; catalog?: CatalogEntry[] } } | null)?.token;
+    const token = bodyOf(res, TokenBody, 'Keystone\'s token').token;
     if (!value || !token) throw new OpenStackError(res.status, 'Keystone answered without a token (no X-Subject-Token header or no token in the body)');
     const expiresAt = token.expires_at ? Date.parse(token.expires_at) : NaN;
     return { value, expiresAt: Number.isNaN(expiresAt) ? this.now() + 3_600_000 : expiresAt, endpoints: catalogEndpoints(token.catalog ?? [], this.creds.region) };
@@ -149,10 +150,6 @@ export class KeystoneSession {
   }
 }
 
-interface CatalogEntry {
-  readonly type?: string;
-  readonly endpoints?: readonly { readonly interface?: string; readonly region_id?: string; readonly region?: string; readonly url?: string }[];
-}
 
 function catalogEndpoints(catalog: readonly CatalogEntry[], region: string | undefined): Map<ServiceType, string> {
   const found = new Map<ServiceType, string>();

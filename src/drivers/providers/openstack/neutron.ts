@@ -1,5 +1,6 @@
 import type { KeystoneSession } from './keystone.js';
 import { OpenStackError, expectStatus } from './openstack-error.js';
+import { bodyOf, FloatingIpBody, FloatingIpPage, PortBody, PortPage, type RawFloatingIp, type RawPort } from './api-bodies.js';
 
 export interface PortInfo {
   readonly id: string;
@@ -18,7 +19,7 @@ export class Neutron {
       body: { port: { network_id: p.networkId, name: p.name, description: p.description, admin_state_up: true } }, ...(signal ? { signal } : {}),
     });
     expectStatus(res, [201, 200], `Neutron refused a port on network ${p.networkId}`);
-    const port = (res.body as { port?: RawPort } | null)?.port;
+    const port = bodyOf(res, PortBody, `Neutron's new port on network ${p.networkId}`).port;
     if (!port?.id) throw new OpenStackError(res.status, `Neutron created a port on network ${p.networkId} but answered no id`);
     return toPort(port);
   }
@@ -35,7 +36,7 @@ export class Neutron {
       body: { floatingip: { floating_network_id: p.floatingNetworkId, port_id: p.portId, description: p.description } }, ...(signal ? { signal } : {}),
     });
     expectStatus(res, [201, 200], `Neutron refused a floating IP on network ${p.floatingNetworkId}`);
-    const fip = (res.body as { floatingip?: RawFloatingIp } | null)?.floatingip;
+    const fip = bodyOf(res, FloatingIpBody, `Neutron's new floating IP on network ${p.floatingNetworkId}`).floatingip;
     if (!fip?.id || !fip.floating_ip_address) throw new OpenStackError(res.status, `Neutron made a floating IP on network ${p.floatingNetworkId} but answered no id or address`);
     return toFloatingIp(fip);
   }
@@ -50,13 +51,13 @@ export class Neutron {
   async listFloatingIps(floatingNetworkId: string): Promise<FloatingIpInfo[]> {
     const res = await this.session.request('network', 'GET', `/v2.0/floatingips?floating_network_id=${encodeURIComponent(floatingNetworkId)}`);
     expectStatus(res, [200], `cannot list the floating IPs of network ${floatingNetworkId}`);
-    return ((res.body as { floatingips?: RawFloatingIp[] } | null)?.floatingips ?? []).map(toFloatingIp);
+    return (bodyOf(res, FloatingIpPage, `the floating IPs of network ${floatingNetworkId}`).floatingips ?? []).map(toFloatingIp);
   }
 
   async listPorts(networkId: string): Promise<PortInfo[]> {
     const res = await this.session.request('network', 'GET', `/v2.0/ports?network_id=${encodeURIComponent(networkId)}`);
     expectStatus(res, [200], `cannot list the ports of network ${networkId}`);
-    return ((res.body as { ports?: RawPort[] } | null)?.ports ?? []).map(toPort);
+    return (bodyOf(res, PortPage, `the ports of network ${networkId}`).ports ?? []).map(toPort);
   }
 }
 
@@ -66,22 +67,11 @@ export interface FloatingIpInfo {
   readonly description: string;
 }
 
-interface RawFloatingIp {
-  readonly id: string;
-  readonly floating_ip_address?: string;
-  readonly description?: string;
-}
 
 function toFloatingIp(f: RawFloatingIp): FloatingIpInfo {
   return { id: f.id, address: f.floating_ip_address ?? '', description: f.description ?? '' };
 }
 
-interface RawPort {
-  readonly id: string;
-  readonly name?: string;
-  readonly description?: string;
-  readonly fixed_ips?: readonly { readonly ip_address?: string }[];
-}
 
 function toPort(p: RawPort): PortInfo {
   return { id: p.id, name: p.name ?? '', description: p.description ?? '', address: p.fixed_ips?.find((f) => f.ip_address)?.ip_address };

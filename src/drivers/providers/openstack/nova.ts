@@ -1,5 +1,6 @@
 import type { KeystoneSession } from './keystone.js';
 import { OpenStackError, expectStatus } from './openstack-error.js';
+import { bodyOf, ConsoleBody, ImageCreated, ServerBody, ServerCreated, ServerPage, type RawServer } from './api-bodies.js';
 
 /** 2.52 lets a server be created with tags; from 2.45 createImage answers the image id in its body. */
 export const COMPUTE_MICROVERSION = '2.52';
@@ -35,7 +36,7 @@ export class Nova {
       body: { server: { name: s.name, imageRef: s.imageRef, flavorRef: s.flavorRef, networks: [{ port: s.portId }], metadata: s.metadata, tags: s.tags } },
     });
     expectStatus(res, [202, 200], `Nova refused to create server ${s.name}`);
-    const id = (res.body as { server?: { id?: string } } | null)?.server?.id;
+    const id = bodyOf(res, ServerCreated, `Nova's answer to creating server ${s.name}`).server?.id;
     if (!id) throw new OpenStackError(res.status, `Nova created server ${s.name} but answered no id`);
     return id;
   }
@@ -45,7 +46,7 @@ export class Nova {
     const res = await this.session.request('compute', 'GET', `/servers/${encodeURIComponent(id)}`, { headers: VERSION_HEADERS, ...(signal ? { signal } : {}) });
     if (res.status === 404) return undefined;
     expectStatus(res, [200], `cannot read server ${id}`);
-    return toServer((res.body as { server: RawServer }).server);
+    return toServer(bodyOf(res, ServerBody, `Nova's server ${id}`).server);
   }
 
   /** Deleting a server that is already gone is done. */
@@ -63,7 +64,7 @@ export class Nova {
     while (path !== undefined) {
       const res = await this.session.request('compute', 'GET', path, { headers: VERSION_HEADERS });
       expectStatus(res, [200], `cannot list the servers tagged ${tag}`);
-      const body = res.body as { servers?: RawServer[]; servers_links?: { rel?: string; href?: string }[] };
+      const body = bodyOf(res, ServerPage, `Nova's servers tagged ${tag}`);
       servers.push(...(body.servers ?? []).map(toServer));
       const next = body.servers_links?.find((l) => l.rel === 'next')?.href;
       path = next && (body.servers ?? []).length > 0 ? relativeTo(base, next) : undefined;
@@ -80,7 +81,7 @@ export class Nova {
       headers: VERSION_HEADERS, body: { 'os-getConsoleOutput': { length: null } }, ...(signal ? { signal } : {}),
     });
     expectStatus(res, [200], `cannot read the console of server ${serverId}`);
-    const output = (res.body as { output?: unknown } | null)?.output;
+    const output = bodyOf(res, ConsoleBody, `the console of server ${serverId}`).output;
     return typeof output === 'string' ? output : '';
   }
 
@@ -102,20 +103,12 @@ export class Nova {
   async createImage(serverId: string, name: string, metadata: Readonly<Record<string, string>>): Promise<string> {
     const res = await this.session.request('compute', 'POST', `/servers/${encodeURIComponent(serverId)}/action`, { headers: VERSION_HEADERS, body: { createImage: { name, metadata } } });
     expectStatus(res, [202, 200], `Nova refused to snapshot server ${serverId}`);
-    const id = (res.body as { image_id?: string } | null)?.image_id ?? res.headers.get('location')?.replace(/\/+$/, '').split('/').pop();
+    const id = bodyOf(res, ImageCreated, `Nova's answer to the snapshot of server ${serverId}`).image_id ?? res.headers.get('location')?.replace(/\/+$/, '').split('/').pop();
     if (!id) throw new OpenStackError(res.status, `Nova accepted the snapshot of server ${serverId} but answered no image id`);
     return id;
   }
 }
 
-interface RawServer {
-  readonly id: string;
-  readonly name?: string;
-  readonly status?: string;
-  readonly fault?: { readonly message?: string; readonly details?: string };
-  readonly metadata?: Record<string, string>;
-  readonly tags?: string[];
-}
 
 function toServer(s: RawServer): ServerInfo {
   return {

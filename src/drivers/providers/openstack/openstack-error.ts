@@ -14,8 +14,9 @@ export class OpenStackError extends Error {
 export function errorMessageOf(body: unknown): string {
   if (typeof body === 'string') return body.trim() ? `: ${body.trim().slice(0, 300)}` : '';
   if (body === null || typeof body !== 'object') return '';
-  for (const value of Object.values(body as Record<string, unknown>)) {
-    if (value && typeof value === 'object' && typeof (value as { message?: unknown }).message === 'string') return `: ${(value as { message: string }).message}`;
+  for (const value of Object.values(body)) {
+    const message: unknown = value && typeof value === 'object' ? Reflect.get(value, 'message') : undefined;
+    if (typeof message === 'string') return `: ${message}`;
   }
   return '';
 }

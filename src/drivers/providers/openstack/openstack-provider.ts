@@ -291,16 +291,17 @@ export function openstackProvider(opts: OpenStackProviderOptions): OpenStackProv
       const booted = await Promise.all(roles.map((r, i) => bootNode(ex, marker, `${nodeName(marker, ex.spec.target)}-${r.role}`.slice(0, 200), mades[i] as Made)
         .catch((e: unknown): Booted => ({ ok: false, outcome: ex.signal.aborted ? { result: 'cancelled', reason: 'cancelled while the servers booted' } : { result: 'infra', reason: `the cloud failed: ${messageOf(e)}` } }))));
       const failed = booted.findIndex((b) => !b.ok);
-      if (failed >= 0) {
-        const b = booted[failed] as { ok: false; outcome: Outcome };
-        return { ...b.outcome, reason: `role ${roles[failed]?.role ?? ''}: ${b.outcome.reason}`, node: nodes(), logPath: null };
+      const down = booted[failed];
+      if (down && !down.ok) {
+        return { ...down.outcome, reason: `role ${roles[failed]?.role ?? ''}: ${down.outcome.reason}`, node: nodes(), logPath: null };
       }
-      const up = booted as { ok: true; id: string; address: string; server: CloudServer }[];
+      const up = booted.filter((b): b is Extract<Booted, { ok: true }> => b.ok);
       const peers: RoleNode[] = roles.map((r, i) => ({ role: r.role, node: (mades[i] as Made).node, address: up[i]?.server.fixedAddress ?? up[i]?.address ?? '' }));
       const hosts = hostsFile(peers);
       const outcome = await runRoles(ex, roles, (role, execution) => {
         const i = roles.indexOf(role);
-        const b = up[i] as { address: string; server: CloudServer };
+        const b = up[i];
+        if (!b) return Promise.resolve<ExecutionOutcome>({ result: 'infra', reason: `role ${role.role} has no server`, node: nodes(), logPath: null });
         return opts.runOnNode(b.address, execution, b.server, { name: role.role, env: roleEnvironment(peers, role.role), hosts })
           .catch((e: unknown): ExecutionOutcome => ({ result: 'infra', reason: `the job on server ${b.server.id} (${b.address}) broke off: ${messageOf(e)}`, node: (mades[i] as Made).node, logPath: null }));
       });

@@ -59,7 +59,7 @@ export function registerCloudApiCases(label: string, cloudOf: () => CloudUnderTe
 
   function execution(runId: string, mode: 'image' | 'provision' = 'image', pipeline: JobSpec['pipeline'] = 'phase1'): Execution {
     const spec: JobSpec = {
-      pipeline, updateId: 'hkvc', target: 'kilo/el7', provider: providerName, builds: [], mode,
+      pipeline, ...(pipeline === 'images' ? { stage: 'baseline' as const } : {}), updateId: 'hkvc', target: 'kilo/el7', provider: providerName, builds: [], mode,
       image: mode === 'provision' ? null : cloudOf().goldenImageId, modeBecause: 'test', command: 'run-tests', timeoutMs: 60_000,
     };
     return { runId, jobId: `${runId}.kilo_el7`, attempt: 1, spec, updateFiles: [], signal: new AbortController().signal };

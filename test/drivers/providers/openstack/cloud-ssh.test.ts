@@ -45,7 +45,7 @@ function setup(t: { after: (fn: () => void) => void }, sshds: ShellSshds, more: 
 }
 
 function execution(command: string, pipeline: JobSpec['pipeline'] = 'phase1'): Execution {
-  const spec: JobSpec = { pipeline, updateId: 'hkvc', target: 'kilo/el7', provider: 'cloud', builds: [], mode: 'provision', image: null, modeBecause: 'test', command, timeoutMs: 60_000 };
+  const spec: JobSpec = { pipeline, ...(pipeline === 'images' ? { stage: 'baseline' as const } : {}), updateId: 'hkvc', target: 'kilo/el7', provider: 'cloud', builds: [], mode: 'provision', image: null, modeBecause: 'test', command, timeoutMs: 60_000 };
   return { runId: 'r1', jobId: 'r1.kilo/el7', attempt: 1, spec, updateFiles: [{ name: 'hkvc.yml', content: 'notes: hi\n' }], signal: new AbortController().signal };
 }
 

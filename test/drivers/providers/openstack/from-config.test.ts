@@ -83,7 +83,7 @@ test('a target of this provider without a base image is refused by its key', () 
   assert.doesNotThrow(() => openstackProviderFromConfig('cloud', config(), setup(undefined, { 'kilo/el7': target({ base: undefined, provider: 'local' }) })));
 });
 
-const baselineSpec: JobSpec = { pipeline: 'images', updateId: '', target: 'kilo/el7', provider: 'cloud', builds: [], mode: 'provision', image: null, modeBecause: 'baseline', command: 'true', timeoutMs: 60_000 };
+const baselineSpec: JobSpec = { pipeline: 'images', stage: 'baseline', updateId: '', target: 'kilo/el7', provider: 'cloud', builds: [], mode: 'provision', image: null, modeBecause: 'baseline', command: 'true', timeoutMs: 60_000 };
 
 test('a valid configuration gives a provider that provisions from the base, stops a green baseline\'s server before its snapshot, and cleans up', async () => {
   const seen = cloud.actions.length;

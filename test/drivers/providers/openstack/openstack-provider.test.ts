@@ -45,6 +45,8 @@ function execution(o: { runId?: string; jobId?: string; attempt?: number; mode?:
   const spec: JobSpec = {
     pipeline: o.pipeline ?? 'phase1', updateId: 'hkvc', target: 'kilo/el7', provider: 'cloud', builds: [], mode: o.mode ?? 'image',
     image: o.mode === 'provision' ? null : golden, modeBecause: 'test', command: 'run-tests', timeoutMs: 60_000,
+    // As the images pipeline writes its jobs: a baseline's node is kept as an image.
+    ...(o.pipeline === 'images' ? { stage: 'baseline' as const } : {}),
   };
   return { runId, jobId: o.jobId ?? `${runId}.kilo/el7`, attempt: o.attempt ?? 1, spec, updateFiles: [], signal: o.signal ?? new AbortController().signal };
 }
