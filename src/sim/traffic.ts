@@ -1,7 +1,7 @@
-import { parseConfigText, type Config } from './config.js';
-import { isSafeName, isTargetPart } from './names.js';
-import type { Problem } from './problem.js';
-import { jsonTooDeepAt, MAX_JSON_DEPTH } from './json-depth.js';
+import { parseConfigText, type Config } from '../core/config.js';
+import { isSafeName, isTargetPart } from '../core/names.js';
+import type { Problem } from '../core/problem.js';
+import { jsonTooDeepAt, MAX_JSON_DEPTH } from '../core/json-depth.js';
 
 /**
  * Traffic for `sluice simulate`: when each update was submitted and what it touched, as

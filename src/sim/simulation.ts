@@ -4,20 +4,20 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Cron } from 'croner';
 import { formatDuration, parseDuration } from '../core/duration.js';
-import { LADDER_DEFAULTS, RDO_2015_REFERENCE, ladderSummary, simulateLadder, type LadderResult, type LadderSummary } from '../core/ladder-sim.js';
+import { LADDER_DEFAULTS, RDO_2015_REFERENCE, ladderSummary, simulateLadder, type LadderResult, type LadderSummary } from './ladder.js';
 import { formatProblem } from '../core/problem.js';
-import { attemptsFromEvents, simStats, type SimStats } from '../core/sim-stats.js';
-import { DIST_ALIASES, parseTraffic, simulationConfig, simulationConfigText, syntheticBurst, updateFileFor, type Submission } from '../core/traffic.js';
-import { keyedRandom } from '../drivers/providers/sim/prng.js';
-import { SIM_DEFAULTS, simProvider } from '../drivers/providers/sim/sim-provider.js';
+import { attemptsFromEvents, simStats, type SimStats } from './stats.js';
+import { DIST_ALIASES, parseTraffic, simulationConfig, simulationConfigText, syntheticBurst, updateFileFor, type Submission } from './traffic.js';
+import { keyedRandom } from './prng.js';
+import { SIM_DEFAULTS, simProvider } from './provider.js';
 import { Engine } from '../engine/engine.js';
 import type { NodeProvider } from '../engine/node-provider.js';
 import { sha256 } from '../engine/hash.js';
 import { submitPhase1 } from '../engine/submit-phase1.js';
-import { VirtualClock } from '../engine/virtual-clock.js';
+import { VirtualClock } from './virtual-clock.js';
 import { INFRA_RETRY_BACKOFF_MS, openStore, type Run, type StoredEvent } from '../store/index.js';
-import { CliExit, EXIT } from './exit.js';
-import type { Io } from './io.js';
+import { CliExit, EXIT } from '../cli/exit.js';
+import type { Io } from '../cli/io.js';
 
 /** Where the recorded RDO traffic sits beside a checkout (public sample data). */
 const SAMPLE = join('..', 'shared', 'samples', 'rdo-traffic.jsonl');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ladderSummary, simulateLadder, type LadderOptions, type LadderUpdate } from '../../src/core/ladder-sim.js';
-import { keyedRandom } from '../../src/drivers/providers/sim/prng.js';
+import { ladderSummary, simulateLadder, type LadderOptions, type LadderUpdate } from '../../src/sim/ladder.js';
+import { keyedRandom } from '../../src/sim/prng.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

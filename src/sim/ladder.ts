@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
-import { nextBisect, type GroupResult } from './bisect.js';
-import { quantile, type Spread } from './sim-stats.js';
+import { nextBisect, type GroupResult } from '../core/bisect.js';
+import { quantile, type Spread } from './stats.js';
 
 /**
  * The rest of the ladder for `sluice simulate`: what happens to updates after phase1 merged
