@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSimulation, human, SIM_ENGINE } from '../src/sim/simulation.js';
+import { human } from '../src/sim/report.js';
+import { runSimulation, SIM_ENGINE } from '../src/sim/simulation.js';
 import { parseTraffic, simulationConfig, syntheticBurst, updateFileFor, type Submission } from '../src/sim/traffic.js';
 import { keyedRandom } from '../src/sim/prng.js';
 import { simProvider } from '../src/sim/provider.js';

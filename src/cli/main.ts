@@ -29,7 +29,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   schema: async () => (await import('./schema.js')).registerSchema,
   init: async () => (await import('./init.js')).registerInit,
   demo: async () => (await import('./demo.js')).registerDemo,
-  simulate: async () => (await import('../sim/simulation.js')).registerSimulate,
+  simulate: async () => (await import('./simulate.js')).registerSimulate,
 };
 
 /**
