@@ -1,7 +1,7 @@
 import { keyedRandom } from './prng.js';
 import { ladderSummary, simulateLadder, type LadderResult, type LadderSummary } from './ladder.js';
 import type { SimulationResult } from './simulation.js';
-import { DIST_ALIASES, type Submission } from './traffic.js';
+import { buildsFor, simulationConfig, type Submission } from './traffic.js';
 
 export interface LadderSettings {
   readonly phase2Schedule: string;
@@ -33,12 +33,9 @@ export function simulateLadderAfter(subs: readonly Submission[], phase1: Simulat
   const runOf = new Map(phase1.runs.map((r) => [r.id, r]));
   const result = simulateLadder(subs.map((s) => {
     const run = runOf.get(`sim-${s.id}`);
-    return {
-      id: s.id, submittedAt: s.submittedAt,
-      mergedAt: run?.verdict === 'pass' ? run.finishedAt : null,
-      targets: s.targets.map((t) => { const [r, d] = t.split('/') as [string, string]; return `${r}/${DIST_ALIASES[d] ?? d}`; }),
-    };
+    return { id: s.id, submittedAt: s.submittedAt, mergedAt: run?.verdict === 'pass' ? run.finishedAt : null, builds: buildsFor(s) };
   }), {
+    config: simulationConfig(subs, { capacity: phase1.capacity }),
     capacity: phase1.capacity, phase2Schedule: l.phase2Schedule, promoteSchedule: l.promoteSchedule, phase2RoundMs: l.phase2RoundMs,
     culpritRate: l.culpritRate, fixDelayMs: l.fixDelayMs, random: (key) => keyedRandom(seed, 'ladder', key)(),
   });
