@@ -1,5 +1,5 @@
 import { nextBisect } from '../src/core/bisect.js';
-import { keyedRandom } from '../src/drivers/providers/sim/prng.js';
+import { keyedRandom } from '../src/sim/prng.js';
 import { recordBench, round, startBench, type Figure } from './report.js';
 
 /**

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSimulation, human, SIM_ENGINE } from '../src/cli/simulate.js';
-import { parseTraffic, simulationConfig, syntheticBurst, updateFileFor, type Submission } from '../src/core/traffic.js';
-import { keyedRandom } from '../src/drivers/providers/sim/prng.js';
-import { simProvider } from '../src/drivers/providers/sim/sim-provider.js';
+import { human } from '../src/sim/report.js';
+import { runSimulation, SIM_ENGINE } from '../src/sim/simulation.js';
+import { parseTraffic, simulationConfig, syntheticBurst, updateFileFor, type Submission } from '../src/sim/traffic.js';
+import { keyedRandom } from '../src/sim/prng.js';
+import { simProvider } from '../src/sim/provider.js';
 import { Engine } from '../src/engine/engine.js';
 import type { JobSpec } from '../src/engine/job-spec.js';
 import { submitPhase1 } from '../src/pipelines/phase1/submit.js';
-import { VirtualClock } from '../src/engine/virtual-clock.js';
+import { VirtualClock } from '../src/sim/virtual-clock.js';
 import { openStore } from '../src/store/index.js';
 import { SHARED } from '../test/helpers/paths.js';
 import { recordBench, round, startBench, type Figure } from './report.js';
@@ -68,7 +69,7 @@ async function workOf(subs: readonly Submission[], capacity: number): Promise<Wo
  * What the engine did with its nodes: node-minutes during which a node was free while a
  * submitted job waited (the engine's own loss, apart from its order), and the classes of
  * the last jobs it started (the tail that sets the makespan). The simulation's steps as
- * runSimulation takes them (src/cli/simulate.ts; infra 0, so no retry wake-ups), keeping
+ * runSimulation takes them (src/sim/simulation.ts; infra 0, so no retry wake-ups), keeping
  * the store to read its events.
  */
 async function engineTail(subs: readonly Submission[], capacity: number): Promise<{ idleMinutes: number; lastStarted: string[] }> {

@@ -17,7 +17,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   checks: ['core', 'store', 'engine', 'drivers'],
   drivers: ['core', 'engine', 'analysis', 'checks'],
   pipelines: ['core', 'store', 'engine', 'analysis', 'drivers'],
-  sim: ['core', 'store', 'engine', 'pipelines', 'drivers'],
+  sim: ['core', 'store', 'engine', 'pipelines'],
   web: ['core', 'store', 'engine', 'analysis', 'drivers', 'pipelines'],
   cli: ['core', 'store', 'engine', 'analysis', 'checks', 'drivers', 'pipelines', 'web', 'sim'],
 };

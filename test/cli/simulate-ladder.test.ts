@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LadderSummary } from '../../src/core/ladder-sim.js';
-import type { SimStats } from '../../src/core/sim-stats.js';
+import type { LadderSummary } from '../../src/sim/ladder.js';
+import type { SimStats } from '../../src/sim/stats.js';
 import { runCli } from '../helpers/cli.js';
 import { NO_SHARED, sharedPath, tempDir } from '../helpers/paths.js';
 

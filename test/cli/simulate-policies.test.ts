@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runPolicies, type PolicyFigures } from '../../src/cli/simulate.js';
-import type { Submission } from '../../src/core/traffic.js';
+import { runPolicies, type PolicyFigures } from '../../src/sim/policies.js';
+import type { Submission } from '../../src/sim/traffic.js';
 import { runCli } from '../helpers/cli.js';
 import { NO_SHARED, sharedPath, tempDir } from '../helpers/paths.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jsonTooDeepAt, parseJsonBounded } from '../../src/core/json-depth.js';
-import { parseTraffic } from '../../src/core/traffic.js';
+import { parseTraffic } from '../../src/sim/traffic.js';
 
 describe('JSON nesting is bounded before parsing', () => {
   it('finds the bracket that opens one level too many', () => {

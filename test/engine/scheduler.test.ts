@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { PipelineName } from '../../src/core/config-schema.js';
 import { lastEventOf, streamOf, type FiredPayload } from '../../src/engine/schedule-log.js';
 import { Scheduler, type TriggerOutcome } from '../../src/engine/scheduler.js';
-import { VirtualClock } from '../../src/engine/virtual-clock.js';
+import { VirtualClock } from '../../src/sim/virtual-clock.js';
 import type { Store } from '../../src/store/index.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { attemptsFromEvents, lowerBound, quantile, simStats } from '../../src/core/sim-stats.js';
+import { attemptsFromEvents, lowerBound, quantile, simStats } from '../../src/sim/stats.js';
 
 // Three updates on two nodes, times in minutes. A's job a1 hit an infra failure once.
 //   A submitted 0, verdict 100: a1 0-40 (retried), 50-90; a2 0-30

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { planPhase1 } from '../../src/pipelines/phase1/plan.js';
-import { parseTraffic, simulationConfig, syntheticBurst, updateFileFor, type Submission } from '../../src/core/traffic.js';
+import { parseTraffic, simulationConfig, syntheticBurst, updateFileFor, type Submission } from '../../src/sim/traffic.js';
 import { parseUpdateBytes } from '../../src/core/update-file.js';
-import { keyedRandom } from '../../src/drivers/providers/sim/prng.js';
+import { keyedRandom } from '../../src/sim/prng.js';
 import { NO_SHARED, sharedPath } from '../helpers/paths.js';
 
 const LINE = (o: object) => JSON.stringify(o);

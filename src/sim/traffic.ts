@@ -1,7 +1,9 @@
-import { parseConfigText, type Config } from './config.js';
-import { isSafeName, isTargetPart } from './names.js';
-import type { Problem } from './problem.js';
-import { jsonTooDeepAt, MAX_JSON_DEPTH } from './json-depth.js';
+import { parseConfigText, type Config } from '../core/config.js';
+import { isSafeName, isTargetPart } from '../core/names.js';
+import type { Problem } from '../core/problem.js';
+import { jsonTooDeepAt, MAX_JSON_DEPTH } from '../core/json-depth.js';
+import { parseUpdateBytes } from '../core/update-file.js';
+import type { Build } from '../core/update-schema.js';
 
 /**
  * Traffic for `sluice simulate`: when each update was submitted and what it touched, as
@@ -128,6 +130,13 @@ export function updateFileFor(s: Submission): string {
   return `notes: simulated ${s.id} (${s.packages.join(', ')})\nbuilds:\n${builds.join('')}`;
 }
 
+/** The builds of that update file, as the real parser reads them. */
+export function buildsFor(s: Submission): readonly Build[] {
+  const parsed = parseUpdateBytes(new TextEncoder().encode(updateFileFor(s)), `updates/${s.id}.yml`);
+  if (!parsed.ok) throw new Error(`the simulated update file of ${s.id} is invalid: ${parsed.problems.map((p) => p.message).join('; ')}`);
+  return parsed.update.builds;
+}
+
 /** Canonical names of the dist spellings RDO's update files used. */
 export const DIST_ALIASES: Readonly<Record<string, string>> = {
   el6: 'epel-6', el7: 'epel-7', f20: 'fedora-20', f21: 'fedora-21', f22: 'fedora-22', f23: 'fedora-23',
@@ -144,7 +153,8 @@ export interface SimulationConfigOptions {
 
 /**
  * The configuration a simulation runs under: every target the traffic names (aliases folded
- * into their canonical dist), each with a known-good image, all on one provider `sim`.
+ * into their canonical dist), each with a known-good image, all on one provider `sim`, and
+ * a phase1 and a phase2 test.
  * Written as text and parsed like an operator's sluice.yaml, so the same validation applies.
  */
 export function simulationConfigText(subs: readonly Submission[], o: SimulationConfigOptions): string {
@@ -168,7 +178,11 @@ export function simulationConfigText(subs: readonly Submission[], o: SimulationC
     targets: Object.fromEntries(Object.entries(targets).sort(([a], [b]) => a.localeCompare(b))),
     must_provision: [...SIM_MUST_PROVISION],
     providers: { sim: { type: 'sim', capacity: o.capacity } },
-    pipelines: { phase1: { test: 'simulated', timeout: o.timeout ?? '2h', retries: o.retries ?? 2 } },
+    pipelines: {
+      phase1: { test: 'simulated', timeout: o.timeout ?? '2h', retries: o.retries ?? 2 },
+      // The ladder model plans phase2 with this configuration, as a real phase2 would.
+      phase2: { test: 'simulated' },
+    },
   };
   // JSON is YAML: the config loader reads it as it reads sluice.yaml.
   return `${JSON.stringify(config, null, 2)}\n`;

@@ -1,5 +1,5 @@
-import type { Clock } from '../../../engine/clock.js';
-import type { Execution, ExecutionOutcome, NodeProvider } from '../../../engine/node-provider.js';
+import type { Clock } from '../engine/clock.js';
+import type { Execution, ExecutionOutcome, NodeProvider } from '../engine/node-provider.js';
 import { keyedRandom } from './prng.js';
 
 export interface SimProviderOptions {

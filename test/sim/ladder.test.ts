@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ladderSummary, simulateLadder, type LadderOptions, type LadderUpdate } from '../../src/core/ladder-sim.js';
-import { keyedRandom } from '../../src/drivers/providers/sim/prng.js';
+import { ladderSummary, simulateLadder, type LadderOptions, type LadderUpdate } from '../../src/sim/ladder.js';
+import { keyedRandom } from '../../src/sim/prng.js';
+import { buildsFor, simulationConfig, type Submission } from '../../src/sim/traffic.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -10,12 +11,18 @@ const DAY = 24 * HOUR;
 /** Monday 2015-01-05 00:00 UTC. */
 const MON = Date.UTC(2015, 0, 5);
 
-const update = (id: string, mergedAt: number | null, targets = ['kilo/epel-7']): LadderUpdate => ({ id, submittedAt: (mergedAt ?? MON) - HOUR, mergedAt, targets });
+/** An update of one package on `targets`, with the update file the simulation writes for it. */
+const update = (id: string, mergedAt: number | null, targets = ['kilo/epel-7']): LadderUpdate & Submission => {
+  const s = { id, submittedAt: (mergedAt ?? MON) - HOUR, targets, packages: ['openstack-nova'] };
+  return { ...s, mergedAt, builds: buildsFor(s) };
+};
 /** No update is ever a culprit. */
 const clean = () => 0.99;
 /** Exactly these (update, entry) pairs are culprits. */
 const culprits = (...pairs: string[]) => (key: string) => (pairs.some((p) => key === `culprit\0${p.replace(':', '\0')}`) ? 0 : 0.99);
-const ladder = (updates: LadderUpdate[], o: Partial<LadderOptions> = {}) => simulateLadder(updates, { capacity: 1, random: clean, ...o });
+/** phase2 plans with the simulation's configuration of these updates' targets. */
+const ladder = (updates: (LadderUpdate & Submission)[], o: Partial<LadderOptions> = {}) =>
+  simulateLadder(updates, { config: simulationConfig(updates, { capacity: 1 }), capacity: 1, random: clean, ...o });
 const outcome = (r: ReturnType<typeof simulateLadder>, id: string) => r.updates.find((u) => u.id === id)!;
 
 describe('ladder simulation', () => {
@@ -51,7 +58,8 @@ describe('ladder simulation', () => {
 
   it('leaves an update merged after the snapshot for the next phase2', () => {
     const r = ladder([update('early', MON + 2 * HOUR), update('at', MON + 3 * HOUR), update('late', MON + 3 * HOUR + MIN)]);
-    assert.deepEqual(r.phase2.map((p) => [p.batch, p.startedAt - MON]), [[['early', 'at'], 3 * HOUR], [['late'], DAY + 3 * HOUR]]);
+    // The batch in the planner's order, file names' (a real phase2's), not merge times'.
+    assert.deepEqual(r.phase2.map((p) => [p.batch, p.startedAt - MON]), [[['at', 'early'], 3 * HOUR], [['late'], DAY + 3 * HOUR]]);
     assert.equal(outcome(r, 'late').readyAt, MON + DAY + 3 * HOUR + 50 * MIN);
     assert.equal(outcome(r, 'late').productionAt, MON + DAY + 6 * HOUR + 25 * MIN);
   });
@@ -126,6 +134,6 @@ describe('ladder simulation', () => {
   });
 
   it('refuses a capacity below one', () => {
-    assert.throws(() => ladder([], { capacity: 0 }), /capacity/);
+    assert.throws(() => ladder([update('a', MON + HOUR)], { capacity: 0 }), /capacity/);
   });
 });

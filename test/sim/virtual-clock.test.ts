@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { VirtualClock } from '../../src/engine/virtual-clock.js';
+import { VirtualClock } from '../../src/sim/virtual-clock.js';
 
 describe('VirtualClock', () => {
   it('fires timers in time order, timers of one instant in the order they were set', async () => {

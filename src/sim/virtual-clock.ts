@@ -1,5 +1,5 @@
 import { setImmediate as immediate } from 'node:timers/promises';
-import type { Clock } from './clock.js';
+import type { Clock } from '../engine/clock.js';
 
 interface Timer {
   readonly at: number;

@@ -1,13 +1,16 @@
 import { Cron } from 'croner';
-import { nextBisect, type GroupResult } from './bisect.js';
-import { quantile, type Spread } from './sim-stats.js';
+import type { Config } from '../core/config.js';
+import type { Build } from '../core/update-schema.js';
+import { simulatePhase2Run } from './phase2-run.js';
+import { quantile, type Spread } from './stats.js';
 
 /**
  * The rest of the ladder for `sluice simulate`: what happens to updates after phase1 merged
  * them into updates/, as a discrete-event model in virtual time (ms since the epoch).
  * Pure: the phase1 outcomes come from the engine simulation, the random numbers from the
- * caller, and the only code it runs is croner's schedule arithmetic and the real culprit
- * bisection (`nextBisect`), so the rounds are the rounds a real phase2 would take.
+ * caller, and the only code it runs is croner's schedule arithmetic and the real phase2
+ * planner (src/sim/phase2-run.ts), so the batches, rounds and jobs are those a real phase2
+ * would take.
  *
  * The model (docs/simulate.md):
  * - **phase2** fires on its cron schedule. A firing with updates/ empty does nothing. A
@@ -15,12 +18,13 @@ import { quantile, type Spread } from './sim-stats.js';
  *   starts the moment the running one ends (however many firings fell during it). A phase2
  *   takes the files in updates/ at its start (merged at or before it); files merged later
  *   wait for the next one.
- * - **Rounds.** A phase2 tests its batch, then the groups `nextBisect` asks for, a round at a
- *   time. A group is one job per distinct target of its updates (phase2 provisions every
- *   affected target from scratch); the jobs of a round share `capacity` nodes, each job
- *   taking one round duration (provision + test), so a round lasts ceil(jobs / capacity)
- *   round durations: groups run side by side when the nodes suffice and queue otherwise.
- *   The next round starts when every group of this one has a result.
+ * - **Rounds.** A phase2 tests its batch (in the planner's order: file names), then the
+ *   groups the planner's bisection asks for, a round at a time. A group is the planner's
+ *   jobs: one per target of its updates (phase2 provisions every affected target from
+ *   scratch); the jobs of a round share `capacity` nodes, each job taking one round
+ *   duration (provision + test), so a round lasts ceil(jobs / capacity) round durations:
+ *   groups run side by side when the nodes suffice and queue otherwise. The next round
+ *   starts when every group of this one has a result.
  * - **Outcomes.** Each time an update enters updates/ it is a culprit with probability
  *   `culpritRate`, drawn from the key (update, entry): a group fails when it holds a
  *   culprit, or, with probability `flakyRate`, for no reason (drawn per run, round and
@@ -32,7 +36,8 @@ import { quantile, type Spread } from './sim-stats.js';
  *   and puts them in production `promoteMs` later (stage test + sync; stage is not failed
  *   here: the ladder's test is phase2). One promote at a time, coalesced like phase2.
  * - Not modelled: phase1's use of the nodes (phase2 and promote have them to themselves),
- *   infra failures in phase2, updates changed while phase2 tests them, a stage that fails.
+ *   infra failures in phase2, disabled targets, failing package checks, updates changed
+ *   while phase2 tests them, a stage that fails.
  */
 
 export interface LadderUpdate {
@@ -40,8 +45,8 @@ export interface LadderUpdate {
   readonly submittedAt: number;
   /** When phase1 merged it into updates/; null when phase1 did not pass it. */
   readonly mergedAt: number | null;
-  /** `release/dist` it touches: a phase2 group is one job per distinct target. */
-  readonly targets: readonly string[];
+  /** Its update file's builds: the phase2 planner maps them onto the configuration's targets. */
+  readonly builds: readonly Build[];
 }
 
 export const LADDER_DEFAULTS = {
@@ -59,6 +64,8 @@ export const LADDER_DEFAULTS = {
 } as const;
 
 export interface LadderOptions {
+  /** The configuration phase2 plans with (the simulation's: every target of the traffic). */
+  readonly config: Config;
   /** Nodes for phase2 jobs. */
   readonly capacity: number;
   readonly phase2Schedule?: string;
@@ -95,7 +102,7 @@ export interface Phase2Run {
   readonly endedAt: number;
   /** Started because a firing fell during the previous run, rather than by a firing of its own. */
   readonly coalesced: boolean;
-  /** The snapshot, in the order bisection splits it (merge time, then id). */
+  /** The snapshot, in the order bisection splits it (the planner's: file-name order). */
   readonly batch: readonly string[];
   /** Test rounds, the first (the whole batch) included. */
   readonly rounds: number;
@@ -127,10 +134,11 @@ export function simulateLadder(updates: readonly LadderUpdate[], o: LadderOption
   const byId = new Map(updates.map((u) => [u.id, u]));
   const state = new Map(updates.map((u) => [u.id, { readyAt: null as number | null, productionAt: null as number | null, culpritTimes: 0, dropped: false }]));
   const stateOf = (id: string) => state.get(id) as { readyAt: number | null; productionAt: number | null; culpritTimes: number; dropped: boolean };
-  const targetsOf = (id: string) => (byId.get(id) as LadderUpdate).targets;
+  const buildsOf = (id: string) => (byId.get(id) as LadderUpdate).builds;
 
   // phase2 does not depend on promote: run it to the end, then promote what it made ready.
-  const inUpdates: Entry[] = updates.filter((u) => u.mergedAt !== null).map((u) => ({ id: u.id, at: u.mergedAt as number, entry: 1 }));
+  // By merge time: phase1 may pass updates in another order than they were submitted.
+  const inUpdates: Entry[] = updates.filter((u) => u.mergedAt !== null).map((u) => ({ id: u.id, at: u.mergedAt as number, entry: 1 })).sort(byTimeThenId);
   const phase2: Phase2Run[] = [];
   const culpritAt = new Map<string, boolean>();
   const isCulprit = (e: Entry) => {
@@ -140,36 +148,26 @@ export function simulateLadder(updates: readonly LadderUpdate[], o: LadderOption
     return c;
   };
   runOnSchedule(schedule(opt.phase2Schedule, opt.timezone), inUpdates, (batch, start, coalesced) => {
-    const ids = batch.map((e) => e.id);
     const entryOf = new Map(batch.map((e) => [e.id, e]));
-    const history: GroupResult[] = [];
-    let t = start;
-    let rounds = 0;
-    let jobs = 0;
-    for (;;) {
-      const d = nextBisect(ids, history);
-      if (d.kind === 'done') {
-        const culprits = d.culprits.flat();
-        for (const id of d.clean) stateOf(id).readyAt = t;
-        for (const id of culprits) {
-          const s = stateOf(id);
-          s.culpritTimes++;
-          const e = entryOf.get(id) as Entry;
-          if (opt.fixDelayMs === null || e.entry > opt.maxFixes) s.dropped = true;
-          else insertSorted(inUpdates, { id, at: t + opt.fixDelayMs, entry: e.entry + 1 });
-        }
-        phase2.push({ startedAt: start, endedAt: t, coalesced, batch: ids, rounds, jobs, culprits, moved: [...d.clean] });
-        return t;
-      }
-      rounds++;
-      const roundJobs = d.groups.reduce((n, g) => n + new Set(g.flatMap(targetsOf)).size, 0);
-      jobs += roundJobs;
-      t += Math.ceil(roundJobs / opt.capacity) * opt.phase2RoundMs;
-      for (const group of d.groups) {
-        const flaky = opt.flakyRate > 0 && opt.random(`flaky\0${phase2.length}\0${rounds}\0${group.join(',')}`) < opt.flakyRate;
-        history.push({ group, passed: !flaky && !group.some((id) => isCulprit(entryOf.get(id) as Entry)) });
-      }
+    const run = simulatePhase2Run(batch.map((e) => ({ id: e.id, builds: buildsOf(e.id) })), {
+      config: opt.config, capacity: opt.capacity, roundMs: opt.phase2RoundMs,
+      fails: (group, round) => {
+        const flaky = opt.flakyRate > 0 && opt.random(`flaky\0${phase2.length}\0${round}\0${group.join(',')}`) < opt.flakyRate;
+        return flaky || group.some((id) => isCulprit(entryOf.get(id) as Entry));
+      },
+    });
+    const end = start + run.durationMs;
+    const culprits = run.outcome.culprits.flatMap((c) => c.updates);
+    for (const id of run.outcome.clean) stateOf(id).readyAt = end;
+    for (const id of culprits) {
+      const s = stateOf(id);
+      s.culpritTimes++;
+      const e = entryOf.get(id) as Entry;
+      if (opt.fixDelayMs === null || e.entry > opt.maxFixes) s.dropped = true;
+      else insertSorted(inUpdates, { id, at: end + opt.fixDelayMs, entry: e.entry + 1 });
     }
+    phase2.push({ startedAt: start, endedAt: end, coalesced, batch: run.batch, rounds: run.rounds, jobs: run.jobs, culprits, moved: [...run.outcome.clean] });
+    return end;
   });
 
   const inReady: Entry[] = updates.flatMap((u) => {

@@ -1,0 +1,44 @@
+import { keyedRandom } from './prng.js';
+import { ladderSummary, simulateLadder, type LadderResult, type LadderSummary } from './ladder.js';
+import type { SimulationResult } from './simulation.js';
+import { buildsFor, simulationConfig, type Submission } from './traffic.js';
+
+export interface LadderSettings {
+  readonly phase2Schedule: string;
+  readonly promoteSchedule: string;
+  /** A phase2 job: provisioning from scratch plus the tests (no jitter). */
+  readonly phase2RoundMs: number;
+  readonly culpritRate: number;
+  /** Null: a culprit is dropped. */
+  readonly fixDelayMs: number | null;
+}
+
+export interface LadderFigures {
+  readonly result: LadderResult;
+  readonly summary: LadderSummary;
+  /**
+   * The same figures over the updates the real process pushed in 2015 (`final: pushed` in
+   * the traffic): the population of the real 2015 figure; null when the traffic does not say.
+   */
+  readonly pushed: LadderSummary | null;
+}
+
+/**
+ * The rest of the ladder after a phase1 simulation: each update enters updates/ when its
+ * phase1 run passed (at the run's verdict), and the pure ladder model takes it from there,
+ * on as many nodes as phase1 had. Its draws are keyed by the seed and the update, like
+ * phase1's, so every capacity sees the same culprits.
+ */
+export function simulateLadderAfter(subs: readonly Submission[], phase1: SimulationResult, l: LadderSettings, seed: number): LadderFigures {
+  const runOf = new Map(phase1.runs.map((r) => [r.id, r]));
+  const result = simulateLadder(subs.map((s) => {
+    const run = runOf.get(`sim-${s.id}`);
+    return { id: s.id, submittedAt: s.submittedAt, mergedAt: run?.verdict === 'pass' ? run.finishedAt : null, builds: buildsFor(s) };
+  }), {
+    config: simulationConfig(subs, { capacity: phase1.capacity }),
+    capacity: phase1.capacity, phase2Schedule: l.phase2Schedule, promoteSchedule: l.promoteSchedule, phase2RoundMs: l.phase2RoundMs,
+    culpritRate: l.culpritRate, fixDelayMs: l.fixDelayMs, random: (key) => keyedRandom(seed, 'ladder', key)(),
+  });
+  const pushed = subs.some((s) => s.final !== undefined) ? new Set(subs.filter((s) => s.final === 'pushed').map((s) => s.id)) : null;
+  return { result, summary: ladderSummary(result), pushed: pushed ? ladderSummary(result, pushed) : null };
+}
