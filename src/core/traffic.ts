@@ -1,4 +1,5 @@
 import { parseConfigText, type Config } from './config.js';
+import { SIMULATION_DRIVERS } from './sim-provider-type.js';
 import { isSafeName, isTargetPart } from './names.js';
 import type { Problem } from './problem.js';
 import { jsonTooDeepAt, MAX_JSON_DEPTH } from './json-depth.js';
@@ -175,7 +176,7 @@ export function simulationConfigText(subs: readonly Submission[], o: SimulationC
 }
 
 export function simulationConfig(subs: readonly Submission[], o: SimulationConfigOptions, file = 'simulate.yaml'): Config {
-  const parsed = parseConfigText(simulationConfigText(subs, o), file);
+  const parsed = parseConfigText(simulationConfigText(subs, o), file, SIMULATION_DRIVERS);
   if (!parsed.ok) throw new Error(`the simulation config is invalid: ${parsed.problems.map((p) => p.message).join('; ')}`);
   return parsed.config;
 }
