@@ -12,6 +12,8 @@ export interface DriverDeclaration {
   readonly summary: string;
   /** The whole entry (its `type` included); its messages name the entry's keys. */
   readonly configSchema: z.ZodType;
+  /** The page that documents it, with an example of its entry in a yaml block (a test parses it). */
+  readonly docs: string;
 }
 
 /** What a provider's nodes can do beyond running one job's commands. */

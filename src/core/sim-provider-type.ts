@@ -10,6 +10,7 @@ import type { ConfigDrivers, ProviderDeclaration } from './driver-declaration.js
 export const SIM_PROVIDER: ProviderDeclaration = {
   type: 'sim',
   summary: 'simulated',
+  docs: 'docs/simulate.md',
   configSchema: z.strictObject({ type: z.literal('sim'), capacity: CAPACITY }),
   capabilities: { multiNode: false, images: null, remoteDelivery: false },
 };

@@ -13,6 +13,7 @@ import { gerritRestFromConfig, startGerritTrigger } from './start-trigger.js';
 export const gerritDriver: TriggerDriver = {
   type: 'gerrit',
   summary: 'Gerrit reviews',
+  docs: 'docs/gerrit.md',
   description: 'Updates arrive as Gerrit reviews: trigger, vote, comment, submit (docs/gerrit.md).',
   configSchema: GerritSchema,
   capabilities: { trigger: true, reporter: true },

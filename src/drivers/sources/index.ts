@@ -16,7 +16,7 @@ function kojiDriver(type: 'koji' | 'koji-scratch', summary: string, capabilities
     topurl: url('topurl').meta({ description: 'Where the hub serves packages and task outputs.' }),
   });
   return {
-    type, summary, configSchema, capabilities,
+    type, summary, configSchema, capabilities, docs: 'docs/sources.md',
     create(config, site) {
       const c = configSchema.parse(config);
       return kojiSource({ hub: c.hub, topurl: c.topurl, kind: capabilities.kind, policy: site.policy });
@@ -34,7 +34,7 @@ const CoprSchema = z.strictObject({ type: z.literal('copr'), url: url('url').met
 
 /** A Copr project's results directory. */
 export const coprSourceDriver: SourceDriver = {
-  type: 'copr', summary: '', configSchema: CoprSchema, capabilities: { kind: 'build' },
+  type: 'copr', summary: '', docs: 'docs/sources.md', configSchema: CoprSchema, capabilities: { kind: 'build' },
   create: (config, site) => coprSource({ url: CoprSchema.parse(config).url, policy: site.policy }),
 };
 
@@ -42,7 +42,7 @@ const LocalSchema = z.strictObject({ type: z.literal('local'), path: z.string().
 
 /** A directory of RPMs on the worker. */
 export const localSourceDriver: SourceDriver = {
-  type: 'local', summary: '', configSchema: LocalSchema, capabilities: { kind: 'build' },
+  type: 'local', summary: '', docs: 'docs/sources.md', configSchema: LocalSchema, capabilities: { kind: 'build' },
   create(config, site) {
     const { path } = LocalSchema.parse(config);
     return localSource({ path: isAbsolute(path) ? path : resolve(site.configDir, path) });

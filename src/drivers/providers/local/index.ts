@@ -7,6 +7,7 @@ import { removeImage } from './local-images.js';
 export const localProviderDriver: ProviderDriver = {
   type: 'local',
   summary: 'processes here',
+  docs: 'docs/providers.md',
   configSchema: LocalProviderSchema,
   capabilities: { multiNode: false, images: 'archive', remoteDelivery: false },
   create(name, config, site) {

@@ -8,6 +8,7 @@ import { isOpenStackProvider } from './openstack-provider.js';
 export const openstackProviderDriver: ProviderDriver = {
   type: 'openstack',
   summary: 'a cloud',
+  docs: 'docs/providers-openstack.md',
   configSchema: OpenStackProviderSchema,
   capabilities: { multiNode: true, images: 'snapshot', remoteDelivery: true },
   create(name, config, site) {

@@ -8,6 +8,7 @@ import { sshProvider } from './ssh-provider.js';
 export const sshProviderDriver: ProviderDriver = {
   type: 'ssh',
   summary: 'a pool of hosts',
+  docs: 'docs/providers.md',
   configSchema: SshProviderSchema,
   capabilities: { multiNode: true, images: null, remoteDelivery: true },
   create(name, config, site) {
