@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { orList, type ConfigDrivers, type ProviderDeclaration, type SourceDeclaration } from './driver-declaration.js';
+import { orList, type ConfigDrivers, type DriverDeclaration, type ProviderDeclaration, type SourceDeclaration } from './driver-declaration.js';
 import { DURATION_RULE, parseDuration } from './duration.js';
 import { NAME_RULE, TARGET_PART_RULE, isSafeName, isTargetPart } from './names.js';
 
@@ -79,6 +79,11 @@ export const TargetSchema = z.strictObject({
 /** Capacity is the one key every provider has: the engine leases that many nodes of it. */
 export const CAPACITY = z.int().min(1).max(10000).default(2).meta({ description: 'At most this many nodes at once.' });
 
+/** `local` (processes here), `sim` (simulated)...: the types of a kind of driver, for the docs. */
+function typesWithSummaries(drivers: readonly DriverDeclaration[]): string {
+  return drivers.map((d) => (d.summary ? `\`${d.type}\` (${d.summary})` : `\`${d.type}\``)).join(', ');
+}
+
 /**
  * An entry of `providers`: the core knows `type` and `capacity`; the rest of the entry is
  * the driver's, checked by its own schema once the common keys are right (so a bad
@@ -88,7 +93,7 @@ function providerEntry(providers: readonly ProviderDeclaration[]) {
   const types = providers.map((p) => p.type);
   return z.looseObject({
     type: z.enum(types, { error: `provider type must be ${orList(types)}` })
-      .meta({ description: `The driver: ${providers.map((p) => (p.summary ? `\`${p.type}\` (${p.summary})` : `\`${p.type}\``)).join(', ')}.` }),
+      .meta({ description: `The driver: ${typesWithSummaries(providers)}.` }),
     capacity: CAPACITY,
   }).check(z.superRefine((entry, ctx) => {
     const driver = providers.find((p) => p.type === entry.type);
@@ -101,8 +106,9 @@ export type ProviderConfig = z.output<ReturnType<typeof providerEntry>>;
 /** An entry of `sources`: one of the drivers' schemas, told apart by `type`. */
 function sourceEntry(sources: readonly SourceDeclaration[]) {
   const types = sources.map((s) => s.type);
-  const description = `The kind of source: ${sources.map((s) => (s.summary ? `\`${s.type}\` (${s.summary})` : `\`${s.type}\``)).join(', ')}.`;
-  const [first, ...rest] = sources.map((s) => s.configSchema.extend({ type: z.literal(s.type).meta({ description }) }));
+  const description = `The kind of source: ${typesWithSummaries(sources)}.`;
+  // Every kind's `type` carries the list, so the docs' one row of sources.*.type shows it.
+  const [first, ...rest] = sources.map((s) => s.configSchema.safeExtend({ type: z.literal(s.type).meta({ description }) }));
   if (!first) return z.never({ error: 'no kind of source is known' });
   return z.discriminatedUnion('type', [first, ...rest], { error: `a source has type ${orList(types)}` });
 }
