@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
@@ -87,6 +87,23 @@ describe('the driver registry', () => {
       `sluice.yaml:${lineOf(text, '"isolation"')} providers.local.isolation: isolation must be auto, bwrap or none`,
       `sluice.yaml:${lineOf(text, '"port"')} providers.pool.hosts[0].port: port must be a whole number`,
     ]);
+  });
+});
+
+/** The TypeScript files under a folder of src/. */
+function sourcesUnder(dir: string): string[] {
+  return readdirSync(join(PROJECT_ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+describe('the composition root', () => {
+  it('branches on no driver type: cli, engine and core make what the configuration names through the registry', () => {
+    const types = [...DRIVERS.providers, ...DRIVERS.sources, ...DRIVERS.triggers].map((d) => d.type);
+    const branch = new RegExp(`type\\s*[!=]==?\\s*'(${types.map((t) => t.replace(/[-]/g, '\\$&')).join('|')})'`);
+    const found = ['src/cli', 'src/engine', 'src/core'].flatMap(sourcesUnder).flatMap((file) => readFileSync(file, 'utf8').split('\n')
+      .flatMap((line, i) => (branch.test(line) ? [`${file.slice(PROJECT_ROOT.length + 1)}:${i + 1}: ${line.trim()}`] : [])));
+    assert.deepEqual(found, []);
   });
 });
 
