@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseConfigBytes, type Config } from '../core/config.js';
+import type { Config } from '../core/config.js';
+import { parseConfigBytes } from '../drivers/registry.js';
 import { byPosition, formatProblem } from '../core/problem.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';

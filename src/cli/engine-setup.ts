@@ -3,13 +3,10 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import { updatePreparer } from '../drivers/prepare/update-preparer.js';
-import { localProviderFromConfig } from '../drivers/providers/local/local-config.js';
-import { parseOpenStackConfig, secretEnvOf } from '../drivers/providers/openstack/config.js';
-import { openstackProviderFromConfig } from '../drivers/providers/openstack/from-config.js';
-import { isOpenStackProvider } from '../drivers/providers/openstack/openstack-provider.js';
-import { sshSettings } from '../drivers/providers/ssh/ssh-config.js';
-import { sshProvider } from '../drivers/providers/ssh/ssh-provider.js';
-import { removeImage } from '../drivers/providers/local/local-images.js';
+import { makeProviders, removePrunedImage } from '../drivers/providers/configured-providers.js';
+import { ProviderSetupError, type ProviderSite } from '../drivers/providers/provider-driver.js';
+import { DRIVERS } from '../drivers/registry.js';
+import { TriggerSetupError } from '../drivers/trigger-driver.js';
 import { productionKey } from '../drivers/rpm/production-key.js';
 import { initUpdateRepo } from '../drivers/repo/layout.js';
 import { ensureWorkingCopy, UpstreamError } from '../drivers/repo/upstream.js';
@@ -17,9 +14,6 @@ import type { PromoteControllerOptions } from '../pipelines/promote/controller.j
 import { analysisFromConfig } from '../analysis/from-config.js';
 import { jobAnalyzer } from '../analysis/job-analyzer.js';
 import { Engine, type RunReporter } from '../engine/engine.js';
-import { gerritRefOf } from '../drivers/gerrit/ledger.js';
-import { gerritReporter } from '../drivers/gerrit/reporter.js';
-import { GerritSetupError, gerritRestFromConfig } from '../drivers/gerrit/start-trigger.js';
 import { requestBaselineRun } from '../pipelines/images/images.js';
 import type { PipelineContext } from '../pipelines/pipeline.js';
 import { pipelineEngineParts, pipelineNamed } from '../pipelines/registry.js';
@@ -47,12 +41,7 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
     config, configDir: loaded.dir, store, repoPath, cacheDir: cacheDirOf(loaded),
     stageRoot: loaded.resolvePath(config.promote.stage), productionRoot: loaded.resolvePath(config.promote.production), now: () => Date.now(),
     productionKey: productionKeyOf(loaded),
-    removeImage: async (image) => {
-      const type = config.providers[image.provider]?.type;
-      if (type === 'local') removeImage(imagesDirOf(loaded), image.name);
-      const cloud = type === 'openstack' ? providers.find((p) => p.name === image.provider) : undefined;
-      if (cloud && isOpenStackProvider(cloud)) await cloud.deleteImage(image.location);
-    },
+    removeImage: (image) => removePrunedImage(DRIVERS.providers, config.providers, providers, image, providerSite(loaded, { env: opts.env ?? process.env, note: () => {} })),
   };
   // The reporters that write the update repository pull and push its upstream around them,
   // and leave the merge to Gerrit for the changes it submits.
@@ -67,7 +56,7 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   return new Engine({
     store, providers, preparer,
     analyzer: jobAnalyzer({ store, patterns: analysis.patterns, infraRules: analysis.infraRules, referenceClass, requestBaseline: (target) => requestBaseline(loaded, store, target), ...(opts.log ? { log: opts.log } : {}) }),
-    reporters: [...gerritReporters(loaded, store, repoWrites, opts), ...otherReporters],
+    reporters: [...triggerReporters(loaded, store, repoWrites, opts), ...otherReporters],
     controllers: parts.controllers,
     workerId: `${hostname()}:${process.pid}`,
     leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff), interruptedAttempts: config.engine.interrupted_attempts, semaphores: config.engine.semaphores,
@@ -75,44 +64,25 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   });
 }
 
-/** The node providers of the configuration; refuses one that a target uses but this version cannot run. */
 /**
- * The providers the configuration names. `env` holds the cloud passwords' variables; `note`
- * hears what is left out. Commands call it once before writing anything, to stop early on
- * a bad provider, and makeEngine again.
+ * The providers the configuration names, each made by its driver (src/drivers/registry.ts).
+ * `env` holds the cloud passwords' variables; `note` hears what is left out. Commands call
+ * it once before writing anything, to stop early on a bad provider, and makeEngine again.
  */
 export function providersFor(loaded: LoadedConfig, setup: { env: Readonly<Record<string, string | undefined>>; note: (line: string) => void } = { env: process.env, note: () => {} }): NodeProvider[] {
-  const { config } = loaded;
-  const providers: NodeProvider[] = [];
-  for (const [name, p] of Object.entries(config.providers)) {
-    if (p.type === 'local') {
-      const local = localProviderFromConfig(name, p, { workDir: loaded.resolvePath(config.work_dir), configDir: loaded.dir, imagesDir: imagesDirOf(loaded), log: (l) => process.stderr.write(`${l}\n`) });
-      if (!local.ok) throw new CliExit(EXIT.usage, `${config.file}: providers.${name}.${local.key}: ${local.message}`, 'E_CONFIG_INVALID');
-      providers.push(local.provider);
-    } else if (p.type === 'ssh') {
-      const ssh = sshSettings(p, (f) => loaded.resolvePath(f));
-      if (!ssh.ok) throw new CliExit(EXIT.usage, `${config.file}: providers.${name}.${ssh.key}: ${ssh.message}`, 'E_CONFIG_INVALID');
-      providers.push(sshProvider({ name, workDir: loaded.resolvePath(config.work_dir), configDir: loaded.dir, ...ssh.settings }));
-    } else if (p.type === 'openstack') {
-      // A cloud no target uses runs no job: without its password it is left out (its orphan
-      // sweep with it) rather than stopping every command of a site that only declares it.
-      // Validated first all the same: a password pasted where the variable's name belongs is
-      // refused (never echoed), whether a target uses the provider or not.
-      try {
-        const { variable } = secretEnvOf(parseOpenStackConfig(name, p));
-        if (!Object.values(config.targets).some((t) => t.provider === name) && !setup.env[variable]) {
-          setup.note(`note: provider ${name} is not used by any target and $${variable} is not set: left out`);
-          continue;
-        }
-        providers.push(openstackProviderFromConfig(name, p, { configDir: loaded.dir, workDir: loaded.resolvePath(config.work_dir), env: setup.env, targets: config.targets }));
-      } catch (e) {
-        throw new CliExit(EXIT.usage, `${config.file}: ${(e as Error).message}`, 'E_CONFIG_INVALID');
-      }
-    } else if (Object.values(config.targets).some((t) => t.provider === name)) {
-      throw new CliExit(EXIT.usage, `provider "${name}" has type ${p.type}, which this version cannot run yet (only local, ssh and openstack)`, 'E_CONFIG_INVALID');
-    }
+  try {
+    return makeProviders(DRIVERS.providers, loaded.config.providers, providerSite(loaded, setup));
+  } catch (e) {
+    if (e instanceof ProviderSetupError) throw new CliExit(EXIT.usage, `${loaded.config.file}: ${e.message}`, 'E_CONFIG_INVALID');
+    throw e;
   }
-  return providers;
+}
+
+function providerSite(loaded: LoadedConfig, setup: { env: Readonly<Record<string, string | undefined>>; note: (line: string) => void }): ProviderSite {
+  return {
+    workDir: loaded.resolvePath(loaded.config.work_dir), configDir: loaded.dir, imagesDir: imagesDirOf(loaded),
+    env: setup.env, targets: loaded.config.targets, note: setup.note, log: (l) => process.stderr.write(`${l}\n`),
+  };
 }
 
 /** A new update repository, or with an upstream, its clone (pulls happen when a pipeline reads it and around reports). */
@@ -153,26 +123,24 @@ function referenceClass(spec: JobSpec): string {
   return pipelineNamed(spec.pipeline)?.referenceClass(spec) ?? `${spec.pipeline}/`;
 }
 
-/**
- * With Gerrit configured, every engine reports Gerrit's runs (any worker may drain the
- * outbox), so each needs the REST password; when Gerrit submits passing changes, the
- * local merge is left to Gerrit for the runs it triggered.
- */
-function gerritReporters(loaded: LoadedConfig, store: Store, merge: RunReporter, opts: { log?: (line: string) => void; env?: Readonly<Record<string, string | undefined>> }): RunReporter[] {
-  const gerrit = loaded.config.gerrit;
-  if (!gerrit) return [merge];
-  let rest;
+/** The local merge and the reporters of every configured trigger that reports (Gerrit's votes), through their drivers. */
+function triggerReporters(loaded: LoadedConfig, store: Store, merge: RunReporter, opts: { log?: (line: string) => void; env?: Readonly<Record<string, string | undefined>> }): RunReporter[] {
+  const site = { store, configDir: loaded.dir, env: opts.env ?? process.env, ...(opts.log ? { log: opts.log } : {}) };
+  const own: RunReporter[] = [];
+  let localMerge = merge;
   try {
-    rest = gerritRestFromConfig(gerrit, opts.env ?? process.env);
+    for (const driver of DRIVERS.triggers) {
+      const section = loaded.config.triggers[driver.type];
+      if (section === undefined || !driver.reporters) continue;
+      const made = driver.reporters(section, site, localMerge);
+      localMerge = made.merge;
+      own.push(...made.reporters);
+    }
   } catch (e) {
-    if (e instanceof GerritSetupError) throw new CliExit(EXIT.usage, `${loaded.config.file}: ${e.message}`, 'E_CONFIG_INVALID');
+    if (e instanceof TriggerSetupError) throw new CliExit(EXIT.usage, `${loaded.config.file}: ${e.message}`, 'E_CONFIG_INVALID');
     throw e;
   }
-  const reporter = gerritReporter({ rest, store, labels: gerrit.labels, submit: gerrit.submit, ...(gerrit.web_url ? { webUrl: gerrit.web_url } : {}), ...(opts.log ? { log: opts.log } : {}) });
-  const localMerge: RunReporter = gerrit.submit
-    ? { async report(run, jobs) { if (!(await gerritRefOf(store, run))) await merge.report(run, jobs); } }
-    : merge;
-  return [localMerge, reporter];
+  return [localMerge, ...own];
 }
 
 /** Archives of local nodes' roots kept as images: beside the work directory. */

@@ -1,7 +1,8 @@
 import { providerOfKind } from '../engine/job-kind.js';
 import type { Command } from 'commander';
 import { formatDuration } from '../core/duration.js';
-import { SshProviderSchema } from '../drivers/providers/ssh/ssh-config.js';
+import { capacityOf } from '../drivers/providers/configured-providers.js';
+import { DRIVERS } from '../drivers/registry.js';
 import type { Lease } from '../store/leases.js';
 import type { Job } from '../store/runs.js';
 import type { Store } from '../store/index.js';
@@ -55,7 +56,7 @@ export async function providerNodes(loaded: LoadedConfig, store: Store, now: num
   return Promise.all(Object.entries(loaded.config.providers).map(async ([name, p]) => {
     const leases = await store.listLeases(`provider:${name}`);
     const jobs = jobsOfLeases(leases, running.filter((j) => providerOfKind(j.kind) === name));
-    const capacity = Math.max(capacityOf(p), ...leases.map((l) => l.slot + 1));
+    const capacity = Math.max(capacityOf(DRIVERS.providers, p), ...leases.map((l) => l.slot + 1));
     const slots = Array.from({ length: capacity }, (_, slot): NodeSlot => {
       const l = leases.find((x) => x.slot === slot);
       if (!l) return { slot, state: 'idle', holder: null, acquiredAt: null, expiresAt: null, ageMs: null, job: null };
@@ -67,13 +68,6 @@ export async function providerNodes(loaded: LoadedConfig, store: Store, now: num
     });
     return { provider: name, type: p.type, capacity, slots };
   }));
-}
-
-/** An ssh provider has as many nodes as its hosts' capacities add up to. */
-function capacityOf(p: { type: string; capacity: number }): number {
-  if (p.type !== 'ssh') return p.capacity;
-  const ssh = SshProviderSchema.safeParse(p);
-  return ssh.success ? ssh.data.hosts.reduce((n, h) => n + h.capacity, 0) : p.capacity;
 }
 
 /**

@@ -20,24 +20,31 @@ interface JsonSchema {
 export const BEGIN = '<!-- BEGIN GENERATED: sluice schema --markdown -->';
 export const END = '<!-- END GENERATED -->';
 
+interface Row { readonly path: string; readonly types: string[]; readonly required: string; readonly dflt: string; readonly meaning: string }
+
 export function schemaMarkdown(schema: unknown): string {
-  const rows: string[] = ['| field | type | required | default | meaning |', '| --- | --- | --- | --- | --- |'];
+  const rows = new Map<string, Row>();
   walk(schema as JsonSchema, '', rows);
-  return `${BEGIN}\n${rows.join('\n')}\n${END}`;
+  const lines = [...rows.values()].map((r) => `| \`${r.path}\` | ${r.types.join(' or ')} | ${r.required} | ${r.dflt} | ${r.meaning} |`);
+  return `${BEGIN}\n${['| field | type | required | default | meaning |', '| --- | --- | --- | --- | --- |', ...lines].join('\n')}\n${END}`;
 }
 
-function walk(s: JsonSchema, prefix: string, rows: string[], seen = new Set<string>()): void {
+function walk(s: JsonSchema, prefix: string, rows: Map<string, Row>): void {
   for (const [key, prop] of Object.entries(s.properties ?? {})) {
     const path = prefix === '' ? key : `${prefix}.${key}`;
-    // Alternatives of a union (the kinds of source) share fields such as `type`: list each once.
-    if (seen.has(path)) continue;
-    seen.add(path);
+    // Alternatives of a union (the kinds of source) share fields such as `type`: one row
+    // each, the first one's meaning, every alternative's type.
+    const seen = rows.get(path);
+    if (seen) {
+      if (!seen.types.includes(typeName(prop))) seen.types.push(typeName(prop));
+      continue;
+    }
     const required = s.required?.includes(key) && prop.default === undefined ? 'yes' : 'no';
     const dflt = prop.default === undefined ? '' : `\`${JSON.stringify(prop.default)}\``;
-    rows.push(`| \`${path}\` | ${typeName(prop)} | ${required} | ${dflt} | ${(prop.description ?? '').replace(/\|/g, '\\|')} |`);
+    rows.set(path, { path, types: [typeName(prop)], required, dflt, meaning: (prop.description ?? '').replace(/\|/g, '\\|') });
     const inner = elementOf(prop);
-    for (const alt of inner ? objectsIn(inner) : []) walk(alt, `${path}${prop.items ? '[]' : '.*'}`, rows, seen);
-    if (prop.properties) walk(prop, path, rows, seen);
+    for (const alt of inner ? objectsIn(inner) : []) walk(alt, `${path}${prop.items ? '[]' : '.*'}`, rows);
+    if (prop.properties) walk(prop, path, rows);
   }
 }
 
@@ -54,6 +61,8 @@ function objectsIn(s: JsonSchema): JsonSchema[] {
 }
 
 function typeName(s: JsonSchema): string {
+  // A string constant reads as an enum's value does (a kind of source's `type`).
+  if (typeof s.const === 'string') return `\`${s.const}\``;
   if (s.const !== undefined) return `\`${JSON.stringify(s.const)}\``;
   if (s.enum) return s.enum.map((e) => `\`${String(e)}\``).join(' or ');
   const alts = s.anyOf ?? s.oneOf;

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ConfigSchema } from '../core/config-schema.js';
+import { CONFIG_SCHEMA } from '../drivers/registry.js';
 import { UpdateFileSchema } from '../core/update-schema.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { schemaMarkdown } from './schema-docs.js';
 
-export const SCHEMAS = { update: UpdateFileSchema, config: ConfigSchema } as const;
+export const SCHEMAS = { update: UpdateFileSchema, config: CONFIG_SCHEMA } as const;
 
 /** The published JSON Schema, generated from the same zod schema that validates. */
 export function jsonSchema(kind: keyof typeof SCHEMAS): unknown {

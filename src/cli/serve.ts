@@ -10,7 +10,8 @@ import { makeEngine, productionKeyOf } from './engine-setup.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { triggerPipeline } from './pipeline-triggers.js';
-import { GerritSetupError, startGerritTrigger, type GerritTriggerHandle } from '../drivers/gerrit/start-trigger.js';
+import { DRIVERS } from '../drivers/registry.js';
+import { TriggerSetupError, type StartedTrigger } from '../drivers/trigger-driver.js';
 import { submitPhase1 } from '../pipelines/phase1/submit.js';
 import { withStore } from './store-access.js';
 import { upstreamFollower } from './update-repo-setup.js';
@@ -50,7 +51,7 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
         },
       });
       await scheduler.start();
-      const gerrit = await startGerrit(loaded, store, io, running, log);
+      const triggers = await startTriggers(loaded, store, io, running, log);
       io.err(`sluice serve: working (store ${store.dialect}); stop with SIGINT or SIGTERM\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -66,7 +67,7 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
       };
       process.once('SIGINT', handBack);
       process.once('SIGTERM', handBack);
-      await gerrit?.stop();
+      for (const trigger of triggers) await trigger.stop();
       await scheduler.stop();
       await running.stop();
     } finally {
@@ -109,27 +110,32 @@ async function startDashboard(loaded: LoadedConfig, store: Store, io: Io, o: { l
   }
 }
 
-/** Gerrit's events start phase1 runs (and `run phase2` comments phase2), when `gerrit:` is configured. */
-async function startGerrit(loaded: LoadedConfig, store: Store, io: Io, engine: Engine, log: (line: string) => void): Promise<GerritTriggerHandle | undefined> {
-  const gerrit = loaded.config.gerrit;
-  if (!gerrit) return undefined;
+/** The configured triggers, each started by its driver: Gerrit's events start phase1 runs (and `run phase2` comments phase2). */
+async function startTriggers(loaded: LoadedConfig, store: Store, io: Io, engine: Engine, log: (line: string) => void): Promise<StartedTrigger[]> {
+  const started: StartedTrigger[] = [];
   try {
-    const follow = upstreamFollower(loaded, log);
-    const handle = await startGerritTrigger({
-      store, gerrit, configDir: loaded.dir, env: io.env, log, notify: () => engine.notify(),
-      ...(follow ? { onRefUpdated: follow } : {}),
-      submit: (s) => submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId, productionKey: productionKeyOf(loaded) }),
-      onPhase2: async () => {
-        const outcome = await triggerPipeline(loaded, store, 'phase2', Date.now());
-        if (outcome.kind === 'nothing') return { refused: outcome.why };
-        engine.notify();
-        return { runId: outcome.runId, kind: outcome.kind };
-      },
-    });
-    io.err(`sluice serve: following Gerrit ${gerrit.url} (${gerrit.project})${handle.webhook ? `; webhook on ${handle.webhook.host}:${handle.webhook.port}` : ''}\n`);
-    return handle;
+    for (const driver of DRIVERS.triggers) {
+      const section = loaded.config.triggers[driver.type];
+      if (section === undefined || !driver.start) continue;
+      const follow = upstreamFollower(loaded, log);
+      const trigger = await driver.start(section, {
+        store, configDir: loaded.dir, env: io.env, log, notify: () => engine.notify(),
+        ...(follow ? { onRefUpdated: follow } : {}),
+        submit: (s) => submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId, productionKey: productionKeyOf(loaded) }),
+        startPhase2: async () => {
+          const outcome = await triggerPipeline(loaded, store, 'phase2', Date.now());
+          if (outcome.kind === 'nothing') return { refused: outcome.why };
+          engine.notify();
+          return { runId: outcome.runId, kind: outcome.kind };
+        },
+      });
+      started.push(trigger);
+      io.err(`sluice serve: ${trigger.description}\n`);
+    }
+    return started;
   } catch (e) {
-    if (e instanceof GerritSetupError) throw new CliExit(EXIT.usage, `${loaded.config.file}: ${e.message}`, 'E_CONFIG_INVALID');
+    for (const trigger of started) await trigger.stop();
+    if (e instanceof TriggerSetupError) throw new CliExit(EXIT.usage, `${loaded.config.file}: ${e.message}`, 'E_CONFIG_INVALID');
     throw e;
   }
 }

@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { orList, type ConfigDrivers, type DriverDeclaration, type ProviderDeclaration, type SourceDeclaration } from './driver-declaration.js';
 import { DURATION_RULE, parseDuration } from './duration.js';
 import { NAME_RULE, TARGET_PART_RULE, isSafeName, isTargetPart } from './names.js';
 
@@ -11,7 +12,7 @@ import { NAME_RULE, TARGET_PART_RULE, isSafeName, isTargetPart } from './names.j
 
 const name = (what: string) => z.string({ error: `${what} must be text` }).refine(isSafeName, { error: `${what} must be ${NAME_RULE}` });
 const targetPart = (what: string) => z.string({ error: `${what} must be text` }).refine(isTargetPart, { error: `${what} must be ${TARGET_PART_RULE}` });
-const url = (what: string) => z.url({ protocol: /^(https?|file|rsync)$/, error: `${what} must be a URL (http, https, file or rsync)` });
+export const url = (what: string) => z.url({ protocol: /^(https?|file|rsync)$/, error: `${what} must be a URL (http, https, file or rsync)` });
 
 export const duration = z.string({ error: `must be ${DURATION_RULE}` })
   .refine((s) => parseDuration(s) !== undefined, { error: `must be ${DURATION_RULE}` });
@@ -75,21 +76,44 @@ export const TargetSchema = z.strictObject({
   pipelines: z.partialRecord(z.enum(PIPELINES), PipelineOverrideSchema).default({}).meta({ description: 'Per-pipeline overrides of `test`, `timeout`, `retries` for this target.' }),
 });
 
-const KojiSource = z.strictObject({
-  type: z.literal(['koji', 'koji-scratch']).meta({ description: 'The kind of source: `koji` (NVRs; also CBS), `koji-scratch` (task numbers), `copr`, `local`.' }),
-  hub: url('hub').meta({ description: 'Koji XML-RPC hub URL.' }),
-  topurl: url('topurl').meta({ description: 'Where the hub serves packages and task outputs.' }),
-});
-const CoprSource = z.strictObject({ type: z.literal('copr'), url: url('url').meta({ description: 'Results directory of the Copr project.' }) });
-const LocalSource = z.strictObject({ type: z.literal('local'), path: z.string().min(1).meta({ description: 'A directory of RPMs, relative to the config file.' }) });
-export const SourceSchema = z.discriminatedUnion('type', [KojiSource, CoprSource, LocalSource], { error: 'a source has type koji, koji-scratch, copr or local' });
+/** Capacity is the one key every provider has: the engine leases that many nodes of it. */
+export const CAPACITY = z.int().min(1).max(10000).default(2).meta({ description: 'At most this many nodes at once.' });
 
-/** Drivers own their own keys; the core knows only what every provider has. */
-export const ProviderSchema = z.looseObject({
-  type: z.enum(['local', 'sim', 'ssh', 'openstack'], { error: 'provider type must be local, sim, ssh or openstack' })
-    .meta({ description: 'The driver: `local` (processes here), `sim` (simulated), `ssh` (a pool of hosts), `openstack` (a cloud).' }),
-  capacity: z.int().min(1).max(10000).default(2).meta({ description: 'At most this many nodes at once.' }),
-});
+/** `local` (processes here), `sim` (simulated)...: the types of a kind of driver, for the docs. */
+function typesWithSummaries(drivers: readonly DriverDeclaration[]): string {
+  return drivers.map((d) => (d.summary ? `\`${d.type}\` (${d.summary})` : `\`${d.type}\``)).join(', ');
+}
+
+/**
+ * An entry of `providers`: the core knows `type` and `capacity`; the rest of the entry is
+ * the driver's, checked by its own schema once the common keys are right (so a bad
+ * capacity is said once). The entry keeps its own keys for the driver to read.
+ */
+function providerEntry(providers: readonly ProviderDeclaration[]) {
+  const types = providers.map((p) => p.type);
+  return z.looseObject({
+    type: z.enum(types, { error: `provider type must be ${orList(types)}` })
+      .meta({ description: `The driver: ${typesWithSummaries(providers)}.` }),
+    capacity: CAPACITY,
+  }).check(z.superRefine((entry, ctx) => {
+    const driver = providers.find((p) => p.type === entry.type);
+    const own = driver?.configSchema.safeParse(entry);
+    for (const issue of own && !own.success ? own.error.issues : []) ctx.addIssue({ ...issue });
+  }, { when: (payload) => payload.issues.length === 0 }));
+}
+export type ProviderConfig = z.output<ReturnType<typeof providerEntry>>;
+
+/** An entry of `sources`: one of the drivers' schemas, told apart by `type`. */
+function sourceEntry(sources: readonly SourceDeclaration[]) {
+  const types = sources.map((s) => s.type);
+  const description = `The kind of source: ${typesWithSummaries(sources)}.`;
+  // Every kind's `type` carries the list, so the docs' one row of sources.*.type shows it.
+  const [first, ...rest] = sources.map((s) => s.configSchema.safeExtend({ type: z.literal(s.type).meta({ description }) }));
+  if (!first) return z.never({ error: 'no kind of source is known' });
+  return z.discriminatedUnion('type', [first, ...rest], { error: `a source has type ${orList(types)}` });
+}
+/** An entry of `sources`, checked by its driver's schema; the driver reads it through that schema again. */
+export type SourceConfig = Readonly<Record<string, unknown>>;
 
 export const DistSchema = z.strictObject({
   aliases: z.array(targetPart('alias')).default([]).meta({ description: 'Other spellings of this dist in update files, e.g. `el7` for `epel-7`.' }),
@@ -139,10 +163,6 @@ export const WebSchema = z.strictObject({
   limits: WebLimitsSchema.default(DEFAULT_WEB_LIMITS).meta({ description: 'Bounds on what one client, and all together, may ask of `sluice serve` (docs/web.md, limits).' }),
 });
 
-/** The NAME of an environment variable (never its value: secrets stay out of sluice.yaml). */
-const envName = (what: string) => z.string({ error: `${what} must be text` })
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: `${what} is the name of an environment variable (letters, digits, _), not the secret itself` });
-
 const gitRefName = (what: string) => z.string({ error: `${what} must be text` })
   .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/, { error: `${what} must be a plain git name (letters, digits, . _ / -)` })
   .refine((v) => !v.includes('..') && !v.includes('//') && !v.endsWith('/') && !v.endsWith('.lock'), { error: `${what} must be a plain git name (no .., //, trailing / or .lock)` });
@@ -153,34 +173,6 @@ export const UpstreamSchema = z.strictObject({
   remote: gitRefName('upstream.remote').default('origin').meta({ description: 'The remote of the working copy that is followed.' }),
   branch: gitRefName('upstream.branch').optional().meta({ description: 'The branch followed; the working copy\'s current branch when absent.' }),
   push: z.boolean().default(true).meta({ description: 'Push Sluice\'s commits (New/Update, Move, Push, Fail) after each report; false when only Gerrit writes the branch.' }),
-});
-
-export const GerritSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'gerrit.url must be an http or https URL' }).meta({ description: 'The Gerrit server\'s web and REST base URL, e.g. `https://review.gerrithub.io/`.' }),
-  project: z.string().min(1).meta({ description: 'The Gerrit project of the update repository, e.g. `redhat-openstack/rdo-update`.' }),
-  branch: z.string().min(1).default('master').meta({ description: 'The branch changes target.' }),
-  ssh: z.strictObject({
-    host: z.string().min(1).meta({ description: 'The Gerrit SSH host, e.g. `review.gerrithub.io`.' }),
-    port: z.int().min(1).max(65535).default(29418).meta({ description: 'Gerrit\'s SSH port.' }),
-    user: z.string().min(1).meta({ description: 'The account that streams events (it needs the Stream Events capability).' }),
-    key_file: z.string().min(1).meta({ description: 'Its private key (OpenSSH format, no passphrase), relative to the config file; readable by Sluice\'s user only.' }),
-    known_hosts_file: z.string().min(1).meta({ description: 'A known_hosts file holding the server\'s host key (`ssh-keyscan -p 29418 HOST`), relative to the config file: an unknown or changed key is refused.' }),
-  }).optional().meta({ description: 'Events from `gerrit stream-events` over SSH. Without it (and without `webhook`), open changes are only polled.' }),
-  http: z.strictObject({
-    user: z.string().min(1).meta({ description: 'The account that reads changes, votes, comments and submits over REST.' }),
-    password_env: envName('gerrit.http.password_env').meta({ description: 'The name of the environment variable holding that account\'s HTTP password (Gerrit settings, HTTP Credentials), e.g. `SLUICE_GERRIT_PASSWORD`.' }),
-  }).meta({ description: 'REST access (HTTP basic auth).' }),
-  labels: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: 'a label name is letters, digits and -, e.g. Verified' }), z.strictObject({
-    pass: z.int().min(-2).max(2).default(1).meta({ description: 'The vote on a passing run.' }),
-    fail: z.int().min(-2).max(2).default(-1).meta({ description: 'The vote on a failing run (or a change that cannot be tested).' }),
-  })).default({ Verified: { pass: 1, fail: -1 } }).meta({ description: 'Labels voted on each run, by name; an infra error, a hold or a cancel votes 0.' }),
-  submit: z.boolean().default(false).meta({ description: 'Submit a change through Gerrit when its phase1 passes (the account needs the Submit permission); false leaves merging to reviewers.' }),
-  phase2_group: z.string().min(1).optional().meta({ description: 'The Gerrit group whose members may start phase2 with a `run phase2` comment; unset, the command is refused.' }),
-  webhook: z.strictObject({
-    listen: ListenSchema.meta({ description: 'Where events from Gerrit\'s webhooks plugin are received (POST /gerrit/events).' }),
-    secret_env: envName('gerrit.webhook.secret_env').meta({ description: 'The name of the environment variable holding the shared secret the plugin\'s URL carries (`?secret=...`).' }),
-  }).optional().meta({ description: 'Events from Gerrit\'s webhooks plugin, beside or instead of `ssh`.' }),
-  web_url: z.url({ protocol: /^https?$/, error: 'gerrit.web_url must be an http or https URL' }).optional().meta({ description: 'The public URL of Sluice\'s dashboard, for the log link in comments (`<web_url>/jobs/<job>/log`); unset, comments name `sluice logs <job>`.' }),
 });
 
 const regex = (what: string) => z.string({ error: `${what} must be text` }).min(1).refine((src) => {
@@ -222,39 +214,53 @@ export const ImagesSchema = z.strictObject({
   on_restore: command.optional().meta({ description: 'Run on a node booted from an image before its test, with $SLUICE_IMAGE_OLD_IP (the baseline server\'s address) and $SLUICE_IMAGE_NEW_IP: re-addresses what the image remembers (docs/images.md, "Restored on a new address"). A failure is infra.' }),
 });
 
-export const ConfigSchema = z.strictObject({
-  releases: z.array(targetPart('release'), { error: 'releases must be a list of release names' }).min(1, { error: 'list at least one release' })
-    .meta({ description: 'The product releases updates may name in `repo:`, e.g. `[icehouse, juno, kilo]`.' }),
-  dists: z.record(targetPart('dist'), DistSchema.nullable().transform((d) => d ?? { aliases: [] }), { error: 'dists must be a mapping of dist names' })
-    .meta({ description: 'The distributions, each with its aliases.' }),
-  targets: z.record(z.string(), TargetSchema, { error: 'targets must be a mapping of release/dist to its settings' })
-    .meta({ description: 'The supported targets, keyed `release/dist` (canonical dist names).' }),
-  sources: z.record(name('source'), SourceSchema).default({}).meta({ description: 'Build sources by the name update files use in `source:`.' }),
-  must_provision: z.array(name('package name')).default([])
-    .meta({ description: 'Package names used while provisioning: an update touching one is tested on a freshly provisioned node, never an image.' }),
-  providers: z.record(name('provider'), ProviderSchema).default({ local: { type: 'local', capacity: 2 } })
-    .meta({ description: 'Where nodes come from, and how many at once.' }),
-  pipelines: z.partialRecord(z.enum(PIPELINES), PipelineSchema).default({}).meta({ description: 'Test commands and policies per pipeline.' }),
-  schedules: z.partialRecord(z.enum(PIPELINES), cron).default({}).meta({ description: 'Cron expressions that start pipelines, e.g. `phase2: "0 3 * * *"`.' }),
-  store: z.string().min(1).default('sqlite:.sluice/sluice.db')
-    .meta({ description: '`sqlite:PATH` (relative to the config file) or a `postgres://` URL.' }),
-  update_repo: z.string().min(1).default('update-repo').meta({ description: 'The update repository (git): a path relative to the config file.' }),
-  upstream: UpstreamSchema.optional().meta({ description: 'The shared repository the update repository follows: pulled before phase2 and promote read it and before each report, pushed after (docs/update-repo.md).' }),
-  engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', semaphores: {}, interrupted_attempts: 3, retry_backoff: '10s' }).meta({ description: 'Timing of the workers.' }),
-  promote: PromoteSchema.default({ stage: '.sluice/stage', production: 'production', keep: 2 }).meta({ description: 'Where promote composes stage and publishes production.' }),
-  images: ImagesSchema.default({ keep: 3, max_age: '14d' }).meta({ description: 'The known-good images the images pipeline records: how many are kept, how old one may be.' }),
-  analysis: AnalysisSchema.default({ patterns: [], infra_rules: [], builtin: true }).meta({ description: 'How failed jobs are read: error excerpt patterns and infrastructure rules.' }),
-  work_dir: z.string().min(1).default('.sluice/work').meta({ description: 'Where jobs keep their directories and logs, relative to the config file.' }),
-  web: WebSchema.default({ public_reads: true, limits: DEFAULT_WEB_LIMITS }).meta({ description: 'The dashboard and HTTP API of `sluice serve` (docs/web.md).' }),
-  gerrit: GerritSchema.optional().meta({ description: 'Updates arrive as Gerrit reviews: trigger, vote, comment, submit (docs/gerrit.md).' }),
-}).meta({ title: 'Sluice configuration (sluice.yaml)' });
+/** Every key of sluice.yaml but the triggers' sections, the entries of sources and providers checked by their drivers. */
+function configShape(drivers: ConfigDrivers) {
+  return {
+    releases: z.array(targetPart('release'), { error: 'releases must be a list of release names' }).min(1, { error: 'list at least one release' })
+      .meta({ description: 'The product releases updates may name in `repo:`, e.g. `[icehouse, juno, kilo]`.' }),
+    dists: z.record(targetPart('dist'), DistSchema.nullable().transform((d) => d ?? { aliases: [] }), { error: 'dists must be a mapping of dist names' })
+      .meta({ description: 'The distributions, each with its aliases.' }),
+    targets: z.record(z.string(), TargetSchema, { error: 'targets must be a mapping of release/dist to its settings' })
+      .meta({ description: 'The supported targets, keyed `release/dist` (canonical dist names).' }),
+    sources: z.record(name('source'), sourceEntry(drivers.sources)).default({}).meta({ description: 'Build sources by the name update files use in `source:`.' }),
+    must_provision: z.array(name('package name')).default([])
+      .meta({ description: 'Package names used while provisioning: an update touching one is tested on a freshly provisioned node, never an image.' }),
+    providers: z.record(name('provider'), providerEntry(drivers.providers)).default({ local: { type: 'local', capacity: 2 } })
+      .meta({ description: 'Where nodes come from, and how many at once.' }),
+    pipelines: z.partialRecord(z.enum(PIPELINES), PipelineSchema).default({}).meta({ description: 'Test commands and policies per pipeline.' }),
+    schedules: z.partialRecord(z.enum(PIPELINES), cron).default({}).meta({ description: 'Cron expressions that start pipelines, e.g. `phase2: "0 3 * * *"`.' }),
+    store: z.string().min(1).default('sqlite:.sluice/sluice.db')
+      .meta({ description: '`sqlite:PATH` (relative to the config file) or a `postgres://` URL.' }),
+    update_repo: z.string().min(1).default('update-repo').meta({ description: 'The update repository (git): a path relative to the config file.' }),
+    upstream: UpstreamSchema.optional().meta({ description: 'The shared repository the update repository follows: pulled before phase2 and promote read it and before each report, pushed after (docs/update-repo.md).' }),
+    engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', semaphores: {}, interrupted_attempts: 3, retry_backoff: '10s' }).meta({ description: 'Timing of the workers.' }),
+    promote: PromoteSchema.default({ stage: '.sluice/stage', production: 'production', keep: 2 }).meta({ description: 'Where promote composes stage and publishes production.' }),
+    images: ImagesSchema.default({ keep: 3, max_age: '14d' }).meta({ description: 'The known-good images the images pipeline records: how many are kept, how old one may be.' }),
+    analysis: AnalysisSchema.default({ patterns: [], infra_rules: [], builtin: true }).meta({ description: 'How failed jobs are read: error excerpt patterns and infrastructure rules.' }),
+    work_dir: z.string().min(1).default('.sluice/work').meta({ description: 'Where jobs keep their directories and logs, relative to the config file.' }),
+    web: WebSchema.default({ public_reads: true, limits: DEFAULT_WEB_LIMITS }).meta({ description: 'The dashboard and HTTP API of `sluice serve` (docs/web.md).' }),
+  };
+}
 
-export type ConfigData = z.output<typeof ConfigSchema>;
+/**
+ * The schema of sluice.yaml for these drivers: the core's own keys, the entries of
+ * `sources` and `providers` checked by the driver their `type` names, and each trigger's
+ * section under a key named for its type (`gerrit:`), after the others.
+ */
+export function configSchemaFor(drivers: ConfigDrivers) {
+  const own = configShape(drivers);
+  for (const t of drivers.triggers) {
+    if (Object.hasOwn(own, t.type)) throw new Error(`the trigger type ${t.type} is a key of sluice.yaml already`);
+  }
+  // Typed as the core's keys alone: a trigger's section is read by its driver, through Config.triggers.
+  const shape: typeof own = { ...own, ...Object.fromEntries(drivers.triggers.map((t) => [t.type, t.configSchema.optional().meta({ description: t.description })])) };
+  return z.strictObject(shape).meta({ title: 'Sluice configuration (sluice.yaml)' });
+}
+
+export type ConfigData = z.output<ReturnType<typeof configSchemaFor>>;
 export type TargetConfig = z.output<typeof TargetSchema>;
 export type PipelineConfig = z.output<typeof PipelineSchema>;
-export type SourceConfig = z.output<typeof SourceSchema>;
-export type ProviderConfig = z.output<typeof ProviderSchema>;
 export type PromoteConfig = z.output<typeof PromoteSchema>;
 export type WebConfig = z.output<typeof WebSchema>;
-export type GerritConfig = z.output<typeof GerritSchema>;
 export type AnalysisConfig = z.output<typeof AnalysisSchema>;

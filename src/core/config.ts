@@ -1,4 +1,5 @@
-import { type ConfigData, type PipelineConfig, type PipelineName, PipelineSchema, ConfigSchema, type TargetConfig } from './config-schema.js';
+import { type ConfigData, configSchemaFor, type PipelineConfig, type PipelineName, PipelineSchema, type TargetConfig } from './config-schema.js';
+import { orList, type ConfigDrivers } from './driver-declaration.js';
 import { parseDuration } from './duration.js';
 import { formatPath, type Problem } from './problem.js';
 import { validatePositioned } from './schema-problems.js';
@@ -10,35 +11,49 @@ export interface Config extends ConfigData {
   readonly file: string;
   /** Alias or canonical dist name -> canonical dist name. */
   readonly distNames: ReadonlyMap<string, string>;
+  /** Each configured trigger's section (`gerrit:`) by its type, as its driver's schema left it. */
+  readonly triggers: Readonly<Record<string, unknown>>;
 }
 
 export type ConfigParse = { ok: true; config: Config } | { ok: false; problems: Problem[] };
 
-export function parseConfigBytes(bytes: Uint8Array, file: string): ConfigParse {
+export function parseConfigBytes(bytes: Uint8Array, file: string, drivers: ConfigDrivers): ConfigParse {
   const decoded = decodeUtf8(bytes, file);
   if (!decoded.ok) return { ok: false, problems: [decoded.problem] };
-  return parseConfigText(decoded.text, file);
+  return parseConfigText(decoded.text, file, drivers);
 }
 
-export function parseConfigText(text: string, file: string): ConfigParse {
+// One schema per list of drivers: the registry's list is one constant, built once.
+const schemas = new WeakMap<ConfigDrivers, ReturnType<typeof configSchemaFor>>();
+/** sluice.yaml's schema for these drivers, built once per list. */
+export function configSchemaOf(drivers: ConfigDrivers): ReturnType<typeof configSchemaFor> {
+  let schema = schemas.get(drivers);
+  if (!schema) schemas.set(drivers, (schema = configSchemaFor(drivers)));
+  return schema;
+}
+
+/** sluice.yaml as these drivers read it (src/drivers/registry.ts lists Sluice's own). */
+export function parseConfigText(text: string, file: string, drivers: ConfigDrivers): ConfigParse {
   const loaded = loadYaml(text, file, DEFAULT_YAML_LIMITS);
   if (!loaded.ok) return loaded;
   const y = loaded.yaml;
-  const checked = validatePositioned(ConfigSchema, y, 'E_CONFIG_INVALID');
+  const checked = validatePositioned(configSchemaOf(drivers), y, 'E_CONFIG_INVALID');
   if (!checked.ok) return checked;
   const data = checked.value;
-  const problems = crossReferenceProblems(data, y);
+  const problems = crossReferenceProblems(data, y, drivers);
   if (problems.length > 0) return { ok: false, problems };
   const distNames = new Map<string, string>();
   for (const [dist, d] of Object.entries(data.dists)) {
     distNames.set(dist, dist);
     for (const alias of d.aliases) distNames.set(alias, dist);
   }
-  return { ok: true, config: { ...data, file, distNames } };
+  const sections = new Map(Object.entries(data));
+  const triggers = Object.fromEntries(drivers.triggers.flatMap((t) => (sections.get(t.type) === undefined ? [] : [[t.type, sections.get(t.type)]])));
+  return { ok: true, config: { ...data, file, distNames, triggers } };
 }
 
 /** What the schema cannot say alone: names that must refer to each other. */
-function crossReferenceProblems(c: ConfigData, y: PositionedYaml): Problem[] {
+function crossReferenceProblems(c: ConfigData, y: PositionedYaml, drivers: ConfigDrivers): Problem[] {
   const out: Problem[] = [];
   const err = (path: (string | number)[], message: string, key = false) => {
     const { line, col } = positionOf(y, path, { key });
@@ -68,11 +83,13 @@ function crossReferenceProblems(c: ConfigData, y: PositionedYaml): Problem[] {
     if (!(t.provider in c.providers)) err(['targets', key, 'provider'], `provider "${t.provider}" is not in providers (${Object.keys(c.providers).join(', ')})`);
     // Roles need a node each on another machine: the local provider has one machine.
     const type = c.providers[t.provider]?.type;
+    const driver = drivers.providers.find((p) => p.type === type);
     for (const pipeline of ['phase1', 'phase2'] as const) {
       const own = t.pipelines[pipeline]?.nodes;
       const roles = own ?? (t.pipelines[pipeline]?.test === undefined ? c.pipelines[pipeline]?.nodes : undefined);
-      if (roles && type === 'local') {
-        err(own ? ['targets', key, 'pipelines', pipeline, 'nodes'] : ['pipelines', pipeline, 'nodes'], `${key} runs on provider "${t.provider}" (${type}), which runs one node per job: multi-node jobs need an ssh or openstack provider`);
+      if (roles && driver && !driver.capabilities.multiNode) {
+        const able = drivers.providers.filter((p) => p.capabilities.multiNode).map((p) => p.type);
+        err(own ? ['targets', key, 'pipelines', pipeline, 'nodes'] : ['pipelines', pipeline, 'nodes'], `${key} runs on provider "${t.provider}" (${type}), which runs one node per job: multi-node jobs need an ${orList(able)} provider`);
       }
     }
     for (const pipeline of ['promote', 'images'] as const) {

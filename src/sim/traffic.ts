@@ -1,4 +1,5 @@
 import { parseConfigText, type Config } from '../core/config.js';
+import { SIMULATION_DRIVERS } from '../core/sim-provider-type.js';
 import { isSafeName, isTargetPart } from '../core/names.js';
 import type { Problem } from '../core/problem.js';
 import { jsonTooDeepAt, MAX_JSON_DEPTH } from '../core/json-depth.js';
@@ -189,7 +190,7 @@ export function simulationConfigText(subs: readonly Submission[], o: SimulationC
 }
 
 export function simulationConfig(subs: readonly Submission[], o: SimulationConfigOptions, file = 'simulate.yaml'): Config {
-  const parsed = parseConfigText(simulationConfigText(subs, o), file);
+  const parsed = parseConfigText(simulationConfigText(subs, o), file, SIMULATION_DRIVERS);
   if (!parsed.ok) throw new Error(`the simulation config is invalid: ${parsed.problems.map((p) => p.message).join('; ')}`);
   return parsed.config;
 }

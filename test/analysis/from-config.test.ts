@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { analysisFromConfig } from '../../src/analysis/from-config.js';
 import { excerptText } from '../../src/analysis/excerpt.js';
 import { classifyInfra } from '../../src/analysis/infra.js';
-import { parseConfigText } from '../../src/core/config.js';
+import { parseConfigText } from '../../src/drivers/registry.js';
 
 const BASE = `releases: [kilo]
 dists: { epel-7: {} }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { canonicalDist, parseConfigText, pipelineFor, type ConfigParse } from '../../src/core/config.js';
+import { canonicalDist, pipelineFor, type ConfigParse } from '../../src/core/config.js';
+import { parseConfigText } from '../../src/drivers/registry.js';
 import { updateTargets } from '../../src/core/update-targets.js';
 import { parseUpdateText } from '../../src/core/update-file.js';
 import { STARTER_CONFIG } from '../../src/cli/init-template.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseConfigText } from '../../src/core/config.js';
+import { parseConfigText } from '../../src/drivers/registry.js';
 import { parseUpdateBytes, parseUpdateText } from '../../src/core/update-file.js';
 import { stringify } from 'yaml';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfigText } from '../../src/core/config.js';
+import { parseConfigText } from '../../src/drivers/registry.js';
 import { planPhase1 } from '../../src/pipelines/phase1/plan.js';
 import { parseUpdateText } from '../../src/core/update-file.js';
 import { collate, type ChildOutcome } from '../../src/core/verdicts.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseConfigText } from '../../src/core/config.js';
+import { parseConfigText } from '../../src/drivers/registry.js';
 import { formatCountdown, formatFiringTime, missedFiring, nextFiring, nextFirings } from '../../src/core/schedule.js';
 
 const T = (iso: string) => Date.parse(iso);

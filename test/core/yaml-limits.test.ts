@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { parseConfigText } from '../../src/core/config.js';
+import { parseConfigText } from '../../src/drivers/registry.js';
 import { parseUpdateBytes, parseUpdateText } from '../../src/core/update-file.js';
 import { measureYaml } from '../../src/core/yaml-prescan.js';
 import { DEFAULT_YAML_LIMITS } from '../../src/core/yaml-source.js';

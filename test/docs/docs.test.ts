@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { STARTER_CONFIG } from '../../src/cli/init-template.js';
 import { BEGIN, END, schemaMarkdown } from '../../src/cli/schema-docs.js';
 import { jsonSchema } from '../../src/cli/schema.js';
-import { parseConfigText } from '../../src/core/config.js';
+import { parseConfigText } from '../../src/drivers/registry.js';
 import { ERRORS, type ErrorSpec } from '../../src/core/errors.js';
 
 /** Compiled to dist/test/docs/, so the project root is three directories up. */

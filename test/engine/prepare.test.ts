@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfigText } from '../../src/core/config.js';
+import { parseConfigText } from '../../src/drivers/registry.js';
 import { localProvider } from '../../src/drivers/providers/local/local-provider.js';
 import { updatePreparer } from '../../src/drivers/prepare/update-preparer.js';
 import { Engine } from '../../src/engine/engine.js';

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfigText, type Config } from '../../src/core/config.js';
+import type { Config } from '../../src/core/config.js';
+import { parseConfigText } from '../../src/drivers/registry.js';
 import { localProvider } from '../../src/drivers/providers/local/local-provider.js';
 import { initUpdateRepo } from '../../src/drivers/repo/layout.js';
 import { mergeReporter } from '../../src/pipelines/phase1/merge-reporter.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfigText, type Config } from '../../src/core/config.js';
+import type { Config } from '../../src/core/config.js';
+import { parseConfigText } from '../../src/drivers/registry.js';
 import { simulatePhase2Run } from '../../src/sim/phase2-run.js';
 import { buildsFor, simulationConfig, simulationConfigText, type Submission } from '../../src/sim/traffic.js';
 

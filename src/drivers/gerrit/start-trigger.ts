@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { GerritConfig } from '../../core/config-schema.js';
 import type { Store } from '../../store/index.js';
+import { TriggerSetupError } from '../trigger-driver.js';
+import type { GerritConfig } from './config.js';
 import type { GerritAccount } from './events.js';
 import { parseKnownHosts } from './known-hosts.js';
 import { GerritRest } from './rest.js';
@@ -46,7 +47,7 @@ export interface GerritTriggerHandle {
 }
 
 /** A configuration problem found while starting: the message names the key. */
-export class GerritSetupError extends Error {
+export class GerritSetupError extends TriggerSetupError {
   constructor(message: string) {
     super(message);
     this.name = 'GerritSetupError';

@@ -1,10 +1,7 @@
-import { isAbsolute, resolve } from 'node:path';
 import type { SourceConfig } from '../../core/config-schema.js';
+import { SOURCE_DRIVERS } from '../registry.js';
 import { updateFault, type BuildSource, type SourceOutcome } from './build-source.js';
-import { coprSource } from './copr-source.js';
 import { DEFAULT_HTTP_POLICY, type HttpPolicy } from './http-policy.js';
-import { kojiSource } from './koji-source.js';
-import { localSource } from './local-source.js';
 
 export interface SourceOptions {
   /** A local source's `path` is relative to the config file's directory. */
@@ -22,14 +19,8 @@ export function sourceFor(name: string, sources: Readonly<Record<string, SourceC
     const known = Object.keys(sources).sort().join(', ') || 'none';
     return updateFault(`source ${name} is not in the configuration's sources (known: ${known})`);
   }
-  const policy = options.policy ?? DEFAULT_HTTP_POLICY;
-  switch (config.type) {
-    case 'koji':
-    case 'koji-scratch':
-      return { ok: true, value: kojiSource({ hub: config.hub, topurl: config.topurl, kind: config.type === 'koji' ? 'build' : 'scratch', policy }) };
-    case 'copr':
-      return { ok: true, value: coprSource({ url: config.url, policy }) };
-    case 'local':
-      return { ok: true, value: localSource({ path: isAbsolute(config.path) ? config.path : resolve(options.configDir, config.path) }) };
-  }
+  // The configuration's schema let only the registry's types through.
+  const driver = SOURCE_DRIVERS.find((d) => d.type === config.type);
+  if (!driver) return updateFault(`source ${name} has type ${String(config.type)}, which no driver reads`);
+  return { ok: true, value: driver.create(config, { configDir: options.configDir, policy: options.policy ?? DEFAULT_HTTP_POLICY }) };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { GerritSchema } from '../../../src/core/config-schema.js';
+import { GerritSchema } from '../../../src/drivers/gerrit/config.js';
 import { gerritReporter } from '../../../src/drivers/gerrit/reporter.js';
 import { GerritRest } from '../../../src/drivers/gerrit/rest.js';
 import { startGerritTrigger } from '../../../src/drivers/gerrit/start-trigger.js';

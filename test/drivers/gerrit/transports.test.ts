@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { GerritSchema } from '../../../src/core/config-schema.js';
+import { GerritSchema } from '../../../src/drivers/gerrit/config.js';
 import { startGerritTrigger, GerritSetupError, type GerritTriggerHandle } from '../../../src/drivers/gerrit/start-trigger.js';
 import { WEBHOOK_PATH } from '../../../src/drivers/gerrit/webhook.js';
 import { submitPhase1 } from '../../../src/pipelines/phase1/submit.js';

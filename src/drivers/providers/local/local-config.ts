@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProviderSchema } from '../../../core/config-schema.js';
+import { CAPACITY } from '../../../core/config-schema.js';
 import type { NodeProvider } from '../../../engine/node-provider.js';
 import { probeBwrap } from './bwrap-probe.js';
 import { localProvider } from './local-provider.js';
@@ -8,7 +8,7 @@ import type { Isolation } from './sandbox.js';
 /** The local provider's own keys in `providers.<name>` (the core owns `type` and `capacity`). */
 export const LocalProviderSchema = z.strictObject({
   type: z.literal('local'),
-  capacity: ProviderSchema.shape.capacity,
+  capacity: CAPACITY,
   isolation: z.enum(['auto', 'bwrap', 'none'], { error: 'isolation must be auto, bwrap or none' }).default('auto')
     .meta({ description: 'Run each command in a bwrap sandbox (`bwrap`), unconfined (`none`), or in bwrap when it is on PATH and works (`auto`).' }),
   network: z.boolean({ error: 'network must be true or false' }).default(true)
