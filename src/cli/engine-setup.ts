@@ -136,7 +136,7 @@ export function promoteOptions(loaded: LoadedConfig, store: Store): PromoteContr
 /** A reference run of a target's baseline, unless one is already queued or running. */
 export async function requestBaseline(loaded: LoadedConfig, store: Store, target: string): Promise<string | undefined> {
   const going = await store.listRuns({ unfinished: true, limit: 200 });
-  if (going.some((r) => r.pipeline === 'images' && ((r.inputs as { targets?: string[] } | null)?.targets ?? []).includes(target))) return undefined;
+  if (going.some((r) => r.pipeline === 'images' && r.inputs.targets.includes(target))) return undefined;
   const now = Date.now();
   const r = await submitImages({ store, config: loaded.config, targets: [target], now, runId: newRunId(now) });
   return r.ok ? r.runId : undefined;

@@ -160,7 +160,7 @@ export class Engine {
       const fresh = (await store.getRun(run.id)) ?? run;
       const jobs = await store.listJobs(run.id);
       const step = fresh.cancelRequestedAt !== null
-        ? { kind: 'finish' as const, verdict: 'cancelled' as const, reason: 'cancelled', outcome: fresh.outcome }
+        ? { kind: 'finish' as const, verdict: 'cancelled' as const, reason: 'cancelled', outcome: fresh.pipeline === 'unreadable' ? null : fresh.outcome }
         : await controller.advance(fresh, jobs, this.stopping.signal);
       if (step.kind === 'jobs') {
         const added = await store.addJobs({ runId: run.id, jobs: step.jobs, now: this.clock.now() });

@@ -1,5 +1,6 @@
 import { deliveryFor } from '../core/config.js';
 import type { Config } from '../core/config.js';
+import type { Phase2Inputs } from '../core/records/phase2.js';
 import { describePhase2, nextPhase2Step, phase2HasChecks, planGroupJobs, planPhase2Batch, type Phase2JobRecord, type Phase2Outcome, type Phase2Stage } from '../core/plan-phase2.js';
 import { formatPath, type Problem } from '../core/problem.js';
 import type { TargetDisable } from '../core/target-state.js';
@@ -19,19 +20,8 @@ export interface SnapshotFile {
   readonly content: string;
 }
 
-/** What a phase2 run records of its inputs (`runs.inputs`). */
-export interface Phase2Inputs {
-  readonly snapshot: { readonly commit: string; readonly blobs: Readonly<Record<string, string>> };
-  /** Every update of the batch, exactly as it was at the snapshot. */
-  readonly updates: readonly { readonly id: string; readonly content: string; readonly contentHash: string }[];
-  readonly batch: readonly string[];
-  readonly held: readonly { readonly id: string; readonly why: string }[];
-  /** Whether the cheap built-in checks bisect the batch before any node is provisioned. */
-  readonly withChecks: boolean;
-  readonly configFile: string;
-  readonly configHash: string;
-  readonly plannedAt: number;
-}
+/** What a phase2 run records of its inputs (`runs.inputs`): its record schema is in core/records. */
+export type { Phase2Inputs };
 
 export interface Phase2Submission {
   readonly store: Store;

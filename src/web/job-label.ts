@@ -19,6 +19,8 @@ export function jobLabel(run: Run, job: Job): string {
       return 'promote';
     case 'images':
       return 'images baseline';
+    case 'unreadable':
+      return `${run.storedPipeline} (unreadable)`;
   }
 }
 

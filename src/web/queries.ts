@@ -90,7 +90,7 @@ export interface TargetView {
     readonly jobId: string;
     readonly updateId: string | null;
     /** Of the job's run: only phase1 has an update id, so this tells what the others were. */
-    readonly pipeline: Pipeline;
+    readonly pipeline: Run['pipeline'];
     /** What the cell names the job by (job-label.ts). */
     readonly label: string;
     readonly at: number;

@@ -17,7 +17,7 @@ export async function recheckRun(d: WebDeps, old: Run): Promise<{ runId: string;
   const now = d.now();
   const id = newRunId(now);
   const inserted = await d.store.insertRunWithJobs({
-    run: { id, pipeline: old.pipeline, updateId: old.updateId, inputs: { ...(old.inputs as object), rerunOf: old.id }, reason: null },
+    run: { id, pipeline: old.pipeline, updateId: old.updateId, inputs: { ...old.inputs, rerunOf: old.id }, reason: null },
     jobs: jobs.map((j) => ({ id: `${id}.${j.target.replace(/\//g, '_')}`, target: j.target, kind: j.kind, maxAttempts: j.maxAttempts, spec: j.spec, skipReason: j.result === 'skipped' ? j.skipReason : null })),
     now,
   });

@@ -32,6 +32,7 @@ export interface LedgerEntry extends GerritRef {
 }
 
 const KINDS: Record<string, LedgerEntry['kind']> = { 'gerrit.request': 'request', 'gerrit.rejected': 'rejected', 'gerrit.command': 'command' };
+const EVENT_OF = { request: 'gerrit.request', rejected: 'gerrit.rejected', command: 'gerrit.command' } as const satisfies Record<LedgerEntry['kind'], string>;
 
 export class GerritLedger {
   private readonly byChange = new Map<string, LedgerEntry[]>();
@@ -74,7 +75,7 @@ export class GerritLedger {
   }
 
   async record(entry: LedgerEntry): Promise<void> {
-    const kind = Object.entries(KINDS).find(([, k]) => k === entry.kind)?.[0] as string;
+    const kind = EVENT_OF[entry.kind];
     const { runId, kind: _kind, ...payload } = entry;
     await this.store.appendEvent({ at: this.now(), kind, runId, payload });
     this.add(entry);
