@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { rerunRecord } from '../core/records/run-record.js';
+import { isReadable, rerunRecord } from '../core/records/run-record.js';
 import { newRunId } from '../engine/hash.js';
 import { loadConfig } from './config-loader.js';
 import { makeEngine } from './engine-setup.js';
@@ -26,7 +26,7 @@ async function rerun(io: Io, runId: string, opts: { detach?: boolean; config?: s
     if (!old) throw new CliExit(EXIT.failed, `no run "${runId}"`, 'E_NOT_FOUND');
     // phase2 and promote plan round by round from what updates/ and ready/ hold now: there is no fixed plan to repeat.
     if (old.controller !== null) throw new CliExit(EXIT.usage, `run ${runId} is a ${old.pipeline} run: rerun repeats a fixed plan (phase1, images); run "sluice ${old.pipeline}" again instead`, 'E_USAGE');
-    if (old.pipeline === 'unreadable') throw new CliExit(EXIT.failed, `run ${runId} cannot be read by this version: ${old.problem}`, 'E_USAGE');
+    if (!isReadable(old)) throw new CliExit(EXIT.failed, `run ${runId} cannot be read by this version: ${old.problem}`, 'E_USAGE');
     const jobs = await store.listJobs(runId);
     const now = io.now();
     const id = newRunId(now);

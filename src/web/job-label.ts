@@ -1,3 +1,4 @@
+import { batchOf } from '../core/records/run-record.js';
 import type { Job, Run } from '../store/index.js';
 
 const updates = (n: number): string => `${n} update${n === 1 ? '' : 's'}`;
@@ -26,7 +27,7 @@ export function jobLabel(run: Run, job: Job): string {
 
 function phase2Label(run: Run, job: Job): string {
   const spec = job.spec as { stage?: string; round?: number; group?: readonly string[] } | null;
-  const batch = (run.inputs as { batch?: readonly string[] } | null)?.batch;
+  const batch = batchOf(run);
   const name = spec?.stage === 'checks' ? 'phase2 checks' : 'phase2';
   const group = spec?.group;
   if (!group || spec.round === undefined) return batch ? `${name} of ${updates(batch.length)}` : name;

@@ -43,7 +43,7 @@ export const JobsQuery = z.strictObject({
   offset,
 });
 export const UpdatesQuery = z.strictObject({
-  folder: z.enum(['updates', 'ready', 'pushed', 'failed']).optional(),
+  folder: z.enum(UPDATE_REPO_FOLDERS).optional(),
   limit: limit(500, 100),
   offset,
 });

@@ -1,33 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { join } from 'node:path';
 import { openStore, StoreError } from '../../src/store/index.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { tempDir } from '../helpers/paths.js';
+import { raw } from '../helpers/raw-sql.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 import { phase1Run } from '../helpers/run-records.js';
-
-/** Reads or writes behind the store's back, as a newer Sluice or a person would. */
-async function raw(url: string, statement: string): Promise<unknown[]> {
-  if (url.startsWith('sqlite:')) {
-    const db = new Database(url.slice('sqlite:'.length));
-    try {
-      const stmt = db.prepare(statement);
-      return stmt.reader ? stmt.all() : (stmt.run(), []);
-    } finally {
-      db.close();
-    }
-  }
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(statement)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('migrations', () => {
   it('leave a SQLite store in WAL mode with foreign keys enforced', async (t) => {

@@ -26,6 +26,9 @@ export type RunRecord = { [P in Pipeline]: { readonly pipeline: P; readonly inpu
 /** What a new run of a pipeline is written with. */
 export type NewRunRecord = { [P in Pipeline]: { readonly pipeline: P; readonly inputs: RunInputsOf<P> } }[Pipeline];
 
+/** The pipeline of a run this version cannot read. */
+export const UNREADABLE = 'unreadable';
+
 /**
  * A run row this version cannot read: its pipeline is one it does not know (a newer
  * version wrote it) or its inputs/outcome do not match the pipeline's schema (an older
@@ -33,7 +36,7 @@ export type NewRunRecord = { [P in Pipeline]: { readonly pipeline: P; readonly i
  * unreadable, and no pipeline acts on it.
  */
 export interface UnreadableRunRecord {
-  readonly pipeline: 'unreadable';
+  readonly pipeline: typeof UNREADABLE;
   /** The pipeline column as stored. */
   readonly storedPipeline: string;
   readonly problem: string;
@@ -41,7 +44,35 @@ export interface UnreadableRunRecord {
   readonly outcome: unknown;
 }
 
-export const UNREADABLE = 'unreadable';
+/** Answers one question per pipeline about a run's record: the table a reader fills instead of branching on the name. */
+export type ByPipeline<T> = { readonly [P in Pipeline]: (record: Extract<RunRecord, { pipeline: P }>) => T };
+
+/** Asks a run's pipeline its answer; an unreadable run gets `otherwise`. */
+export function askPipeline<T>(record: RunRecord | UnreadableRunRecord, table: ByPipeline<T>, otherwise: T): T {
+  if (!isPipeline(record.pipeline)) return otherwise;
+  // The pipeline's own entry gets the record of that pipeline: the table's type pairs them.
+  return (table[record.pipeline] as (r: RunRecord) => T)(record as RunRecord);
+}
+
+/** The updates a run tests together: phase2's batch, promote's ready/ (phase1's one update is the run's updateId). */
+export function batchOf(record: RunRecord | UnreadableRunRecord): readonly string[] | undefined {
+  return askPipeline<readonly string[] | undefined>(record, {
+    phase1: () => undefined,
+    phase2: (r) => r.inputs.batch,
+    promote: (r) => r.inputs.ready.map((u) => u.id),
+    images: () => undefined,
+  }, undefined);
+}
+
+/** The updates a run left for later, with why (phase2 only). */
+export function heldOf(record: RunRecord | UnreadableRunRecord): readonly { readonly id: string; readonly why: string }[] {
+  return askPipeline(record, { phase1: () => [], phase2: (r) => r.inputs.held, promote: () => [], images: () => [] }, []);
+}
+
+/** The run a rerun or recheck repeats, if it is one. */
+export function rerunOf(record: RunRecord | UnreadableRunRecord): string | undefined {
+  return askPipeline<string | undefined>(record, { phase1: (r) => r.inputs.rerunOf, phase2: (r) => r.inputs.rerunOf, promote: (r) => r.inputs.rerunOf, images: (r) => r.inputs.rerunOf }, undefined);
+}
 
 /** A run's record to write again for a rerun of it, marked with the run it repeats. */
 export function rerunRecord(record: RunRecord, rerunOf: string): NewRunRecord {
@@ -63,6 +94,11 @@ export function checkRunOutcome(pipeline: Pipeline, outcome: unknown): void {
 
 export function isPipeline(value: string): value is Pipeline {
   return (PIPELINES as readonly string[]).includes(value);
+}
+
+/** Whether a run (or its record) is one this version could read: then its inputs and outcome are typed by its pipeline. */
+export function isReadable<R extends { readonly pipeline: string }>(run: R): run is Exclude<R, { readonly pipeline: typeof UNREADABLE }> {
+  return isPipeline(run.pipeline);
 }
 
 /** Decodes a run row's pipeline, inputs and outcome (parsed JSON) into its typed record. */
