@@ -1,9 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
+import { checkEventRecord, decodeEventRecord, type EventRecord, type UnreadableEventRecord } from '../core/records/events.js';
 import type { DialectAdapter } from './adapter.js';
 import { write, type StoreContext } from './context.js';
 import { fromJsonText, toJsonText } from './json.js';
 import type { Database, EventsTable } from './schema.js';
-import { checkEventRecord, decodeEventRecord, type EventRecord, type UnreadableEventRecord } from '../core/records/events.js';
 
 /**
  * An event to append: its kind (`noun.verb`, e.g. `job.finished`) with the payload that
