@@ -106,7 +106,7 @@ async function engineTail(subs: readonly Submission[], capacity: number): Promis
     for (const e of events) {
       if (queued > 0 && running < capacity) idleMs += (e.at - last) * Math.min(queued, capacity - running);
       last = e.at;
-      if (e.kind === 'run.created') queued += ((e.payload as { jobs?: unknown[] } | null)?.jobs ?? []).length;
+      if (e.kind === 'run.created') queued += e.payload.jobs.length;
       else if (e.kind === 'job.started') { running++; queued--; }
       else if (e.kind === 'job.finished') running--;
     }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { formatDuration } from '../core/duration.js';
 import type { JobSpec } from '../engine/job-spec.js';
 import { storyOf } from '../pipelines/registry.js';
-import type { Job, Run, StoredEvent } from '../store/index.js';
+import type { Job, Run, StoredEvent, StoredEventOf } from '../store/index.js';
 import { loadConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
@@ -39,8 +39,8 @@ export function explainLines(run: Run, jobs: readonly Job[], events: readonly St
     if (section.heading !== undefined) out.push(section.heading);
     for (const j of section.jobs) out.push(...jobLines(j, events, indent, skipsShown));
   }
-  const cancel = events.find((e) => e.kind === 'run.cancel_requested');
-  if (cancel) out.push(`  ${at(cancel.at)} cancel requested: ${(cancel.payload as { reason?: string } | null)?.reason ?? ''}`);
+  const cancel = events.find((e): e is StoredEventOf<'run.cancel_requested'> => e.kind === 'run.cancel_requested');
+  if (cancel) out.push(`  ${at(cancel.at)} cancel requested: ${cancel.payload.reason}`);
   if (run.verdict) {
     out.push(`  verdict: ${run.verdict} - ${run.reason ?? ''}`);
     out.push(...story.verdict(run, jobs));
@@ -68,12 +68,13 @@ function jobLines(j: Job, events: readonly StoredEvent[], indent: string, skipsS
     out.push(`${more}command: ${typeof spec.command === 'string' ? spec.command : JSON.stringify(spec.command)} (timeout ${formatDuration(spec.timeoutMs ?? 0)}, up to ${j.maxAttempts} attempt(s))`);
   }
   for (const e of events.filter((ev) => ev.jobId === j.id)) {
-    const p = (e.payload ?? {}) as { worker?: string; attempt?: number; reason?: string; result?: string; givenBack?: boolean; interruptions?: number };
-    if (e.kind === 'job.started') out.push(`${more}${at(e.at)} attempt ${p.attempt} started on worker ${p.worker}`);
-    else if (e.kind === 'job.retried' && p.givenBack) out.push(`${more}${at(e.at)} attempt ${p.attempt}: ${p.reason}; the attempt given back`);
-    else if (e.kind === 'job.retried') out.push(`${more}${at(e.at)} attempt ${p.attempt}: infra, retried on a fresh node (not blamed on the update): ${p.reason}`);
-    else if (e.kind === 'job.reclaimed') out.push(`${more}${at(e.at)} attempt ${p.attempt}: worker ${p.worker} stopped answering; the job was reclaimed${p.givenBack ? ` and the attempt given back (${p.interruptions} so far)` : ''}`);
-    else if (e.kind === 'job.finished') out.push(`${more}${at(e.at)} ${p.result}${p.reason ? `: ${p.reason}` : ''}`);
+    if (e.kind === 'job.started') out.push(`${more}${at(e.at)} attempt ${e.payload.attempt} started on worker ${e.payload.worker}`);
+    else if (e.kind === 'job.retried' && 'givenBack' in e.payload && e.payload.givenBack) out.push(`${more}${at(e.at)} attempt ${e.payload.attempt}: ${e.payload.reason}; the attempt given back`);
+    else if (e.kind === 'job.retried') out.push(`${more}${at(e.at)} attempt ${e.payload.attempt}: infra, retried on a fresh node (not blamed on the update): ${e.payload.reason}`);
+    else if (e.kind === 'job.reclaimed') {
+      const given = 'givenBack' in e.payload && e.payload.givenBack ? ` and the attempt given back (${'interruptions' in e.payload ? e.payload.interruptions : '?'} so far)` : '';
+      out.push(`${more}${at(e.at)} attempt ${e.payload.attempt}: worker ${e.payload.worker} stopped answering; the job was reclaimed${given}`);
+    } else if (e.kind === 'job.finished') out.push(`${more}${at(e.at)} ${e.payload.result}${e.payload.reason ? `: ${e.payload.reason}` : ''}`);
   }
   if (j.node) out.push(`${more}ran on ${j.node}${j.logPath ? `; log ${j.logPath}` : ''}`);
   out.push(`${more}sluice logs ${j.id}`);

@@ -2,6 +2,7 @@ import { fitExcerpt, storedExcerpt } from '../analysis/stored-excerpt.js';
 import { excerptFileSync, type Excerpt } from '../analysis/excerpt.js';
 import { excerptHeading, renderExcerpt } from '../analysis/render-excerpt.js';
 import type { Job, Run } from '../store/index.js';
+import { batchOf } from '../core/records/run-record.js';
 
 /** One line per target: what it is doing or how it ended, and why. */
 export function matrixLines(run: Run, jobs: readonly Job[]): string[] {
@@ -19,7 +20,7 @@ export function matrixLines(run: Run, jobs: readonly Job[]): string[] {
     }
     return `  ${jobLabel(j).padEnd(width)}  ${symbol(status)} ${status}${attempt}${why}`;
   });
-  const of = run.updateId ?? batchOf(run);
+  const of = run.updateId ?? batchSize(run);
   // An images run tests no update: `(images)`, not `(images of -)`.
   const what = of === undefined ? run.pipeline : `${run.pipeline} of ${of}`;
   const head = run.verdict ? `run ${run.id} (${what}): ${run.verdict.toUpperCase()}${run.reason ? ` - ${run.reason}` : ''}` : `run ${run.id} (${what}): ${run.state}`;
@@ -44,9 +45,8 @@ export function jobLabel(j: Pick<Job, 'target' | 'spec'>): string {
 }
 
 /** phase2 names its batch, promote what ready/ held: "3 updates". */
-function batchOf(run: Run): string | undefined {
-  const inputs = run.inputs as { batch?: readonly unknown[]; ready?: readonly unknown[] } | null;
-  const ids = inputs?.batch ?? inputs?.ready;
+function batchSize(run: Run): string | undefined {
+  const ids = batchOf(run);
   return ids ? `${ids.length} update${ids.length === 1 ? '' : 's'}` : undefined;
 }
 

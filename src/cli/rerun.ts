@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isReadable, rerunRecord } from '../core/records/run-record.js';
 import { newRunId } from '../engine/hash.js';
 import { loadConfig } from './config-loader.js';
 import { makeEngine } from './engine-setup.js';
@@ -25,13 +26,14 @@ async function rerun(io: Io, runId: string, opts: { detach?: boolean; config?: s
     if (!old) throw new CliExit(EXIT.failed, `no run "${runId}"`, 'E_NOT_FOUND');
     // phase2 and promote plan round by round from what updates/ and ready/ hold now: there is no fixed plan to repeat.
     if (old.controller !== null) throw new CliExit(EXIT.usage, `run ${runId} is a ${old.pipeline} run: rerun repeats a fixed plan (phase1, images); run "sluice ${old.pipeline}" again instead`, 'E_USAGE');
+    if (!isReadable(old)) throw new CliExit(EXIT.failed, `run ${runId} cannot be read by this version: ${old.problem}`, 'E_USAGE');
     const jobs = await store.listJobs(runId);
     const now = io.now();
     const id = newRunId(now);
     // The record is the plan: specs and skip reasons are copied, not planned anew, so a
     // changed config or a re-enabled target does not change what a rerun tests.
     const inserted = await store.insertRunWithJobs({
-      run: { id, pipeline: old.pipeline, updateId: old.updateId, inputs: { ...(old.inputs as object), rerunOf: old.id }, reason: null },
+      run: { ...rerunRecord(old, old.id), id, updateId: old.updateId, reason: null },
       jobs: jobs.map((j) => ({ id: `${id}.${j.target.replace(/\//g, '_')}`, target: j.target, kind: j.kind, maxAttempts: j.maxAttempts, spec: j.spec, skipReason: j.result === 'skipped' ? j.skipReason : null })),
       now,
     });

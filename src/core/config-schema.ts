@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import { z } from 'zod';
 import { orList, type ConfigDrivers, type DriverDeclaration, type ProviderDeclaration, type SourceDeclaration } from './driver-declaration.js';
 import { DURATION_RULE, parseDuration } from './duration.js';
+import { PIPELINES } from './records/vocabulary.js';
 import { NAME_RULE, TARGET_PART_RULE, isSafeName, isTargetPart } from './names.js';
 
 /**
@@ -57,8 +58,8 @@ export const PipelineSchema = z.strictObject({
   collect_max_mb: z.int().min(0).max(10_000).default(50).meta({ description: 'At most this many MiB of the collected files are brought back per job (the rest is listed, not copied).' }),
   nodes: nodes.optional().meta({ description: 'A multi-node job instead of `test` (phase1, phase2): `{ controller: { test: ... }, tempest: { test: ... } }`, each role on its own node, leased together; every node gets the others\' addresses ($SLUICE_NODE_<ROLE>_IP).' }),
 }).refine((p) => !(p.nodes && p.test !== undefined), { error: 'a pipeline has either test (one node) or nodes (one command per role), not both', path: ['nodes'] });
-export const PIPELINES = ['phase1', 'phase2', 'promote', 'images'] as const;
-export type PipelineName = (typeof PIPELINES)[number];
+export { PIPELINES };
+export type { Pipeline as PipelineName } from './records/vocabulary.js';
 
 const PipelineOverrideSchema = z.strictObject({
   checks: checks.optional().meta({ description: 'This target\'s own built-in checks, instead of the pipeline\'s.' }),

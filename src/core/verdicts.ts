@@ -3,11 +3,9 @@
  * `infra` is never blamed on the update: it is retried on a fresh node, and one left after
  * the retries makes the run an `error` (recheck, not fix), as does a `timeout`.
  */
-export const JOB_RESULTS = ['success', 'failure', 'infra', 'timeout', 'cancelled', 'skipped'] as const;
-export type JobResult = (typeof JOB_RESULTS)[number];
+import type { JobResult, RunVerdict } from './records/vocabulary.js';
 
-export const RUN_VERDICTS = ['pass', 'fail', 'error', 'held', 'cancelled'] as const;
-export type RunVerdict = (typeof RUN_VERDICTS)[number];
+export { JOB_RESULTS, RUN_VERDICTS, type JobResult, type RunVerdict } from './records/vocabulary.js';
 
 export interface ChildOutcome {
   readonly target: string;

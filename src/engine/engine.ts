@@ -1,3 +1,4 @@
+import { isReadable } from '../core/records/run-record.js';
 import type { RunVerdict } from '../core/verdicts.js';
 import type { Job, Run } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
@@ -160,8 +161,8 @@ export class Engine {
       const fresh = (await store.getRun(run.id)) ?? run;
       const jobs = await store.listJobs(run.id);
       const step = fresh.cancelRequestedAt !== null
-        ? { kind: 'finish' as const, verdict: 'cancelled' as const, reason: 'cancelled', outcome: fresh.outcome }
-        : await controller.advance(fresh, jobs, this.stopping.signal);
+        ? { kind: 'finish' as const, verdict: 'cancelled' as const, reason: 'cancelled', outcome: isReadable(fresh) ? fresh.outcome : null }
+        : await controller.advance(readable(fresh), jobs, this.stopping.signal);
       if (step.kind === 'jobs') {
         const added = await store.addJobs({ runId: run.id, jobs: step.jobs, now: this.clock.now() });
         if (!added.ok) this.o.log?.(`run ${run.id}: next round not added (${added.code})`);
@@ -218,4 +219,10 @@ export class Engine {
       });
     return this.reporting;
   }
+}
+
+/** A controller plans only from a run it can read: an unreadable one fails its advance (logged, tried again) until it is cancelled. */
+function readable(run: Run): Run {
+  if (!isReadable(run)) throw new Error(`its record cannot be read by this version (${run.storedPipeline}: ${run.problem})`);
+  return run;
 }

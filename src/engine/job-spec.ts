@@ -1,4 +1,6 @@
 import type { BuiltinCheck } from '../core/config-schema.js';
+import type { Phase1Inputs } from '../core/records/phase1.js';
+import type { Pipeline } from '../core/records/vocabulary.js';
 import type { NodeMode } from '../core/node-mode.js';
 import type { Build } from '../core/update-schema.js';
 import type { DeliverySettings, JobRole } from '../core/config.js';
@@ -8,7 +10,7 @@ import type { DeliverySettings, JobRole } from '../core/config.js';
  * restarted worker, `sluice explain` and `sluice rerun` read the same record.
  */
 export interface JobSpec {
-  readonly pipeline: 'phase1' | 'phase2' | 'promote' | 'images';
+  readonly pipeline: Pipeline;
   /** The update tested; for a phase2 group, its updates' ids separated by spaces. */
   readonly updateId: string;
   readonly target: string;
@@ -57,15 +59,5 @@ export const keepsNodeAsImage = (spec: Pick<JobSpec, 'stage'>): boolean => spec.
 export const testsStageTree = (spec: Pick<JobSpec, 'stage'>): boolean => spec.stage === 'stage';
 export const installsUpdateBuilds = (spec: Pick<JobSpec, 'stage' | 'install'>): boolean => spec.stage === undefined || spec.install === 'preinstall';
 
-/** What a run records of its inputs (`runs.inputs`), for explain and rerun. */
-export interface RunInputs {
-  readonly updateId: string;
-  readonly updateFile: string;
-  readonly contentHash: string;
-  /** The file exactly as submitted: what is tested is what gets merged. */
-  readonly content: string;
-  readonly author: { readonly name: string; readonly email: string };
-  readonly configFile: string;
-  readonly configHash: string;
-  readonly plannedAt: number;
-}
+/** What a phase1 run records of its inputs (`runs.inputs`), for explain and rerun: its record schema is in core/records. */
+export type RunInputs = Phase1Inputs;

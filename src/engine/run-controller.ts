@@ -1,10 +1,11 @@
+import type { RunOutcome } from '../core/records/run-record.js';
 import type { RunVerdict } from '../core/verdicts.js';
 import type { Job, NewJob, Run } from '../store/index.js';
 
 /** What a controller decides when none of its run's jobs is open. */
 export type AdvanceStep =
   | { readonly kind: 'jobs'; readonly jobs: readonly NewJob[] }
-  | { readonly kind: 'finish'; readonly verdict: RunVerdict; readonly reason: string; readonly outcome: unknown };
+  | { readonly kind: 'finish'; readonly verdict: RunVerdict; readonly reason: string; readonly outcome: RunOutcome };
 
 /**
  * Drives a run whose jobs are not known up front (phase2's bisection rounds, promote's

@@ -1,4 +1,5 @@
 import type { PipelineName } from '../core/config-schema.js';
+import type { EventPayload } from '../core/records/events.js';
 import type { StoredEvent } from '../store/events.js';
 import type { Store } from '../store/store.js';
 
@@ -7,32 +8,17 @@ import type { Store } from '../store/store.js';
 // ids never hold a colon), so the last of them is found through the (run_id, seq) index
 // without a kind filter or a scan of the whole log.
 
-export type TriggerOutcome =
-  | { kind: 'started'; runId: string }
-  /** The run of that pipeline still going. */
-  | { kind: 'coalesced'; runId: string }
-  /** Nothing to run, e.g. updates/ is empty. */
-  | { kind: 'nothing'; why: string };
+/** What a firing records (`schedule.fired`): its schema is in core/records/events.ts. */
+export type FiredPayload = EventPayload<'schedule.fired'>;
 
 /** What a firing came to: the trigger's answer, or its error. */
-export type FiringOutcome = TriggerOutcome | { kind: 'failed'; error: string };
+export type FiringOutcome = FiredPayload['outcome'];
 
-export interface FiredPayload {
-  pipeline: PipelineName;
-  cron: string;
-  /** The cron instant this firing is for (the missed one, for a catch-up). */
-  firedAt: number;
-  outcome: FiringOutcome;
-  /** Set when the firing came while the trigger of this earlier one was still running. */
-  coalescedWith?: number;
-}
+/** The trigger's answer: started, coalesced into the run of that pipeline still going, or nothing to run (e.g. updates/ is empty). */
+export type TriggerOutcome = Exclude<FiringOutcome, { kind: 'failed' }>;
 
-export interface ArmedPayload {
-  pipeline: PipelineName;
-  cron: string;
-  /** From this instant on a scheduler watched the pipeline: nothing is owed before it. */
-  since: number;
-}
+/** What arming a pipeline's schedule records (`schedule.armed`): from `since` on a scheduler watched it, nothing is owed before. */
+export type ArmedPayload = EventPayload<'schedule.armed'>;
 
 export const FIRED = 'schedule.fired';
 export const ARMED = 'schedule.armed';
@@ -58,9 +44,8 @@ export async function recordArmed(store: ScheduleLogStore, at: number, payload: 
 export async function servedUntil(store: ScheduleLogStore, pipeline: PipelineName): Promise<number | null> {
   const last = await lastEventOf(store, streamOf(pipeline));
   if (!last) return null;
-  const p = last.payload as Partial<FiredPayload & ArmedPayload> | null;
-  const at = last.kind === FIRED ? p?.firedAt : p?.since;
-  // A payload someone edited by hand still tells when it was written.
+  const at = last.kind === FIRED ? last.payload.firedAt : last.kind === ARMED ? last.payload.since : undefined;
+  // A payload someone edited by hand (it reads as unreadable) still tells when it was written.
   return typeof at === 'number' && Number.isFinite(at) ? at : last.at;
 }
 

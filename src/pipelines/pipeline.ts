@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { Config } from '../core/config.js';
 import type { PipelineName } from '../core/config-schema.js';
 import type { RunReporter } from '../engine/engine.js';
@@ -52,6 +53,8 @@ export type RecheckRule =
  */
 export interface Pipeline {
   readonly name: PipelineName;
+  /** The schemas of its runs' `inputs` and `outcome` (src/core/records/), which the store decodes rows with. */
+  readonly records: { readonly inputs: z.ZodType; readonly outcome: z.ZodType };
   /** Starts a run of the pipeline over what the update repository holds now (absent: runs come from updates, one by one). */
   start?(ctx: StartContext, now: number): Promise<StartOutcome>;
   /** Drives runs whose jobs come round by round (`runs.controller`). */

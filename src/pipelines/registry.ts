@@ -18,8 +18,12 @@ export function pipelineNamed(name: string): Pipeline | undefined {
   return byName.get(name);
 }
 
-/** A run of a pipeline this version does not know is told as one job per target. */
-const unknownStory = perTargetStory(() => '');
+/** A run this version cannot read (a newer pipeline, a malformed record) is told as one job per target. */
+const unknownStory = perTargetStory({
+  inputs: () => [],
+  reported: () => '',
+  cellLabel: (run) => ('storedPipeline' in run ? `${run.storedPipeline} (unreadable)` : run.pipeline),
+});
 
 /** How a run is told, whatever its pipeline. */
 export function storyOf(run: { readonly pipeline: string }): RunStory {

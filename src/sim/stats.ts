@@ -123,7 +123,8 @@ export function attemptsFromEvents(events: readonly { at: number; kind: string; 
     if (e.jobId === null) continue;
     if (e.kind === 'job.started') { open.set(e.jobId, e.at); continue; }
     // A final reclaim is followed by the job's `job.finished`, which ends the attempt.
-    const finalReclaim = e.kind === 'job.reclaimed' && (e.payload as { final?: unknown } | null)?.final === true;
+    const p = e.payload;
+    const finalReclaim = e.kind === 'job.reclaimed' && typeof p === 'object' && p !== null && 'final' in p && p.final === true;
     if (e.kind !== 'job.retried' && e.kind !== 'job.finished' && (e.kind !== 'job.reclaimed' || finalReclaim)) continue;
     const start = open.get(e.jobId);
     if (start === undefined) continue;

@@ -1,3 +1,4 @@
+import { checkRunOutcome, isPipeline, type RunOutcome } from '../core/records/run-record.js';
 import type { RunVerdict } from '../core/verdicts.js';
 import { write, type StoreContext } from './context.js';
 import type { JobState } from './job-state.js';
@@ -30,7 +31,8 @@ export interface FinishControlledRunInput {
   now: number;
   verdict: RunVerdict;
   reason: string;
-  outcome: unknown;
+  /** What the controller decided, by its pipeline's outcome schema (checked before it is written). */
+  outcome: RunOutcome;
 }
 /** `unfinished`: a job of the run is still open; its end comes first. */
 export type FinishControlledRunResult = Outcome<'not_found' | 'finished' | 'unfinished'>;
@@ -81,15 +83,16 @@ export async function addJobs(ctx: StoreContext, input: AddJobsInput): Promise<A
 /** Gives a controlled run its verdict and outcome; only once none of its jobs is open. */
 export async function finishControlledRun(ctx: StoreContext, input: FinishControlledRunInput): Promise<FinishControlledRunResult> {
   return transition(ctx, async (trx, emit) => {
-    const run = await ctx.adapter.lockRows(trx.selectFrom('runs').select('state').where('id', '=', input.runId), 'wait').executeTakeFirst();
+    const run = await ctx.adapter.lockRows(trx.selectFrom('runs').select(['state', 'pipeline']).where('id', '=', input.runId), 'wait').executeTakeFirst();
     if (!run) return refused('not_found');
     if (run.state === ('finished' satisfies RunState)) return refused('finished');
+    if (isPipeline(run.pipeline)) checkRunOutcome(run.pipeline, input.outcome);
     const open = await trx.selectFrom('jobs').select('id').where('run_id', '=', input.runId).where('state', '!=', 'finished' satisfies JobState).executeTakeFirst();
     if (open) return refused('unfinished');
     await trx.updateTable('runs')
       .set({
         state: 'finished' satisfies RunState, verdict: input.verdict, reason: input.reason, finished_at: input.now,
-        outcome: toJsonText(input.outcome ?? null, `outcome of run ${input.runId}`),
+        outcome: toJsonText(input.outcome, `outcome of run ${input.runId}`),
         // The advance lease ends with the run; the report outbox takes it from here.
         report_locked_by: null, report_locked_until: null,
       })

@@ -1,29 +1,33 @@
 import type { Kysely, Selectable } from 'kysely';
+import { checkEventRecord, decodeEventRecord, type EventRecord, type UnreadableEventRecord } from '../core/records/events.js';
 import type { DialectAdapter } from './adapter.js';
 import { write, type StoreContext } from './context.js';
 import { fromJsonText, toJsonText } from './json.js';
 import type { Database, EventsTable } from './schema.js';
 
-/** Kinds the store itself writes; callers may append their own dotted kinds. */
-export type StoreEventKind = 'target.disabled' | 'target.enabled' | 'run.created' | 'lease.reclaimed';
-
-export interface NewEvent {
+/**
+ * An event to append: its kind (`noun.verb`, e.g. `job.finished`) with the payload that
+ * kind's schema (core/records/events.ts) says, so a wrong payload does not compile.
+ */
+export type NewEvent = EventRecord & {
   at: number;
-  /** `noun.verb`, e.g. `job.finished`. */
-  kind: string;
   runId?: string | null;
   jobId?: string | null;
-  payload?: unknown;
-}
+};
 
-export interface StoredEvent {
+/**
+ * An event as read, its payload decoded by its kind's schema. A row this version cannot
+ * decode (a newer kind, a payload of another shape) reads as the `unreadable` variant,
+ * with its stored kind, instead of failing the read.
+ */
+export type StoredEvent = (EventRecord | UnreadableEventRecord) & {
   seq: number;
   at: number;
-  kind: string;
   runId: string | null;
   jobId: string | null;
-  payload: unknown;
-}
+};
+/** A stored event of one kind. */
+export type StoredEventOf<K extends StoredEvent['kind']> = Extract<StoredEvent, { kind: K }>;
 
 export interface EventQuery {
   /** Only events after this sequence number: a reader's cursor. */
@@ -42,6 +46,7 @@ const DEFAULT_LIMIT = 1000;
  * tailing by `afterSeq` would otherwise skip an event that commits late.
  */
 export async function insertEvent(trx: Kysely<Database>, adapter: DialectAdapter, event: NewEvent): Promise<number> {
+  checkEventRecord(event);
   await adapter.serialise(trx, 'events');
   const row = await trx
     .insertInto('events')
@@ -50,7 +55,7 @@ export async function insertEvent(trx: Kysely<Database>, adapter: DialectAdapter
       kind: event.kind,
       run_id: event.runId ?? null,
       job_id: event.jobId ?? null,
-      payload: toJsonText(event.payload ?? null, 'event payload'),
+      payload: toJsonText(event.payload, `payload of ${event.kind}`),
     })
     .returning('seq')
     .executeTakeFirstOrThrow();
@@ -67,6 +72,7 @@ const EVENTS_PER_INSERT = 200;
  */
 export async function insertEvents(trx: Kysely<Database>, adapter: DialectAdapter, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;
+  for (const event of events) checkEventRecord(event);
   await adapter.serialise(trx, 'events');
   for (let at = 0; at < events.length; at += EVENTS_PER_INSERT) {
     await trx
@@ -76,7 +82,7 @@ export async function insertEvents(trx: Kysely<Database>, adapter: DialectAdapte
         kind: event.kind,
         run_id: event.runId ?? null,
         job_id: event.jobId ?? null,
-        payload: toJsonText(event.payload ?? null, 'event payload'),
+        payload: toJsonText(event.payload, `payload of ${event.kind}`),
       })))
       .execute();
   }
@@ -105,11 +111,10 @@ export async function listEvents(ctx: StoreContext, query: EventQuery = {}): Pro
 
 function toEvent(row: Selectable<EventsTable>): StoredEvent {
   return {
+    ...decodeEventRecord(row.kind, fromJsonText(row.payload)),
     seq: row.seq,
     at: row.at,
-    kind: row.kind,
     runId: row.run_id,
     jobId: row.job_id,
-    payload: fromJsonText(row.payload),
   };
 }

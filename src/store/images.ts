@@ -1,3 +1,4 @@
+import { EVENT_PAYLOADS } from '../core/records/events.js';
 import { write, type StoreContext } from './context.js';
 import { insertEvent } from './events.js';
 import { fromJsonText } from './json.js';
@@ -59,6 +60,8 @@ export async function markImagesPruned(ctx: StoreContext, input: { names: readon
  * records: a run is marked reported only after its images are recorded, so one that
  * changes between the two reads is caught by the second.
  */
+const ANNOUNCED_WHERE = EVENT_PAYLOADS['image.snapshot'].pick({ provider: true, location: true });
+
 export async function listKnownImageLocations(ctx: StoreContext, provider: string): Promise<string[]> {
   const announced = await ctx.db.selectFrom('events').select('events.payload')
     .where('events.kind', '=', 'image.snapshot')
@@ -66,8 +69,10 @@ export async function listKnownImageLocations(ctx: StoreContext, provider: strin
     .execute();
   const known = new Set<string>();
   for (const row of announced) {
-    const payload = fromJsonText(row.payload) as { provider?: unknown; location?: unknown } | null;
-    if (payload?.provider === provider && typeof payload.location === 'string') known.add(payload.location);
+    // Only the two fields that say where the image is: an announcement otherwise unreadable
+    // still keeps its image from the sweep.
+    const where = ANNOUNCED_WHERE.safeParse(fromJsonText(row.payload));
+    if (where.success && where.data.provider === provider) known.add(where.data.location);
   }
   const recorded = await ctx.db.selectFrom('images').select('location').where('provider', '=', provider).execute();
   for (const row of recorded) known.add(row.location);

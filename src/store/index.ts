@@ -36,7 +36,7 @@ export type { LeaseNeed, ClaimableKind, ClaimJobWithLeasesInput, ClaimJobWithLea
 export type { CancelRunInput, CancelRunResult, RunCancelled } from './run-cancel.js';
 export type { SettleRunInput, SettleRunResult } from './run-settle.js';
 export type { AddJobsInput, AddJobsResult, FinishControlledRunInput, FinishControlledRunResult } from './controlled-runs.js';
-export type { NewRun, NewJob, InsertRunInput, InsertRunResult, Run, Job } from './runs.js';
+export type { NewRun, NewJob, InsertRunInput, InsertRunResult, Run, RunOf, RunRow, Job } from './runs.js';
 export type {
   Lease,
   AcquireLeaseInput,
@@ -46,7 +46,7 @@ export type {
   ReleaseLeaseInput,
   ReleaseLeaseResult,
 } from './leases.js';
-export type { NewEvent, StoredEvent, EventQuery, StoreEventKind } from './events.js';
+export type { NewEvent, StoredEvent, StoredEventOf, EventQuery } from './events.js';
 export { TEST_STATUSES, type TestStatus, type TestOutcome, type RecordTestResultsInput, type StoredTestResult, type FlakyTest, type Baseline } from './test-results.js';
 export type { MustProvisionEntry, MustProvisionChange, AddMustProvisionResult, RemoveMustProvisionResult } from './must-provision.js';
 export type { ImageRecord } from './images.js';

@@ -161,7 +161,7 @@ export async function startClaimedJob(
     .where('id', '=', claimed.run_id)
     .where('state', '=', 'queued' satisfies RunState)
     .executeTakeFirst();
-  if (started.numUpdatedRows > 0n) emit({ at: now, kind: 'run.started', runId: claimed.run_id });
+  if (started.numUpdatedRows > 0n) emit({ at: now, kind: 'run.started', runId: claimed.run_id, payload: null });
   emit({
     at: now,
     kind: 'job.started',

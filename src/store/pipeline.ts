@@ -1,3 +1,1 @@
-export const PIPELINES = ['phase1', 'phase2', 'promote', 'images'] as const;
-
-export type Pipeline = (typeof PIPELINES)[number];
+export { PIPELINES, type Pipeline } from '../core/records/vocabulary.js';

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { checkNewRunRecord, decodeRunRecord, type NewRunRecord, type RunRecord, type UnreadableRunRecord } from '../core/records/run-record.js';
 import { member, optionalMember } from './closed.js';
 import { write, type StoreContext } from './context.js';
 import { insertEvent } from './events.js';
@@ -9,16 +10,14 @@ import { refused, type Outcome, type Refused } from './results.js';
 import { RUN_STATES, RUN_VERDICTS, type RunState, type RunVerdict, UNFINISHED_RUN_STATES } from './run-state.js';
 import type { Database, JobsTable, RunsTable } from './schema.js';
 
-export interface NewRun {
+/** A run to write: its pipeline with what it was started with (the update, the snapshot commit...), typed by the pipeline's record. */
+export type NewRun = NewRunRecord & {
   id: string;
-  pipeline: Pipeline;
   updateId?: string | null;
-  /** What the run was started with (the update, the snapshot commit...). */
-  inputs?: unknown;
   reason?: string | null;
   /** The controller that adds this run's jobs round by round and gives its verdict (phase2, promote). */
   controller?: string | null;
-}
+};
 
 /** Pipelines of which only one run may be unfinished at a time (a partial unique index backs this). */
 export const EXCLUSIVE_PIPELINES: readonly Pipeline[] = ['phase2', 'promote'];
@@ -45,25 +44,31 @@ export interface InsertRunInput {
  */
 export type InsertRunResult = Outcome<'duplicate_id' | 'unknown_update'> | (Refused<'pipeline_busy'> & { readonly activeRunId: string });
 
-export interface Run {
+/** What every run row has, whatever its pipeline. */
+export interface RunRow {
   id: string;
-  pipeline: Pipeline;
   updateId: string | null;
   state: RunState;
   verdict: RunVerdict | null;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
-  inputs: unknown;
   reason: string | null;
   /** When its report (merge, vote) was made; null while one is owed. */
   reportedAt: number | null;
   /** Set when a controller adds the run's jobs round by round (phase2, promote). */
   controller: string | null;
-  /** What the controller decided, once it has. */
-  outcome: unknown;
   cancelRequestedAt: number | null;
 }
+
+/**
+ * A run as read: its row with `pipeline`, `inputs` and `outcome` (what the controller
+ * decided, once it has) decoded by the pipeline's record schemas (core/records). A row
+ * this version cannot decode reads as the `unreadable` variant instead of failing the read.
+ */
+export type Run = RunRow & (RunRecord | UnreadableRunRecord);
+/** A run of one pipeline (or the unreadable variant). */
+export type RunOf<P extends Run['pipeline']> = Extract<Run, { pipeline: P }>;
 
 export interface Job {
   id: string;
@@ -100,6 +105,7 @@ export interface Job {
 export async function insertRunWithJobs(ctx: StoreContext, input: InsertRunInput): Promise<InsertRunResult> {
   const { run, jobs, now } = input;
   member(PIPELINES, run.pipeline, 'run.pipeline');
+  checkNewRunRecord(run);
   for (const job of jobs) {
     if (!Number.isSafeInteger(job.maxAttempts) || job.maxAttempts < 1) {
       throw new RangeError(`maxAttempts of job ${job.id} must be a positive integer, got ${job.maxAttempts}`);
@@ -122,7 +128,7 @@ export async function insertRunWithJobs(ctx: StoreContext, input: InsertRunInput
           update_id: run.updateId ?? null,
           state: 'queued' satisfies RunState,
           created_at: now,
-          inputs: toJsonText(run.inputs ?? null, `inputs of run ${run.id}`),
+          inputs: toJsonText(run.inputs, `inputs of run ${run.id}`),
           reason: run.reason ?? null,
           controller: run.controller ?? null,
         })
@@ -223,19 +229,17 @@ export async function listJobsOfRuns(ctx: StoreContext, runIds: readonly string[
 
 export function toRun(row: Selectable<RunsTable>): Run {
   return {
+    ...decodeRunRecord(row.pipeline, fromJsonText(row.inputs), row.outcome === null ? null : fromJsonText(row.outcome)),
     id: row.id,
-    pipeline: member(PIPELINES, row.pipeline, 'runs.pipeline'),
     updateId: row.update_id,
     state: member(RUN_STATES, row.state, 'runs.state'),
     verdict: optionalMember(RUN_VERDICTS, row.verdict, 'runs.verdict'),
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
-    inputs: fromJsonText(row.inputs),
     reason: row.reason,
     reportedAt: row.reported_at,
     controller: row.controller,
-    outcome: row.outcome === null ? null : fromJsonText(row.outcome),
     cancelRequestedAt: row.cancel_requested_at,
   };
 }

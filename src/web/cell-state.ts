@@ -1,11 +1,11 @@
-import type { Job } from '../store/index.js';
+import { JOB_RESULTS, type Job } from '../store/index.js';
 
 /**
  * What one cell of a matrix shows. The results are those of DESIGN.md; the rest say a job
  * has none yet (`queued`, `retrying`, `running`) or that there is no job at all (`none`).
  * Only `failure` is red: a result that is missing, queued or running is never shown as failed.
  */
-export const CELL_STATES = ['success', 'failure', 'infra', 'timeout', 'cancelled', 'skipped', 'running', 'retrying', 'queued', 'none'] as const;
+export const CELL_STATES = [...JOB_RESULTS, 'running', 'retrying', 'queued', 'none'] as const;
 export type CellState = (typeof CELL_STATES)[number];
 
 export function cellState(job: Pick<Job, 'state' | 'result' | 'attempt'> | undefined): CellState {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { batchOf } from '../core/records/run-record.js';
 import { headCommitId } from '../drivers/repo/head-commit.js';
 import { listFolders } from '../drivers/repo/update-repo.js';
 import type { Store } from '../store/index.js';
@@ -56,8 +57,7 @@ export async function readLadder(store: Store, repoPath: string): Promise<Ladder
   let stage: Ladder['stage'] = null;
   if (promoting !== undefined) {
     const run = await store.getRun(promoting);
-    const ready = (run?.inputs as { ready?: readonly unknown[] } | null)?.ready;
-    stage = { runId: promoting, updates: ready?.length ?? 0 };
+    stage = { runId: promoting, updates: run ? batchOf(run)?.length ?? 0 : 0 };
   }
   return { updates: folders.updates.length, ready: folders.ready.length, stage, production: folders.pushed.length, failed: folders.failed.length };
 }

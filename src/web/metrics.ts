@@ -73,14 +73,14 @@ export class WebMetrics {
     this.eventsSeen.inc();
     if (e.kind === 'job.finished' && e.jobId) {
       const job = await this.o.store.getJob(e.jobId).catch(() => undefined);
-      const result = (e.payload as { result?: string } | null)?.result ?? job?.result ?? 'unknown';
+      const result = e.payload.result;
       const pipeline = job ? pipelineOfKind(job.kind) : 'unknown';
       this.jobsFinished.inc({ pipeline, result });
       if (job?.startedAt != null && job.finishedAt != null) this.jobDuration.observe({ pipeline, result }, (job.finishedAt - job.startedAt) / 1000);
     } else if (e.kind === 'run.finished' && e.runId) {
       const run = await this.o.store.getRun(e.runId).catch(() => undefined);
       if (!run) return;
-      const verdict = run.verdict ?? (e.payload as { verdict?: string } | null)?.verdict ?? 'unknown';
+      const verdict = run.verdict ?? e.payload.verdict;
       this.runsFinished.inc({ pipeline: run.pipeline, verdict });
       if (run.finishedAt !== null) this.runDuration.observe({ pipeline: run.pipeline, verdict }, (run.finishedAt - run.createdAt) / 1000);
     }

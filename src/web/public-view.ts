@@ -43,16 +43,21 @@ const PATH_KEY = /(file|path|dir|root|tree)$/i;
  * A copy of a run's inputs or outcome, or of an event's payload, with nodes, workers and
  * path-valued fields made public. Everything else (ids, notes, reasons) is kept as is.
  */
-export function publicData(value: unknown, key?: string): unknown {
+export function publicData<T>(value: T, key?: string): T {
+  // Only strings change, each into a string: the copy has the value's shape.
+  return publicCopy(value, key) as T;
+}
+
+function publicCopy(value: unknown, key?: string): unknown {
   if (typeof value === 'string') {
     if (key === 'node') return publicNode(value);
     if (key !== undefined && WORKER_KEYS.has(key)) return publicWorker(value);
     if (key !== undefined && PATH_KEY.test(key)) return publicPath(value);
     return value;
   }
-  if (Array.isArray(value)) return value.map((v) => publicData(v, key));
+  if (Array.isArray(value)) return value.map((v) => publicCopy(v, key));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, publicData(v, k)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, publicCopy(v, k)]));
   }
   return value;
 }
@@ -61,7 +66,7 @@ export function publicJob(j: Job): Job {
   return { ...j, node: publicNode(j.node) };
 }
 
-export function publicRun(r: Run): Run {
+export function publicRun<R extends Run>(r: R): R {
   return { ...r, outcome: publicData(r.outcome) };
 }
 

@@ -1,4 +1,5 @@
 import type { Config } from '../core/config.js';
+import { batchOf, heldOf } from '../core/records/run-record.js';
 import type { Job, JobResult, JobState, Pipeline, Run, RunState, RunVerdict, Store } from '../store/index.js';
 import { cellState, type CellState } from './cell-state.js';
 import { jobLabel } from './job-label.js';
@@ -90,7 +91,7 @@ export interface TargetView {
     readonly jobId: string;
     readonly updateId: string | null;
     /** Of the job's run: only phase1 has an update id, so this tells what the others were. */
-    readonly pipeline: Pipeline;
+    readonly pipeline: Run['pipeline'];
     /** What the cell names the job by (job-label.ts). */
     readonly label: string;
     readonly at: number;
@@ -140,8 +141,7 @@ export async function targetViews(
 /** Whether a run tested or moved an update: phase1 by its id, phase2 by its batch, promote by ready/. */
 export function runTouches(run: Run, updateId: string): boolean {
   if (run.updateId === updateId) return true;
-  const inputs = run.inputs as { batch?: readonly string[]; held?: readonly { id: string }[]; ready?: readonly { id: string }[] } | null;
-  return Boolean(inputs?.batch?.includes(updateId) || inputs?.held?.some((h) => h.id === updateId) || inputs?.ready?.some((r) => r.id === updateId));
+  return Boolean(batchOf(run)?.includes(updateId) || heldOf(run).some((h) => h.id === updateId));
 }
 
 export async function runsTouching(store: Store, updateId: string): Promise<Run[]> {

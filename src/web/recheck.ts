@@ -1,3 +1,4 @@
+import { isReadable, rerunRecord } from '../core/records/run-record.js';
 import { newRunId } from '../engine/hash.js';
 import type { Run } from '../store/index.js';
 import { ApiError } from './api-error.js';
@@ -12,14 +13,14 @@ import { pipelineNamed } from '../pipelines/registry.js';
  * now, so rechecking it is starting the pipeline again (or joining the one going).
  */
 export async function recheckRun(d: WebDeps, old: Run): Promise<{ runId: string; kind: 'started' | 'coalesced' }> {
-  const rule = pipelineNamed(old.pipeline)?.recheck ?? 'refuse';
+  const rule = isReadable(old) ? (pipelineNamed(old.pipeline)?.recheck ?? 'refuse') : 'refuse';
+  if (!isReadable(old) || rule === 'refuse') throw new ApiError('E_NOTHING_TO_DO', `a ${old.pipeline} run cannot be rechecked by this version`);
   if (rule === 'start-again') return startPipeline(d, old.pipeline);
-  if (rule === 'refuse') throw new ApiError('E_NOTHING_TO_DO', `a ${old.pipeline} run cannot be rechecked by this version`);
   const jobs = await d.store.listJobs(old.id);
   const now = d.now();
   const id = newRunId(now);
   const inserted = await d.store.insertRunWithJobs({
-    run: { id, pipeline: old.pipeline, updateId: old.updateId, inputs: { ...(old.inputs as object), rerunOf: old.id }, reason: null },
+    run: { id, ...rerunRecord(old, old.id), updateId: old.updateId, reason: null },
     jobs: jobs.map((j) => ({ id: `${id}.${j.target.replace(/\//g, '_')}`, target: j.target, kind: j.kind, maxAttempts: j.maxAttempts, spec: j.spec, skipReason: j.result === 'skipped' ? j.skipReason : null })),
     now,
   });

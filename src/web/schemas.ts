@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AUTHOR_NAME_RULE, hasControlCharacter, isAuthorName, isSafeName, isTargetPart } from '../core/names.js';
+import { UPDATE_REPO_FOLDERS } from '../core/records/vocabulary.js';
 import { JOB_RESULTS, JOB_STATES, PIPELINES, RUN_STATES, RUN_VERDICTS } from '../store/index.js';
 import { CELL_STATES } from './cell-state.js';
 
@@ -42,7 +43,7 @@ export const JobsQuery = z.strictObject({
   offset,
 });
 export const UpdatesQuery = z.strictObject({
-  folder: z.enum(['updates', 'ready', 'pushed', 'failed']).optional(),
+  folder: z.enum(UPDATE_REPO_FOLDERS).optional(),
   limit: limit(500, 100),
   offset,
 });
@@ -72,9 +73,12 @@ export const DisableBody = z.strictObject({
 });
 export const EnableBody = z.strictObject({ by: z.string().trim().min(1).max(100).refine(...NO_CONTROL).optional() }).default({});
 
+/** A run's pipeline as the API shows it: `unreadable` for a run this version cannot read (docs/store.md). */
+const RunPipeline = z.enum([...PIPELINES, 'unreadable']);
+
 export const RunSummarySchema = z.object({
   id: z.string(),
-  pipeline: z.enum(PIPELINES),
+  pipeline: RunPipeline,
   updateId: z.string().nullable(),
   state: z.enum(RUN_STATES),
   verdict: z.enum(RUN_VERDICTS).nullable(),
@@ -128,7 +132,7 @@ export const TargetViewSchema = z.object({
     runId: z.string(),
     jobId: z.string(),
     updateId: z.string().nullable().meta({ description: 'The update of a phase1 run; null for the other pipelines, which test none or several.' }),
-    pipeline: z.enum(PIPELINES).meta({ description: 'The pipeline of the job\'s run.' }),
+    pipeline: RunPipeline.meta({ description: 'The pipeline of the job\'s run.' }),
     label: z.string().meta({ description: 'What the dashboard\'s cell names the job by: the update for phase1; for phase2 the batch size, or the bisection round and the group (its update when down to one), e.g. `phase2 of 12 updates`, `phase2 bisect r3: 6 of 12 updates`, `phase2 bisect r4: hkvc`; `promote`; `images baseline`.' }),
     at: ms,
   }).nullable(),
@@ -150,7 +154,7 @@ export const NodeSchema = z.object({
   leases: z.array(z.object({ slot: z.int(), holder: z.string(), jobId: z.string().nullable(), acquiredAt: ms, expiresAt: ms })),
 }).meta({ id: 'Node' });
 
-export const FOLDERS = ['updates', 'ready', 'pushed', 'failed'] as const;
+export const FOLDERS = UPDATE_REPO_FOLDERS;
 export const UpdateSummarySchema = z.object({
   id: z.string(),
   folder: z.enum(FOLDERS).nullable().meta({ description: 'Where its file is at HEAD of the update repository; null while only submitted.' }),

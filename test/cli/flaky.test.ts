@@ -6,6 +6,7 @@ import { openStore } from '../../src/store/index.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 import { makeSite } from '../helpers/site.js';
+import { phase1Run } from '../helpers/run-records.js';
 
 test('sluice flaky lists the tests that flipped on the same content, worst first, per target', async (t) => {
   const dir = tempDir(t);
@@ -17,7 +18,7 @@ test('sluice flaky lists the tests that flipped on the same content, worst first
     const record = async (target: string, content: string, results: [string, 'pass' | 'fail'][]) => {
       const runId = `r${n++}`;
       const jobId = `${runId}.j`;
-      await store.insertRunWithJobs({ run: { id: runId, pipeline: 'phase1' }, jobs: [{ id: jobId, target, kind: 'phase1/image@local', maxAttempts: 1 }], now: 1000 + n });
+      await store.insertRunWithJobs({ run: { id: runId, ...phase1Run() }, jobs: [{ id: jobId, target, kind: 'phase1/image@local', maxAttempts: 1 }], now: 1000 + n });
       await store.recordTestResults({ jobId, attempt: 1, runId, target, content, results: results.map(([testId, status]) => ({ testId, status })), now: 1000 + n });
     };
     for (const c of ['c1', 'c2']) {

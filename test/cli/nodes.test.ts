@@ -6,6 +6,7 @@ import { openStore } from '../../src/store/index.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 import { makeSite } from '../helpers/site.js';
+import { phase1Run } from '../helpers/run-records.js';
 
 test('sluice nodes shows each provider\'s leased and idle slots, their age and the job they run', async (t) => {
   const dir = tempDir(t);
@@ -14,7 +15,7 @@ test('sluice nodes shows each provider\'s leased and idle slots, their age and t
   const now = Date.now();
   const store = await openStore(`sqlite:${join(dir, '.sluice', 'sluice.db')}`);
   try {
-    await store.insertRunWithJobs({ run: { id: 'r1', pipeline: 'phase1' }, jobs: [{ id: 'r1.kilo_epel-7', target: 'kilo/epel-7', kind: 'phase1/image@local', maxAttempts: 1 }], now: now - 120_000 });
+    await store.insertRunWithJobs({ run: { id: 'r1', ...phase1Run() }, jobs: [{ id: 'r1.kilo_epel-7', target: 'kilo/epel-7', kind: 'phase1/image@local', maxAttempts: 1 }], now: now - 120_000 });
     const node = await store.acquireLease({ resource: 'provider:local', capacity: 3, holder: 'host-a:42#1', now: now - 90_000, ttlMs: 10 * 60_000 });
     assert.ok(node.ok);
     const claim = await store.claimNextJob({ worker: 'host-a:42', now: now - 90_000, leaseMs: 10 * 60_000, kinds: ['phase1/image@local'] });

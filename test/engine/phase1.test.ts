@@ -11,6 +11,7 @@ import { jobView } from '../../src/web/views.js';
 import { tempDir } from '../helpers/paths.js';
 import { makeSite, siteEngine, submit } from '../helpers/site.js';
 import { forEachStore } from '../helpers/store-matrix.js';
+import { phase1Run } from '../helpers/run-records.js';
 
 const gitLog = (repo: string) => execFileSync('git', ['-C', repo, 'log', '--format=%s|%an|%b'], { encoding: 'utf8' }).trim().split('\n').filter((l) => l !== '');
 
@@ -125,7 +126,7 @@ forEachStore('a run left unsettled by a crash (every target skipped) is collated
   const site = await makeSite(tempDir(t));
   await store.recordUpdate({ id: 'strd', path: 'updates/strd.yml', contentHash: 'h', data: {}, now: Date.now() });
   // What a crash between writing the run and settling it leaves behind.
-  await store.insertRunWithJobs({ run: { id: 'rstranded', pipeline: 'phase1', updateId: 'strd', inputs: null }, jobs: [{ id: 'rstranded.a', target: 'liberty/epel-7', kind: 'phase1/image@local', maxAttempts: 1, skipReason: 'disabled' }], now: Date.now() });
+  await store.insertRunWithJobs({ run: { id: 'rstranded', ...phase1Run('strd'), updateId: 'strd' }, jobs: [{ id: 'rstranded.a', target: 'liberty/epel-7', kind: 'phase1/image@local', maxAttempts: 1, skipReason: 'disabled' }], now: Date.now() });
   assert.deepEqual(await store.listStrandedRunIds(), ['rstranded']);
   const engine = siteEngine(site, store);
   engine.start();

@@ -5,32 +5,33 @@ const T0 = 1_700_000_000_000;
 
 forEachStore('events come back in append order with increasing seq', async ({ store }) => {
   const seqs: number[] = [];
-  for (let i = 0; i < 5; i += 1) seqs.push(await store.appendEvent({ at: T0 + 5 - i, kind: `test.e${i}`, payload: { i } }));
+  for (let i = 0; i < 5; i += 1) seqs.push(await store.appendEvent({ at: T0 + 5 - i, kind: 'run.advance_failed', payload: { message: `e${i}` } }));
   assert.deepEqual([...seqs].sort((a, b) => a - b), seqs);
   assert.equal(new Set(seqs).size, 5);
   const events = await store.listEvents();
-  assert.deepEqual(events.map((e) => e.kind), ['test.e0', 'test.e1', 'test.e2', 'test.e3', 'test.e4']);
-  assert.deepEqual(events[2], { seq: seqs[2], at: T0 + 3, kind: 'test.e2', runId: null, jobId: null, payload: { i: 2 } });
+  assert.deepEqual(events.map((e) => e.kind === 'run.advance_failed' && e.payload.message), ['e0', 'e1', 'e2', 'e3', 'e4']);
+  assert.deepEqual(events[2], { seq: seqs[2], at: T0 + 3, kind: 'run.advance_failed', runId: null, jobId: null, payload: { message: 'e2' } });
 });
 
 forEachStore('a reader tails events with afterSeq and limit', async ({ store }) => {
-  for (let i = 0; i < 7; i += 1) await store.appendEvent({ at: T0 + i, kind: 'test.tick', payload: i });
+  for (let i = 0; i < 7; i += 1) await store.appendEvent({ at: T0 + i, kind: 'run.advance_failed', payload: { message: String(i) } });
   const seen: unknown[] = [];
   let cursor = 0;
   for (;;) {
     const page = await store.listEvents({ afterSeq: cursor, limit: 3 });
     if (page.length === 0) break;
     assert.ok(page.length <= 3);
-    seen.push(...page.map((e) => e.payload));
+    seen.push(...page.map((e) => (e.kind === 'run.advance_failed' ? Number(e.payload.message) : e.kind)));
     cursor = page[page.length - 1]!.seq;
   }
   assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6]);
 });
 
 forEachStore('events filter by run', async ({ store }) => {
-  await store.appendEvent({ at: T0, kind: 'job.started', runId: 'r1', jobId: 'r1/a' });
-  await store.appendEvent({ at: T0, kind: 'job.started', runId: 'r2', jobId: 'r2/a' });
-  await store.appendEvent({ at: T0 + 1, kind: 'job.finished', runId: 'r1', jobId: 'r1/a', payload: { result: 'success' } });
+  const started = { worker: 'w', attempt: 1, lockedUntil: null };
+  await store.appendEvent({ at: T0, kind: 'job.started', runId: 'r1', jobId: 'r1/a', payload: started });
+  await store.appendEvent({ at: T0, kind: 'job.started', runId: 'r2', jobId: 'r2/a', payload: started });
+  await store.appendEvent({ at: T0 + 1, kind: 'job.finished', runId: 'r1', jobId: 'r1/a', payload: { result: 'success', reason: null } });
   const r1 = await store.listEvents({ runId: 'r1' });
   assert.deepEqual(r1.map((e) => [e.kind, e.jobId]), [
     ['job.started', 'r1/a'],
@@ -42,7 +43,7 @@ forEachStore('events filter by run', async ({ store }) => {
 forEachStore('concurrent appenders from separate stores lose no event and reuse no seq', async (f) => {
   const stores = [f.store, await f.open(), await f.open()];
   const seqs = await Promise.all(
-    stores.flatMap((s, i) => Array.from({ length: 10 }, (_, k) => s.appendEvent({ at: T0, kind: 'test.burst', payload: { i, k } }))),
+    stores.flatMap((s, i) => Array.from({ length: 10 }, (_, k) => s.appendEvent({ at: T0, kind: 'run.advance_failed', payload: { message: `${i}.${k}` } }))),
   );
   assert.equal(new Set(seqs).size, 30);
   const events = await f.store.listEvents();
@@ -51,14 +52,14 @@ forEachStore('concurrent appenders from separate stores lose no event and reuse 
 });
 
 forEachStore('a payload that is not JSON is refused before anything is written', async ({ store }) => {
-  await assert.rejects(store.appendEvent({ at: T0, kind: 'test.bad', payload: () => 1 }), TypeError);
+  await assert.rejects(store.appendEvent({ at: T0, kind: 'run.advance_failed', payload: { message: (() => 1) as unknown as string } }), TypeError);
   assert.deepEqual(await store.listEvents(), []);
 });
 
 forEachStore('the newest event\'s seq is where a reader of what comes next starts: 0 on an empty log', async ({ store }) => {
   assert.equal(await store.latestEventSeq(), 0);
   let last = 0;
-  for (let i = 0; i < 3; i++) last = await store.appendEvent({ at: 1_700_000_000_000 + i, kind: 'schedule.fired', runId: 'schedule:phase2', payload: { i } });
+  for (let i = 0; i < 3; i++) last = await store.appendEvent({ at: 1_700_000_000_000 + i, kind: 'schedule.armed', runId: 'schedule:phase2', payload: { pipeline: 'phase2', cron: '* * * * *', since: i } });
   assert.equal(await store.latestEventSeq(), last);
   assert.deepEqual(await store.listEvents({ afterSeq: await store.latestEventSeq() }), [], 'nothing after it');
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ClaimableKind, NewJob, Store } from '../../src/store/index.js';
 import { forEachStore } from '../helpers/store-matrix.js';
+import { phase1Run } from '../helpers/run-records.js';
 
 const T0 = 1_700_000_000_000;
 const LEASE = 60_000;
@@ -15,7 +16,7 @@ function jobs(runId: string, kinds: readonly string[]): NewJob[] {
 }
 
 async function run(store: Store, id: string, kinds: readonly string[], now: number): Promise<void> {
-  assert.deepEqual(await store.insertRunWithJobs({ run: { id, pipeline: 'phase1' }, jobs: jobs(id, kinds), now }), { ok: true });
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id, ...phase1Run() }, jobs: jobs(id, kinds), now }), { ok: true });
 }
 
 let holders = 0;

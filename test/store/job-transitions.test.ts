@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { INFRA_RETRY_BACKOFF_MS, type NewJob, type Store } from '../../src/store/index.js';
 import { forEachStore } from '../helpers/store-matrix.js';
+import { imagesRun } from '../helpers/run-records.js';
 
 const T0 = 1_700_000_000_000;
 const LEASE = 60_000;
@@ -10,7 +11,7 @@ function jobs(runId: string, n: number, extra: Partial<NewJob> = {}): NewJob[] {
 }
 
 async function run(store: Store, id: string, children: NewJob[], now = T0): Promise<void> {
-  assert.deepEqual(await store.insertRunWithJobs({ run: { id, pipeline: 'images' }, jobs: children, now }), { ok: true });
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id, ...imagesRun() }, jobs: children, now }), { ok: true });
 }
 
 async function claim(store: Store, worker = 'w1', now = T0 + 10) {

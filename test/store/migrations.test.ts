@@ -1,39 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { join } from 'node:path';
 import { openStore, StoreError } from '../../src/store/index.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { tempDir } from '../helpers/paths.js';
+import { raw } from '../helpers/raw-sql.js';
 import { forEachStore } from '../helpers/store-matrix.js';
-
-/** Reads or writes behind the store's back, as a newer Sluice or a person would. */
-async function raw(url: string, statement: string): Promise<unknown[]> {
-  if (url.startsWith('sqlite:')) {
-    const db = new Database(url.slice('sqlite:'.length));
-    try {
-      const stmt = db.prepare(statement);
-      return stmt.reader ? stmt.all() : (stmt.run(), []);
-    } finally {
-      db.close();
-    }
-  }
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(statement)).rows;
-  } finally {
-    await client.end();
-  }
-}
+import { phase1Run } from '../helpers/run-records.js';
 
 describe('migrations', () => {
   it('leave a SQLite store in WAL mode with foreign keys enforced', async (t) => {
     const file = join(tempDir(t), 'sluice.db');
     const store = await openStore(`sqlite:${file}`);
     try {
-      const refused = await store.insertRunWithJobs({ run: { id: 'r1', pipeline: 'phase1', updateId: 'ghost' }, jobs: [], now: 0 });
+      const refused = await store.insertRunWithJobs({ run: { id: 'r1', ...phase1Run('ghost'), updateId: 'ghost' }, jobs: [], now: 0 });
       assert.deepEqual(refused, { ok: false, code: 'unknown_update' });
     } finally {
       await store.close();
@@ -67,7 +48,7 @@ forEachStore('opening a store twice applies nothing the second time and keeps th
 forEachStore('concurrent opens of a fresh database migrate it once', async (f) => {
   const url = await f.freshUrl();
   const stores = await Promise.all([f.open({}, url), f.open({}, url), f.open({}, url)]);
-  const seqs = await Promise.all(stores.map((s, i) => s.appendEvent({ at: i, kind: 'test.opened' })));
+  const seqs = await Promise.all(stores.map((s, i) => s.appendEvent({ at: i, kind: 'run.started', payload: null })));
   assert.equal(new Set(seqs).size, 3);
   const ledger = await raw(url, 'select name from sluice_migrations order by name');
   assert.deepEqual(
@@ -83,7 +64,7 @@ forEachStore('refuses a database migrated by a newer Sluice', async (f) => {
 
 forEachStore('keeps timestamps as plain numbers, beyond 32 bits', async (f) => {
   const now = 1_767_225_600_123;
-  const seq = await f.store.appendEvent({ at: now, kind: 'test.time' });
+  const seq = await f.store.appendEvent({ at: now, kind: 'run.started', payload: null });
   const [event] = await f.store.listEvents({ afterSeq: seq - 1 });
   assert.equal(event?.at, now);
   assert.equal(typeof event?.seq, 'number');

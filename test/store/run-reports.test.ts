@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { forEachStore } from '../helpers/store-matrix.js';
+import { phase1Run } from '../helpers/run-records.js';
 
 const T0 = 1_700_000_000_000;
 
 forEachStore('keeps an outbox of finished runs that owe their report, marked once', async ({ store, open }) => {
   await store.recordUpdate({ id: 'hkvc', path: 'updates/hkvc.yml', contentHash: 'h', data: {}, now: T0 });
   for (const id of ['r1', 'r2']) {
-    await store.insertRunWithJobs({ run: { id, pipeline: 'phase1', updateId: 'hkvc' }, jobs: [{ id: `${id}.a`, target: 'kilo/epel-7', kind: 'phase1/image@local', maxAttempts: 1 }], now: T0 });
+    await store.insertRunWithJobs({ run: { id, ...phase1Run('hkvc'), updateId: 'hkvc' }, jobs: [{ id: `${id}.a`, target: 'kilo/epel-7', kind: 'phase1/image@local', maxAttempts: 1 }], now: T0 });
   }
   assert.deepEqual(await store.listUnreportedRuns(), [], 'unfinished runs owe nothing yet');
   const claim = await store.claimNextJob({ worker: 'w', now: T0 + 1, leaseMs: 1000, kinds: ['phase1/image@local'] });

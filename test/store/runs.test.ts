@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { forEachStore } from '../helpers/store-matrix.js';
+import { imagesRun, phase1Run, phase2Run } from '../helpers/run-records.js';
 
 const T0 = 1_700_000_000_000;
 
 forEachStore('inserts a run with its jobs, queued or skipped', async ({ store }) => {
   await store.recordUpdate({ id: 'hkvc', path: 'updates/hkvc.yml', contentHash: 'h', data: {}, now: T0 });
   const result = await store.insertRunWithJobs({
-    run: { id: 'r1', pipeline: 'phase1', updateId: 'hkvc', inputs: { update: 'hkvc' } },
+    run: { id: 'r1', ...phase1Run('hkvc'), updateId: 'hkvc' },
     jobs: [
       { id: 'r1/juno-epel-7', target: 'juno/epel-7', kind: 'phase1', maxAttempts: 3, spec: { image: true } },
       { id: 'r1/kilo-epel-7', target: 'kilo/epel-7', kind: 'phase1', maxAttempts: 3, skipReason: 'disabled: mirror broken' },
@@ -23,7 +24,7 @@ forEachStore('inserts a run with its jobs, queued or skipped', async ({ store })
     createdAt: T0 + 1,
     startedAt: null,
     finishedAt: null,
-    inputs: { update: 'hkvc' },
+    inputs: phase1Run('hkvc').inputs,
     reason: null,
     reportedAt: null,
     controller: null,
@@ -67,7 +68,7 @@ forEachStore('inserts a run with its jobs, queued or skipped', async ({ store })
 });
 
 forEachStore('a run without an update (phase2) is fine; unknown runs read as undefined', async ({ store }) => {
-  const result = await store.insertRunWithJobs({ run: { id: 'p2', pipeline: 'phase2' }, jobs: [], now: T0 });
+  const result = await store.insertRunWithJobs({ run: { id: 'p2', ...phase2Run() }, jobs: [], now: T0 });
   assert.deepEqual(result, { ok: true });
   assert.equal((await store.getRun('p2'))?.updateId, null);
   assert.equal(await store.getRun('nope'), undefined);
@@ -77,7 +78,7 @@ forEachStore('a run without an update (phase2) is fine; unknown runs read as und
 forEachStore('a duplicate job id rolls back the whole run', async ({ store }) => {
   const job = { id: 'r1/a', target: 'juno/epel-7', kind: 'phase1', maxAttempts: 1 };
   const result = await store.insertRunWithJobs({
-    run: { id: 'r1', pipeline: 'phase2' },
+    run: { id: 'r1', ...phase2Run() },
     jobs: [job, { ...job, target: 'kilo/epel-7' }],
     now: T0,
   });
@@ -89,8 +90,8 @@ forEachStore('a duplicate job id rolls back the whole run', async ({ store }) =>
 
 forEachStore('a job id taken by another run rolls back the new run', async ({ store }) => {
   const job = { id: 'shared', target: 'juno/epel-7', kind: 'phase1', maxAttempts: 1 };
-  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'r1', pipeline: 'images' }, jobs: [job], now: T0 }), { ok: true });
-  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'r2', pipeline: 'images' }, jobs: [{ ...job, id: 'fresh' }, job], now: T0 }), {
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'r1', ...imagesRun() }, jobs: [job], now: T0 }), { ok: true });
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'r2', ...imagesRun() }, jobs: [{ ...job, id: 'fresh' }, job], now: T0 }), {
     ok: false,
     code: 'duplicate_id',
   });
@@ -100,7 +101,7 @@ forEachStore('a job id taken by another run rolls back the new run', async ({ st
 });
 
 forEachStore('a run for an unknown update is refused and leaves nothing', async ({ store }) => {
-  const result = await store.insertRunWithJobs({ run: { id: 'r1', pipeline: 'phase1', updateId: 'ghost' }, jobs: [], now: T0 });
+  const result = await store.insertRunWithJobs({ run: { id: 'r1', ...phase1Run('ghost'), updateId: 'ghost' }, jobs: [], now: T0 });
   assert.deepEqual(result, { ok: false, code: 'unknown_update' });
   assert.equal(await store.getRun('r1'), undefined);
 });
@@ -108,7 +109,7 @@ forEachStore('a run for an unknown update is refused and leaves nothing', async 
 forEachStore('a spec that is not JSON fails the insert and leaves nothing', async ({ store }) => {
   await assert.rejects(
     store.insertRunWithJobs({
-      run: { id: 'r1', pipeline: 'phase2' },
+      run: { id: 'r1', ...phase2Run() },
       jobs: [{ id: 'r1/a', target: 't', kind: 'k', maxAttempts: 1, spec: { f: 1n } }],
       now: T0,
     }),

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import type { Store, TestOutcome } from '../../src/store/index.js';
 import { forEachStore } from '../helpers/store-matrix.js';
+import { phase1Run } from '../helpers/run-records.js';
 
 const T0 = 1_700_000_000_000;
 
 async function jobWith(store: Store, runId: string, target: string, content: string, results: TestOutcome[], attempt = 1): Promise<string> {
   const jobId = `${runId}.${target.replace('/', '_')}`;
   if (!(await store.getRun(runId))) {
-    assert.ok((await store.insertRunWithJobs({ run: { id: runId, pipeline: 'phase1' }, jobs: [{ id: jobId, target, kind: 'phase1/image@local', maxAttempts: 3 }], now: T0 })).ok);
+    assert.ok((await store.insertRunWithJobs({ run: { id: runId, ...phase1Run() }, jobs: [{ id: jobId, target, kind: 'phase1/image@local', maxAttempts: 3 }], now: T0 })).ok);
   }
   await store.recordTestResults({ jobId, attempt, runId, target, content, results, now: T0 + attempt });
   return jobId;

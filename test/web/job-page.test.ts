@@ -7,6 +7,7 @@ import { tempDir } from '../helpers/paths.js';
 import { submit } from '../helpers/site.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 import { webServer, webSite } from './fixture.js';
+import { phase2Run } from '../helpers/run-records.js';
 
 const SCRIPT = '<script>alert(1)</script>';
 
@@ -19,7 +20,7 @@ describe('a job\'s page and the cards of a run', () => {
     const kind = jobKind(jobClass('phase2', 'provision'), 'local');
     const groups: [number, string[]][] = [[1, ['aaaa', 'bbbb', SCRIPT]], [2, ['aaaa']], [2, ['bbbb', SCRIPT]]];
     const jobs: NewJob[] = groups.map(([round, group], i) => ({ id: `${runId}.t${round}.${i}.kilo_epel-7`, target: 'kilo/epel-7', kind, maxAttempts: 1, spec: { stage: 'tests', round, group } }));
-    assert.ok((await store.insertRunWithJobs({ run: { id: runId, pipeline: 'phase2', inputs: { batch: ['aaaa', 'bbbb'] }, controller: 'phase2' }, jobs, now })).ok);
+    assert.ok((await store.insertRunWithJobs({ run: { id: runId, ...phase2Run(['aaaa', 'bbbb']), controller: 'phase2' }, jobs, now })).ok);
 
     const page = (await app.inject({ url: `/runs/${runId}` })).body;
     const titles = [...page.matchAll(/<h3>(.*?) <span class="badge/g)].map((m) => m[1]);

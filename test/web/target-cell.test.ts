@@ -9,6 +9,8 @@ import { tempDir } from '../helpers/paths.js';
 import { submit } from '../helpers/site.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 import { webServer, webSite } from './fixture.js';
+import type { NewRunRecord } from '../../src/core/records/index.js';
+import { imagesRun, phase2Run, promoteRun } from '../helpers/run-records.js';
 
 const SCRIPT = '<script>alert(1)</script>';
 
@@ -19,9 +21,10 @@ const job = (runId: string, pipeline: Pipeline, target: string, spec: What, n = 
   id: `${runId}.${n}.${target.replace(/\//g, '_')}`, target, kind: jobKind(jobClass(pipeline, 'provision'), 'local'), maxAttempts: 1, spec,
 });
 
-async function insertRun(store: Store, pipeline: Pipeline, inputs: unknown, jobs: (runId: string) => NewJob[], now: number): Promise<string> {
+async function insertRun(store: Store, record: NewRunRecord, jobs: (runId: string) => NewJob[], now: number): Promise<string> {
   const id = newRunId(now);
-  const r = await store.insertRunWithJobs({ run: { id, pipeline, inputs, controller: pipeline === 'phase2' || pipeline === 'promote' ? pipeline : null }, jobs: jobs(id), now });
+  const { pipeline } = record;
+  const r = await store.insertRunWithJobs({ run: { id, ...record, controller: pipeline === 'phase2' || pipeline === 'promote' ? pipeline : null }, jobs: jobs(id), now });
   assert.ok(r.ok, JSON.stringify(r));
   return id;
 }
@@ -43,8 +46,8 @@ describe('a target\'s cell on the front page', () => {
     const batch = ['aaaa', 'bbbb', 'cccc'];
 
     const phase1 = await submit(f.site, store, 'hkvc', 'all good', ['kilo/epel-7'], t0);
-    const phase2 = await insertRun(store, 'phase2', { batch }, (id) => [job(id, 'phase2', 'kilo/fedora-22', { stage: 'tests', round: 1, group: batch })], t0 + 1000);
-    const promote = await insertRun(store, 'promote', { ready: [{ id: 'aaaa' }] }, (id) => [job(id, 'promote', 'liberty/epel-7', { stage: 'stage' })], t0 + 2000);
+    const phase2 = await insertRun(store, phase2Run(batch), (id) => [job(id, 'phase2', 'kilo/fedora-22', { stage: 'tests', round: 1, group: batch })], t0 + 1000);
+    const promote = await insertRun(store, promoteRun(['aaaa']), (id) => [job(id, 'promote', 'liberty/epel-7', { stage: 'stage' })], t0 + 2000);
 
     const front = (await app.inject({ url: '/' })).body;
     assert.deepEqual(lastOf(front, 'kilo/epel-7'), { href: `/runs/${phase1}#job-${phase1}.kilo_epel-7`, text: 'hkvc' });
@@ -65,7 +68,7 @@ describe('a target\'s cell on the front page', () => {
       jobs: [job(phase2, 'phase2', 'liberty/epel-7', { stage: 'checks', round: 2, group: ['aaaa', 'bbbb'] }, 2), job(phase2, 'phase2', 'kilo/fedora-22', { stage: 'tests', round: 3, group: [SCRIPT] }, 3)],
     });
     assert.ok(added.ok, JSON.stringify(added));
-    const images = await insertRun(store, 'images', { targets: ['kilo/epel-7'] }, (id) => [job(id, 'images', 'kilo/epel-7', { stage: 'baseline' })], t0 + 4000);
+    const images = await insertRun(store, imagesRun(['kilo/epel-7']), (id) => [job(id, 'images', 'kilo/epel-7', { stage: 'baseline' })], t0 + 4000);
 
     const later = (await app.inject({ url: '/' })).body;
     assert.deepEqual(lastOf(later, 'kilo/epel-7'), { href: `/runs/${images}#job-${images}.0.kilo_epel-7`, text: 'images baseline' });

@@ -1,3 +1,4 @@
+import type { EventPayload, GerritRefSchema, RecordOf } from '../../core/records/index.js';
 import type { Run, Store } from '../../store/index.js';
 import { num, obj, str } from './events.js';
 
@@ -10,28 +11,21 @@ import { num, obj, str } from './events.js';
  * got written (the process died in between) counts for nothing and is made again.
  */
 
-/** Which patch set a run tests: where its vote and comment go. */
-export interface GerritRef {
-  readonly project: string;
-  readonly branch: string;
-  readonly change: number;
-  readonly patchset: number;
-  readonly revision: string;
-}
+/** Which patch set a run tests: where its vote and comment go (its record schema is in core/records). */
+export type GerritRef = RecordOf<typeof GerritRefSchema>;
 
-export type RequestCause = 'patchset' | 'recheck' | 'topic';
+/** What a `gerrit.*` event records: the patch set, the cause, Gerrit's time of it (ms) and who gave a command. */
+type GerritEntry = EventPayload<'gerrit.request'>;
 
-export interface LedgerEntry extends GerritRef {
+export type RequestCause = Exclude<GerritEntry['cause'], 'phase2'>;
+
+export type LedgerEntry = GerritEntry & {
   readonly kind: 'request' | 'rejected' | 'command';
-  readonly cause: RequestCause | 'phase2';
-  /** Gerrit's time of what caused it (upload, comment), in ms. */
-  readonly requestedAt: number;
   readonly runId: string | null;
-  /** Who gave a command. */
-  readonly by?: string;
-}
+};
 
 const KINDS: Record<string, LedgerEntry['kind']> = { 'gerrit.request': 'request', 'gerrit.rejected': 'rejected', 'gerrit.command': 'command' };
+const EVENT_OF = { request: 'gerrit.request', rejected: 'gerrit.rejected', command: 'gerrit.command' } as const satisfies Record<LedgerEntry['kind'], string>;
 
 export class GerritLedger {
   private readonly byChange = new Map<string, LedgerEntry[]>();
@@ -74,7 +68,7 @@ export class GerritLedger {
   }
 
   async record(entry: LedgerEntry): Promise<void> {
-    const kind = Object.entries(KINDS).find(([, k]) => k === entry.kind)?.[0] as string;
+    const kind = EVENT_OF[entry.kind];
     const { runId, kind: _kind, ...payload } = entry;
     await this.store.appendEvent({ at: this.now(), kind, runId, payload });
     this.add(entry);

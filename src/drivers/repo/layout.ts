@@ -2,8 +2,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, identityEnv, SLUICE_IDENTITY } from './git.js';
 
+import { UPDATE_REPO_FOLDERS } from '../../core/records/vocabulary.js';
+
 /** The folders of an update repository, as the real RDO one had them (DESIGN.md). */
-export const UPDATE_REPO_FOLDERS = ['updates', 'ready', 'pushed', 'failed'] as const;
+export { UPDATE_REPO_FOLDERS };
 
 /** Creates an empty update repository: a git repository with the lifecycle folders. */
 export async function initUpdateRepo(path: string): Promise<'created' | 'exists'> {

@@ -1,6 +1,6 @@
 import type { Config } from '../../core/config.js';
 import { deliveryFor, pipelineFor } from '../../core/config.js';
-import type { ImageRecord, Job, Run, Store } from '../../store/index.js';
+import type { ImageRecord, Job, Run, Store, StoredEventOf } from '../../store/index.js';
 import type { RunReporter } from '../../engine/engine.js';
 import { jobClass, jobKind } from '../../engine/job-kind.js';
 import type { JobSpec } from '../../engine/job-spec.js';
@@ -53,7 +53,7 @@ export async function submitImages(s: { store: Store; config: Config; targets?: 
 /** A baseline run of one target (a reference for a failing job), unless one is already queued or running. */
 export async function requestBaselineRun(s: { store: Store; config: Config; target: string; now: number; runId: string }): Promise<string | undefined> {
   const going = await s.store.listRuns({ unfinished: true, limit: 200 });
-  if (going.some((r) => r.pipeline === 'images' && ((r.inputs as { targets?: string[] } | null)?.targets ?? []).includes(s.target))) return undefined;
+  if (going.some((r) => r.pipeline === 'images' && r.inputs.targets.includes(s.target))) return undefined;
   const r = await submitImages({ store: s.store, config: s.config, targets: [s.target], now: s.now, runId: s.runId });
   return r.ok ? r.runId : undefined;
 }
@@ -96,13 +96,13 @@ export function imagesReporter(o: ImagesReporterOptions): RunReporter {
 /** The snapshots of the run's green baselines become known-good images; each target keeps its newest `keep`. */
 async function recordSnapshots(o: ImagesReporterOptions, run: Run, jobs: readonly Job[]): Promise<void> {
   const green = new Set(jobs.filter((j) => j.result === 'success').map((j) => j.id));
-  const snapshots = (await o.store.listEvents({ runId: run.id, limit: 10_000 })).filter((e) => e.kind === 'image.snapshot' && e.jobId !== null && green.has(e.jobId));
+  const snapshots = (await o.store.listEvents({ runId: run.id, limit: 10_000 })).filter((e): e is StoredEventOf<'image.snapshot'> & { jobId: string } => e.kind === 'image.snapshot' && e.jobId !== null && green.has(e.jobId));
   const touched = new Set<string>();
   for (const e of snapshots) {
-    const p = e.payload as { name: string; location: string; provider: string; target: string };
+    const p = e.payload;
     await o.store.recordImage({
       name: p.name, target: p.target, provider: p.provider, location: p.location, productionKey: (await o.productionKey?.(p.target)) ?? null,
-      runId: run.id, jobId: e.jobId as string, createdAt: o.now(),
+      runId: run.id, jobId: e.jobId, createdAt: o.now(),
     });
     touched.add(p.target);
   }

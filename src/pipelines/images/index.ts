@@ -1,3 +1,4 @@
+import { RUN_RECORD_SCHEMAS } from '../../core/records/run-record.js';
 import type { Pipeline } from '../pipeline.js';
 import { perTargetStory } from '../per-target-story.js';
 import { newRunId } from '../../engine/hash.js';
@@ -10,6 +11,7 @@ import { imagesReporter, submitImages } from './images.js';
  */
 export const images: Pipeline = {
   name: 'images',
+  records: RUN_RECORD_SCHEMAS.images,
   // A schedule's images run joins one going rather than queue a second (it covers every target).
   async start(ctx, now) {
     const going = await ctx.store.activeRunOf('images');
@@ -21,6 +23,10 @@ export const images: Pipeline = {
   writesUpdateRepo: false,
   bisects: false,
   recheck: 'refuse',
-  story: perTargetStory(() => '', () => 'images baseline'),
+  story: perTargetStory({
+    inputs: (run) => (run.pipeline === 'images' ? [`  inputs: the baselines of ${run.inputs.targets.join(', ') || 'no target'}${run.inputs.rerunOf ? `; a rerun of ${run.inputs.rerunOf}` : ''}`] : []),
+    reported: () => '',
+    cellLabel: () => 'images baseline',
+  }),
   referenceClass: () => 'images/',
 };

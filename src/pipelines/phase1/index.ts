@@ -1,3 +1,4 @@
+import { RUN_RECORD_SCHEMAS } from '../../core/records/run-record.js';
 import type { Pipeline } from '../pipeline.js';
 import { perTargetStory } from '../per-target-story.js';
 import { mergeReporter } from './merge-reporter.js';
@@ -9,10 +10,22 @@ import { mergeReporter } from './merge-reporter.js';
  */
 export const phase1: Pipeline = {
   name: 'phase1',
+  records: RUN_RECORD_SCHEMAS.phase1,
   reporter: (ctx) => mergeReporter({ repoPath: ctx.repoPath }),
   writesUpdateRepo: true,
   bisects: false,
   recheck: 'copy-run',
-  story: perTargetStory((run) => (run.verdict === 'pass' ? `: merged into updates/ (commit trailer Sluice-Run: ${run.id})` : ''), (run) => run.updateId ?? 'phase1'),
+  story: perTargetStory({
+    inputs(run) {
+      if (run.pipeline !== 'phase1') return [];
+      const i = run.inputs;
+      return [
+        `  inputs: ${i.updateFile} (sha256 ${i.contentHash.slice(0, 12)}), by ${i.author.name} <${i.author.email}>`,
+        `          config ${i.configFile} (sha256 ${i.configHash.slice(0, 12)})${i.rerunOf ? `; a rerun of ${i.rerunOf}` : ''}`,
+      ];
+    },
+    reported: (run) => (run.verdict === 'pass' ? `: merged into updates/ (commit trailer Sluice-Run: ${run.id})` : ''),
+    cellLabel: (run) => run.updateId ?? 'phase1',
+  }),
   referenceClass: () => 'phase1/',
 };

@@ -1,5 +1,6 @@
 import { deliveryFor } from '../../core/config.js';
 import type { Config } from '../../core/config.js';
+import type { Phase2Inputs } from '../../core/records/phase2.js';
 import { describePhase2, nextPhase2Step, phase2HasChecks, planGroupJobs, planPhase2Batch, type Phase2JobRecord, type Phase2Outcome, type Phase2Stage } from './plan.js';
 import { formatPath, type Problem } from '../../core/problem.js';
 import type { TargetDisable } from '../../core/target-state.js';
@@ -15,19 +16,8 @@ import type { AdvanceStep, RunController } from '../../engine/run-controller.js'
 /** One file of updates/ at the snapshot commit, as the update repository gave it. */
 export type { SnapshotFile } from '../../drivers/repo/snapshot-files.js';
 
-/** What a phase2 run records of its inputs (`runs.inputs`). */
-export interface Phase2Inputs {
-  readonly snapshot: { readonly commit: string; readonly blobs: Readonly<Record<string, string>> };
-  /** Every update of the batch, exactly as it was at the snapshot. */
-  readonly updates: readonly { readonly id: string; readonly content: string; readonly contentHash: string }[];
-  readonly batch: readonly string[];
-  readonly held: readonly { readonly id: string; readonly why: string }[];
-  /** Whether the cheap built-in checks bisect the batch before any node is provisioned. */
-  readonly withChecks: boolean;
-  readonly configFile: string;
-  readonly configHash: string;
-  readonly plannedAt: number;
-}
+/** What a phase2 run records of its inputs (`runs.inputs`): its record schema is in core/records. */
+export type { Phase2Inputs };
 
 export interface Phase2Submission {
   readonly store: Store;
@@ -123,7 +113,8 @@ export function phase2Controller(o: { config: Config; store: Store; now: () => n
   return {
     name: 'phase2',
     async advance(run: Run, jobs: readonly Job[]): Promise<AdvanceStep> {
-      const inputs = run.inputs as Phase2Inputs;
+      if (run.pipeline !== 'phase2') throw new Error(`run ${run.id} is not a phase2 run (${run.pipeline})`);
+      const inputs = run.inputs;
       const records = jobs.map(recordOf).filter((r): r is Phase2JobRecord => r !== undefined);
       const step = nextPhase2Step(inputs.batch, inputs.withChecks, records);
       if (step.kind === 'stuck') return { kind: 'finish', verdict: step.verdict, reason: step.reason, outcome: { held: inputs.held } };

@@ -1,3 +1,4 @@
+import { RUN_RECORD_SCHEMAS } from '../../core/records/run-record.js';
 import type { Pipeline } from '../pipeline.js';
 import { snapshotFiles } from '../../drivers/repo/snapshot-files.js';
 import { newRunId } from '../../engine/hash.js';
@@ -12,6 +13,7 @@ import { phase2Story } from './story.js';
  */
 export const phase2: Pipeline = {
   name: 'phase2',
+  records: RUN_RECORD_SCHEMAS.phase2,
   async start(ctx, now) {
     const r = await submitPhase2({ store: ctx.store, config: ctx.config, configHash: ctx.configHash, snapshot: await snapshotFiles(await ctx.updateRepo()), now, runId: newRunId(now) });
     if (r.ok) return { kind: 'started', runId: r.runId };

@@ -1,5 +1,4 @@
 import type { RunReporter } from '../../engine/engine.js';
-import type { Phase2Inputs, Phase2RunOutcome } from './controller.js';
 import type { Store } from '../../store/index.js';
 import { moveToReady } from '../../drivers/repo/move-to-ready.js';
 
@@ -13,9 +12,8 @@ export function phase2Reporter(opts: { repoPath: string; store: Pick<Store, 'app
   return {
     async report(run) {
       if (run.pipeline !== 'phase2' || (run.verdict !== 'pass' && run.verdict !== 'fail')) return;
-      const inputs = run.inputs as Phase2Inputs;
-      const outcome = run.outcome as Phase2RunOutcome | null;
-      if (!outcome || outcome.clean.length === 0) return;
+      const { inputs, outcome } = run;
+      if (!outcome?.clean || outcome.clean.length === 0) return;
       const moves = await moveToReady({
         repoPath: opts.repoPath, runId: run.id, ids: outcome.clean,
         snapshot: { commit: inputs.snapshot.commit, blobs: new Map(Object.entries(inputs.snapshot.blobs)) },

@@ -1,3 +1,4 @@
+import type { Phase2Inputs, Phase2Outcome } from '../../core/records/phase2.js';
 import type { Job, Run } from '../../store/index.js';
 import type { OutcomeItem, RunStory } from '../run-story.js';
 import { configLine, plural, short } from '../story-text.js';
@@ -8,25 +9,12 @@ import { configLine, plural, short } from '../story-text.js';
  * ready/.
  */
 
-interface BatchUpdate { readonly id: string; readonly contentHash?: string }
-interface Phase2InputsRead {
-  readonly snapshot?: { readonly commit?: string };
-  readonly updates?: readonly BatchUpdate[];
-  readonly batch?: readonly string[];
-  readonly held?: readonly { readonly id: string; readonly why: string }[];
-  readonly configFile?: string;
-  readonly configHash?: string;
-}
-interface Phase2OutcomeRead {
-  readonly clean?: readonly string[];
-  readonly culprits?: readonly { readonly updates: readonly string[]; readonly stage: string; readonly failedJobs: readonly string[] }[];
-  readonly flaky?: readonly (readonly string[])[];
-  readonly held?: readonly { readonly id: string; readonly why: string }[];
-}
+/** What a phase2 job's spec says of its place in the bisection (read loosely: older runs lack fields). */
 interface GroupSpec { readonly stage?: string; readonly round?: number; readonly group?: readonly string[] }
+const groupSpecOf = (job: Job): GroupSpec | null => (typeof job.spec === 'object' ? job.spec : null);
 
-const inputsOf = (run: Run) => (run.inputs ?? {}) as Phase2InputsRead;
-const outcomeOf = (run: Run) => run.outcome as Phase2OutcomeRead | null;
+const inputsOf = (run: Run): Partial<Phase2Inputs> => (run.pipeline === 'phase2' ? run.inputs : {});
+const outcomeOf = (run: Run): Phase2Outcome => (run.pipeline === 'phase2' ? run.outcome : null);
 const stageWords = (stage: string) => (stage === 'checks' ? 'package checks' : 'tests');
 
 export const phase2Story: RunStory = {
@@ -48,7 +36,7 @@ export const phase2Story: RunStory = {
     const o = outcomeOf(run);
     for (const c of o?.culprits ?? []) {
       const convicting = jobs.filter((j) => c.failedJobs.includes(j.id));
-      const where = convicting.map((j) => `${j.target} in round ${(j.spec as GroupSpec | null)?.round ?? '?'} (job ${j.id})`).join(', ');
+      const where = convicting.map((j) => `${j.target} in round ${groupSpecOf(j)?.round ?? '?'} (job ${j.id})`).join(', ');
       out.push(`    culprit ${c.updates.join(' + ')}: failed the ${stageWords(c.stage)} ${c.updates.length > 1 ? 'only together' : 'on its own'} on ${where || 'its targets'}; it stays in updates/`);
     }
     for (const g of o?.flaky ?? []) out.push(`    flaky [${g.join(' ')}]: failed once, passed when tested again; not blamed`);
@@ -99,8 +87,8 @@ const updates = (n: number): string => `${n} update${n === 1 ? '' : 's'}`;
  * existed still get a label.
  */
 function phase2Label(run: Run, job: Job): string {
-  const spec = job.spec as { stage?: string; round?: number; group?: readonly string[] } | null;
-  const batch = (run.inputs as { batch?: readonly string[] } | null)?.batch;
+  const spec = groupSpecOf(job);
+  const batch = inputsOf(run).batch;
   const name = spec?.stage === 'checks' ? 'phase2 checks' : 'phase2';
   const group = spec?.group;
   if (!group || spec.round === undefined) return batch ? `${name} of ${updates(batch.length)}` : name;
@@ -116,7 +104,7 @@ function plan(jobs: readonly Job[]): string {
   const counts = `${plural(jobs.length, 'job')} on ${plural(targets, 'target')}`;
   const rounds = new Map<string, number>();
   for (const j of jobs) {
-    const s = j.spec as GroupSpec | null;
+    const s = groupSpecOf(j);
     if (s?.round !== undefined) rounds.set(s.stage ?? 'tests', Math.max(rounds.get(s.stage ?? 'tests') ?? 0, s.round));
   }
   const stages = [...rounds].map(([stage, n]) => `${plural(n, `${stage === 'checks' ? 'package-check' : 'test'} round`)}`).join(' and ');
@@ -127,7 +115,7 @@ function plan(jobs: readonly Job[]): string {
 function groupedJobs(jobs: readonly Job[]): { heading: string; jobs: Job[] }[] {
   const groups = new Map<string, { stage: string; round: number; group: readonly string[]; jobs: Job[] }>();
   for (const j of jobs) {
-    const s = (j.spec ?? {}) as GroupSpec;
+    const s = groupSpecOf(j) ?? {};
     const stage = s.stage ?? 'tests';
     const key = `${stage} ${s.round ?? 0} ${(s.group ?? []).join(' ')}`;
     const g = groups.get(key) ?? { stage, round: s.round ?? 0, group: s.group ?? [], jobs: [] };

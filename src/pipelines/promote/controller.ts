@@ -1,6 +1,7 @@
 import { deliveryFor } from '../../core/config.js';
 import { basename, join, resolve } from 'node:path';
 import type { Config } from '../../core/config.js';
+import type { StagedPlan } from '../../core/records/promote.js';
 import { pipelineFor } from '../../core/config.js';
 import { parseUpdateBytes } from '../../core/update-file.js';
 import type { Build } from '../../core/update-schema.js';
@@ -37,12 +38,8 @@ interface Collected {
   readonly builds: ReadonlyMap<string, readonly Build[]>;
 }
 
-/** What the stage step decided, kept as the `promote.staged` event of the run for the publish step. */
-export interface StagedPlan {
-  readonly staged: readonly { readonly id: string; readonly targets: readonly { readonly target: string; readonly files: readonly string[] }[] }[];
-  readonly failed: readonly { readonly id: string; readonly reasons: readonly string[] }[];
-  readonly trees: readonly { readonly target: string; readonly stagePath: string }[];
-}
+/** What the stage step decided, kept as the `promote.staged` event of the run for the publish step (its schema is in core/records). */
+export type { StagedPlan };
 
 const STAGED_EVENT = 'promote.staged';
 
@@ -109,7 +106,8 @@ export function promoteController(o: PromoteControllerOptions): RunController {
   return {
     name: 'promote',
     async advance(run: Run, jobs: readonly Job[]): Promise<AdvanceStep> {
-      const inputs = run.inputs as PromoteInputs;
+      if (run.pipeline !== 'promote') throw new Error(`run ${run.id} is not a promote run (${run.pipeline})`);
+      const inputs = run.inputs;
       let plan = await lastStagedPlan(o.store, run.id);
       if (!plan) {
         plan = await stage(o, run.id, inputs);

@@ -1,3 +1,4 @@
+import { RUN_RECORD_SCHEMAS } from '../../core/records/run-record.js';
 import type { Pipeline } from '../pipeline.js';
 import { listReady } from '../../drivers/repo/push-ready.js';
 import { newRunId } from '../../engine/hash.js';
@@ -13,6 +14,7 @@ import { promoteStory } from './story.js';
  */
 export const promote: Pipeline = {
   name: 'promote',
+  records: RUN_RECORD_SCHEMAS.promote,
   async start(ctx, now) {
     const r = await submitPromote({ store: ctx.store, config: ctx.config, configHash: ctx.configHash, ready: await listReady(await ctx.updateRepo()), now, runId: newRunId(now) });
     if (r.ok) return { kind: 'started', runId: r.runId };

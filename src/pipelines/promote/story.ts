@@ -1,28 +1,24 @@
 import type { OutcomeItem, RunStory } from '../run-story.js';
 import { configLine, plural, short } from '../story-text.js';
-import type { PromoteOutcome } from './submit.js';
+import type { PromoteInputs, PromoteOutcome } from '../../core/records/promote.js';
+import type { Run } from '../../store/index.js';
 
 /**
  * How a promote run is told: the updates of ready/ it took, the stage tests, and what was
  * pushed, refused, kept and published.
  */
 
-interface PromoteInputsRead {
-  readonly ready?: readonly { readonly id: string; readonly contentHash?: string }[];
-  readonly configFile?: string;
-  readonly configHash?: string;
-}
-
-const outcomeOf = (run: { outcome: unknown }) => run.outcome as Partial<PromoteOutcome> | null;
+const inputsOf = (run: Run): Partial<PromoteInputs> => (run.pipeline === 'promote' ? run.inputs : {});
+const outcomeOf = (run: Run): PromoteOutcome => (run.pipeline === 'promote' ? run.outcome : null);
 
 export const promoteStory: RunStory = {
   head(run, jobs, created) {
-    const ready = ((run.inputs ?? {}) as PromoteInputsRead).ready ?? [];
+    const ready = inputsOf(run).ready ?? [];
     const targets = new Set(jobs.map((j) => j.target)).size;
     return [
       `run ${run.id}: promote of ${plural(ready.length, 'update')} in ready/ (${ready.map((u) => u.id).join(' ')}), created ${created}`,
       `  inputs: ${ready.map((u) => `${u.id} (sha256 ${short(u.contentHash)})`).join(', ') || 'none'}`,
-      configLine((run.inputs ?? {}) as PromoteInputsRead),
+      configLine(inputsOf(run)),
       `  plan: stage composed from the tested RPMs of ready/, then the stage tests: ${plural(jobs.length, 'job')} on ${plural(targets, 'target')}`,
     ];
   },

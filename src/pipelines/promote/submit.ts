@@ -1,4 +1,5 @@
 import type { Config } from '../../core/config.js';
+import type { PromoteInputs, PromoteOutcome as PromoteOutcomeRecord } from '../../core/records/promote.js';
 import type { Store } from '../../store/index.js';
 import { sha256 } from '../../engine/hash.js';
 
@@ -9,24 +10,9 @@ export interface ReadyFile {
   readonly content: string;
 }
 
-/** What a promote run records of its inputs (`runs.inputs`). */
-export interface PromoteInputs {
-  readonly ready: readonly { readonly id: string; readonly blob: string; readonly content: string; readonly contentHash: string }[];
-  readonly configFile: string;
-  readonly configHash: string;
-  readonly plannedAt: number;
-}
-
-/** What a finished promote run decided (`runs.outcome`): its reporter writes pushed/ and failed/ from it. */
-export interface PromoteOutcome {
-  /** Published: each update with the paths its RPMs have in production (`pushed/<id>.yml.files`). */
-  readonly pushed: readonly { readonly id: string; readonly files: readonly string[] }[];
-  /** Refused before stage (a checksum differs, never tested, a collision): to failed/ with the reasons. */
-  readonly failed: readonly { readonly id: string; readonly reasons: readonly string[] }[];
-  /** Left in ready/ (the stage tests failed, or production could not be published). */
-  readonly kept: readonly string[];
-  readonly published: readonly { readonly target: string; readonly tree: string }[];
-}
+/** What a promote run records of its inputs (`runs.inputs`) and decided (`runs.outcome`): their record schemas are in core/records. */
+export type { PromoteInputs };
+export type PromoteOutcome = NonNullable<PromoteOutcomeRecord>;
 
 export type PromoteSubmitResult =
   | { readonly ok: true; readonly runId: string; readonly ready: readonly string[] }

@@ -1,3 +1,4 @@
+import { batchOf } from '../../core/records/run-record.js';
 import type { Run } from '../../store/index.js';
 import { CELL_LABELS, CELL_SYMBOLS, type CellState } from '../cell-state.js';
 import { html, type SafeHtml } from '../html.js';
@@ -34,8 +35,7 @@ export function runBadge(run: Run): SafeHtml {
 /** What a run is of: its update, or the size of a phase2 batch / promote set. */
 export function runSubject(run: Run): SafeHtml {
   if (run.updateId) return html`<a href="/updates/${encodeURIComponent(run.updateId)}">${run.updateId}</a>`;
-  const inputs = run.inputs as { batch?: readonly string[]; ready?: readonly { id: string }[] } | null;
-  const ids = inputs?.batch ?? inputs?.ready?.map((r) => r.id);
+  const ids = batchOf(run);
   if (!ids) return html`<span class="muted">–</span>`;
   return html`${ids.length} update${ids.length === 1 ? '' : 's'}`;
 }

@@ -36,12 +36,12 @@ ${history.length > 0 ? html`<section><h2>Attempts</h2><ul class="history">${hist
 }
 
 function describe(e: StoredEvent): string {
-  const p = (e.payload ?? {}) as { worker?: string; attempt?: number; reason?: string; result?: string; givenBack?: boolean };
   switch (e.kind) {
-    case 'job.started': return `attempt ${p.attempt ?? '?'} started on worker ${p.worker ?? '?'}`;
-    case 'job.retried': return `attempt ${p.attempt ?? '?'}: ${p.reason ?? ''}${p.givenBack ? '; the attempt given back' : '; retried on a fresh node'}`;
-    case 'job.reclaimed': return `attempt ${p.attempt ?? '?'}: worker ${p.worker ?? '?'} stopped answering; the job was reclaimed`;
-    case 'job.finished': return `${p.result ?? 'finished'}${p.reason ? `: ${p.reason}` : ''}`;
+    case 'job.started': return `attempt ${e.payload.attempt} started on worker ${e.payload.worker}`;
+    case 'job.retried': return `attempt ${e.payload.attempt}: ${e.payload.reason ?? ''}${e.payload.givenBack ? '; the attempt given back' : '; retried on a fresh node'}`;
+    case 'job.reclaimed': return `attempt ${e.payload.attempt}: worker ${e.payload.worker ?? '?'} stopped answering; the job was reclaimed`;
+    case 'job.finished': return `${e.payload.result}${e.payload.reason ? `: ${e.payload.reason}` : ''}`;
+    case 'unreadable': return `${e.storedKind} (unreadable: ${e.problem})`;
     default: return e.kind;
   }
 }

@@ -1,3 +1,4 @@
+import { batchOf, rerunOf } from '../../core/records/run-record.js';
 import { collectedFiles } from '../collected.js';
 import type { Job, Run } from '../../store/index.js';
 import { storyOf } from '../../pipelines/registry.js';
@@ -32,21 +33,20 @@ ${run.reason ? html`<dt>why</dt><dd class="why">${run.reason}</dd>` : ''}
 <dt>created</dt><dd>${when(run.createdAt)}</dd>
 <dt>ran</dt><dd>${run.startedAt === null ? html`<span class="muted">not started</span>` : html`${when(run.startedAt)} for ${duration(run.startedAt, run.finishedAt ?? now)}`}</dd>
 ${run.cancelRequestedAt !== null ? html`<dt>cancel</dt><dd>requested ${when(run.cancelRequestedAt)}</dd>` : ''}
-${rerunOf(run)}
+${rerunLink(run)}
 </dl>
 <section><h2>Jobs</h2>${jobMatrix(jobs)}</section>
 ${outcome(run)}
 <section class="jobs">${details}</section>`;
 }
 
-function rerunOf(run: Run): SafeHtml | string {
-  const of = (run.inputs as { rerunOf?: string } | null)?.rerunOf;
+function rerunLink(run: Run): SafeHtml | string {
+  const of = rerunOf(run);
   return of ? html`<dt>recheck of</dt><dd><a href="${runUrl(of)}">${of}</a></dd>` : '';
 }
 
 function batchLinks(run: Run): SafeHtml | string {
-  const inputs = run.inputs as { batch?: readonly string[]; ready?: readonly { id: string }[] } | null;
-  const ids = inputs?.batch ?? inputs?.ready?.map((r) => r.id);
+  const ids = batchOf(run);
   if (run.updateId || !ids || ids.length === 0) return '';
   return html`: ${ids.map((id, i) => html`${i > 0 ? ', ' : ''}<a href="${updateUrl(id)}">${id}</a>`)}`;
 }

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inline, MAX_COMMENT_CHARS, rejectionComment, runComment, runMarker, type JobExcerpt } from '../../../src/drivers/gerrit/comment.js';
 import type { Job, Run } from '../../../src/store/index.js';
+import { phase1Run } from '../../helpers/run-records.js';
 
 function run(verdict: Run['verdict'], reason: string | null = null): Run {
-  return { id: 'r1abc', pipeline: 'phase1', updateId: 'abcd', state: 'finished', verdict, createdAt: 0, startedAt: 0, finishedAt: 1, inputs: null, reason, reportedAt: null, controller: null, outcome: null, cancelRequestedAt: null };
+  return { id: 'r1abc', pipeline: 'phase1', updateId: 'abcd', state: 'finished', verdict, createdAt: 0, startedAt: 0, finishedAt: 1, inputs: phase1Run('abcd').inputs, reason, reportedAt: null, controller: null, outcome: null, cancelRequestedAt: null };
 }
 
 function job(target: string, result: Job['result'], extra: Partial<Job> = {}): Job {

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { decodeRecord, type RecordOf } from './decode.js';
+import { GerritRefSchema } from './phase1.js';
+import { StagedPlanSchema } from './promote.js';
+import { JOB_RESULTS, PIPELINES, RUN_VERDICTS } from './vocabulary.js';
+
+// Every kind of event the event log holds, with the schema of its payload: one entry per
+// kind, the kind its discriminant. The store writes the run, job, lease, target and image
+// events; the pipelines, the scheduler and the Gerrit trigger the others.
+
+const ids = z.array(z.string());
+const RequeuedSchema = {
+  worker: z.string().nullable(),
+  attempt: z.number(),
+  reason: z.string().nullable(),
+  availableAt: z.number(),
+  /** Set when the attempt was handed back or lost with its worker. */
+  givenBack: z.boolean().optional(),
+  interruptions: z.number().optional(),
+  maxAttempts: z.number().optional(),
+};
+const GerritEntrySchema = GerritRefSchema.extend({
+  cause: z.enum(['patchset', 'recheck', 'topic', 'phase2']),
+  /** Gerrit's time of what caused it (upload, comment), in ms. */
+  requestedAt: z.number(),
+  /** Who gave a command. */
+  by: z.string().optional(),
+});
+const FiringOutcomeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('started'), runId: z.string() }),
+  z.object({ kind: z.literal('coalesced'), runId: z.string() }),
+  z.object({ kind: z.literal('nothing'), why: z.string() }),
+  z.object({ kind: z.literal('failed'), error: z.string() }),
+]);
+const pipeline = z.enum(PIPELINES);
+
+export const EVENT_PAYLOADS = {
+  'run.created': z.object({ pipeline, updateId: z.string().nullable(), jobs: ids }),
+  'run.started': z.null(),
+  'run.jobs_added': z.object({ jobs: ids }),
+  'run.cancel_requested': z.object({ reason: z.string(), cancelledJobs: ids, signalledJobs: ids, open: z.number() }),
+  'run.finished': z.object({ verdict: z.enum(RUN_VERDICTS), because: z.string() }),
+  'run.reported': z.object({}),
+  'run.advance_failed': z.object({ message: z.string() }),
+  'job.started': z.object({ worker: z.string(), attempt: z.number(), lockedUntil: z.number().nullable() }),
+  'job.retried': z.object(RequeuedSchema),
+  /** Requeued after its worker's lease lapsed, or (`final`) finished for lack of attempts left. */
+  'job.reclaimed': z.union([
+    z.object(RequeuedSchema),
+    z.object({ worker: z.string().nullable(), attempt: z.number(), reason: z.string().nullable(), final: z.literal(true) }),
+  ]),
+  /** `worker` and `attempt` are absent for a queued job finished by a cancel. */
+  'job.finished': z.object({ worker: z.string().nullable().optional(), attempt: z.number().optional(), result: z.enum(JOB_RESULTS), reason: z.string().nullable() }),
+  'lease.reclaimed': z.object({ resource: z.string(), slot: z.number(), holder: z.string(), jobId: z.string().nullable(), acquiredAt: z.number(), expiresAt: z.number() }),
+  'target.disabled': z.object({ target: z.string(), reason: z.string(), by: z.string(), until: z.number().nullable() }),
+  'target.enabled': z.object({ target: z.string(), by: z.string(), was: z.object({ reason: z.string(), by: z.string(), since: z.number() }) }),
+  'target.disable_proposed': z.object({ target: z.string(), reason: z.string() }),
+  'must_provision.added': z.object({ package: z.string(), by: z.string(), reason: z.string() }),
+  'must_provision.removed': z.object({ package: z.string(), by: z.string(), reason: z.string() }),
+  'image.snapshot': z.object({ name: z.string(), location: z.string(), provider: z.string(), target: z.string() }),
+  'image.recorded': z.object({ name: z.string(), target: z.string(), productionKey: z.string().nullable() }),
+  'image.pruned': z.object({ names: ids }),
+  'schedule.fired': z.object({ pipeline, cron: z.string(), firedAt: z.number(), outcome: FiringOutcomeSchema, coalescedWith: z.number().optional() }),
+  'schedule.armed': z.object({ pipeline, cron: z.string(), since: z.number() }),
+  'promote.staged': StagedPlanSchema,
+  'promote.recorded': z.object({
+    results: z.array(z.discriminatedUnion('done', [
+      z.object({ id: z.string(), done: z.literal(true), commit: z.string() }),
+      z.object({ id: z.string(), done: z.literal(false), why: z.enum(['gone', 'already']) }),
+    ])),
+  }),
+  'phase2.moved': z.object({
+    moves: z.array(z.discriminatedUnion('moved', [
+      z.object({ id: z.string(), moved: z.literal(true), folder: z.string(), commit: z.string() }),
+      z.object({ id: z.string(), moved: z.literal(false), why: z.enum(['changed', 'gone', 'already']) }),
+    ])),
+  }),
+  'gerrit.request': GerritEntrySchema,
+  'gerrit.rejected': GerritEntrySchema,
+  'gerrit.command': GerritEntrySchema,
+} as const satisfies Record<string, z.ZodType>;
+
+type Payloads = typeof EVENT_PAYLOADS;
+export type EventKind = keyof Payloads;
+export const EVENT_KINDS = Object.keys(EVENT_PAYLOADS) as EventKind[];
+export type EventPayload<K extends EventKind> = RecordOf<Payloads[K]>;
+
+/** An event's kind with its payload: the discriminated union every writer and reader uses. */
+export type EventRecord = { [K in EventKind]: { readonly kind: K; readonly payload: EventPayload<K> } }[EventKind];
+
+/**
+ * An event this version cannot read: a kind it does not know (a newer version wrote it)
+ * or a payload that does not match its kind's schema. Readers list it and act on nothing.
+ */
+export interface UnreadableEventRecord {
+  readonly kind: 'unreadable';
+  /** The kind column as stored. */
+  readonly storedKind: string;
+  readonly problem: string;
+  readonly payload: unknown;
+}
+
+export function isEventKind(value: string): value is EventKind {
+  return Object.hasOwn(EVENT_PAYLOADS, value);
+}
+
+/** Checks an event's payload against its kind's schema before it is written: an event the store could not read back is refused. */
+export function checkEventRecord(event: EventRecord): void {
+  const schema: z.ZodType | undefined = isEventKind(event.kind) ? EVENT_PAYLOADS[event.kind] : undefined;
+  if (!schema) throw new TypeError(`no event kind "${event.kind}"`);
+  const decoded = decodeRecord(schema, event.payload);
+  if (!decoded.ok) throw new TypeError(`payload of ${event.kind}: ${decoded.problem}`);
+}
+
+/** Decodes an event row's kind and payload (parsed JSON) into its typed record. */
+export function decodeEventRecord(kind: string, payload: unknown): EventRecord | UnreadableEventRecord {
+  if (!isEventKind(kind)) return { kind: 'unreadable', storedKind: kind, problem: `no event kind "${kind}" in this version`, payload };
+  const schema: z.ZodType = EVENT_PAYLOADS[kind];
+  const decoded = decodeRecord(schema, payload);
+  if (!decoded.ok) return { kind: 'unreadable', storedKind: kind, problem: `payload of ${kind}: ${decoded.problem}`, payload };
+  // Checked against this kind's schema just above.
+  return { kind, payload: decoded.value } as EventRecord;
+}
