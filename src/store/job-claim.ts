@@ -49,7 +49,7 @@ class LeaseContended extends Error {}
 /**
  * The worker's claim as one transaction: counts the busy slots of every resource the
  * kinds need (one indexed read), leaves out the kinds whose resources are full, claims
- * the next job of the rest in claimNextJob's fair order, and takes that job's leases.
+ * the next job of the rest in pickNextJob's fair order, and takes that job's leases.
  * Nothing is leased when nothing is queued, and a lease is never held for a job that
  * did not start: all of it commits, or none of it.
  */
