@@ -231,12 +231,14 @@ export class Worker {
       const free = provider.capacity - (this.runningOn.get(provider.name) ?? 0);
       // A job of n nodes is claimable while n of the provider's nodes may be free.
       const sizes = Array.from({ length: Math.min(free, MAX_JOB_NODES) }, (_, i) => i + 1);
+      const liveLogPath = provider.liveLogPath?.bind(provider);
       return sizes.flatMap((nodes) => JOB_CLASSES.map((cls) => ({
         kind: jobKind(cls, provider.name, nodes),
         leases: [
           { resource: `provider:${provider.name}`, capacity: provider.capacity, count: nodes },
           ...semaphoresFor(cls, this.o.semaphores ?? {}).map(([name, capacity]) => ({ resource: `semaphore:${name}`, capacity })),
         ],
+        ...(liveLogPath ? { liveLogPath } : {}),
       })));
     });
   }

@@ -180,6 +180,8 @@ export async function claimRow(
       locked_until: input.lockedUntil,
       started_at: input.now,
       attempt: eb('attempt', '+', 1),
+      // The previous attempt's log is not this one's: the claim records this one's, if known.
+      live_log_path: null,
     }))
     .where('id', '=', ctx.adapter.lockRows(pickNextJob(trx, input.now, input.kinds, idleRunsOnly), 'skip'))
     .where('state', '=', 'queued' satisfies JobState)
