@@ -159,7 +159,7 @@ function listSchedule(work: readonly Work[], capacity: number, prefer: Prefer): 
 }
 const oldestFirst: Prefer = (a, b) => a.release - b.release || a.order - b.order;
 /**
- * claimNextJob's order, which the worker's claim follows across classes too: the run with the
+ * The store's claim order (pickNextJob), which the worker follows across classes too: the run with the
  * fewest running jobs first, then the oldest job.
  */
 const fairFirst: Prefer = (a, b, runningIn) => runningIn(a.run) - runningIn(b.run) || oldestFirst(a, b, runningIn);
@@ -194,7 +194,7 @@ for (const s of scenarios) {
     const fair = listSchedule(work, capacity, fairFirst) / lowerBoundMs;
     const fifo = listSchedule(work, capacity, oldestFirst) / lowerBoundMs;
     const lpt = listSchedule(work, capacity, longestFirst) / lowerBoundMs;
-    console.log(`  ${s.name.padEnd(48)} capacity ${String(capacity).padStart(2)}: makespan ${human(makespanMs).padStart(7)}  bound ${human(lowerBoundMs).padStart(7)}  ratio ${ratio.toFixed(3)}  (list schedules of the same jobs: claimNextJob's order ${fair.toFixed(3)}, oldest first ${fifo.toFixed(3)}, longest first ${lpt.toFixed(3)})  util ${(100 * utilisation).toFixed(1)}%  ${(r.realMs / 1000).toFixed(1)} s real`);
+    console.log(`  ${s.name.padEnd(48)} capacity ${String(capacity).padStart(2)}: makespan ${human(makespanMs).padStart(7)}  bound ${human(lowerBoundMs).padStart(7)}  ratio ${ratio.toFixed(3)}  (list schedules of the same jobs: the claim's order ${fair.toFixed(3)}, oldest first ${fifo.toFixed(3)}, longest first ${lpt.toFixed(3)})  util ${(100 * utilisation).toFixed(1)}%  ${(r.realMs / 1000).toFixed(1)} s real`);
     // Where the goal is missed, whether any node idled while a job waited.
     const tail = ratio > GOAL ? await engineTail(s.submissions, capacity) : undefined;
     const tailText = tail && `node-minutes free while a job waited: ${tail.idleMinutes.toFixed(1)}; the last ${TAIL} jobs started: ${countOf(tail.lastStarted)}`;
@@ -206,7 +206,7 @@ for (const s of scenarios) {
       listScheduleRatio: { enginesOrder: round(fair, 4), oldestFirst: round(fifo, 4), longestFirst: round(lpt, 4) }, realS: round(r.realMs / 1000),
       ...(tail ? { nodeMinutesFreeWhileAJobWaited: round(tail.idleMinutes), lastStarted: tail.lastStarted } : {}),
     });
-    rows.push(`${s.name}, capacity ${capacity}: engine ${ratio.toFixed(3)}; list schedules of its jobs: in claimNextJob's order ${fair.toFixed(3)}, oldest first ${fifo.toFixed(3)}, longest first ${lpt.toFixed(3)}${tailText ? `; ${tailText}` : ''}`);
+    rows.push(`${s.name}, capacity ${capacity}: engine ${ratio.toFixed(3)}; list schedules of its jobs: in the claim's order ${fair.toFixed(3)}, oldest first ${fifo.toFixed(3)}, longest first ${lpt.toFixed(3)}${tailText ? `; ${tailText}` : ''}`);
   }
 }
 recordBench('makespan', started, {
@@ -216,7 +216,7 @@ recordBench('makespan', started, {
   figures,
   notes: [
     `The rows are what \`sluice simulate --seed ${SEED} --capacity N\` prints in its ratio column for ${scenarios.map((s) => `${s.name}: \`${s.rerun}\``).join('; ')}.`,
-    'Each row beside list schedules of the same jobs and durations with no engine, where a free node takes the released job that comes first in claimNextJob\'s order (the run with fewest running jobs, then the oldest, across every class, as the worker claims), in submission order, or the longest. Where a goal is missed, the engine was also replayed to count node-minutes a node was free while a job waited (its own loss, as opposed to its order\'s) and to name the classes of the last jobs it started.',
+    'Each row beside list schedules of the same jobs and durations with no engine, where a free node takes the released job that comes first in the claim\'s order (the run with fewest running jobs, then the oldest, across every class, as the worker claims), in submission order, or the longest. Where a goal is missed, the engine was also replayed to count node-minutes a node was free while a job waited (its own loss, as opposed to its order\'s) and to name the classes of the last jobs it started.',
     ...rows.filter((_, i) => (details[i]?.ratio as number) > 1.005),
   ],
   details,

@@ -53,6 +53,13 @@ export interface NodeProvider {
   readonly capacity: number;
   execute(execution: Execution): Promise<ExecutionOutcome>;
   /**
+   * Where `execute` will write this attempt's log on the worker's host, known before it
+   * runs: the worker's claim records it in the store as the attempt starts, so readers
+   * follow the growing log from there. Absent when the provider keeps no log there while
+   * it runs.
+   */
+  liveLogPath?(attempt: AttemptId): string;
+  /**
    * After a worker died, its job's attempt was reclaimed: stop whatever of it may still
    * run (a node to delete, processes to kill), so no job outlives its claim.
    */
@@ -69,9 +76,13 @@ export interface NodeProvider {
   reapOrphans?(liveRunIds: () => Promise<Iterable<string>>, knownImages?: () => Promise<Iterable<string>>): Promise<unknown>;
 }
 
-export interface AbandonedAttempt {
+/** One attempt of one job. */
+export interface AttemptId {
   readonly runId: string;
   readonly jobId: string;
-  readonly target: string;
   readonly attempt: number;
+}
+
+export interface AbandonedAttempt extends AttemptId {
+  readonly target: string;
 }

@@ -1,20 +1,17 @@
 import { setMaxListeners } from 'node:events';
 import type { RunVerdict } from '../core/verdicts.js';
-import type { ClaimableKind, Job, Store } from '../store/index.js';
+import type { ClaimableKind, HeldLease, Job, Store } from '../store/index.js';
+import { AttemptRunner, type AttemptServices } from './attempt-runner.js';
 import type { Clock } from './clock.js';
 import type { JobPreparer } from './job-preparer.js';
-import { BASELINE_CONTENT } from '../core/baseline.js';
 import type { OutcomeAnalyzer } from './outcome-analyzer.js';
-import type { JobSpec, RunInputs } from './job-spec.js';
+import type { RunInputs } from './job-spec.js';
 import { JOB_CLASSES, MAX_JOB_NODES, jobClassOfKind, jobKind, nodesOfKind, semaphoresFor } from './job-kind.js';
-import type { ExecutionOutcome, NodeProvider } from './node-provider.js';
+import type { NodeProvider } from './node-provider.js';
 import type { Wake } from './wake.js';
 
 /** Runs whose inputs a worker keeps (the oldest forgotten first). */
 const INPUTS_KEPT = 64;
-
-/** A lease the worker holds for a running job: its node, and any semaphores. */
-interface Held { readonly resource: string; readonly slot: number; readonly holder: string }
 
 export interface WorkerOptions {
   readonly store: Store;
@@ -51,8 +48,9 @@ export interface WorkerOptions {
 }
 
 /**
- * The long-lived part of the engine (Buildkite's agent worker): takes node capacity as
- * leases, claims jobs fairly, runs them, heartbeats, reports. Several workers, in one
+ * The long-lived part of the engine (Buildkite's agent worker): sweeps what dead workers
+ * left, takes node capacity as leases and claims jobs fairly, and hands each claimed job
+ * to an AttemptRunner (heartbeat, cancel, hand-back, report). Several workers, in one
  * process or many, share one store and never run a job twice.
  */
 export class Worker {
@@ -70,6 +68,7 @@ export class Worker {
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly sweepEveryMs: number;
+  private readonly attempts: AttemptServices;
 
   constructor(private readonly o: WorkerOptions) {
     this.leaseMs = o.leaseMs ?? 60_000;
@@ -77,6 +76,11 @@ export class Worker {
     this.sweepEveryMs = o.sweepEveryMs ?? 15_000;
     // Each running job listens for a hand-back until it ends: as many listeners as jobs run at once, not a leak.
     setMaxListeners(0, this.handingBack.signal);
+    this.attempts = {
+      store: o.store, clock: o.clock, workerId: o.workerId, leaseMs: this.leaseMs, retryBackoffMs: o.retryBackoffMs,
+      preparer: o.preparer, analyzer: o.analyzer, runInputs: (runId) => this.runInputs(runId),
+      onJobFinished: o.onJobFinished, onRunFinished: o.onRunFinished, log: o.log,
+    };
   }
 
   start(): void {
@@ -189,7 +193,7 @@ export class Worker {
 
   /**
    * One store transaction takes the next job any provider can run now (the fair order of
-   * claimNextJob across every class) together with its node and the semaphores capping its
+   * pickNextJob across every class) together with its node and the semaphores capping its
    * class: all or nothing, so a lease is never held for a job that did not start, and no
    * lease is taken while nothing is queued.
    */
@@ -206,7 +210,7 @@ export class Worker {
     const provider = this.o.providers.find((p) => job.kind === jobKind(jobClassOfKind(job.kind), p.name, nodes));
     const on = provider?.name ?? '';
     this.runningOn.set(on, (this.runningOn.get(on) ?? 0) + nodes);
-    const done = (provider ? this.execute(provider, job, leases) : this.abandon(job, leases))
+    const done = (provider ? new AttemptRunner(this.attempts, provider, job, leases).run(this.handingBack.signal) : this.abandon(job, leases))
       .catch((e) => this.o.log?.(`job ${job.id}: ${(e as Error).stack ?? String(e)}`))
       .finally(() => {
         this.inFlight.delete(job.id);
@@ -227,42 +231,24 @@ export class Worker {
       const free = provider.capacity - (this.runningOn.get(provider.name) ?? 0);
       // A job of n nodes is claimable while n of the provider's nodes may be free.
       const sizes = Array.from({ length: Math.min(free, MAX_JOB_NODES) }, (_, i) => i + 1);
+      const liveLogPath = provider.liveLogPath?.bind(provider);
       return sizes.flatMap((nodes) => JOB_CLASSES.map((cls) => ({
         kind: jobKind(cls, provider.name, nodes),
         leases: [
           { resource: `provider:${provider.name}`, capacity: provider.capacity, count: nodes },
           ...semaphoresFor(cls, this.o.semaphores ?? {}).map(([name, capacity]) => ({ resource: `semaphore:${name}`, capacity })),
         ],
+        ...(liveLogPath ? { liveLogPath } : {}),
       })));
     });
   }
 
   /** Cannot happen (the kinds asked for are the providers'); ends the attempt as infra rather than hold its leases. */
-  private async abandon(job: Job, held: readonly Held[]): Promise<void> {
+  private async abandon(job: Job, held: readonly HeldLease[]): Promise<void> {
     await this.o.store.finishJob({
       jobId: job.id, worker: this.o.workerId, now: this.o.clock.now(), result: 'infra', reason: `no provider runs jobs of kind ${job.kind}`,
       releaseLeases: held, ...this.backoff(),
     });
-  }
-
-  /** Classifies the attempt from its log and records its per-test results; analysis failing never fails the job. */
-  private async analyze(job: Job, outcome: ExecutionOutcome): Promise<ExecutionOutcome> {
-    const spec = job.spec as JobSpec;
-    try {
-      const analysis = await (this.o.analyzer as OutcomeAnalyzer).analyze({ jobId: job.id, runId: job.runId, attempt: job.attempt, spec }, outcome);
-      if (analysis.tests.length > 0) {
-        const content = spec.updates ? spec.updates.map((u) => u.id).join(' ') : spec.updateId;
-        const hash = (await this.runInputs(job.runId) as { contentHash?: string } | undefined)?.contentHash;
-        await this.o.store.recordTestResults({
-          jobId: job.id, attempt: job.attempt, runId: job.runId, target: job.target,
-          content: spec.stage === 'baseline' ? BASELINE_CONTENT : spec.updates ? `group:${content}` : hash ?? content, results: analysis.tests, now: this.o.clock.now(),
-        });
-      }
-      return analysis.outcome;
-    } catch (e) {
-      this.o.log?.(`analysis of job ${job.id}: ${(e as Error).message}`);
-      return outcome;
-    }
   }
 
   /**
@@ -278,94 +264,5 @@ export class Worker {
       if (this.inputsByRun.size > INPUTS_KEPT) this.inputsByRun.delete(this.inputsByRun.keys().next().value as string);
     }
     return inputs;
-  }
-
-  private async execute(provider: NodeProvider, job: Job, held: readonly Held[]): Promise<void> {
-    const { store, clock } = this.o;
-    const abort = new AbortController();
-    let lost = false;
-    let cancelRequested = false;
-    let settled = false;
-    let handedBack = false;
-    const handBack = () => { if (!settled) { handedBack = true; abort.abort(); } };
-    if (this.handingBack.signal.aborted) handBack();
-    else this.handingBack.signal.addEventListener('abort', handBack, { once: true });
-    const beat = new AbortController();
-    const heartbeat = (async () => {
-      while (!beat.signal.aborted) {
-        await clock.sleep(Math.max(1, Math.floor(this.leaseMs / 3)), beat.signal);
-        if (beat.signal.aborted) break;
-        const now = clock.now();
-        try {
-          const hb = await store.heartbeatJob({ jobId: job.id, worker: this.o.workerId, now, leaseMs: this.leaseMs });
-          for (const h of held) await store.renewLease({ ...h, now, ttlMs: this.leaseMs });
-          if (!hb.ok) { lost = true; abort.abort(); break; }
-          if (hb.cancelRequested && !cancelRequested) { cancelRequested = true; abort.abort(); }
-        } catch (e) {
-          // The store is briefly unreachable: keep the job running and beat again. If the
-          // outage outlasts the lease, the next heartbeat is `lost` and the job stops.
-          this.o.log?.(`heartbeat of job ${job.id}: ${(e as Error).message}`);
-        }
-      }
-    })();
-    let outcome: ExecutionOutcome;
-    try {
-      const spec = job.spec as JobSpec | undefined;
-      if (!spec) throw new Error(`job ${job.id} has no spec`);
-      let updateFiles = spec.updates?.map((u) => ({ name: `${u.id}.yml`, content: u.content }));
-      if (!updateFiles) {
-        const inputs = await this.runInputs(job.runId);
-        if (!inputs) throw new Error(`job ${job.id} has no run inputs`);
-        updateFiles = [{ name: `${inputs.updateId}.yml`, content: inputs.content }];
-      }
-      const execution = { runId: job.runId, jobId: job.id, attempt: job.attempt, spec, updateFiles, signal: abort.signal };
-      const prepared = this.o.preparer ? await this.o.preparer.prepare(execution) : { ok: true as const, env: {} };
-      if (!prepared.ok) outcome = prepared.outcome;
-      // phase2's checks stage is all preparation: no node, no command.
-      else if (spec.stage === 'checks') outcome = { result: 'success', reason: 'the package checks passed', node: 'prepare', logPath: prepared.logPath ?? null };
-      else {
-        const inputDirs = { ...spec.dirs, ...prepared.dirs };
-        outcome = await provider.execute({
-          ...execution, preparedEnv: { ...spec.env, ...prepared.env },
-          ...(Object.keys(inputDirs).length > 0 ? { inputDirs } : {}), ...(spec.delivery ? { delivery: spec.delivery } : {}),
-        });
-      }
-    } catch (e) {
-      outcome = { result: 'infra', reason: `the provider failed: ${(e as Error).message}`, node: provider.name, logPath: null };
-    } finally {
-      settled = true;
-      this.handingBack.signal.removeEventListener('abort', handBack);
-      beat.abort();
-      await heartbeat;
-    }
-    if (handedBack && !cancelRequested && !lost) {
-      // Whatever the stopped commands made of it, the attempt was not the job's to judge.
-      const back = await store.finishJob({
-        jobId: job.id, worker: this.o.workerId, now: clock.now(), result: 'infra', reason: `handed back to the queue: worker ${this.o.workerId} stopped`,
-        node: outcome.node, logPath: outcome.logPath, handBack: true, releaseLeases: held,
-      });
-      if (back.ok && back.runVerdict) await this.o.onRunFinished?.(job.runId, back.runVerdict);
-      return;
-    }
-    if (cancelRequested) outcome = { ...outcome, result: 'cancelled', reason: 'cancelled while running' };
-    if (!lost && !cancelRequested && this.o.analyzer && (outcome.result === 'failure' || outcome.result === 'success')) {
-      outcome = await this.analyze(job, outcome);
-    }
-    if (!lost && outcome.snapshot && outcome.result === 'success') {
-      // Before the job finishes, so the images reporter (run on the verdict) finds it.
-      await store.appendEvent({ at: clock.now(), kind: 'image.snapshot', runId: job.runId, jobId: job.id, payload: { ...outcome.snapshot, provider: provider.name, target: job.target } });
-    }
-    if (lost) {
-      for (const h of held) await store.releaseLease(h);
-      return;
-    }
-    // The node and semaphores are freed in the transaction that ends the attempt.
-    const finished = await store.finishJob({
-      jobId: job.id, worker: this.o.workerId, now: clock.now(), result: outcome.result, reason: outcome.reason,
-      node: outcome.node, logPath: outcome.logPath, ...(outcome.excerpt === undefined ? {} : { excerpt: outcome.excerpt }), ...this.backoff(),
-      releaseLeases: held,
-    });
-    if (finished.ok && finished.runVerdict) await this.o.onRunFinished?.(job.runId, finished.runVerdict);
-    if (finished.ok && finished.runControlled) this.o.onJobFinished?.(job.runId);
   }
 }

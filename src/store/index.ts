@@ -23,8 +23,6 @@ export {
   DEFAULT_INTERRUPTED_ATTEMPTS,
   type SweepOptions,
   type ReportedJobResult,
-  type ClaimNextJobInput,
-  type ClaimNextJobResult,
   type HeartbeatJobInput,
   type HeartbeatJobResult,
   type FinishJobInput,
@@ -39,8 +37,6 @@ export type { AddJobsInput, AddJobsResult, FinishControlledRunInput, FinishContr
 export type { NewRun, NewJob, InsertRunInput, InsertRunResult, Run, RunOf, RunRow, Job } from './runs.js';
 export type {
   Lease,
-  AcquireLeaseInput,
-  AcquireLeaseResult,
   RenewLeaseInput,
   RenewLeaseResult,
   ReleaseLeaseInput,

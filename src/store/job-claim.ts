@@ -17,6 +17,12 @@ export interface ClaimableKind {
   readonly kind: string;
   /** Taken all together with the job, in this order; released by the worker when it ends. */
   readonly leases: readonly LeaseNeed[];
+  /**
+   * Where an attempt of a job of this kind will write its log, when its provider knows
+   * before it runs: recorded with the claim (`jobs.live_log_path`), so readers follow the
+   * growing log from the store.
+   */
+  readonly liveLogPath?: (attempt: { runId: string; jobId: string; attempt: number }) => string;
 }
 
 export interface ClaimJobWithLeasesInput {
@@ -49,7 +55,8 @@ class LeaseContended extends Error {}
 /**
  * The worker's claim as one transaction: counts the busy slots of every resource the
  * kinds need (one indexed read), leaves out the kinds whose resources are full, claims
- * the next job of the rest in claimNextJob's fair order, and takes that job's leases.
+ * the next job of the rest in pickNextJob's fair order, records where its attempt's log
+ * will grow, and takes that job's leases.
  * Nothing is leased when nothing is queued, and a lease is never held for a job that
  * did not start: all of it commits, or none of it.
  */
@@ -78,6 +85,9 @@ export async function claimJobWithLeases(ctx: StoreContext, input: ClaimJobWithL
       if (!row) return undefined;
       const kind = runnable.find((k) => k.kind === row.kind);
       if (!kind) throw new Error(`job ${row.id} of kind ${row.kind} was claimed for none of the kinds asked for`);
+      // claimRow cleared the previous attempt's; the row is this transaction's already.
+      const liveLogPath = kind.liveLogPath?.({ runId: row.run_id, jobId: row.id, attempt: row.attempt }) ?? null;
+      if (liveLogPath !== null) await trx.updateTable('jobs').set({ live_log_path: liveLogPath }).where('id', '=', row.id).execute();
       const leases: HeldLease[] = [];
       // Every slot of every lease, or none: a multi-node job never holds part of its nodes.
       for (const need of kind.leases) {
@@ -88,7 +98,7 @@ export async function claimJobWithLeases(ctx: StoreContext, input: ClaimJobWithL
         }
       }
       await startClaimedJob(trx, emit, { id: row.id, run_id: row.run_id, attempt: row.attempt, locked_until: expiresAt }, worker, now);
-      return { job: toJob(row), leases };
+      return { job: toJob({ ...row, live_log_path: liveLogPath }), leases };
     });
     return claimed === undefined ? refused('none') : { ok: true, ...claimed };
   } catch (error) {

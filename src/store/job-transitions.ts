@@ -13,7 +13,7 @@ import { transition, type Emit, type TransitionTrx } from './transition.js';
 import { freeSlot, type ReleaseLeaseInput } from './leases.js';
 import type { Database, JobsTable } from './schema.js';
 
-// A job's life: queued -> running (claimNextJob) -> finished (finishJob), with two
+// A job's life: queued -> running (claimJobWithLeases) -> finished (finishJob), with two
 // ways back to queued: an infra result with attempts left, and the sweep of a lease
 // whose worker stopped heartbeating. Every write here is fenced by the state it
 // expects and, for a running job, by its worker (locked_by).
@@ -24,16 +24,6 @@ export const INFRA_RETRY_BACKOFF_MS = 10_000;
 /** What a worker may report; `skipped` is only ever written when a run is inserted. */
 export type ReportedJobResult = Exclude<JobResult, 'skipped'>;
 const REPORTED_RESULTS = JOB_RESULTS.filter((r): r is ReportedJobResult => r !== 'skipped');
-
-export interface ClaimNextJobInput {
-  worker: string;
-  now: number;
-  leaseMs: number;
-  /** Only jobs of these kinds; all kinds when absent. */
-  kinds?: readonly string[];
-}
-/** `none`: no queued job is available now. */
-export type ClaimNextJobResult = Outcome<'none', { job: Job }>;
 
 export interface HeartbeatJobInput {
   jobId: string;
@@ -173,7 +163,7 @@ export async function startClaimedJob(
 
 /**
  * Inside a transition: marks the next job in pickNextJob's order running under `worker`
- * and returns its row. One statement per try, as in acquireLease: on PostgreSQL the inner
+ * and returns its row. One statement per try, as in takeSlot: on PostgreSQL the inner
  * select locks the job row and skips rows other claimers hold; on SQLite the write
  * transaction (BEGIN IMMEDIATE) already runs alone.
  */
@@ -190,29 +180,14 @@ export async function claimRow(
       locked_until: input.lockedUntil,
       started_at: input.now,
       attempt: eb('attempt', '+', 1),
+      // The previous attempt's log is not this one's: the claim records this one's, if known.
+      live_log_path: null,
     }))
     .where('id', '=', ctx.adapter.lockRows(pickNextJob(trx, input.now, input.kinds, idleRunsOnly), 'skip'))
     .where('state', '=', 'queued' satisfies JobState)
     .returningAll()
     .executeTakeFirst();
   return (await claim(true)) ?? (await claim(false));
-}
-
-/** Claims the next job in pickNextJob's order, and starts the run on its first claim. */
-export async function claimNextJob(ctx: StoreContext, input: ClaimNextJobInput): Promise<ClaimNextJobResult> {
-  positiveInteger(input.leaseMs, 'leaseMs');
-  const { worker, now } = input;
-  if (input.kinds?.length === 0) return refused('none');
-  const job = await transition(ctx, async (trx, emit) => {
-    // One statement, as in acquireLease: on PostgreSQL the inner select locks the
-    // job row and skips rows other claimers hold; on SQLite the write transaction
-    // (BEGIN IMMEDIATE) already runs alone.
-    const claimed = await claimRow(ctx, trx, { worker, now, lockedUntil: now + input.leaseMs, kinds: input.kinds });
-    if (!claimed) return undefined;
-    await startClaimedJob(trx, emit, claimed, worker, now);
-    return toJob(claimed);
-  });
-  return job === undefined ? refused('none') : { ok: true, job };
 }
 
 /** Extends the worker's lease on a running job, and tells it whether its run was cancelled. */
@@ -329,28 +304,6 @@ export async function latestPassingJob(ctx: StoreContext, query: { classPrefix: 
   if (query.before !== undefined) q = q.where('finished_at', '<', query.before);
   const row = await q.orderBy('finished_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
   return row && toJob(row);
-}
-
-/** Ids of unfinished runs with a job claimable at `now`, oldest run first: what a dispatcher wakes for. */
-export async function listRunnableRunIds(ctx: StoreContext, now: number): Promise<string[]> {
-  const rows = await ctx.db
-    .selectFrom('runs')
-    .select('runs.id')
-    .where('runs.state', 'in', UNFINISHED_RUN_STATES)
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('jobs')
-          .select('jobs.id')
-          .whereRef('jobs.run_id', '=', 'runs.id')
-          .where('jobs.state', '=', 'queued' satisfies JobState)
-          .where('jobs.available_at', '<=', now),
-      ),
-    )
-    .orderBy('runs.created_at')
-    .orderBy('runs.id')
-    .execute();
-  return rows.map((r) => r.id);
 }
 
 /**

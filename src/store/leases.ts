@@ -20,15 +20,6 @@ export interface Lease {
   expiresAt: number;
 }
 
-export interface AcquireLeaseInput {
-  resource: string;
-  capacity: number;
-  holder: string;
-  now: number;
-  ttlMs: number;
-  jobId?: string | null;
-}
-
 export interface RenewLeaseInput {
   resource: string;
   slot: number;
@@ -43,7 +34,6 @@ export interface ReleaseLeaseInput {
   holder: string;
 }
 
-export type AcquireLeaseResult = Outcome<'full', { slot: number; expiresAt: number }>;
 /** `lost`: the slot expired, was reclaimed, or is held by someone else. */
 export type RenewLeaseResult = Outcome<'lost', { expiresAt: number }>;
 /** `lost`: the slot was reclaimed or is held by someone else; the caller holds nothing. */
@@ -56,23 +46,10 @@ function positiveInteger(value: number, name: string): void {
 }
 
 /**
- * Takes the lowest free or expired slot below `capacity`. If capacity shrinks,
- * slots above it are no longer handed out, and their holders keep them until they
- * release or expire.
- */
-export async function acquireLease(ctx: StoreContext, input: AcquireLeaseInput): Promise<AcquireLeaseResult> {
-  positiveInteger(input.capacity, 'capacity');
-  positiveInteger(input.ttlMs, 'ttlMs');
-  const expiresAt = input.now + input.ttlMs;
-  return write(ctx, async (trx) => {
-    const slot = await takeSlot(trx, ctx.adapter, { ...input, jobId: input.jobId ?? null, expiresAt });
-    return slot === undefined ? refused('full') : ({ ok: true, slot, expiresAt } as const);
-  });
-}
-
-/**
- * Inside the caller's write transaction: takes the lowest free or expired slot of the
- * resource below `capacity`, or returns undefined when none is free.
+ * Inside the caller's write transaction (the worker's claim): takes the lowest free or
+ * expired slot of the resource below `capacity`, or returns undefined when none is free.
+ * If capacity shrinks, slots above it are no longer handed out, and their holders keep
+ * them until they release or expire.
  */
 export async function takeSlot(
   trx: Kysely<Database>,

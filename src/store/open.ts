@@ -1,8 +1,8 @@
 import { postgresAdapter, sqliteAdapter } from './adapter.js';
 import type { StoreContext } from './context.js';
 import { appendEvent, latestEventSeq, listEvents } from './events.js';
-import { claimNextJob, finishJob, getJob, latestPassingJob, heartbeatJob, listRunnableRunIds, sweepExpiredJobs } from './job-transitions.js';
-import { acquireLease, listLeases, reclaimExpiredLeases, releaseLease, renewLease } from './leases.js';
+import { finishJob, getJob, latestPassingJob, heartbeatJob, sweepExpiredJobs } from './job-transitions.js';
+import { listLeases, reclaimExpiredLeases, releaseLease, renewLease } from './leases.js';
 import { claimJobWithLeases } from './job-claim.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -85,15 +85,12 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     latestBaseline: (target, content) => latestBaseline(ctx, target, content),
     getJob: (id) => getJob(ctx, id),
     latestPassingJob: (query) => latestPassingJob(ctx, query),
-    listRunnableRunIds: (now) => listRunnableRunIds(ctx, now),
-    claimNextJob: (input) => claimNextJob(ctx, input),
     claimJobWithLeases: (input) => claimJobWithLeases(ctx, input),
     heartbeatJob: (input) => heartbeatJob(ctx, input),
     finishJob: (input) => finishJob(ctx, input),
     sweepExpiredJobs: (now, opts) => sweepExpiredJobs(ctx, now, opts),
     cancelRun: (input) => cancelRun(ctx, input),
     settleRun: (input) => settleRun(ctx, input),
-    acquireLease: (input) => acquireLease(ctx, input),
     renewLease: (input) => renewLease(ctx, input),
     releaseLease: (input) => releaseLease(ctx, input),
     reclaimExpiredLeases: (now) => reclaimExpiredLeases(ctx, now),

@@ -92,7 +92,10 @@ export interface Job {
   lockedBy: string | null;
   lockedUntil: number | null;
   node: string | null;
+  /** The log of the last attempt that ended. */
   logPath: string | null;
+  /** Where the current (or last) attempt writes its log, recorded as it starts; null when its provider keeps none on this host. */
+  liveLogPath: string | null;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
@@ -262,6 +265,7 @@ export function toJob(row: Selectable<JobsTable>): Job {
     lockedUntil: row.locked_until,
     node: row.node,
     logPath: row.log_path,
+    liveLogPath: row.live_log_path ?? null,
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,

@@ -72,6 +72,8 @@ export interface JobsTable {
   excerpt: string | null;
   /** Attempts lost to the death of their worker and given back (each also raised max_attempts). */
   interruptions: Generated<number>;
+  /** Where the running attempt writes its log (recorded as it starts; null before migration 0014). */
+  live_log_path: string | null;
 }
 
 export interface LeasesTable {

@@ -1,8 +1,6 @@
 import type { ClaimJobWithLeasesInput, ClaimJobWithLeasesResult } from './job-claim.js';
 import type { EventQuery, NewEvent, StoredEvent } from './events.js';
 import type {
-  ClaimNextJobInput,
-  ClaimNextJobResult,
   FinishJobInput,
   FinishJobResult,
   HeartbeatJobInput,
@@ -11,8 +9,6 @@ import type {
   SweptJob,
 } from './job-transitions.js';
 import type {
-  AcquireLeaseInput,
-  AcquireLeaseResult,
   Lease,
   ReleaseLeaseInput,
   ReleaseLeaseResult,
@@ -86,8 +82,6 @@ export interface Store {
   getJob(id: string): Promise<Job | undefined>;
   /** The newest passing job of a class (`phase1/`) on a target with its log kept: a failing log's reference. */
   latestPassingJob(query: { classPrefix: string; target: string; before?: number }): Promise<Job | undefined>;
-  /** Unfinished runs with a job claimable at `now`, oldest first. */
-  listRunnableRunIds(now: number): Promise<string[]>;
 
   /** The unfinished run of a pipeline, if any (phase2 and promote have at most one). */
   activeRunOf(pipeline: Pipeline): Promise<string | undefined>;
@@ -102,7 +96,6 @@ export interface Store {
   /** A controlled run whose first round is being prepared is running, not queued. */
   markRunStarted(input: { runId: string; now: number }): Promise<void>;
 
-  claimNextJob(input: ClaimNextJobInput): Promise<ClaimNextJobResult>;
   /** A worker's claim: the next job of a kind whose leases (node, semaphores) have room, with those leases, in one transaction. */
   claimJobWithLeases(input: ClaimJobWithLeasesInput): Promise<ClaimJobWithLeasesResult>;
   heartbeatJob(input: HeartbeatJobInput): Promise<HeartbeatJobResult>;
@@ -113,7 +106,6 @@ export interface Store {
   /** Collates a run whose jobs are all finished already (every target disabled). */
   settleRun(input: SettleRunInput): Promise<SettleRunResult>;
 
-  acquireLease(input: AcquireLeaseInput): Promise<AcquireLeaseResult>;
   renewLease(input: RenewLeaseInput): Promise<RenewLeaseResult>;
   releaseLease(input: ReleaseLeaseInput): Promise<ReleaseLeaseResult>;
   reclaimExpiredLeases(now: number): Promise<Lease[]>;

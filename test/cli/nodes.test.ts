@@ -15,13 +15,16 @@ test('sluice nodes shows each provider\'s leased and idle slots, their age and t
   const now = Date.now();
   const store = await openStore(`sqlite:${join(dir, '.sluice', 'sluice.db')}`);
   try {
+    // Nodes are leased as the worker leases them: with the job it claims, in one step.
+    const kinds = [{ kind: 'phase1/image@local', leases: [{ resource: 'provider:local', capacity: 3 }] }];
     await store.insertRunWithJobs({ run: { id: 'r1', ...phase1Run() }, jobs: [{ id: 'r1.kilo_epel-7', target: 'kilo/epel-7', kind: 'phase1/image@local', maxAttempts: 1 }], now: now - 120_000 });
-    const node = await store.acquireLease({ resource: 'provider:local', capacity: 3, holder: 'host-a:42#1', now: now - 90_000, ttlMs: 10 * 60_000 });
-    assert.ok(node.ok);
-    const claim = await store.claimNextJob({ worker: 'host-a:42', now: now - 90_000, leaseMs: 10 * 60_000, kinds: ['phase1/image@local'] });
+    const claim = await store.claimJobWithLeases({ worker: 'host-a:42', holder: 'host-a:42#1', now: now - 90_000, leaseMs: 10 * 60_000, kinds });
     assert.ok(claim.ok);
-    // A worker that stopped renewing: its slot shows as expired until a sweep frees it.
-    assert.ok((await store.acquireLease({ resource: 'provider:local', capacity: 3, holder: 'host-b:7#3', now: now - 60_000, ttlMs: 1000 })).ok);
+    // A worker that stopped renewing: its job was swept, and its slot shows as expired until a sweep of leases frees it.
+    await store.insertRunWithJobs({ run: { id: 'r2', ...phase1Run() }, jobs: [{ id: 'r2.kilo_epel-7', target: 'kilo/epel-7', kind: 'phase1/image@local', maxAttempts: 1 }], now: now - 120_000 });
+    const stalled = await store.claimJobWithLeases({ worker: 'host-b:7', holder: 'host-b:7#3', now: now - 60_000, leaseMs: 1000, kinds });
+    assert.ok(stalled.ok);
+    assert.deepEqual((await store.sweepExpiredJobs(now - 30_000)).map((j) => j.jobId), ['r2.kilo_epel-7']);
   } finally {
     await store.close();
   }

@@ -12,6 +12,7 @@ import { tempDir } from '../helpers/paths.js';
 import { makeSite, siteEngine, submit } from '../helpers/site.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 import { phase1Run } from '../helpers/run-records.js';
+import { claimAs } from '../helpers/claim.js';
 
 const gitLog = (repo: string) => execFileSync('git', ['-C', repo, 'log', '--format=%s|%an|%b'], { encoding: 'utf8' }).trim().split('\n').filter((l) => l !== '');
 
@@ -98,7 +99,7 @@ forEachStore('cancel stops a running job and its processes, and the run ends can
 forEachStore('a dead worker\'s job is reclaimed after its lease and run once more; the merge happens once', async ({ store, open }, t) => {
   const site = await makeSite(tempDir(t));
   const run = await submit(site, store, 'orph', 'green', ['kilo/epel-7']);
-  const claimed = await store.claimNextJob({ worker: 'dead-worker', now: Date.now(), leaseMs: 300, kinds: ['phase1/image@local'] });
+  const claimed = await claimAs(store, { worker: 'dead-worker', now: Date.now(), leaseMs: 300, kinds: ['phase1/image@local'] });
   assert.ok(claimed.ok, 'the dead worker took the job before dying');
   const other = await open();
   const engine = siteEngine(site, other, { workerId: 'survivor' });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { NewJob } from '../../src/store/index.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 import { phase1Run, phase2Run, promoteRun } from '../helpers/run-records.js';
+import { claimAs } from '../helpers/claim.js';
 
 const T0 = 1_700_000_000_000;
 const job = (id: string, target = 'kilo/epel-7'): NewJob => ({ id, target, kind: 'phase2/provision@local', maxAttempts: 1, spec: { id } });
@@ -42,7 +43,7 @@ forEachStore('a controlled run is advanced round by round and finished by its co
   assert.deepEqual(await store.listIdleControlledRuns(), []);
 
   for (const expected of ['c1.r1.a', 'c1.r1.b']) {
-    const claim = await store.claimNextJob({ worker: 'w', now: T0 + 1, leaseMs: 60_000 });
+    const claim = await claimAs(store, { worker: 'w', now: T0 + 1, leaseMs: 60_000, kinds: ['phase2/provision@local'] });
     assert.ok(claim.ok);
     assert.equal(claim.job.id, expected);
     const fin = await store.finishJob({ jobId: expected, worker: 'w', now: T0 + 2, result: 'failure', reason: 'x' });

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { INFRA_RETRY_BACKOFF_MS, type NewJob, type Store } from '../../src/store/index.js';
+import { claimAs } from '../helpers/claim.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 import { imagesRun } from '../helpers/run-records.js';
 
 const T0 = 1_700_000_000_000;
 const LEASE = 60_000;
+/** Every kind this file's jobs have: what a worker running them all claims. */
+const KINDS = ['phase1', 'images'];
 
 function jobs(runId: string, n: number, extra: Partial<NewJob> = {}): NewJob[] {
   return Array.from({ length: n }, (_, i) => ({ id: `${runId}/${i}`, target: `t${i}`, kind: 'phase1', maxAttempts: 1, ...extra }));
@@ -15,7 +18,7 @@ async function run(store: Store, id: string, children: NewJob[], now = T0): Prom
 }
 
 async function claim(store: Store, worker = 'w1', now = T0 + 10) {
-  const claimed = await store.claimNextJob({ worker, now, leaseMs: LEASE });
+  const claimed = await claimAs(store, { worker, now, leaseMs: LEASE, kinds: KINDS });
   assert.ok(claimed.ok, 'a job was claimable');
   return claimed.job;
 }
@@ -32,7 +35,7 @@ forEachStore('a claim leases the job and starts its run', async ({ store }) => {
   const r = await store.getRun('r1');
   assert.equal(r?.state, 'running');
   assert.equal(r?.startedAt, T0 + 5);
-  assert.deepEqual(await store.claimNextJob({ worker: 'w2', now: T0 + 6, leaseMs: LEASE }), { ok: false, code: 'none' });
+  assert.deepEqual(await claimAs(store, { worker: 'w2', now: T0 + 6, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'none' });
   const kinds = (await store.listEvents({ runId: 'r1' })).map((e) => e.kind);
   assert.deepEqual(kinds, ['run.created', 'run.started', 'job.started']);
   assert.deepEqual(await store.getJob('r1/0'), job);
@@ -41,11 +44,9 @@ forEachStore('a claim leases the job and starts its run', async ({ store }) => {
 
 forEachStore('claims honour kinds and available_at', async ({ store }) => {
   await run(store, 'r1', jobs('r1', 1, { kind: 'images' }), T0 + 100);
-  assert.deepEqual(await store.claimNextJob({ worker: 'w', now: T0 + 50, leaseMs: LEASE }), { ok: false, code: 'none' });
-  assert.deepEqual(await store.listRunnableRunIds(T0 + 50), []);
-  assert.deepEqual(await store.listRunnableRunIds(T0 + 100), ['r1']);
-  assert.deepEqual(await store.claimNextJob({ worker: 'w', now: T0 + 100, leaseMs: LEASE, kinds: ['phase1'] }), { ok: false, code: 'none' });
-  const claimed = await store.claimNextJob({ worker: 'w', now: T0 + 100, leaseMs: LEASE, kinds: ['images'] });
+  assert.deepEqual(await claimAs(store, { worker: 'w', now: T0 + 50, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'none' });
+  assert.deepEqual(await claimAs(store, { worker: 'w', now: T0 + 100, leaseMs: LEASE, kinds: ['phase1'] }), { ok: false, code: 'none' });
+  const claimed = await claimAs(store, { worker: 'w', now: T0 + 100, leaseMs: LEASE, kinds: ['images'] });
   assert.ok(claimed.ok);
 });
 
@@ -57,7 +58,7 @@ forEachStore('three stores racing for 30 jobs claim each exactly once', async ({
     stores.map(async (s, i) => {
       const mine: string[] = [];
       for (;;) {
-        const claimed = await s.claimNextJob({ worker: `w${i}`, now: T0 + 10, leaseMs: LEASE });
+        const claimed = await claimAs(s, { worker: `w${i}`, now: T0 + 10, leaseMs: LEASE, kinds: KINDS });
         if (!claimed.ok) return mine;
         mine.push(claimed.job.id);
       }
@@ -108,7 +109,7 @@ forEachStore('infra is retried after a back-off until max_attempts, then final',
   assert.equal(queued?.state, 'queued');
   assert.equal(queued?.lockedBy, null);
   assert.equal(queued?.availableAt, T0 + 20 + INFRA_RETRY_BACKOFF_MS);
-  assert.deepEqual(await store.claimNextJob({ worker: 'w2', now: T0 + 21, leaseMs: LEASE }), { ok: false, code: 'none' });
+  assert.deepEqual(await claimAs(store, { worker: 'w2', now: T0 + 21, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'none' });
   const again = await claim(store, 'w2', T0 + 20 + INFRA_RETRY_BACKOFF_MS);
   assert.equal(again.attempt, 2);
   const last = await store.finishJob({ jobId: 'r1/0', worker: 'w2', now: T0 + 50_000, result: 'infra', reason: 'node lost again' });
@@ -157,7 +158,7 @@ forEachStore('two workers finishing the last two jobs at once collate the run on
 
 forEachStore('a run whose every job was skipped is held when settled', async ({ store }) => {
   await run(store, 'r1', jobs('r1', 2, { skipReason: 'target disabled' }));
-  assert.deepEqual(await store.claimNextJob({ worker: 'w', now: T0 + 10, leaseMs: LEASE }), { ok: false, code: 'none' });
+  assert.deepEqual(await claimAs(store, { worker: 'w', now: T0 + 10, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'none' });
   const settled = await store.settleRun({ runId: 'r1', now: T0 + 10 });
   assert.ok(settled.ok);
   assert.equal(settled.verdict, 'held');
@@ -184,8 +185,7 @@ forEachStore('cancelling a queued run finishes it at once; again is finished', a
   assert.deepEqual(await store.cancelRun({ runId: 'r1', now: T0 + 11, reason: 'again' }), { ok: false, code: 'finished' });
   assert.deepEqual(await store.cancelRun({ runId: 'nope', now: T0 + 11, reason: 'x' }), { ok: false, code: 'not_found' });
   // A finished run never gets a job claimed.
-  assert.deepEqual(await store.claimNextJob({ worker: 'w', now: T0 + 20, leaseMs: LEASE }), { ok: false, code: 'none' });
-  assert.deepEqual(await store.listRunnableRunIds(T0 + 20), []);
+  assert.deepEqual(await claimAs(store, { worker: 'w', now: T0 + 20, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'none' });
 });
 
 forEachStore('cancelling a running run signals its workers; their finish collates it', async ({ store }) => {

@@ -3,6 +3,7 @@ import { EVENT_KINDS, type EventKind, type EventPayload, type EventRecord, type 
 import type { Store } from '../../src/store/index.js';
 import { raw } from '../helpers/raw-sql.js';
 import { imagesRun, phase1Run, phase2Run, promoteRun } from '../helpers/run-records.js';
+import { claimAs } from '../helpers/claim.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 
 const T0 = 1_700_000_000_000;
@@ -52,7 +53,7 @@ forEachStore('every event kind round-trips through the store with its typed payl
 
 forEachStore('the events the store writes itself decode as their kinds', async ({ store }) => {
   await store.insertRunWithJobs({ run: { id: 'r1', ...imagesRun(['kilo/epel-7']) }, jobs: [{ id: 'r1.a', target: 'kilo/epel-7', kind: 'images/provision@local', maxAttempts: 2 }], now: T0 });
-  const claim = await store.claimNextJob({ worker: 'w', now: T0 + 1, leaseMs: 1000 });
+  const claim = await claimAs(store, { worker: 'w', now: T0 + 1, leaseMs: 1000, kinds: ['images/provision@local'] });
   assert.ok(claim.ok);
   assert.ok((await store.finishJob({ jobId: 'r1.a', worker: 'w', now: T0 + 2, result: 'infra', reason: 'no node' })).ok);
   await store.disableTarget({ target: 'kilo/epel-7', reason: 'mirror', by: 'ops', now: T0 + 3 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { forEachStore } from '../helpers/store-matrix.js';
 import { phase1Run } from '../helpers/run-records.js';
+import { claimAs } from '../helpers/claim.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -10,7 +11,7 @@ forEachStore('keeps an outbox of finished runs that owe their report, marked onc
     await store.insertRunWithJobs({ run: { id, ...phase1Run('hkvc'), updateId: 'hkvc' }, jobs: [{ id: `${id}.a`, target: 'kilo/epel-7', kind: 'phase1/image@local', maxAttempts: 1 }], now: T0 });
   }
   assert.deepEqual(await store.listUnreportedRuns(), [], 'unfinished runs owe nothing yet');
-  const claim = await store.claimNextJob({ worker: 'w', now: T0 + 1, leaseMs: 1000, kinds: ['phase1/image@local'] });
+  const claim = await claimAs(store, { worker: 'w', now: T0 + 1, leaseMs: 1000, kinds: ['phase1/image@local'] });
   assert.ok(claim.ok);
   await store.finishJob({ jobId: claim.job.id, worker: 'w', now: T0 + 2, result: 'success', reason: null, node: 'local:/x', logPath: '/x/job.log' });
   const owed = await store.listUnreportedRuns();

@@ -56,6 +56,7 @@ forEachStore('inserts a run with its jobs, queued or skipped', async ({ store })
     lockedUntil: null,
     node: null,
     logPath: null,
+    liveLogPath: null,
     createdAt: T0 + 1,
     startedAt: null,
     finishedAt: null,

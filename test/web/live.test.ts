@@ -86,6 +86,9 @@ describe('live updates', () => {
     t.after(() => engine.stop());
     const jobId = `${runId}.kilo_epel-7`;
     await until(async () => { const j = await store.getJob(jobId); return j !== undefined && logPathOf(j, f.web) !== undefined; }, 10_000, 'the job to run');
+    const running = await store.getJob(jobId);
+    assert.ok(running?.liveLogPath, 'the attempt recorded its log in the store as it started');
+    assert.equal(logPathOf(running, f.web), running.liveLogPath, 'the web serves the log the store names');
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /^sluice_jobs_running\{pipeline="phase1"\} 1$/m);
     assert.match(metrics, /^sluice_nodes_busy\{provider="local"\} 1$/m);

@@ -8,6 +8,7 @@ import { escapeHtml, html, trusted } from '../../src/web/html.js';
 import { tempDir } from '../helpers/paths.js';
 import { submit, updateText } from '../helpers/site.js';
 import { AUTH, until, webEngine, webServer, webSite } from './fixture.js';
+import { claimAs } from '../helpers/claim.js';
 
 const SCRIPT = '<script>alert(1)</script>';
 
@@ -49,7 +50,7 @@ describe('the pages', () => {
     const { app } = await webServer(t, store, f);
     const runId = await submit(f.site, store, 'abcd', 'sleep 30', ['kilo/epel-7', 'kilo/fedora-22']);
     // One job taken by a worker (running), the other still queued; liberty/epel-7 never had a job.
-    const claimed = await store.claimNextJob({ worker: 'w', now: Date.now(), leaseMs: 60_000, kinds: ['phase1/image@local'] });
+    const claimed = await claimAs(store, { worker: 'w', now: Date.now(), leaseMs: 60_000, kinds: ['phase1/image@local'] });
     assert.ok(claimed.ok, JSON.stringify(claimed));
     for (const url of ['/', `/runs/${runId}`, '/fragments/front', `/fragments/runs/${runId}`]) {
       const r = await app.inject({ url });
@@ -65,7 +66,7 @@ describe('the pages', () => {
     assert.doesNotMatch(runPage, /lost to a stopped worker/);
     // Its worker dies: the attempt is given back, and the page says why the count grew.
     await store.sweepExpiredJobs(Date.now() + 120_000);
-    const again = await store.claimNextJob({ worker: 'w2', now: Date.now() + 200_000, leaseMs: 60_000, kinds: ['phase1/image@local'] });
+    const again = await claimAs(store, { worker: 'w2', now: Date.now() + 200_000, leaseMs: 60_000, kinds: ['phase1/image@local'] });
     assert.ok(again.ok && again.job.id === claimed.job.id, JSON.stringify(again));
     assert.match((await app.inject({ url: `/runs/${runId}` })).body, /attempt 2\/4 \(1 lost to a stopped worker and given back\)/);
   });

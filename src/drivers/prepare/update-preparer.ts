@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUILTIN_CHECKS } from '../../checks/index.js';
+import { BUILTIN_CHECKS } from '../checks/index.js';
 import type { Config } from '../../core/config.js';
 import type { JobPreparer, Preparation } from '../../engine/job-preparer.js';
 import type { Store } from '../../store/index.js';

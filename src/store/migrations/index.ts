@@ -11,9 +11,10 @@ import { images } from './0010-images.js';
 import { scanIndexes } from './0011-scan-indexes.js';
 import { claimOrderIndex } from './0012-claim-order-index.js';
 import { jobInterruptions } from './0013-job-interruptions.js';
+import { jobLiveLog } from './0014-job-live-log.js';
 import type { StoreMigration } from './migration.js';
 
 export type { StoreMigration } from './migration.js';
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel, runReported, reportLease, rpms, controlledRuns, testResults, mustProvision, jobExcerpt, images, scanIndexes, claimOrderIndex, jobInterruptions];
+export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel, runReported, reportLease, rpms, controlledRuns, testResults, mustProvision, jobExcerpt, images, scanIndexes, claimOrderIndex, jobInterruptions, jobLiveLog];

@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, normalize, resolve } from 'node:path';
 import { formatDuration } from '../../../core/duration.js';
 import { jobSlug } from '../../../engine/job-kind.js';
-import type { AbandonedAttempt, Execution, ExecutionOutcome, NodeProvider } from '../../../engine/node-provider.js';
+import type { AbandonedAttempt, AttemptId, Execution, ExecutionOutcome, NodeProvider } from '../../../engine/node-provider.js';
 import { restoreRoot, snapshotRoot } from './local-images.js';
 import { PGIDS_FILE, reapOrphans } from './reap.js';
 import { jobEnvironment } from './job-environment.js';
@@ -38,10 +38,11 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
     async reap(a: AbandonedAttempt): Promise<void> {
       reapOrphans(jobDir(opts.workDir, a.runId, a.jobId, a.attempt), a.jobId, a.attempt);
     },
+    liveLogPath: (a) => logPathOf(opts.workDir, a),
     async execute(ex: Execution): Promise<ExecutionOutcome> {
       const dir = jobDir(opts.workDir, ex.runId, ex.jobId, ex.attempt);
       const node = `local:${dir}`;
-      const logPath = join(dir, 'job.log');
+      const logPath = logPathOf(opts.workDir, ex);
       let updatePath: string;
       try {
         mkdirSync(join(dir, 'update'), { recursive: true });
@@ -141,6 +142,11 @@ function localInputs(ex: Execution, reposDir: string): Record<string, string> {
 /** `<run>/<job>-a<attempt>`: a phase1 job is named for its target; phase2 has one per group and round. */
 export function jobDir(workDir: string, runId: string, jobId: string, attempt: number): string {
   return join(workDir, runId, `${jobSlug(runId, jobId)}-a${attempt}`);
+}
+
+/** The attempt's log, in its job directory. */
+export function logPathOf(workDir: string, a: AttemptId): string {
+  return join(jobDir(workDir, a.runId, a.jobId, a.attempt), 'job.log');
 }
 
 /** How a command ended, as a job result and reason; the ssh provider adds a lost connection to it. */

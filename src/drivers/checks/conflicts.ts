@@ -1,4 +1,4 @@
-import { isDirectory, nevra, type RpmFile } from '../drivers/rpm/rpm-query.js';
+import { isDirectory, nevra, type RpmFile } from '../rpm/rpm-query.js';
 import { infra, message, summarize, type CheckInput, type CheckResult } from './check.js';
 import { binaryHeaders } from './update-packages.js';
 

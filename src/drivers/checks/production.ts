@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DnfRepo } from '../drivers/rpm/dnf.js';
-import { makeRepository, rpmFilesIn } from '../drivers/rpm/repository.js';
+import type { DnfRepo } from '../rpm/dnf.js';
+import { makeRepository, rpmFilesIn } from '../rpm/repository.js';
 import type { CheckInput } from './check.js';
 
 const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;

@@ -5,8 +5,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { installable, parseDnfInstall } from '../../src/checks/installable.js';
-import { requireRpmTools } from '../helpers/rpm.js';
+import { installable, parseDnfInstall } from '../../../src/drivers/checks/installable.js';
+import { requireRpmTools } from '../../helpers/rpm.js';
 import { closedPortUrl, fixture } from './fixtures.js';
 
 describe('installable', () => {

@@ -2,9 +2,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { buildRpm, type RpmSpec } from '../helpers/rpm.js';
-import { tempDir } from '../helpers/paths.js';
-import type { CheckInput } from '../../src/checks/check.js';
+import { buildRpm, type RpmSpec } from '../../helpers/rpm.js';
+import { tempDir } from '../../helpers/paths.js';
+import type { CheckInput } from '../../../src/drivers/checks/check.js';
 
 type TestContext = { after: (fn: () => void) => void };
 

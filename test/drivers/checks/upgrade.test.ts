@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { upgrade } from '../../src/checks/upgrade.js';
-import { requireRpmTools } from '../helpers/rpm.js';
+import { upgrade } from '../../../src/drivers/checks/upgrade.js';
+import { requireRpmTools } from '../../helpers/rpm.js';
 import { closedPortUrl, fixture } from './fixtures.js';
 
 describe('upgrade', () => {

@@ -1,6 +1,6 @@
-import { repositoryUnavailable, runDnf } from '../drivers/rpm/dnf.js';
-import { makeRepository } from '../drivers/rpm/repository.js';
-import { nevra } from '../drivers/rpm/rpm-query.js';
+import { repositoryUnavailable, runDnf } from '../rpm/dnf.js';
+import { makeRepository } from '../rpm/repository.js';
+import { nevra } from '../rpm/rpm-query.js';
 import { infra, message, summarize, type CheckInput, type CheckResult } from './check.js';
 import { productionRepo } from './production.js';
 import { binaryHeaders } from './update-packages.js';

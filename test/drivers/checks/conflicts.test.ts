@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { conflicts } from '../../src/checks/conflicts.js';
-import { buildRpm, requireRpmTools } from '../helpers/rpm.js';
+import { conflicts } from '../../../src/drivers/checks/conflicts.js';
+import { buildRpm, requireRpmTools } from '../../helpers/rpm.js';
 import { fixture } from './fixtures.js';
 
 describe('conflicts', () => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BUILTIN_CHECKS, isBuiltinCheck } from '../../src/checks/index.js';
-import { PROJECT_ROOT } from '../helpers/paths.js';
+import { BUILTIN_CHECKS, isBuiltinCheck } from '../../../src/drivers/checks/index.js';
+import { PROJECT_ROOT } from '../../helpers/paths.js';
 
 describe('built-in checks', () => {
   it('names installable, upgrade and conflicts, and nothing else', () => {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { COMPLETE_MARKER, makeRepository } from '../../src/drivers/rpm/repository.js';
-import { productionRepo } from '../../src/checks/production.js';
-import { requireRpmTools } from '../helpers/rpm.js';
+import { COMPLETE_MARKER, makeRepository } from '../../../src/drivers/rpm/repository.js';
+import { productionRepo } from '../../../src/drivers/checks/production.js';
+import { requireRpmTools } from '../../helpers/rpm.js';
 import { fixture } from './fixtures.js';
 
 describe('content-addressed repositories', () => {

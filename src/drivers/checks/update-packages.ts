@@ -1,5 +1,5 @@
-import { queryRpm, type RpmHeader } from '../drivers/rpm/rpm-query.js';
-import type { ToolOptions } from '../drivers/rpm/run-tool.js';
+import { queryRpm, type RpmHeader } from '../rpm/rpm-query.js';
+import type { ToolOptions } from '../rpm/run-tool.js';
 
 /** The headers of the update's binary RPMs, in the order given: source RPMs are never installed. */
 export async function binaryHeaders(rpms: readonly string[], opts: ToolOptions): Promise<{ path: string; header: RpmHeader }[]> {

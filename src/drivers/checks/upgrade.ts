@@ -1,5 +1,5 @@
-import { compareEVR, formatEVR, type EVR } from '../core/rpm-version.js';
-import { repoquery } from '../drivers/rpm/dnf.js';
+import { compareEVR, formatEVR, type EVR } from '../../core/rpm-version.js';
+import { repoquery } from '../rpm/dnf.js';
 import { infra, message, summarize, type CheckInput, type CheckResult } from './check.js';
 import { productionRepo } from './production.js';
 import { binaryHeaders } from './update-packages.js';
