@@ -7,7 +7,7 @@ import { newRunId } from '../engine/hash.js';
 import { submitPhase1 } from '../pipelines/phase1/submit.js';
 import { pipelineNamed, storyOf } from '../pipelines/registry.js';
 import { loadConfig } from './config-loader.js';
-import { buildRpm, rpmToolsAvailable } from '../drivers/rpm/build-rpm.js';
+import { buildRpm, rpmToolsAvailable } from '../drivers/rpm/index.js';
 import { demoConfig, DEMO_PHASE2_TEST, DEMO_SMOKE_TEST, DEMO_STAGE_TEST, demoSelfTest } from './demo-site.js';
 import { DEMO_UPDATES } from './demo-updates.js';
 import { makeEngine } from './engine-setup.js';

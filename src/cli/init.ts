@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { shellQuote } from './shell-quote.js';
 import type { Command } from 'commander';
-import { initUpdateRepo } from '../drivers/repo/layout.js';
+import { initUpdateRepo } from '../drivers/repo/index.js';
 import { DEFAULT_CONFIG } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import { STARTER_CONFIG } from './init-template.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatProblem } from '../core/problem.js';
-import { snapshotFiles } from '../drivers/repo/snapshot-files.js';
+import { snapshotFiles } from '../drivers/repo/index.js';
 import { newRunId } from '../engine/hash.js';
 import { submitPhase2 } from '../pipelines/phase2/controller.js';
 import { loadConfig } from './config-loader.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { previewPromote } from '../pipelines/promote/controller.js';
-import { listReady } from '../drivers/repo/push-ready.js';
+import { listReady } from '../drivers/repo/index.js';
 import { newRunId } from '../engine/hash.js';
 import { submitPromote } from '../pipelines/promote/submit.js';
 import { loadConfig } from './config-loader.js';

@@ -1,6 +1,5 @@
 import { isAbsolute } from 'node:path';
-import { initUpdateRepo } from '../drivers/repo/layout.js';
-import { followingUpstream, pullUpstream, UpstreamError, type Upstream } from '../drivers/repo/upstream.js';
+import { followingUpstream, initUpdateRepo, pullUpstream, type Upstream, UpstreamError } from '../drivers/repo/index.js';
 import type { RunReporter } from '../engine/engine.js';
 import type { LoadedConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { batchOf } from '../core/records/run-record.js';
-import { headCommitId } from '../drivers/repo/head-commit.js';
-import { listFolders } from '../drivers/repo/update-repo.js';
+import { headCommitId, listFolders } from '../drivers/repo/index.js';
 import type { Store } from '../store/index.js';
 import { FOLDERS } from './schemas.js';
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { jobDir } from '../drivers/providers/local/local-provider.js';
+import { jobDir } from '../drivers/providers/local/index.js';
 import { providerOfKind } from '../engine/job-kind.js';
 import type { Job } from '../store/index.js';
 import type { WebSite } from './deps.js';

@@ -14,15 +14,14 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   store: ['core'],
   engine: ['core', 'store'],
   analysis: ['core', 'store', 'engine'],
-  checks: ['core', 'store', 'engine', 'drivers'],
-  drivers: ['core', 'engine', 'analysis', 'checks'],
+  drivers: ['core', 'engine', 'analysis'],
   pipelines: ['core', 'store', 'engine', 'analysis', 'drivers'],
   sim: ['core', 'store', 'engine', 'pipelines'],
   web: ['core', 'store', 'engine', 'analysis', 'drivers', 'pipelines'],
-  cli: ['core', 'store', 'engine', 'analysis', 'checks', 'drivers', 'pipelines', 'web', 'sim'],
+  cli: ['core', 'store', 'engine', 'analysis', 'drivers', 'pipelines', 'web', 'sim'],
 };
 /** Type-only imports allowed besides: the store's record types. */
-const MAY_IMPORT_TYPES: Readonly<Record<string, readonly string[]>> = { drivers: ['store'], analysis: ['store'], checks: ['store'] };
+const MAY_IMPORT_TYPES: Readonly<Record<string, readonly string[]>> = { drivers: ['store'], analysis: ['store'] };
 
 interface Edge { readonly from: string; readonly to: string; readonly typeOnly: boolean; readonly dynamic: boolean }
 
@@ -101,4 +100,17 @@ test('every folder of src/ is a known layer, and imports only the layers below i
     return !(e.typeOnly && (MAY_IMPORT_TYPES[from] ?? []).includes(to));
   });
   assert.deepEqual(wrong.map((e) => `${e.from} -> ${e.to}${e.typeOnly ? ' (type)' : ''}`), []);
+});
+
+/** A driver's public files: the registry and interfaces at drivers/ and drivers/providers/, and each driver folder's index. */
+const DRIVER_FACE = /^drivers\/(?:[a-z-]+\.ts|[a-z-]+\/index\.ts|providers\/[a-z-]+\.ts|providers\/[a-z-]+\/index\.ts)$/;
+
+test('the face-of-a-driver pattern tells a public file from an internal one (so the next test can fail)', () => {
+  for (const f of ['drivers/registry.ts', 'drivers/repo/index.ts', 'drivers/providers/provider-driver.ts', 'drivers/providers/ssh/index.ts']) assert.match(f, DRIVER_FACE, f);
+  for (const f of ['drivers/repo/git.ts', 'drivers/providers/local/local-provider.ts', 'drivers/gerrit/rest.ts']) assert.doesNotMatch(f, DRIVER_FACE, f);
+});
+
+test('cli/ and web/ use a driver only through its face (its index, or the registry), never its internals', () => {
+  const inside = edges().filter((e) => ['cli', 'web'].includes(layerOf(e.from)) && layerOf(e.to) === 'drivers' && !DRIVER_FACE.test(e.to));
+  assert.deepEqual(inside.map((e) => `${e.from} -> ${e.to}`), []);
 });

@@ -19,3 +19,6 @@ export const localProviderDriver: ProviderDriver = {
     removeImage(site.imagesDir, image.name);
   },
 };
+
+/** Where a local attempt's files are (the web finds the running log of a job claimed before migration 0014 there). */
+export { jobDir } from './local-provider.js';
