@@ -1,4 +1,4 @@
-import { type ConfigData, configSchemaFor, type PipelineConfig, type PipelineName, PipelineSchema, type TargetConfig } from './config-schema.js';
+import { type BuiltinCheck, type ConfigData, configSchemaFor, type PipelineConfig, type PipelineName, PipelineSchema, type TargetConfig } from './config-schema.js';
 import { orList, type ConfigDrivers } from './driver-declaration.js';
 import { parseDuration } from './duration.js';
 import { formatPath, type Problem } from './problem.js';
@@ -131,6 +131,19 @@ export interface JobRole {
 
 export function rolesOf(p: Pick<PipelineConfig, 'nodes'>): readonly JobRole[] | undefined {
   return p.nodes ? Object.entries(p.nodes).map(([role, r]) => ({ role, command: r.test })) : undefined;
+}
+
+/** What every planned job runs, whichever pipeline plans it: its command or roles, checks, limits. */
+export interface PlannedCommand {
+  readonly command: string | readonly string[] | undefined;
+  /** A multi-node job's roles (then `command` is empty): each runs on its own node. */
+  readonly roles?: readonly JobRole[];
+  /** Built-in checks to run on the update's RPMs first. */
+  readonly checks: readonly BuiltinCheck[];
+  /** The target's production repository, which the checks test against. */
+  readonly productionRepo: string;
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
 }
 
 /** A job's command, or its roles' (a multi-node job has no command of its own). */

@@ -1,5 +1,4 @@
-import type { BuiltinCheck } from '../../core/config-schema.js';
-import type { Config, JobRole } from '../../core/config.js';
+import type { Config, PlannedCommand } from '../../core/config.js';
 import { pipelineFor, withRoles } from '../../core/config.js';
 import { splitNvr } from '../../core/names.js';
 import { describeDisable, type TargetDisable } from '../../core/target-state.js';
@@ -10,7 +9,7 @@ import type { NodeMode } from '../../core/node-mode.js';
 
 export type { NodeMode } from '../../core/node-mode.js';
 
-export interface PlannedJob {
+export interface PlannedJob extends PlannedCommand {
   readonly target: string;
   readonly builds: readonly Build[];
   /** Set when the target is disabled: the job is recorded as skipped with this reason. */
@@ -19,15 +18,6 @@ export interface PlannedJob {
   readonly image: string | null;
   /** Why this mode: an operator reading `sluice explain` should not have to guess. */
   readonly modeBecause: string;
-  readonly command: string | readonly string[] | undefined;
-  /** A multi-node job's roles (then `command` is empty): each runs on its own node. */
-  readonly roles?: readonly JobRole[];
-  /** Built-in checks to run on the update's RPMs first. */
-  readonly checks: readonly BuiltinCheck[];
-  /** The target's production repository, which the checks test against. */
-  readonly productionRepo: string;
-  readonly timeoutMs: number;
-  readonly maxAttempts: number;
 }
 
 export type Phase1Plan =

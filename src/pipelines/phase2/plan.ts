@@ -1,6 +1,5 @@
 import { nextBisect, type GroupResult } from '../../core/bisect.js';
-import type { BuiltinCheck } from '../../core/config-schema.js';
-import type { Config, JobRole } from '../../core/config.js';
+import type { Config, PlannedCommand } from '../../core/config.js';
 import { pipelineFor, withRoles } from '../../core/config.js';
 import { describeDisable, type TargetDisable } from '../../core/target-state.js';
 import type { Build } from '../../core/update-schema.js';
@@ -48,17 +47,11 @@ export function planPhase2Batch(updates: readonly BatchUpdate[], config: Config,
   return { batch, held };
 }
 
-export interface GroupJob {
+export interface GroupJob extends PlannedCommand {
   readonly target: string;
   /** The builds of the group's updates for this target, update by update. */
   readonly builds: readonly Build[];
   readonly skip: string | null;
-  readonly command: string | readonly string[] | undefined;
-  readonly roles?: readonly JobRole[];
-  readonly checks: readonly BuiltinCheck[];
-  readonly productionRepo: string;
-  readonly timeoutMs: number;
-  readonly maxAttempts: number;
 }
 
 /** One job per target the group's updates touch; a disabled target is skipped with its reason. */
