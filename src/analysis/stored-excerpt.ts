@@ -7,10 +7,10 @@ import type { Excerpt } from './excerpt-types.js';
  * it to a new scan of the log, so the CLI, the Gerrit comment and the web say the same.
  */
 export function storedExcerpt(raw: unknown): Excerpt | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const { lines, totalLines } = raw as { lines?: unknown; totalLines?: unknown };
+  if (typeof raw !== 'object' || raw === null || !('lines' in raw) || !('totalLines' in raw)) return undefined;
+  const { lines, totalLines } = raw;
   if (!Array.isArray(lines) || typeof totalLines !== 'number') return undefined;
-  const ok = lines.every((l: unknown) => typeof l === 'object' && l !== null && typeof (l as { n?: unknown }).n === 'number' && typeof (l as { text?: unknown }).text === 'string');
+  const ok = lines.every((l: unknown) => typeof l === 'object' && l !== null && 'n' in l && typeof l.n === 'number' && 'text' in l && typeof l.text === 'string');
   return ok ? (raw as Excerpt) : undefined;
 }
 

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../core/duration.js';
-import type { JobSpec } from '../engine/job-spec.js';
 import { storyOf } from '../pipelines/registry.js';
 import type { Job, Run, StoredEvent, StoredEventOf } from '../store/index.js';
 import { loadConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { withStore } from './store-access.js';
+import { specView } from '../engine/job-spec-view.js';
 
 export function registerExplain(program: Command, io: Io, setStatus: (s: number) => void): void {
   program.command('explain')
@@ -54,7 +54,7 @@ export function explainLines(run: Run, jobs: readonly Job[], events: readonly St
 
 /** One job: why it was skipped (a reason said once per run), or its node, command and attempts. */
 function jobLines(j: Job, events: readonly StoredEvent[], indent: string, skipsShown: Set<string>): string[] {
-  const spec = j.spec as Partial<JobSpec> | null;
+  const spec = specView(j);
   const out = [`${indent}${j.target}:`];
   const more = `${indent}  `;
   if (j.result === 'skipped') {

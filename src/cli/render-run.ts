@@ -3,6 +3,7 @@ import { excerptFileSync, type Excerpt } from '../analysis/excerpt.js';
 import { excerptHeading, renderExcerpt } from '../analysis/render-excerpt.js';
 import type { Job, Run } from '../store/index.js';
 import { batchOf } from '../core/records/run-record.js';
+import { specView } from '../engine/job-spec-view.js';
 
 /** One line per target: what it is doing or how it ended, and why. */
 export function matrixLines(run: Run, jobs: readonly Job[]): string[] {
@@ -39,7 +40,7 @@ function interrupted(j: Pick<Job, 'interruptions'>): string {
 
 /** A phase2 job tests a group of updates in one round of a stage: say which. */
 export function jobLabel(j: Pick<Job, 'target' | 'spec'>): string {
-  const spec = j.spec as { stage?: string; round?: number; group?: readonly string[] } | null;
+  const spec = specView(j);
   if (!spec?.group || spec.round === undefined) return j.target;
   return `${spec.stage === 'checks' ? 'checks' : 'tests'} r${spec.round} [${spec.group.join(' ')}] ${j.target}`;
 }

@@ -3,7 +3,8 @@ import type { HeldLease, Job, Store } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { BASELINE_CONTENT } from '../core/baseline.js';
 import type { JobPreparer } from './job-preparer.js';
-import type { JobSpec, RunInputs } from './job-spec.js';
+import type { RunUpdateFile } from '../core/records/run-record.js';
+import type { JobSpec } from './job-spec.js';
 import type { ExecutionOutcome, NodeProvider } from './node-provider.js';
 import type { OutcomeAnalyzer } from './outcome-analyzer.js';
 import { AttemptStop } from './stop-reason.js';
@@ -20,7 +21,8 @@ export interface AttemptServices {
   readonly preparer: JobPreparer | undefined;
   readonly analyzer: OutcomeAnalyzer | undefined;
   /** The run's inputs, which the worker keeps for all of a run's jobs. */
-  readonly runInputs: (runId: string) => Promise<RunInputs | undefined>;
+  /** The update file the job's run tests (phase1's), read once per run. */
+  readonly runInputs: (runId: string) => Promise<RunUpdateFile | undefined>;
   readonly onJobFinished: ((runId: string) => void) | undefined;
   readonly onRunFinished: ((runId: string, verdict: RunVerdict) => Promise<void>) | undefined;
   readonly log: ((line: string) => void) | undefined;
@@ -158,7 +160,7 @@ export class AttemptRunner {
       const analysis = await (this.s.analyzer as OutcomeAnalyzer).analyze({ jobId: job.id, runId: job.runId, attempt: job.attempt, spec }, outcome);
       if (analysis.tests.length > 0) {
         const content = spec.updates ? spec.updates.map((u) => u.id).join(' ') : spec.updateId;
-        const hash = (await this.s.runInputs(job.runId) as { contentHash?: string } | undefined)?.contentHash;
+        const hash = (await this.s.runInputs(job.runId))?.contentHash;
         await this.s.store.recordTestResults({
           jobId: job.id, attempt: job.attempt, runId: job.runId, target: job.target,
           content: spec.stage === 'baseline' ? BASELINE_CONTENT : spec.updates ? `group:${content}` : hash ?? content, results: analysis.tests, now: this.s.clock.now(),

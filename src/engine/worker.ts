@@ -5,10 +5,11 @@ import { AttemptRunner, type AttemptServices } from './attempt-runner.js';
 import type { Clock } from './clock.js';
 import type { JobPreparer } from './job-preparer.js';
 import type { OutcomeAnalyzer } from './outcome-analyzer.js';
-import type { RunInputs } from './job-spec.js';
+import { updateFileOf, type RunUpdateFile } from '../core/records/run-record.js';
 import { JOB_CLASSES, MAX_JOB_NODES, jobClassOfKind, jobKind, nodesOfKind, semaphoresFor } from './job-kind.js';
 import type { NodeProvider } from './node-provider.js';
 import type { Wake } from './wake.js';
+import { specView } from './job-spec-view.js';
 
 /** Runs whose inputs a worker keeps (the oldest forgotten first). */
 const INPUTS_KEPT = 64;
@@ -58,7 +59,7 @@ export class Worker {
   /** Aborted by handBack(): running jobs are stopped and returned to the queue. */
   private readonly handingBack = new AbortController();
   private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly inputsByRun = new Map<string, RunInputs>();
+  private readonly inputsByRun = new Map<string, RunUpdateFile>();
   /** Jobs this worker runs, by provider: a provider it alone fills needs no claim to know it is full. */
   private readonly runningOn = new Map<string, number>();
   private loop: Promise<void> | undefined;
@@ -169,7 +170,7 @@ export class Worker {
   /** Asks the job's provider to stop what the dead worker may have left running. */
   private async reap(swept: { jobId: string; runId: string; target: string; attempt: number }): Promise<void> {
     const job = await this.o.store.getJob(swept.jobId);
-    const spec = job?.spec as { provider?: string } | undefined;
+    const spec = job ? specView(job) : null;
     const provider = this.o.providers.find((p) => p.name === spec?.provider);
     if (!provider?.reap) return;
     try {
@@ -255,10 +256,11 @@ export class Worker {
    * A run's inputs, which never change once it is written: read once for all its jobs (a
    * fan-out of 32 children asked the store 32 times for the same row).
    */
-  private async runInputs(runId: string): Promise<RunInputs | undefined> {
+  private async runInputs(runId: string): Promise<RunUpdateFile | undefined> {
     const known = this.inputsByRun.get(runId);
     if (known) return known;
-    const inputs = (await this.o.store.getRun(runId))?.inputs as RunInputs | undefined;
+    const run = await this.o.store.getRun(runId);
+    const inputs = run ? updateFileOf(run) : undefined;
     if (inputs) {
       this.inputsByRun.set(runId, inputs);
       if (this.inputsByRun.size > INPUTS_KEPT) this.inputsByRun.delete(this.inputsByRun.keys().next().value as string);

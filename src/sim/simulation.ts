@@ -8,6 +8,7 @@ import { simProvider } from './provider.js';
 import { attemptsFromEvents, simStats, type SimStats } from './stats.js';
 import { simulationConfig, simulationConfigText, updateFileFor, type Submission } from './traffic.js';
 import { VirtualClock } from './virtual-clock.js';
+import { specView } from '../engine/job-spec-view.js';
 
 /**
  * Virtual-time engine settings. Wake hints start a job the moment a node frees or an update
@@ -104,7 +105,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       attempts: attemptsFromEvents(await allEvents(store)),
       capacity: o.capacity,
     });
-    const provisioned = jobs.filter((j) => (j.spec as { mode?: string } | null)?.mode === 'provision').length;
+    const provisioned = jobs.filter((j) => specView(j)?.mode === 'provision').length;
     return { capacity: o.capacity, stats, provisioned, rejected, runs, realMs: performance.now() - realStart };
   } finally {
     await store.close();

@@ -69,6 +69,12 @@ export function heldOf(record: RunRecord | UnreadableRunRecord): readonly { read
   return askPipeline(record, { phase1: () => [], phase2: (r) => r.inputs.held, promote: () => [], images: () => [] }, []);
 }
 
+/** The one update file a run tests, exactly as submitted (phase1's), if it tests one. */
+export interface RunUpdateFile { readonly updateId: string; readonly content: string; readonly contentHash: string }
+export function updateFileOf(record: RunRecord | UnreadableRunRecord): RunUpdateFile | undefined {
+  return askPipeline<RunUpdateFile | undefined>(record, { phase1: (r) => r.inputs, phase2: () => undefined, promote: () => undefined, images: () => undefined }, undefined);
+}
+
 /** The run a rerun or recheck repeats, if it is one. */
 export function rerunOf(record: RunRecord | UnreadableRunRecord): string | undefined {
   return askPipeline<string | undefined>(record, { phase1: (r) => r.inputs.rerunOf, phase2: (r) => r.inputs.rerunOf, promote: (r) => r.inputs.rerunOf, images: (r) => r.inputs.rerunOf }, undefined);

@@ -2,6 +2,7 @@ import type { Phase2Inputs, Phase2Outcome } from '../../core/records/phase2.js';
 import type { Job, Run } from '../../store/index.js';
 import type { OutcomeItem, RunStory } from '../run-story.js';
 import { configLine, plural, short } from '../story-text.js';
+import { specView } from '../../engine/job-spec-view.js';
 
 /**
  * How a phase2 run is told: the batch of updates/ it tested, the rounds and groups of the
@@ -11,7 +12,7 @@ import { configLine, plural, short } from '../story-text.js';
 
 /** What a phase2 job's spec says of its place in the bisection (read loosely: older runs lack fields). */
 interface GroupSpec { readonly stage?: string; readonly round?: number; readonly group?: readonly string[] }
-const groupSpecOf = (job: Job): GroupSpec | null => (typeof job.spec === 'object' ? job.spec : null);
+const groupSpecOf = (job: Job): GroupSpec | null => specView(job);
 
 const inputsOf = (run: Run): Partial<Phase2Inputs> => (run.pipeline === 'phase2' ? run.inputs : {});
 const outcomeOf = (run: Run): Phase2Outcome => (run.pipeline === 'phase2' ? run.outcome : null);

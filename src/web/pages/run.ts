@@ -10,6 +10,7 @@ import { html, type SafeHtml } from '../html.js';
 import { collectedUrl, jobUrl, logUrl, runUrl, updateUrl } from '../views.js';
 import { duration, runBadge, runSubject, statusBadge, when } from './format.js';
 import { layout, liveRegion } from './layout.js';
+import { specView } from '../../engine/job-spec-view.js';
 
 export async function runPage(d: WebDeps, run: Run): Promise<string> {
   return layout({
@@ -53,7 +54,7 @@ function batchLinks(run: Run): SafeHtml | string {
 
 /** `tests round 2, group [cl2m hz8d]: liberty/epel-7` for a phase2 job; the target for the others. */
 export function jobTitle(j: Job): string {
-  const spec = j.spec as { stage?: string; round?: number; group?: readonly string[] } | null;
+  const spec = specView(j);
   if (spec?.group && spec.round !== undefined) return `${spec.stage === 'checks' ? 'package checks' : 'tests'} round ${spec.round}, group [${spec.group.join(' ')}]: ${j.target}`;
   if (spec?.stage === 'stage') return `stage tests: ${j.target}`;
   return j.target;
@@ -61,7 +62,7 @@ export function jobTitle(j: Job): string {
 
 /** A phase2 job tests a group in one round of a stage: its row says which; a phase1 job's row is its update. */
 function rowOf(j: Job): string {
-  const spec = j.spec as { stage?: string; round?: number; group?: readonly string[]; updateId?: string } | null;
+  const spec = specView(j);
   if (spec?.group && spec.round !== undefined) return `${spec.stage === 'checks' ? 'checks' : 'tests'} r${spec.round} [${spec.group.join(' ')}]`;
   if (spec?.stage === 'stage') return 'stage';
   return spec?.updateId ?? 'jobs';
