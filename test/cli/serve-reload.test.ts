@@ -122,6 +122,8 @@ describe('sluice serve reloads sluice.yaml', () => {
     const next = await finishedLog(store, served, await submit(url, 'cccc', 'after a good reload'));
     assert.match(next.log, /planned-with second/);
     assert.match(await startedBy(store, next.runId), /\/2(#\d+)?$/, 'the engine built from the new file claimed it');
+    const nextRun = await store.getRun(next.runId);
+    assert.equal(nextRun?.pipeline === 'phase1' ? nextRun.inputs.configHash : undefined, sha256(good), 'the run records the configuration that planned it');
     const across = await finishedLog(store, served, runningRun);
     assert.equal(across.result, 'success', 'the replaced engine drained its job rather than dropping it');
     assert.equal(across.attempt, 1);
@@ -178,12 +180,14 @@ describe('sluice serve reloads sluice.yaml', () => {
       }
     })();
 
-    const good = configWith('fourth', (x) => x.replace('capacity: 3', 'capacity: 2') + 'schedules: { phase2: "0 3 * * *" }\n');
+    // The store is named another way: the key changed, and only a restart would apply it.
+    const good = configWith('fourth', (x) => x.replace('capacity: 3', 'capacity: 2').replace('store: sqlite:.sluice/sluice.db', 'store: sqlite:./.sluice/sluice.db') + 'schedules: { phase2: "0 3 * * *" }\n');
     writeFileSync(join(dir, 'sluice.yaml'), good);
     const ok = await reload(TOKEN);
     const answer = await ok.json() as Record<string, unknown>;
     assert.equal(ok.status, 200, JSON.stringify(answer));
-    assert.deepEqual(answer, { outcome: 'reloaded', file: 'sluice.yaml', hash: sha256(good), previousHash: sha256(configWith('first')), changed: ['pipelines', 'providers', 'schedules'], needsRestart: [] });
+    assert.deepEqual(answer, { outcome: 'reloaded', file: 'sluice.yaml', hash: sha256(good), previousHash: sha256(configWith('first')), changed: ['pipelines', 'providers', 'schedules', 'store'], needsRestart: ['store'] });
+    assert.match(served.stderr(), /store changed too, which takes effect only at the next restart/);
     const again = await reload(TOKEN);
     assert.equal(((await again.json()) as { outcome: string }).outcome, 'unchanged');
 
