@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LISTEN_RULE } from '../core/config-schema.js';
 import { Scheduler } from '../engine/scheduler.js';
@@ -15,7 +16,6 @@ import { submitPhase1 } from '../pipelines/phase1/submit.js';
 import { withStore } from './store-access.js';
 import { upstreamFollower } from './update-repo-setup.js';
 import { ConfigReloader, ConfigSlot, reloadOnSighup, ServeEngines, type ReloadOutcome } from './serve-reload.js';
-import { resolve } from 'node:path';
 
 interface ServeOptions { config?: string; listen?: string }
 
