@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Config } from '../core/config.js';
 import { parseConfigBytes } from '../drivers/registry.js';
-import { byPosition, formatProblem } from '../core/problem.js';
+import { byPosition, formatProblem, type Problem } from '../core/problem.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 
@@ -40,13 +40,21 @@ export function findConfig(io: Io, named: string | undefined): LoadedConfig | un
     if (named === undefined && io.env.SLUICE_CONFIG === undefined) return undefined;
     throw notFound(file);
   }
+  const read = readConfigFile(path, file);
+  if (!read.ok) throw new CliExit(EXIT.usage, read.problems.map(formatProblem).join('\n'), 'E_CONFIG_INVALID');
+  return read.loaded;
+}
+
+/**
+ * The configuration at `path` (`file` is how messages name it), or its problems in the
+ * order of their positions: what loading prints, and what a reload of `sluice serve` refuses.
+ */
+export function readConfigFile(path: string, file: string): { ok: true; loaded: LoadedConfig } | { ok: false; problems: Problem[] } {
   const bytes = readFileSync(path);
   const parsed = parseConfigBytes(bytes, file);
-  if (!parsed.ok) {
-    throw new CliExit(EXIT.usage, [...parsed.problems].sort(byPosition).map(formatProblem).join('\n'), 'E_CONFIG_INVALID');
-  }
+  if (!parsed.ok) return { ok: false, problems: [...parsed.problems].sort(byPosition) };
   const dir = dirname(path);
-  return { config: parsed.config, hash: createHash('sha256').update(bytes).digest('hex'), dir, resolvePath: (p) => (isAbsolute(p) ? p : resolve(dir, p)) };
+  return { ok: true, loaded: { config: parsed.config, hash: createHash('sha256').update(bytes).digest('hex'), dir, resolvePath: (p) => (isAbsolute(p) ? p : resolve(dir, p)) } };
 }
 
 /** The store URL with a relative SQLite path made absolute against the config's directory. */

@@ -1,12 +1,12 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LISTEN_RULE } from '../core/config-schema.js';
-import type { Engine } from '../engine/engine.js';
 import { Scheduler } from '../engine/scheduler.js';
 import type { Store } from '../store/index.js';
 import { readTokens } from '../web/auth.js';
 import { DEFAULT_LISTEN, parseListen, startWeb, webLogger, type StartedWeb } from '../web/start.js';
 import { loadConfig, type LoadedConfig } from './config-loader.js';
-import { makeEngine, productionKeyOf } from './engine-setup.js';
+import { makeEngine, processWorkerId, productionKeyOf } from './engine-setup.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { triggerPipeline } from './pipeline-triggers.js';
@@ -15,19 +15,22 @@ import { TriggerSetupError, type StartedTrigger } from '../drivers/trigger-drive
 import { submitPhase1 } from '../pipelines/phase1/submit.js';
 import { withStore } from './store-access.js';
 import { upstreamFollower } from './update-repo-setup.js';
+import { ConfigReloader, ConfigSlot, reloadOnSighup, ServeEngines, type ReloadOutcome } from './serve-reload.js';
 
 interface ServeOptions { config?: string; listen?: string }
 
 export function registerServe(program: Command, io: Io, setStatus: (s: number) => void): void {
   program.command('serve')
-    .description('run the engine (claim and run jobs) and the dashboard, HTTP API and /metrics, until SIGINT or SIGTERM (several may share a PostgreSQL store)')
+    .description('run the engine (claim and run jobs) and the dashboard, HTTP API and /metrics, until SIGINT or SIGTERM; SIGHUP reloads the configuration (several may share a PostgreSQL store)')
     .option('--listen <address>', `where the dashboard and API answer: ${LISTEN_RULE}, or "off" (default: web.listen, else ${DEFAULT_LISTEN})`)
     .option('--config <file>', 'configuration file')
     .action(async (opts: ServeOptions) => setStatus(await serve(io, opts)));
 }
 
 async function serve(io: Io, opts: ServeOptions): Promise<number> {
-  const loaded = loadConfig(io, opts.config);
+  const slot = new ConfigSlot(loadConfig(io, opts.config));
+  // Everything below reads the configuration through the slot: a reload swaps what it holds.
+  const loaded = slot.view;
   const listenText = opts.listen ?? loaded.config.web.listen ?? DEFAULT_LISTEN;
   const listen = listenText === 'off' ? undefined : parseListen(listenText);
   if (listenText !== 'off' && !listen) throw new CliExit(EXIT.usage, `--listen "${listenText}" is not ${LISTEN_RULE}, nor "off"`, 'E_USAGE');
@@ -35,13 +38,13 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
   return withStore(loaded, io, async (store) => {
     const log = (l: string) => io.err(`${l}\n`);
     // The dashboard starts first, so a port that cannot be bound stops serve before any job runs.
-    const started: { engine?: Engine } = {};
-    const web = listen ? await startDashboard(loaded, store, io, { listen, explicit: opts.listen !== undefined || loaded.config.web.listen !== undefined, tokens, engine: () => started.engine }) : undefined;
+    const started: { engine?: ServeEngines; reloader?: ConfigReloader } = {};
+    const web = listen ? await startDashboard(loaded, store, io, { listen, explicit: opts.listen !== undefined || loaded.config.web.listen !== undefined, tokens, engine: () => started.engine, reload: (via) => started.reloader?.reload(via) }) : undefined;
     try {
-      const running = await makeEngine(loaded, store, { log, env: io.env });
+      const running = new ServeEngines(await makeEngine(slot.current, store, { log, env: io.env }), log);
       started.engine = running;
       running.start();
-      const scheduler = new Scheduler({
+      const newScheduler = () => new Scheduler({
         schedules: loaded.config.schedules, clock: running.clock, store, log,
         trigger: async (pipeline, firedAt) => {
           const outcome = await triggerPipeline(loaded, store, pipeline, running.clock.now());
@@ -50,8 +53,15 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
           return outcome;
         },
       });
+      let scheduler = newScheduler();
       await scheduler.start();
       const triggers = await startTriggers(loaded, store, io, running, log);
+      const reloads = startReloads(io, slot, store, running, log, async () => {
+        await scheduler.stop();
+        scheduler = newScheduler();
+        await scheduler.start();
+      });
+      started.reloader = reloads.reloader;
       io.err(`sluice serve: working (store ${store.dialect}); stop with SIGINT or SIGTERM\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -67,6 +77,7 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
       };
       process.once('SIGINT', handBack);
       process.once('SIGTERM', handBack);
+      await reloads.stop();
       for (const trigger of triggers) await trigger.stop();
       await scheduler.stop();
       await running.stop();
@@ -91,13 +102,14 @@ function tokensOf(loaded: LoadedConfig, io: Io): string[] {
  * The dashboard. An address the operator chose that cannot be bound stops serve; the
  * default one only warns, so several workers on one host (or a busy port) still work.
  */
-async function startDashboard(loaded: LoadedConfig, store: Store, io: Io, o: { listen: { host: string; port: number }; explicit: boolean; tokens: string[]; engine: () => Engine | undefined }): Promise<StartedWeb | undefined> {
+async function startDashboard(loaded: LoadedConfig, store: Store, io: Io, o: { listen: { host: string; port: number }; explicit: boolean; tokens: string[]; engine: () => { notify(): void } | undefined; reload: (via: 'api') => Promise<ReloadOutcome> | undefined }): Promise<StartedWeb | undefined> {
   try {
     const web = await startWeb({
       store, site: loaded, now: () => Date.now(),
       auth: { tokens: o.tokens, publicReads: loaded.config.web.public_reads },
       trigger: (pipeline, now) => triggerPipeline(loaded, store, pipeline, now),
       notify: () => o.engine()?.notify(),
+      reload: async () => (await o.reload('api')) ?? { kind: 'refused', file: loaded.config.file, problems: [{ where: loaded.config.file, message: 'sluice serve is still starting', line: `${loaded.config.file}: sluice serve is still starting` }] },
       logger: webLogger((line) => io.err(line), io.env.SLUICE_LOG_LEVEL ?? 'info'),
     }, o.listen);
     io.err(`sluice serve: dashboard and API on ${web.url}/ (OpenAPI: ${web.url}/api/openapi.json, metrics: ${web.url}/metrics)${o.tokens.length === 0 ? '; no API token: actions are refused' : ''}\n`);
@@ -111,7 +123,7 @@ async function startDashboard(loaded: LoadedConfig, store: Store, io: Io, o: { l
 }
 
 /** The configured triggers, each started by its driver: Gerrit's events start phase1 runs (and `run phase2` comments phase2). */
-async function startTriggers(loaded: LoadedConfig, store: Store, io: Io, engine: Engine, log: (line: string) => void): Promise<StartedTrigger[]> {
+async function startTriggers(loaded: LoadedConfig, store: Store, io: Io, engine: { notify(): void }, log: (line: string) => void): Promise<StartedTrigger[]> {
   const started: StartedTrigger[] = [];
   try {
     for (const driver of DRIVERS.triggers) {
@@ -138,4 +150,19 @@ async function startTriggers(loaded: LoadedConfig, store: Store, io: Io, engine:
     if (e instanceof TriggerSetupError) throw new CliExit(EXIT.usage, `${loaded.config.file}: ${e.message}`, 'E_CONFIG_INVALID');
     throw e;
   }
+}
+
+/**
+ * Reloads of sluice.yaml on SIGHUP (and through the admin API, given the reloader): each
+ * builds a new engine from the file, validated first, and restarts the scheduler when the
+ * schedules changed (docs/configuration.md, "Reloading without a restart").
+ */
+function startReloads(io: Io, slot: ConfigSlot, store: Store, engines: ServeEngines, log: (line: string) => void, restartScheduler: () => Promise<void>): { reloader: ConfigReloader; stop(): Promise<void> } {
+  const file = slot.current.config.file;
+  const reloader = new ConfigReloader({
+    slot, path: resolve(io.cwd, file), file, engines, store, workerId: processWorkerId(), log, now: () => Date.now(), restartScheduler,
+    makeEngine: (next, workerId) => makeEngine(next, store, { log, env: io.env, workerId }),
+  });
+  const signal = reloadOnSighup(reloader, log);
+  return { reloader, stop: async () => { signal.stop(); await reloader.close(); } };
 }

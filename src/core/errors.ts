@@ -51,6 +51,7 @@ export const ERRORS = {
   E_SERVER_BUSY: { summary: 'The server holds as many live streams as it allows: retry later.', exit: 3, http: 503 },
   E_WEB_LISTEN: { summary: 'The HTTP server cannot listen on the address configured (in use, or not this host\'s).', exit: 3, http: 500 },
   E_INTERNAL: { summary: 'An unexpected failure inside Sluice: the server log has its stack.', exit: 3, http: 500 },
+  E_CONFIG_RELOAD_REFUSED: { summary: 'The configuration file on disk is not valid, so `sluice serve` keeps the one it runs.', exit: 2, http: 422 },
   W_UNKNOWN_KEY: { summary: 'A key the update format does not know is ignored (a typo?).', exit: 0, http: 200 },
   W_TARGET_DISABLED: { summary: 'The update touches a disabled target, which pipelines skip with its reason.', exit: 0, http: 200 },
 } as const satisfies Record<string, ErrorSpec>;

@@ -22,9 +22,17 @@ export interface WebDeps {
   readonly trigger?: (pipeline: PipelineName, now: number) => Promise<TriggerOutcome>;
   /** Wakes the engine after a run was written, rather than at its next poll. */
   readonly notify?: () => void;
+  /** Reloads the configuration file as SIGHUP does (`POST /api/admin/reload`); absent: refused. */
+  readonly reload?: () => Promise<ReloadAnswer>;
   /** How often the live pages' event tail polls the store (default 250 ms). */
   readonly pollMs?: number;
   /** Structured logs; false for none (tests). */
   readonly logger?: Logger | false;
   readonly version?: string;
 }
+
+/** What a reload came to: `sluice serve`'s answer, which the admin API passes on. */
+export type ReloadAnswer =
+  | { readonly kind: 'unchanged'; readonly file: string; readonly hash: string }
+  | { readonly kind: 'reloaded'; readonly file: string; readonly hash: string; readonly previousHash: string; readonly changed: readonly string[]; readonly needsRestart: readonly string[] }
+  | { readonly kind: 'refused'; readonly file: string; readonly problems: readonly { readonly where: string; readonly message: string; readonly line: string }[] };

@@ -34,7 +34,8 @@ export class WebMetrics {
   private readonly refused: Counter;
   private openStreams: () => number = () => 0;
 
-  constructor(private readonly o: { store: Store; config: Config; now: () => number }) {
+  /** `site.config` is read at each scrape: a reload of `sluice serve` changes the capacities shown. */
+  constructor(private readonly o: { store: Store; site: { readonly config: Config }; now: () => number }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_web_' });
     this.queue = new Gauge({ name: 'sluice_queue_jobs', help: 'Jobs waiting for a node, by pipeline.', labelNames: ['pipeline'], registers });
@@ -88,7 +89,8 @@ export class WebMetrics {
 
   /** Reads the gauges from the store; called before each scrape. */
   async refresh(): Promise<void> {
-    const { store, config } = this.o;
+    const { store } = this.o;
+    const { config } = this.o.site;
     const open = await unfinishedRuns(store);
     for (const g of [this.queue, this.running, this.unfinished, this.capacity, this.busy, this.utilisation, this.leases]) g.reset();
     for (const { run, jobs } of open) {

@@ -6,6 +6,7 @@ import { DEFAULT_WEB_LIMITS } from '../core/config-schema.js';
 import { jsonTooDeepAt, MAX_JSON_DEPTH } from '../core/json-depth.js';
 import { ApiError, validate } from './api-error.js';
 import { actionRoutes } from './api/actions.js';
+import { adminRoutes } from './api/admin.js';
 import { logRoutes } from './api/logs.js';
 import { readRoutes, updateView } from './api/reads.js';
 import { registerApiRoutes, type AnyApiRoute } from './api/route.js';
@@ -42,7 +43,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'x-frame-options': 'DENY',
 };
 
-const LIVE_KINDS = /^(run|job|target)\./;
+const LIVE_KINDS = /^(run|job|target|config)\./;
 const FOLLOW_POLL_MS = 500;
 const FOLLOW_CHUNK = 256 * 1024;
 const BODY_LIMIT = 1536 * 1024;
@@ -91,7 +92,7 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
   });
   const authorize = authorizer(d.auth);
   const hub = new EventHub({ store: d.store, pollMs: d.pollMs ?? 250, log: (msg, err) => app.log.warn({ err }, msg) });
-  const metrics = new WebMetrics({ store: d.store, config: d.site.config, now: d.now });
+  const metrics = new WebMetrics({ store: d.store, site: d.site, now: d.now });
   const streams = new Set<EventStream>();
   const limits = new ClientLimits(d.site.config.web?.limits ?? DEFAULT_WEB_LIMITS, Date.now, (why) => metrics.countRefusal(why));
   metrics.watchStreams(() => limits.openStreams);
@@ -119,10 +120,10 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => sendError(toApiError(err, request), request, reply));
   app.setNotFoundHandler((request, reply) => sendError(new ApiError('E_NO_ROUTE', `no page or endpoint ${request.method} ${request.url.split('?')[0] ?? ''}`), request, reply));
 
-  const routes: AnyApiRoute[] = [...readRoutes(d), ...logRoutes(d), ...actionRoutes(d)];
+  const routes: AnyApiRoute[] = [...readRoutes(d), ...logRoutes(d), ...actionRoutes(d), ...adminRoutes(d)];
   registerApiRoutes(app, routes);
   const others: OtherEndpoint[] = [
-    { path: '/api/events', tag: 'live', summary: 'Server-Sent Events: each run, job and target event of the store as it happens (`event:` its kind, `data:` JSON)', contentType: 'text/event-stream', query: EventsQuery },
+    { path: '/api/events', tag: 'live', summary: 'Server-Sent Events: each run, job, target and configuration reload event of the store as it happens (`event:` its kind, `data:` JSON)', contentType: 'text/event-stream', query: EventsQuery },
     { path: '/api/jobs/{id}/log/follow', tag: 'live', summary: 'Server-Sent Events: a running job\'s log as it grows (`lines` events from `offset`, then `end`)', contentType: 'text/event-stream', params: JobParams, query: LogFollowQuery },
     { path: '/jobs/{id}/log.txt', tag: 'jobs', summary: 'A job\'s whole log as text (streamed)', contentType: 'text/plain', params: JobParams },
     { path: '/jobs/{id}/collected/{name}', tag: 'jobs', summary: 'A file the job\'s node sent back (`pipelines.<name>.collect`), as text', contentType: 'text/plain', params: JobParams.extend({ name: z.string() }) },

@@ -6,7 +6,7 @@ import { JOB_RESULTS, PIPELINES, RUN_VERDICTS } from './vocabulary.js';
 
 // Every kind of event the event log holds, with the schema of its payload: one entry per
 // kind, the kind its discriminant. The store writes the run, job, lease, target and image
-// events; the pipelines, the scheduler and the Gerrit trigger the others.
+// events; the pipelines, the scheduler, the Gerrit trigger and `sluice serve`'s reloads the others.
 
 const ids = z.array(z.string());
 const RequeuedSchema = {
@@ -78,6 +78,19 @@ export const EVENT_PAYLOADS = {
   'gerrit.request': GerritEntrySchema,
   'gerrit.rejected': GerritEntrySchema,
   'gerrit.command': GerritEntrySchema,
+  /**
+   * `sluice serve` took a new sluice.yaml without a restart (SIGHUP or the admin API): its
+   * SHA-256, the top-level keys that changed, and those of them that wait for a restart.
+   */
+  'config.reloaded': z.object({
+    file: z.string(),
+    hash: z.string(),
+    previousHash: z.string(),
+    changed: z.array(z.string()),
+    needsRestart: z.array(z.string()),
+    via: z.enum(['signal', 'api']),
+    worker: z.string(),
+  }),
 } as const satisfies Record<string, z.ZodType>;
 
 type Payloads = typeof EVENT_PAYLOADS;
