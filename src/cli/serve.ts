@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { LISTEN_RULE } from '../core/config-schema.js';
+import { parseDuration } from '../core/duration.js';
 import type { Engine } from '../engine/engine.js';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Leadership, SERVICE_ROLE } from '../engine/leadership.js';
 import { Scheduler } from '../engine/scheduler.js';
 import type { Store } from '../store/index.js';
 import { readTokens } from '../web/auth.js';
@@ -41,17 +45,7 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
       const running = await makeEngine(loaded, store, { log, env: io.env });
       started.engine = running;
       running.start();
-      const scheduler = new Scheduler({
-        schedules: loaded.config.schedules, clock: running.clock, store, log,
-        trigger: async (pipeline, firedAt) => {
-          const outcome = await triggerPipeline(loaded, store, pipeline, running.clock.now());
-          log(`schedule ${pipeline} (${new Date(firedAt).toISOString()}): ${outcome.kind === 'nothing' ? `nothing to do: ${outcome.why}` : `${outcome.kind} ${outcome.runId}`}`);
-          if (outcome.kind === 'started') running.notify();
-          return outcome;
-        },
-      });
-      await scheduler.start();
-      const triggers = await startTriggers(loaded, store, io, running, log);
+      const leadership = await leadWhileServing(loaded, store, io, running, log);
       io.err(`sluice serve: working (store ${store.dialect}); stop with SIGINT or SIGTERM\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -67,14 +61,63 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
       };
       process.once('SIGINT', handBack);
       process.once('SIGTERM', handBack);
-      for (const trigger of triggers) await trigger.stop();
-      await scheduler.stop();
+      await leadership.stop();
       await running.stop();
     } finally {
       await web?.close();
     }
     return EXIT.ok;
   });
+}
+
+/**
+ * The scheduler and the triggers run in one serve per store, the leader (docs/schedules.md,
+ * "One scheduler per store"): this serve follows until it takes the lease, runs them while
+ * it holds it, and stops them at once when it loses it. The first look is awaited, so a
+ * trigger's configuration problem stops a serve that leads as it starts.
+ */
+async function leadWhileServing(loaded: LoadedConfig, store: Store, io: Io, engine: Engine, log: (line: string) => void): Promise<Leadership> {
+  const { engine: timing } = loaded.config;
+  let work: { scheduler: Scheduler; triggers: StartedTrigger[] } | undefined;
+  const leadership: Leadership = new Leadership({
+    store, role: SERVICE_ROLE, holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    leaseMs: durationMs(timing.leader_lease), renewMs: durationMs(timing.leader_renew), clock: engine.clock, log,
+    onElected: async () => {
+      const scheduler = new Scheduler({
+        schedules: loaded.config.schedules, clock: engine.clock, store, log, mayFire: () => leadership.leading,
+        trigger: async (pipeline, firedAt) => {
+          const outcome = await triggerPipeline(loaded, store, pipeline, engine.clock.now());
+          log(`schedule ${pipeline} (${new Date(firedAt).toISOString()}): ${outcome.kind === 'nothing' ? `nothing to do: ${outcome.why}` : `${outcome.kind} ${outcome.runId}`}`);
+          if (outcome.kind === 'started') engine.notify();
+          return outcome;
+        },
+      });
+      await scheduler.start();
+      try {
+        work = { scheduler, triggers: await startTriggers(loaded, store, io, engine, log) };
+      } catch (e) {
+        await scheduler.stop();
+        throw e;
+      }
+    },
+    onLost: async () => {
+      const leading = work;
+      work = undefined;
+      if (!leading) return;
+      // The triggers first: a Gerrit event arriving now is the next leader's, through its catch-up.
+      for (const trigger of leading.triggers) await trigger.stop();
+      await leading.scheduler.stop();
+    },
+  });
+  await leadership.start();
+  return leadership;
+}
+
+/** A duration the configuration's schema validated already. */
+function durationMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`not a duration: ${text}`);
+  return ms;
 }
 
 /** Tokens for the API's actions: `$SLUICE_WEB_TOKENS` and `web.token_file`; never from sluice.yaml itself. */
