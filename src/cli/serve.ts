@@ -24,7 +24,7 @@ interface ServeOptions { config?: string; listen?: string }
 
 export function registerServe(program: Command, io: Io, setStatus: (s: number) => void): void {
   program.command('serve')
-    .description('run the engine (claim and run jobs) and the dashboard, HTTP API and /metrics, until SIGINT or SIGTERM (several may share a PostgreSQL store)')
+    .description('run the engine (claim and run jobs) and the dashboard, HTTP API and /metrics, until SIGINT or SIGTERM (several may share a PostgreSQL store; the one elected leader runs the schedules and triggers)')
     .option('--listen <address>', `where the dashboard and API answer: ${LISTEN_RULE}, or "off" (default: web.listen, else ${DEFAULT_LISTEN})`)
     .option('--config <file>', 'configuration file')
     .action(async (opts: ServeOptions) => setStatus(await serve(io, opts)));
