@@ -27,7 +27,8 @@ export interface LeadershipOptions {
  * a renewal fails, or when the lease runs out by this process's own clock before a
  * renewal came back (the store hangs): in each case it stops the leader's work before
  * anything else, then goes back to following. Elections and losses are handed to
- * `onElected`/`onLost` one at a time, in order.
+ * `onElected`/`onLost` one at a time, in order. The watchdog on the lease's end is a real
+ * timer: this is for `sluice serve` on the system clock, not for the simulation.
  */
 export class Leadership {
   private term: number | undefined;
