@@ -1,6 +1,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LISTEN_RULE } from '../core/config-schema.js';
+import { parseDuration } from '../core/duration.js';
+import type { Engine } from '../engine/engine.js';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Leadership, SERVICE_ROLE } from '../engine/leadership.js';
 import { Scheduler } from '../engine/scheduler.js';
 import type { Store } from '../store/index.js';
 import { readTokens } from '../web/auth.js';
@@ -21,7 +26,7 @@ interface ServeOptions { config?: string; listen?: string }
 
 export function registerServe(program: Command, io: Io, setStatus: (s: number) => void): void {
   program.command('serve')
-    .description('run the engine (claim and run jobs) and the dashboard, HTTP API and /metrics, until SIGINT or SIGTERM; SIGHUP reloads the configuration (several may share a PostgreSQL store)')
+    .description('run the engine (claim and run jobs) and the dashboard, HTTP API and /metrics, until SIGINT or SIGTERM; SIGHUP reloads the configuration (several may share a PostgreSQL store; the one elected leader runs the schedules and triggers)')
     .option('--listen <address>', `where the dashboard and API answer: ${LISTEN_RULE}, or "off" (default: web.listen, else ${DEFAULT_LISTEN})`)
     .option('--config <file>', 'configuration file')
     .action(async (opts: ServeOptions) => setStatus(await serve(io, opts)));
@@ -44,23 +49,9 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
       const running = new ServeEngines(await makeEngine(slot.current, store, { log, env: io.env }), log);
       started.engine = running;
       running.start();
-      const newScheduler = () => new Scheduler({
-        schedules: loaded.config.schedules, clock: running.clock, store, log,
-        trigger: async (pipeline, firedAt) => {
-          const outcome = await triggerPipeline(loaded, store, pipeline, running.clock.now());
-          log(`schedule ${pipeline} (${new Date(firedAt).toISOString()}): ${outcome.kind === 'nothing' ? `nothing to do: ${outcome.why}` : `${outcome.kind} ${outcome.runId}`}`);
-          if (outcome.kind === 'started') running.notify();
-          return outcome;
-        },
-      });
-      let scheduler = newScheduler();
-      await scheduler.start();
-      const triggers = await startTriggers(loaded, store, io, running, log);
-      const reloads = startReloads(io, slot, store, running, log, async () => {
-        await scheduler.stop();
-        scheduler = newScheduler();
-        await scheduler.start();
-      });
+      const leadership = await leadWhileServing(loaded, store, io, running, log);
+      // A reload with new schedules restarts the leader's scheduler; a follower's next election reads them anyway.
+      const reloads = startReloads(io, slot, store, running, log, () => leadership.restartScheduler());
       started.reloader = reloads.reloader;
       io.err(`sluice serve: working (store ${store.dialect}); stop with SIGINT or SIGTERM\n`);
       await new Promise<void>((resolve) => {
@@ -78,14 +69,73 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
       process.once('SIGINT', handBack);
       process.once('SIGTERM', handBack);
       await reloads.stop();
-      for (const trigger of triggers) await trigger.stop();
-      await scheduler.stop();
+      await leadership.stop();
       await running.stop();
     } finally {
       await web?.close();
     }
     return EXIT.ok;
   });
+}
+
+/**
+ * The scheduler and the triggers run in one serve per store, the leader (docs/schedules.md,
+ * "One scheduler per store"): this serve follows until it takes the lease, runs them while
+ * it holds it, and stops them at once when it loses it. The first look is awaited, so a
+ * trigger's configuration problem stops a serve that leads as it starts.
+ */
+async function leadWhileServing(loaded: LoadedConfig, store: Store, io: Io, engine: Pick<Engine, 'clock' | 'notify'>, log: (line: string) => void): Promise<{ stop(): Promise<void>; restartScheduler(): Promise<void> }> {
+  const { engine: timing } = loaded.config;
+  let work: { scheduler: Scheduler; triggers: StartedTrigger[] } | undefined;
+  // The configuration is read at each election and each restart: a reload reaches the next scheduler.
+  const newScheduler = () => new Scheduler({
+    schedules: loaded.config.schedules, clock: engine.clock, store, log, mayFire: () => leadership.leading,
+    trigger: async (pipeline, firedAt) => {
+      const outcome = await triggerPipeline(loaded, store, pipeline, engine.clock.now());
+      log(`schedule ${pipeline} (${new Date(firedAt).toISOString()}): ${outcome.kind === 'nothing' ? `nothing to do: ${outcome.why}` : `${outcome.kind} ${outcome.runId}`}`);
+      if (outcome.kind === 'started') engine.notify();
+      return outcome;
+    },
+  });
+  const leadership: Leadership = new Leadership({
+    store, role: SERVICE_ROLE, holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    leaseMs: durationMs(timing.leader_lease), renewMs: durationMs(timing.leader_renew), clock: engine.clock, log,
+    onElected: async () => {
+      const scheduler = newScheduler();
+      await scheduler.start();
+      try {
+        work = { scheduler, triggers: await startTriggers(loaded, store, io, engine, log) };
+      } catch (e) {
+        await scheduler.stop();
+        throw e;
+      }
+    },
+    onLost: async () => {
+      const leading = work;
+      work = undefined;
+      if (!leading) return;
+      // The triggers first: a Gerrit event arriving now is the next leader's, through its catch-up.
+      for (const trigger of leading.triggers) await trigger.stop();
+      await leading.scheduler.stop();
+    },
+  });
+  await leadership.start();
+  return {
+    stop: () => leadership.stop(),
+    async restartScheduler() {
+      if (!work) return;
+      await work.scheduler.stop();
+      work.scheduler = newScheduler();
+      await work.scheduler.start();
+    },
+  };
+}
+
+/** A duration the configuration's schema validated already. */
+function durationMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`not a duration: ${text}`);
+  return ms;
 }
 
 /** Tokens for the API's actions: `$SLUICE_WEB_TOKENS` and `web.token_file`; never from sluice.yaml itself. */

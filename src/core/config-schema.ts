@@ -130,7 +130,9 @@ export const EngineSchema = z.strictObject({
   ).default({}).meta({ description: 'Caps on how many jobs of a class run at once across all workers, e.g. `phase1/provision: 2` (provisioning is heavy on the installer mirrors).' }),
   interrupted_attempts: z.int().min(0).max(100).default(3).meta({ description: 'How many of a job\'s attempts lost to the death of their worker (a crash, a SIGKILL, a restart without drain: its lease expired) are given back instead of spending one of its infra `retries`; past that, a job that keeps killing its worker ends as infra.' }),
   retry_backoff: duration.default('10s').meta({ description: 'An infra retry waits this long times the attempts spent, so a broken cloud is not hammered.' }),
-});
+  leader_lease: duration.default('10s').meta({ description: 'Of the `sluice serve` processes sharing a store, one leads: it alone runs the schedules and the triggers (Gerrit), and holds a lease this long, renewed every `leader_renew`. When it dies, another takes over within this plus `leader_renew` (docs/schedules.md).' }),
+  leader_renew: duration.default('2s').meta({ description: 'How often the leader renews its lease, and how often a follower looks whether the lease expired; shorter than `leader_lease`.' }),
+}).refine((e) => (parseDuration(e.leader_renew) ?? 0) < (parseDuration(e.leader_lease) ?? 0), { error: 'engine.leader_renew must be shorter than engine.leader_lease: the leader renews its lease before it expires', path: ['leader_renew'] });
 
 export const PromoteSchema = z.strictObject({
   stage: z.string().min(1).default('.sluice/stage').meta({ description: 'Where promote composes each target\'s stage tree (production plus the ready/ builds), relative to the config file.' }),
@@ -235,7 +237,7 @@ function configShape(drivers: ConfigDrivers) {
       .meta({ description: '`sqlite:PATH` (relative to the config file) or a `postgres://` URL.' }),
     update_repo: z.string().min(1).default('update-repo').meta({ description: 'The update repository (git): a path relative to the config file.' }),
     upstream: UpstreamSchema.optional().meta({ description: 'The shared repository the update repository follows: pulled before phase2 and promote read it and before each report, pushed after (docs/update-repo.md).' }),
-    engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', semaphores: {}, interrupted_attempts: 3, retry_backoff: '10s' }).meta({ description: 'Timing of the workers.' }),
+    engine: EngineSchema.default({ lease: '30s', poll: '1s', sweep: '15s', semaphores: {}, interrupted_attempts: 3, retry_backoff: '10s', leader_lease: '10s', leader_renew: '2s' }).meta({ description: 'Timing of the workers.' }),
     promote: PromoteSchema.default({ stage: '.sluice/stage', production: 'production', keep: 2 }).meta({ description: 'Where promote composes stage and publishes production.' }),
     images: ImagesSchema.default({ keep: 3, max_age: '14d' }).meta({ description: 'The known-good images the images pipeline records: how many are kept, how old one may be.' }),
     analysis: AnalysisSchema.default({ patterns: [], infra_rules: [], builtin: true }).meta({ description: 'How failed jobs are read: error excerpt patterns and infrastructure rules.' }),

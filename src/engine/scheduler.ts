@@ -18,6 +18,11 @@ export interface SchedulerOptions {
   log?: (line: string) => void;
   /** An IANA zone the expressions are read in; UTC by default. */
   timezone?: string;
+  /**
+   * Asked before each firing (the leader's lease is current): when it says no, the firing
+   * is neither triggered nor recorded, and the scheduler that leads next catches it up.
+   */
+  mayFire?: () => boolean;
 }
 
 /**
@@ -52,6 +57,7 @@ export class Scheduler {
   private readonly trigger: SchedulerOptions['trigger'];
   private readonly log: (line: string) => void;
   private readonly timezone: string;
+  private readonly mayFire: () => boolean;
   private readonly stopping = new AbortController();
   private loop?: Promise<void>;
 
@@ -61,6 +67,7 @@ export class Scheduler {
     this.trigger = options.trigger;
     this.log = options.log ?? (() => {});
     this.timezone = options.timezone ?? SCHEDULE_TIMEZONE;
+    this.mayFire = options.mayFire ?? (() => true);
     this.entries = nextFirings(options.schedules, 0, this.timezone)
       .map(({ pipeline, cron }) => ({ pipeline, cron, next: null, coalesced: [] }));
   }
@@ -121,6 +128,10 @@ export class Scheduler {
   }
 
   private fire(e: Entry, firedAt: number): void {
+    if (!this.mayFire()) {
+      this.log(`schedule ${e.pipeline} "${e.cron}": the firing of ${formatFiringTime(firedAt)} is left to the next leader (this serve's lease ran out)`);
+      return;
+    }
     if (e.busy) {
       this.log(`schedule ${e.pipeline} "${e.cron}": the firing of ${formatFiringTime(firedAt)} is coalesced with the one still being triggered`);
       e.coalesced.push(firedAt);

@@ -3,6 +3,7 @@ import type { StoreContext } from './context.js';
 import { appendEvent, latestEventSeq, listEvents } from './events.js';
 import { finishJob, getJob, latestPassingJob, heartbeatJob, sweepExpiredJobs } from './job-transitions.js';
 import { listLeases, reclaimExpiredLeases, releaseLease, renewLease } from './leases.js';
+import { getLeader, renewLeadership, resignLeadership, takeLeadership } from './leadership.js';
 import { claimJobWithLeases } from './job-claim.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -95,6 +96,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     releaseLease: (input) => releaseLease(ctx, input),
     reclaimExpiredLeases: (now) => reclaimExpiredLeases(ctx, now),
     listLeases: (resource) => listLeases(ctx, resource),
+    takeLeadership: (input) => takeLeadership(ctx, input),
+    renewLeadership: (input) => renewLeadership(ctx, input),
+    resignLeadership: (input) => resignLeadership(ctx, input),
+    getLeader: (role) => getLeader(ctx, role),
     recordRpms: (input) => recordRpms(ctx, input),
     listRpms: (buildId) => listRpms(ctx, buildId),
     appendEvent: (event) => appendEvent(ctx, event),

@@ -85,6 +85,14 @@ export interface LeasesTable {
   expires_at: number | null;
 }
 
+export interface LeadershipTable {
+  role: string;
+  holder: string | null;
+  term: number;
+  acquired_at: number | null;
+  expires_at: number | null;
+}
+
 export interface EventsTable {
   seq: Generated<number>;
   at: number;
@@ -142,6 +150,7 @@ export interface Database {
   runs: RunsTable;
   jobs: JobsTable;
   leases: LeasesTable;
+  leadership: LeadershipTable;
   events: EventsTable;
   rpms: RpmsTable;
   test_results: TestResultsTable;

@@ -15,6 +15,7 @@ import type {
   RenewLeaseInput,
   RenewLeaseResult,
 } from './leases.js';
+import type { Leader, RenewLeadershipInput, RenewLeadershipResult, ResignLeadershipInput, ResignLeadershipResult, TakeLeadershipInput, TakeLeadershipResult } from './leadership.js';
 import type { AddJobsInput, AddJobsResult, FinishControlledRunInput, FinishControlledRunResult } from './controlled-runs.js';
 import type { CancelRunInput, CancelRunResult } from './run-cancel.js';
 import type { SettleRunInput, SettleRunResult } from './run-settle.js';
@@ -110,6 +111,15 @@ export interface Store {
   releaseLease(input: ReleaseLeaseInput): Promise<ReleaseLeaseResult>;
   reclaimExpiredLeases(now: number): Promise<Lease[]>;
   listLeases(resource?: string): Promise<Lease[]>;
+
+  /** Takes a role (the scheduler's and triggers', `service`) when its lease is free or expired: a new term. */
+  takeLeadership(input: TakeLeadershipInput): Promise<TakeLeadershipResult>;
+  /** Extends the holder's current term; `lost` once it expired or was taken over. */
+  renewLeadership(input: RenewLeadershipInput): Promise<RenewLeadershipResult>;
+  /** Frees the role at once (a stopping serve), so a follower need not wait for the expiry. */
+  resignLeadership(input: ResignLeadershipInput): Promise<ResignLeadershipResult>;
+  /** The role's holder, current or expired; undefined when nobody holds it. */
+  getLeader(role: string): Promise<Leader | undefined>;
 
   /** Records the SHA-256 of fetched RPMs; refuses (`checksum_changed`) a known file with other bytes. */
   recordRpms(input: RecordRpmsInput): Promise<RecordRpmsResult>;

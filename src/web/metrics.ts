@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
+import { SERVICE_ROLE } from '../engine/leadership.js';
 import type { Store, StoredEvent } from '../store/index.js';
 import type { EventHub } from './event-hub.js';
 import { unfinishedRuns } from './queries.js';
@@ -26,6 +27,8 @@ export class WebMetrics {
   private readonly utilisation: Gauge;
   private readonly leases: Gauge;
   private readonly disabled: Gauge;
+  private readonly leader: Gauge;
+  private readonly leaderTerm: Gauge;
   private readonly jobsFinished: Counter;
   private readonly runsFinished: Counter;
   private readonly jobDuration: Histogram;
@@ -46,6 +49,8 @@ export class WebMetrics {
     this.utilisation = new Gauge({ name: 'sluice_node_utilisation', help: 'Busy nodes over capacity (0 to 1), by provider.', labelNames: ['provider'], registers });
     this.leases = new Gauge({ name: 'sluice_leases', help: 'Leases held now, by kind of resource (provider, semaphore...).', labelNames: ['kind'], registers });
     this.disabled = new Gauge({ name: 'sluice_targets_disabled', help: 'Targets disabled now.', registers });
+    this.leader = new Gauge({ name: 'sluice_leader', help: 'The `sluice serve` whose lease for the role is current (1): it alone runs the schedules and triggers; no sample while nobody leads.', labelNames: ['role', 'holder'], registers });
+    this.leaderTerm = new Gauge({ name: 'sluice_leader_term', help: 'The role\'s current term: it grows by one at every election, so a rise is a failover.', labelNames: ['role'], registers });
     this.jobsFinished = new Counter({ name: 'sluice_jobs_finished_total', help: 'Jobs finished since this server started, by pipeline and result (success, failure, infra, timeout, cancelled, skipped).', labelNames: ['pipeline', 'result'], registers });
     this.runsFinished = new Counter({ name: 'sluice_runs_finished_total', help: 'Runs given a verdict since this server started, by pipeline and verdict.', labelNames: ['pipeline', 'verdict'], registers });
     this.jobDuration = new Histogram({ name: 'sluice_job_duration_seconds', help: 'From a job\'s start to its end, by pipeline and result.', labelNames: ['pipeline', 'result'], buckets: DURATION_BUCKETS, registers });
@@ -110,6 +115,13 @@ export class WebMetrics {
       this.utilisation.set({ provider: name }, p.capacity > 0 ? busy / p.capacity : 0);
     }
     this.disabled.set((await store.listTargetStates(now)).filter((t) => t.disabled).length);
+    this.leader.reset();
+    this.leaderTerm.reset();
+    const leader = await store.getLeader(SERVICE_ROLE);
+    if (leader && leader.expiresAt > now) {
+      this.leader.set({ role: SERVICE_ROLE, holder: leader.holder }, 1);
+      this.leaderTerm.set({ role: SERVICE_ROLE }, leader.term);
+    }
   }
 
   async text(): Promise<string> {

@@ -28,6 +28,8 @@ const SAMPLES: { [K in EventKind]: EventPayload<K> } = {
   'target.disable_proposed': { target: 'kilo/epel-7', reason: 'baseline red' },
   'must_provision.added': { package: 'openstack-packstack', by: 'ops', reason: 'installer' },
   'must_provision.removed': { package: 'openstack-packstack', by: 'ops', reason: 'fixed' },
+  'leader.elected': { role: 'service', holder: 'host:1:abcdef', term: 2, expiresAt: T0 + 10_000, previous: 'host:2:fedcba' },
+  'leader.lost': { role: 'service', holder: 'host:2:fedcba', term: 1, reason: 'expired' },
   'image.snapshot': { name: 'img-1', location: '/images/img-1.tar', provider: 'local', target: 'kilo/epel-7' },
   'image.recorded': { name: 'img-1', target: 'kilo/epel-7', productionKey: null },
   'image.pruned': { names: ['img-0'] },

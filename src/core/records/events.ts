@@ -75,6 +75,10 @@ export const EVENT_PAYLOADS = {
       z.object({ id: z.string(), moved: z.literal(false), why: z.enum(['changed', 'gone', 'already']) }),
     ])),
   }),
+  /** A `sluice serve` took a role's lease (docs/schedules.md, "One scheduler per store"); `previous` held the term before. */
+  'leader.elected': z.object({ role: z.string(), holder: z.string(), term: z.number(), expiresAt: z.number(), previous: z.string().nullable() }),
+  /** A holder's term ended: it let the lease expire (`expired`, seen by its successor or its own renewal), stopped (`resigned`), or took it again after losing track of it (`superseded`). */
+  'leader.lost': z.object({ role: z.string(), holder: z.string(), term: z.number(), reason: z.enum(['expired', 'resigned', 'superseded']) }),
   'gerrit.request': GerritEntrySchema,
   'gerrit.rejected': GerritEntrySchema,
   'gerrit.command': GerritEntrySchema,
