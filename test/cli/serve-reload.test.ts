@@ -89,14 +89,20 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 /** The line of `needle` in `text`, 1-based. */
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
+/** A reload site with its `sluice serve` running and its store open; both go when the test ends. */
+async function servedSite(t: TestContext) {
+  const { dir, configWith } = await reloadSite(t);
+  const served = serve(dir);
+  t.after(() => { if (served.child.exitCode === null) served.child.kill('SIGKILL'); });
+  const url = await served.url;
+  const store = await openStore(`sqlite:${join(dir, '.sluice', 'sluice.db')}`);
+  t.after(() => store.close());
+  return { dir, configWith, served, url, store };
+}
+
 describe('sluice serve reloads sluice.yaml', () => {
   it('on SIGHUP: a broken file changes nothing and is logged with its position; a good one plans the next job, lets the running one finish as planned, and is recorded', async (t) => {
-    const { dir, configWith } = await reloadSite(t);
-    const served = serve(dir);
-    t.after(() => { if (served.child.exitCode === null) served.child.kill('SIGKILL'); });
-    const url = await served.url;
-    const store = await openStore(`sqlite:${join(dir, '.sluice', 'sluice.db')}`);
-    t.after(() => store.close());
+    const { dir, configWith, served, url, store } = await servedSite(t);
 
     // Broken: the new command comes with a timeout that is no duration.
     const broken = configWith('second', (x) => x.replace('timeout: 1m', 'timeout: soon'));
@@ -141,12 +147,7 @@ describe('sluice serve reloads sluice.yaml', () => {
   });
 
   it('through POST /api/admin/reload: refused without a token, answers a broken file with its positions, applies a good one and streams its event', async (t) => {
-    const { dir, configWith } = await reloadSite(t);
-    const served = serve(dir);
-    t.after(() => { if (served.child.exitCode === null) served.child.kill('SIGKILL'); });
-    const url = await served.url;
-    const store = await openStore(`sqlite:${join(dir, '.sluice', 'sluice.db')}`);
-    t.after(() => store.close());
+    const { dir, configWith, served, url, store } = await servedSite(t);
     const reload = (token?: string) => fetch(`${url}/api/admin/reload`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} });
 
     writeFileSync(join(dir, 'sluice.yaml'), configWith('second'));

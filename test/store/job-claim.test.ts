@@ -163,23 +163,23 @@ forEachStore('a multi-node job takes all its nodes in the claim or none: never p
 });
 
 forEachStore('a claim records where its attempt\'s log will grow, and the next attempt\'s claim its own', async ({ store }) => {
-  const logged: ClaimableKind = { ...IMAGE, liveLogPath: (a) => `/work/${a.runId}/${a.jobId}-a${a.attempt}/job.log` };
+  const logged: ClaimableKind = { ...IMAGE, liveLogPath: (a) => `work/${a.runId}/${a.jobId}-a${a.attempt}/job.log` };
   await store.insertRunWithJobs({ run: { id: 'r1', ...phase1Run() }, jobs: [{ id: 'r1/0', target: 't0', kind: IMAGE.kind, maxAttempts: 2 }], now: T0 });
   const first = await store.claimJobWithLeases({ worker: 'w1', holder: 'w1#1', now: T0 + 100, leaseMs: LEASE, kinds: [logged] });
   assert.ok(first.ok);
-  assert.equal(first.job.liveLogPath, '/work/r1/r1/0-a1/job.log');
-  assert.equal((await store.getJob('r1/0'))?.liveLogPath, '/work/r1/r1/0-a1/job.log');
+  assert.equal(first.job.liveLogPath, 'work/r1/r1/0-a1/job.log');
+  assert.equal((await store.getJob('r1/0'))?.liveLogPath, 'work/r1/r1/0-a1/job.log');
   assert.equal((await store.getJob('r1/0'))?.logPath, null, 'the log of an attempt that ended is apart');
   const ended = await store.finishJob({ jobId: 'r1/0', worker: 'w1', now: T0 + 200, result: 'infra', reason: 'node lost', retryBackoffMs: 1, releaseLeases: first.leases });
   assert.ok(ended.ok && ended.jobState === 'queued');
   const second = await store.claimJobWithLeases({ worker: 'w2', holder: 'w2#1', now: T0 + 10_000, leaseMs: LEASE, kinds: [logged] });
   assert.ok(second.ok);
-  assert.equal(second.job.liveLogPath, '/work/r1/r1/0-a2/job.log');
+  assert.equal(second.job.liveLogPath, 'work/r1/r1/0-a2/job.log');
 });
 
 forEachStore('a claim for a kind whose log is not known beforehand forgets the previous attempt\'s', async ({ store }) => {
   await store.insertRunWithJobs({ run: { id: 'r1', ...phase1Run() }, jobs: [{ id: 'r1/0', target: 't0', kind: IMAGE.kind, maxAttempts: 2 }], now: T0 });
-  const first = await store.claimJobWithLeases({ worker: 'w1', holder: 'w1#1', now: T0 + 100, leaseMs: LEASE, kinds: [{ ...IMAGE, liveLogPath: () => '/work/a1/job.log' }] });
+  const first = await store.claimJobWithLeases({ worker: 'w1', holder: 'w1#1', now: T0 + 100, leaseMs: LEASE, kinds: [{ ...IMAGE, liveLogPath: () => 'work/a1/job.log' }] });
   assert.ok(first.ok);
   await store.finishJob({ jobId: 'r1/0', worker: 'w1', now: T0 + 200, result: 'infra', reason: 'node lost', retryBackoffMs: 1, releaseLeases: first.leases });
   const second = await store.claimJobWithLeases({ worker: 'w2', holder: 'w2#1', now: T0 + 10_000, leaseMs: LEASE, kinds: [IMAGE] });
