@@ -117,7 +117,10 @@ export function pickNextJob(trx: TransitionTrx, now: number, kinds: readonly str
     .select('candidate.id')
     .where('candidate.state', '=', 'queued' satisfies JobState)
     .where(availableAt, '<=', now)
-    .where('candidate.run_id', 'in', trx.selectFrom('runs').select('runs.id').where('runs.state', 'in', UNFINISHED_RUN_STATES));
+    // Correlated, not `run_id in (unfinished runs)`: SQLite built the list of every
+    // unfinished run for each claim, a thousand ids for a thousand queued runs; this asks
+    // only the candidates walked in claim order, usually the first.
+    .where((eb) => eb.exists(eb.selectFrom('runs').select('runs.id').whereRef('runs.id', '=', 'candidate.run_id').where('runs.state', 'in', UNFINISHED_RUN_STATES)));
   if (kinds) pick = pick.where('candidate.kind', 'in', [...kinds]);
   const running = (eb: ExpressionBuilder<Database & { candidate: JobsTable }, 'candidate'>) => eb
     .selectFrom('jobs as busy')
