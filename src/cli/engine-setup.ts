@@ -27,7 +27,7 @@ import { followUpstream, upstreamOf } from './update-repo-setup.js';
 const ms = (d: string): number => parseDuration(d) ?? 1000;
 
 /** The composition root: the engine with the drivers the configuration names. */
-export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pollMs?: number; log?: (line: string) => void; env?: Readonly<Record<string, string | undefined>>; workerId?: string } = {}): Promise<Engine> {
+export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pollMs?: number; log?: (line: string) => void; env?: Readonly<Record<string, string | undefined>>; workerId?: string; origin?: string } = {}): Promise<Engine> {
   const { config } = loaded;
   const providers = providersFor(loaded, { env: opts.env ?? process.env, note: (line) => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line) });
   const repoPath = loaded.resolvePath(config.update_repo);
@@ -58,6 +58,7 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
     reporters: [...triggerReporters(loaded, store, repoWrites, opts), ...otherReporters],
     controllers: parts.controllers,
     workerId: opts.workerId ?? processWorkerId(),
+    ...(opts.origin === undefined ? {} : { origin: opts.origin }),
     leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff), interruptedAttempts: config.engine.interrupted_attempts, semaphores: config.engine.semaphores,
     ...(opts.log ? { log: opts.log } : {}),
   });

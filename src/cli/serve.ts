@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LISTEN_RULE } from '../core/config-schema.js';
 import { parseDuration } from '../core/duration.js';
@@ -9,6 +9,7 @@ import { Leadership, SERVICE_ROLE } from '../engine/leadership.js';
 import { Scheduler } from '../engine/scheduler.js';
 import type { Store } from '../store/index.js';
 import { readTokens } from '../web/auth.js';
+import { PeerLogs } from '../web/peer-logs.js';
 import { DEFAULT_LISTEN, parseListen, startWeb, webLogger, type StartedWeb } from '../web/start.js';
 import { loadConfig, type LoadedConfig } from './config-loader.js';
 import { makeEngine, processWorkerId, productionKeyOf } from './engine-setup.js';
@@ -22,12 +23,13 @@ import { withStore } from './store-access.js';
 import { upstreamFollower } from './update-repo-setup.js';
 import { ConfigReloader, ConfigSlot, reloadOnSighup, ServeEngines, type ReloadOutcome } from './serve-reload.js';
 
-interface ServeOptions { config?: string; listen?: string }
+interface ServeOptions { config?: string; listen?: string; advertise?: string }
 
 export function registerServe(program: Command, io: Io, setStatus: (s: number) => void): void {
   program.command('serve')
     .description('run the engine (claim and run jobs) and the dashboard, HTTP API and /metrics, until SIGINT or SIGTERM; SIGHUP reloads the configuration (several may share a PostgreSQL store; the one elected leader runs the schedules and triggers)')
     .option('--listen <address>', `where the dashboard and API answer: ${LISTEN_RULE}, or "off" (default: web.listen, else ${DEFAULT_LISTEN})`)
+    .option('--advertise <url>', 'the URL other hosts reach this dashboard at, recorded with each job this serve runs so their dashboards show its log (default: $SLUICE_ADVERTISE_URL, else the listen address, with this host\'s name for 0.0.0.0 or ::)')
     .option('--config <file>', 'configuration file')
     .action(async (opts: ServeOptions) => setStatus(await serve(io, opts)));
 }
@@ -43,17 +45,20 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
   return withStore(loaded, io, async (store) => {
     const log = (l: string) => io.err(`${l}\n`);
     // The dashboard starts first, so a port that cannot be bound stops serve before any job runs.
-    const started: { engine?: ServeEngines; reloader?: ConfigReloader } = {};
-    const web = listen ? await startDashboard(loaded, store, io, { listen, explicit: opts.listen !== undefined || loaded.config.web.listen !== undefined, tokens, engine: () => started.engine, reload: (via) => started.reloader?.reload(via) }) : undefined;
+    const started: { engine?: ServeEngines; reloader?: ConfigReloader; origin?: string } = {};
+    const peerLogs = new PeerLogs(join(loaded.resolvePath(loaded.config.work_dir), '.peer-logs'), () => started.origin);
+    const web = listen ? await startDashboard(loaded, store, io, { listen, explicit: opts.listen !== undefined || loaded.config.web.listen !== undefined, tokens, peerLogs, engine: () => started.engine, reload: (via) => started.reloader?.reload(via) }) : undefined;
     try {
-      const running = new ServeEngines(await makeEngine(slot.current, store, { log, env: io.env }), log);
+      const origin = web && listen ? advertisedUrl(opts.advertise ?? io.env.SLUICE_ADVERTISE_URL, web.url, listen.host) : undefined;
+      started.origin = origin;
+      const running = new ServeEngines(await makeEngine(slot.current, store, { log, env: io.env, ...(origin ? { origin } : {}) }), log);
       started.engine = running;
       running.start();
       const leadership = await leadWhileServing(loaded, store, io, running, log);
       // A reload with new schedules restarts the leader's scheduler; a follower's next election reads them anyway.
-      const reloads = startReloads(io, slot, store, running, log, () => leadership.restartScheduler());
+      const reloads = startReloads(io, slot, store, running, log, () => leadership.restartScheduler(), origin);
       started.reloader = reloads.reloader;
-      io.err(`sluice serve: working (store ${store.dialect}); stop with SIGINT or SIGTERM\n`);
+      io.err(`sluice serve: working (store ${store.dialect})${origin ? `; other hosts' dashboards read its jobs' logs at ${origin}` : ''}; stop with SIGINT or SIGTERM\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
@@ -152,13 +157,14 @@ function tokensOf(loaded: LoadedConfig, io: Io): string[] {
  * The dashboard. An address the operator chose that cannot be bound stops serve; the
  * default one only warns, so several workers on one host (or a busy port) still work.
  */
-async function startDashboard(loaded: LoadedConfig, store: Store, io: Io, o: { listen: { host: string; port: number }; explicit: boolean; tokens: string[]; engine: () => { notify(): void } | undefined; reload: (via: 'api') => Promise<ReloadOutcome> | undefined }): Promise<StartedWeb | undefined> {
+async function startDashboard(loaded: LoadedConfig, store: Store, io: Io, o: { listen: { host: string; port: number }; explicit: boolean; tokens: string[]; peerLogs: PeerLogs; engine: () => { notify(): void } | undefined; reload: (via: 'api') => Promise<ReloadOutcome> | undefined }): Promise<StartedWeb | undefined> {
   try {
     const web = await startWeb({
       store, site: loaded, now: () => Date.now(),
       auth: { tokens: o.tokens, publicReads: loaded.config.web.public_reads },
       trigger: (pipeline, now) => triggerPipeline(loaded, store, pipeline, now),
       notify: () => o.engine()?.notify(),
+      peerLogs: o.peerLogs,
       reload: async () => (await o.reload('api')) ?? { kind: 'refused', file: loaded.config.file, problems: [{ where: loaded.config.file, message: 'sluice serve is still starting', line: `${loaded.config.file}: sluice serve is still starting` }] },
       logger: webLogger((line) => io.err(line), io.env.SLUICE_LOG_LEVEL ?? 'info'),
     }, o.listen);
@@ -207,12 +213,27 @@ async function startTriggers(loaded: LoadedConfig, store: Store, io: Io, engine:
  * builds a new engine from the file, validated first, and restarts the scheduler when the
  * schedules changed (docs/configuration.md, "Reloading without a restart").
  */
-function startReloads(io: Io, slot: ConfigSlot, store: Store, engines: ServeEngines, log: (line: string) => void, restartScheduler: () => Promise<void>): { reloader: ConfigReloader; stop(): Promise<void> } {
+function startReloads(io: Io, slot: ConfigSlot, store: Store, engines: ServeEngines, log: (line: string) => void, restartScheduler: () => Promise<void>, origin: string | undefined): { reloader: ConfigReloader; stop(): Promise<void> } {
   const file = slot.current.config.file;
   const reloader = new ConfigReloader({
     slot, path: resolve(io.cwd, file), file, engines, store, workerId: processWorkerId(), log, now: () => Date.now(), restartScheduler,
-    makeEngine: (next, workerId) => makeEngine(next, store, { log, env: io.env, workerId }),
+    makeEngine: (next, workerId) => makeEngine(next, store, { log, env: io.env, workerId, ...(origin ? { origin } : {}) }),
   });
   const signal = reloadOnSighup(reloader, log);
   return { reloader, stop: async () => { signal.stop(); await reloader.close(); } };
+}
+
+/**
+ * The URL other hosts' dashboards reach this one at, to read the logs of the jobs this serve
+ * runs: the operator's, else where it listens (a wildcard address names this host instead).
+ */
+function advertisedUrl(given: string | undefined, listening: string, host: string): string {
+  if (given !== undefined && given !== '') {
+    let url: URL;
+    try { url = new URL(given); } catch { throw new CliExit(EXIT.usage, `--advertise "${given}" is not a URL (e.g. http://ci1.example.org:8080)`, 'E_USAGE'); }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliExit(EXIT.usage, `--advertise "${given}" must be an http or https URL`, 'E_USAGE');
+    return given.replace(/\/+$/, '');
+  }
+  if (host !== '0.0.0.0' && host !== '::') return listening;
+  return listening.replace(/^http:\/\/(\[::\]|0\.0\.0\.0)/, `http://${hostname()}`);
 }

@@ -41,6 +41,7 @@ export const ERRORS = {
   E_ACTIONS_DISABLED: { summary: 'The server has no API token configured, so it refuses every action.', exit: 2, http: 403 },
   E_NO_ROUTE: { summary: 'No page or API endpoint has that path: see /api/openapi.json.', exit: 2, http: 404 },
   E_NO_LOG: { summary: 'The job has no log (yet): it is queued, was skipped, or its log was removed.', exit: 1, http: 404 },
+  E_LOG_UNREACHABLE: { summary: 'The job ran on another host\'s `sluice serve`, which holds its log and did not answer; no copy of it is here yet.', exit: 3, http: 502 },
   E_RUN_FINISHED: { summary: 'The run has its verdict already, so there is nothing to cancel.', exit: 0, http: 409 },
   E_NOTHING_TO_DO: { summary: 'The pipeline has nothing to test now (e.g. updates/ or ready/ is empty).', exit: 0, http: 409 },
   E_MEDIA_TYPE: { summary: 'The request body must be JSON (`Content-Type: application/json`).', exit: 2, http: 415 },

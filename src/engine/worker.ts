@@ -21,6 +21,8 @@ export interface WorkerOptions {
   readonly wake: Wake;
   /** Unique among live workers: it owns leases and job claims. */
   readonly workerId: string;
+  /** The dashboard URL of the serve this worker is part of, recorded on each claim: another host's dashboard reads the attempt's log there. */
+  readonly origin?: string;
   /** Job and node leases last this long unless renewed by the heartbeat. */
   readonly leaseMs?: number;
   /** How long an idle worker waits for a hint before looking again. */
@@ -204,7 +206,7 @@ export class Worker {
     const kinds = this.claimableKinds();
     if (kinds.length === 0) return 'none';
     const holder = `${this.o.workerId}#${++this.holderSeq}`;
-    const claim = await this.o.store.claimJobWithLeases({ worker: this.o.workerId, holder, now: this.o.clock.now(), leaseMs: this.leaseMs, kinds });
+    const claim = await this.o.store.claimJobWithLeases({ worker: this.o.workerId, holder, now: this.o.clock.now(), leaseMs: this.leaseMs, kinds, ...(this.o.origin === undefined ? {} : { origin: this.o.origin }) });
     if (!claim.ok) return claim.code;
     const { job, leases } = claim;
     const nodes = nodesOfKind(job.kind);

@@ -34,6 +34,8 @@ export interface ClaimJobWithLeasesInput {
   leaseMs: number;
   /** The kinds this worker can run, with what each needs. */
   kinds: readonly ClaimableKind[];
+  /** The dashboard URL of this worker's serve, recorded with the claim so other hosts find the attempt's log. */
+  origin?: string;
 }
 
 export interface HeldLease {
@@ -81,7 +83,7 @@ export async function claimJobWithLeases(ctx: StoreContext, input: ClaimJobWithL
       const hasRoom = (need: LeaseNeed) => (busy.get(need.resource) ?? []).filter((slot) => slot < need.capacity).length + (need.count ?? 1) <= need.capacity;
       const runnable = input.kinds.filter((k) => k.leases.every(hasRoom));
       if (runnable.length === 0) return undefined;
-      const row = await claimRow(ctx, trx, { worker, now, lockedUntil: expiresAt, kinds: runnable.map((k) => k.kind) });
+      const row = await claimRow(ctx, trx, { worker, now, lockedUntil: expiresAt, kinds: runnable.map((k) => k.kind), origin: input.origin ?? null });
       if (!row) return undefined;
       const kind = runnable.find((k) => k.kind === row.kind);
       if (!kind) throw new Error(`job ${row.id} of kind ${row.kind} was claimed for none of the kinds asked for`);

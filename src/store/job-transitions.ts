@@ -173,7 +173,7 @@ export async function startClaimedJob(
 export async function claimRow(
   ctx: StoreContext,
   trx: TransitionTrx,
-  input: { worker: string; now: number; lockedUntil: number; kinds: readonly string[] | undefined },
+  input: { worker: string; now: number; lockedUntil: number; kinds: readonly string[] | undefined; origin?: string | null },
 ): Promise<Selectable<JobsTable> | undefined> {
   const claim = (idleRunsOnly: boolean) => trx
     .updateTable('jobs')
@@ -185,6 +185,7 @@ export async function claimRow(
       attempt: eb('attempt', '+', 1),
       // The previous attempt's log is not this one's: the claim records this one's, if known.
       live_log_path: null,
+      log_origin: input.origin ?? null,
     }))
     .where('id', '=', ctx.adapter.lockRows(pickNextJob(trx, input.now, input.kinds, idleRunsOnly), 'skip'))
     .where('state', '=', 'queued' satisfies JobState)

@@ -96,6 +96,8 @@ export interface Job {
   logPath: string | null;
   /** Where the current (or last) attempt writes its log, recorded as it starts; null when its provider keeps none on this host. */
   liveLogPath: string | null;
+  /** The dashboard URL of the serve whose worker ran the current (or last) attempt; null when it had none. */
+  logOrigin: string | null;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
@@ -266,6 +268,7 @@ export function toJob(row: Selectable<JobsTable>): Job {
     node: row.node,
     logPath: row.log_path,
     liveLogPath: row.live_log_path ?? null,
+    logOrigin: row.log_origin ?? null,
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,

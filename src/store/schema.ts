@@ -74,6 +74,7 @@ export interface JobsTable {
   interruptions: Generated<number>;
   /** Where the running attempt writes its log (recorded as it starts; null before migration 0014). */
   live_log_path: string | null;
+  log_origin: string | null;
 }
 
 export interface LeasesTable {

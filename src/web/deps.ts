@@ -4,6 +4,7 @@ import type { Config } from '../core/config.js';
 import type { TriggerOutcome } from '../engine/scheduler.js';
 import type { Store } from '../store/index.js';
 import type { AuthPolicy } from './auth.js';
+import type { PeerLogs } from './peer-logs.js';
 
 /** The configuration as `sluice serve` loaded it (LoadedConfig fits). */
 export interface WebSite {
@@ -29,6 +30,8 @@ export interface WebDeps {
   /** Structured logs; false for none (tests). */
   readonly logger?: Logger | false;
   readonly version?: string;
+  /** Copies of logs other hosts' serves hold (docs/operations.md, "Logs across hosts"); absent: only this host's logs are shown. */
+  readonly peerLogs?: PeerLogs;
 }
 
 /** What a reload came to: `sluice serve`'s answer, which the admin API passes on. */

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { jobDir } from '../drivers/providers/local/index.js';
 import { providerOfKind } from '../engine/job-kind.js';
 import type { Job } from '../store/index.js';
-import type { WebSite } from './deps.js';
+import type { WebDeps, WebSite } from './deps.js';
+import { PEER_HEADER, type ForwardedCredentials } from './peer-logs.js';
 
 /**
  * Where a job's log is. Never a path from the request: the store's `jobs.log_path` (the
@@ -26,4 +27,25 @@ export function logPathOf(job: Job, site: WebSite): string | undefined {
 function localLogOfAttemptStartedBeforeMigration14(job: Job, site: WebSite): string | undefined {
   if (site.config.providers[providerOfKind(job.kind)]?.type !== 'local') return undefined;
   return join(jobDir(site.resolvePath(site.config.work_dir), job.runId, job.id, job.attempt), 'job.log');
+}
+
+/** The headers of a request for a log, as far as finding it goes. */
+export type LogRequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/**
+ * Where a reader finds the job's log on this host: its own file, or a copy of the one the
+ * serve that ran the attempt holds (PeerLogs). A request from a peer is answered from this
+ * host's disk only, so two hosts never ask each other in a loop.
+ */
+export async function locateLog(job: Job, d: Pick<WebDeps, 'site' | 'peerLogs'>, headers: LogRequestHeaders): Promise<string | undefined> {
+  const local = logPathOf(job, d.site);
+  if (local !== undefined || headers[PEER_HEADER] !== undefined || !d.peerLogs?.holdsElsewhere(job)) return local;
+  return d.peerLogs.copyOf(job, credentialsOf(headers));
+}
+
+function credentialsOf(headers: LogRequestHeaders): ForwardedCredentials {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join('; ') : v);
+  const authorization = one(headers.authorization);
+  const cookie = one(headers.cookie);
+  return { ...(authorization ? { authorization } : {}), ...(cookie ? { cookie } : {}) };
 }

@@ -1,5 +1,5 @@
 import { collectedPath } from './collected.js';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DEFAULT_WEB_LIMITS } from '../core/config-schema.js';
@@ -18,7 +18,7 @@ import { EventHub } from './event-hub.js';
 import { logErrors } from './excerpt-adapter.js';
 import { ClientLimits } from './limits.js';
 import { indexLog, readFrom, readLines } from './log-file.js';
-import { logPathOf } from './log-locator.js';
+import { locateLog } from './log-locator.js';
 import { redactUrl } from './log-redact.js';
 import { WebMetrics } from './metrics.js';
 import { openApiDocument, type OtherEndpoint } from './openapi.js';
@@ -158,7 +158,7 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     let offset = query.offset;
     const tick = async (): Promise<void> => {
       const job = await d.store.getJob(params.id);
-      const path = job && logPathOf(job, d.site);
+      const path = job && await locateLog(job, d, request.headers);
       if (path) {
         for (let more = true; more && !stream.closed;) {
           const { text, next } = await readFrom(path, offset, FOLLOW_CHUNK);
@@ -214,7 +214,7 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     const { line } = validate(z.object({ line: z.coerce.number().int().min(1).optional() }), request.query ?? {}, 'query');
     const job = await d.store.getJob(id);
     if (!job) throw new ApiError('E_NOT_FOUND', `no job "${id}"`);
-    const path = logPathOf(job, d.site);
+    const path = await locateLog(job, d, request.headers);
     if (!path) throw new ApiError('E_NO_LOG', `job ${id} has no log${job.state === 'queued' ? ' yet: it is queued' : ''}`);
     const index = await indexLog(path);
     const errors = endedBadly(job) ? await logErrors(path, job.excerpt) : undefined;
@@ -225,9 +225,16 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     const { id } = validate(JobParams, request.params, 'path');
     const job = await d.store.getJob(id);
     if (!job) throw new ApiError('E_NOT_FOUND', `no job "${id}"`);
-    const path = logPathOf(job, d.site);
+    const path = await locateLog(job, d, request.headers);
     if (!path) throw new ApiError('E_NO_LOG', `job ${id} has no log`);
-    return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(createReadStream(path));
+    reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').header('accept-ranges', 'bytes');
+    // `bytes=N-` only, the form another host's dashboard asks with to copy what it lacks of a growing log.
+    const from = /^bytes=(\d+)-$/.exec(String(request.headers.range ?? ''))?.[1];
+    if (from === undefined) return reply.send(createReadStream(path));
+    const size = statSync(path).size;
+    const start = Number(from);
+    if (start >= size) return reply.code(416).header('content-range', `bytes */${size}`).send('');
+    return reply.code(206).header('content-range', `bytes ${start}-${size - 1}/${size}`).send(createReadStream(path, { start, end: size - 1 }));
   });
 
   app.get('/jobs/:id/collected/:name', async (request, reply) => {

@@ -10,7 +10,7 @@ const T = Date.parse('2026-12-07T10:00:00Z');
 const row: RunRow = { id: 'r1', updateId: null, state: 'finished', verdict: 'fail', createdAt: T, startedAt: T, finishedAt: T, reason: 'culprit c', reportedAt: null, controller: 'phase2', cancelRequestedAt: null };
 
 function job(id: string, target: string, result: Job['result'], spec: Record<string, unknown>): Job {
-  return { id, runId: 'r1', target, kind: 'phase2/provision@local', state: 'finished', result, reason: result === 'failure' ? 'tests failed' : 'passed', skipReason: null, attempt: 1, maxAttempts: 1, interruptions: 0, availableAt: T, lockedBy: null, lockedUntil: null, node: null, logPath: null, liveLogPath: null, createdAt: T, startedAt: T, finishedAt: T, spec };
+  return { id, runId: 'r1', target, kind: 'phase2/provision@local', state: 'finished', result, reason: result === 'failure' ? 'tests failed' : 'passed', skipReason: null, attempt: 1, maxAttempts: 1, interruptions: 0, availableAt: T, lockedBy: null, lockedUntil: null, node: null, logPath: null, liveLogPath: null, logOrigin: null, createdAt: T, startedAt: T, finishedAt: T, spec };
 }
 
 test('phase2: explain names each group of the bisection with why it was tested, and the culprit with the job that convicted it', () => {

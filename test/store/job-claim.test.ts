@@ -187,3 +187,15 @@ forEachStore('a claim for a kind whose log is not known beforehand forgets the p
   assert.equal(second.job.liveLogPath, null);
   assert.equal((await store.getJob('r1/0'))?.liveLogPath, null);
 });
+
+forEachStore('a claim records the dashboard of the serve whose worker runs the attempt, and the next claim its own', async ({ store }) => {
+  await store.insertRunWithJobs({ run: { id: 'r1', ...phase1Run() }, jobs: [{ id: 'r1/0', target: 't0', kind: IMAGE.kind, maxAttempts: 2 }], now: T0 });
+  const first = await store.claimJobWithLeases({ worker: 'a:1', holder: 'a:1#1', now: T0 + 100, leaseMs: LEASE, kinds: [IMAGE], origin: 'http://ci-a:8080' });
+  assert.ok(first.ok);
+  assert.equal(first.job.logOrigin, 'http://ci-a:8080');
+  assert.equal((await store.getJob('r1/0'))?.logOrigin, 'http://ci-a:8080');
+  await store.finishJob({ jobId: 'r1/0', worker: 'a:1', now: T0 + 200, result: 'infra', reason: 'node lost', retryBackoffMs: 1, releaseLeases: first.leases });
+  const second = await store.claimJobWithLeases({ worker: 'cli:2', holder: 'cli:2#1', now: T0 + 10_000, leaseMs: LEASE, kinds: [IMAGE] });
+  assert.ok(second.ok);
+  assert.equal((await store.getJob('r1/0'))?.logOrigin, null, 'a worker with no dashboard: the log is nowhere else to be read');
+});

@@ -57,6 +57,7 @@ forEachStore('inserts a run with its jobs, queued or skipped', async ({ store })
     node: null,
     logPath: null,
     liveLogPath: null,
+    logOrigin: null,
     createdAt: T0 + 1,
     startedAt: null,
     finishedAt: null,

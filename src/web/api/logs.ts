@@ -3,7 +3,7 @@ import { endedBadly } from '../cell-state.js';
 import type { WebDeps } from '../deps.js';
 import { logErrors } from '../excerpt-adapter.js';
 import { indexLog, readLines } from '../log-file.js';
-import { logPathOf } from '../log-locator.js';
+import { locateLog } from '../log-locator.js';
 import { JobParams, LogLinesQuery, LogLinesSchema } from '../schemas.js';
 import { apiRoute, type AnyApiRoute } from './route.js';
 
@@ -13,10 +13,10 @@ export function logRoutes(d: WebDeps): AnyApiRoute[] {
       method: 'GET', path: '/api/jobs/{id}/log', tag: 'jobs', access: 'read',
       summary: 'Lines of a job\'s log by number, read by byte ranges (never the whole file), with where its error lines are',
       params: JobParams, query: LogLinesQuery, response: LogLinesSchema, errors: ['E_NOT_FOUND', 'E_NO_LOG'],
-      handle: async ({ params, query }) => {
+      handle: async ({ params, query, request }) => {
         const job = await d.store.getJob(params.id);
         if (!job) throw new ApiError('E_NOT_FOUND', `no job "${params.id}"`);
-        const path = logPathOf(job, d.site);
+        const path = await locateLog(job, d, request.headers);
         if (!path) throw new ApiError('E_NO_LOG', `job ${job.id} has no log${job.state === 'queued' ? ' yet: it is queued' : job.result === 'skipped' ? ': it was skipped' : ''}`);
         const index = await indexLog(path);
         const errors = endedBadly(job) ? await logErrors(path, job.excerpt) : undefined;
