@@ -72,7 +72,8 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       // A test's own result line: "tests/x.py::test_y FAILED [ 2%]", "=>some/test    FAIL".
       { name: 'result-column', pattern: String.raw`\s(?:FAIL(?:ED)?|ERROR|NOT OK)(?:\s+\[\s*\d+%\])?\s*$`, severity: 7, before: 0 },
       // The cross a reporter puts before a failed test or a compiler error (xcpretty, mocha's spec reporter).
-      { name: 'failure-mark', pattern: String.raw`^\s*(?:[✗✘❌]|× )\s*\S`, severity: 7, before: 0, after: 3 },
+      // A few stray characters may precede it (what is left of an `echo -e` or a terminal control).
+      { name: 'failure-mark', pattern: String.raw`^\s*\S{0,3}?(?:[✗✘❌]|× )\s*\S`, severity: 7, before: 0, after: 3 },
       { name: 'scalatest-failed', pattern: String.raw`\*\*\* (?:FAILED|ABORTED) \*\*\*`, severity: 8, before: 0, after: 2 },
       { name: 'xctest-assert', pattern: String.raw`\bXCTAssert\w* failed\b|\bXCTFail\b|, failed - `, severity: 8, after: 3 },
       { name: 'go-test-fail', pattern: String.raw`^\s*--- FAIL: \S`, severity: 8, before: 0, after: 4 },

@@ -60,7 +60,7 @@ export function selectExcerpt(s: Selection): Excerpt {
   const shownTexts = new Set<string>();
   // Lines that fill the budget rather than answer a hit: never one already shown, nor noise.
   const fill = (l: SeenLine | undefined): void => {
-    if (!l || l.known || l.quiet || chosen.size >= s.maxLines || chosen.has(l.n)) return;
+    if (!l || l.known || l.quiet || l.passing || chosen.size >= s.maxLines || chosen.has(l.n)) return;
     if (l.text.trim() !== '' && shownTexts.has(l.text)) return;
     chosen.set(l.n, l);
     shownTexts.add(l.text);
@@ -88,7 +88,8 @@ export function selectExcerpt(s: Selection): Excerpt {
   };
   const place = (lines: readonly SeenLine[], anchor?: SeenLine): void => {
     // Context that repeats a line already shown (or the hit itself) says nothing new.
-    const fresh = lines.filter((l) => !chosen.has(l.n) && (l === anchor || l.text.trim() === '' || (!shownTexts.has(l.text) && l.text !== anchor?.text)));
+    // Nor does a passing test's result.
+    const fresh = lines.filter((l) => !chosen.has(l.n) && (l === anchor || l.text.trim() === '' || (!l.passing && !shownTexts.has(l.text) && l.text !== anchor?.text)));
     if (chosen.size + fresh.length <= s.maxLines) {
       fresh.forEach(put);
     } else if (anchor && !chosen.has(anchor.n)) {
