@@ -85,6 +85,9 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       { name: 'junit-failure', pattern: String.raw`^(?:Tests run: \d+, Failures: \d+, Errors: \d+.*<<< (?:FAILURE|ERROR)!|Failed tests:|Tests in error:|\S+ > \S.* FAILED$)`, severity: 8, before: 0, after: 3 },
       { name: 'rspec-failure', pattern: String.raw`^rspec \./\S+:\d+ # |^Failures:$`, severity: 7, after: 3 },
       { name: 'cargo-test-failure', pattern: String.raw`^---- \S+ stdout ----$|^test result: FAILED\b|^thread '.*' panicked at`, severity: 8, before: 0, after: 3 },
+      // GoogleTest: "[  FAILED  ] Suite.Case (3 ms)", and its assertion "parser_test.cc:42: Failure" with what it expected.
+      { name: 'gtest-failed', pattern: String.raw`^\[  FAILED  \] \S`, severity: 8, before: 0 },
+      { name: 'gtest-assertion', pattern: String.raw`^\S+:\d+: Failure$`, severity: 7, before: 0, after: 4 },
       { name: 'ctest-failure', pattern: String.raw`^The following tests FAILED:|^\d+% tests passed, [1-9]\d* tests? failed|\*\*\*(?:Failed|Exception)\b`, severity: 8, after: 3 },
       { name: 'xctest-failure', pattern: String.raw`: error: -\[\S+ \S+\] : |^Failing tests:$|\*\* (?:TEST|BUILD)(?: EXECUTE)? FAILED \*\*`, severity: 8, after: 2 },
       { name: 'stestr-failed', pattern: String.raw`^(?:\{\d+\} )?[\w.]+(?:\[[^\]]*\])? (?:\[[\d.]+s\] )?\.\.\. (?:FAILED|ERROR)\b`, severity: 8 },

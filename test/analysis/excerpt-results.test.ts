@@ -91,3 +91,19 @@ describe('failed tests', () => {
     }
   });
 });
+
+describe('near a strong hit', () => {
+  it('shows the lines next to a strong hit before faint words elsewhere', () => {
+    const log = [
+      ...filler(60, (i) => `note ${i}: comment mentions an error in passing (${i})`),
+      ...busy(30),
+      'Running the checks of package demo',
+      'ERROR: the check of the examples failed',
+      'Last lines of output: expected 3 names, got 2',
+      ...busy(100, 'cleanup'),
+    ].join('\n');
+    const e = excerptText(log, { maxLines: 20 });
+    assert.ok(shows(e, 'Running the checks of package demo'), texts(e).join('\n'));
+    assert.ok(shows(e, 'Last lines of output: expected 3 names, got 2'), texts(e).join('\n'));
+  });
+});
