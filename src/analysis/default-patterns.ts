@@ -72,7 +72,8 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       // A test's own result line: "tests/x.py::test_y FAILED [ 2%]", "=>some/test    FAIL".
       { name: 'result-column', pattern: String.raw`\s(?:FAIL(?:ED)?|ERROR|NOT OK)(?:\s+\[\s*\d+%\])?\s*$`, severity: 7, before: 0 },
       // The cross a reporter puts before a failed test or a compiler error (xcpretty, mocha's spec reporter).
-      { name: 'failure-mark', pattern: String.raw`^\s*(?:[✗✘❌]|× )\s*\S`, severity: 7, before: 0, after: 3 },
+      // A few stray characters may precede it (what is left of an `echo -e` or a terminal control).
+      { name: 'failure-mark', pattern: String.raw`^\s*\S{0,3}?(?:[✗✘❌]|× )\s*\S`, severity: 7, before: 0, after: 3 },
       { name: 'scalatest-failed', pattern: String.raw`\*\*\* (?:FAILED|ABORTED) \*\*\*`, severity: 8, before: 0, after: 2 },
       { name: 'xctest-assert', pattern: String.raw`\bXCTAssert\w* failed\b|\bXCTFail\b|, failed - `, severity: 8, after: 3 },
       { name: 'go-test-fail', pattern: String.raw`^\s*--- FAIL: \S`, severity: 8, before: 0, after: 4 },
@@ -84,6 +85,9 @@ export const DEFAULT_PATTERN_SETS: readonly PatternSet[] = [
       { name: 'junit-failure', pattern: String.raw`^(?:Tests run: \d+, Failures: \d+, Errors: \d+.*<<< (?:FAILURE|ERROR)!|Failed tests:|Tests in error:|\S+ > \S.* FAILED$)`, severity: 8, before: 0, after: 3 },
       { name: 'rspec-failure', pattern: String.raw`^rspec \./\S+:\d+ # |^Failures:$`, severity: 7, after: 3 },
       { name: 'cargo-test-failure', pattern: String.raw`^---- \S+ stdout ----$|^test result: FAILED\b|^thread '.*' panicked at`, severity: 8, before: 0, after: 3 },
+      // GoogleTest: "[  FAILED  ] Suite.Case (3 ms)", and its assertion "parser_test.cc:42: Failure" with what it expected.
+      { name: 'gtest-failed', pattern: String.raw`^\[  FAILED  \] \S`, severity: 8, before: 0 },
+      { name: 'gtest-assertion', pattern: String.raw`^\S+:\d+: Failure$`, severity: 7, before: 0, after: 4 },
       { name: 'ctest-failure', pattern: String.raw`^The following tests FAILED:|^\d+% tests passed, [1-9]\d* tests? failed|\*\*\*(?:Failed|Exception)\b`, severity: 8, after: 3 },
       { name: 'xctest-failure', pattern: String.raw`: error: -\[\S+ \S+\] : |^Failing tests:$|\*\* (?:TEST|BUILD)(?: EXECUTE)? FAILED \*\*`, severity: 8, after: 2 },
       { name: 'stestr-failed', pattern: String.raw`^(?:\{\d+\} )?[\w.]+(?:\[[^\]]*\])? (?:\[[\d.]+s\] )?\.\.\. (?:FAILED|ERROR)\b`, severity: 8 },

@@ -23,6 +23,12 @@ const CONTINUATION_LINES = 4;
 /** A Python traceback up to this long is kept whole above its exception line. */
 const TRACEBACK_REACH = 24;
 /**
+ * A hit that follows a passing test's result line within this many lines takes the lines
+ * between as its context: a reporter that prints each result after the test ran (xcpretty,
+ * mocha, tasty) leaves what the failing test printed just above its result.
+ */
+const TEST_OUTPUT_REACH = 8;
+/**
  * Lines kept beyond a hit's own context on each side, to fill a budget its hits leave
  * unused: most lines a reader needs that an excerpt misses sit next to a line it shows.
  */
@@ -41,6 +47,9 @@ interface Collecting {
   readonly indent: number;
   afterLeft: number;
   continuationLeft: number;
+  /** The hit ends with a colon: what follows is its detail, whatever its indent, blank lines within. */
+  readonly announces: boolean;
+  blanksLeft: number;
   spareLeft: number;
 }
 
@@ -65,6 +74,7 @@ export class ExcerptScanner {
   private stepStart = 1;
   private failed: FailedStep | undefined;
   private tracebackAt: number | undefined;
+  private lastPassingAt: number | undefined;
   private knownLines = 0;
   /** The first lines of the paragraph being read, and of the last one a blank line ended. */
   private paragraph: SeenLine[] = [];
@@ -83,7 +93,10 @@ export class ExcerptScanner {
     const tail = rawTail === undefined ? undefined : cleanLine(rawTail);
     const known = this.reference !== undefined && this.reference.has(text);
     if (known) this.knownLines++;
-    const line: SeenLine = { n, text, clipped, ...(tail === undefined ? {} : { tail }), ...(known ? { known } : {}), ...(this.muted ? { quiet: true } : {}) };
+    const passing = PASSING_LINE.test(text);
+    const line: SeenLine = {
+      n, text, clipped, ...(tail === undefined ? {} : { tail }), ...(known ? { known } : {}), ...(this.muted ? { quiet: true } : {}), ...(passing ? { passing } : {}),
+    };
     const message = logMessage(text);
     if (this.collecting.length > 0) this.collectAfter(line, message);
     if (STEP_START.test(text)) {
@@ -96,12 +109,13 @@ export class ExcerptScanner {
     if (this.failed === undefined && saysStepFailed(text)) this.failed = this.failedStep(line);
     this.followParagraphs(line);
     if (TRACEBACK.test(message)) this.tracebackAt = n;
-    if (!known && !PASSING_LINE.test(text)) {
+    if (!known && !passing) {
       // The end of a clipped line is matched too: a one-line JSON result ends with its reason.
       const full = tail === undefined ? text : `${text} ${tail}`;
       const matched = this.match(full, tail === undefined ? message : `${message} ${tail}`);
       if (matched.length > 0) this.apply(matched, line, message);
     }
+    if (passing) this.lastPassingAt = n;
     this.remember(line);
   }
 
@@ -194,6 +208,7 @@ export class ExcerptScanner {
       before = Math.max(before, line.n - this.tracebackAt);
       this.tracebackAt = undefined;
     }
+    if (this.lastPassingAt !== undefined && line.n - this.lastPassingAt - 1 <= TEST_OUTPUT_REACH) before = Math.max(before, line.n - this.lastPassingAt - 1);
     const hit: Hit = {
       line: kept, patternId: p.id, severity,
       before: this.lastLines(before).map((l) => ({ ...l, text: detach(l.text) })),
@@ -209,7 +224,8 @@ export class ExcerptScanner {
       if (ph.last.length > LAST_KEPT) this.drop(ph.last.shift() as Hit);
     }
     this.byText.set(kept.text, hit);
-    this.collecting.push({ hit, indent: indentOf(message), afterLeft: p.after, continuationLeft: CONTINUATION_LINES, spareLeft: SPARE_LINES });
+    const announces = message.trimEnd().endsWith(':');
+    this.collecting.push({ hit, indent: indentOf(message), afterLeft: p.after, continuationLeft: CONTINUATION_LINES, announces, blanksLeft: announces ? CONTINUATION_LINES : 0, spareLeft: SPARE_LINES });
     this.recent.push(hit);
     if (this.recent.length > 64) this.recent = this.recent.filter((h) => h.line.n >= line.n - DISMISS_REACH);
   }
@@ -221,8 +237,11 @@ export class ExcerptScanner {
       if (c.afterLeft > 0) {
         c.afterLeft--;
         c.hit.after.push({ ...line, text: detach(line.text) });
-      } else if (c.continuationLeft > 0 && message.trim() !== '' && indentOf(message) > c.indent) {
+      } else if (c.continuationLeft > 0 && message.trim() !== '' && (c.announces || indentOf(message) > c.indent)) {
         c.continuationLeft--;
+        c.hit.after.push({ ...line, text: detach(line.text) });
+      } else if (c.continuationLeft > 0 && c.blanksLeft > 0 && message.trim() === '') {
+        c.blanksLeft--;
         c.hit.after.push({ ...line, text: detach(line.text) });
       } else if (c.spareLeft > 0) {
         c.continuationLeft = 0;
@@ -280,7 +299,7 @@ function informative(lines: readonly SeenLine[]): { block: SeenLine[]; repeats: 
   const repeats = new Map<number, number>();
   let previousForm: string | undefined;
   for (const l of lines) {
-    if (l.known || l.quiet || isBookkeeping(l.text)) continue;
+    if (l.known || l.quiet || l.passing || isBookkeeping(l.text)) continue;
     const form = normalizeLine(l.text);
     const previous = block[block.length - 1];
     if (previous && form === previousForm) {

@@ -10,7 +10,9 @@ import type { Excerpt, ExcerptLine, FailedStep, Hit, SeenLine } from './excerpt-
  * 2. the first hit of each strong pattern (the root cause is usually the first error of
  *    its kind), strongest first;
  * 3. the last lines of the log (how it stopped), then the last hit of each strong pattern
- *    (the error that ended the run), strongest first, then the rest of the failed step's block;
+ *    (the error that ended the run), strongest first, then the rest of the failed step's block,
+ *    then the line below and above each of those first and last hits (what is missed most
+ *    often sits right next to a line shown);
  * 4. every other hit not much weaker than the strongest, strongest first, then in log order.
  * A hit in a step before the failed one (a linter whose findings did not fail the job, a
  * configure probe's deliberate error) counts EARLIER_STEP weaker; one in the failed step
@@ -26,6 +28,8 @@ const EARLIER_STEP = 4;
 const FAILED_STEP_BONUS = 1;
 /** Hits weaker than this are left out when they come before the failed step. */
 const WEAK = 5;
+/** Lines on each side of a strong hit shown that come before the weaker hits. */
+const NEAR_ROUNDS = 1;
 /** The share of the budget the failed step's block takes before any hit (8 of 40 lines)... */
 const FIRST_BLOCK_SHARE = 0.2;
 /** ...and from the marker up, after the first and last hits, before the others (12 of 40). */
@@ -60,7 +64,7 @@ export function selectExcerpt(s: Selection): Excerpt {
   const shownTexts = new Set<string>();
   // Lines that fill the budget rather than answer a hit: never one already shown, nor noise.
   const fill = (l: SeenLine | undefined): void => {
-    if (!l || l.known || l.quiet || chosen.size >= s.maxLines || chosen.has(l.n)) return;
+    if (!l || l.known || l.quiet || l.passing || chosen.size >= s.maxLines || chosen.has(l.n)) return;
     if (l.text.trim() !== '' && shownTexts.has(l.text)) return;
     chosen.set(l.n, l);
     shownTexts.add(l.text);
@@ -88,7 +92,8 @@ export function selectExcerpt(s: Selection): Excerpt {
   };
   const place = (lines: readonly SeenLine[], anchor?: SeenLine): void => {
     // Context that repeats a line already shown (or the hit itself) says nothing new.
-    const fresh = lines.filter((l) => !chosen.has(l.n) && (l === anchor || l.text.trim() === '' || (!shownTexts.has(l.text) && l.text !== anchor?.text)));
+    // Nor does a passing test's result.
+    const fresh = lines.filter((l) => !chosen.has(l.n) && (l === anchor || l.text.trim() === '' || (!l.passing && !shownTexts.has(l.text) && l.text !== anchor?.text)));
     if (chosen.size + fresh.length <= s.maxLines) {
       fresh.forEach(put);
     } else if (anchor && !chosen.has(anchor.n)) {
@@ -108,6 +113,14 @@ export function selectExcerpt(s: Selection): Excerpt {
   if (s.maxLines >= 10) (s.failed?.head ?? []).forEach(fill);
   const fromMarker = block.slice().reverse();
   fromMarker.slice(0, Math.floor(s.maxLines * SECOND_BLOCK_SHARE)).forEach(fill);
+  // The nearest lines around the strong hits already shown come before weaker hits elsewhere.
+  const nearFirst = [...firsts, ...lasts].filter((h) => chosen.has(h.line.n));
+  for (let i = 0; i < NEAR_ROUNDS && chosen.size < s.maxLines; i++) {
+    for (const h of nearFirst) {
+      fill(h.spareAfter[i]);
+      fill(h.spareBefore[h.spareBefore.length - 1 - i]);
+    }
+  }
   [...rest, ...weakerEnds].sort(byStrength).forEach(placeHit);
   fromMarker.forEach(fill);
 

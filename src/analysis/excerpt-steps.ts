@@ -53,10 +53,10 @@ export function isBookkeeping(text: string): boolean {
 
 /**
  * A line that reports a success, whatever words its test's name holds
- * (`test_match[cat: No such file or directory] PASSED`, `--- PASS:`, `✓ handles errors`):
- * never a candidate.
+ * (`test_match[cat: No such file or directory] PASSED`, `--- PASS:`, `✓ handles errors`,
+ * tasty's `  compiles without error:      OK (0.02s)`): never a candidate, never filler.
  */
-export const PASSING_LINE = /\sPASS(?:ED)?(?:\s+\[\s*\d+%\])?\s*$|^\s*--- PASS: |^\s*[✓✔√]\s|^ok \d+\b|^ok\s+\S+\s+[\d.]+s$|\.\.\. (?:ok|passed)$|^\s*\[\s*(?:OK|PASSED)\s*\]\s/;
+export const PASSING_LINE = /\sPASS(?:ED)?(?:\s+\[\s*\d+%\])?\s*$|^\s*--- PASS: |^\s*[✓✔√]\s|^ok \d+\b|^ok\s+\S+\s+[\d.]+s$|\.\.\. (?:ok|passed)$|^\s*\[\s*(?:OK|PASSED)\s*\]\s|:\s+OK(?: \([\d.]+m?s\))?\s*$/;
 
 /** A warning is not the error: its hit counts WARNING_PENALTY weaker unless its pattern is a strong one. */
 export const WARNING_LINE = /\bwarn(?:ing)?\b(?!s? (?:as|treated as) errors?)/i;

@@ -37,6 +37,8 @@ export interface SeenLine {
   readonly known?: boolean;
   /** Printed while muted (a passing test's output in a subunit v1 text stream). */
   readonly quiet?: boolean;
+  /** Reports a passing test (excerpt-steps.ts PASSING_LINE): never fills the budget. */
+  readonly passing?: boolean;
 }
 
 /** A candidate line, with the context captured around it while streaming. */

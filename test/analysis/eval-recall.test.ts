@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadLogchunks, score, summarize } from '../helpers/excerpt-recall.js';
+import { loadLogchunks, score, summarize, type LogScore } from '../helpers/excerpt-recall.js';
 import { DEFAULT_MAX_LINES, excerptFile } from '../../src/analysis/excerpt.js';
 import { excerptHeading, renderExcerpt } from '../../src/analysis/render-excerpt.js';
 import { NO_SHARED, sharedPath } from '../helpers/paths.js';
@@ -49,8 +49,10 @@ describe('excerpt recall on real CI logs', () => {
  * name, every other one from the second (bench/excerpt-recall.bench.ts reports the rest).
  * The floors are what the rules reach today, so a change that loses recall fails here.
  */
-const HELD_OUT_FLOOR = 0.85;
-const NOTHING_CEILING = 0.08;
+const HELD_OUT_FLOOR = 0.87;
+const NOTHING_CEILING = 0.07;
+/** On the dev half, which the rules were written looking at, every log shows something today. */
+const DEV_NOTHING_CEILING = 1;
 
 describe('excerpt recall on LogChunks, projects left out', () => {
   it(`finds at least ${HELD_OUT_FLOOR * 100}% of the labelled lines of held-out projects, and something on nearly every log`, async (t) => {
@@ -59,12 +61,16 @@ describe('excerpt recall on LogChunks, projects left out', () => {
     const logs = loadLogchunks(dir);
     const projects = [...new Set(logs.map((l) => l.project))].sort();
     const heldOut = new Set(projects.filter((_, i) => i % 2 === 1));
-    const scores = [];
-    for (const log of logs.filter((l) => heldOut.has(l.project))) {
+    const scores: LogScore[] = [];
+    const devScores: LogScore[] = [];
+    for (const log of logs) {
       const e = await excerptFile(log.path);
-      scores.push(score(log, [excerptHeading(e), ...renderExcerpt(e, { numbers: true })]));
+      (heldOut.has(log.project) ? scores : devScores).push(score(log, [excerptHeading(e), ...renderExcerpt(e, { numbers: true })]));
     }
     const s = summarize(scores);
+    const dev = summarize(devScores);
+    t.diagnostic(`dev: recall ${dev.recall.toFixed(3)} (${dev.found}/${dev.expected}), nothing found on ${dev.nothing} of ${dev.logs} logs`);
+    assert.ok(dev.nothing <= DEV_NOTHING_CEILING, `dev: nothing found on ${dev.nothing} of ${dev.logs}`);
     t.diagnostic(`held-out: recall ${s.recall.toFixed(3)} (${s.found}/${s.expected}), nothing found on ${s.nothing} of ${s.logs} logs`);
     assert.ok(s.logs >= 200, `${s.logs} logs`);
     assert.ok(s.recall >= HELD_OUT_FLOOR, `recall ${s.recall.toFixed(3)}`);

@@ -177,6 +177,11 @@ describe('test runners', () => {
     'mocha / ExUnit (numbered failures)': { lines: ['  41 passing (2s)', '  1 failing', '', '  1) Parser', '       parses dates:', '     AssertionError: expected 1 to equal 2'], must: ['  1) Parser', '     AssertionError: expected 1 to equal 2'] },
     'rspec': { lines: ['Failures:', '  1) Parser parses dates', '     Failure/Error: expect(x).to eq(2)', '42 examples, 1 failure', 'rspec ./spec/parser_spec.rb:12 # Parser parses dates'], must: ['     Failure/Error: expect(x).to eq(2)', 'rspec ./spec/parser_spec.rb:12 # Parser parses dates'] },
     'TAP': { lines: ['ok 17 - case 16', 'not ok 18 - case 17', '#   Failed test \'case 17\''], must: ['not ok 18 - case 17'] },
+    'GoogleTest': { lines: ['[ RUN      ] Parser.ParsesDates', 'parser_test.cc:42: Failure', 'Expected equality of these values:', '  parse("2019")', '    Which is: 2018', '[  FAILED  ] Parser.ParsesDates (0 ms)', '[  FAILED  ] 1 test, listed below:'], must: ['parser_test.cc:42: Failure', '    Which is: 2018', '[  FAILED  ] Parser.ParsesDates (0 ms)'] },
+    'PHPUnit (the block above FAILURES!)': {
+      lines: ['There was 1 failure:', '', '1) App\\Tests\\ParserTest::testParsesDates', 'Failed asserting that two strings are identical.', '/srv/app/tests/ParserTest.php:42', '', 'FAILURES!', 'Tests: 400, Assertions: 900, Failures: 1.'],
+      must: ['1) App\\Tests\\ParserTest::testParsesDates', 'Failed asserting that two strings are identical.', 'Tests: 400, Assertions: 900, Failures: 1.'],
+    },
     'ctest': { lines: ['95% tests passed, 1 tests failed out of 20', 'The following tests FAILED:', '\t 7 - parser_test (Failed)'], must: ['The following tests FAILED:', '\t 7 - parser_test (Failed)'] },
     'tempest / stestr': { lines: ['{1} tempest.api.network.test_ports.PortsTest.test_create_port [2.0s] ... FAILED', 'Totals', ' - Failed: 1'], must: ['{1} tempest.api.network.test_ports.PortsTest.test_create_port [2.0s] ... FAILED', ' - Failed: 1'] },
   };
