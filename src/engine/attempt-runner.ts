@@ -65,9 +65,16 @@ export class AttemptRunner {
     await this.record(outcome);
   }
 
-  /** Renews the job's lock and leases until the attempt ends; stops it on a cancel or a lost lock. */
+  /**
+   * Renews the job's lock and leases until the attempt ends; stops it on a cancel or a lost
+   * lock, and fences itself: an attempt whose renewals have not succeeded by a margin
+   * before its lease runs out stops its commands, since once the lease has run out the
+   * sweep may give the job, and its node, to another worker.
+   */
   private async heartbeat(signal: AbortSignal): Promise<void> {
     const { store, clock, workerId, leaseMs } = this.s;
+    let renewedUntil = this.job.lockedUntil ?? clock.now() + leaseMs;
+    const fence = this.fence(signal, () => renewedUntil);
     while (!signal.aborted) {
       await clock.sleep(Math.max(1, Math.floor(leaseMs / 3)), signal);
       if (signal.aborted) break;
@@ -76,12 +83,29 @@ export class AttemptRunner {
         const hb = await store.heartbeatJob({ jobId: this.job.id, worker: workerId, now, leaseMs });
         for (const h of this.held) await store.renewLease({ ...h, now, ttlMs: leaseMs });
         if (!hb.ok) { this.stop.request({ kind: 'lease_lost' }); break; }
+        renewedUntil = hb.lockedUntil;
         if (hb.cancelRequested) this.stop.request({ kind: 'cancelled' });
       } catch (e) {
-        // The store is briefly unreachable: keep the job running and beat again. If the
-        // outage outlasts the lease, the next heartbeat is `lost` and the job stops.
+        // The store is briefly unreachable: keep the job running and beat again; the fence
+        // stops it if the outage outlasts the lease.
         this.s.log?.(`heartbeat of job ${this.job.id}: ${(e as Error).message}`);
       }
+    }
+    await fence;
+  }
+
+  /** Stops the attempt at `renewedUntil()` less a margin (a sixth of the lease), unless renewed by then. */
+  private async fence(signal: AbortSignal, renewedUntil: () => number): Promise<void> {
+    const { clock, leaseMs } = this.s;
+    const margin = Math.max(1, Math.floor(leaseMs / 6));
+    while (!signal.aborted) {
+      const left = renewedUntil() - margin - clock.now();
+      if (left <= 0) {
+        this.s.log?.(`job ${this.job.id}: stopped, its lease could not be renewed (it runs out at ${new Date(renewedUntil()).toISOString()}); the sweep gives it back`);
+        this.stop.request({ kind: 'lease_lost' });
+        return;
+      }
+      await clock.sleep(left, signal);
     }
   }
 
