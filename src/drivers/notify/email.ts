@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
-import type { Delivery, SendOutcome } from './send-outcome.js';
+import { answerText, type Delivery, type SendOutcome } from './send-outcome.js';
 
 /** The SMTP server as configured, with its credentials and CA read (from the environment and the CA file). */
 export interface SmtpSettings {
@@ -51,10 +51,10 @@ export function emailSender(s: SmtpSettings): EmailSender {
           messageId: `<${delivery.id}@${domain}>`,
           headers: { 'X-Sluice-Delivery': delivery.id, 'X-Sluice-Run': delivery.runId, 'Auto-Submitted': 'auto-generated' },
         });
-        return { ok: true, detail: `smtp ${s.host}: ${info.response}` };
+        return { ok: true, detail: `smtp ${s.host}: ${answerText(info.response)}` };
       } catch (e) {
         const err = e as Error & { code?: string; responseCode?: number; response?: string };
-        const said = (err.response ?? err.message).replace(/\s+/g, ' ').trim();
+        const said = answerText(err.response ?? err.message);
         // A 5xx about this message or its recipient (550 no such user) is final; a refused
         // login (EAUTH) or anything else about the server may be fixed, so it is retried.
         const final = err.responseCode !== undefined && err.responseCode >= 500 && err.responseCode < 600 && err.code !== 'EAUTH';

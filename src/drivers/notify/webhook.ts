@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Delivery, SendOutcome } from './send-outcome.js';
+import { answerText, type Delivery, type SendOutcome } from './send-outcome.js';
 
 /** A webhook receiver as configured, its secret read from the environment. */
 export interface WebhookTarget {
@@ -45,10 +45,10 @@ export async function postWebhook(target: WebhookTarget, delivery: Delivery, bod
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
     const why = err.name === 'TimeoutError' ? `no answer within ${target.timeoutMs} ms` : (err.cause?.code ?? err.cause?.message ?? err.message);
-    return { ok: false, retryable: true, detail: `webhook ${target.name}: ${why}` };
+    return { ok: false, retryable: true, detail: `webhook ${target.name}: ${answerText(why)}` };
   }
   // The answer's body is not needed; reading a little frees the connection and helps a person see why.
-  const said = (await response.text().catch(() => '')).replace(/\s+/g, ' ').trim().slice(0, 200);
+  const said = answerText((await response.text().catch(() => '')).slice(0, 4000), 200);
   const detail = `webhook ${target.name}: HTTP ${response.status}${said ? ` ${said}` : ''}`;
   if (response.status >= 200 && response.status < 300) return { ok: true, detail };
   const retryable = response.status >= 500 || TIMING.has(response.status) || (response.status >= 300 && response.status < 400);
