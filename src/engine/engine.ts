@@ -81,6 +81,7 @@ export class Engine {
     await this.reporting;
     this.drainTimer?.cancel.abort();
     await this.draining;
+    await this.lastDrain();
     await (await this.unsubscribe)?.();
   }
 
@@ -265,6 +266,21 @@ export class Engine {
       if (this.drainAgain && !this.stopping.signal.aborted) void this.drainOwed();
     });
     return this.draining;
+  }
+
+  /**
+   * One pass over the reporters' outboxes as the engine stops: a command's engine (`sluice
+   * submit`) lives only as long as its run, and what its report wrote goes out before it
+   * exits. One attempt each; a failure waits in the store for the next process.
+   */
+  private async lastDrain(): Promise<void> {
+    for (const r of this.o.reporters ?? []) {
+      try {
+        await r.drain?.(new AbortController().signal);
+      } catch (e) {
+        this.o.log?.(`draining a reporter's outbox: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** Drains again at `at` (a retry's due time), unless an earlier wake-up is set already. */
