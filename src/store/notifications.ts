@@ -121,6 +121,11 @@ export async function enqueueNotifications(ctx: StoreContext, input: EnqueueNoti
  */
 export async function claimDueNotifications(ctx: StoreContext, input: ClaimNotificationsInput): Promise<Notification[]> {
   return write(ctx, async (trx) => {
+    // A sender that died during the last attempt left the row pending with nothing to try: it ends here.
+    await trx.updateTable('notifications')
+      .set({ state: 'failed' satisfies NotificationState, finished_at: input.now, locked_by: null, locked_until: null, last_error: 'the sender of its last attempt stopped before it recorded how it went' })
+      .where('state', '=', 'pending' satisfies NotificationState).whereRef('attempts', '>=', 'max_attempts').where('locked_until', '<', input.now)
+      .execute();
     const due = await ctx.adapter.lockRows(
       trx.selectFrom('notifications').select('id')
         .where('state', '=', 'pending' satisfies NotificationState).where('next_attempt_at', '<=', input.now)

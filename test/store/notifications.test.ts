@@ -66,4 +66,6 @@ forEachStore('gives up after the last attempt and keeps why', async ({ store }) 
   await store.enqueueNotifications({ runId: 'r2', now: T0, notifications: [note('n2', 'team', 'webhook:chat', 1)] });
   assert.equal((await store.claimDueNotifications({ worker: 'w', now: T0, leaseMs: 10 })).length, 1);
   assert.deepEqual(await store.claimDueNotifications({ worker: 'w', now: T0 + 100, leaseMs: 10 }), []);
+  const [dead] = await store.listNotifications({ runId: 'r2' });
+  assert.deepEqual([dead?.state, dead?.lastError], ['failed', 'the sender of its last attempt stopped before it recorded how it went'], 'not left pending forever');
 });
