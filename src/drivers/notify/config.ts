@@ -27,7 +27,8 @@ export const EmailSchema = z.strictObject({
   user_env: envName('notify.email.user_env').optional().meta({ description: 'The name of the environment variable holding the SMTP user name; unset, no authentication.' }),
   password_env: envName('notify.email.password_env').optional().meta({ description: 'The name of the environment variable holding the SMTP password, e.g. `SLUICE_SMTP_PASSWORD`.' }),
   timeout: duration.default('30s').meta({ description: 'How long connecting, the greeting and each reply may take before the attempt fails (and is retried).' }),
-}).refine((e) => (e.user_env === undefined) === (e.password_env === undefined), { error: 'notify.email needs both user_env and password_env, or neither', path: ['password_env'] });
+}).refine((e) => (e.user_env === undefined) === (e.password_env === undefined), { error: 'notify.email needs both user_env and password_env, or neither', path: ['password_env'] })
+  .refine((e) => !(e.security === 'none' && e.user_env !== undefined), { error: 'security none would send the password in the clear: use starttls or tls, or no login (a relay on this host)', path: ['security'] });
 
 export const WebhookSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'a webhook url must be an http or https URL' }).meta({ description: 'Where the JSON body is POSTed, e.g. `https://chat.example.org/hooks/sluice`.' }),

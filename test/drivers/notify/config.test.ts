@@ -39,6 +39,13 @@ describe('the notify section', () => {
 `), ['9:41 notify.rules[0].targets[1]: target kilo/epel-9 is not in targets (kilo/epel-7, kilo/epel-8)']);
   });
 
+  it('refuses a login over a connection that is not encrypted', () => {
+    assert.deepEqual(problems(`  email: { host: 127.0.0.1, port: 25, security: none, from: sluice@example.org, user_env: U, password_env: P }
+`), ['7:49 notify.email.security: security none would send the password in the clear: use starttls or tls, or no login (a relay on this host)']);
+    assert.deepEqual(problems(`  email: { host: 127.0.0.1, port: 25, security: none, from: sluice@example.org }
+`), []);
+  });
+
   it('takes the names of environment variables, never a secret, and one address per recipient', () => {
     assert.deepEqual(problems(`  email: { host: smtp.example.org, from: "Sluice <sluice@example.org>", user_env: u, password_env: "hunter 2" }
   webhooks:
