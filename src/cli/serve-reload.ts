@@ -1,6 +1,7 @@
 import type { Config } from '../core/config.js';
 import { formatProblem } from '../core/problem.js';
 import type { Engine } from '../engine/engine.js';
+import { DRIVERS } from '../drivers/registry.js';
 import type { Store } from '../store/index.js';
 import { readConfigFile, type LoadedConfig } from './config-loader.js';
 
@@ -206,7 +207,14 @@ export function changedKeys(before: Config, after: Config): string[] {
   const a = before as unknown as Record<string, unknown>;
   const b = after as unknown as Record<string, unknown>;
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].filter((k) => !skip.has(k) && JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
+  // `triggers` holds the trigger drivers' sections again (`gerrit`, `notify`), each also its
+  // own key: it counts only for a section whose driver starts something at start (Gerrit's
+  // event stream); a reporter's section (`notify`) applies with the new engine.
+  const started = DRIVERS.triggers.filter((t) => t.start).map((t) => t.type);
+  const differs = (k: string) => (k === 'triggers'
+    ? started.some((t) => JSON.stringify(before.triggers[t]) !== JSON.stringify(after.triggers[t]))
+    : JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  return [...keys].filter((k) => !skip.has(k) && differs(k)).sort();
 }
 
 /** SIGHUP reloads; from `stop()` on it is only acknowledged (never the default, which ends the process). */

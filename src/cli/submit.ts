@@ -41,17 +41,19 @@ async function submit(io: Io, file: string, opts: SubmitOptions): Promise<number
   // Refuse a configuration this version cannot run before anything is written.
   providersFor(loaded, { env: io.env, note: () => {} });
   return withStore(loaded, io, async (store) => {
+    // Made before the run is written: a reporter that cannot start (a secret missing from the
+    // environment) stops the command with nothing queued.
+    const engine = opts.detach ? undefined : await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`), env: io.env });
     const now = io.now();
     const result = await submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file, bytes: input.bytes, author, now, runId: newRunId(now), productionKey: productionKeyOf(loaded) });
     if (!result.ok) {
       for (const p of [...result.problems].sort(byPosition)) io.out(`${formatProblem(p)}\n`);
       return EXIT.failed;
     }
-    if (opts.detach) {
+    if (!engine) {
       io.out(`${result.runId}\n`);
       return EXIT.ok;
     }
-    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`), env: io.env });
     engine.start();
     const { run, jobs, interrupted } = await followRun(io, engine, store, result.runId, { json: opts.json === true });
     await engine.stop();

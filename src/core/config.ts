@@ -99,6 +99,12 @@ function crossReferenceProblems(c: ConfigData, y: PositionedYaml, drivers: Confi
   for (const pipeline of ['promote', 'images'] as const) {
     if (c.pipelines[pipeline]?.nodes) err(['pipelines', pipeline, 'nodes'], `${pipeline} runs one node per job: nodes is for phase1 and phase2`);
   }
+  const sections = new Map(Object.entries(c));
+  for (const t of drivers.triggers) {
+    const section = sections.get(t.type);
+    if (section === undefined || !t.crossReferences) continue;
+    for (const p of t.crossReferences(section, c)) err([t.type, ...p.path], p.message);
+  }
   return out;
 }
 

@@ -50,10 +50,18 @@ export interface TriggerCapabilities {
   readonly reporter: boolean;
 }
 
+/** A problem inside a driver's section: `path` starts at the section's key. */
+export interface SectionProblem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
 export interface TriggerDeclaration extends DriverDeclaration {
   /** The description of its section in the docs. */
   readonly description: string;
   readonly capabilities: TriggerCapabilities;
+  /** What its own schema cannot check: names it shares with the rest of sluice.yaml (a rule's targets), given the section as its schema left it. */
+  readonly crossReferences?: (section: unknown, config: { readonly targets: Readonly<Record<string, unknown>> }) => readonly SectionProblem[];
 }
 
 /** Every driver the configuration may name, in the order the docs list them. */

@@ -2,6 +2,7 @@ import { configSchemaOf, parseConfigBytes as parseWith, parseConfigText as parse
 import type { ConfigDrivers } from '../core/driver-declaration.js';
 import { SIM_PROVIDER } from '../core/sim-provider-type.js';
 import { gerritDriver } from './gerrit/index.js';
+import { notifyDriver } from './notify/index.js';
 import { localProviderDriver } from './providers/local/index.js';
 import { openstackProviderDriver } from './providers/openstack/index.js';
 import type { ProviderDriver } from './providers/provider-driver.js';
@@ -26,7 +27,7 @@ export const DRIVERS: Drivers = {
   // `sim` is the simulator's: accepted in a configuration, run by no command (no create).
   providers: [localProviderDriver, SIM_PROVIDER, sshProviderDriver, openstackProviderDriver],
   sources: [kojiSourceDriver, kojiScratchSourceDriver, coprSourceDriver, localSourceDriver],
-  triggers: [gerritDriver],
+  triggers: [gerritDriver, notifyDriver],
 };
 
 export const SOURCE_DRIVERS = DRIVERS.sources;

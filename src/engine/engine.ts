@@ -13,6 +13,13 @@ import { Worker, type WorkerOptions } from './worker.js';
  */
 export interface RunReporter {
   report(run: Run, jobs: readonly Job[]): Promise<void>;
+  /**
+   * A reporter with an outbox of its own (notifications, retried with backoff) sends what
+   * is due there: the engine calls it at start, after each pass of the report outbox and
+   * at each sweep. It resolves with when its next item falls due (undefined: none), and
+   * the engine calls it again then.
+   */
+  drain?(signal: AbortSignal): Promise<number | undefined>;
 }
 
 /** The worker's options, less what the engine itself provides (its clock default, wake-ups, callbacks). */
@@ -35,6 +42,10 @@ export class Engine {
   private reportAgain = false;
   private advancing: Promise<void> | undefined;
   private advanceAgain = false;
+  private draining: Promise<void> | undefined;
+  private drainAgain = false;
+  /** The wake-up set for the reporters' next due item: its time and how to cancel it. */
+  private drainTimer: { at: number; cancel: AbortController } | undefined;
   private readonly stopping = new AbortController();
   private unsubscribe: Promise<() => Promise<void>> | undefined;
 
@@ -47,7 +58,7 @@ export class Engine {
       onJobFinished: () => { void this.advanceOwed(); },
       // Reports run git and Gerrit, advancing may compose stage: neither may hold up the
       // claim loop, or nodes idle while the outbox drains.
-      onSweep: async () => { void this.advanceOwed(); void this.reportOwed(); },
+      onSweep: async () => { void this.advanceOwed(); void this.reportOwed(); void this.drainOwed(); },
     });
   }
 
@@ -56,6 +67,7 @@ export class Engine {
     this.worker.start();
     void this.advanceOwed();
     void this.reportOwed();
+    void this.drainOwed();
     this.unsubscribe = this.o.store.subscribe(() => this.wake.notify()).catch((e) => {
       this.o.log?.(`no wake-ups from the store (polling every ${this.o.pollMs ?? 1000} ms instead): ${(e as Error).message}`);
       return async () => {};
@@ -67,6 +79,9 @@ export class Engine {
     await this.worker.stop();
     await this.advancing;
     await this.reporting;
+    this.drainTimer?.cancel.abort();
+    await this.draining;
+    await this.lastDrain();
     await (await this.unsubscribe)?.();
   }
 
@@ -213,11 +228,72 @@ export class Engine {
       .finally(() => {
         this.reporting = undefined;
         this.wake.notify();
+        // A report may have written notifications: send them now rather than at the next sweep.
+        if (!this.stopping.signal.aborted) void this.drainOwed();
         // A run finished between the last pass and here: its call found this pass still
         // going and counted on it, so it is owed one more (else it waited for the next sweep).
         if (this.reportAgain && !this.stopping.signal.aborted) void this.reportOwed();
       });
     return this.reporting;
+  }
+
+  /** Runs the reporters' own outboxes (drain); concurrent calls coalesce into one more pass. */
+  drainOwed(): Promise<void> {
+    const reporters = (this.o.reporters ?? []).filter((r) => r.drain);
+    if (reporters.length === 0) return Promise.resolve();
+    if (this.draining) {
+      this.drainAgain = true;
+      return this.draining;
+    }
+    this.draining = (async () => {
+      let next: number | undefined;
+      do {
+        this.drainAgain = false;
+        next = undefined;
+        for (const r of reporters) {
+          if (this.stopping.signal.aborted) return;
+          try {
+            const due = await r.drain?.(this.stopping.signal);
+            if (due !== undefined && (next === undefined || due < next)) next = due;
+          } catch (e) {
+            this.o.log?.(`draining a reporter's outbox: ${(e as Error).message}`);
+          }
+        }
+      } while (this.drainAgain && !this.stopping.signal.aborted);
+      if (next !== undefined) this.drainAt(next);
+    })().finally(() => {
+      this.draining = undefined;
+      if (this.drainAgain && !this.stopping.signal.aborted) void this.drainOwed();
+    });
+    return this.draining;
+  }
+
+  /**
+   * One pass over the reporters' outboxes as the engine stops: a command's engine (`sluice
+   * submit`) lives only as long as its run, and what its report wrote goes out before it
+   * exits. One attempt each; a failure waits in the store for the next process.
+   */
+  private async lastDrain(): Promise<void> {
+    for (const r of this.o.reporters ?? []) {
+      try {
+        await r.drain?.(new AbortController().signal);
+      } catch (e) {
+        this.o.log?.(`draining a reporter's outbox: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Drains again at `at` (a retry's due time), unless an earlier wake-up is set already. */
+  private drainAt(at: number): void {
+    if (this.stopping.signal.aborted || (this.drainTimer && this.drainTimer.at <= at && !this.drainTimer.cancel.signal.aborted)) return;
+    this.drainTimer?.cancel.abort();
+    const timer = { at, cancel: new AbortController() };
+    this.drainTimer = timer;
+    void this.clock.sleep(Math.max(0, at - this.clock.now()), timer.cancel.signal).then(() => {
+      if (timer.cancel.signal.aborted) return;
+      this.drainTimer = undefined;
+      void this.drainOwed();
+    });
   }
 }
 

@@ -47,3 +47,17 @@ export type { NewEvent, StoredEvent, StoredEventOf, EventQuery } from './events.
 export { TEST_STATUSES, type TestStatus, type TestOutcome, type RecordTestResultsInput, type StoredTestResult, type FlakyTest, type Baseline } from './test-results.js';
 export type { MustProvisionEntry, MustProvisionChange, AddMustProvisionResult, RemoveMustProvisionResult } from './must-provision.js';
 export type { ImageRecord } from './images.js';
+export {
+  NOTIFICATION_STATES,
+  NOTIFICATION_CHANNELS,
+  type NotificationState,
+  type NotificationChannel,
+  type NewNotification,
+  type EnqueueNotificationsInput,
+  type Notification,
+  type NotificationAttempt,
+  type NotificationWithAttempts,
+  type ClaimNotificationsInput,
+  type RecordNotificationAttemptInput,
+  type RecordNotificationAttemptResult,
+} from './notifications.js';

@@ -15,6 +15,7 @@ import { listImages, listKnownImageLocations, markImagesPruned, recordImage } fr
 import { addJobs, claimRunAdvance, finishControlledRun, listIdleControlledRuns, markRunStarted } from './controlled-runs.js';
 import { activeRunOf, claimRunReport, getRun, insertRunWithJobs, listJobs, listJobsOfRuns, listRuns, listStrandedRunIds, listUnfinishedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
 import { listRpms, recordRpms } from './rpms.js';
+import { claimDueNotifications, enqueueNotifications, listNotifications, nextNotificationDue, recordNotificationAttempt } from './notifications.js';
 import { connectSqlite } from './sqlite-connection.js';
 import type { Store } from './store.js';
 import { disableTarget, enableTarget, getTargetState, listTargetStates } from './targets.js';
@@ -102,6 +103,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     getLeader: (role) => getLeader(ctx, role),
     recordRpms: (input) => recordRpms(ctx, input),
     listRpms: (buildId) => listRpms(ctx, buildId),
+    enqueueNotifications: (input) => enqueueNotifications(ctx, input),
+    claimDueNotifications: (input) => claimDueNotifications(ctx, input),
+    recordNotificationAttempt: (input) => recordNotificationAttempt(ctx, input),
+    listNotifications: (query) => listNotifications(ctx, query),
+    nextNotificationDue: () => nextNotificationDue(ctx),
     appendEvent: (event) => appendEvent(ctx, event),
     listEvents: (query) => listEvents(ctx, query),
     latestEventSeq: () => latestEventSeq(ctx),

@@ -145,6 +145,39 @@ export interface ImagesTable {
   pruned_at: number | null;
 }
 
+export interface NotificationsTable {
+  /** The delivery id: the receiver sees it (a header), the same on every retry. */
+  id: string;
+  run_id: string;
+  rule: string;
+  /** `email:ADDRESS` or `webhook:NAME`; (run_id, rule, recipient) is unique. */
+  recipient: string;
+  channel: string;
+  /** What is sent (JSON), frozen when the row is written. */
+  message: string;
+  state: string;
+  /** Attempts begun (a claim counts one, so a sender that dies mid-send still uses one up). */
+  attempts: Generated<number>;
+  max_attempts: number;
+  next_attempt_at: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  created_at: number;
+  finished_at: number | null;
+  last_error: string | null;
+}
+
+export interface NotificationAttemptsTable {
+  notification_id: string;
+  attempt: number;
+  worker: string;
+  started_at: number;
+  ended_at: number;
+  /** 1: the receiver took it; 0: it failed (detail says how). */
+  ok: number;
+  detail: string;
+}
+
 export interface Database {
   updates: UpdatesTable;
   target_states: TargetStatesTable;
@@ -157,4 +190,6 @@ export interface Database {
   test_results: TestResultsTable;
   must_provision: MustProvisionTable;
   images: ImagesTable;
+  notifications: NotificationsTable;
+  notification_attempts: NotificationAttemptsTable;
 }

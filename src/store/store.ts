@@ -33,6 +33,7 @@ import type { ImageRecord } from './images.js';
 import type { AddMustProvisionResult, MustProvisionChange, MustProvisionEntry, RemoveMustProvisionResult } from './must-provision.js';
 import type { Baseline, FlakyTest, RecordTestResultsInput, StoredTestResult } from './test-results.js';
 import type { RecordUpdateResult, UpdateInput, UpdateRecord } from './updates.js';
+import type { ClaimNotificationsInput, EnqueueNotificationsInput, Notification, NotificationState, NotificationWithAttempts, RecordNotificationAttemptInput, RecordNotificationAttemptResult } from './notifications.js';
 
 /**
  * The durable state of Sluice, as named operations. Each operation that changes
@@ -134,6 +135,17 @@ export interface Store {
   flakyAmong(target: string, testIds: readonly string[]): Promise<Map<string, number>>;
   /** The newest recorded results of a target under a content key (the images pipeline's `baseline`). */
   latestBaseline(target: string, content: string): Promise<Baseline | undefined>;
+
+  /** Writes a run's notifications (one per run, rule and recipient); those already written are left alone. */
+  enqueueNotifications(input: EnqueueNotificationsInput): Promise<{ written: number }>;
+  /** A sender's claim: pending notifications that are due, leased, each with one more attempt begun. */
+  claimDueNotifications(input: ClaimNotificationsInput): Promise<Notification[]>;
+  /** How a claimed attempt went: delivered, due again later, or failed for good; `lost` when the claim lapsed. */
+  recordNotificationAttempt(input: RecordNotificationAttemptInput): Promise<RecordNotificationAttemptResult>;
+  /** Notifications with their attempts, of one run or the newest ones. */
+  listNotifications(query?: { runId?: string; state?: NotificationState; limit?: number }): Promise<NotificationWithAttempts[]>;
+  /** When the next pending notification falls due; undefined when none is pending. */
+  nextNotificationDue(): Promise<number | undefined>;
 
   appendEvent(event: NewEvent): Promise<number>;
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;

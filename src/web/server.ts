@@ -8,6 +8,7 @@ import { ApiError, validate } from './api-error.js';
 import { actionRoutes } from './api/actions.js';
 import { adminRoutes } from './api/admin.js';
 import { logRoutes } from './api/logs.js';
+import { notificationRoutes } from './api/notifications.js';
 import { readRoutes, updateView } from './api/reads.js';
 import { registerApiRoutes, type AnyApiRoute } from './api/route.js';
 import { authorizer } from './auth.js';
@@ -120,7 +121,7 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => sendError(toApiError(err, request), request, reply));
   app.setNotFoundHandler((request, reply) => sendError(new ApiError('E_NO_ROUTE', `no page or endpoint ${request.method} ${request.url.split('?')[0] ?? ''}`), request, reply));
 
-  const routes: AnyApiRoute[] = [...readRoutes(d), ...logRoutes(d), ...actionRoutes(d), ...adminRoutes(d)];
+  const routes: AnyApiRoute[] = [...readRoutes(d), ...notificationRoutes(d), ...logRoutes(d), ...actionRoutes(d), ...adminRoutes(d)];
   registerApiRoutes(app, routes);
   const others: OtherEndpoint[] = [
     { path: '/api/events', tag: 'live', summary: 'Server-Sent Events: each run, job, target and configuration reload event of the store as it happens (`event:` its kind, `data:` JSON)', contentType: 'text/event-stream', query: EventsQuery },

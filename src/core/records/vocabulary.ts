@@ -29,3 +29,14 @@ export type JobState = (typeof JOB_STATES)[number];
 /** The folders of the update repository, in the order an update passes through them. */
 export const UPDATE_REPO_FOLDERS = ['updates', 'ready', 'pushed', 'failed'] as const;
 export type UpdateRepoFolder = (typeof UPDATE_REPO_FOLDERS)[number];
+
+/**
+ * A notification's delivery (issue 18, docs/notifications.md): `pending` until a receiver
+ * took it (`delivered`) or its attempts ran out (`failed`, kept with its last error).
+ */
+export const NOTIFICATION_STATES = ['pending', 'delivered', 'failed'] as const;
+export type NotificationState = (typeof NOTIFICATION_STATES)[number];
+
+/** How a notification travels: a mail over SMTP, or a signed JSON POST. */
+export const NOTIFICATION_CHANNELS = ['email', 'webhook'] as const;
+export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];

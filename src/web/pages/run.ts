@@ -10,6 +10,7 @@ import { html, type SafeHtml } from '../html.js';
 import { collectedUrl, jobUrl, logUrl, runUrl, updateUrl } from '../views.js';
 import { duration, runBadge, runSubject, statusBadge, when } from './format.js';
 import { layout, liveRegion } from './layout.js';
+import { notificationsSection } from './notifications.js';
 import { specView } from '../../engine/job-spec-view.js';
 
 export async function runPage(d: WebDeps, run: Run): Promise<string> {
@@ -38,7 +39,8 @@ ${rerunLink(run)}
 </dl>
 <section><h2>Jobs</h2>${jobMatrix(jobs)}</section>
 ${outcome(run)}
-<section class="jobs">${details}</section>`;
+<section class="jobs">${details}</section>
+${await notificationsSection(d, run)}`;
 }
 
 function rerunLink(run: Run): SafeHtml | string {
