@@ -133,14 +133,16 @@ export class Worker {
     const now = this.o.clock.now();
     if (now - this.lastSweep < this.sweepEveryMs) return;
     this.lastSweep = now;
-    await this.o.store.reclaimExpiredLeases(now);
+    // A job's node stays leased past its lease's expiry while the job runs (the store's
+    // heldAt): its processes are killed here before the sweep frees the node for another.
+    for (const expired of await this.o.store.listExpiredJobs(now)) await this.reap(expired);
     const sweep = { ...this.backoff(), ...(this.o.interruptedAttempts === undefined ? {} : { interruptedAttempts: this.o.interruptedAttempts }) };
     for (const swept of await this.o.store.sweepExpiredJobs(now, sweep)) {
       this.o.log?.(`reclaimed job ${swept.jobId} of dead worker ${swept.worker}${swept.givenBack ? ' (its attempt given back)' : ''}`);
-      await this.reap(swept);
       if (swept.runControlled) this.o.onJobFinished?.(swept.runId);
       if (swept.runVerdict) await this.o.onRunFinished?.(swept.runId, swept.runVerdict);
     }
+    await this.o.store.reclaimExpiredLeases(now);
     // A run whose jobs all ended without collating it (every target skipped, and the
     // process died between writing the run and settling it) is collated here.
     for (const runId of await this.o.store.listStrandedRunIds()) {
@@ -169,16 +171,15 @@ export class Worker {
     }
   }
 
-  /** Asks the job's provider to stop what the dead worker may have left running. */
-  private async reap(swept: { jobId: string; runId: string; target: string; attempt: number }): Promise<void> {
-    const job = await this.o.store.getJob(swept.jobId);
-    const spec = job ? specView(job) : null;
+  /** Asks the job's provider to stop what the dead (or stalled) worker may have left running. */
+  private async reap(job: Job): Promise<void> {
+    const spec = specView(job);
     const provider = this.o.providers.find((p) => p.name === spec?.provider);
     if (!provider?.reap) return;
     try {
-      await provider.reap({ runId: swept.runId, jobId: swept.jobId, target: swept.target, attempt: swept.attempt });
+      await provider.reap({ runId: job.runId, jobId: job.id, target: job.target, attempt: job.attempt });
     } catch (e) {
-      this.o.log?.(`cannot reap job ${swept.jobId}: ${(e as Error).message}`);
+      this.o.log?.(`cannot reap job ${job.id}: ${(e as Error).message}`);
     }
   }
 

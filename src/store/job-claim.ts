@@ -1,4 +1,5 @@
 import type { StoreContext } from './context.js';
+import { heldAt } from './leases.js';
 import { claimRow, startClaimedJob } from './job-transitions.js';
 import { takeSlot } from './leases.js';
 import { refused, type Outcome } from './results.js';
@@ -75,8 +76,7 @@ export async function claimJobWithLeases(ctx: StoreContext, input: ClaimJobWithL
           .selectFrom('leases')
           .select(['resource', 'slot'])
           .where('resource', 'in', resources)
-          .where('holder', 'is not', null)
-          .where('expires_at', '>', now)
+          .where(heldAt(now))
           .execute();
         for (const row of held) busy.set(row.resource, [...(busy.get(row.resource) ?? []), row.slot]);
       }

@@ -10,7 +10,7 @@ import { UNFINISHED_RUN_STATES } from './run-state.js';
 import { toJob, type Job } from './runs.js';
 import { settleInside } from './run-settle.js';
 import { transition, type Emit, type TransitionTrx } from './transition.js';
-import { freeSlot, type ReleaseLeaseInput } from './leases.js';
+import { freeSlot, reclaimLeasesOfJob, type ReleaseLeaseInput } from './leases.js';
 import type { Database, JobsTable } from './schema.js';
 
 // A job's life: queued -> running (claimJobWithLeases) -> finished (finishJob), with two
@@ -285,10 +285,18 @@ export async function sweepExpiredJobs(ctx: StoreContext, now: number, opts: Swe
       // Written by endAttempt's one update of the row (see finishJob on PostgreSQL's second update).
       const gift = givenBack ? { max_attempts: row.max_attempts + 1, interruptions: row.interruptions + 1 } : {};
       const ended = await endAttempt(ctx, trx, emit, { ...row, ...gift }, 'infra', reason, now, 'job.reclaimed', opts.retryBackoffMs, gift, givenBack);
+      // Its node and semaphores, which stayed held past their expiry while it ran (heldAt).
+      await reclaimLeasesOfJob(trx, ctx.adapter, row.id, now);
       swept.push({ jobId: row.id, runId: row.run_id, worker, target: row.target, attempt: row.attempt, givenBack, ...ended });
     }
     return swept;
   });
+}
+
+/** Running jobs whose lock expired before `now`: what the next sweep reclaims, for their processes to be reaped first. */
+export async function listExpiredJobs(ctx: StoreContext, now: number): Promise<Job[]> {
+  const rows = await ctx.db.selectFrom('jobs').selectAll().where('state', '=', 'running' satisfies JobState).where('locked_until', '<', now).orderBy('run_id').orderBy('id').execute();
+  return rows.map(toJob);
 }
 
 /** One job, or undefined. */

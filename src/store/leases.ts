@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { DialectAdapter } from './adapter.js';
 import { write, type StoreContext } from './context.js';
 import { insertEvent } from './events.js';
@@ -41,6 +41,22 @@ export type ReleaseLeaseResult = Outcome<'lost'>;
 
 const FREE = { holder: null, job_id: null, acquired_at: null, expires_at: null } as const;
 
+/**
+ * A lease that has expired is free only once its job no longer runs: the job of a worker
+ * that stalled (SIGSTOP, a starved box) may still have its commands running on the node,
+ * so the slot is freed by the sweep that reclaims the job, after its processes were
+ * reaped, never by the clock alone (docs/engine.md, "A hard cap").
+ */
+export function heldAt(now: number) {
+  return (eb: ExpressionBuilder<Database, 'leases'>) => eb.and([
+    eb('leases.holder', 'is not', null),
+    eb.or([
+      eb('leases.expires_at', '>', now),
+      eb.exists(eb.selectFrom('jobs').select('jobs.id').whereRef('jobs.id', '=', 'leases.job_id').where('jobs.state', '=', 'running')),
+    ]),
+  ]);
+}
+
 function positiveInteger(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
 }
@@ -66,7 +82,7 @@ export async function takeSlot(
         .select('slot')
         .where('resource', '=', input.resource)
         .where('slot', '<', input.capacity)
-        .where((eb) => eb.or([eb('holder', 'is', null), eb('expires_at', '<=', input.now)]))
+        .where((eb) => eb.not(heldAt(input.now)(eb)))
         .orderBy('slot')
         .limit(1),
       'skip',
@@ -140,6 +156,7 @@ export async function reclaimExpiredLeases(ctx: StoreContext, now: number): Prom
           .selectAll()
           .where('holder', 'is not', null)
           .where('expires_at', '<=', now)
+          .where((eb) => eb.not(heldAt(now)(eb)))
           .orderBy('resource')
           .orderBy('slot'),
         'skip',
@@ -159,6 +176,15 @@ export async function reclaimExpiredLeases(ctx: StoreContext, now: number): Prom
     }
     return reclaimed;
   });
+}
+
+/** Inside the sweep's transaction: frees the leases a reclaimed job held, each with a `lease.reclaimed` event. */
+export async function reclaimLeasesOfJob(trx: Kysely<Database>, adapter: DialectAdapter, jobId: string, now: number): Promise<void> {
+  const rows = await trx.selectFrom('leases').selectAll().where('job_id', '=', jobId).where('holder', 'is not', null).orderBy('resource').orderBy('slot').execute();
+  for (const lease of rows.map(toLease)) {
+    await trx.updateTable('leases').set(FREE).where('resource', '=', lease.resource).where('slot', '=', lease.slot).execute();
+    await insertEvent(trx, adapter, { at: now, kind: 'lease.reclaimed', jobId: lease.jobId, payload: lease });
+  }
 }
 
 /** Leases with a holder, expired or not, by resource then slot. */

@@ -1,7 +1,7 @@
 import { postgresAdapter, sqliteAdapter } from './adapter.js';
 import type { StoreContext } from './context.js';
 import { appendEvent, latestEventSeq, listEvents } from './events.js';
-import { finishJob, getJob, latestPassingJob, heartbeatJob, sweepExpiredJobs } from './job-transitions.js';
+import { finishJob, getJob, latestPassingJob, heartbeatJob, listExpiredJobs, sweepExpiredJobs } from './job-transitions.js';
 import { listLeases, reclaimExpiredLeases, releaseLease, renewLease } from './leases.js';
 import { getLeader, renewLeadership, resignLeadership, takeLeadership } from './leadership.js';
 import { claimJobWithLeases } from './job-claim.js';
@@ -91,6 +91,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     heartbeatJob: (input) => heartbeatJob(ctx, input),
     finishJob: (input) => finishJob(ctx, input),
     sweepExpiredJobs: (now, opts) => sweepExpiredJobs(ctx, now, opts),
+    listExpiredJobs: (now) => listExpiredJobs(ctx, now),
     cancelRun: (input) => cancelRun(ctx, input),
     settleRun: (input) => settleRun(ctx, input),
     renewLease: (input) => renewLease(ctx, input),

@@ -104,6 +104,8 @@ export interface Store {
   finishJob(input: FinishJobInput): Promise<FinishJobResult>;
   /** Crash recovery: requeues (or finishes as infra) running jobs whose lease expired before `now`. */
   sweepExpiredJobs(now: number, opts?: SweepOptions): Promise<SweptJob[]>;
+  /** Running jobs whose lock expired before `now`: the sweep reaps their processes before it reclaims them. */
+  listExpiredJobs(now: number): Promise<Job[]>;
   cancelRun(input: CancelRunInput): Promise<CancelRunResult>;
   /** Collates a run whose jobs are all finished already (every target disabled). */
   settleRun(input: SettleRunInput): Promise<SettleRunResult>;

@@ -71,7 +71,7 @@ forEachStore('a full semaphore passes over its class and a full node over every 
   assert.equal(third.job.id, 'r2/0', 'the semaphore is free again, and r2 is older than r4');
 });
 
-forEachStore('a job ended as lost still frees its leases, and an expired lease counts as free', async ({ store }) => {
+forEachStore('a job ended as lost still frees its leases; an expired lease stays held while its job runs, until the sweep reclaims the job', async ({ store }) => {
   await run(store, 'r1', ['phase1/image@local', 'phase1/image@local'], T0);
   const a = await claim(store);
   const b = await claim(store);
@@ -83,13 +83,20 @@ forEachStore('a job ended as lost still frees its leases, and an expired lease c
   const ended = await store.finishJob({ jobId: 'r1/1', worker: 'other', now: T0 + 200, result: 'success', reason: null, releaseLeases: b.leases });
   assert.deepEqual(ended, { ok: false, code: 'lost' }, 'r1/1 runs under w1');
   assert.deepEqual((await store.listLeases()).map((l) => l.jobId), ['r1/0']);
-  // a's leases lapse: its slot is free to the next claim although nobody swept it.
+  // a's leases lapse, but its job still runs (its worker may be stalled, its commands
+  // alive): the node stays held until a sweep reclaims the job.
   await run(store, 'r2', ['phase1/image@local', 'phase1/image@local'], T0 + 1);
-  const c = await claim(store, T0 + 100 + LEASE);
-  const d = await claim(store, T0 + 100 + LEASE);
-  assert.ok(c.ok && d.ok);
+  const later = T0 + 100 + LEASE;
+  const c = await claim(store, later);
+  assert.ok(c.ok);
+  assert.deepEqual(await claim(store, later), { ok: false, code: 'none' }, 'the lapsed lease of a running job is not free');
+  const swept = await store.sweepExpiredJobs(later + 1);
+  assert.deepEqual(swept.map((j) => j.jobId), ['r1/0', 'r1/1'], 'both lapsed; r1/1\'s node was freed by the refused finish already');
+  assert.deepEqual((await store.listLeases()).map((l) => l.jobId), [c.job.id], 'the sweep freed the reclaimed job\'s node');
+  const d = await claim(store, later + 1);
+  assert.ok(d.ok);
   assert.deepEqual([c.leases[0]?.slot, d.leases[0]?.slot].sort(), [0, 1]);
-  assert.deepEqual(await claim(store, T0 + 100 + LEASE), { ok: false, code: 'none' });
+  assert.deepEqual(await claim(store, later + 1), { ok: false, code: 'none' });
 });
 
 forEachStore('racing workers on separate stores never run a job twice nor hold more nodes than the capacity', async ({ store, open }) => {

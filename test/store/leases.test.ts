@@ -56,13 +56,16 @@ forEachStore('a released slot is free again', async ({ store }) => {
   assert.equal((await store.listLeases())[0]?.expiresAt, T0 + 1 + TTL);
 });
 
-forEachStore('an expired slot can be taken by another holder', async ({ store }) => {
+forEachStore('an expired slot is taken by another holder once the sweep has reclaimed its job, not before', async ({ store }) => {
   await take(store, { ...nodes, capacity: 1 }, 'w1', T0);
   assert.deepEqual(await take(store, { ...nodes, capacity: 1 }, 'w2', T0 + TTL - 1), { ok: false, code: 'none' });
-  const taken = await take(store, { ...nodes, capacity: 1 }, 'w2', T0 + TTL);
+  // Expired, but its job still runs as far as the store knows (a stalled worker's commands may).
+  assert.deepEqual(await take(store, { ...nodes, capacity: 1 }, 'w2', T0 + TTL + 1), { ok: false, code: 'none' });
+  assert.equal((await store.sweepExpiredJobs(T0 + TTL + 1)).length, 1);
+  const taken = await take(store, { ...nodes, capacity: 1 }, 'w2', T0 + TTL + 1);
   assert.ok(taken.ok);
   assert.equal(taken.slot, 0);
-  assert.deepEqual((await store.listLeases()).map((l) => [l.holder, l.expiresAt]), [['w2', T0 + 2 * TTL]]);
+  assert.deepEqual((await store.listLeases()).map((l) => [l.holder, l.expiresAt]), [['w2', T0 + 2 * TTL + 1]]);
 });
 
 forEachStore('renewing extends the lease for its holder only', async ({ store }) => {
@@ -86,7 +89,8 @@ forEachStore('a lease that has expired cannot be renewed, even by its holder', a
 
 forEachStore('release is fenced by holder', async ({ store }) => {
   await take(store, { ...nodes, capacity: 1 }, 'w1', T0);
-  await take(store, { ...nodes, capacity: 1 }, 'w2', T0 + TTL);
+  await store.sweepExpiredJobs(T0 + TTL + 1);
+  assert.ok((await take(store, { ...nodes, capacity: 1 }, 'w2', T0 + TTL + 1)).ok);
   assert.deepEqual(await store.releaseLease({ resource: nodes.resource, slot: 0, holder: 'w1' }), { ok: false, code: 'lost' });
   assert.equal((await store.listLeases())[0]?.holder, 'w2', 'the stale holder did not free the new holder’s slot');
   assert.deepEqual(await store.releaseLease({ resource: nodes.resource, slot: 0, holder: 'w2' }), { ok: true });
@@ -94,29 +98,21 @@ forEachStore('release is fenced by holder', async ({ store }) => {
   assert.deepEqual(await store.listLeases(), []);
 });
 
-forEachStore('the sweep reclaims expired leases only, and records each', async ({ store }) => {
+forEachStore('the sweep reclaims expired leases only once their jobs no longer run, and records each', async ({ store }) => {
   const w1 = await take(store, { ...nodes, capacity: 3 }, 'w1', T0);
   await take(store, { ...nodes, capacity: 3 }, 'w2', T0 + 10_000);
   const w3 = await take(store, { resource: 'pool:addresses', capacity: 5 }, 'w3', T0, 5_000);
   assert.ok(w1.ok && w3.ok);
-  const reclaimed = await store.reclaimExpiredLeases(T0 + TTL);
-  assert.deepEqual(reclaimed, [
-    { resource: 'pool:addresses', slot: 0, holder: 'w3', jobId: w3.jobId, acquiredAt: T0, expiresAt: T0 + 5_000 },
-    { resource: 'provider:openstack', slot: 0, holder: 'w1', jobId: w1.jobId, acquiredAt: T0, expiresAt: T0 + TTL },
-  ]);
-  assert.deepEqual(
-    (await store.listLeases()).map((l) => l.holder),
-    ['w2'],
-  );
+  assert.deepEqual(await store.reclaimExpiredLeases(T0 + TTL + 1), [], 'their jobs still run: the leases stay held');
+  // The job sweep reclaims the jobs whose locks lapsed (w1's and w3's), and frees their leases with them.
+  assert.deepEqual((await store.sweepExpiredJobs(T0 + TTL + 1)).map((j) => j.jobId).sort(), [w1.jobId, w3.jobId].sort());
+  assert.deepEqual((await store.listLeases()).map((l) => l.holder), ['w2']);
   const events = (await store.listEvents({ limit: 1000 })).filter((e) => e.kind === 'lease.reclaimed');
   assert.deepEqual(
-    events.map((e) => [e.jobId, (e.payload as { holder: string }).holder]),
-    [
-      [w3.jobId, 'w3'],
-      [w1.jobId, 'w1'],
-    ],
+    events.map((e) => [e.jobId, (e.payload as { holder: string }).holder]).sort(),
+    [[w1.jobId, 'w1'], [w3.jobId, 'w3']].sort(),
   );
-  assert.deepEqual(await store.reclaimExpiredLeases(T0 + TTL), []);
+  assert.deepEqual(await store.reclaimExpiredLeases(T0 + TTL + 1), []);
   assert.deepEqual(await store.renewLease({ resource: nodes.resource, slot: 0, holder: 'w1', now: T0 + TTL, ttlMs: TTL }), {
     ok: false,
     code: 'lost',
