@@ -9,6 +9,10 @@ import { Leadership, SERVICE_ROLE } from '../engine/leadership.js';
 import { Scheduler } from '../engine/scheduler.js';
 import type { Store } from '../store/index.js';
 import { readTokens } from '../web/auth.js';
+import { SessionSigner } from '../web/session.js';
+import { TrustedHeader } from '../web/trusted-header.js';
+import type { TokenEntry } from '../web/tokens.js';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_LISTEN, parseListen, startWeb, webLogger, type StartedWeb } from '../web/start.js';
 import { loadConfig, type LoadedConfig } from './config-loader.js';
 import { makeEngine, processWorkerId, productionKeyOf } from './engine-setup.js';
@@ -138,31 +142,66 @@ function durationMs(text: string): number {
   return ms;
 }
 
-/** Tokens for the API's actions: `$SLUICE_WEB_TOKENS` and `web.token_file`; never from sluice.yaml itself. */
-function tokensOf(loaded: LoadedConfig, io: Io): string[] {
+/** Named tokens: `$SLUICE_WEB_TOKENS` and `web.token_file`, only their hashes; never from sluice.yaml itself. */
+function tokensOf(loaded: LoadedConfig, io: Io): TokenEntry[] {
   const file = loaded.config.web.token_file;
   try {
     return readTokens(io.env, file === undefined ? undefined : loaded.resolvePath(file));
   } catch (e) {
-    throw new CliExit(EXIT.usage, `web.token_file: cannot read ${file}: ${(e as Error).message}`, 'E_CONFIG_INVALID');
+    const why = (e as NodeJS.ErrnoException).code ? `web.token_file: cannot read ${file}: ${(e as Error).message}` : (e as Error).message;
+    throw new CliExit(EXIT.usage, why, 'E_CONFIG_INVALID');
   }
+}
+
+/**
+ * What signs dashboard sessions: `$SLUICE_SESSION_SECRET`, else `web.session_secret_file`,
+ * else a random secret of this process (a restart logs everyone out; say so).
+ */
+function sessionSigner(loaded: LoadedConfig, io: Io): { signer: SessionSigner; from: string } {
+  const file = loaded.config.web.session_secret_file;
+  let text = io.env.SLUICE_SESSION_SECRET;
+  let from = '$SLUICE_SESSION_SECRET';
+  if ((text === undefined || text === '') && file !== undefined) {
+    from = `web.session_secret_file (${file})`;
+    try {
+      text = readFileSync(loaded.resolvePath(file), 'utf8');
+    } catch (e) {
+      throw new CliExit(EXIT.usage, `web.session_secret_file: cannot read ${file}: ${(e as Error).message}`, 'E_CONFIG_INVALID');
+    }
+  }
+  if (text === undefined || text === '') return { signer: SessionSigner.random(), from: 'a random secret of this process' };
+  const secret = Buffer.from(text.trim(), 'utf8');
+  if (secret.length < 32) throw new CliExit(EXIT.usage, `${from}: a session secret must be at least 32 bytes (e.g. openssl rand -hex 32)`, 'E_CONFIG_INVALID');
+  return { signer: new SessionSigner(secret), from };
 }
 
 /**
  * The dashboard. An address the operator chose that cannot be bound stops serve; the
  * default one only warns, so several workers on one host (or a busy port) still work.
  */
-async function startDashboard(loaded: LoadedConfig, store: Store, io: Io, o: { listen: { host: string; port: number }; explicit: boolean; tokens: string[]; engine: () => { notify(): void } | undefined; reload: (via: 'api') => Promise<ReloadOutcome> | undefined }): Promise<StartedWeb | undefined> {
+async function startDashboard(loaded: LoadedConfig, store: Store, io: Io, o: { listen: { host: string; port: number }; explicit: boolean; tokens: TokenEntry[]; engine: () => { notify(): void } | undefined; reload: (via: 'api') => Promise<ReloadOutcome> | undefined }): Promise<StartedWeb | undefined> {
+  const sessions = sessionSigner(loaded, io);
+  const { web: webConfig } = loaded.config;
+  if (webConfig.trusted_header) {
+    try {
+      new TrustedHeader(webConfig.trusted_header);
+    } catch (e) {
+      throw new CliExit(EXIT.usage, `${loaded.config.file}: ${(e as Error).message}`, 'E_CONFIG_INVALID');
+    }
+  }
   try {
     const web = await startWeb({
       store, site: loaded, now: () => Date.now(),
-      auth: { tokens: o.tokens, publicReads: loaded.config.web.public_reads },
+      auth: {
+        tokens: o.tokens, publicReads: webConfig.public_reads, sessions: sessions.signer, sessionTtlMs: durationMs(webConfig.session_ttl),
+        ...(webConfig.trusted_header ? { trustedHeader: webConfig.trusted_header } : {}),
+      },
       trigger: (pipeline, now) => triggerPipeline(loaded, store, pipeline, now),
       notify: () => o.engine()?.notify(),
       reload: async () => (await o.reload('api')) ?? { kind: 'refused', file: loaded.config.file, problems: [{ where: loaded.config.file, message: 'sluice serve is still starting', line: `${loaded.config.file}: sluice serve is still starting` }] },
       logger: webLogger((line) => io.err(line), io.env.SLUICE_LOG_LEVEL ?? 'info'),
     }, o.listen);
-    io.err(`sluice serve: dashboard and API on ${web.url}/ (OpenAPI: ${web.url}/api/openapi.json, metrics: ${web.url}/metrics)${o.tokens.length === 0 ? '; no API token: actions are refused' : ''}\n`);
+    io.err(`sluice serve: dashboard and API on ${web.url}/ (OpenAPI: ${web.url}/api/openapi.json, metrics: ${web.url}/metrics)${o.tokens.length === 0 && !webConfig.trusted_header ? '; no API token: actions are refused' : `; ${o.tokens.length} API token(s) of ${new Set(o.tokens.map((t) => t.person)).size} person(s)${webConfig.trusted_header ? `, ${webConfig.trusted_header.header} from ${webConfig.trusted_header.proxies.join(' ')}` : ''}; sessions signed with ${sessions.from}`}\n`);
     return web;
   } catch (e) {
     const why = `cannot listen on ${o.listen.host}:${o.listen.port}: ${(e as Error).message}`;

@@ -63,15 +63,19 @@ export const SubmitBody = z.strictObject({
     .meta({ description: 'The file name: its id is the update\'s identity.' }),
   content: z.string().min(1, { error: 'content is the update file\'s YAML text' }).max(1024 * 1024, { error: 'an update file is at most 1 MiB' }),
   author: z.strictObject({ name: z.string().max(200).refine(isAuthorName, { error: `an author's name is ${AUTHOR_NAME_RULE}` }), email: z.email() }).optional()
-    .meta({ description: 'Who wrote the update (its merge commit\'s author); default: the token\'s holder is unknown, so "API <api@localhost>".' }),
+    .meta({ description: 'Who wrote the update (its merge commit\'s author); default: the token\'s person, `PERSON <PERSON@sluice.invalid>`. Who submitted it is always the token\'s person (a `web.action` event).' }),
 });
 export const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).refine(...NO_CONTROL).optional() }).default({});
 export const DisableBody = z.strictObject({
   reason: z.string().trim().min(1, { error: 'reason must say why the target is red' }).max(500).refine(...NO_CONTROL),
   until: z.string().max(40).optional().meta({ description: 'A duration from now (`12h`, `2d`) or an ISO time.' }),
-  by: z.string().trim().min(1).max(100).refine(...NO_CONTROL).optional(),
+  by: z.string().trim().min(1).max(100).refine(...NO_CONTROL).optional()
+    .meta({ description: 'Ignored, kept so that older clients still work: the target is disabled in the name of the token\'s person.' }),
 });
-export const EnableBody = z.strictObject({ by: z.string().trim().min(1).max(100).refine(...NO_CONTROL).optional() }).default({});
+export const EnableBody = z.strictObject({
+  by: z.string().trim().min(1).max(100).refine(...NO_CONTROL).optional()
+    .meta({ description: 'Ignored, kept so that older clients still work: the target is enabled in the name of the token\'s person.' }),
+}).default({});
 
 /** A run's pipeline as the API shows it: `unreadable` for a run this version cannot read (docs/store.md). */
 const RunPipeline = z.enum([...PIPELINES, 'unreadable']);
