@@ -5,7 +5,7 @@ import { ApiError } from './api-error.js';
 import type { WebDeps } from './deps.js';
 import { startPipeline } from './pipelines.js';
 import { recheckRun } from './recheck.js';
-import { requireRole, type Action, type Identity } from './roles.js';
+import { requireRole, START_ACTIONS, type Action, type Identity } from './roles.js';
 
 // The writes a person asks of the server, shared by the API and the dashboard's forms:
 // each checks the person's role first, acts in their name (never a name the request
@@ -68,12 +68,31 @@ export async function enableAs(d: WebDeps, who: Identity, release: string, dist:
   return { target };
 }
 
-export async function startAs(d: WebDeps, who: Identity, pipeline: 'phase2' | 'promote') {
-  requireRole(who, pipeline === 'phase2' ? 'start-phase2' : 'start-promote');
+export async function startAs(d: WebDeps, who: Identity, pipeline: keyof typeof START_ACTIONS) {
+  requireRole(who, START_ACTIONS[pipeline]);
   const r = await startPipeline(d, pipeline);
-  await recordAction(d, who, pipeline === 'phase2' ? 'start-phase2' : 'start-promote', { runId: r.runId });
+  await recordAction(d, who, START_ACTIONS[pipeline], { runId: r.runId });
   d.notify?.();
   return r;
+}
+
+/** Adds a package to the store's must-provision list, or removes one that was added (sluice.yaml's own are the file's). */
+export async function mustProvisionAs(d: WebDeps, who: Identity, change: 'add' | 'remove', pkg: string, reason: string): Promise<{ changed: boolean; by: string; at: number; reason: string }> {
+  requireRole(who, 'must-provision');
+  if (d.site.config.must_provision.includes(pkg)) {
+    if (change === 'add') return { changed: false, by: 'sluice.yaml', at: 0, reason: `listed in ${d.site.config.file}` };
+    throw new ApiError('E_MUST_PROVISION_IN_CONFIG', `${pkg} is listed in ${d.site.config.file}: remove it there`);
+  }
+  const input = { package: pkg, by: who.person, reason, now: d.now() };
+  if (change === 'add') {
+    const r = await d.store.addMustProvision(input);
+    if (r.ok) await recordAction(d, who, 'must-provision', {});
+    return { changed: r.ok, by: r.entry.addedBy, at: r.entry.addedAt, reason: r.entry.reason };
+  }
+  const r = await d.store.removeMustProvision(input);
+  if (!r.ok) throw new ApiError('E_NOT_FOUND', `${pkg} is not on the must-provision list`);
+  await recordAction(d, who, 'must-provision', {});
+  return { changed: true, by: who.person, at: input.now, reason };
 }
 
 /** `12h` from now, or an ISO 8601 time, as `sluice targets disable --until` takes it. */

@@ -17,6 +17,9 @@ export const ACTION_ROLES = {
 } as const satisfies Record<string, Role>;
 export type Action = keyof typeof ACTION_ROLES;
 
+/** The action of starting each pipeline the API and the dashboard start. */
+export const START_ACTIONS = { phase2: 'start-phase2', promote: 'start-promote' } as const satisfies Record<string, Action>;
+
 /** How a person was recognised: an API token, a dashboard session, or a trusted proxy's header. */
 export type IdentityVia = 'token' | 'session' | 'header';
 

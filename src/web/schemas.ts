@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AUTHOR_NAME_RULE, hasControlCharacter, isAuthorName, isSafeName, isTargetPart } from '../core/names.js';
+import { AUTHOR_NAME_RULE, hasControlCharacter, isAuthorName, isSafeName, isTargetPart, NAME_RULE } from '../core/names.js';
 import { UPDATE_REPO_FOLDERS } from '../core/records/vocabulary.js';
 import { JOB_RESULTS, JOB_STATES, PIPELINES, RUN_STATES, RUN_VERDICTS } from '../store/index.js';
 import { CELL_STATES } from './cell-state.js';
@@ -72,6 +72,15 @@ export const DisableBody = z.strictObject({
   by: z.string().trim().min(1).max(100).refine(...NO_CONTROL).optional()
     .meta({ description: 'Ignored, kept so that older clients still work: the target is disabled in the name of the token\'s person.' }),
 });
+export const MustProvisionParams = z.object({ package: z.string().refine(isSafeName, { error: `package must be ${NAME_RULE}` }) });
+export const MustProvisionBody = z.strictObject({ reason: z.string().trim().min(1, { error: 'reason must say why' }).max(500).refine(...NO_CONTROL) });
+export const MustProvisionResultSchema = z.object({
+  package: z.string(),
+  listed: z.boolean().meta({ description: 'Whether the package is on the list now.' }),
+  changed: z.boolean().meta({ description: 'False when the list already said so (added before, by `by`).' }),
+  by: z.string(),
+  reason: z.string(),
+}).meta({ id: 'MustProvisionResult' });
 export const EnableBody = z.strictObject({
   by: z.string().trim().min(1).max(100).refine(...NO_CONTROL).optional()
     .meta({ description: 'Ignored, kept so that older clients still work: the target is enabled in the name of the token\'s person.' }),

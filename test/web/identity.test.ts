@@ -100,6 +100,15 @@ describe('the actor', () => {
     const said = events.flatMap((e) => (e.kind === 'target.disabled' || e.kind === 'target.enabled' || e.kind === 'web.action' ? [`${e.kind} ${e.payload.by}`] : []));
     assert.deepEqual(said, ['target.disabled rita', 'web.action rita', 'target.enabled rita', 'web.action rita']);
     assert.ok(!JSON.stringify(events).includes('mallory'), 'the body\'s name is recorded nowhere');
+
+    // The must-provision list: the release role's, in the person's name.
+    assert.equal(code(await json(`${url}/api/must-provision/glibc`, ALICE, { reason: 'provisioning changed' })).code, 'E_ROLE_REQUIRED');
+    const added = await json(`${url}/api/must-provision/glibc`, RITA, { reason: 'provisioning changed' });
+    assert.equal(added.status, 200, added.body);
+    assert.deepEqual((await store.listMustProvision()).map((e) => [e.package, e.addedBy]), [['glibc', 'rita']]);
+    assert.equal((await json(`${url}/api/must-provision/glibc/remove`, ROOT, { reason: 'done' })).status, 200);
+    assert.deepEqual(await store.listMustProvision(), []);
+    assert.equal(code(await json(`${url}/api/must-provision/glibc/remove`, ROOT, { reason: 'again' })).code, 'E_NOT_FOUND');
   });
 });
 

@@ -3,10 +3,10 @@ import { newRunId } from '../../engine/hash.js';
 import { submitPhase1 } from '../../pipelines/phase1/submit.js';
 import { ApiError } from '../api-error.js';
 import type { WebDeps } from '../deps.js';
-import { cancelAs, disableAs, enableAs, recheckAs, recordAction, startAs } from '../operations.js';
+import { cancelAs, disableAs, enableAs, mustProvisionAs, recheckAs, recordAction, startAs } from '../operations.js';
 import { requireRole } from '../roles.js';
 import {
-  CancelBody, CancelResultSchema, DisableBody, EnableBody, PipelineParams, RecheckResultSchema, RunParams, SubmitBody, SubmitResultSchema,
+  CancelBody, CancelResultSchema, DisableBody, EnableBody, MustProvisionBody, MustProvisionParams, MustProvisionResultSchema, PipelineParams, RecheckResultSchema, RunParams, SubmitBody, SubmitResultSchema,
   TargetParams, TargetStateResultSchema, TriggerResultSchema,
 } from '../schemas.js';
 import { runUrl } from '../views.js';
@@ -90,6 +90,24 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
       handle: async ({ params, request }) => {
         const r = await startAs(d, actorOf(request), params.pipeline);
         return { runId: r.runId, kind: r.kind, url: runUrl(r.runId) };
+      },
+    }),
+    apiRoute({
+      method: 'POST', path: '/api/must-provision/{package}', tag: 'actions',
+      access: 'action', summary: 'Add a package to the must-provision list, as `sluice must-provision add` does (role: release)',
+      params: MustProvisionParams, body: MustProvisionBody, response: MustProvisionResultSchema, errors: [...ROLE_ERRORS],
+      handle: async ({ params, body, request }) => {
+        const r = await mustProvisionAs(d, actorOf(request), 'add', params.package, body.reason);
+        return { package: params.package, listed: true, changed: r.changed, by: r.by, reason: r.reason };
+      },
+    }),
+    apiRoute({
+      method: 'POST', path: '/api/must-provision/{package}/remove', tag: 'actions',
+      access: 'action', summary: 'Remove a package an operator added to the must-provision list (role: release)',
+      params: MustProvisionParams, body: MustProvisionBody, response: MustProvisionResultSchema, errors: [...ROLE_ERRORS, 'E_NOT_FOUND', 'E_MUST_PROVISION_IN_CONFIG'],
+      handle: async ({ params, body, request }) => {
+        const r = await mustProvisionAs(d, actorOf(request), 'remove', params.package, body.reason);
+        return { package: params.package, listed: false, changed: r.changed, by: r.by, reason: r.reason };
       },
     }),
   ];

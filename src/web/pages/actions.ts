@@ -2,7 +2,7 @@ import { isReadable } from '../../core/records/run-record.js';
 import type { Run } from '../../store/index.js';
 import { html, type SafeHtml } from '../html.js';
 import { recheckAction } from '../operations.js';
-import { mayDo, type Identity } from '../roles.js';
+import { mayDo, START_ACTIONS, type Identity } from '../roles.js';
 
 /** Who looks at a page, with the CSRF token their forms carry; undefined: nobody logged in. */
 export interface PageViewer {
@@ -28,8 +28,8 @@ export function whoBar(v: PageViewer | undefined): SafeHtml {
 export function frontActions(v: PageViewer | undefined, targets: readonly { target: string; disabled: boolean }[]): SafeHtml | string {
   if (!v) return '';
   const parts: SafeHtml[] = [];
-  for (const pipeline of ['phase2', 'promote'] as const) {
-    if (mayDo(v.identity, pipeline === 'phase2' ? 'start-phase2' : 'start-promote')) {
+  for (const [pipeline, action] of Object.entries(START_ACTIONS)) {
+    if (mayDo(v.identity, action)) {
       parts.push(html`<form class="inline" method="post" action="/actions/pipelines/${pipeline}/start">${hidden(v)}<button type="submit" data-action="start-${pipeline}">start ${pipeline}</button></form>`);
     }
   }
