@@ -14,7 +14,7 @@ export function registerToken(program: Command, io: Io, setStatus: (s: number) =
   token.command('add')
     .description(`make a token for a person with roles (${ROLES.join(', ')}): prints it once, appends its hash to the token file`)
     .argument('<person>', `who holds it: ${PERSON_RULE}`)
-    .requiredOption('--roles <roles>', `comma-separated: ${ROLES.join(', ')}`)
+    .requiredOption('--roles <roles>', `comma-separated: ${ROLES.join(', ')}; none for a token that only reads`)
     .option('--file <file>', 'the token file (default: web.token_file of the configuration)')
     .option('--stdin', 'hash the token read from standard input instead of making one (to carry an old bare token over)')
     .option('--config <file>', 'configuration file')
@@ -35,11 +35,12 @@ function tokenFileOf(io: Io, opts: FileOptions): string {
   return loaded.resolvePath(named);
 }
 
-function readEntries(file: string) {
+/** The file's entries; `add` steps over bare tokens of the old format, so they can be carried over in place. */
+function readEntries(file: string, skipBare: boolean) {
   if (!existsSync(file)) return { text: '', entries: [] };
   const text = readFileSync(file, 'utf8');
   try {
-    return { text, entries: parseTokenFile(text, file) };
+    return { text, entries: parseTokenFile(text, file, { skipBare }) };
   } catch (e) {
     if (e instanceof TokenFileError) throw new CliExit(EXIT.usage, e.message, 'E_CONFIG_INVALID');
     throw e;
@@ -51,7 +52,7 @@ function add(io: Io, person: string, opts: FileOptions & { roles: string; stdin?
   const roles = parseRoles(opts.roles);
   if (!roles.ok) throw new CliExit(EXIT.usage, `--roles: ${roles.why}`, 'E_USAGE');
   const file = tokenFileOf(io, opts);
-  const { text, entries } = readEntries(file);
+  const { text, entries } = readEntries(file, true);
   const token = opts.stdin ? new TextDecoder().decode(io.readStdin()).trim() : newToken();
   if (opts.stdin && (token === '' || /\s/.test(token))) throw new CliExit(EXIT.usage, '--stdin: standard input must hold one token, without spaces', 'E_USAGE');
   const same = entries.find((e) => e.hash === tokenHash(token));
@@ -61,15 +62,15 @@ function add(io: Io, person: string, opts: FileOptions & { roles: string; stdin?
   const day = new Date(io.now()).toISOString().slice(0, 10);
   appendFileSync(file, `${text !== '' && !text.endsWith('\n') ? '\n' : ''}${tokenLine(person, roles.roles, token)}  # added ${day} by ${whoAmI(io)}\n`);
   if (!opts.stdin) io.out(`${token}\n`);
-  io.err(`sluice token: ${opts.stdin ? 'the token read' : 'this token'} for ${person} (${roles.roles.join(', ')}) is in ${file} as its SHA-256 only${opts.stdin ? '' : ': it is shown this once, so keep it now'}. A running sluice serve reads tokens when it starts: restart it.\n`);
+  io.err(`sluice token: ${opts.stdin ? 'the token read' : 'this token'} for ${person} (${roles.roles.join(', ') || 'no role: it only reads'}) is in ${file} as its SHA-256 only${opts.stdin ? '' : ': it is shown this once, so keep it now'}. A running sluice serve reads tokens when it starts: restart it.\n`);
   return EXIT.ok;
 }
 
 function list(io: Io, opts: FileOptions): number {
   const file = tokenFileOf(io, opts);
-  const { entries } = readEntries(file);
+  const { entries } = readEntries(file, false);
   if (entries.length === 0) io.err(`sluice token: no token in ${file}\n`);
   const width = Math.max(6, ...entries.map((e) => e.person.length));
-  for (const e of entries) io.out(`${e.person.padEnd(width)}  ${e.roles.join(',').padEnd(24)}  sha256:${e.hash.slice(0, 12)}…  ${e.source}\n`);
+  for (const e of entries) io.out(`${e.person.padEnd(width)}  ${(e.roles.join(',') || '-').padEnd(24)}  sha256:${e.hash.slice(0, 12)}…  ${e.source}\n`);
   return EXIT.ok;
 }

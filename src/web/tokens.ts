@@ -39,20 +39,29 @@ export function tokenHash(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/** How the token file writes no role (a token that may only read, e.g. for Prometheus). */
+export const NO_ROLE = '-';
+
 export function tokenLine(person: string, roles: readonly Role[], token: string): string {
-  return `${person} ${roles.join(',')} sha256:${tokenHash(token)}`;
+  return `${person} ${roles.length === 0 ? NO_ROLE : roles.join(',')} sha256:${tokenHash(token)}`;
 }
 
-/** Roles as `--roles` and the token file write them: comma-separated, each known, none twice. */
+/** Roles as `--roles` and the token file write them: comma-separated, each known, none twice; `-` (or `none`) for none. */
 export function parseRoles(text: string): { ok: true; roles: Role[] } | { ok: false; why: string } {
+  if (text.trim() === NO_ROLE || text.trim() === 'none') return { ok: true, roles: [] };
   const names = text.split(',').map((r) => r.trim()).filter((r) => r !== '');
-  if (names.length === 0) return { ok: false, why: `no role: give one or more of ${ROLES.join(', ')}, separated by commas` };
+  if (names.length === 0) return { ok: false, why: `no role: give one or more of ${ROLES.join(', ')}, separated by commas, or none (a token that only reads)` };
   const unknown = names.filter((r) => !(ROLES as readonly string[]).includes(r));
   if (unknown.length > 0) return { ok: false, why: `unknown role ${unknown.map((r) => `"${r}"`).join(', ')}: the roles are ${ROLES.join(', ')}` };
   return { ok: true, roles: [...new Set(names as Role[])] };
 }
 
-export class TokenFileError extends Error {}
+export class TokenFileError extends Error {
+  /** A bare token of the old format (which `sluice token add --stdin` converts): the only problem it may step over. */
+  constructor(message: string, readonly bare = false) {
+    super(message);
+  }
+}
 
 /**
  * One line of a token file (`#` comments and blank lines give null). A line of one word is
@@ -64,7 +73,7 @@ export function parseTokenLine(line: string, where: string): TokenEntry | null {
   if (text === '') return null;
   const words = text.split(/\s+/);
   if (words.length === 1) {
-    throw new TokenFileError(`${where}: a bare token (the format before tokens had a person and roles): hash it with a person and roles, e.g. \`sluice token add alice --roles admin --stdin --file FILE\` with the token on standard input, then delete this line (docs/web.md, tokens)`);
+    throw new TokenFileError(`${where}: a bare token (the format before tokens had a person and roles): hash it with a person and roles, e.g. \`sluice token add alice --roles admin --stdin --file FILE\` with the token on standard input, then delete this line (docs/web.md, tokens)`, true);
   }
   if (words.length !== 3) throw new TokenFileError(`${where}: expected "PERSON ROLES sha256:HEX" (3 fields), found ${words.length}`);
   const [person = '', rolesText = '', hashText = ''] = words;
@@ -77,8 +86,15 @@ export function parseTokenLine(line: string, where: string): TokenEntry | null {
 }
 
 /** Every entry of a token file's text; the first bad line throws, naming it. */
-export function parseTokenFile(text: string, file: string): TokenEntry[] {
-  return text.split('\n').flatMap((line, i) => parseTokenLine(line, `${file}:${i + 1}`) ?? []);
+export function parseTokenFile(text: string, file: string, o: { skipBare?: boolean } = {}): TokenEntry[] {
+  return text.split('\n').flatMap((line, i) => {
+    try {
+      return parseTokenLine(line, `${file}:${i + 1}`) ?? [];
+    } catch (e) {
+      if (o.skipBare && e instanceof TokenFileError && e.bare) return [];
+      throw e;
+    }
+  });
 }
 
 /** `$SLUICE_WEB_TOKENS`: the same lines, separated by newlines or `;`. */

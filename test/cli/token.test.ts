@@ -42,6 +42,9 @@ describe('sluice token', () => {
     const role = await runCli(['token', 'add', 'alice', '--roles', 'packager,boss', '--file', 'tokens'], { cwd });
     assert.equal(role.status, 2);
     assert.match(role.stderr, /--roles: unknown role "boss": the roles are packager, release, admin/);
+    const reader = await runCli(['token', 'add', 'prometheus', '--roles', 'none', '--file', 'tokens'], { cwd });
+    assert.equal(reader.status, 0, reader.stderr);
+    assert.deepEqual(readTokens({}, join(cwd, 'tokens')).map((e) => [e.person, e.roles]), [['prometheus', []]], 'a token that only reads');
     const name = await runCli(['token', 'add', 'al ice;rm', '--roles', 'admin', '--file', 'tokens'], { cwd });
     assert.equal(name.status, 2);
     assert.match(name.stderr, /person "al ice;rm" must be letters, digits/);
@@ -64,10 +67,12 @@ describe('sluice token', () => {
     const env = await runCli(['serve', '--listen', '127.0.0.1:0'], { cwd, env: { SLUICE_WEB_TOKENS: old } });
     assert.match(env.stderr, /\$SLUICE_WEB_TOKENS entry 1: a bare token/);
 
-    writeFileSync(join(cwd, 'tokens'), '');
     const carried = await runCli(['token', 'add', 'ops', '--roles', 'admin', '--stdin'], { cwd, stdin: `${old}\n` });
     assert.equal(carried.status, 0, carried.stderr);
     assert.equal(carried.stdout, '', 'nothing new to show');
+    // Converted in place: the bare line is stepped over, the new one appended; the old line is then deleted by hand.
+    assert.match(readFileSync(join(cwd, 'tokens'), 'utf8'), new RegExp(`^# the tokens\\n${old}\\nops admin sha256:${tokenHash(old)}  # added`));
+    writeFileSync(join(cwd, 'tokens'), readFileSync(join(cwd, 'tokens'), 'utf8').replace(`${old}\n`, ''));
     assert.equal(readTokens({}, join(cwd, 'tokens'))[0]?.hash, tokenHash(old));
     const twice = await runCli(['token', 'add', 'ops2', '--roles', 'admin', '--stdin'], { cwd, stdin: old });
     assert.equal(twice.status, 2);
