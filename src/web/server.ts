@@ -44,7 +44,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'x-frame-options': 'DENY',
 };
 
-const LIVE_KINDS = /^(run|job|target|config)\./;
+const LIVE_KINDS = /^(run|job|target|config|web)\./;
 const FOLLOW_POLL_MS = 500;
 const FOLLOW_CHUNK = 256 * 1024;
 const BODY_LIMIT = 1536 * 1024;
@@ -129,7 +129,7 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
   // Cookies are Secure when the browser reached us over TLS, directly or through a trusted proxy.
   registerForms(app, d, auth, (request) => request.protocol === 'https' || (auth.fromTrustedProxy(request.socket.remoteAddress) && request.headers['x-forwarded-proto'] === 'https'));
   const others: OtherEndpoint[] = [
-    { path: '/api/events', tag: 'live', summary: 'Server-Sent Events: each run, job, target and configuration reload event of the store as it happens (`event:` its kind, `data:` JSON)', contentType: 'text/event-stream', query: EventsQuery },
+    { path: '/api/events', tag: 'live', summary: 'Server-Sent Events: each run, job, target, configuration reload and `web.action` event of the store as it happens (`event:` its kind, `data:` JSON)', contentType: 'text/event-stream', query: EventsQuery },
     { path: '/api/jobs/{id}/log/follow', tag: 'live', summary: 'Server-Sent Events: a running job\'s log as it grows (`lines` events from `offset`, then `end`)', contentType: 'text/event-stream', params: JobParams, query: LogFollowQuery },
     { path: '/jobs/{id}/log.txt', tag: 'jobs', summary: 'A job\'s whole log as text (streamed)', contentType: 'text/plain', params: JobParams },
     { path: '/jobs/{id}/collected/{name}', tag: 'jobs', summary: 'A file the job\'s node sent back (`pipelines.<name>.collect`), as text', contentType: 'text/plain', params: JobParams.extend({ name: z.string() }) },

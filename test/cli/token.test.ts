@@ -78,4 +78,17 @@ describe('sluice token', () => {
     assert.equal(twice.status, 2);
     assert.match(twice.stderr, /this token is there already \(ops\)/);
   });
+
+  it('serve refuses a trusted header whose proxies are not address ranges, saying which', async (t) => {
+    const cwd = tempDir(t);
+    assert.equal((await runCli(['init'], { cwd })).status, 0);
+    appendFileSync(join(cwd, 'sluice.yaml'), '\nweb:\n  trusted_header:\n    header: X-Remote-User\n    proxies: [10.0.0.0/33]\n    roles: { rita: [release] }\n');
+    const r = await runCli(['serve', '--listen', '127.0.0.1:0'], { cwd });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /sluice\.yaml: web\.trusted_header\.proxies: "10\.0\.0\.0\/33" has a prefix length outside 0 to 32/);
+    writeFileSync(join(cwd, 'sluice.yaml'), readFileSync(join(cwd, 'sluice.yaml'), 'utf8').replace('[release]', '[boss]'));
+    const role = await runCli(['serve', '--listen', '127.0.0.1:0'], { cwd });
+    assert.equal(role.status, 2);
+    assert.match(role.stderr, /a role is one of packager, release, admin/);
+  });
 });
