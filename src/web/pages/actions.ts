@@ -38,7 +38,7 @@ export function frontActions(v: PageViewer | undefined, targets: readonly { targ
     parts.push(html`<form class="disable" method="post" action="/actions/targets/disable">${hidden(v)}
 <label>target <select name="target">${enabled.map((t) => html`<option value="${t.target}">${t.target}</option>`)}</select></label>
 <label>reason <input name="reason" required maxlength="500"></label>
-<label>until <input name="until" placeholder="12h, 2d or an ISO time; empty: until enabled" maxlength="40"></label>
+<label>until <input name="until" placeholder="12h, 2d, ISO time" title="a duration from now or an ISO time; empty: until enabled" maxlength="40"></label>
 <button type="submit" data-action="disable-target">disable</button></form>`);
   }
   if (mayDo(v.identity, 'enable-target')) {
