@@ -12,8 +12,6 @@ import {
 import { runUrl } from '../views.js';
 import { actorOf, apiRoute, type AnyApiRoute } from './route.js';
 
-const ROLE_ERRORS: readonly ErrorCode[] = ['E_ROLE_REQUIRED'];
-
 /**
  * The actions: each needs a token (or a trusted proxy's user) whose person has the role the
  * action needs, each is one engine or store operation done in that person's name.
@@ -24,7 +22,7 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
       method: 'POST', path: '/api/runs', tag: 'actions', access: 'action', status: 201,
       summary: 'Submit an update file: starts phase1 on every target it touches (role: packager)',
       body: SubmitBody, response: SubmitResultSchema,
-      errors: [...ROLE_ERRORS, 'E_UPDATE_INVALID', 'E_YAML_SYNTAX', 'E_YAML_TOO_DEEP', 'E_YAML_TOO_LARGE', 'E_TARGET_UNKNOWN', 'E_NO_TEST_COMMAND', 'E_FILE_TOO_LARGE', 'E_MEDIA_TYPE'],
+      errors: ['E_UPDATE_INVALID', 'E_YAML_SYNTAX', 'E_YAML_TOO_DEEP', 'E_YAML_TOO_LARGE', 'E_TARGET_UNKNOWN', 'E_NO_TEST_COMMAND', 'E_FILE_TOO_LARGE', 'E_MEDIA_TYPE'],
       handle: async ({ body, request }) => {
         const who = actorOf(request);
         requireRole(who, 'submit');
@@ -50,7 +48,7 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
     apiRoute({
       method: 'POST', path: '/api/runs/{id}/cancel', tag: 'actions', access: 'action',
       summary: 'Cancel a run: queued jobs at once, running ones at their next heartbeat (role: packager)',
-      params: RunParams, body: CancelBody, response: CancelResultSchema, errors: [...ROLE_ERRORS, 'E_NOT_FOUND', 'E_RUN_FINISHED'],
+      params: RunParams, body: CancelBody, response: CancelResultSchema, errors: ['E_NOT_FOUND', 'E_RUN_FINISHED'],
       handle: async ({ params, body, request }) => {
         const r = await cancelAs(d, actorOf(request), params.id, body.reason);
         return { runId: params.id, cancelledJobs: r.cancelledJobs, signalledJobs: r.signalledJobs, verdict: r.runVerdict };
@@ -59,7 +57,7 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
     apiRoute({
       method: 'POST', path: '/api/runs/{id}/recheck', tag: 'actions', access: 'action', status: 201,
       summary: 'Recheck a run: phase1 runs its recorded plan again (role: packager); phase2 and promote start anew or join the one going (role: release)',
-      params: RunParams, response: RecheckResultSchema, errors: [...ROLE_ERRORS, 'E_NOT_FOUND', 'E_NOTHING_TO_DO'],
+      params: RunParams, response: RecheckResultSchema, errors: ['E_NOT_FOUND', 'E_NOTHING_TO_DO'],
       handle: async ({ params, request }) => {
         const r = await recheckAs(d, actorOf(request), params.id);
         return { runId: r.runId, recheckOf: r.recheckOf, kind: r.kind, url: runUrl(r.runId) };
@@ -68,7 +66,7 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
     apiRoute({
       method: 'POST', path: '/api/targets/{release}/{dist}/disable', tag: 'actions', access: 'action',
       summary: 'Disable a red target with its reason, until a time or for good (role: release)',
-      params: TargetParams, body: DisableBody, response: TargetStateResultSchema, errors: [...ROLE_ERRORS, 'E_TARGET_NOT_CONFIGURED'],
+      params: TargetParams, body: DisableBody, response: TargetStateResultSchema, errors: ['E_TARGET_NOT_CONFIGURED'],
       handle: async ({ params, body, request }) => {
         const r = await disableAs(d, actorOf(request), params.release, params.dist, body.reason, body.until);
         return { target: r.target, disabled: true, reason: body.reason, until: r.until };
@@ -77,7 +75,7 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
     apiRoute({
       method: 'POST', path: '/api/targets/{release}/{dist}/enable', tag: 'actions', access: 'action',
       summary: 'Enable a disabled target again (role: release)',
-      params: TargetParams, body: EnableBody, response: TargetStateResultSchema, errors: [...ROLE_ERRORS, 'E_TARGET_NOT_CONFIGURED', 'E_TARGET_NOT_DISABLED'],
+      params: TargetParams, body: EnableBody, response: TargetStateResultSchema, errors: ['E_TARGET_NOT_CONFIGURED', 'E_TARGET_NOT_DISABLED'],
       handle: async ({ params, request }) => {
         const r = await enableAs(d, actorOf(request), params.release, params.dist);
         return { target: r.target, disabled: false, reason: null, until: null };
@@ -86,7 +84,7 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
     apiRoute({
       method: 'POST', path: '/api/pipelines/{pipeline}/start', tag: 'actions', access: 'action', status: 201,
       summary: 'Start phase2 or promote now, joining the run already going (role: release)',
-      params: PipelineParams, response: TriggerResultSchema, errors: [...ROLE_ERRORS, 'E_NOTHING_TO_DO'],
+      params: PipelineParams, response: TriggerResultSchema, errors: ['E_NOTHING_TO_DO'],
       handle: async ({ params, request }) => {
         const r = await startAs(d, actorOf(request), params.pipeline);
         return { runId: r.runId, kind: r.kind, url: runUrl(r.runId) };
@@ -95,7 +93,7 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
     apiRoute({
       method: 'POST', path: '/api/must-provision/{package}', tag: 'actions',
       access: 'action', summary: 'Add a package to the must-provision list, as `sluice must-provision add` does (role: release)',
-      params: MustProvisionParams, body: MustProvisionBody, response: MustProvisionResultSchema, errors: [...ROLE_ERRORS],
+      params: MustProvisionParams, body: MustProvisionBody, response: MustProvisionResultSchema,
       handle: async ({ params, body, request }) => {
         const r = await mustProvisionAs(d, actorOf(request), 'add', params.package, body.reason);
         return { package: params.package, listed: true, changed: r.changed, by: r.by, reason: r.reason };
@@ -104,7 +102,7 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
     apiRoute({
       method: 'POST', path: '/api/must-provision/{package}/remove', tag: 'actions',
       access: 'action', summary: 'Remove a package an operator added to the must-provision list (role: release)',
-      params: MustProvisionParams, body: MustProvisionBody, response: MustProvisionResultSchema, errors: [...ROLE_ERRORS, 'E_NOT_FOUND', 'E_MUST_PROVISION_IN_CONFIG'],
+      params: MustProvisionParams, body: MustProvisionBody, response: MustProvisionResultSchema, errors: ['E_NOT_FOUND', 'E_MUST_PROVISION_IN_CONFIG'],
       handle: async ({ params, body, request }) => {
         const r = await mustProvisionAs(d, actorOf(request), 'remove', params.package, body.reason);
         return { package: params.package, listed: false, changed: r.changed, by: r.by, reason: r.reason };

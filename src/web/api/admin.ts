@@ -21,7 +21,7 @@ export function adminRoutes(d: WebDeps): AnyApiRoute[] {
       method: 'POST', path: '/api/admin/reload', tag: 'admin', access: 'action',
       summary: 'Reload sluice.yaml as SIGHUP does: validated first; a bad file changes nothing and the answer names each problem\'s position (role: admin)',
       description: 'New jobs and the next schedule firings use the new file; running jobs finish as planned. Changes to `store`, `web` and `triggers` wait for a restart (`needsRestart`).',
-      response: ReloadResultSchema, errors: ['E_ROLE_REQUIRED', 'E_CONFIG_RELOAD_REFUSED'],
+      response: ReloadResultSchema, errors: ['E_CONFIG_RELOAD_REFUSED'],
       handle: async ({ request }) => {
         const who = actorOf(request);
         requireRole(who, 'reload');
