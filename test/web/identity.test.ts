@@ -250,7 +250,18 @@ describe('web.public_reads: false', () => {
     const browser = await call(`${url}/runs?limit=5`, { headers: { accept: 'text/html' } });
     assert.equal(browser.status, 303);
     assert.equal(browser.headers.location, '/login?next=%2Fruns%3Flimit%3D5');
-    assert.equal((await call(`${url}/login`)).status, 200);
+    const hostile = await call(`${url}/login?next=${encodeURIComponent('/"><script>alert(1)</script>')}`);
+    assert.equal(hostile.status, 200);
+    assert.ok(!hostile.body.includes('<script>alert'), 'the way back is escaped');
+    assert.match(hostile.body, /name="next" value="\/&quot;&gt;&lt;script&gt;/);
+    // After a login, the way back is a path of this server, never another host.
+    const ways: [string, string][] = [['/runs?limit=5', '/runs?limit=5'], ['//evil.example/x', '/'], ['https://evil.example/', '/'], ['/\\evil.example', '/']];
+    for (const [next, to] of ways) {
+      const page = await call(`${url}/login`);
+      const nonce = /name="login" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+      const r = await form(`${url}/login`, String(page.headers['set-cookie']).split(';')[0] ?? '', { login: nonce, token: ALICE, next });
+      assert.equal(r.headers.location, to, next);
+    }
     assert.equal((await call(`${url}/static/style.css`)).status, 200);
     assert.equal((await call(`${url}/api/runs`, { headers: { authorization: `Bearer ${ALICE}` } })).status, 200);
     const alice = await login(url, ALICE);
