@@ -43,12 +43,22 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
   const listenText = opts.listen ?? loaded.config.web.listen ?? DEFAULT_LISTEN;
   const listen = listenText === 'off' ? undefined : parseListen(listenText);
   if (listenText !== 'off' && !listen) throw new CliExit(EXIT.usage, `--listen "${listenText}" is not ${LISTEN_RULE}, nor "off"`, 'E_USAGE');
-  const tokens = listen ? tokensOf(loaded, io) : [];
+  // The token file named at start: a change of `web` waits for a restart, the file's lines do not (SIGHUP).
+  const tokenFile = loaded.config.web.token_file === undefined ? undefined : { named: loaded.config.web.token_file, path: loaded.resolvePath(loaded.config.web.token_file) };
+  const tokens = listen ? tokensOf(tokenFile, io) : [];
   return withStore(loaded, io, async (store) => {
     const log = (l: string) => io.err(`${l}\n`);
     // The dashboard starts first, so a port that cannot be bound stops serve before any job runs.
     const started: { engine?: ServeEngines; reloader?: ConfigReloader } = {};
-    const web = listen ? await startDashboard(loaded, store, io, { listen, explicit: opts.listen !== undefined || loaded.config.web.listen !== undefined, tokens, engine: () => started.engine, reload: (via) => started.reloader?.reload(via) }) : undefined;
+    const reread = { tokens: () => {} };
+    const web = listen ? await startDashboard(loaded, store, io, {
+      listen, explicit: opts.listen !== undefined || loaded.config.web.listen !== undefined, tokens, engine: () => started.engine,
+      reload: (via) => { reread.tokens(); return started.reloader?.reload(via); },
+    }) : undefined;
+    if (web) reread.tokens = () => rereadTokens(web, tokenFile, io, log);
+    // Before the configuration's own SIGHUP handler, and whether or not sluice.yaml changed.
+    const onHup = () => reread.tokens();
+    if (web) process.on('SIGHUP', onHup);
     try {
       const running = new ServeEngines(await makeEngine(slot.current, store, { log, env: io.env }), log);
       started.engine = running;
@@ -76,6 +86,7 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
       await leadership.stop();
       await running.stop();
     } finally {
+      process.off('SIGHUP', onHup);
       await web?.close();
     }
     return EXIT.ok;
@@ -143,13 +154,23 @@ function durationMs(text: string): number {
 }
 
 /** Named tokens: `$SLUICE_WEB_TOKENS` and `web.token_file`, only their hashes; never from sluice.yaml itself. */
-function tokensOf(loaded: LoadedConfig, io: Io): TokenEntry[] {
-  const file = loaded.config.web.token_file;
+function tokensOf(file: { named: string; path: string } | undefined, io: Io): TokenEntry[] {
   try {
-    return readTokens(io.env, file === undefined ? undefined : loaded.resolvePath(file));
+    return readTokens(io.env, file?.path);
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ? `web.token_file: cannot read ${file}: ${(e as Error).message}` : (e as Error).message;
+    const why = (e as NodeJS.ErrnoException).code ? `web.token_file: cannot read ${file?.named}: ${(e as Error).message}` : (e as Error).message;
     throw new CliExit(EXIT.usage, why, 'E_CONFIG_INVALID');
+  }
+}
+
+/** SIGHUP (and the admin API's reload) reread the token file: a bad one changes nothing and says why. */
+function rereadTokens(web: StartedWeb, file: { named: string; path: string } | undefined, io: Io, log: (line: string) => void): void {
+  try {
+    const tokens = tokensOf(file, io);
+    web.replaceTokens(tokens);
+    log(`sluice serve: tokens reread: ${tokens.length} API token(s) of ${new Set(tokens.map((t) => t.person)).size} person(s)`);
+  } catch (e) {
+    log(`sluice serve: the tokens in use stay: ${(e as Error).message}`);
   }
 }
 

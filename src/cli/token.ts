@@ -62,7 +62,7 @@ function add(io: Io, person: string, opts: FileOptions & { roles: string; stdin?
   const day = new Date(io.now()).toISOString().slice(0, 10);
   appendFileSync(file, `${text !== '' && !text.endsWith('\n') ? '\n' : ''}${tokenLine(person, roles.roles, token)}  # added ${day} by ${whoAmI(io)}\n`);
   if (!opts.stdin) io.out(`${token}\n`);
-  io.err(`sluice token: ${opts.stdin ? 'the token read' : 'this token'} for ${person} (${roles.roles.join(', ') || 'no role: it only reads'}) is in ${file} as its SHA-256 only${opts.stdin ? '' : ': it is shown this once, so keep it now'}. A running sluice serve reads tokens when it starts: restart it.\n`);
+  io.err(`sluice token: ${opts.stdin ? 'the token read' : 'this token'} for ${person} (${roles.roles.join(', ') || 'no role: it only reads'}) is in ${file} as its SHA-256 only${opts.stdin ? '' : ': it is shown this once, so keep it now'}. A running sluice serve rereads the file on SIGHUP.\n`);
   return EXIT.ok;
 }
 

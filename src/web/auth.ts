@@ -47,13 +47,23 @@ export class Authenticator {
   private readonly header: TrustedHeader | undefined;
 
   constructor(private readonly policy: AuthPolicy) {
-    for (const t of policy.tokens) {
-      this.byHash.set(t.hash, t);
-      this.byKey.set(keyOf(t.hash), t);
-    }
+    this.replaceTokens(policy.tokens);
     this.sessions = policy.sessions ?? SessionSigner.random();
     this.sessionTtlMs = policy.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
     this.header = policy.trustedHeader ? new TrustedHeader(policy.trustedHeader) : undefined;
+  }
+
+  /**
+   * The tokens from now on (`sluice serve` rereads its token file on SIGHUP): a request or
+   * session of a token no longer listed is nobody's from the next request on.
+   */
+  replaceTokens(tokens: readonly TokenEntry[]): void {
+    this.byHash.clear();
+    this.byKey.clear();
+    for (const t of tokens) {
+      this.byHash.set(t.hash, t);
+      this.byKey.set(keyOf(t.hash), t);
+    }
   }
 
   get publicReads(): boolean {

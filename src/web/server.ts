@@ -55,6 +55,8 @@ export interface WebServer {
   readonly metrics: WebMetrics;
   /** The OpenAPI document, as /api/openapi.json serves it. */
   readonly openapi: Record<string, unknown>;
+  /** Who is asking; its tokens can be replaced while the server runs. */
+  readonly auth: Authenticator;
 }
 
 /**
@@ -254,7 +256,7 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
   });
   app.get('/favicon.ico', { config: { access: 'public' } }, async (_request, reply) => reply.code(204).send());
 
-  return { app, hub, metrics, openapi };
+  return { app, hub, metrics, openapi, auth };
 }
 
 function toApiError(err: FastifyError | ApiError, request: FastifyRequest): ApiError {

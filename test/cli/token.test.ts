@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { readTokens } from '../../src/web/auth.js';
 import { tokenHash } from '../../src/web/tokens.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/paths.js';
+import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';
 
 const T0 = Date.parse('2026-03-01T09:00:00Z');
 
@@ -90,5 +91,42 @@ describe('sluice token', () => {
     const role = await runCli(['serve', '--listen', '127.0.0.1:0'], { cwd });
     assert.equal(role.status, 2);
     assert.match(role.stderr, /a role is one of packager, release, admin/);
+  });
+
+  it('a running serve rereads the token file on SIGHUP: a new token works, a removed one stops; a bad file changes nothing', async (t) => {
+    const cwd = tempDir(t);
+    assert.equal((await runCli(['init'], { cwd })).status, 0);
+    appendFileSync(join(cwd, 'sluice.yaml'), '\nweb:\n  token_file: tokens\n');
+    const alice = (await runCli(['token', 'add', 'alice', '--roles', 'packager'], { cwd })).stdout.trim();
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', '127.0.0.1:0'], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SLUICE_'))) });
+    t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    const waitFor = async (re: RegExp) => {
+      for (let i = 0; i < 400 && !re.test(err); i++) await new Promise((r) => setTimeout(r, 50));
+      const m = re.exec(err);
+      assert.ok(m, `waited for ${re}: ${err}`);
+      return m;
+    };
+    const url = (await waitFor(/dashboard and API on (http:\/\/\S+?)\//))[1] ?? '';
+    const reads = async (token: string) => (await fetch(`${url}/api/targets/kilo/epel-7/enable`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' })).status;
+    assert.equal(await reads(alice), 403, 'known, but a packager may not enable a target');
+
+    const rita = (await runCli(['token', 'add', 'rita', '--roles', 'release'], { cwd })).stdout.trim();
+    assert.equal(await reads(rita), 401, 'not yet');
+    child.kill('SIGHUP');
+    await waitFor(/tokens reread: 2 API token\(s\) of 2 person\(s\)/);
+    assert.equal(await reads(rita), 409, 'known now, and a release manager: the target is simply not disabled');
+
+    writeFileSync(join(cwd, 'tokens'), readFileSync(join(cwd, 'tokens'), 'utf8').split('\n').filter((l) => !l.startsWith('alice ')).join('\n'));
+    child.kill('SIGHUP');
+    await waitFor(/tokens reread: 1 API token/);
+    assert.equal(await reads(alice), 401, 'removed: gone without a restart');
+
+    appendFileSync(join(cwd, 'tokens'), 'bare-token-line\n');
+    child.kill('SIGHUP');
+    await waitFor(/the tokens in use stay: .*tokens:2: a bare token/);
+    assert.equal(await reads(rita), 409, 'a bad file changes nothing');
+    child.kill('SIGTERM');
   });
 });

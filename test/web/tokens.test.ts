@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SessionSigner } from '../../src/web/session.js';
+import { Authenticator } from '../../src/web/auth.js';
+import { SESSION_COOKIE, SessionSigner } from '../../src/web/session.js';
 import { joinTokenSources, parseTokenEnv, parseTokenFile, tokenHash, TokenFileError } from '../../src/web/tokens.js';
 import { TrustedHeader } from '../../src/web/trusted-header.js';
 
@@ -44,6 +45,20 @@ describe('sessions', () => {
     assert.ok(signer.checkCsrf('session:n1', signer.csrfToken('session:n1')));
     assert.ok(!signer.checkCsrf('session:n2', signer.csrfToken('session:n1')));
     assert.throws(() => new SessionSigner(Buffer.alloc(16)), /at least 32 bytes/);
+  });
+
+  it('end when their token is removed, or given to another person', () => {
+    const alice = { person: 'alice', roles: ['packager'] as const, hash: H, source: 'tokens:1' };
+    const auth = new Authenticator({ tokens: [alice], publicReads: true });
+    const { cookie } = auth.sessions.issue('alice', auth.sessionKeyOf(alice), Date.now(), 60_000);
+    const ask = () => auth.identify('read', { authorization: undefined, cookie: `${SESSION_COOKIE}=${cookie}`, remote: '127.0.0.1', headers: {} }, Date.now())?.identity.person;
+    assert.equal(ask(), 'alice');
+    auth.replaceTokens([{ ...alice, person: 'mallory' }]);
+    assert.equal(ask(), undefined, 'the same token, now another person\'s');
+    auth.replaceTokens([]);
+    assert.equal(ask(), undefined);
+    auth.replaceTokens([alice]);
+    assert.equal(ask(), 'alice', 'the signature still holds: the token is back');
   });
 });
 
