@@ -19,6 +19,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   excerpt: async () => (await import('./excerpt.js')).registerExcerpt,
   cancel: async () => (await import('./cancel.js')).registerCancel,
   serve: async () => (await import('./serve.js')).registerServe,
+  token: async () => (await import('./token.js')).registerToken,
   explain: async () => (await import('./explain.js')).registerExplain,
   rerun: async () => (await import('./rerun.js')).registerRerun,
   targets: async () => (await import('./targets.js')).registerTargets,

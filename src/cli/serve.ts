@@ -10,6 +10,10 @@ import { Scheduler } from '../engine/scheduler.js';
 import type { Store } from '../store/index.js';
 import { readTokens } from '../web/auth.js';
 import { PeerLogs } from '../web/peer-logs.js';
+import { SessionSigner } from '../web/session.js';
+import { TrustedHeader } from '../web/trusted-header.js';
+import type { TokenEntry } from '../web/tokens.js';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_LISTEN, parseListen, startWeb, webLogger, type StartedWeb } from '../web/start.js';
 import { loadConfig, type LoadedConfig } from './config-loader.js';
 import { makeEngine, processWorkerId, productionKeyOf } from './engine-setup.js';
@@ -41,13 +45,23 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
   const listenText = opts.listen ?? loaded.config.web.listen ?? DEFAULT_LISTEN;
   const listen = listenText === 'off' ? undefined : parseListen(listenText);
   if (listenText !== 'off' && !listen) throw new CliExit(EXIT.usage, `--listen "${listenText}" is not ${LISTEN_RULE}, nor "off"`, 'E_USAGE');
-  const tokens = listen ? tokensOf(loaded, io) : [];
+  // The token file named at start: a change of `web` waits for a restart, the file's lines do not (SIGHUP).
+  const tokenFile = loaded.config.web.token_file === undefined ? undefined : { named: loaded.config.web.token_file, path: loaded.resolvePath(loaded.config.web.token_file) };
+  const tokens = listen ? tokensOf(tokenFile, io) : [];
   return withStore(loaded, io, async (store) => {
     const log = (l: string) => io.err(`${l}\n`);
     // The dashboard starts first, so a port that cannot be bound stops serve before any job runs.
     const started: { engine?: ServeEngines; reloader?: ConfigReloader; origin?: string } = {};
     const peerLogs = new PeerLogs(join(loaded.resolvePath(loaded.config.work_dir), '.peer-logs'), () => started.origin);
-    const web = listen ? await startDashboard(loaded, store, io, { listen, explicit: opts.listen !== undefined || loaded.config.web.listen !== undefined, tokens, peerLogs, engine: () => started.engine, reload: (via) => started.reloader?.reload(via) }) : undefined;
+    const reread = { tokens: () => {} };
+    const web = listen ? await startDashboard(loaded, store, io, {
+      listen, explicit: opts.listen !== undefined || loaded.config.web.listen !== undefined, tokens, peerLogs, engine: () => started.engine,
+      reload: (via) => { reread.tokens(); return started.reloader?.reload(via); },
+    }) : undefined;
+    if (web) reread.tokens = () => rereadTokens(web, tokenFile, io, log);
+    // Before the configuration's own SIGHUP handler, and whether or not sluice.yaml changed.
+    const onHup = () => reread.tokens();
+    if (web) process.on('SIGHUP', onHup);
     try {
       const origin = web && listen ? advertisedUrl(opts.advertise ?? io.env.SLUICE_ADVERTISE_URL, web.url, listen.host) : undefined;
       started.origin = origin;
@@ -77,6 +91,7 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
       await leadership.stop();
       await running.stop();
     } finally {
+      process.off('SIGHUP', onHup);
       await web?.close();
     }
     return EXIT.ok;
@@ -143,32 +158,77 @@ function durationMs(text: string): number {
   return ms;
 }
 
-/** Tokens for the API's actions: `$SLUICE_WEB_TOKENS` and `web.token_file`; never from sluice.yaml itself. */
-function tokensOf(loaded: LoadedConfig, io: Io): string[] {
-  const file = loaded.config.web.token_file;
+/** Named tokens: `$SLUICE_WEB_TOKENS` and `web.token_file`, only their hashes; never from sluice.yaml itself. */
+function tokensOf(file: { named: string; path: string } | undefined, io: Io): TokenEntry[] {
   try {
-    return readTokens(io.env, file === undefined ? undefined : loaded.resolvePath(file));
+    return readTokens(io.env, file?.path);
   } catch (e) {
-    throw new CliExit(EXIT.usage, `web.token_file: cannot read ${file}: ${(e as Error).message}`, 'E_CONFIG_INVALID');
+    const why = (e as NodeJS.ErrnoException).code ? `web.token_file: cannot read ${file?.named}: ${(e as Error).message}` : (e as Error).message;
+    throw new CliExit(EXIT.usage, why, 'E_CONFIG_INVALID');
   }
+}
+
+/** SIGHUP (and the admin API's reload) reread the token file: a bad one changes nothing and says why. */
+function rereadTokens(web: StartedWeb, file: { named: string; path: string } | undefined, io: Io, log: (line: string) => void): void {
+  try {
+    const tokens = tokensOf(file, io);
+    web.replaceTokens(tokens);
+    log(`sluice serve: tokens reread: ${tokens.length} API token(s) of ${new Set(tokens.map((t) => t.person)).size} person(s)`);
+  } catch (e) {
+    log(`sluice serve: the tokens in use stay: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * What signs dashboard sessions: `$SLUICE_SESSION_SECRET`, else `web.session_secret_file`,
+ * else a random secret of this process (a restart logs everyone out; say so).
+ */
+function sessionSigner(loaded: LoadedConfig, io: Io): { signer: SessionSigner; from: string } {
+  const file = loaded.config.web.session_secret_file;
+  let text = io.env.SLUICE_SESSION_SECRET;
+  let from = '$SLUICE_SESSION_SECRET';
+  if ((text === undefined || text === '') && file !== undefined) {
+    from = `web.session_secret_file (${file})`;
+    try {
+      text = readFileSync(loaded.resolvePath(file), 'utf8');
+    } catch (e) {
+      throw new CliExit(EXIT.usage, `web.session_secret_file: cannot read ${file}: ${(e as Error).message}`, 'E_CONFIG_INVALID');
+    }
+  }
+  if (text === undefined || text === '') return { signer: SessionSigner.random(), from: 'a random secret of this process' };
+  const secret = Buffer.from(text.trim(), 'utf8');
+  if (secret.length < 32) throw new CliExit(EXIT.usage, `${from}: a session secret must be at least 32 bytes (e.g. openssl rand -hex 32)`, 'E_CONFIG_INVALID');
+  return { signer: new SessionSigner(secret), from };
 }
 
 /**
  * The dashboard. An address the operator chose that cannot be bound stops serve; the
  * default one only warns, so several workers on one host (or a busy port) still work.
  */
-async function startDashboard(loaded: LoadedConfig, store: Store, io: Io, o: { listen: { host: string; port: number }; explicit: boolean; tokens: string[]; peerLogs: PeerLogs; engine: () => { notify(): void } | undefined; reload: (via: 'api') => Promise<ReloadOutcome> | undefined }): Promise<StartedWeb | undefined> {
+async function startDashboard(loaded: LoadedConfig, store: Store, io: Io, o: { listen: { host: string; port: number }; explicit: boolean; tokens: TokenEntry[]; peerLogs: PeerLogs; engine: () => { notify(): void } | undefined; reload: (via: 'api') => Promise<ReloadOutcome> | undefined }): Promise<StartedWeb | undefined> {
+  const sessions = sessionSigner(loaded, io);
+  const { web: webConfig } = loaded.config;
+  if (webConfig.trusted_header) {
+    try {
+      new TrustedHeader(webConfig.trusted_header);
+    } catch (e) {
+      throw new CliExit(EXIT.usage, `${loaded.config.file}: ${(e as Error).message}`, 'E_CONFIG_INVALID');
+    }
+  }
   try {
     const web = await startWeb({
       store, site: loaded, now: () => Date.now(),
-      auth: { tokens: o.tokens, publicReads: loaded.config.web.public_reads },
+      auth: {
+        tokens: o.tokens, publicReads: webConfig.public_reads, sessions: sessions.signer, sessionTtlMs: durationMs(webConfig.session_ttl),
+        ...(webConfig.trusted_header ? { trustedHeader: webConfig.trusted_header } : {}),
+      },
       trigger: (pipeline, now) => triggerPipeline(loaded, store, pipeline, now),
       notify: () => o.engine()?.notify(),
       peerLogs: o.peerLogs,
       reload: async () => (await o.reload('api')) ?? { kind: 'refused', file: loaded.config.file, problems: [{ where: loaded.config.file, message: 'sluice serve is still starting', line: `${loaded.config.file}: sluice serve is still starting` }] },
       logger: webLogger((line) => io.err(line), io.env.SLUICE_LOG_LEVEL ?? 'info'),
     }, o.listen);
-    io.err(`sluice serve: dashboard and API on ${web.url}/ (OpenAPI: ${web.url}/api/openapi.json, metrics: ${web.url}/metrics)${o.tokens.length === 0 ? '; no API token: actions are refused' : ''}\n`);
+    io.err(`sluice serve: dashboard and API on ${web.url}/ (OpenAPI: ${web.url}/api/openapi.json, metrics: ${web.url}/metrics)${o.tokens.length === 0 && !webConfig.trusted_header ? '; no API token: actions are refused' : `; ${o.tokens.length} API token(s) of ${new Set(o.tokens.map((t) => t.person)).size} person(s)${webConfig.trusted_header ? `, ${webConfig.trusted_header.header} from ${webConfig.trusted_header.proxies.join(' ')}` : ''}; sessions signed with ${sessions.from}`}\n`);
     return web;
   } catch (e) {
     const why = `cannot listen on ${o.listen.host}:${o.listen.port}: ${(e as Error).message}`;

@@ -159,10 +159,30 @@ export const WebLimitsSchema = z.strictObject({
 export type WebLimits = z.output<typeof WebLimitsSchema>;
 export const DEFAULT_WEB_LIMITS: WebLimits = WebLimitsSchema.parse({});
 
+/** Who may do what through the API and the dashboard (docs/web.md, "Roles"). */
+export const ROLES = ['packager', 'release', 'admin'] as const;
+const role = z.enum(ROLES, { error: `a role is one of ${ROLES.join(', ')}` });
+
+/** An address range in CIDR notation; the web server checks it fully when it starts. */
+const cidr = z.string({ error: 'a proxy is an address range such as 127.0.0.1/32 or ::1/128' })
+  .regex(/^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)\/[0-9]{1,3}$/, { error: 'a proxy is an address range such as 127.0.0.1/32 or ::1/128' });
+
+export const TrustedHeaderSchema = z.strictObject({
+  header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'web.trusted_header.header must be a header name such as X-Remote-User' })
+    .meta({ description: 'The request header in which the single sign-on proxy names the person it authenticated.' }),
+  proxies: z.array(cidr).min(1, { error: 'web.trusted_header.proxies must name at least one address range' })
+    .meta({ description: 'The proxies\' addresses (CIDR): the header is believed only on connections from these; from anywhere else it is ignored.' }),
+  roles: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/, { error: 'a person is letters, digits and . _ @ + -' }), z.array(role))
+    .default({}).meta({ description: 'Roles of each person the proxy may name; a person not listed may read (even when `public_reads` is false) and do nothing else.' }),
+});
+
 export const WebSchema = z.strictObject({
   listen: ListenSchema.optional().meta({ description: 'Where `sluice serve` answers the dashboard, the HTTP API and /metrics (`--listen` overrides it). Unset: 127.0.0.1:8080, and a port already taken is only a warning; set, a port that cannot be bound stops `serve`.' }),
-  public_reads: z.boolean().default(true).meta({ description: 'Pages, reads of the API, /metrics and live events need no token. When false they need one too (`Authorization: Bearer TOKEN`).' }),
-  token_file: z.string().min(1).optional().meta({ description: 'A file of API tokens, one per line (`#` comments), relative to the config file; tokens also come from `$SLUICE_WEB_TOKENS` (separated by spaces or commas). Never write a token into sluice.yaml. Without any token, actions (submit, cancel, recheck, disable, start) are refused.' }),
+  public_reads: z.boolean().default(true).meta({ description: 'Pages, reads of the API, /metrics and live events need no login. When false they need a token (`Authorization: Bearer TOKEN`), a dashboard session (/login) or a trusted proxy\'s header; the login page and the stylesheet stay public.' }),
+  token_file: z.string().min(1).optional().meta({ description: 'A file of named API tokens, relative to the config file: one `PERSON ROLES sha256:HEX` line each (`#` comments), as `sluice token add` appends them. `$SLUICE_WEB_TOKENS` holds more such lines (separated by newlines or `;`). Only hashes are kept; never write a token into sluice.yaml. Without any token or trusted header, actions are refused.' }),
+  session_secret_file: z.string().min(1).optional().meta({ description: 'A file whose content (at least 32 bytes, e.g. `openssl rand -hex 32`) signs dashboard sessions, relative to the config file; `$SLUICE_SESSION_SECRET` is the other way to give it. Unset: a random secret per process, so a restart logs everyone out and several hosts behind one address do not share sessions.' }),
+  session_ttl: duration.default('12h').meta({ description: 'How long a dashboard login lasts.' }),
+  trusted_header: TrustedHeaderSchema.optional().meta({ description: 'Single sign-on through a reverse proxy: the person named in a header, believed only from the proxies\' addresses (docs/web.md, "Behind a single sign-on proxy").' }),
   limits: WebLimitsSchema.default(DEFAULT_WEB_LIMITS).meta({ description: 'Bounds on what one client, and all together, may ask of `sluice serve` (docs/web.md, limits).' }),
 });
 
@@ -242,7 +262,7 @@ function configShape(drivers: ConfigDrivers) {
     images: ImagesSchema.default({ keep: 3, max_age: '14d' }).meta({ description: 'The known-good images the images pipeline records: how many are kept, how old one may be.' }),
     analysis: AnalysisSchema.default({ patterns: [], infra_rules: [], builtin: true }).meta({ description: 'How failed jobs are read: error excerpt patterns and infrastructure rules.' }),
     work_dir: z.string().min(1).default('.sluice/work').meta({ description: 'Where jobs keep their directories and logs, relative to the config file.' }),
-    web: WebSchema.default({ public_reads: true, limits: DEFAULT_WEB_LIMITS }).meta({ description: 'The dashboard and HTTP API of `sluice serve` (docs/web.md).' }),
+    web: WebSchema.default({ public_reads: true, session_ttl: '12h', limits: DEFAULT_WEB_LIMITS }).meta({ description: 'The dashboard and HTTP API of `sluice serve` (docs/web.md).' }),
   };
 }
 

@@ -59,14 +59,15 @@ export function openApiDocument(routes: readonly AnyApiRoute[], others: readonly
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Sluice', version: info.version, description: 'The HTTP API of `sluice serve`: runs, jobs, updates, targets, images, nodes; actions with a bearer token. Errors carry a stable code (docs/errors.md).' },
+    info: { title: 'Sluice', version: info.version, description: 'The HTTP API of `sluice serve`: runs, jobs, updates, targets, images, nodes; actions with a bearer token whose person has the role each action names (packager, release, admin). Errors carry a stable code (docs/errors.md).' },
     paths,
     components: { schemas: components, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
   };
 }
 
 function authCodes(access: AnyApiRoute['access'], publicReads: boolean): ErrorCode[] {
-  if (access === 'action') return ['E_TOKEN_MISSING', 'E_TOKEN_INVALID', 'E_ACTIONS_DISABLED'];
+  // E_CSRF: an action known only by a trusted proxy's header, sent from another site's page.
+  if (access === 'action') return ['E_TOKEN_MISSING', 'E_TOKEN_INVALID', 'E_ACTIONS_DISABLED', 'E_ROLE_REQUIRED', 'E_CSRF'];
   if (access === 'read' && !publicReads) return ['E_TOKEN_MISSING', 'E_TOKEN_INVALID'];
   return [];
 }

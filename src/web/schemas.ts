@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AUTHOR_NAME_RULE, hasControlCharacter, isAuthorName, isSafeName, isTargetPart } from '../core/names.js';
+import { AUTHOR_NAME_RULE, hasControlCharacter, isAuthorName, isSafeName, isTargetPart, NAME_RULE } from '../core/names.js';
 import { UPDATE_REPO_FOLDERS } from '../core/records/vocabulary.js';
 import { JOB_RESULTS, JOB_STATES, PIPELINES, RUN_STATES, RUN_VERDICTS } from '../store/index.js';
 import { CELL_STATES } from './cell-state.js';
@@ -63,15 +63,28 @@ export const SubmitBody = z.strictObject({
     .meta({ description: 'The file name: its id is the update\'s identity.' }),
   content: z.string().min(1, { error: 'content is the update file\'s YAML text' }).max(1024 * 1024, { error: 'an update file is at most 1 MiB' }),
   author: z.strictObject({ name: z.string().max(200).refine(isAuthorName, { error: `an author's name is ${AUTHOR_NAME_RULE}` }), email: z.email() }).optional()
-    .meta({ description: 'Who wrote the update (its merge commit\'s author); default: the token\'s holder is unknown, so "API <api@localhost>".' }),
+    .meta({ description: 'Who wrote the update (its merge commit\'s author); default: the token\'s person, `PERSON <PERSON@sluice.invalid>`. Who submitted it is always the token\'s person (a `web.action` event).' }),
 });
 export const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).refine(...NO_CONTROL).optional() }).default({});
 export const DisableBody = z.strictObject({
   reason: z.string().trim().min(1, { error: 'reason must say why the target is red' }).max(500).refine(...NO_CONTROL),
   until: z.string().max(40).optional().meta({ description: 'A duration from now (`12h`, `2d`) or an ISO time.' }),
-  by: z.string().trim().min(1).max(100).refine(...NO_CONTROL).optional(),
+  by: z.string().trim().min(1).max(100).refine(...NO_CONTROL).optional()
+    .meta({ description: 'Ignored, kept so that older clients still work: the target is disabled in the name of the token\'s person.' }),
 });
-export const EnableBody = z.strictObject({ by: z.string().trim().min(1).max(100).refine(...NO_CONTROL).optional() }).default({});
+export const MustProvisionParams = z.object({ package: z.string().refine(isSafeName, { error: `package must be ${NAME_RULE}` }) });
+export const MustProvisionBody = z.strictObject({ reason: z.string().trim().min(1, { error: 'reason must say why' }).max(500).refine(...NO_CONTROL) });
+export const MustProvisionResultSchema = z.object({
+  package: z.string(),
+  listed: z.boolean().meta({ description: 'Whether the package is on the list now.' }),
+  changed: z.boolean().meta({ description: 'False when the list already said so (added before, by `by`).' }),
+  by: z.string(),
+  reason: z.string(),
+}).meta({ id: 'MustProvisionResult' });
+export const EnableBody = z.strictObject({
+  by: z.string().trim().min(1).max(100).refine(...NO_CONTROL).optional()
+    .meta({ description: 'Ignored, kept so that older clients still work: the target is enabled in the name of the token\'s person.' }),
+}).default({});
 
 /** A run's pipeline as the API shows it: `unreadable` for a run this version cannot read (docs/store.md). */
 const RunPipeline = z.enum([...PIPELINES, 'unreadable']);

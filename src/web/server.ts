@@ -11,7 +11,8 @@ import { logRoutes } from './api/logs.js';
 import { notificationRoutes } from './api/notifications.js';
 import { readRoutes, updateView } from './api/reads.js';
 import { registerApiRoutes, type AnyApiRoute } from './api/route.js';
-import { authorizer } from './auth.js';
+import { Authenticator } from './auth.js';
+import { pageViewer, registerForms } from './forms.js';
 import { answerClientError } from './client-error.js';
 import { endedBadly } from './cell-state.js';
 import type { WebDeps } from './deps.js';
@@ -44,7 +45,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'x-frame-options': 'DENY',
 };
 
-const LIVE_KINDS = /^(run|job|target|config)\./;
+const LIVE_KINDS = /^(run|job|target|config|web)\./;
 const FOLLOW_POLL_MS = 500;
 const FOLLOW_CHUNK = 256 * 1024;
 const BODY_LIMIT = 1536 * 1024;
@@ -55,6 +56,8 @@ export interface WebServer {
   readonly metrics: WebMetrics;
   /** The OpenAPI document, as /api/openapi.json serves it. */
   readonly openapi: Record<string, unknown>;
+  /** Who is asking; its tokens can be replaced while the server runs. */
+  readonly auth: Authenticator;
 }
 
 /**
@@ -91,7 +94,8 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     const message = `JSON nests more than ${MAX_JSON_DEPTH} levels deep at character ${deep + 1}`;
     done(new ApiError('E_REQUEST_INVALID', `body: ${message}`, [{ path: 'body', message }]), undefined);
   });
-  const authorize = authorizer(d.auth);
+  const auth = new Authenticator(d.auth);
+  app.decorateRequest('viewer', undefined);
   const hub = new EventHub({ store: d.store, pollMs: d.pollMs ?? 250, log: (msg, err) => app.log.warn({ err }, msg) });
   const metrics = new WebMetrics({ store: d.store, site: d.site, now: d.now });
   const streams = new Set<EventStream>();
@@ -110,7 +114,9 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
     limits.request(request.ip);
-    authorize(request.routeOptions.config?.access ?? 'read', request.headers.authorization);
+    request.viewer = auth.authorize(request.routeOptions.config?.access ?? 'read', {
+      authorization: request.headers.authorization, cookie: request.headers.cookie, remote: request.socket.remoteAddress, headers: request.headers,
+    }, d.now());
   });
   app.addHook('onResponse', async (request, reply) => {
     const entry = { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
@@ -123,8 +129,10 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
 
   const routes: AnyApiRoute[] = [...readRoutes(d), ...notificationRoutes(d), ...logRoutes(d), ...actionRoutes(d), ...adminRoutes(d)];
   registerApiRoutes(app, routes);
+  // Cookies are Secure when the browser reached us over TLS, directly or through a trusted proxy.
+  registerForms(app, d, auth, (request) => request.protocol === 'https' || (auth.fromTrustedProxy(request.socket.remoteAddress) && request.headers['x-forwarded-proto'] === 'https'));
   const others: OtherEndpoint[] = [
-    { path: '/api/events', tag: 'live', summary: 'Server-Sent Events: each run, job, target and configuration reload event of the store as it happens (`event:` its kind, `data:` JSON)', contentType: 'text/event-stream', query: EventsQuery },
+    { path: '/api/events', tag: 'live', summary: 'Server-Sent Events: each run, job, target, configuration reload and `web.action` event of the store as it happens (`event:` its kind, `data:` JSON)', contentType: 'text/event-stream', query: EventsQuery },
     { path: '/api/jobs/{id}/log/follow', tag: 'live', summary: 'Server-Sent Events: a running job\'s log as it grows (`lines` events from `offset`, then `end`)', contentType: 'text/event-stream', params: JobParams, query: LogFollowQuery },
     { path: '/jobs/{id}/log.txt', tag: 'jobs', summary: 'A job\'s whole log as text (streamed)', contentType: 'text/plain', params: JobParams },
     { path: '/jobs/{id}/collected/{name}', tag: 'jobs', summary: 'A file the job\'s node sent back (`pipelines.<name>.collect`), as text', contentType: 'text/plain', params: JobParams.extend({ name: z.string() }) },
@@ -182,14 +190,14 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     return run;
   };
 
-  app.get('/', async (_request, reply) => html(reply, await frontPage(pages)));
+  app.get('/', async (request, reply) => html(reply, await frontPage(pages, pageViewer(auth, request.viewer))));
   app.get('/fragments/front', async (_request, reply) => html(reply, (await frontFragment(pages)).text));
   app.get('/runs', async (request, reply) => {
     const query = validate(RunsQuery, request.query ?? {}, 'query');
     const page = await pageRuns(pages.store, query);
     return html(reply, runsPage(page.items, page.next, query));
   });
-  app.get('/runs/:id', async (request, reply) => html(reply, await runPage(pages, await getRun(validate(RunParams, request.params, 'path').id))));
+  app.get('/runs/:id', async (request, reply) => html(reply, await runPage(pages, await getRun(validate(RunParams, request.params, 'path').id), pageViewer(auth, request.viewer))));
   app.get('/fragments/runs/:id', async (request, reply) => html(reply, (await runFragment(pages, await getRun(validate(RunParams, request.params, 'path').id))).text));
   app.get('/updates/:id', async (request, reply) => {
     const { id } = validate(UpdateParams, request.params, 'path');
@@ -256,7 +264,7 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
   });
   app.get('/favicon.ico', { config: { access: 'public' } }, async (_request, reply) => reply.code(204).send());
 
-  return { app, hub, metrics, openapi };
+  return { app, hub, metrics, openapi, auth };
 }
 
 function toApiError(err: FastifyError | ApiError, request: FastifyRequest): ApiError {
@@ -274,6 +282,10 @@ function sendError(e: ApiError, request: FastifyRequest, reply: FastifyReply): F
   if (e.retryAfter !== undefined) reply.header('retry-after', String(e.retryAfter));
   const path = request.url.split('?')[0] ?? '';
   const wantsHtml = !path.startsWith('/api/') && path !== '/metrics' && (request.headers.accept ?? '').includes('text/html');
+  // A browser that may not read a page is sent to log in, and back here afterwards.
+  if (wantsHtml && request.method === 'GET' && (e.code === 'E_TOKEN_MISSING' || e.code === 'E_LOGIN_REQUIRED') && !path.startsWith('/fragments/')) {
+    return reply.code(303).header('location', `/login?next=${encodeURIComponent(request.url)}`).header('cache-control', 'no-store').send();
+  }
   reply.code(e.status).header('cache-control', 'no-store');
   return wantsHtml ? reply.type('text/html; charset=utf-8').send(errorPage(e)) : reply.send(e.body());
 }

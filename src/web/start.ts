@@ -2,6 +2,7 @@ import { pino, type Logger } from 'pino';
 import { ListenSchema } from '../core/config-schema.js';
 import type { WebDeps } from './deps.js';
 import { buildWebServer } from './server.js';
+import type { TokenEntry } from './tokens.js';
 
 /** Where `sluice serve` answers when neither `web.listen` nor `--listen` says. */
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -20,12 +21,14 @@ export function webLogger(write: (line: string) => void, level = 'info'): Logger
 export interface StartedWeb {
   /** `http://HOST:PORT`, the port the system gave when 0 was asked. */
   readonly url: string;
+  /** Takes a new list of tokens (a reread token file) without a restart. */
+  replaceTokens(tokens: readonly TokenEntry[]): void;
   close(): Promise<void>;
 }
 
 /** Builds the server and listens; a failure to bind is thrown with the system's code (EADDRINUSE...). */
 export async function startWeb(deps: WebDeps, listen: { host: string; port: number }): Promise<StartedWeb> {
-  const { app } = await buildWebServer(deps);
+  const { app, auth } = await buildWebServer(deps);
   try {
     await app.listen({ host: listen.host, port: listen.port });
   } catch (e) {
@@ -35,5 +38,5 @@ export async function startWeb(deps: WebDeps, listen: { host: string; port: numb
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : listen.port;
   const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
-  return { url: `http://${host}:${port}`, close: () => app.close() };
+  return { url: `http://${host}:${port}`, replaceTokens: (tokens) => auth.replaceTokens(tokens), close: () => app.close() };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { openStore, type Store } from '../../src/store/index.js';
 import { faultUpdate, makeFaultSite } from '../helpers/fault-site.js';
+import { tokenLine } from '../../src/web/tokens.js';
 import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';
 
 // `sluice serve` as an operator runs it, reloading sluice.yaml on SIGHUP and through
@@ -21,7 +22,7 @@ interface Served { child: ChildProcess; url: Promise<string>; stderr(): string }
 
 function serve(dir: string): Served {
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', '127.0.0.1:0'], {
-    cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...withoutSluiceSettings(process.env), SLUICE_WEB_TOKENS: TOKEN },
+    cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...withoutSluiceSettings(process.env), SLUICE_WEB_TOKENS: tokenLine('ops', ['admin'], TOKEN) },
   });
   let err = '';
   const url = new Promise<string>((resolve, reject) => {

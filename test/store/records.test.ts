@@ -41,6 +41,7 @@ const SAMPLES: { [K in EventKind]: EventPayload<K> } = {
   'gerrit.request': { ...ref, cause: 'patchset', requestedAt: T0 },
   'gerrit.rejected': { ...ref, cause: 'recheck', requestedAt: T0 },
   'gerrit.command': { ...ref, cause: 'phase2', requestedAt: T0, by: 'core-reviewer' },
+  'web.action': { action: 'start-promote', by: 'alice', via: 'token', runId: 'r1', target: null },
   'config.reloaded': { file: 'sluice.yaml', hash: 'a'.repeat(64), previousHash: 'b'.repeat(64), changed: ['pipelines', 'store'], needsRestart: ['store'], via: 'signal', worker: 'host:1' },
 };
 

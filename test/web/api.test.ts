@@ -9,7 +9,7 @@ import { JobPageSchema, LadderSchema, NodeSchema, RunPageSchema, RunSchema, Targ
 import { tempDir } from '../helpers/paths.js';
 import { updateText } from '../helpers/site.js';
 import { forEachStore } from '../helpers/store-matrix.js';
-import { AUTH, TOKEN, until, webEngine, webServer, webSite } from './fixture.js';
+import { AUTH, TEST_TOKENS, TOKEN, until, webEngine, webServer, webSite } from './fixture.js';
 
 interface Reply { statusCode: number; headers: Record<string, unknown>; json(): unknown; body: string }
 
@@ -115,7 +115,7 @@ describe('the HTTP API', () => {
     const closed = await webServer(t, store, f, { auth: { tokens: [], publicReads: true } });
     assertError(await closed.app.inject({ method: 'POST', url: '/api/targets/kilo/epel-7/enable', headers: AUTH }), 'E_ACTIONS_DISABLED');
 
-    const priv = await webServer(t, store, f, { auth: { tokens: [TOKEN], publicReads: false } });
+    const priv = await webServer(t, store, f, { auth: { tokens: TEST_TOKENS, publicReads: false } });
     for (const url of ['/api/runs', '/', '/metrics', '/api/events']) assertError(await priv.app.inject({ url }), 'E_TOKEN_MISSING');
     assertError(await priv.app.inject({ url: '/api/runs', headers: { authorization: 'Bearer wrong' } }), 'E_TOKEN_INVALID');
     assert.equal((await priv.app.inject({ url: '/api/runs', headers: AUTH })).statusCode, 200);
@@ -171,7 +171,7 @@ describe('the HTTP API', () => {
     const disabled = await app.inject({ method: 'POST', url: '/api/targets/kilo/fedora-22/disable', headers: AUTH, payload: { reason: 'mirror broken', until: new Date(until).toISOString() } });
     assert.equal(disabled.statusCode, 200, disabled.body);
     const state = await store.getTargetState('kilo/fedora-22', Date.now());
-    assert.ok(state.disabled && state.reason === 'mirror broken' && state.until === until && state.disabledBy === 'api');
+    assert.ok(state.disabled && state.reason === 'mirror broken' && state.until === until && state.disabledBy === 'tester', 'in the name of the token\'s person');
 
     const submitted = await app.inject({ method: 'POST', url: '/api/runs', headers: AUTH, payload: submitBody('abcd', 'sleep 30', ['kilo/epel-7', 'kilo/fedora-22']) });
     assert.equal(submitted.statusCode, 201, submitted.body);

@@ -6,6 +6,7 @@ import { mergeReporter } from '../../src/pipelines/phase1/merge-reporter.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { Store } from '../../src/store/index.js';
 import type { AuthPolicy } from '../../src/web/auth.js';
+import { tokenHash, type Role, type TokenEntry } from '../../src/web/tokens.js';
 import type { WebDeps, WebSite } from '../../src/web/deps.js';
 import type { WebLimits } from '../../src/web/limits.js';
 import { buildWebServer, type WebServer } from '../../src/web/server.js';
@@ -13,6 +14,13 @@ import { makeSite, type Site } from '../helpers/site.js';
 
 export const TOKEN = 'sluice-test-token-0123456789';
 export const AUTH = { authorization: `Bearer ${TOKEN}` } as const;
+
+/** A token file's entry for a token the test holds, as `sluice token add` would write it. */
+export function namedToken(person: string, roles: readonly Role[], token: string): TokenEntry {
+  return { person, roles, hash: tokenHash(token), source: `test:${person}` };
+}
+/** The tests' default: TOKEN is the admin "tester"'s. */
+export const TEST_TOKENS: readonly TokenEntry[] = [namedToken('tester', ['admin'], TOKEN)];
 
 /**
  * The web tests' smoke test: like the engine tests' (behaviour from the update's notes),
@@ -59,7 +67,7 @@ export async function webServer(t: TestContext, store: Store, f: WebSiteFixture,
   const site: WebSite = opts.limits ? { ...f.web, config: { ...config, web: { ...config.web, limits: { ...config.web.limits, ...opts.limits } } } } : f.web;
   const server = await buildWebServer({
     store, site, now: () => Date.now(), logger: opts.logger ?? false, pollMs: 50,
-    auth: opts.auth ?? { tokens: [TOKEN], publicReads: true },
+    auth: opts.auth ?? { tokens: TEST_TOKENS, publicReads: true },
     ...(opts.engine ? { notify: () => opts.engine?.notify() } : {}),
     ...(opts.trigger ? { trigger: opts.trigger } : {}),
   });

@@ -16,7 +16,7 @@ import { assertEventLoopHeldUnder, NESTED_MIB } from '../helpers/event-loop.js';
 import { tempDir } from '../helpers/paths.js';
 import { submit, updateText } from '../helpers/site.js';
 import { SECURITY_HEADERS } from '../../src/web/server.js';
-import { AUTH, until, webEngine, webServer, webSite, type WebSiteFixture } from './fixture.js';
+import { AUTH, namedToken, until, webEngine, webServer, webSite, type WebSiteFixture } from './fixture.js';
 
 const RLO = '\u202e';
 
@@ -138,7 +138,7 @@ describe('the server log', () => {
     const { f, store } = await site(t);
     const lines: string[] = [];
     const logger = pino({ level: 'debug' }, { write: (l: string) => { lines.push(l); } });
-    const { app } = await webServer(t, store, f, { logger, auth: { tokens: ['right-token-0123456789'], publicReads: false } });
+    const { app } = await webServer(t, store, f, { logger, auth: { tokens: [namedToken('ops', ['admin'], 'right-token-0123456789')], publicReads: false } });
     for (const url of ['/api/runs?token=s3cr3t-query-token', '/?access_token=s3cr3t-query-token&limit=2', '/api/runs/x/cancel?api%5Fkey=s3cr3t-query-token']) {
       const r = await app.inject({ method: url.includes('cancel') ? 'POST' : 'GET', url });
       assert.equal(r.statusCode, 401, url);

@@ -83,6 +83,18 @@ export const EVENT_PAYLOADS = {
   'gerrit.rejected': GerritEntrySchema,
   'gerrit.command': GerritEntrySchema,
   /**
+   * Someone acted through the API or the dashboard: who (the token's person, a session's,
+   * or a trusted proxy's user; never a field of the request), how they were recognised,
+   * what they did (docs/web.md, "Roles"), and the run or target it was about.
+   */
+  'web.action': z.object({
+    action: z.string(),
+    by: z.string(),
+    via: z.enum(['token', 'session', 'header']),
+    runId: z.string().nullable(),
+    target: z.string().nullable(),
+  }),
+  /**
    * `sluice serve` took a new sluice.yaml without a restart (SIGHUP or the admin API): its
    * SHA-256, the top-level keys that changed, and those of them that wait for a restart.
    */

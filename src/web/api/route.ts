@@ -2,13 +2,26 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { ErrorCode } from '../../core/errors.js';
 import { validate } from '../api-error.js';
-import type { Access } from '../auth.js';
+import { ApiError } from '../api-error.js';
+import type { Access, Viewer } from '../auth.js';
+import type { Identity } from '../roles.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Checked before the body is read: who may call this route. */
     access?: Access;
   }
+  interface FastifyRequest {
+    /** Who is asking, as the onRequest hook recognised them (undefined: nobody). */
+    viewer: Viewer | undefined;
+  }
+}
+
+/** The person an action is done in the name of: its token's, session's or proxy's, never the request body's. */
+export function actorOf(request: FastifyRequest): Identity {
+  const who = request.viewer?.identity;
+  if (!who) throw new ApiError('E_TOKEN_MISSING', 'an action needs an API token: send "Authorization: Bearer TOKEN"');
+  return who;
 }
 
 type Empty = z.ZodObject<Record<string, never>>;

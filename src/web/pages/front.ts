@@ -7,10 +7,17 @@ import { readLadder, type Ladder } from '../ladder.js';
 import { recentAndUnfinishedRuns, targetViews, type RunWithJobs, type TargetView } from '../queries.js';
 import { runUrl } from '../views.js';
 import { duration, runBadge, runSubject, when } from './format.js';
+import { frontActions, whoBar, type PageViewer } from './actions.js';
 import { layout, liveRegion } from './layout.js';
 
-export async function frontPage(d: WebDeps): Promise<string> {
-  return layout({ title: 'Matrix', scripts: ['live.js'], body: liveRegion({ events: '/api/events', fragment: '/fragments/front', body: await frontFragment(d) }) });
+export async function frontPage(d: WebDeps, viewer?: PageViewer): Promise<string> {
+  const states = viewer ? await d.store.listTargetStates(d.now()) : [];
+  const disabled = new Set(states.filter((s) => s.disabled).map((s) => s.target));
+  const targets = Object.keys(d.site.config.targets).map((target) => ({ target, disabled: disabled.has(target) }));
+  return layout({
+    title: 'Matrix', scripts: ['live.js'], who: whoBar(viewer),
+    body: html`${frontActions(viewer, targets)}${liveRegion({ events: '/api/events', fragment: '/fragments/front', body: await frontFragment(d) })}`,
+  });
 }
 
 /** Everything of the front page that changes: reloaded by live.js on each burst of events. */

@@ -5,6 +5,8 @@ export interface PageOptions {
   readonly body: SafeHtml;
   /** Scripts of /static/ this page runs (no inline script: the CSP forbids it). */
   readonly scripts?: readonly string[];
+  /** Who is logged in (pages with buttons show it; see actions.ts). */
+  readonly who?: SafeHtml;
 }
 
 /** The whole document around a page's body: one stylesheet, a few deferred scripts. */
@@ -19,7 +21,7 @@ export function layout(o: PageOptions): string {
 ${(o.scripts ?? []).map((s) => html`<script src="/static/${s}" defer></script>`)}
 </head>
 <body>
-<header class="top"><a class="brand" href="/">Sluice</a><nav><a href="/">matrix</a> <a href="/runs">runs</a> <a href="/api/openapi.json">API</a> <a href="/metrics">metrics</a></nav></header>
+<header class="top"><a class="brand" href="/">Sluice</a><nav><a href="/">matrix</a> <a href="/runs">runs</a> <a href="/api/openapi.json">API</a> <a href="/metrics">metrics</a></nav>${o.who ?? ''}</header>
 ${o.body}
 </body>
 </html>

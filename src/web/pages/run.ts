@@ -9,14 +9,15 @@ import { logErrors } from '../excerpt-adapter.js';
 import { html, type SafeHtml } from '../html.js';
 import { collectedUrl, jobUrl, logUrl, runUrl, updateUrl } from '../views.js';
 import { duration, runBadge, runSubject, statusBadge, when } from './format.js';
+import { runActions, whoBar, type PageViewer } from './actions.js';
 import { layout, liveRegion } from './layout.js';
 import { notificationsSection } from './notifications.js';
 import { specView } from '../../engine/job-spec-view.js';
 
-export async function runPage(d: WebDeps, run: Run): Promise<string> {
+export async function runPage(d: WebDeps, run: Run, viewer?: PageViewer): Promise<string> {
   return layout({
-    title: `Run ${run.id}`, scripts: ['live.js'],
-    body: liveRegion({ events: `/api/events?run=${encodeURIComponent(run.id)}`, fragment: `/fragments/runs/${encodeURIComponent(run.id)}`, body: await runFragment(d, run) }),
+    title: `Run ${run.id}`, scripts: ['live.js'], who: whoBar(viewer),
+    body: html`${runActions(viewer, run)}${liveRegion({ events: `/api/events?run=${encodeURIComponent(run.id)}`, fragment: `/fragments/runs/${encodeURIComponent(run.id)}`, body: await runFragment(d, run) })}`,
   });
 }
 
