@@ -26,6 +26,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   images: async () => (await import('./images.js')).registerImages,
   'must-provision': async () => (await import('./must-provision.js')).registerMustProvision,
   flaky: async () => (await import('./flaky.js')).registerFlaky,
+  prune: async () => (await import('./prune.js')).registerPrune,
   schema: async () => (await import('./schema.js')).registerSchema,
   init: async () => (await import('./init.js')).registerInit,
   demo: async () => (await import('./demo.js')).registerDemo,

@@ -4,6 +4,7 @@ import type { WebDeps } from '../deps.js';
 import { logErrors } from '../excerpt-adapter.js';
 import { indexLog, readLines } from '../log-file.js';
 import { logPathOf } from '../log-locator.js';
+import { prunedLogNote } from '../../drivers/retention/index.js';
 import { JobParams, LogLinesQuery, LogLinesSchema } from '../schemas.js';
 import { apiRoute, type AnyApiRoute } from './route.js';
 
@@ -17,7 +18,8 @@ export function logRoutes(d: WebDeps): AnyApiRoute[] {
         const job = await d.store.getJob(params.id);
         if (!job) throw new ApiError('E_NOT_FOUND', `no job "${params.id}"`);
         const path = logPathOf(job, d.site);
-        if (!path) throw new ApiError('E_NO_LOG', `job ${job.id} has no log${job.state === 'queued' ? ' yet: it is queued' : job.result === 'skipped' ? ': it was skipped' : ''}`);
+        const pruned = path ? undefined : await prunedLogNote(d.store, job.runId);
+        if (!path) throw new ApiError('E_NO_LOG', `job ${job.id} has no log${pruned ? `: ${pruned}` : job.state === 'queued' ? ' yet: it is queued' : job.result === 'skipped' ? ': it was skipped' : ''}`);
         const index = await indexLog(path);
         const errors = endedBadly(job) ? await logErrors(path, job.excerpt) : undefined;
         const lines = await readLines(path, index, query.from, query.count);
