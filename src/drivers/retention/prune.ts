@@ -78,24 +78,17 @@ export async function pruneSite(site: RetentionSite, store: PruneStore, o: Prune
 }
 
 async function remove(site: RetentionSite, store: PruneStore, item: Located, o: PruneOptions): Promise<void> {
-  switch (item.kind) {
-    case 'logs':
-      await removeDir(item.path);
-      await store.appendEvent({ at: o.now, kind: 'logs.pruned', runId: item.id, payload: { bytes: item.bytes, files: item.files } });
-      return;
-    case 'builds':
-    case 'repositories':
-      await removeDir(item.path);
-      return;
-    case 'trees': {
-      // Under the publication lock, and removeTrees looks again: a tree made current since the plan stays.
-      const removed = await withPublishLock(site.productionRoot, () => removeTrees(site.productionRoot, [item.rel]));
-      if (removed.length === 0) throw new Error('kept: it is production again (a rollback since the plan), or it is gone');
-      return;
-    }
-    case 'images':
-      await o.removeImage?.(item.image);
-      return;
+  if (item.kind === 'logs') {
+    await removeDir(item.path);
+    await store.appendEvent({ at: o.now, kind: 'logs.pruned', runId: item.id, payload: { bytes: item.bytes, files: item.files } });
+  } else if (item.kind === 'builds' || item.kind === 'repositories') {
+    await removeDir(item.path);
+  } else if (item.kind === 'trees') {
+    // Under the publication lock, and removeTrees looks again: a tree made current since the plan stays.
+    const removed = await withPublishLock(site.productionRoot, () => removeTrees(site.productionRoot, [item.rel]));
+    if (removed.length === 0) throw new Error('kept: it is production again (a rollback since the plan), or it is gone');
+  } else if ('image' in item) {
+    await o.removeImage?.(item.image);
   }
 }
 
