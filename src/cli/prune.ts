@@ -42,7 +42,7 @@ export function pruneNow(loaded: LoadedConfig, store: PruneStore, o: { dryRun: b
 export function pruneLines(report: PruneReport): string[] {
   const verb = report.dryRun ? 'would free' : 'freed';
   const rows = report.kinds.map((k) => [
-    k.kind, String(k.items), formatBytes(k.bytes), formatBytes(k.removedBytes), `${k.removedItems} items, ${k.removedFiles} files`, k.held > 0 ? `${k.held} kept: still needed` : '',
+    k.kind, String(k.items), formatBytes(k.bytes), formatBytes(k.removedBytes), `${plural(k.removedItems, 'item')}, ${plural(k.removedFiles, 'file')}`, k.held > 0 ? `${k.held} kept: still needed` : '',
   ]);
   const head = ['kind', 'items', 'size', verb, 'deleted', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -53,7 +53,7 @@ export function pruneLines(report: PruneReport): string[] {
   return [
     ...(report.dryRun ? ['dry run: nothing was deleted'] : []),
     line(head), ...rows.map(line),
-    `${report.dryRun ? 'would free' : 'freed'} ${formatBytes(total)} of ${formatBytes(of)} (${items} items); ${report.filesScanned} files looked at in ${report.durationMs} ms`,
+    `${report.dryRun ? 'would free' : 'freed'} ${formatBytes(total)} of ${formatBytes(of)} (${plural(items, 'item')}); ${plural(report.filesScanned, 'file')} looked at in ${report.durationMs} ms`,
   ];
 }
 
@@ -71,4 +71,8 @@ function reportJson(report: PruneReport) {
     filesScanned: report.filesScanned,
     durationMs: report.durationMs,
   };
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -155,6 +155,14 @@ test('prune frees what the limits say, oldest first, and keeps what runs, ready/
   ]);
   for (const k of planned.kinds) assert.equal(k.bytes, before[k.kind], `the dry run measures ${k.kind} as the disk holds it`);
 
+  const table = await runCli(['prune', '--dry-run', '--list'], { cwd: site.dir });
+  assert.equal(table.status, 0, table.stderr);
+  assert.match(table.stdout, /^dry run: nothing was deleted\nkind +items +size +would free +deleted/);
+  assert.match(table.stdout, /^builds +4 .* 1 item, 2 files +2 kept: still needed$/m);
+  assert.match(table.stdout, /^would free .* \(5 items\); \d+ files looked at in \d+ ms$/m);
+  assert.match(table.stdout, /^ {2}trees kilo\/epel-7\/000001-run1 +1\.07 KiB +\(over max_size\)$/m);
+  assert.deepEqual(snapshot(site.dir), files, 'still nothing deleted');
+
   const real = await runCli(['prune', '--json'], { cwd: site.dir });
   assert.equal(real.status, 0, real.stderr);
   const done = JSON.parse(real.stdout) as typeof planned;
