@@ -65,9 +65,12 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
 
 /** Deletes a pruned image through the driver of the provider that made it (as the images pipeline does). */
 export function imageRemover(loaded: LoadedConfig, env: Readonly<Record<string, string | undefined>>): (image: ImageRecord) => Promise<void> {
-  const site = providerSite(loaded, { env, note: () => {} });
-  const providers = providersFor(loaded, { env, note: () => {} });
-  return (image) => removePrunedImage(DRIVERS.providers, loaded.config.providers, providers, image, site);
+  // Made at the first image to remove: a prune with nothing of the cloud's to delete needs no cloud credentials.
+  let providers: NodeProvider[] | undefined;
+  return (image) => {
+    providers ??= providersFor(loaded, { env, note: () => {} });
+    return removePrunedImage(DRIVERS.providers, loaded.config.providers, providers, image, providerSite(loaded, { env, note: () => {} }));
+  };
 }
 
 /** This process's worker id: `host:pid`. An engine replaced by a reload keeps it; its successor adds `/2`, `/3`... */
