@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -46,4 +46,33 @@ test('a job whose disk fills ends as infra, says so, and the store keeps whole r
   assert.equal(events.filter((e) => e.kind === 'job.finished').length, 1, 'the job finished once');
   assert.equal(events.filter((e) => e.kind === 'run.finished').length, 1, 'the run finished once');
   assert.ok(events.every((e) => e.kind !== 'unreadable'), 'every event reads whole');
+});
+
+/** Writes until the file system says it is full. */
+function fill(path: string): void {
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(64 * 1024, 0x62);
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+test('a job that starts on a disk already full ends as infra, naming what it could not write', { skip: root ? false : 'needs root to mount a small tmpfs (the tests run as root in CI)' }, async (t) => {
+  const site = await makeSite(siteDirWithSmallDisk(t), { retries: 0 });
+  fill(join(site.dir, 'work', 'ballast'));
+  const store = await openStore(`sqlite:${join(site.dir, 'sluice.db')}`);
+  t.after(() => store.close());
+  const runId = await submit(site, store, 'late', 'green', ['kilo/epel-7']);
+  const engine = siteEngine(site, store);
+  engine.start();
+  const run = await engine.waitForRun(runId);
+  await engine.stop();
+  const [job] = await store.listJobs(runId);
+  assert.equal(run.verdict, 'error');
+  assert.equal(job?.result, 'infra');
+  assert.match(job?.reason ?? '', /^no space left on device while writing /);
 });
