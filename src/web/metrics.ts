@@ -42,7 +42,8 @@ export class WebMetrics {
   private readonly diskUsed: Gauge;
   private readonly diskFree: Gauge;
   /** The last walk of the disk and when it was taken: a walk of a large work_dir is not made at every scrape. */
-  private disk?: { at: number; usage: Promise<DiskUsage> };
+  private disk?: { at: number; usage: DiskUsage };
+  private walking?: Promise<void>;
 
   /** `site.config` is read at each scrape: a reload of `sluice serve` changes the capacities shown. */
   constructor(private readonly o: { store: Store; site: { readonly config: Config } & Partial<Pick<WebSite, 'resolvePath'>>; now: () => number }) {
@@ -133,14 +134,23 @@ export class WebMetrics {
     }
   }
 
-  /** The disk gauges, from a walk at most a minute old. */
+  /**
+   * The disk gauges. A walk of a large work_dir takes a while: a scrape shows the last
+   * finished walk and starts the next one when that is over a minute old; only the first
+   * scrape waits for one.
+   */
   private async refreshDisk(): Promise<void> {
     const site = this.o.site;
     if (!site.resolvePath) return;
     const resolvePath = (p: string) => site.resolvePath?.(p) ?? p;
     const now = this.o.now();
-    if (!this.disk || now - this.disk.at > DISK_WALK_EVERY_MS) this.disk = { at: now, usage: diskUsage(retentionSiteOf(this.o.site.config, resolvePath)) };
-    const usage = await this.disk.usage.catch(() => undefined);
+    if (!this.walking && (!this.disk || now - this.disk.at > DISK_WALK_EVERY_MS)) {
+      this.walking = diskUsage(retentionSiteOf(site.config, resolvePath))
+        .then((usage) => { this.disk = { at: now, usage }; }, () => {})
+        .finally(() => { this.walking = undefined; });
+    }
+    if (!this.disk) await this.walking;
+    const usage = this.disk?.usage;
     if (!usage) return;
     for (const [kind, bytes] of Object.entries(usage.used)) this.diskUsed.set({ kind }, bytes);
     if (usage.freeBytes !== null) this.diskFree.set(usage.freeBytes);
