@@ -4,7 +4,7 @@ import { RETENTION_KINDS, type RetentionKind } from '../../core/retention-kinds.
 import { TREES_DIR } from '../publish/tree-layout.js';
 import { RUN_ID_PATTERN } from '../repo/update-repo.js';
 import { entries, measure } from './disk-walk.js';
-import type { RetentionSite } from './inventory.js';
+import { PEER_LOGS_DIR, type RetentionSite } from './inventory.js';
 
 export interface DiskUsage {
   /** Bytes each kind takes (hard links charged their share, as prune counts them). */
@@ -19,6 +19,7 @@ export async function diskUsage(site: RetentionSite & { readonly imagesDir: stri
   for (const name of await entries(site.workDir)) {
     if (!name.startsWith('.') && RUN_ID_PATTERN.test(name)) used.logs += (await measure(join(site.workDir, name))).bytes;
   }
+  used.logs += (await measure(join(site.workDir, PEER_LOGS_DIR))).bytes;
   used.builds = (await measure(join(site.cacheDir, 'builds'))).bytes;
   used.repositories = (await measure(join(site.cacheDir, 'repos'))).bytes;
   used.trees = (await measure(join(site.productionRoot, TREES_DIR))).bytes;

@@ -30,7 +30,7 @@ export type InventoryStore = Pick<Store, 'listRuns' | 'listUnreportedRuns' | 'li
 
 /** An item with where it lives, for the pruner. */
 export type Located = RetentionItem & (
-  | { readonly kind: 'logs' | 'builds' | 'repositories'; readonly path: string }
+  | { readonly kind: 'logs' | 'builds' | 'repositories'; readonly path: string; readonly alongside?: readonly string[] }
   | { readonly kind: 'trees'; readonly path: string; readonly rel: string; readonly target: Target }
   | { readonly kind: 'images'; readonly image: ImageRecord }
 );
@@ -130,8 +130,34 @@ function usedSince(needs: Needs, at: number): string | undefined {
   return run !== undefined && at >= run.createdAt ? `used since run ${run.id} began` : undefined;
 }
 
-async function logItems(site: RetentionSite, needs: Needs): Promise<Located[]> {
+/**
+ * Where `sluice serve` keeps its copies of logs written on other hosts (docs/operations.md,
+ * "Logs across hosts"): `<key>.log`, with `.whole` once complete and `.part` while replaced.
+ * A copy deleted is copied again from its host when asked for.
+ */
+export const PEER_LOGS_DIR = '.peer-logs';
+
+async function peerCopyItems(site: RetentionSite): Promise<Located[]> {
+  const dir = join(site.workDir, PEER_LOGS_DIR);
   const out: Located[] = [];
+  for (const name of await entries(dir)) {
+    if (!name.endsWith('.log')) continue;
+    const path = join(dir, name);
+    const alongside = [`${path}.whole`, `${path}.part`];
+    let bytes = 0;
+    let newest = 0;
+    for (const p of [path, ...alongside]) {
+      const m = await measure(p);
+      bytes += m.bytes;
+      if (m.files > 0) newest = Math.max(newest, m.newest);
+    }
+    out.push({ kind: 'logs', id: `${PEER_LOGS_DIR}/${name}`, path, alongside, bytes, files: 1, at: newest });
+  }
+  return out;
+}
+
+async function logItems(site: RetentionSite, needs: Needs): Promise<Located[]> {
+  const out: Located[] = await peerCopyItems(site);
   for (const name of await entries(site.workDir)) {
     if (name.startsWith('.') || !RUN_ID_PATTERN.test(name)) continue;
     const path = join(site.workDir, name);

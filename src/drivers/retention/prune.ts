@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { planRetention, RETENTION_KINDS, type RetentionKind, type RetentionLimits, type RetentionPlan } from '../../core/retention-plan.js';
 import type { ImageRecord, Store } from '../../store/index.js';
@@ -78,7 +79,10 @@ export async function pruneSite(site: RetentionSite, store: PruneStore, o: Prune
 }
 
 async function remove(site: RetentionSite, store: PruneStore, item: Located, o: PruneOptions): Promise<void> {
-  if (item.kind === 'logs') {
+  if (item.kind === 'logs' && item.alongside) {
+    // Another host's log copied here: its run's own logs are that host's to prune.
+    for (const p of [item.path, ...item.alongside]) await rm(p, { force: true });
+  } else if (item.kind === 'logs') {
     await removeDir(item.path);
     await store.appendEvent({ at: o.now, kind: 'logs.pruned', runId: item.id, payload: { bytes: item.bytes, files: item.files } });
   } else if (item.kind === 'builds' || item.kind === 'repositories') {

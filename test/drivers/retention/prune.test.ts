@@ -4,6 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSy
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { measure } from '../../../src/drivers/retention/disk-walk.js';
+import { diskUsage, pruneSite } from '../../../src/drivers/retention/index.js';
 import { repositoryDigest } from '../../../src/drivers/rpm/repository.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import { runCli } from '../../helpers/cli.js';
@@ -196,4 +197,23 @@ test('prune frees what the limits say, oldest first, and keeps what runs, ready/
   // A second prune finds nothing more to do.
   const again = JSON.parse((await runCli(['prune', '--json'], { cwd: site.dir })).stdout) as typeof planned;
   assert.equal(again.removed.length, 0);
+});
+
+test('copies of other hosts\' logs count as logs and go by age, with their markers, and leave no event on a run', async (t) => {
+  const dir = tempDir(t, 'issue-18retain-');
+  const peer = join(dir, 'work', '.peer-logs');
+  file(join(peer, `${'a'.repeat(40)}.log`), 600);
+  writeFileSync(join(peer, `${'a'.repeat(40)}.log.whole`), '');
+  file(join(peer, `${'b'.repeat(40)}.log`), 700);
+  age(join(peer, `${'a'.repeat(40)}.log`), 40);
+  age(join(peer, `${'a'.repeat(40)}.log.whole`), 40);
+  const store = await openStore('sqlite::memory:');
+  t.after(() => store.close());
+  const site = { workDir: join(dir, 'work'), cacheDir: join(dir, 'cache'), productionRoot: join(dir, 'production'), updateRepo: null, keepTrees: 2 };
+  assert.equal((await diskUsage({ ...site, imagesDir: join(dir, 'images') })).used.logs, 1300);
+  const report = await pruneSite(site, store, { limits: { logs: { maxAgeMs: 30 * DAY } }, now: Date.now(), dryRun: false });
+  assert.deepEqual(report.plan.remove.map((r) => r.item.id), [`.peer-logs/${'a'.repeat(40)}.log`]);
+  assert.equal(report.kinds.find((k) => k.kind === 'logs')?.removedBytes, 600);
+  assert.deepEqual(readdirSync(peer), [`${'b'.repeat(40)}.log`]);
+  assert.equal((await store.listEvents({ limit: 100 })).length, 0);
 });
