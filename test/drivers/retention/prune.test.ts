@@ -9,6 +9,7 @@ import { repositoryDigest } from '../../../src/drivers/rpm/repository.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import { runCli } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/paths.js';
+import { forEachStore, type StoreFixture } from '../../helpers/store-matrix.js';
 import { makeSite, siteEngine, submit, type Site } from '../../helpers/site.js';
 
 const DAY = 86_400_000;
@@ -83,12 +84,10 @@ async function sizes(site: Site): Promise<Kinds> {
  * (old too), builds needed by that run and by a ready/ update, stale builds, repositories,
  * three production trees and two images.
  */
-async function stockedSite(t: { after: (fn: () => void) => void }): Promise<{ site: Site; store: Store; finished: string; unfinished: string; finishedJob: string }> {
-  const site = await makeSite(tempDir(t, 'issue-18retain-'), { retries: 0 });
+async function stockedSite(t: { after: (fn: () => void) => void }, fixture: StoreFixture): Promise<{ site: Site; store: Store; finished: string; unfinished: string; finishedJob: string }> {
+  const site = await makeSite(tempDir(t, 'issue-18retain-'), { retries: 0, store: JSON.stringify(fixture.url) });
   appendFileSync(join(site.dir, 'sluice.yaml'), RETENTION);
-  mkdirSync(join(site.dir, '.sluice'), { recursive: true });
-  const store = await openStore(`sqlite:${join(site.dir, '.sluice', 'sluice.db')}`);
-  t.after(() => store.close());
+  const { store } = fixture;
   const finished = await submit(site, store, 'done', 'green', ['kilo/epel-7']);
   const engine = siteEngine(site, store);
   engine.start();
@@ -134,8 +133,8 @@ async function stockedSite(t: { after: (fn: () => void) => void }): Promise<{ si
   return { site, store, finished, unfinished, finishedJob };
 }
 
-test('prune frees what the limits say, oldest first, and keeps what runs, ready/ updates, production and rollbacks need', async (t) => {
-  const { site, store, finished, unfinished, finishedJob } = await stockedSite(t);
+forEachStore('prune frees what the limits say, oldest first, and keeps what runs, ready/ updates, production and rollbacks need', async (fixture, t) => {
+  const { site, store, finished, unfinished, finishedJob } = await stockedSite(t, fixture);
   const before = await sizes(site);
   const staleA = (await measure(join(site.dir, 'cache', 'builds', 'koji', 'stale-a-1.0-1.el7'))).bytes;
   const files = snapshot(site.dir);
