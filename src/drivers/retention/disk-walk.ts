@@ -64,16 +64,17 @@ export async function entries(dir: string): Promise<string[]> {
   }
 }
 
-/** Renames, then deletes: see PRUNING_PREFIX. */
-export async function removeDir(path: string): Promise<void> {
+/** Renames, then deletes: see PRUNING_PREFIX. False when it was gone already (another prune took it). */
+export async function removeDir(path: string): Promise<boolean> {
   const aside = join(dirname(path), `${PRUNING_PREFIX}${basename(path)}-${randomBytes(3).toString('hex')}`);
   try {
     await rename(path, aside);
   } catch (e) {
-    if (missing(e)) return;
+    if (missing(e)) return false;
     throw e;
   }
   await rm(aside, { recursive: true, force: true });
+  return true;
 }
 
 /** What an earlier prune left half-deleted (it was killed): removed at once, whatever the limits. */

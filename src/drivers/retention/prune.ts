@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { planRetention, RETENTION_KINDS, type RetentionKind, type RetentionLimits, type RetentionPlan } from '../../core/retention-plan.js';
@@ -83,14 +84,14 @@ async function remove(site: RetentionSite, store: PruneStore, item: Located, o: 
     // Another host's log copied here: its run's own logs are that host's to prune.
     for (const p of [item.path, ...item.alongside]) await rm(p, { force: true });
   } else if (item.kind === 'logs') {
-    await removeDir(item.path);
+    if (!(await removeDir(item.path))) return;
     await store.appendEvent({ at: o.now, kind: 'logs.pruned', runId: item.id, payload: { bytes: item.bytes, files: item.files } });
   } else if (item.kind === 'builds' || item.kind === 'repositories') {
     await removeDir(item.path);
   } else if (item.kind === 'trees') {
     // Under the publication lock, and removeTrees looks again: a tree made current since the plan stays.
     const removed = await withPublishLock(site.productionRoot, () => removeTrees(site.productionRoot, [item.rel]));
-    if (removed.length === 0) throw new Error('kept: it is production again (a rollback since the plan), or it is gone');
+    if (removed.length === 0 && existsSync(item.path)) throw new Error('kept: it is production again (a rollback since the plan)');
   } else if ('image' in item) {
     await o.removeImage?.(item.image);
   }
