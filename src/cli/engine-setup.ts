@@ -19,7 +19,7 @@ import { pipelineEngineParts, pipelineNamed } from '../pipelines/registry.js';
 import type { JobSpec } from '../engine/job-spec.js';
 import { newRunId } from '../engine/hash.js';
 import type { NodeProvider } from '../engine/node-provider.js';
-import type { Store } from '../store/index.js';
+import type { ImageRecord, Store } from '../store/index.js';
 import type { LoadedConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import { followUpstream, upstreamOf } from './update-repo-setup.js';
@@ -62,6 +62,16 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
     leaseMs: ms(config.engine.lease), pollMs: opts.pollMs ?? ms(config.engine.poll), sweepEveryMs: ms(config.engine.sweep), retryBackoffMs: ms(config.engine.retry_backoff), interruptedAttempts: config.engine.interrupted_attempts, semaphores: config.engine.semaphores,
     ...(opts.log ? { log: opts.log } : {}),
   });
+}
+
+/** Deletes a pruned image through the driver of the provider that made it (as the images pipeline does). */
+export function imageRemover(loaded: LoadedConfig, env: Readonly<Record<string, string | undefined>>): (image: ImageRecord) => Promise<void> {
+  // Made at the first image to remove: a prune with nothing of the cloud's to delete needs no cloud credentials.
+  let providers: NodeProvider[] | undefined;
+  return (image) => {
+    providers ??= providersFor(loaded, { env, note: () => {} });
+    return removePrunedImage(DRIVERS.providers, loaded.config.providers, providers, image, providerSite(loaded, { env, note: () => {} }));
+  };
 }
 
 /** This process's worker id: `host:pid`. An engine replaced by a reload keeps it; its successor adds `/2`, `/3`... */

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { excerptHeading, renderExcerpt } from '../analysis/render-excerpt.js';
 import { loadConfig } from './config-loader.js';
+import { prunedLogNote } from '../drivers/retention/index.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { readExcerpt } from './render-run.js';
@@ -24,7 +25,11 @@ async function logs(io: Io, jobId: string, opts: { config?: string }): Promise<n
     if (!job) throw new CliExit(EXIT.failed, `no job "${jobId}"`, 'E_NOT_FOUND');
     io.out(`${job.target}: ${job.result ?? job.state}${job.reason ? ` - ${job.reason}` : ''}${job.skipReason ? ` - ${job.skipReason}` : ''}\n`);
     if (!job.logPath || !existsSync(job.logPath)) {
-      io.out(job.result === 'skipped' ? 'never ran: no log\n' : 'no log yet\n');
+      const pruned = await prunedLogNote(store, job.runId);
+      io.out(pruned ? `${pruned}\n` : job.result === 'skipped' ? 'never ran: no log\n' : 'no log yet\n');
+      // The excerpt the store kept still tells what failed.
+      const e = pruned ? storedExcerpt(job.excerpt) : undefined;
+      if (e && e.lines.length > 0) for (const l of [excerptHeading(e), ...renderExcerpt(e)]) io.out(`${l}\n`);
       return EXIT.ok;
     }
     const e = storedExcerpt(job.excerpt) ?? readExcerpt(job.logPath);

@@ -28,6 +28,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   'must-provision': async () => (await import('./must-provision.js')).registerMustProvision,
   flaky: async () => (await import('./flaky.js')).registerFlaky,
   notifications: async () => (await import('./notifications.js')).registerNotifications,
+  prune: async () => (await import('./prune.js')).registerPrune,
   schema: async () => (await import('./schema.js')).registerSchema,
   init: async () => (await import('./init.js')).registerInit,
   demo: async () => (await import('./demo.js')).registerDemo,

@@ -183,7 +183,7 @@ export class ConfigReloader {
     const needsRestart = changed.filter((k) => RESTART_KEYS.includes(k));
     d.slot.set(loaded);
     d.engines.replace(engine);
-    if (changed.includes('schedules')) await d.restartScheduler();
+    if (changed.includes('schedules') || changed.includes('retention')) await d.restartScheduler();
     d.log(`sluice serve: reloaded ${d.file} (${via}; sha256 ${loaded.hash}); changed: ${changed.join(', ') || 'nothing at the top level'}; new jobs use it, running jobs finish as planned`);
     if (needsRestart.length > 0) d.log(`sluice serve: ${needsRestart.join(', ')} changed too, which takes effect only at the next restart of sluice serve`);
     try {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Leadership, SERVICE_ROLE } from '../engine/leadership.js';
 import { Scheduler } from '../engine/scheduler.js';
+import { CronTask } from '../engine/cron-task.js';
 import type { Store } from '../store/index.js';
 import { readTokens } from '../web/auth.js';
 import { PeerLogs } from '../web/peer-logs.js';
@@ -20,6 +21,7 @@ import { makeEngine, processWorkerId, productionKeyOf } from './engine-setup.js'
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { triggerPipeline } from './pipeline-triggers.js';
+import { pruneLines, pruneNow } from './prune.js';
 import { DRIVERS } from '../drivers/registry.js';
 import { TriggerSetupError, type StartedTrigger } from '../drivers/trigger-driver.js';
 import { submitPhase1 } from '../pipelines/phase1/submit.js';
@@ -106,7 +108,7 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
  */
 async function leadWhileServing(loaded: LoadedConfig, store: Store, io: Io, engine: Pick<Engine, 'clock' | 'notify'>, log: (line: string) => void): Promise<{ stop(): Promise<void>; restartScheduler(): Promise<void> }> {
   const { engine: timing } = loaded.config;
-  let work: { scheduler: Scheduler; triggers: StartedTrigger[] } | undefined;
+  let work: { scheduler: Scheduler; pruning: CronTask | undefined; triggers: StartedTrigger[] } | undefined;
   // The configuration is read at each election and each restart: a reload reaches the next scheduler.
   const newScheduler = () => new Scheduler({
     schedules: loaded.config.schedules, clock: engine.clock, store, log, mayFire: () => leadership.leading,
@@ -117,6 +119,21 @@ async function leadWhileServing(loaded: LoadedConfig, store: Store, io: Io, engi
       return outcome;
     },
   });
+  // retention.schedule: the leader prunes, as it alone fires the schedules (docs/retention.md).
+  const newPruning = (): CronTask | undefined => {
+    const cron = loaded.config.retention.schedule;
+    if (cron === undefined) return undefined;
+    const task = new CronTask({
+      name: 'retention', cron, clock: engine.clock, log, mayFire: () => leadership.leading,
+      task: async (firedAt) => {
+        const report = await pruneNow(loaded, store, { dryRun: false, now: engine.clock.now(), env: io.env });
+        log(`retention "${cron}" fired for ${new Date(firedAt).toISOString()}: ${pruneLines(report).at(-1) ?? ''}`);
+        for (const f of report.failures) log(`retention: could not delete ${f}`);
+      },
+    });
+    task.start();
+    return task;
+  };
   const leadership: Leadership = new Leadership({
     store, role: SERVICE_ROLE, holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     leaseMs: durationMs(timing.leader_lease), renewMs: durationMs(timing.leader_renew), clock: engine.clock, log,
@@ -124,7 +141,7 @@ async function leadWhileServing(loaded: LoadedConfig, store: Store, io: Io, engi
       const scheduler = newScheduler();
       await scheduler.start();
       try {
-        work = { scheduler, triggers: await startTriggers(loaded, store, io, engine, log) };
+        work = { scheduler, pruning: newPruning(), triggers: await startTriggers(loaded, store, io, engine, log) };
       } catch (e) {
         await scheduler.stop();
         throw e;
@@ -137,6 +154,7 @@ async function leadWhileServing(loaded: LoadedConfig, store: Store, io: Io, engi
       // The triggers first: a Gerrit event arriving now is the next leader's, through its catch-up.
       for (const trigger of leading.triggers) await trigger.stop();
       await leading.scheduler.stop();
+      await leading.pruning?.stop();
     },
   });
   await leadership.start();
@@ -147,6 +165,8 @@ async function leadWhileServing(loaded: LoadedConfig, store: Store, io: Io, engi
       await work.scheduler.stop();
       work.scheduler = newScheduler();
       await work.scheduler.start();
+      await work.pruning?.stop();
+      work.pruning = newPruning();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { orList, type ConfigDrivers, type DriverDeclaration, type ProviderDeclaration, type SourceDeclaration } from './driver-declaration.js';
+import { BYTE_SIZE_RULE, parseByteSize } from './byte-size.js';
 import { DURATION_RULE, parseDuration } from './duration.js';
 import { PIPELINES } from './records/vocabulary.js';
 import { NAME_RULE, TARGET_PART_RULE, isSafeName, isTargetPart } from './names.js';
@@ -237,6 +238,26 @@ export const ImagesSchema = z.strictObject({
   on_restore: command.optional().meta({ description: 'Run on a node booted from an image before its test, with $SLUICE_IMAGE_OLD_IP (the baseline server\'s address) and $SLUICE_IMAGE_NEW_IP: re-addresses what the image remembers (docs/images.md, "Restored on a new address"). A failure is infra.' }),
 });
 
+const byteSize = z.string({ error: `must be ${BYTE_SIZE_RULE}` })
+  .refine((s) => parseByteSize(s) !== undefined, { error: `must be ${BYTE_SIZE_RULE}` });
+
+const kindLimits = (what: string) => ({
+  max_age: duration.optional().meta({ description: `${what} older than this are deleted, e.g. \`30d\`.` }),
+  max_size: byteSize.optional().meta({ description: `While ${what.toLowerCase()} take more than this together, the oldest are deleted, e.g. \`20GiB\`.` }),
+});
+
+export const RetentionSchema = z.strictObject({
+  schedule: cron.optional().meta({ description: 'A cron expression (UTC) at which the leading `sluice serve` prunes, e.g. `"0 4 * * *"`; without it only `sluice prune` does.' }),
+  logs: z.strictObject(kindLimits('Job logs and results (a run\'s directory in work_dir)')).default({}).meta({ description: 'A run\'s logs go whole; never those of a run still going or whose report is owed. The store keeps its rows: the dashboard says when the log was pruned.' }),
+  builds: z.strictObject(kindLimits('Fetched builds')).default({}).meta({ description: 'Builds fetched from sources (fetched again when needed); never those of an unfinished run or a ready/ update.' }),
+  repositories: z.strictObject(kindLimits('Update repositories')).default({}).meta({ description: 'The repositories made for jobs (made again when needed); never those of an unfinished run or a ready/ update.' }),
+  trees: z.strictObject({
+    ...kindLimits('Previous production trees'),
+    keep: z.int().min(1).max(100).default(2).meta({ description: 'Previous trees of each target always kept for a rollback, whatever their age; the current tree is never deleted.' }),
+  }).default({ keep: 2 }).meta({ description: 'Production trees promote published before the current one (docs/promote.md).' }),
+  images: z.strictObject(kindLimits('Known-good images')).default({}).meta({ description: 'Never the newest image of a target, nor one a queued or running job boots from.' }),
+});
+
 /** Every key of sluice.yaml but the triggers' sections, the entries of sources and providers checked by their drivers. */
 function configShape(drivers: ConfigDrivers) {
   return {
@@ -263,6 +284,7 @@ function configShape(drivers: ConfigDrivers) {
     analysis: AnalysisSchema.default({ patterns: [], infra_rules: [], builtin: true }).meta({ description: 'How failed jobs are read: error excerpt patterns and infrastructure rules.' }),
     work_dir: z.string().min(1).default('.sluice/work').meta({ description: 'Where jobs keep their directories and logs, relative to the config file.' }),
     web: WebSchema.default({ public_reads: true, session_ttl: '12h', limits: DEFAULT_WEB_LIMITS }).meta({ description: 'The dashboard and HTTP API of `sluice serve` (docs/web.md).' }),
+    retention: RetentionSchema.default({ logs: {}, builds: {}, repositories: {}, trees: { keep: 2 }, images: {} }).meta({ description: 'What `sluice prune` and its schedule delete, by age and total size (docs/retention.md).' }),
   };
 }
 
@@ -287,3 +309,4 @@ export type PipelineConfig = z.output<typeof PipelineSchema>;
 export type PromoteConfig = z.output<typeof PromoteSchema>;
 export type WebConfig = z.output<typeof WebSchema>;
 export type AnalysisConfig = z.output<typeof AnalysisSchema>;
+export type RetentionConfig = z.output<typeof RetentionSchema>;

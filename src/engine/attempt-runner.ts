@@ -55,7 +55,10 @@ export class AttemptRunner {
     try {
       outcome = await this.execute();
     } catch (e) {
-      outcome = { result: 'infra', reason: `the provider failed: ${(e as Error).message}`, node: this.provider.name, logPath: null };
+      // A full disk is said plainly: the operator frees space (docs/retention.md), nobody debugs the provider.
+      const err = e as NodeJS.ErrnoException;
+      const reason = err.code === 'ENOSPC' ? `no space left on device while writing ${err.path ?? 'the job\'s files'} (${err.syscall ?? 'write'})` : `the provider failed: ${err.message}`;
+      outcome = { result: 'infra', reason, node: this.provider.name, logPath: null };
     } finally {
       this.stop.settle();
       handingBack.removeEventListener('abort', handBack);

@@ -5,6 +5,7 @@ import { providerOfKind } from '../engine/job-kind.js';
 import type { Job } from '../store/index.js';
 import type { WebDeps, WebSite } from './deps.js';
 import { PEER_HEADER, type ForwardedCredentials } from './peer-logs.js';
+import { prunedLogNote } from '../drivers/retention/index.js';
 
 /**
  * Where a job's log is. Never a path from the request: the store's `jobs.log_path` (the
@@ -48,4 +49,23 @@ function credentialsOf(headers: LogRequestHeaders): ForwardedCredentials {
   const authorization = one(headers.authorization);
   const cookie = one(headers.cookie);
   return { ...(authorization ? { authorization } : {}), ...(cookie ? { cookie } : {}) };
+}
+
+/**
+ * The log as locateLog finds it, or, when there is none, the note of its pruning ("log
+ * pruned on DATE") from the store: a pruned log is said so on every host, even one whose
+ * holder is down.
+ */
+export async function locateLogOrPruned(job: Job, d: Pick<WebDeps, 'site' | 'peerLogs' | 'store'>, headers: LogRequestHeaders): Promise<{ path?: string; pruned?: string }> {
+  let path: string | undefined;
+  try {
+    path = await locateLog(job, d, headers);
+  } catch (e) {
+    const pruned = await prunedLogNote(d.store, job.runId);
+    if (pruned) return { pruned };
+    throw e;
+  }
+  if (path) return { path };
+  const pruned = await prunedLogNote(d.store, job.runId);
+  return pruned ? { pruned } : {};
 }

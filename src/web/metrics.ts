@@ -1,10 +1,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { SERVICE_ROLE } from '../engine/leadership.js';
+import { diskUsage, retentionSiteOf, type DiskUsage } from '../drivers/retention/index.js';
+import type { WebSite } from './deps.js';
 import type { Store, StoredEvent } from '../store/index.js';
 import type { EventHub } from './event-hub.js';
 import { unfinishedRuns } from './queries.js';
 
+const DISK_WALK_EVERY_MS = 60_000;
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800];
 
 /** `phase1/image@local` -> `phase1`. */
@@ -36,9 +39,14 @@ export class WebMetrics {
   private readonly eventsSeen: Counter;
   private readonly refused: Counter;
   private openStreams: () => number = () => 0;
+  private readonly diskUsed: Gauge;
+  private readonly diskFree: Gauge;
+  /** The last walk of the disk and when it was taken: a walk of a large work_dir is not made at every scrape. */
+  private disk?: { at: number; usage: DiskUsage };
+  private walking?: Promise<void>;
 
   /** `site.config` is read at each scrape: a reload of `sluice serve` changes the capacities shown. */
-  constructor(private readonly o: { store: Store; site: { readonly config: Config }; now: () => number }) {
+  constructor(private readonly o: { store: Store; site: { readonly config: Config } & Partial<Pick<WebSite, 'resolvePath'>>; now: () => number }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_web_' });
     this.queue = new Gauge({ name: 'sluice_queue_jobs', help: 'Jobs waiting for a node, by pipeline.', labelNames: ['pipeline'], registers });
@@ -57,6 +65,8 @@ export class WebMetrics {
     this.runDuration = new Histogram({ name: 'sluice_run_duration_seconds', help: 'From a run\'s creation to its verdict, by pipeline and verdict.', labelNames: ['pipeline', 'verdict'], buckets: DURATION_BUCKETS, registers });
     this.eventsSeen = new Counter({ name: 'sluice_web_events_total', help: 'Store events the web server has read.', registers });
     this.refused = new Counter({ name: 'sluice_web_refused_total', help: 'Requests refused by web.limits, by reason: rate (429), streams_per_client (429), streams (503).', labelNames: ['reason'], registers });
+    this.diskUsed = new Gauge({ name: 'sluice_disk_used_bytes', help: 'Bytes on disk by kind of what retention prunes: logs, builds, repositories, trees, images (docs/retention.md); walked at most once a minute.', labelNames: ['kind'], registers });
+    this.diskFree = new Gauge({ name: 'sluice_disk_free_bytes', help: 'Bytes still free on the file system of work_dir.', registers });
     const streams = () => this.openStreams();
     new Gauge({ name: 'sluice_web_streams', help: 'Live streams (Server-Sent Events) open now.', registers, collect() { this.set(streams()); } });
   }
@@ -124,8 +134,31 @@ export class WebMetrics {
     }
   }
 
+  /**
+   * The disk gauges. A walk of a large work_dir takes a while: a scrape shows the last
+   * finished walk and starts the next one when that is over a minute old; only the first
+   * scrape waits for one.
+   */
+  private async refreshDisk(): Promise<void> {
+    const site = this.o.site;
+    if (!site.resolvePath) return;
+    const resolvePath = (p: string) => site.resolvePath?.(p) ?? p;
+    const now = this.o.now();
+    if (!this.walking && (!this.disk || now - this.disk.at > DISK_WALK_EVERY_MS)) {
+      this.walking = diskUsage(retentionSiteOf(site.config, resolvePath))
+        .then((usage) => { this.disk = { at: now, usage }; }, () => {})
+        .finally(() => { this.walking = undefined; });
+    }
+    if (!this.disk) await this.walking;
+    const usage = this.disk?.usage;
+    if (!usage) return;
+    for (const [kind, bytes] of Object.entries(usage.used)) this.diskUsed.set({ kind }, bytes);
+    if (usage.freeBytes !== null) this.diskFree.set(usage.freeBytes);
+  }
+
   async text(): Promise<string> {
     await this.refresh();
+    await this.refreshDisk();
     return this.registry.metrics();
   }
 }

@@ -20,14 +20,15 @@ import { EventHub } from './event-hub.js';
 import { logErrors } from './excerpt-adapter.js';
 import { ClientLimits } from './limits.js';
 import { indexLog, readFrom, readLines } from './log-file.js';
-import { locateLog } from './log-locator.js';
+import { locateLog, locateLogOrPruned } from './log-locator.js';
+import { PEER_HEADER } from './peer-logs.js';
 import { redactUrl } from './log-redact.js';
 import { WebMetrics } from './metrics.js';
 import { openApiDocument, type OtherEndpoint } from './openapi.js';
 import { errorPage } from './pages/error.js';
 import { frontFragment, frontPage } from './pages/front.js';
 import { jobFragment, jobPage } from './pages/job.js';
-import { logPage, logWindow } from './pages/log.js';
+import { logPage, logWindow, prunedLogPage } from './pages/log.js';
 import { runFragment, runPage } from './pages/run.js';
 import { runsPage } from './pages/runs.js';
 import { updatePage } from './pages/update.js';
@@ -223,7 +224,8 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     const { line } = validate(z.object({ line: z.coerce.number().int().min(1).optional() }), request.query ?? {}, 'query');
     const job = await d.store.getJob(id);
     if (!job) throw new ApiError('E_NOT_FOUND', `no job "${id}"`);
-    const path = await locateLog(job, d, request.headers);
+    const { path, pruned } = await locateLogOrPruned(job, d, request.headers);
+    if (pruned) return html(reply, prunedLogPage(job, pruned));
     if (!path) throw new ApiError('E_NO_LOG', `job ${id} has no log${job.state === 'queued' ? ' yet: it is queued' : ''}`);
     const index = await indexLog(path);
     const errors = endedBadly(job) ? await logErrors(path, job.excerpt) : undefined;
@@ -234,7 +236,9 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
     const { id } = validate(JobParams, request.params, 'path');
     const job = await d.store.getJob(id);
     if (!job) throw new ApiError('E_NOT_FOUND', `no job "${id}"`);
-    const path = await locateLog(job, d, request.headers);
+    const { path, pruned } = await locateLogOrPruned(job, d, request.headers);
+    // A peer copying the log learns there is none; it reads the same note from the store.
+    if (pruned && request.headers[PEER_HEADER] === undefined) return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(`${pruned}\n`);
     if (!path) throw new ApiError('E_NO_LOG', `job ${id} has no log`);
     reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').header('accept-ranges', 'bytes');
     // `bytes=N-` only, the form another host's dashboard asks with to copy what it lacks of a growing log.

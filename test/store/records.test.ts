@@ -33,6 +33,7 @@ const SAMPLES: { [K in EventKind]: EventPayload<K> } = {
   'image.snapshot': { name: 'img-1', location: '/images/img-1.tar', provider: 'local', target: 'kilo/epel-7' },
   'image.recorded': { name: 'img-1', target: 'kilo/epel-7', productionKey: null },
   'image.pruned': { names: ['img-0'] },
+  'logs.pruned': { bytes: 2048, files: 3 },
   'schedule.fired': { pipeline: 'phase2', cron: '0 3 * * *', firedAt: T0, outcome: { kind: 'coalesced', runId: 'r1' }, coalescedWith: T0 - 1 },
   'schedule.armed': { pipeline: 'images', cron: '0 1 * * 0', since: T0 },
   'promote.staged': { staged: [{ id: 'hkvc', targets: [{ target: 'kilo/epel-7', files: ['noarch/a.rpm'] }] }], failed: [{ id: 'zzzz', reasons: ['never tested'] }], trees: [{ target: 'kilo/epel-7', stagePath: '/stage/kilo' }] },

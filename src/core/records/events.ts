@@ -60,6 +60,8 @@ export const EVENT_PAYLOADS = {
   'image.snapshot': z.object({ name: z.string(), location: z.string(), provider: z.string(), target: z.string() }),
   'image.recorded': z.object({ name: z.string(), target: z.string(), productionKey: z.string().nullable() }),
   'image.pruned': z.object({ names: ids }),
+  /** `sluice prune` deleted a run's logs and results (docs/retention.md); the run's rows stay, and say when. */
+  'logs.pruned': z.object({ bytes: z.number(), files: z.number() }),
   'schedule.fired': z.object({ pipeline, cron: z.string(), firedAt: z.number(), outcome: FiringOutcomeSchema, coalescedWith: z.number().optional() }),
   'schedule.armed': z.object({ pipeline, cron: z.string(), since: z.number() }),
   'promote.staged': StagedPlanSchema,

@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FetchedRpm } from '../sources/build-source.js';
 
 /** Written last into a build's cache directory: what was fetched and recorded there. */
-const MANIFEST = '.fetched.json';
+export const MANIFEST = '.fetched.json';
+
+/** Where a build's RPMs are kept once fetched: `<cache>/builds/<source>/<id>`. */
+export function buildCacheDir(cacheDir: string, source: string, id: string | number): string {
+  return join(cacheDir, 'builds', source, String(id));
+}
 
 /**
  * A build fetched once is not fetched again: the second job of an update (or a rerun)
@@ -23,6 +28,8 @@ export async function cachedBuild(dest: string): Promise<FetchedRpm[] | undefine
   for (const r of rpms) {
     if (!existsSync(r.path) || (await sha256Of(r.path)) !== r.sha256) return undefined;
   }
+  // Used again now: retention counts a build's age from its last use (docs/retention.md).
+  try { utimesSync(manifest, new Date(), new Date()); } catch { /* read-only cache: age from the fetch */ }
   return rpms;
 }
 

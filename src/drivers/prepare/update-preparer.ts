@@ -9,7 +9,7 @@ import { jobSlug } from '../../engine/job-kind.js';
 import { makeRepository } from '../rpm/repository.js';
 import type { FetchedRpm } from '../sources/build-source.js';
 import { fetchAndRecord } from '../sources/fetch-and-record.js';
-import { cachedBuild, rememberBuild } from './build-cache.js';
+import { buildCacheDir, cachedBuild, rememberBuild } from './build-cache.js';
 import { sourceFor } from '../sources/registry.js';
 import { installsUpdateBuilds } from '../../engine/job-spec.js';
 
@@ -50,7 +50,7 @@ export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
       };
       const rpms: string[] = [];
       for (const build of ex.spec.builds) {
-        const dest = join(o.cacheDir, 'builds', build.source, String(build.id));
+        const dest = buildCacheDir(o.cacheDir, build.source, build.id);
         const cached = await cachedBuild(dest);
         let fetched: FetchedRpm[];
         if (cached) {

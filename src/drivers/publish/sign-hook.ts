@@ -70,5 +70,6 @@ function describe(exit: ProcessExit): string {
     case 'cancelled': return 'was cancelled';
     case 'output_limit': return `printed more than ${exit.limitBytes} bytes and was killed`;
     case 'spawn_failed': return `could not be started: ${exit.message}`;
+    case 'log_failed': return exit.code === 'ENOSPC' ? 'was stopped: no space left on device while writing its log' : `was stopped: cannot write its log: ${exit.message}`;
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runTool, type ToolOptions } from './run-tool.js';
 
@@ -32,6 +32,15 @@ const exists = (path: string) => stat(path).then(() => true, () => false);
  * renamed into place, so a reader sees a complete repository or none; of two concurrent
  * builders one rename wins and the other discards its copy.
  */
+/**
+ * The name of the repository of these files (by name and SHA-256, in any order): the same
+ * files always make the same repository, which jobs share and retention recognises.
+ */
+export function repositoryDigest(files: readonly { readonly name: string; readonly sha256: string }[]): string {
+  const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return createHash('sha256').update(sorted.map((e) => `${e.name}\t${e.sha256}\n`).join('')).digest('hex');
+}
+
 export async function makeRepository(rpmPaths: readonly string[], cacheDir: string, opts: ToolOptions = {}): Promise<Repository> {
   const byName = new Map<string, { name: string; sha256: string; path: string }>();
   for (const path of rpmPaths) {
@@ -41,11 +50,15 @@ export async function makeRepository(rpmPaths: readonly string[], cacheDir: stri
     byName.set(entry.name, entry);
   }
   const entries = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const digest = createHash('sha256').update(entries.map((e) => `${e.name}\t${e.sha256}\n`).join('')).digest('hex');
+  const digest = repositoryDigest(entries);
   const files = entries.map(({ name, sha256 }) => ({ name, sha256 }));
   const reposDir = join(cacheDir, 'repos');
   const path = join(reposDir, digest);
-  if (await exists(join(path, COMPLETE_MARKER))) return { path, digest, cached: true, files };
+  if (await exists(join(path, COMPLETE_MARKER))) {
+    // Used again now: retention counts a repository's age from its last use (docs/retention.md).
+    await utimes(join(path, COMPLETE_MARKER), new Date(), new Date()).catch(() => {});
+    return { path, digest, cached: true, files };
+  }
   await mkdir(reposDir, { recursive: true });
   const temp = await mkdtemp(join(reposDir, `.tmp-${digest.slice(0, 12)}-`));
   try {

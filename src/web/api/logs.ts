@@ -3,7 +3,7 @@ import { endedBadly } from '../cell-state.js';
 import type { WebDeps } from '../deps.js';
 import { logErrors } from '../excerpt-adapter.js';
 import { indexLog, readLines } from '../log-file.js';
-import { locateLog } from '../log-locator.js';
+import { locateLogOrPruned } from '../log-locator.js';
 import { JobParams, LogLinesQuery, LogLinesSchema } from '../schemas.js';
 import { apiRoute, type AnyApiRoute } from './route.js';
 
@@ -16,8 +16,8 @@ export function logRoutes(d: WebDeps): AnyApiRoute[] {
       handle: async ({ params, query, request }) => {
         const job = await d.store.getJob(params.id);
         if (!job) throw new ApiError('E_NOT_FOUND', `no job "${params.id}"`);
-        const path = await locateLog(job, d, request.headers);
-        if (!path) throw new ApiError('E_NO_LOG', `job ${job.id} has no log${job.state === 'queued' ? ' yet: it is queued' : job.result === 'skipped' ? ': it was skipped' : ''}`);
+        const { path, pruned } = await locateLogOrPruned(job, d, request.headers);
+        if (!path) throw new ApiError('E_NO_LOG', `job ${job.id} has no log${pruned ? `: ${pruned}` : job.state === 'queued' ? ' yet: it is queued' : job.result === 'skipped' ? ': it was skipped' : ''}`);
         const index = await indexLog(path);
         const errors = endedBadly(job) ? await logErrors(path, job.excerpt) : undefined;
         const lines = await readLines(path, index, query.from, query.count);

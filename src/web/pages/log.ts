@@ -42,3 +42,14 @@ ${win.from + lines.length - 1 < index.totalLines || s === 'running' ? html`<p><a
 </main>`,
   });
 }
+
+/** A job whose log retention deleted: the page says when, with the excerpt the store kept on the job's page. */
+export function prunedLogPage(job: Job, note: string): string {
+  return layout({
+    title: `Log of ${job.id}`,
+    body: html`<main class="log-page">
+<h1>Log of <a href="${runUrl(job.runId)}#job-${job.id}">${job.id}</a> ${statusBadge(cellState(job))}</h1>
+<p class="muted" id="pruned">${note}</p>
+</main>`,
+  });
+}

@@ -1,5 +1,5 @@
 import { namesRepository, repoFile, repoFileOptions, repoIdOf } from '../../delivery/repo-file.js';
-import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, normalize, resolve } from 'node:path';
 import { formatDuration } from '../../../core/duration.js';
 import { jobSlug } from '../../../engine/job-kind.js';
@@ -54,7 +54,7 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
         writeFileSync(logPath, '');
         mkdirSync(join(dir, 'node'), { recursive: true });
       } catch (e) {
-        return { result: 'infra', reason: `cannot prepare the job directory: ${(e as Error).message}`, node, logPath: null };
+        return { result: 'infra', reason: writeFailure(e, `the job's directory ${dir}`), node, logPath: null };
       }
       const root = join(dir, 'node');
       if (ex.spec.mode === 'image' && ex.spec.image && opts.imagesDir) {
@@ -88,7 +88,10 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
           ...(sandbox ? { sandbox: { argv: sandbox.argv, exitOf: sandboxExit } } : {}),
         });
         sandbox?.cleanup();
-        const outcome = toOutcome(run.exit, ex.spec.timeoutMs, commands.length > 1 ? command : undefined);
+        const outcome = toOutcome(run.exit, ex.spec.timeoutMs, commands.length > 1 ? command : undefined, logPath);
+        if (outcome.result === 'failure' && diskFull(dir)) {
+          return { result: 'infra', reason: `no space left on device while writing in the job's directory ${dir} (${outcome.reason})`, node, logPath, resultsDir };
+        }
         if (outcome.result !== 'success') return { ...outcome, node, logPath, resultsDir };
       }
       // A green baseline's node root becomes the target's image.
@@ -150,7 +153,7 @@ export function logPathOf(workDir: string, a: AttemptId): string {
 }
 
 /** How a command ended, as a job result and reason; the ssh provider adds a lost connection to it. */
-export function toOutcome(exit: ProcessExit, timeoutMs: number, which: string | undefined): Pick<ExecutionOutcome, 'result' | 'reason'> {
+export function toOutcome(exit: ProcessExit, timeoutMs: number, which: string | undefined, logPath?: string): Pick<ExecutionOutcome, 'result' | 'reason'> {
   const of = which === undefined ? 'the test command' : `"${which}"`;
   switch (exit.kind) {
     case 'exited':
@@ -165,5 +168,22 @@ export function toOutcome(exit: ProcessExit, timeoutMs: number, which: string | 
       return { result: 'failure', reason: `${of} wrote more than ${exit.limitBytes} bytes of output and was stopped` };
     case 'spawn_failed':
       return { result: 'infra', reason: `cannot start ${of}: ${exit.message}` };
+    case 'log_failed':
+      return { result: 'infra', reason: exit.code === 'ENOSPC' ? `no space left on device while writing the job's log${logPath ? ` ${logPath}` : ''}: ${of} was stopped` : `cannot write the job's log${logPath ? ` ${logPath}` : ''}: ${exit.message}` };
+  }
+}
+
+/** A write that failed because the disk is full says so plainly; other errors keep their own words. */
+export function writeFailure(e: unknown, what: string): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code === 'ENOSPC' ? `no space left on device while writing ${what}` : `cannot write ${what}: ${err.message}`;
+}
+
+/** Whether the file system holding `dir` has no room left: a command that failed then failed for want of disk, not of the update. */
+function diskFull(dir: string): boolean {
+  try {
+    return statfsSync(dir).bavail === 0;
+  } catch {
+    return false;
   }
 }

@@ -9,7 +9,9 @@ export type ProcessExit =
   | { readonly kind: 'timeout'; readonly afterMs: number }
   | { readonly kind: 'cancelled' }
   | { readonly kind: 'output_limit'; readonly limitBytes: number }
-  | { readonly kind: 'spawn_failed'; readonly message: string };
+  | { readonly kind: 'spawn_failed'; readonly message: string }
+  /** The log could not be written (the disk is full): the job's output is lost, so it is stopped. */
+  | { readonly kind: 'log_failed'; readonly message: string; readonly code: string | undefined };
 
 export interface ProcessRun {
   readonly exit: ProcessExit;
@@ -56,6 +58,12 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessRun> {
   return new Promise((resolve) => {
     const log = createWriteStream(spec.logPath, { flags: 'a' });
     let logBytes = 0;
+    let logError: NodeJS.ErrnoException | undefined;
+    // Without a listener a failed write (ENOSPC) would end the whole process.
+    log.on('error', (e: NodeJS.ErrnoException) => {
+      logError ??= e;
+      killGroup({ kind: 'log_failed', message: e.message, code: e.code });
+    });
     let ending: ProcessExit | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const [file, ...args] = spec.sandbox
@@ -98,7 +106,9 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessRun> {
       spec.signal?.removeEventListener('abort', onAbort);
       // Whatever the leader did, no member of its group may outlive the job.
       try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ }
-      log.end(() => resolve({ exit, durationMs: Date.now() - started, logBytes }));
+      const done = () => resolve({ exit: logError && exit.kind !== 'log_failed' ? { kind: 'log_failed', message: logError.message, code: logError.code } : exit, durationMs: Date.now() - started, logBytes });
+      if (logError || log.destroyed) done();
+      else log.end((e?: Error | null) => { if (e) logError ??= e as NodeJS.ErrnoException; done(); });
     };
     let leader: ProcessExit | undefined;
     child.on('error', (e) => finish({ kind: 'spawn_failed', message: e.message }));

@@ -68,6 +68,12 @@ export async function runRemote(spec: RemoteSpec): Promise<{ exit: RemoteExit; p
     let finished = false;
     const log = createWriteStream(spec.logPath, { flags: 'a' });
     let logBytes = 0;
+    let logError: NodeJS.ErrnoException | undefined;
+    // The local disk full (ENOSPC): the output is lost, so the command is stopped, and the job ends as infra saying why.
+    log.on('error', (e: NodeJS.ErrnoException) => {
+      logError ??= e;
+      killGroup({ kind: 'log_failed', message: e.message, code: e.code });
+    });
     let pgid: number | undefined;
     let head = Buffer.alloc(0);
     let ending: ProcessExit | undefined;
@@ -150,7 +156,9 @@ export async function runRemote(spec: RemoteSpec): Promise<{ exit: RemoteExit; p
       client.off('error', onError);
       if (partial.length > 0) toLog(Buffer.alloc(0), true);
       const exit: RemoteExit = ending ?? leader ?? { kind: 'connection_lost', message: lost ?? 'the session ended without an exit status' };
-      log.end(() => resolve({ exit, pgid }));
+      const done = () => resolve({ exit: logError && exit.kind !== 'log_failed' ? { kind: 'log_failed', message: logError.message, code: logError.code } : exit, pgid });
+      if (logError || log.destroyed) done();
+      else log.end((e?: Error | null) => { if (e) logError ??= e as NodeJS.ErrnoException; done(); });
     };
     channel.on('close', finish);
     // The channel may not report its own end when the connection drops under it.
