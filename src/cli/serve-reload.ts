@@ -76,6 +76,11 @@ export class ServeEngines {
     return this.engine.clock;
   }
 
+  /** The current engine's wake-up hints (a reload replaces them with the engine). */
+  get wake(): Engine['wake'] {
+    return this.engine.wake;
+  }
+
   start(): void {
     this.engine.start();
   }

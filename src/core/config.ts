@@ -99,6 +99,9 @@ function crossReferenceProblems(c: ConfigData, y: PositionedYaml, drivers: Confi
   for (const pipeline of ['promote', 'images'] as const) {
     if (c.pipelines[pipeline]?.nodes) err(['pipelines', pipeline, 'nodes'], `${pipeline} runs one node per job: nodes is for phase1 and phase2`);
   }
+  for (const pipeline of ['phase1', 'promote', 'images'] as const) {
+    if (c.pipelines[pipeline]?.window !== undefined) err(['pipelines', pipeline, 'window'], 'window is for phase2 only: how long a continuous phase2 waits for more updates', true);
+  }
   return out;
 }
 
