@@ -92,7 +92,7 @@ export class ContinuousLadder {
     if (!(this.o.mayStart?.() ?? true)) return null;
     let outcome: TriggerOutcome;
     try {
-      outcome = await rung.start(now);
+      outcome = await rung.start(this.o.clock.now());
     } catch (e) {
       // Like a start that found nothing: not again before the retry, but not a loop either.
       outcome = { kind: 'nothing', why: `the start failed: ${e instanceof Error ? e.message : String(e)}` };
