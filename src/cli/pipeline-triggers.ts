@@ -32,7 +32,10 @@ export function startContinuousLadder(loaded: LoadedConfig, store: Store, engine
   let pulledAt = -Infinity;
   const ladder = new ContinuousLadder({
     rungs: continuousRungs({
-      config: loaded.config, configHash: loaded.hash, store, updateRepo: () => currentUpdateRepo(loaded),
+      // Through `loaded` at each use: serve's view follows a reload.
+      get config() { return loaded.config; },
+      get configHash() { return loaded.hash; },
+      store, updateRepo: () => currentUpdateRepo(loaded),
       // A look reads the working copy; the upstream (Gerrit, another site) is pulled at most once a poll.
       localRepo: async () => {
         if (loaded.config.upstream === undefined || engine.clock.now() - pulledAt < CONTINUOUS_POLL_MS) return loaded.resolvePath(loaded.config.update_repo);

@@ -20,17 +20,21 @@ const RUNS_LOOKED_AT = 100;
 /** Content taken by a run that ended without a verdict on it (error, cancelled), or refused by a start, waits this long. */
 export const CONTINUOUS_RETRY_MS = 15 * 60_000;
 
+/** Its `config` and `configHash` are read at each look and start (a live view survives a reload). */
 export interface ContinuousContext extends StartContext {
   /** The update repository's working copy as it is (no pull): read at every look. */
   readonly localRepo: () => Promise<string>;
 }
 
 export function continuousRungs(ctx: ContinuousContext): ContinuousRung[] {
-  const window = ctx.config.pipelines.phase2?.window;
   return [
     {
       name: 'phase2',
-      policy: { windowMs: window === undefined ? 0 : windowMs(window), retryMs: CONTINUOUS_RETRY_MS },
+      // Read at each look: a reload of sluice.yaml changes the window at once.
+      get policy() {
+        const window = ctx.config.pipelines.phase2?.window;
+        return { windowMs: window === undefined ? 0 : windowMs(window), retryMs: CONTINUOUS_RETRY_MS };
+      },
       async look() {
         const snapshot = await snapshotUpdates(await ctx.localRepo());
         const holds = [...snapshot.blobs].map(([id, blob]) => ({ id, content: blob }));
