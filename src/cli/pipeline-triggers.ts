@@ -38,7 +38,9 @@ export function startContinuousLadder(loaded: LoadedConfig, store: Store, engine
       store, updateRepo: () => currentUpdateRepo(loaded),
       // A look reads the working copy; the upstream (Gerrit, another site) is pulled at most once a poll.
       localRepo: async () => {
-        if (loaded.config.upstream === undefined || engine.clock.now() - pulledAt < CONTINUOUS_POLL_MS) return loaded.resolvePath(loaded.config.update_repo);
+        // Without an upstream this only creates a repository not made yet (an existsSync otherwise).
+        if (loaded.config.upstream === undefined) return currentUpdateRepo(loaded);
+        if (engine.clock.now() - pulledAt < CONTINUOUS_POLL_MS) return loaded.resolvePath(loaded.config.update_repo);
         pulledAt = engine.clock.now();
         return currentUpdateRepo(loaded);
       },
