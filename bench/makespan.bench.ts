@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { simulateLadderAfter } from '../src/sim/ladder-after-phase1.js';
+import { LADDER_DEFAULTS } from '../src/sim/ladder.js';
 import { human } from '../src/sim/report.js';
+import { SIM_DEFAULTS } from '../src/sim/provider.js';
 import { runSimulation, SIM_ENGINE } from '../src/sim/simulation.js';
 import { parseTraffic, simulationConfig, syntheticBurst, updateFileFor, type Submission } from '../src/sim/traffic.js';
 import { keyedRandom } from '../src/sim/prng.js';
@@ -167,7 +170,10 @@ const longestFirst: Prefer = (a, b, runningIn) => b.ms - a.ms || oldestFirst(a, 
 
 const started = startBench();
 const burst = (count: number, overMs: number) => syntheticBurst({ count, overMs, start: Date.UTC(2015, 5, 1) }, keyedRandom(SEED, 'burst'));
-const scenarios: { name: string; rerun: string; submissions: Submission[] }[] = [
+/** The continuous ladder's goals (issue 20): time to production against the median chain bound. */
+const LADDER_CAPACITY = 4;
+const LADDER_GOAL = { median: 1.2, p90: 2 };
+const scenarios: { name: string; rerun: string; submissions: Submission[]; ladder?: true }[] = [
   { name: '60 updates at once', rerun: 'sluice simulate --burst 60 --over 1m', submissions: burst(60, 60_000) },
   { name: 'a busy day (60 updates over 1d)', rerun: 'sluice simulate --burst 60 --over 1d', submissions: burst(60, DAY) },
 ];
@@ -175,7 +181,7 @@ const traffic = join(SHARED, 'samples', 'rdo-traffic.jsonl');
 try {
   const parsed = parseTraffic(readFileSync(traffic, 'utf8'), 'rdo-traffic.jsonl');
   if (parsed.problems.length > 0) throw new Error(`${parsed.problems.length} bad lines in ${traffic}`);
-  scenarios.push({ name: 'RDO 2015 (../shared/samples/rdo-traffic.jsonl)', rerun: 'sluice simulate', submissions: [...parsed.submissions] });
+  scenarios.push({ name: 'RDO 2015 (../shared/samples/rdo-traffic.jsonl)', rerun: 'sluice simulate', submissions: [...parsed.submissions], ladder: true });
 } catch (e) {
   console.log(`makespan.bench: the RDO traffic is not readable (as in a user's clone): skipped (${(e as Error).message})`);
 }
@@ -184,6 +190,8 @@ console.log(`makespan.bench: sluice simulate vs the lower bound, capacities ${CA
 const figures: Figure[] = [];
 const details: Record<string, unknown>[] = [];
 const rows: string[] = [];
+const ladderRows: string[] = [];
+const ladderDetails: Record<string, unknown>[] = [];
 for (const s of scenarios) {
   for (const capacity of CAPACITIES) {
     const r = await runSimulation({ submissions: s.submissions, capacity, seed: SEED });
@@ -206,9 +214,41 @@ for (const s of scenarios) {
       listScheduleRatio: { enginesOrder: round(fair, 4), oldestFirst: round(fifo, 4), longestFirst: round(lpt, 4) }, realS: round(r.realMs / 1000),
       ...(tail ? { nodeMinutesFreeWhileAJobWaited: round(tail.idleMinutes), lastStarted: tail.lastStarted } : {}),
     });
+    if (s.ladder && capacity === LADDER_CAPACITY) ladderFigures(s, r);
     rows.push(`${s.name}, capacity ${capacity}: engine ${ratio.toFixed(3)}; list schedules of its jobs: in the claim's order ${fair.toFixed(3)}, oldest first ${fifo.toFixed(3)}, longest first ${lpt.toFixed(3)}${tailText ? `; ${tailText}` : ''}`);
   }
 }
+/**
+ * The whole ladder after this phase1, scheduled (the default cron schedules) and continuous
+ * (`ladder: continuous`), on the same phase1 results and culprits: median and p90 time to
+ * production over the median chain bound (src/sim/chain-bound.ts).
+ */
+function ladderFigures(s: { name: string; submissions: Submission[] }, phase1: Awaited<ReturnType<typeof runSimulation>>): void {
+  const settings = {
+    phase2Schedule: LADDER_DEFAULTS.phase2Schedule, promoteSchedule: LADDER_DEFAULTS.promoteSchedule, phase2WindowMs: 0,
+    phase2RoundMs: SIM_DEFAULTS.provisionMs + SIM_DEFAULTS.testMs, culpritRate: LADDER_DEFAULTS.culpritRate, fixDelayMs: LADDER_DEFAULTS.fixDelayMs,
+  };
+  const parts: string[] = [];
+  for (const mode of ['scheduled', 'continuous'] as const) {
+    const { chain, summary } = simulateLadderAfter(s.submissions, phase1, { ...settings, ladder: mode }, SEED);
+    const goal = mode === 'continuous';
+    figures.push(
+      { label: `ladder, ${s.name}, capacity ${LADDER_CAPACITY}, ${mode}: median time to production / median chain bound`, value: round(chain.medianOverMedianBound, 3), unit: 'x', ...(goal ? { goal: `<= ${LADDER_GOAL.median}x`, met: chain.medianOverMedianBound <= LADDER_GOAL.median } : { key: true }) },
+      { label: `ladder, ${s.name}, capacity ${LADDER_CAPACITY}, ${mode}: p90 time to production / median chain bound`, value: round(chain.p90OverMedianBound, 3), unit: 'x', ...(goal ? { goal: `<= ${LADDER_GOAL.p90}x`, met: chain.p90OverMedianBound <= LADDER_GOAL.p90 } : { key: true }) },
+    );
+    ladderDetails.push({
+      scenario: `${s.name}: the ladder, ${mode}`, rerun: `sluice simulate --capacity ${LADDER_CAPACITY} --ladder ${mode}`, capacity: LADDER_CAPACITY,
+      toProduction: { median: human(summary.toProductionMs.median), p90: human(summary.toProductionMs.p90) }, chainBoundMedian: human(chain.boundMs.median),
+      overMedianChain: { median: round(chain.medianOverMedianBound, 3), p90: round(chain.p90OverMedianBound, 3) }, perUpdateRatio: { median: round(chain.ratio.median, 3), p90: round(chain.ratio.p90, 3) },
+      phase2Runs: summary.phase2Runs, promotes: summary.promotes,
+    });
+    parts.push(`${mode} ${human(summary.toProductionMs.median)}/${human(summary.toProductionMs.p90)} (${chain.medianOverMedianBound.toFixed(2)}x/${chain.p90OverMedianBound.toFixed(2)}x the median chain ${human(chain.boundMs.median)})`);
+  }
+  const line = `${s.name}, capacity ${LADDER_CAPACITY}, time to production median/p90: ${parts.join('; ')}`;
+  console.log(`    ${line}`);
+  ladderRows.push(line);
+}
+
 recordBench('makespan', started, {
   title: 'Makespan against the lower bound',
   what: 'The makespan (first submission to last verdict) of `sluice simulate` (the real engine on simulated nodes, virtual time, seed 1, default durations: boot 5m, provision 30m, test 20m ±25%), against the lower bound with the same work on the same nodes: max over submissions of (its time + its longest job) and (its time + all work submitted from then on / capacity); for work submitted at once, max(longest job, total work / capacity), the issue\'s bound.',
@@ -218,6 +258,8 @@ recordBench('makespan', started, {
     `The rows are what \`sluice simulate --seed ${SEED} --capacity N\` prints in its ratio column for ${scenarios.map((s) => `${s.name}: \`${s.rerun}\``).join('; ')}.`,
     'Each row beside list schedules of the same jobs and durations with no engine, where a free node takes the released job that comes first in the claim\'s order (the run with fewest running jobs, then the oldest, across every class, as the worker claims), in submission order, or the longest. Where a goal is missed, the engine was also replayed to count node-minutes a node was free while a job waited (its own loss, as opposed to its order\'s) and to name the classes of the last jobs it started.',
     ...rows.filter((_, i) => (details[i]?.ratio as number) > 1.005),
+    'The ladder after phase1 (`sluice simulate --ladder scheduled,continuous`): each update\'s chain bound is its own phase1 (the work its jobs took), a phase2 of it alone and a promote, from its submission on the same nodes; scheduled is the default cron schedules (phase2 daily 03:00, promote weekdays 06:00), continuous the policy of `ladder: continuous`, on the same phase1 results and culprits.',
+    ...ladderRows,
   ],
-  details,
+  details: [...details, ...ladderDetails],
 });

@@ -77,6 +77,11 @@ export class ServeEngines {
     return this.engine.clock;
   }
 
+  /** The current engine's wake-up hints (a reload replaces them with the engine). */
+  get wake(): Engine['wake'] {
+    return this.engine.wake;
+  }
+
   start(): void {
     this.engine.start();
   }
@@ -117,7 +122,7 @@ export interface ReloaderDeps {
   readonly workerId: string;
   /** Builds (does not start) an engine of this configuration; throws what makeEngine throws on a bad provider, trigger or analysis section. */
   readonly makeEngine: (loaded: LoadedConfig, workerId: string) => Promise<Engine>;
-  /** Stops the scheduler and starts it again on the slot's configuration (called when the schedules changed). */
+  /** Stops the scheduler (and the continuous ladder) and starts them again on the slot's configuration (called when `schedules` or `ladder` changed). */
   readonly restartScheduler: () => Promise<void>;
   readonly log: (line: string) => void;
   readonly now: () => number;
@@ -183,7 +188,7 @@ export class ConfigReloader {
     const needsRestart = changed.filter((k) => RESTART_KEYS.includes(k));
     d.slot.set(loaded);
     d.engines.replace(engine);
-    if (changed.includes('schedules') || changed.includes('retention')) await d.restartScheduler();
+    if (changed.includes('schedules') || changed.includes('retention') || changed.includes('ladder')) await d.restartScheduler();
     d.log(`sluice serve: reloaded ${d.file} (${via}; sha256 ${loaded.hash}); changed: ${changed.join(', ') || 'nothing at the top level'}; new jobs use it, running jobs finish as planned`);
     if (needsRestart.length > 0) d.log(`sluice serve: ${needsRestart.join(', ')} changed too, which takes effect only at the next restart of sluice serve`);
     try {

@@ -20,7 +20,8 @@ import { loadConfig, type LoadedConfig } from './config-loader.js';
 import { makeEngine, processWorkerId, productionKeyOf } from './engine-setup.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
-import { triggerPipeline } from './pipeline-triggers.js';
+import type { ContinuousLadder } from '../engine/continuous-ladder.js';
+import { startContinuousLadder, triggerPipeline } from './pipeline-triggers.js';
 import { pruneLines, pruneNow } from './prune.js';
 import { DRIVERS } from '../drivers/registry.js';
 import { TriggerSetupError, type StartedTrigger } from '../drivers/trigger-driver.js';
@@ -106,9 +107,10 @@ async function serve(io: Io, opts: ServeOptions): Promise<number> {
  * it holds it, and stops them at once when it loses it. The first look is awaited, so a
  * trigger's configuration problem stops a serve that leads as it starts.
  */
-async function leadWhileServing(loaded: LoadedConfig, store: Store, io: Io, engine: Pick<Engine, 'clock' | 'notify'>, log: (line: string) => void): Promise<{ stop(): Promise<void>; restartScheduler(): Promise<void> }> {
+async function leadWhileServing(loaded: LoadedConfig, store: Store, io: Io, engine: Pick<Engine, 'clock' | 'notify' | 'wake'>, log: (line: string) => void): Promise<{ stop(): Promise<void>; restartScheduler(): Promise<void> }> {
   const { engine: timing } = loaded.config;
-  let work: { scheduler: Scheduler; pruning: CronTask | undefined; triggers: StartedTrigger[] } | undefined;
+  let work: { scheduler: Scheduler; pruning: CronTask | undefined; triggers: StartedTrigger[]; ladder?: ContinuousLadder | undefined } | undefined;
+  const newLadder = () => startContinuousLadder(loaded, store, engine, log, () => leadership.leading);
   // The configuration is read at each election and each restart: a reload reaches the next scheduler.
   const newScheduler = () => new Scheduler({
     schedules: loaded.config.schedules, clock: engine.clock, store, log, mayFire: () => leadership.leading,
@@ -141,7 +143,7 @@ async function leadWhileServing(loaded: LoadedConfig, store: Store, io: Io, engi
       const scheduler = newScheduler();
       await scheduler.start();
       try {
-        work = { scheduler, pruning: newPruning(), triggers: await startTriggers(loaded, store, io, engine, log) };
+        work = { scheduler, pruning: newPruning(), triggers: await startTriggers(loaded, store, io, engine, log), ladder: newLadder() };
       } catch (e) {
         await scheduler.stop();
         throw e;
@@ -153,6 +155,7 @@ async function leadWhileServing(loaded: LoadedConfig, store: Store, io: Io, engi
       if (!leading) return;
       // The triggers first: a Gerrit event arriving now is the next leader's, through its catch-up.
       for (const trigger of leading.triggers) await trigger.stop();
+      await leading.ladder?.stop();
       await leading.scheduler.stop();
       await leading.pruning?.stop();
     },
@@ -163,10 +166,12 @@ async function leadWhileServing(loaded: LoadedConfig, store: Store, io: Io, engi
     async restartScheduler() {
       if (!work) return;
       await work.scheduler.stop();
+      await work.ladder?.stop();
       work.scheduler = newScheduler();
       await work.scheduler.start();
       await work.pruning?.stop();
       work.pruning = newPruning();
+      work.ladder = newLadder();
     },
   };
 }

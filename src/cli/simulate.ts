@@ -5,12 +5,12 @@ import type { Command } from 'commander';
 import { Cron } from 'croner';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { formatProblem } from '../core/problem.js';
-import { LADDER_DEFAULTS, RDO_2015_REFERENCE } from '../sim/ladder.js';
-import { simulateLadderAfter, type LadderSettings } from '../sim/ladder-after-phase1.js';
+import { LADDER_DEFAULTS, RDO_2015_REFERENCE, type LadderMode } from '../sim/ladder.js';
+import { simulateLadderAfter, type LadderFigures, type LadderSettings } from '../sim/ladder-after-phase1.js';
 import { POLICIES, policyFigures, runPolicies, type Policy } from '../sim/policies.js';
 import { keyedRandom } from '../sim/prng.js';
 import { SIM_DEFAULTS } from '../sim/provider.js';
-import { formatLadder, formatPolicies, formatTable, utcMinute } from '../sim/report.js';
+import { formatLadder, formatLadderComparison, formatPolicies, formatTable, utcMinute } from '../sim/report.js';
 import { parseTraffic, syntheticBurst, type Submission } from '../sim/traffic.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
@@ -27,8 +27,10 @@ const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '
 interface SimulateCliOptions {
   traffic?: string; burst?: string; over?: string; capacity?: string; provision?: string; boot?: string; test?: string;
   red?: string; infra?: string; seed?: string; json?: boolean; policy?: string;
-  phase2Schedule?: string; promoteSchedule?: string; culpritRate?: string; fixDelay?: string;
+  phase2Schedule?: string; promoteSchedule?: string; culpritRate?: string; fixDelay?: string; ladder?: string; phase2Window?: string;
 }
+
+const LADDER_MODES = ['scheduled', 'continuous'] as const;
 
 export function registerSimulate(program: Command, io: Io, setStatus: (s: number) => void): void {
   program.command('simulate')
@@ -44,6 +46,8 @@ export function registerSimulate(program: Command, io: Io, setStatus: (s: number
     .option('--infra <p>', 'probability that a node request fails (retried on a fresh node)', String(SIM_DEFAULTS.infra))
     .option('--phase2-schedule <cron>', 'when phase2 fires (UTC); a phase2 job takes --provision + --test', LADDER_DEFAULTS.phase2Schedule)
     .option('--promote-schedule <cron>', `when promote fires (UTC); it takes ${formatDuration(LADDER_DEFAULTS.promoteMs)} (stage test + sync)`, LADDER_DEFAULTS.promoteSchedule)
+    .option('--ladder <list>', `how phase2 and promote start, comma-separated to compare them on the same traffic: scheduled (on --phase2-schedule and --promote-schedule), continuous (as \`ladder: continuous\`: as soon as there is something new)`, 'scheduled')
+    .option('--phase2-window <duration>', 'continuous: how long phase2 waits for more updates once one is new (default: not at all)')
     .option('--culprit-rate <p>', 'probability that an update breaks phase2 each time it enters updates/', String(LADDER_DEFAULTS.culpritRate))
     .option('--fix-delay <duration>', 'how long a packager takes to fix a culprit before it re-enters updates/ ("never": dropped)', formatDuration(LADDER_DEFAULTS.fixDelayMs))
     .option('--policy <list>', `scheduling policies to compare on the same traffic, comma-separated: ${POLICIES.join(', ')} (v0.1 runs on one node)`, 'sluice')
@@ -62,7 +66,9 @@ export async function simulate(io: Io, opts: SimulateCliOptions): Promise<number
     provisionMs: duration(opts.provision, '--provision'), bootMs: duration(opts.boot, '--boot'), testMs: duration(opts.test, '--test'),
     red: probability(opts.red, '--red'), infra: probability(opts.infra, '--infra'),
   };
-  const ladder: LadderSettings = {
+  const modes = ladderList(opts.ladder ?? 'scheduled');
+  const ladder: Omit<LadderSettings, 'ladder'> = {
+    phase2WindowMs: duration(opts.phase2Window, '--phase2-window') ?? 0,
     phase2Schedule: cron(opts.phase2Schedule ?? LADDER_DEFAULTS.phase2Schedule, '--phase2-schedule'),
     promoteSchedule: cron(opts.promoteSchedule ?? LADDER_DEFAULTS.promoteSchedule, '--promote-schedule'),
     phase2RoundMs: (base.provisionMs ?? SIM_DEFAULTS.provisionMs) + (base.testMs ?? SIM_DEFAULTS.testMs),
@@ -73,26 +79,39 @@ export async function simulate(io: Io, opts: SimulateCliOptions): Promise<number
   const rows = await runPolicies(base, policies, capacities);
   // The ladder follows Sluice's phase1: its figures are those of the sluice rows.
   const results = rows.filter((r) => r.policy === 'sluice').map((r) => r.result);
-  const ladders = results.map((r) => simulateLadderAfter(submissions, r, ladder, seed));
+  const byMode = modes.map((mode) => ({ mode, figures: results.map((r) => simulateLadderAfter(submissions, r, { ...ladder, ladder: mode }, seed)) }));
+  const ladderJson = (f: LadderFigures | undefined) => f && { all: f.summary, pushedIn2015: f.pushed, chain: f.chain };
   if (opts.json) {
     io.out(`${JSON.stringify({
       source, updates: submissions.length, seed,
-      ladder: { ...ladder, promoteMs: LADDER_DEFAULTS.promoteMs, maxFixes: LADDER_DEFAULTS.maxFixes, timezone: LADDER_DEFAULTS.timezone },
+      ladder: { ...ladder, ladder: modes[0], promoteMs: LADDER_DEFAULTS.promoteMs, maxFixes: LADDER_DEFAULTS.maxFixes, timezone: LADDER_DEFAULTS.timezone },
       reference: RDO_2015_REFERENCE,
-      results: results.map(({ runs: _runs, ...r }, i) => ({ ...r, ladder: { all: ladders[i]?.summary, pushedIn2015: ladders[i]?.pushed } })),
+      results: results.map(({ runs: _runs, ownPhase1Ms: _own, ...r }, i) => ({
+        ...r, ladder: ladderJson(byMode[0]?.figures[i]),
+        ladders: Object.fromEntries(byMode.map((m) => [m.mode, ladderJson(m.figures[i])])),
+      })),
       policies: rows.map(policyFigures),
     }, null, 2)}\n`);
   } else {
     io.out(`${source}: ${submissions.length} updates from ${utcMinute(submissions[0]?.submittedAt)} to ${utcMinute(submissions.at(-1)?.submittedAt)}, seed ${seed}\n`);
     if (policies.length === 1 && policies[0] === 'sluice') {
       io.out(formatTable(results));
-      io.out(formatLadder(results, ladders, ladder));
+      for (const m of byMode) io.out(formatLadder(results, m.figures, { ...ladder, ladder: m.mode }));
+      if (byMode.length > 1) io.out(formatLadderComparison(results, byMode));
     } else {
       io.out(formatPolicies(rows));
     }
     for (const why of rows[0]?.result.rejected ?? []) io.err(`rejected ${why}\n`);
   }
   return rows.every((r) => r.result.stats.unfinished === 0) ? EXIT.ok : EXIT.error;
+}
+
+function ladderList(text: string): LadderMode[] {
+  const list = text.split(',').map((p) => p.trim());
+  for (const p of list) {
+    if (!(LADDER_MODES as readonly string[]).includes(p)) throw new CliExit(EXIT.usage, `--ladder wants a list of ${LADDER_MODES.join(', ')}, not "${p}"`, 'E_USAGE');
+  }
+  return [...new Set(list)] as LadderMode[];
 }
 
 function policyList(text: string): Policy[] {

@@ -47,6 +47,13 @@ const nodes = z.record(
   if (n < 2 || n > MAX_JOB_NODES) ctx.addIssue({ code: 'custom', message: `nodes names 2 to ${MAX_JOB_NODES} roles; a one-node job uses test` });
 });
 
+/** The longest `pipelines.phase2.window`: a window delays every update that opens it. */
+export const MAX_PHASE2_WINDOW_MS = 86_400_000;
+
+/** How phase2 and promote start: on their `schedules` only, or also by themselves as soon as there is something new. */
+export const LADDER_MODES = ['scheduled', 'continuous'] as const;
+export type LadderMode = (typeof LADDER_MODES)[number];
+
 export const PipelineSchema = z.strictObject({
   checks: checks.default([]).meta({ description: 'Built-in checks run on the update\'s RPMs before the test commands: conflicts, upgrade, installable (docs/checks.md).' }),
   test: command.optional().meta({ description: 'The test command(s) a job of this pipeline runs on its node.' }),
@@ -57,6 +64,8 @@ export const PipelineSchema = z.strictObject({
   collect: z.array(z.string().min(1).refine((g) => g.startsWith('/') && !g.includes('\0'), { error: 'a collect glob is an absolute path on the node, e.g. /var/log/nova/*.log' })).default([])
     .meta({ description: 'Files on the node brought back beside the job log after the commands, pass or fail (globs, e.g. `/var/log/nova/*.log`).' }),
   collect_max_mb: z.int().min(0).max(10_000).default(50).meta({ description: 'At most this many MiB of the collected files are brought back per job (the rest is listed, not copied).' }),
+  window: duration.refine((s) => (parseDuration(s) ?? 0) <= MAX_PHASE2_WINDOW_MS, { error: 'a window is at most 1d: an update waits for it' }).optional()
+    .meta({ description: 'phase2 only, with `ladder: continuous`: how long phase2 waits for more updates once updates/ holds one no phase2 tested, counted from that first one (more arriving do not extend it), so a burst is tested in one batch (docs/schedules.md). Unset: phase2 starts at once.' }),
   nodes: nodes.optional().meta({ description: 'A multi-node job instead of `test` (phase1, phase2): `{ controller: { test: ... }, tempest: { test: ... } }`, each role on its own node, leased together; every node gets the others\' addresses ($SLUICE_NODE_<ROLE>_IP).' }),
 }).refine((p) => !(p.nodes && p.test !== undefined), { error: 'a pipeline has either test (one node) or nodes (one command per role), not both', path: ['nodes'] });
 export { PIPELINES };
@@ -274,6 +283,8 @@ function configShape(drivers: ConfigDrivers) {
       .meta({ description: 'Where nodes come from, and how many at once.' }),
     pipelines: z.partialRecord(z.enum(PIPELINES), PipelineSchema).default({}).meta({ description: 'Test commands and policies per pipeline.' }),
     schedules: z.partialRecord(z.enum(PIPELINES), cron).default({}).meta({ description: 'Cron expressions that start pipelines, e.g. `phase2: "0 3 * * *"`.' }),
+    ladder: z.enum(LADDER_MODES, { error: `ladder is ${orList([...LADDER_MODES])}` }).default('scheduled')
+      .meta({ description: '`scheduled`: phase2 and promote start on their `schedules` (and by hand). `continuous`: besides, the leading `sluice serve` starts phase2 as soon as updates/ holds an update no phase2 tested and none runs, and promote as soon as ready/ holds one no promote took (docs/schedules.md, "The continuous ladder").' }),
     store: z.string().min(1).default('sqlite:.sluice/sluice.db')
       .meta({ description: '`sqlite:PATH` (relative to the config file) or a `postgres://` URL.' }),
     update_repo: z.string().min(1).default('update-repo').meta({ description: 'The update repository (git): a path relative to the config file.' }),

@@ -105,6 +105,9 @@ function crossReferenceProblems(c: ConfigData, y: PositionedYaml, drivers: Confi
     if (section === undefined || !t.crossReferences) continue;
     for (const p of t.crossReferences(section, c)) err([t.type, ...p.path], p.message);
   }
+  for (const pipeline of ['phase1', 'promote', 'images'] as const) {
+    if (c.pipelines[pipeline]?.window !== undefined) err(['pipelines', pipeline, 'window'], 'window is for phase2 only: how long a continuous phase2 waits for more updates', true);
+  }
   return out;
 }
 

@@ -1,9 +1,14 @@
+import { chainBounds, chainFigures, type ChainFigures } from './chain-bound.js';
 import { keyedRandom } from './prng.js';
-import { ladderSummary, simulateLadder, type LadderResult, type LadderSummary } from './ladder.js';
+import { LADDER_DEFAULTS, ladderSummary, simulateLadder, type LadderMode, type LadderResult, type LadderSummary } from './ladder.js';
 import type { SimulationResult } from './simulation.js';
 import { buildsFor, simulationConfig, type Submission } from './traffic.js';
 
 export interface LadderSettings {
+  /** Cron firings, or the continuous policy `ladder: continuous` runs. */
+  readonly ladder: LadderMode;
+  /** Continuous: how long phase2 waits for more updates once one is new. */
+  readonly phase2WindowMs: number;
   readonly phase2Schedule: string;
   readonly promoteSchedule: string;
   /** A phase2 job: provisioning from scratch plus the tests (no jitter). */
@@ -21,6 +26,9 @@ export interface LadderFigures {
    * the traffic): the population of the real 2015 figure; null when the traffic does not say.
    */
   readonly pushed: LadderSummary | null;
+  /** Each update's chain bound (src/sim/chain-bound.ts) and time to production over it. */
+  readonly chain: ChainFigures;
+  readonly bounds: ReadonlyMap<string, number>;
 }
 
 /**
@@ -31,14 +39,18 @@ export interface LadderFigures {
  */
 export function simulateLadderAfter(subs: readonly Submission[], phase1: SimulationResult, l: LadderSettings, seed: number): LadderFigures {
   const runOf = new Map(phase1.runs.map((r) => [r.id, r]));
+  const config = simulationConfig(subs, { capacity: phase1.capacity });
   const result = simulateLadder(subs.map((s) => {
     const run = runOf.get(`sim-${s.id}`);
     return { id: s.id, submittedAt: s.submittedAt, mergedAt: run?.verdict === 'pass' ? run.finishedAt : null, builds: buildsFor(s) };
   }), {
-    config: simulationConfig(subs, { capacity: phase1.capacity }),
+    config, ladder: l.ladder, phase2WindowMs: l.phase2WindowMs,
     capacity: phase1.capacity, phase2Schedule: l.phase2Schedule, promoteSchedule: l.promoteSchedule, phase2RoundMs: l.phase2RoundMs,
     culpritRate: l.culpritRate, fixDelayMs: l.fixDelayMs, random: (key) => keyedRandom(seed, 'ladder', key)(),
   });
   const pushed = subs.some((s) => s.final !== undefined) ? new Set(subs.filter((s) => s.final === 'pushed').map((s) => s.id)) : null;
-  return { result, summary: ladderSummary(result), pushed: pushed ? ladderSummary(result, pushed) : null };
+  const bounds = chainBounds(subs.map((s) => ({ id: s.id, phase1Ms: phase1.ownPhase1Ms.get(`sim-${s.id}`) ?? null, builds: buildsFor(s) })), {
+    config, capacity: phase1.capacity, phase2RoundMs: l.phase2RoundMs, promoteMs: LADDER_DEFAULTS.promoteMs,
+  });
+  return { result, summary: ladderSummary(result), pushed: pushed ? ladderSummary(result, pushed) : null, chain: chainFigures(result, bounds), bounds };
 }

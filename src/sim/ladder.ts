@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import type { Config } from '../core/config.js';
+import { afterStart, decideRung, FRESH_MEMORY, type RungMemory } from '../core/continuous-ladder.js';
 import type { Build } from '../core/update-schema.js';
 import { simulatePhase2Run } from './phase2-run.js';
 import { quantile, type Spread } from './stats.js';
@@ -35,6 +36,10 @@ import { quantile, type Spread } from './stats.js';
  * - **promote** fires on its own cron schedule, takes every update in ready/ at its start
  *   and puts them in production `promoteMs` later (stage test + sync; stage is not failed
  *   here: the ladder's test is phase2). One promote at a time, coalesced like phase2.
+ * - **Continuous** (`ladder: 'continuous'`): no cron. Each rung decides with the policy
+ *   `sluice serve` runs (src/core/continuous-ladder.ts): phase2 starts when updates/ holds an
+ *   entry no phase2 took and none runs (after `phase2WindowMs`, if any), promote when ready/
+ *   does, one at a time each.
  * - Not modelled: phase1's use of the nodes (phase2 and promote have them to themselves),
  *   infra failures in phase2, disabled targets, failing package checks, updates changed
  *   while phase2 tests them, a stage that fails.
@@ -49,7 +54,11 @@ export interface LadderUpdate {
   readonly builds: readonly Build[];
 }
 
+export type LadderMode = 'scheduled' | 'continuous';
+
 export const LADDER_DEFAULTS = {
+  ladder: 'scheduled' as LadderMode,
+  phase2WindowMs: 0,
   phase2Schedule: '0 3 * * *',
   /** A phase2 job: provision from scratch (30m) + the full tests (20m). */
   phase2RoundMs: 50 * 60_000,
@@ -66,6 +75,10 @@ export const LADDER_DEFAULTS = {
 export interface LadderOptions {
   /** The configuration phase2 plans with (the simulation's: every target of the traffic). */
   readonly config: Config;
+  /** Cron firings, or the continuous policy. */
+  readonly ladder?: LadderMode;
+  /** Continuous: how long phase2 waits for more updates once one is new. */
+  readonly phase2WindowMs?: number;
   /** Nodes for phase2 jobs. */
   readonly capacity: number;
   readonly phase2Schedule?: string;
@@ -147,7 +160,8 @@ export function simulateLadder(updates: readonly LadderUpdate[], o: LadderOption
     if (c === undefined) culpritAt.set(k, c = opt.random(`culprit\0${k}`) < opt.culpritRate);
     return c;
   };
-  runOnSchedule(schedule(opt.phase2Schedule, opt.timezone), inUpdates, (batch, start, coalesced) => {
+  const rung = (expr: string, windowMs: number) => (opt.ladder === 'continuous' ? runContinuously(windowMs) : runOnSchedule(schedule(expr, opt.timezone)));
+  rung(opt.phase2Schedule, opt.phase2WindowMs)(inUpdates, (batch, start, coalesced) => {
     const entryOf = new Map(batch.map((e) => [e.id, e]));
     const run = simulatePhase2Run(batch.map((e) => ({ id: e.id, builds: buildsOf(e.id) })), {
       config: opt.config, capacity: opt.capacity, roundMs: opt.phase2RoundMs,
@@ -175,7 +189,7 @@ export function simulateLadder(updates: readonly LadderUpdate[], o: LadderOption
     return at === null ? [] : [{ id: u.id, at, entry: 1 }];
   }).sort(byTimeThenId);
   const promotes: PromoteRun[] = [];
-  runOnSchedule(schedule(opt.promoteSchedule, opt.timezone), inReady, (batch, start, coalesced) => {
+  rung(opt.promoteSchedule, 0)(inReady, (batch, start, coalesced) => {
     const end = start + opt.promoteMs;
     for (const e of batch) stateOf(e.id).productionAt = end;
     promotes.push({ startedAt: start, endedAt: end, coalesced, updates: batch.map((e) => e.id) });
@@ -204,7 +218,13 @@ function schedule(expr: string, timezone: string): Schedule {
  * A firing while it runs is coalesced: the next run starts as the running one ends. `run`
  * may add entries to the queue, later than the run's end.
  */
-function runOnSchedule(next: Schedule, queue: Entry[], run: (batch: Entry[], start: number, coalesced: boolean) => number): void {
+type RunRung = (batch: Entry[], start: number, coalesced: boolean) => number;
+
+function runOnSchedule(next: Schedule) {
+  return (queue: Entry[], run: RunRung) => runScheduled(next, queue, run);
+}
+
+function runScheduled(next: Schedule, queue: Entry[], run: RunRung): void {
   let freeAt = -Infinity;
   let pending = false;
   while (queue.length > 0) {
@@ -221,6 +241,35 @@ function runOnSchedule(next: Schedule, queue: Entry[], run: (batch: Entry[], sta
     const fired = next(start);
     pending = fired !== null && fired <= freeAt;
   }
+}
+
+/**
+ * A rung of the continuous ladder: at every event (an entry arrives, the run ends, the
+ * window closes) the policy looks at what the folder holds. A taken entry leaves the queue
+ * (a culprit comes back as a new entry), so nothing in it was taken: `taken` is empty. A
+ * simulated run always has something to test, so a start is never refused.
+ */
+function runContinuously(windowMs: number) {
+  return (queue: Entry[], run: RunRung): void => {
+    let memory: RungMemory = FRESH_MEMORY;
+    let freeAt = -Infinity;
+    let t = queue[0]?.at ?? 0;
+    const none = new Map<string, number>();
+    while (queue.length > 0) {
+      const arrived = queue.filter((e) => e.at <= t);
+      const d = decideRung({ holds: arrived.map((e) => ({ id: e.id, content: String(e.entry) })), running: t < freeAt, taken: new Set(), unsettled: none }, memory, t, { windowMs, retryMs: 0 });
+      memory = d.memory;
+      if (d.kind === 'start') {
+        queue.splice(0, arrived.length);
+        freeAt = run(arrived, t, false);
+        memory = afterStart(memory, 'started', d.fresh, t);
+      }
+      const nextArrival = queue.find((e) => e.at > t)?.at ?? Infinity;
+      const next = Math.min(nextArrival, freeAt > t ? freeAt : Infinity, d.kind === 'wait' ? d.wakeAt ?? Infinity : Infinity);
+      if (next === Infinity) return;
+      t = next;
+    }
+  };
 }
 
 function byTimeThenId(a: Entry, b: Entry): number {

@@ -52,28 +52,56 @@ export function formatTable(results: readonly SimulationResult[]): string {
     'bound: no schedule finishes sooner; real: wall-clock time of the simulation\n';
 }
 
-const LADDER_HEADER = ['capacity', 'merged', 'ready', 'prod', 'ready-med', 'ready-p90', 'prod-med', 'prod-p90', 'pushed', 'pushed-med', 'pushed-p90', 'phase2', 'coalesced', 'bisect', 'culprits', 'dropped', 'promotes'];
+const LADDER_HEADER = ['capacity', 'merged', 'ready', 'prod', 'ready-med', 'ready-p90', 'prod-med', 'prod-p90', 'chain-med', 'x-med', 'x-p90', 'pushed', 'pushed-med', 'pushed-p90', 'phase2', 'coalesced', 'bisect', 'culprits', 'dropped', 'promotes'];
 
 /** The whole ladder, per capacity, beside RDO's real figure for 2015. */
 export function formatLadder(results: readonly SimulationResult[], ladders: readonly LadderFigures[], l: LadderSettings): string {
-  const rows = ladders.map(({ summary: s, pushed: p }, i) => [
+  const rows = ladders.map(({ summary: s, pushed: p, chain: c }, i) => [
     String(results[i]?.capacity), String(s.merged), String(s.ready), String(s.production),
     days(s.toReadyMs.median, s.ready), days(s.toReadyMs.p90, s.ready), days(s.toProductionMs.median, s.production), days(s.toProductionMs.p90, s.production),
+    c.count === 0 ? '-' : human(c.boundMs.median), times(c.ratio.median, c.count), times(c.ratio.p90, c.count),
     p ? String(p.production) : '-', p ? days(p.toProductionMs.median, p.production) : '-', p ? days(p.toProductionMs.p90, p.production) : '-',
     String(s.phase2Runs), String(s.coalesced), String(s.bisectionRounds), String(s.culprits), String(s.dropped), String(s.promotes),
   ]);
   const widths = LADDER_HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: readonly string[]) => `${cells.map((c, i) => c.padStart(widths[i] as number)).join('  ')}\n`;
   const ref = RDO_2015_REFERENCE;
-  return `\nthe ladder after phase1: phase2 "${l.phase2Schedule}", a job ${formatDuration(l.phase2RoundMs)} (provision + test); ` +
-    `promote "${l.promoteSchedule}", ${formatDuration(LADDER_DEFAULTS.promoteMs)} (stage test + sync); times UTC; ` +
+  const pacing = l.ladder === 'continuous'
+    ? `continuous ladder (phase2 as soon as updates/ holds something untested${l.phase2WindowMs > 0 ? `, after a window of ${formatDuration(l.phase2WindowMs)}` : ''}, promote as soon as ready/ changes)`
+    : `scheduled ladder (phase2 "${l.phase2Schedule}", promote "${l.promoteSchedule}", times UTC)`;
+  return `\nthe ${pacing} after phase1: a phase2 job ${formatDuration(l.phase2RoundMs)} (provision + test); ` +
+    `promote ${formatDuration(LADDER_DEFAULTS.promoteMs)} (stage test + sync); ` +
     `culprit rate ${l.culpritRate}, fix delay ${l.fixDelayMs === null ? 'never (dropped)' : formatDuration(l.fixDelayMs)}\n` +
     `${line(LADDER_HEADER)}${rows.map(line).join('')}` +
     'ready/prod: submission to ready/ and to production, in days (median, p90 over the updates that got there); ' +
+    'chain: an update alone, its own phase1 + phase2 + promote from its submission on the same nodes; x: time to production over its chain (median, p90); ' +
     'pushed: the same to production over the updates RDO really pushed in 2015; bisect: phase2 rounds after the first; ' +
     'coalesced: phase2 runs started at the end of one a firing fell during; dropped: culprits given up on\n' +
     `reference, RDO 2015 (a manual process): median ${ref.medianDays}d, p90 ${ref.p90Days}d from \`${ref.from}\` to \`${ref.to}\`, ` +
     `${ref.source}\n`;
+}
+
+/**
+ * The ladders side by side, per capacity: median and p90 time to production, each over the
+ * median chain bound (the goal of the continuous ladder: at most 1.2x and 2x).
+ */
+export function formatLadderComparison(results: readonly SimulationResult[], byMode: readonly { mode: string; figures: readonly LadderFigures[] }[]): string {
+  const lines = results.map((r, i) => {
+    const parts = byMode.map(({ mode, figures }) => {
+      const f = figures[i];
+      if (!f) return `${mode} -`;
+      const c = f.chain;
+      return `${mode} ${human(f.summary.toProductionMs.median)}/${human(f.summary.toProductionMs.p90)} ` +
+        `(${c.medianOverMedianBound.toFixed(2)}x/${c.p90OverMedianBound.toFixed(2)}x the median chain ${human(c.boundMs.median)})`;
+    });
+    return `  on ${r.capacity} node${r.capacity === 1 ? '' : 's'}: ${parts.join('; ')}\n`;
+  });
+  return '\ntime to production, median/p90, and each over the median chain bound:\n' + lines.join('');
+}
+
+/** A ratio with two decimals; '-' when no update got there. */
+function times(x: number, count: number): string {
+  return count === 0 ? '-' : `${x.toFixed(2)}x`;
 }
 
 /** Days with one decimal, as the 2015 figures are given; '-' when no update got there. */

@@ -47,6 +47,11 @@ export interface SimulationResult {
   /** Submissions the engine refused (as `sluice submit` would), with why. */
   readonly rejected: readonly string[];
   readonly runs: readonly Run[];
+  /**
+   * Per run, the least its phase1 could have taken alone on `capacity` nodes, from the work
+   * its jobs took (retries included): its longest job, or all its work spread over every node.
+   */
+  readonly ownPhase1Ms: ReadonlyMap<string, number>;
   readonly realMs: number;
 }
 
@@ -99,17 +104,26 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     await clock.runUntil(engine.stop());
     const runs = (await Promise.all(accepted.map((id) => store.getRun(id)))).filter((r): r is Run => r !== undefined);
     const jobs = (await Promise.all(accepted.map((id) => store.listJobs(id)))).flat();
+    const attempts = attemptsFromEvents(await allEvents(store));
     const stats = simStats({
       runs: runs.map((r) => ({ id: r.id, createdAt: r.createdAt, finishedAt: r.finishedAt, verdict: r.verdict })),
       jobs: jobs.map((j) => ({ id: j.id, runId: j.runId })),
-      attempts: attemptsFromEvents(await allEvents(store)),
+      attempts,
       capacity: o.capacity,
     });
     const provisioned = jobs.filter((j) => specView(j)?.mode === 'provision').length;
-    return { capacity: o.capacity, stats, provisioned, rejected, runs, realMs: performance.now() - realStart };
+    return { capacity: o.capacity, stats, provisioned, rejected, runs, ownPhase1Ms: ownPhase1(jobs, attempts, o.capacity), realMs: performance.now() - realStart };
   } finally {
     await store.close();
   }
+}
+
+function ownPhase1(jobs: readonly { id: string; runId: string }[], attempts: readonly { jobId: string; startedAt: number; endedAt: number }[], capacity: number): Map<string, number> {
+  const workOf = new Map<string, number>();
+  for (const a of attempts) workOf.set(a.jobId, (workOf.get(a.jobId) ?? 0) + (a.endedAt - a.startedAt));
+  const byRun = new Map<string, number[]>();
+  for (const j of jobs) byRun.set(j.runId, [...(byRun.get(j.runId) ?? []), workOf.get(j.id) ?? 0]);
+  return new Map([...byRun].map(([run, work]) => [run, Math.max(0, ...work, work.reduce((a, b) => a + b, 0) / capacity)]));
 }
 
 /**

@@ -277,10 +277,11 @@ export function toJob(row: Selectable<JobsTable>): Job {
   };
 }
 
-/** Runs, newest first, optionally of one update or still unfinished. */
-export async function listRuns(ctx: StoreContext, query: { updateId?: string; unfinished?: boolean; limit?: number } = {}): Promise<Run[]> {
+/** Runs, newest first, optionally of one update, of one pipeline or still unfinished. */
+export async function listRuns(ctx: StoreContext, query: { updateId?: string; pipeline?: Pipeline; unfinished?: boolean; limit?: number } = {}): Promise<Run[]> {
   let q = ctx.db.selectFrom('runs').selectAll();
   if (query.updateId !== undefined) q = q.where('update_id', '=', query.updateId);
+  if (query.pipeline !== undefined) q = q.where('pipeline', '=', query.pipeline);
   if (query.unfinished) q = q.where('state', 'in', UNFINISHED_RUN_STATES);
   const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit ?? 50).execute();
   return rows.map(toRun);

@@ -70,7 +70,7 @@ export interface Store {
   /** The jobs of several runs at once (a page of runs), by run id; a run with none (or unknown) maps to []. */
   listJobsOfRuns(runIds: readonly string[]): Promise<Map<string, Job[]>>;
   /** Newest first; of one update, or only unfinished ones. */
-  listRuns(query?: { updateId?: string; unfinished?: boolean; limit?: number }): Promise<Run[]>;
+  listRuns(query?: { updateId?: string; pipeline?: Pipeline; unfinished?: boolean; limit?: number }): Promise<Run[]>;
   /** Finished runs whose report (merge, vote) is still owed: the outbox a restart drains. */
   listUnreportedRuns(limit?: number): Promise<Run[]>;
   /** Marks a run reported; false if it was already. */

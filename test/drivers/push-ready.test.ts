@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { initUpdateRepo } from '../../src/drivers/repo/layout.js';
 import { moveToReady, snapshotUpdates } from '../../src/drivers/repo/move-to-ready.js';
-import { failReady, listReady, pushReady } from '../../src/drivers/repo/push-ready.js';
+import { failReady, listReady, pushReady, readyBlobs } from '../../src/drivers/repo/push-ready.js';
 import { listFolder, mergeUpdate } from '../../src/drivers/repo/update-repo.js';
 import { tempDir } from '../helpers/paths.js';
 
@@ -34,6 +34,8 @@ describe('pushing ready updates', () => {
     const ready = await listReady(repo);
     assert.deepEqual(ready.map((r) => [r.id, r.content]), [['aaaa', file('aaaa')], ['bbbb', file('bbbb')]]);
     assert.match(ready[0]!.blob, /^[0-9a-f]{40}$/);
+    // Without reading them: the same ids and blobs.
+    assert.deepEqual(await readyBlobs(repo), ready.map((r) => ({ id: r.id, blob: r.blob })));
   });
 
   it('moves ready/<id>.yml to pushed/ with its .files list in one "Push ready/<id>" commit, keeping the author', async (t) => {

@@ -133,6 +133,41 @@ describe('ladder simulation', () => {
     assert.notDeepEqual(culpritsOf(3), culpritsOf(4));
   });
 
+  it('continuous: phase2 starts at the merge, promote at the move to ready/, with no schedule', () => {
+    const r = ladder([update('a', MON + HOUR + 7 * MIN)], { ladder: 'continuous' });
+    assert.equal(outcome(r, 'a').readyAt, MON + HOUR + 57 * MIN);
+    assert.equal(outcome(r, 'a').productionAt, MON + 2 * HOUR + 22 * MIN);
+    // On a Friday evening as on a Monday morning: no weekend to wait for.
+    const fri = ladder([update('f', MON + 4 * DAY + 22 * HOUR)], { ladder: 'continuous' });
+    assert.equal(outcome(fri, 'f').productionAt, MON + 4 * DAY + 23 * HOUR + 15 * MIN);
+  });
+
+  it('continuous: updates merged while phase2 runs wait for its end and go together, never two phase2 at once', () => {
+    const us = [update('a', MON + HOUR), update('b', MON + HOUR + 10 * MIN), update('c', MON + HOUR + 20 * MIN)];
+    const r = ladder(us, { ladder: 'continuous' });
+    assert.deepEqual(r.phase2.map((p) => [p.batch, p.startedAt - MON, p.endedAt - MON]), [
+      [['a'], HOUR, HOUR + 50 * MIN],
+      [['b', 'c'], HOUR + 50 * MIN, 2 * HOUR + 40 * MIN],
+    ]);
+    // promote follows ready/: a at 01:50, b and c together when their phase2 moves them.
+    assert.deepEqual(r.promotes.map((p) => [p.updates, p.startedAt - MON]), [[['a'], HOUR + 50 * MIN], [['b', 'c'], 2 * HOUR + 40 * MIN]]);
+    // A window waits for more: one phase2 for the three.
+    const w = ladder(us, { ladder: 'continuous', phase2WindowMs: 30 * MIN });
+    assert.deepEqual(w.phase2.map((p) => [p.batch, p.startedAt - MON]), [[['a', 'b', 'c'], HOUR + 30 * MIN]]);
+  });
+
+  it('continuous: never overlaps two phase2 or two promote runs, and each update reaches production once (property)', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.nat(3 * DAY), fc.integer({ min: 1, max: 4 })), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 3 }), fc.nat(60), (subs, capacity, windowMin) => {
+      const targets = ['a/x', 'b/x', 'c/x', 'd/x'];
+      const us = subs.map(([at, k], i) => update(`u${i}`, MON + at, targets.slice(0, k)));
+      const r = ladder(us, { capacity, ladder: 'continuous', phase2WindowMs: windowMin * MIN, culpritRate: 0.3, random: (key) => keyedRandom(7, key)() });
+      for (const runs of [r.phase2, r.promotes]) for (let i = 1; i < runs.length; i++) assert.ok(runs[i]!.startedAt >= runs[i - 1]!.endedAt);
+      const promoted = r.promotes.flatMap((p) => p.updates);
+      assert.equal(new Set(promoted).size, promoted.length);
+      for (const u of r.updates) assert.equal(u.productionAt !== null, !u.dropped);
+    }), { numRuns: 100 });
+  });
+
   it('refuses a capacity below one', () => {
     assert.throws(() => ladder([update('a', MON + HOUR)], { capacity: 0 }), /capacity/);
   });

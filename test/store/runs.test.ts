@@ -118,3 +118,14 @@ forEachStore('a spec that is not JSON fails the insert and leaves nothing', asyn
   );
   assert.equal(await store.getRun('r1'), undefined);
 });
+
+forEachStore('lists the runs of one pipeline, newest first', async ({ store }) => {
+  await store.recordUpdate({ id: 'hkvc', path: 'updates/hkvc.yml', contentHash: 'h', data: {}, now: T0 });
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'p1', ...phase1Run('hkvc'), updateId: 'hkvc' }, jobs: [], now: T0 + 1 }), { ok: true });
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'i1', ...imagesRun() }, jobs: [], now: T0 + 2 }), { ok: true });
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'i2', ...imagesRun() }, jobs: [], now: T0 + 3 }), { ok: true });
+  assert.deepEqual((await store.listRuns({ pipeline: 'images' })).map((r) => r.id), ['i2', 'i1']);
+  assert.deepEqual((await store.listRuns({ pipeline: 'phase1' })).map((r) => r.id), ['p1']);
+  assert.deepEqual((await store.listRuns({ pipeline: 'promote' })).map((r) => r.id), []);
+  assert.deepEqual((await store.listRuns({})).map((r) => r.id), ['i2', 'i1', 'p1']);
+});

@@ -37,8 +37,15 @@ export async function failReady(req: { repoPath: string; runId: string; id: stri
 
 /** The updates in ready/ at HEAD, with their file's content: what a promote run takes. */
 export async function listReady(repoPath: string): Promise<{ id: string; blob: string; content: string }[]> {
-  const { stdout } = await git(repoPath, ['ls-tree', '-z', 'HEAD', '--', 'ready/']);
   const out: { id: string; blob: string; content: string }[] = [];
+  for (const f of await readyBlobs(repoPath)) out.push({ ...f, content: (await git(repoPath, ['cat-file', 'blob', f.blob])).stdout });
+  return out;
+}
+
+/** The updates in ready/ at HEAD with their blob ids, by id, none read: enough to tell whether ready/ changed. */
+export async function readyBlobs(repoPath: string): Promise<{ id: string; blob: string }[]> {
+  const { stdout } = await git(repoPath, ['ls-tree', '-z', 'HEAD', '--', 'ready/']);
+  const out: { id: string; blob: string }[] = [];
   for (const entry of stdout.split('\0')) {
     const m = /^\d+ blob ([0-9a-f]+)\tready\/([^/]+)\.yml$/.exec(entry);
     if (!m?.[1] || !m[2]) continue;
@@ -47,7 +54,7 @@ export async function listReady(repoPath: string): Promise<{ id: string; blob: s
     } catch {
       continue;
     }
-    out.push({ id: m[2], blob: m[1], content: (await git(repoPath, ['cat-file', 'blob', m[1]])).stdout });
+    out.push({ id: m[2], blob: m[1] });
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
