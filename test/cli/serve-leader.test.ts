@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SERVICE_ROLE } from '../../src/engine/leadership.js';
 import { openStore, type Store, type StoredEvent } from '../../src/store/index.js';
-import { exited, sleep } from '../helpers/fault-serve.js';
-import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';
+import { exited, serve as servedProcess, sleep, until, type Served } from '../helpers/fault-serve.js';
+import { tempDir } from '../helpers/paths.js';
 import { postgres, stopPostgres } from '../helpers/postgres.js';
 import { makeSite, updateText } from '../helpers/site.js';
 import { BOT, GerritStandin } from '../helpers/gerrit-standin.js';
@@ -14,30 +13,8 @@ import { WEBHOOK_PATH } from '../../src/drivers/gerrit/webhook.js';
 
 after(stopPostgres);
 
-interface Serve {
-  readonly process: ChildProcess;
-  stderr(): string;
-}
-
 /** `sluice serve` on the shared store, with a dashboard on a free port. */
-function serve(dir: string, storeUrl: string, env: Readonly<Record<string, string>> = {}): Serve {
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', '127.0.0.1:0'], {
-    cwd: dir, env: { ...process.env, ...env, SLUICE_STORE: storeUrl }, stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => { err += String(d); });
-  return { process: child, stderr: () => err };
-}
-
-async function until<T>(what: string, look: () => Promise<T | undefined>, timeoutMs: number, context: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await look();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s\n${context()}`);
-    await sleep(100);
-  }
-}
+const serve = (dir: string, storeUrl: string, env: Readonly<Record<string, string>> = {}) => servedProcess(dir, storeUrl, env, { listen: '127.0.0.1:0' });
 
 async function firings(store: Store): Promise<Extract<StoredEvent, { kind: 'schedule.fired' }>[]> {
   const all = await store.listEvents({ runId: 'schedule:phase2', limit: 10_000 });
@@ -141,7 +118,7 @@ test('two serves on one PostgreSQL store follow Gerrit through the leader only: 
     if (webhookPort === undefined) return;
     void fetch(`http://127.0.0.1:${webhookPort}${WEBHOOK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-sluice-secret': 'hook-secret' }, body: JSON.stringify(e) }).catch(() => undefined);
   });
-  const portOf = (s: Serve) => Number(/webhook on 127\.0\.0\.1:(\d+)/.exec(s.stderr())?.[1]) || undefined;
+  const portOf = (s: Served) => Number(/webhook on 127\.0\.0\.1:(\d+)/.exec(s.stderr())?.[1]) || undefined;
   await until('both serves working', async () => (serves.every((s) => s.stderr().includes('sluice serve: working')) ? true : undefined), 60_000, logs);
   const store = await openStore(url);
   try {

@@ -1,49 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openStore, type Job, type Store } from '../../src/store/index.js';
-import { exited, sleep } from '../helpers/fault-serve.js';
-import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';
+import { exited, serve, until, type Served } from '../helpers/fault-serve.js';
+import { tempDir } from '../helpers/paths.js';
 import { postgres, stopPostgres } from '../helpers/postgres.js';
 import { makeSite, submit } from '../helpers/site.js';
 
 after(stopPostgres);
 
-interface Serve {
-  readonly process: ChildProcess;
-  stderr(): string;
-}
-
-/**
- * `sluice serve` of the site in `dir` on the shared store, with a dashboard on a free port;
- * `hiding` a directory it must not see (another host's disk): an empty file system is
- * mounted over it in a mount namespace of its own.
- */
-function serve(dir: string, storeUrl: string, hiding?: string): Serve {
-  const sluice = [process.execPath, join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', '127.0.0.1:0'];
-  const [command, ...args] = hiding === undefined ? sluice
-    : ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs hidden "$0" && exec "$@"', hiding, ...sluice];
-  const child = spawn(command as string, args, {
-    cwd: dir, env: { ...process.env, SLUICE_STORE: storeUrl }, stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => { err += String(d); });
-  return { process: child, stderr: () => err };
-}
-
-async function until<T>(what: string, look: () => Promise<T | undefined>, timeoutMs: number, context: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await look();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s\n${context()}`);
-    await sleep(100);
-  }
-}
-
-const dashboardOf = (s: Serve) => /dashboard and API on (http:\/\/[^/\s]+)\//.exec(s.stderr())?.[1];
+const dashboardOf = (s: Served) => /dashboard and API on (http:\/\/[^/\s]+)\//.exec(s.stderr())?.[1];
 
 async function onlyJob(store: Store, runId: string): Promise<Job> {
   const [job] = await store.listJobs(runId);
@@ -65,14 +33,14 @@ test('a log written by one serve is shown by another serve\'s dashboard on anoth
   const siteB = await makeSite(join(root, 'host-b'));
   const url = await pg.server.createDatabase();
   const store = await openStore(url);
-  const serves: Serve[] = [];
+  const serves: Served[] = [];
   const logs = () => serves.map((s, i) => `--- serve ${i === 0 ? 'A' : 'B'} (pid ${s.process.pid}):\n${s.stderr()}`).join('\n');
   t.after(async () => {
     for (const s of serves) if (s.process.exitCode === null && s.process.signalCode === null) s.process.kill('SIGKILL');
     await Promise.all(serves.map((s) => exited(s.process)));
     await store.close();
   });
-  const a = serve(siteA.dir, url);
+  const a = serve(siteA.dir, url, {}, { listen: '127.0.0.1:0' });
   serves.push(a);
   const atA = await until('serve A working', async () => (a.stderr().includes('sluice serve: working') ? dashboardOf(a) : undefined), 60_000, logs);
 
@@ -88,7 +56,7 @@ test('a log written by one serve is shown by another serve\'s dashboard on anoth
   await until('the quick job finished on A', async () => ((await onlyJob(store, quick)).state === 'finished' ? true : undefined), 60_000, logs);
 
   // Host B starts once nothing is queued, so it runs none of these jobs; it only reads.
-  const b = serve(siteB.dir, url, siteA.dir);
+  const b = serve(siteB.dir, url, {}, { listen: '127.0.0.1:0', hiding: siteA.dir });
   serves.push(b);
   const atB = await until('serve B working', async () => (b.stderr().includes('sluice serve: working') ? dashboardOf(b) : undefined), 60_000, logs);
   const raw = (id: string) => fetch(`${atB}/jobs/${encodeURIComponent(id)}/log.txt`);

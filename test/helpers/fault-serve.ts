@@ -18,9 +18,17 @@ export interface Served {
   stderr(): string;
 }
 
-/** `sluice serve --listen off` in `dir`, on the store at `storeUrl`, as an operator runs it. */
-export function serve(dir: string, storeUrl: string, env: Readonly<Record<string, string>> = {}): Served {
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', 'off'], {
+/**
+ * `sluice serve` in `dir`, on the store at `storeUrl`, as an operator runs it: without a
+ * dashboard unless `listen` says where (`127.0.0.1:0` for a free port); `hiding` a
+ * directory it must not see (another host's disk), over which an empty file system is
+ * mounted in a mount namespace of its own (root only).
+ */
+export function serve(dir: string, storeUrl: string, env: Readonly<Record<string, string>> = {}, opts: { listen?: string; hiding?: string } = {}): Served {
+  const sluice = [process.execPath, join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', opts.listen ?? 'off'];
+  const [command, ...args] = opts.hiding === undefined ? sluice
+    : ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs hidden "$0" && exec "$@"', opts.hiding, ...sluice];
+  const child = spawn(command as string, args, {
     cwd: dir, env: { ...process.env, ...env, SLUICE_STORE: storeUrl }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
@@ -40,6 +48,17 @@ export const exited = (p: ChildProcess): Promise<void> =>
   new Promise((resolve) => { if (p.exitCode !== null || p.signalCode !== null) resolve(); else p.once('exit', () => resolve()); });
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `look` every 100 ms until it finds something; fails after `timeoutMs` with `context()` (the serves' output). */
+export async function until<T>(what: string, look: () => Promise<T | undefined>, timeoutMs: number, context: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await look();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s\n${context()}`);
+    await sleep(100);
+  }
+}
 
 /** The simulator's seeded generator: the same sequence for the same seed on every machine. */
 export const seededRandom = mulberry32;
