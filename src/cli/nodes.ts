@@ -21,7 +21,7 @@ export function registerNodes(program: Command, io: Io, setStatus: (s: number) =
 
 export interface NodeSlot {
   readonly slot: number;
-  /** `expired`: the holder stopped renewing it; the next sweep frees it. */
+  /** `expired`: the holder stopped renewing it; the next sweep reaps its job and frees it. */
   readonly state: 'leased' | 'expired' | 'idle';
   readonly holder: string | null;
   readonly acquiredAt: number | null;
