@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Config } from '../core/config.js';
 import { parseConfigBytes } from '../drivers/registry.js';
@@ -34,11 +34,16 @@ function notFound(file: string): CliExit {
  * works without one. A file named by --config or $SLUICE_CONFIG must exist.
  */
 export function findConfig(io: Io, named: string | undefined): LoadedConfig | undefined {
-  const file = named ?? io.env.SLUICE_CONFIG ?? DEFAULT_CONFIG;
+  // An empty $SLUICE_CONFIG (`SLUICE_CONFIG= sluice ...`) is unset, as a shell user means it.
+  const fromEnv = io.env.SLUICE_CONFIG === '' ? undefined : io.env.SLUICE_CONFIG;
+  const file = named ?? fromEnv ?? DEFAULT_CONFIG;
   const path = resolve(io.cwd, file);
   if (!existsSync(path)) {
-    if (named === undefined && io.env.SLUICE_CONFIG === undefined) return undefined;
+    if (named === undefined && fromEnv === undefined) return undefined;
     throw notFound(file);
+  }
+  if (statSync(path).isDirectory()) {
+    throw new CliExit(EXIT.usage, `${file}: a directory, not a configuration file (pass --config FILE, the sluice.yaml in it)`, 'E_CONFIG_NOT_FOUND');
   }
   const read = readConfigFile(path, file);
   if (!read.ok) throw new CliExit(EXIT.usage, read.problems.map(formatProblem).join('\n'), 'E_CONFIG_INVALID');

@@ -78,6 +78,17 @@ describe('sluice init and targets', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /no such configuration file.*sluice init/);
   });
+
+  it('an empty $SLUICE_CONFIG is unset, and a directory named as the config is refused as one', async (t) => {
+    const cwd = tempDir(t);
+    const unset = await runCli(['targets', 'list'], { cwd, env: { SLUICE_CONFIG: '' } });
+    assert.equal(unset.status, 2);
+    assert.match(unset.stderr, /^sluice: sluice\.yaml: no such configuration file/m);
+    const dir = await runCli(['targets', 'list', '--config', '.'], { cwd });
+    assert.equal(dir.status, 2);
+    assert.match(dir.stderr, /\.: a directory, not a configuration file/);
+    assert.doesNotMatch(dir.stderr, /EISDIR|internal/i);
+  });
 });
 
 describe('store access', () => {
