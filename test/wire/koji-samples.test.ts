@@ -81,6 +81,8 @@ test('every Koji XML-RPC sample decodes as Python\'s xmlrpc.client decodes it: n
 /** A hub answering each call with a sample, and serving files of the sizes the samples give. */
 /** The URL path the loopback hub serves its files under (its topurl). */
 const TOP = '/kojifiles';
+/** Koji's layout under its topdir: a task's output is in work/tasks/<id % 10000>/<id>. */
+const TASKS_DIR = [TOP, 'work', 'tasks'].join('/');
 
 async function sampleHub(t: TestContext, dir: string, answers: Readonly<Record<string, string>>, files: Readonly<Record<string, number>>): Promise<{ hub: string; topurl: string; downloads: string[] }> {
   const downloads: string[] = [];
@@ -158,7 +160,7 @@ function scratch(hub: { hub: string; topurl: string }): BuildSource {
 test('a scratch build whose buildArch child kept the SRPM fetches it once, from that child, as Koji takes it', async (t) => {
   const dir = sharedPath('wire', 'koji');
   if (!dir) return t.skip(NO_SHARED);
-  const task = (id: number) => `${TOP}/work/tasks/${id}/${id}`;
+  const task = (id: number) => `${TASKS_DIR}/${id}/${id}`;
   const files = { [`${task(5002)}/${NVR}.src.rpm`]: 7, [`${task(5003)}/${NVR}.src.rpm`]: 6, [`${task(5003)}/${NVR}.noarch.rpm`]: 5 };
   const hub = await sampleHub(t, dir, {
     getTaskInfo: 'gen/getTaskInfo-build-closed.xml', getTaskChildren: 'gen/getTaskChildren.xml',
@@ -182,8 +184,8 @@ test('a scratch build\'s task outputs: sizes past 2 GiB (strings in listTaskOutp
   const listed = await scratch(hub).check(build({ id: 5001, source: 'koji-scratch', arch: 'noarch' }));
   assert.ok(listed.ok, listed.ok ? '' : listed.message);
   assert.deepEqual(listed.value.rpms.map((r) => [new URL(r.location).pathname, r.size]).sort(), [
-    [`${TOP}/work/tasks/5002/5002/${NVR}.src.rpm`, 1234567],
-    [`${TOP}/work/tasks/5003/5003/${NVR}.noarch.rpm`, 45678],
-    [`${TOP}/work/tasks/5003/5003/python3-nova-27.1.0-1.el9s.noarch.rpm`, 3221225472],
+    [`${TASKS_DIR}/5002/5002/${NVR}.src.rpm`, 1234567],
+    [`${TASKS_DIR}/5003/5003/${NVR}.noarch.rpm`, 45678],
+    [`${TASKS_DIR}/5003/5003/python3-nova-27.1.0-1.el9s.noarch.rpm`, 3221225472],
   ]);
 });
