@@ -45,6 +45,7 @@ export type {
 export { leaderStream, type Leader, type TakeLeadershipInput, type TakeLeadershipResult, type RenewLeadershipInput, type RenewLeadershipResult, type ResignLeadershipInput, type ResignLeadershipResult } from './leadership.js';
 export type { NewEvent, StoredEvent, StoredEventOf, EventQuery } from './events.js';
 export { TEST_STATUSES, type TestStatus, type TestOutcome, type RecordTestResultsInput, type StoredTestResult, type FlakyTest, type Baseline } from './test-results.js';
+export type { DependencyRecord, NeededUpdate, DeclareDependenciesInput, InferDependenciesInput } from './dependencies.js';
 export type { MustProvisionEntry, MustProvisionChange, AddMustProvisionResult, RemoveMustProvisionResult } from './must-provision.js';
 export type { ImageRecord } from './images.js';
 export {

@@ -10,6 +10,7 @@ import { MIGRATIONS } from './migrations/index.js';
 import { cancelRun } from './run-cancel.js';
 import { settleRun } from './run-settle.js';
 import { flakyAmong, latestBaseline, listFlakyTests, listTestResults, recordTestResults } from './test-results.js';
+import { declareDependencies, inferDependencies, listDependencies } from './dependencies.js';
 import { addMustProvision, listMustProvision, removeMustProvision } from './must-provision.js';
 import { listImages, listKnownImageLocations, markImagesPruned, recordImage } from './images.js';
 import { addJobs, claimRunAdvance, finishControlledRun, listIdleControlledRuns, markRunStarted } from './controlled-runs.js';
@@ -75,6 +76,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     markRunStarted: (input) => markRunStarted(ctx, input),
     recordTestResults: (input) => recordTestResults(ctx, input),
     listMustProvision: () => listMustProvision(ctx),
+    declareDependencies: (input) => declareDependencies(ctx, input),
+    inferDependencies: (input) => inferDependencies(ctx, input),
+    listDependencies: (ids) => listDependencies(ctx, ids),
     recordImage: (image) => recordImage(ctx, image),
     listImages: (query) => listImages(ctx, query),
     markImagesPruned: (input) => markImagesPruned(ctx, input),

@@ -178,6 +178,17 @@ export interface NotificationAttemptsTable {
   detail: string;
 }
 
+export interface UpdateDependenciesTable {
+  update_id: string;
+  depends_on: string;
+  /** The dependant's content the edge was recorded for. */
+  content_hash: string;
+  /** `declared` or `inferred`. */
+  how: string;
+  why: string;
+  recorded_at: number;
+}
+
 export interface Database {
   updates: UpdatesTable;
   target_states: TargetStatesTable;
@@ -192,4 +203,5 @@ export interface Database {
   images: ImagesTable;
   notifications: NotificationsTable;
   notification_attempts: NotificationAttemptsTable;
+  update_dependencies: UpdateDependenciesTable;
 }

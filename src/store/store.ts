@@ -30,6 +30,7 @@ import type {
 import type { RecordRpmsInput, RecordRpmsResult, RpmRecord } from './rpms.js';
 import type { Pipeline } from './pipeline.js';
 import type { ImageRecord } from './images.js';
+import type { DeclareDependenciesInput, DependencyRecord, InferDependenciesInput } from './dependencies.js';
 import type { AddMustProvisionResult, MustProvisionChange, MustProvisionEntry, RemoveMustProvisionResult } from './must-provision.js';
 import type { Baseline, FlakyTest, RecordTestResultsInput, StoredTestResult } from './test-results.js';
 import type { RecordUpdateResult, UpdateInput, UpdateRecord } from './updates.js';
@@ -53,6 +54,11 @@ export interface Store {
   listMustProvision(): Promise<MustProvisionEntry[]>;
   addMustProvision(input: MustProvisionChange): Promise<AddMustProvisionResult>;
   removeMustProvision(input: MustProvisionChange): Promise<RemoveMustProvisionResult>;
+
+  /** Updates that need each other (docs/lifecycle.md): declared at submission, inferred by jobs; listed as they bind now. */
+  declareDependencies(input: DeclareDependenciesInput): Promise<void>;
+  inferDependencies(input: InferDependenciesInput): Promise<void>;
+  listDependencies(updateIds?: readonly string[]): Promise<DependencyRecord[]>;
 
   /** Known-good images (the images pipeline records them; phase1 boots from the freshest). */
   recordImage(image: Omit<ImageRecord, 'prunedAt'>): Promise<{ recorded: boolean }>;

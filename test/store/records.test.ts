@@ -26,6 +26,8 @@ const SAMPLES: { [K in EventKind]: EventPayload<K> } = {
   'target.disabled': { target: 'kilo/epel-7', reason: 'mirror broken', by: 'ops', until: null },
   'target.enabled': { target: 'kilo/epel-7', by: 'ops', was: { reason: 'mirror broken', by: 'ops', since: T0 } },
   'target.disable_proposed': { target: 'kilo/epel-7', reason: 'baseline red' },
+  'update.dependencies': { update: 'nv4a', content: 'c1', declared: ['hz8d'], by: 'alice' },
+  'update.dependencies.inferred': { update: 'nv4a', content: 'c1', inferred: ['hz8d'] },
   'must_provision.added': { package: 'openstack-packstack', by: 'ops', reason: 'installer' },
   'must_provision.removed': { package: 'openstack-packstack', by: 'ops', reason: 'fixed' },
   'leader.elected': { role: 'service', holder: 'host:1:abcdef', term: 2, expiresAt: T0 + 10_000, previous: 'host:2:fedcba' },

@@ -55,6 +55,8 @@ export const EVENT_PAYLOADS = {
   'target.disabled': z.object({ target: z.string(), reason: z.string(), by: z.string(), until: z.number().nullable() }),
   'target.enabled': z.object({ target: z.string(), by: z.string(), was: z.object({ reason: z.string(), by: z.string(), since: z.number() }) }),
   'target.disable_proposed': z.object({ target: z.string(), reason: z.string() }),
+  'update.dependencies': z.object({ update: z.string(), content: z.string(), declared: z.array(z.string()), by: z.string() }),
+  'update.dependencies.inferred': z.object({ update: z.string(), content: z.string(), inferred: z.array(z.string()) }),
   'must_provision.added': z.object({ package: z.string(), by: z.string(), reason: z.string() }),
   'must_provision.removed': z.object({ package: z.string(), by: z.string(), reason: z.string() }),
   'image.snapshot': z.object({ name: z.string(), location: z.string(), provider: z.string(), target: z.string() }),
