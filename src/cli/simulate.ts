@@ -6,11 +6,12 @@ import { Cron } from 'croner';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { formatProblem } from '../core/problem.js';
 import { LADDER_DEFAULTS, RDO_2015_REFERENCE, type LadderMode } from '../sim/ladder.js';
-import { simulateLadderAfter, type LadderFigures, type LadderSettings } from '../sim/ladder-after-phase1.js';
+import { PHASE1_BASES, simDependencies, type DependsModel } from '../sim/dependencies.js';
+import { dependencyRowsAfter, simulateLadderAfter, type LadderFigures, type LadderSettings } from '../sim/ladder-after-phase1.js';
 import { POLICIES, policyFigures, runPolicies, type Policy } from '../sim/policies.js';
 import { keyedRandom } from '../sim/prng.js';
 import { SIM_DEFAULTS } from '../sim/provider.js';
-import { formatLadder, formatLadderComparison, formatPolicies, formatTable, utcMinute } from '../sim/report.js';
+import { formatDependencies, formatLadder, formatLadderComparison, formatPolicies, formatTable, utcMinute } from '../sim/report.js';
 import { parseTraffic, syntheticBurst, type Submission } from '../sim/traffic.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
@@ -28,6 +29,7 @@ interface SimulateCliOptions {
   traffic?: string; burst?: string; over?: string; capacity?: string; provision?: string; boot?: string; test?: string;
   red?: string; infra?: string; seed?: string; json?: boolean; policy?: string;
   phase2Schedule?: string; promoteSchedule?: string; culpritRate?: string; fixDelay?: string; ladder?: string; phase2Window?: string;
+  depends?: string; dependsWindow?: string;
 }
 
 const LADDER_MODES = ['scheduled', 'continuous'] as const;
@@ -50,6 +52,8 @@ export function registerSimulate(program: Command, io: Io, setStatus: (s: number
     .option('--phase2-window <duration>', 'continuous: how long phase2 waits for more updates once one is new (default: not at all)')
     .option('--culprit-rate <p>', 'probability that an update breaks phase2 each time it enters updates/', String(LADDER_DEFAULTS.culpritRate))
     .option('--fix-delay <duration>', 'how long a packager takes to fix a culprit before it re-enters updates/ ("never": dropped)', formatDuration(LADDER_DEFAULTS.fixDelayMs))
+    .option('--depends <model>', 'which updates need an earlier one: family (the same package family and release), a share such as 0.1 (that share of the updates, drawn by the seed, needs the latest earlier one of a release it shares), or none', 'family')
+    .option('--depends-window <duration>', 'how far back an update\'s dependency may have been submitted', '1d')
     .option('--policy <list>', `scheduling policies to compare on the same traffic, comma-separated: ${POLICIES.join(', ')} (v0.1 runs on one node)`, 'sluice')
     .option('--seed <n>', 'seed of every random draw: same seed, same figures', '1')
     .option('--json', 'print the figures as JSON')
@@ -80,6 +84,11 @@ export async function simulate(io: Io, opts: SimulateCliOptions): Promise<number
   // The ladder follows Sluice's phase1: its figures are those of the sluice rows.
   const results = rows.filter((r) => r.policy === 'sluice').map((r) => r.result);
   const byMode = modes.map((mode) => ({ mode, figures: results.map((r) => simulateLadderAfter(submissions, r, { ...ladder, ladder: mode }, seed)) }));
+  const needs = simDependencies(submissions, dependsModel(opts), seed);
+  const firstMode = modes[0] as LadderMode;
+  const dependencies = needs.size === 0 ? [] : results.map((r) => ({
+    capacity: r.capacity, rows: dependencyRowsAfter(submissions, r, { ...ladder, ladder: firstMode }, seed, needs, PHASE1_BASES),
+  }));
   const ladderJson = (f: LadderFigures | undefined) => f && { all: f.summary, pushedIn2015: f.pushed, chain: f.chain };
   if (opts.json) {
     io.out(`${JSON.stringify({
@@ -91,6 +100,7 @@ export async function simulate(io: Io, opts: SimulateCliOptions): Promise<number
         ladders: Object.fromEntries(byMode.map((m) => [m.mode, ladderJson(m.figures[i])])),
       })),
       policies: rows.map(policyFigures),
+      dependencies: { model: opts.depends ?? 'family', ladder: firstMode, needs: Object.fromEntries(needs), byCapacity: dependencies },
     }, null, 2)}\n`);
   } else {
     io.out(`${source}: ${submissions.length} updates from ${utcMinute(submissions[0]?.submittedAt)} to ${utcMinute(submissions.at(-1)?.submittedAt)}, seed ${seed}\n`);
@@ -98,12 +108,31 @@ export async function simulate(io: Io, opts: SimulateCliOptions): Promise<number
       io.out(formatTable(results));
       for (const m of byMode) io.out(formatLadder(results, m.figures, { ...ladder, ladder: m.mode }));
       if (byMode.length > 1) io.out(formatLadderComparison(results, byMode));
+      io.out(formatDependencies(describeDepends(opts), submissions.length, needs, dependencies, firstMode));
     } else {
       io.out(formatPolicies(rows));
     }
     for (const why of rows[0]?.result.rejected ?? []) io.err(`rejected ${why}\n`);
   }
   return rows.every((r) => r.result.stats.unfinished === 0) ? EXIT.ok : EXIT.error;
+}
+
+function dependsModel(opts: SimulateCliOptions): DependsModel {
+  const text = (opts.depends ?? 'family').trim();
+  const windowMs = duration(opts.dependsWindow ?? '1d', '--depends-window') as number;
+  if (text === 'none') return { kind: 'none' };
+  if (text === 'family') return { kind: 'family', windowMs };
+  const share = Number(text);
+  if (!/^[0-9.]+$/.test(text) || !(share >= 0 && share <= 1)) throw new CliExit(EXIT.usage, `--depends wants family, none or a share between 0 and 1, not "${text}"`, 'E_USAGE');
+  return { kind: 'share', share, windowMs };
+}
+
+function describeDepends(opts: SimulateCliOptions): string {
+  const model = (opts.depends ?? 'family').trim();
+  const within = `within ${opts.dependsWindow ?? '1d'}`;
+  if (model === 'none') return 'none (--depends none)';
+  if (model === 'family') return `an update needs the latest earlier one of the same package family and release, ${within}`;
+  return `a share ${model} of the updates needs the latest earlier one of a release it shares, ${within}`;
 }
 
 function ladderList(text: string): LadderMode[] {

@@ -1,3 +1,4 @@
+import { dependencyRow, type DependencyInputs, type DependencyRow, type Phase1Base } from './dependencies.js';
 import { chainBounds, chainFigures, type ChainFigures } from './chain-bound.js';
 import { keyedRandom } from './prng.js';
 import { LADDER_DEFAULTS, ladderSummary, simulateLadder, type LadderMode, type LadderResult, type LadderSummary } from './ladder.js';
@@ -53,4 +54,27 @@ export function simulateLadderAfter(subs: readonly Submission[], phase1: Simulat
     config, capacity: phase1.capacity, phase2RoundMs: l.phase2RoundMs, promoteMs: LADDER_DEFAULTS.promoteMs,
   });
   return { result, summary: ladderSummary(result), pushed: pushed ? ladderSummary(result, pushed) : null, chain: chainFigures(result, bounds), bounds };
+}
+
+/**
+ * What each way of testing a dependant in phase1 costs (src/sim/dependencies.ts), on the
+ * ladder of these settings: the same phase1 outcomes, the same culprits.
+ */
+export function dependencyRowsAfter(subs: readonly Submission[], phase1: SimulationResult, l: LadderSettings, seed: number, needs: ReadonlyMap<string, string>, bases: readonly Phase1Base[]): DependencyRow[] {
+  const runOf = new Map(phase1.runs.map((r) => [r.id, r]));
+  const config = simulationConfig(subs, { capacity: phase1.capacity });
+  const builds = new Map(subs.map((s) => [s.id, buildsFor(s)]));
+  const inputs: DependencyInputs = {
+    subs, needs,
+    phase1: new Map(subs.map((s) => {
+      const run = runOf.get(`sim-${s.id}`);
+      return [s.id, { passed: run?.verdict === 'pass', verdictAt: run?.finishedAt ?? null, ownMs: phase1.ownPhase1Ms.get(`sim-${s.id}`) ?? 0 }];
+    })),
+    ladder: (mergedAt) => simulateLadder(subs.map((s) => ({ id: s.id, submittedAt: s.submittedAt, mergedAt: mergedAt.get(s.id) ?? null, builds: builds.get(s.id) ?? [] })), {
+      config, ladder: l.ladder, phase2WindowMs: l.phase2WindowMs,
+      capacity: phase1.capacity, phase2Schedule: l.phase2Schedule, promoteSchedule: l.promoteSchedule, phase2RoundMs: l.phase2RoundMs,
+      culpritRate: l.culpritRate, fixDelayMs: l.fixDelayMs, random: (key) => keyedRandom(seed, 'ladder', key)(),
+    }),
+  };
+  return bases.map((b) => dependencyRow(inputs, b));
 }

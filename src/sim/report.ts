@@ -1,4 +1,5 @@
 import { formatDuration } from '../core/duration.js';
+import type { DependencyRow, Phase1Base } from './dependencies.js';
 import { LADDER_DEFAULTS, RDO_2015_REFERENCE } from './ladder.js';
 import type { LadderFigures, LadderSettings } from './ladder-after-phase1.js';
 import { policyFigures, type Policy, type PolicyRow } from './policies.js';
@@ -123,4 +124,24 @@ export function human(ms: number): string {
 /** A time to the minute, UTC: 2015-01-20 23:58. */
 export function utcMinute(ms: number | undefined): string {
   return ms === undefined ? '-' : new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+const DEPENDENCY_HEADER = ['capacity', 'base', 'dependants', 'false-red', 'rate', 'held', 'prod', 'prod-med', 'prod-p90'];
+const BASE_LABEL: Readonly<Record<Phase1Base, string>> = { production: 'production', updates: 'base: updates', with: '--with' };
+
+/** Updates that need each other: what each way of testing a dependant in phase1 costs it. */
+export function formatDependencies(model: string, updates: number, needs: ReadonlyMap<string, string>, byCapacity: readonly { capacity: number; rows: readonly DependencyRow[] }[], ladder: string): string {
+  const head = `\nupdates that need each other (${model}): ${needs.size} of ${updates} updates need an earlier one` +
+    `${needs.size > 0 ? ` (${[...needs].map(([u, d]) => `${u} needs ${d}`).join(', ')})` : ''}\n`;
+  if (needs.size === 0) return head;
+  const cells = byCapacity.flatMap(({ capacity, rows }) => rows.map((r) => [
+    String(capacity), BASE_LABEL[r.base], String(r.dependants), String(r.falseRed), `${(100 * r.falseRed / updates).toFixed(1)}%`, String(r.held),
+    String(r.production), r.production === 0 ? '-' : human(r.toProductionMs.median), r.production === 0 ? '-' : human(r.toProductionMs.p90),
+  ]));
+  const widths = DEPENDENCY_HEADER.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] as string).length)));
+  const line = (c: readonly string[]) => `${c.map((x, i) => (i === 1 ? x.padEnd(widths[i] as number) : x.padStart(widths[i] as number))).join('  ')}\n`;
+  return `${head}${line(DEPENDENCY_HEADER)}${cells.map(line).join('')}` +
+    `base: how phase1 tests a dependant (production only; on top of updates/ and ready/ as \`phase1.base: updates\`; with its dependency's builds as \`--with\`); ` +
+    `false-red: dependants that passed their own tests but failed phase1 for want of their dependency (rate: of all ${updates} updates), rechecked once it is there; ` +
+    `held: dependants whose dependency failed its own phase1; prod: dependants in production, prod-med/p90 their time from submission, on the ${ladder} ladder\n`;
 }

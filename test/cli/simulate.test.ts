@@ -93,6 +93,26 @@ describe('sluice simulate', () => {
     await assert.rejects(simulateCli(['--burst', '5', '--red', '2'], cwd), /--red wants a probability/);
     await assert.rejects(simulateCli(['--burst', '5', '--test', 'soon'], cwd), /--test wants a duration/);
     await assert.rejects(simulateCli(['--traffic', 'missing.jsonl'], cwd), /cannot read missing.jsonl/);
+    await assert.rejects(simulateCli(['--burst', '5', '--depends', 'some'], cwd), /--depends wants family, none or a share/);
+  });
+
+  it('models updates that need each other: tested against production only, dependants fail for want of their dependency; --with never', async (t) => {
+    const cwd = tempDir(t);
+    // Every update of a dense burst needs the one before it, and nothing is red of itself.
+    const json = await simulateCli(['--burst', '8', '--over', '4h', '--capacity', '2', '--red', '0', '--depends', '1', '--json'], cwd);
+    assert.equal(json.status, 0, json.stderr);
+    type Row = { base: string; dependants: number; falseRed: number; held: number; production: number };
+    const out = JSON.parse(json.stdout) as { dependencies: { needs: Record<string, string>; byCapacity: { capacity: number; rows: Row[] }[] } };
+    assert.equal(Object.keys(out.dependencies.needs).length, 7);
+    const rows = new Map(out.dependencies.byCapacity[0]?.rows.map((r) => [r.base, r]));
+    // Within four hours nothing reaches production: every dependant tested against it alone is a false red.
+    assert.equal(rows.get('production')?.falseRed, 7);
+    assert.equal(rows.get('with')?.falseRed, 0);
+    assert.ok((rows.get('updates')?.falseRed ?? 99) < 7);
+    for (const r of rows.values()) assert.equal(r.production, 7, `${r.base}: rechecked dependants still reach production`);
+    const text = await simulateCli(['--burst', '8', '--over', '4h', '--capacity', '2', '--red', '0', '--depends', '1'], cwd);
+    assert.match(text.stdout, /updates that need each other \(a share 1 of the updates.*\): 7 of 8 updates need an earlier one/);
+    assert.match(text.stdout, /\n\s+2\s+production\s+7\s+7\s+87\.5%/);
   });
 });
 
