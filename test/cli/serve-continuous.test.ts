@@ -2,13 +2,16 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import { newRunId } from '../../src/engine/hash.js';
 import { submitPhase1 } from '../../src/pipelines/phase1/submit.js';
 import { openStore, type Run, type Store } from '../../src/store/index.js';
 import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';
+import { postgres, stopPostgres } from '../helpers/postgres.js';
 import { makePhase2Site, type Phase2Site } from '../helpers/phase2-site.js';
 import { buildRpm, requireRpmTools } from '../helpers/rpm.js';
+
+after(stopPostgres);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -91,17 +94,30 @@ test('ladder: continuous: sluice serve takes updates from phase1 through phase2 
   }
 });
 
-test('ladder: continuous survives SIGKILL of serve while updates flow: every update reaches production exactly once', async (t) => {
-  if (!requireRpmTools(t)) return;
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  test(`ladder: continuous survives SIGKILL of serve while updates flow: every update reaches production exactly once [${dialect}]`, { timeout: 300_000 }, async (t) => {
+    if (!requireRpmTools(t)) return;
+    await chaos(t, dialect);
+  });
+}
+
+async function chaos(t: TestContext, dialect: 'sqlite' | 'postgres'): Promise<void> {
+  let url = '';
+  if (dialect === 'postgres') {
+    const pg = await postgres();
+    if (!pg.ok) { t.skip(pg.reason); return; }
+    url = await pg.server.createDatabase();
+  }
   const site = await makePhase2Site(tempDir(t));
   // A short leader lease: the next serve takes over a killed one within seconds.
   writeFileSync(join(site.dir, 'sluice.yaml'), `${readFileSync(join(site.dir, 'sluice.yaml'), 'utf8').replace('retry_backoff: 50ms', 'retry_backoff: 50ms, leader_lease: 2s, leader_renew: 300ms')}ladder: continuous\n`);
   mkdirSync(join(site.dir, '.sluice'), { recursive: true });
-  const store = await openStore(`sqlite:${join(site.dir, '.sluice', 'sluice.db')}`);
+  if (url === '') url = `sqlite:${join(site.dir, '.sluice', 'sluice.db')}`;
+  const store = await openStore(url);
   let stderr = '';
   const serves: ReturnType<typeof spawn>[] = [];
   const startServe = () => {
-    const serve = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', 'off'], { cwd: site.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const serve = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), 'serve', '--listen', 'off'], { cwd: site.dir, env: { ...process.env, SLUICE_STORE: url }, stdio: ['ignore', 'ignore', 'pipe'] });
     serve.stderr?.on('data', (d) => { stderr += String(d); });
     serves.push(serve);
     return serve;
@@ -142,4 +158,4 @@ test('ladder: continuous survives SIGKILL of serve while updates flow: every upd
   } finally {
     await store.close();
   }
-});
+}
