@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import type { TargetDisable } from '../core/target-state.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, sqliteFileOf, type Store } from '../store/index.js';
 import { storeUrl, type LoadedConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
@@ -13,7 +13,8 @@ export async function withStore<T>(loaded: LoadedConfig, io: Io, use: (store: St
   let store: Store;
   const url = storeUrl(loaded, io);
   try {
-    if (url.startsWith('sqlite:') && url !== 'sqlite::memory:') mkdirSync(dirname(url.slice('sqlite:'.length)), { recursive: true });
+    const file = sqliteFileOf(url);
+    if (file !== undefined) mkdirSync(dirname(file), { recursive: true });
     store = await openStore(url);
   } catch (e) {
     throw new CliExit(EXIT.error, storeFullMessage(url, redacted(url), e) ?? `cannot open the store ${redacted(url)}: ${(e as Error).message}`, 'E_STORE');
@@ -34,7 +35,8 @@ export async function withStore<T>(loaded: LoadedConfig, io: Io, use: (store: St
  */
 export async function readDisabledTargets(loaded: LoadedConfig, io: Io): Promise<Map<string, TargetDisable>> {
   const url = storeUrl(loaded, io);
-  if (url.startsWith('sqlite:') && !existsSync(url.slice('sqlite:'.length))) return new Map();
+  const file = sqliteFileOf(url);
+  if (file !== undefined && !existsSync(file)) return new Map();
   const now = io.now();
   const states = await withStore(loaded, io, (store) => store.listTargetStates(now));
   return new Map(states.flatMap((s) => (s.disabled

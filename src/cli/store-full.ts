@@ -1,5 +1,6 @@
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { sqliteFileOf } from '../store/index.js';
 
 /**
  * Whether a store error means the disk holding the store is full, and if so the
@@ -11,7 +12,7 @@ import { dirname } from 'node:path';
 export function storeFullMessage(url: string, shownUrl: string, error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return undefined;
-  const sqliteFile = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : undefined;
+  const sqliteFile = sqliteFileOf(url);
   const full = code === 'SQLITE_FULL' || code === '53100' || code === 'ENOSPC' ||
     (/^SQLITE_(IOERR|CANTOPEN)/.test(code) && sqliteFile !== undefined && noSpaceLeft(dirname(sqliteFile)));
   if (!full) return undefined;

@@ -62,3 +62,4 @@ export {
   type RecordNotificationAttemptInput,
   type RecordNotificationAttemptResult,
 } from './notifications.js';
+export { sqliteFileOf, type SqliteSync } from './url.js';

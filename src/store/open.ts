@@ -36,7 +36,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   // pg is loaded only for a PostgreSQL store: a command on SQLite starts faster without it.
   const { db, release } =
     location.dialect === 'sqlite'
-      ? connectSqlite(location.file, { busyTimeoutMs: options.busyTimeoutMs ?? 5000 })
+      ? connectSqlite(location.file, { busyTimeoutMs: options.busyTimeoutMs ?? 5000, synchronous: location.synchronous })
       : (await import('./postgres-connection.js')).connectPostgres(location.url, { poolSize: options.poolSize ?? 10 });
   const ctx: StoreContext = { db, adapter: location.dialect === 'sqlite' ? sqliteAdapter : postgresAdapter };
   let closed: Promise<void> | undefined;

@@ -1,3 +1,4 @@
+import type { SqliteSync } from './url.js';
 import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
 import type { Database as Schema } from './schema.js';
@@ -6,6 +7,8 @@ import { gateForFile, type WriteGate } from './write-gate.js';
 export interface SqliteOptions {
   /** How long a writer waits for another process's write lock, in ms. */
   busyTimeoutMs: number;
+  /** When commits reach the disk (docs/store.md, "Durability"). */
+  synchronous: SqliteSync;
 }
 
 // Every transaction the store opens writes, so each starts with BEGIN IMMEDIATE:
@@ -104,6 +107,10 @@ export function connectSqlite(file: string, options: SqliteOptions): { db: Kysel
   try {
     database.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
     database.pragma('journal_mode = WAL');
+    // In WAL mode `normal` syncs at checkpoints, not at each commit: a commit then survives
+    // the process's death (every restart the engine is built for) but not the machine's.
+    // `full` costs an fsync per commit, several per job, on the engine's one thread.
+    database.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     database.pragma('foreign_keys = ON');
     const { gate, release } = gateForFile(file);
     return { db: new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }, gate) }), release };
