@@ -24,7 +24,8 @@ export interface AttemptServices {
   /** The update file the job's run tests (phase1's), read once per run. */
   readonly runInputs: (runId: string) => Promise<RunUpdateFile | undefined>;
   readonly onJobFinished: ((runId: string) => void) | undefined;
-  readonly onRunFinished: ((runId: string, verdict: RunVerdict) => Promise<void>) | undefined;
+  /** `reportClaimed`: the run's report is this worker's to make (the store took it as the run finished). */
+  readonly onRunFinished: ((runId: string, verdict: RunVerdict, reportClaimed?: boolean) => Promise<void>) | undefined;
   readonly log: ((line: string) => void) | undefined;
 }
 
@@ -173,9 +174,9 @@ export class AttemptRunner {
       jobId: job.id, worker: this.s.workerId, now: this.s.clock.now(), result: outcome.result, reason: outcome.reason,
       node: outcome.node, logPath: outcome.logPath, ...(outcome.excerpt === undefined ? {} : { excerpt: outcome.excerpt }),
       ...(this.s.retryBackoffMs === undefined ? {} : { retryBackoffMs: this.s.retryBackoffMs }),
-      releaseLeases: this.held,
+      releaseLeases: this.held, claimReportMs: this.s.leaseMs,
     });
-    if (finished.ok && finished.runVerdict) await this.s.onRunFinished?.(job.runId, finished.runVerdict);
+    if (finished.ok && finished.runVerdict) await this.s.onRunFinished?.(job.runId, finished.runVerdict, finished.reportClaimed === true);
     if (finished.ok && finished.runControlled) this.s.onJobFinished?.(job.runId);
   }
 

@@ -39,7 +39,10 @@ export class Engine {
   readonly clock: Clock;
   private readonly worker: Worker;
   private reporting: Promise<void> | undefined;
-  private reportAgain = false;
+  /** Runs this worker finished whose reports it holds (the store gave them as the runs finished). */
+  private readonly claimedReports: string[] = [];
+  /** A pass over the whole outbox is owed. */
+  private scanWanted = false;
   private advancing: Promise<void> | undefined;
   private advanceAgain = false;
   private draining: Promise<void> | undefined;
@@ -54,7 +57,7 @@ export class Engine {
     this.wake = new Wake(this.clock);
     this.worker = new Worker({
       ...o, clock: this.clock, wake: this.wake,
-      onRunFinished: (runId, verdict) => this.runFinished(runId, verdict),
+      onRunFinished: (runId, verdict, reportClaimed) => this.runFinished(runId, verdict, reportClaimed === true),
       onJobFinished: () => { void this.advanceOwed(); },
       // Reports run git and Gerrit, advancing may compose stage: neither may hold up the
       // claim loop, or nodes idle while the outbox drains.
@@ -123,8 +126,10 @@ export class Engine {
     }
   }
 
-  private async runFinished(_runId: string, _verdict: RunVerdict): Promise<void> {
-    void this.reportOwed();
+  private async runFinished(runId: string, _verdict: RunVerdict, reportClaimed: boolean): Promise<void> {
+    if (reportClaimed) this.claimedReports.push(runId);
+    else this.scanWanted = true;
+    void this.reportLoop();
     this.wake.notify();
   }
 
@@ -184,7 +189,7 @@ export class Engine {
         this.wake.notify();
       } else {
         const done = await store.finishControlledRun({ runId: run.id, now: this.clock.now(), verdict: step.verdict, reason: step.reason, outcome: step.outcome });
-        if (done.ok) await this.runFinished(run.id, step.verdict);
+        if (done.ok) await this.runFinished(run.id, step.verdict, false);
       }
     } catch (e) {
       // The lease lapses and the next sweep (here or in another process) tries again.
@@ -198,43 +203,64 @@ export class Engine {
 
   /** Drains the outbox; concurrent calls coalesce into one more pass. */
   reportOwed(): Promise<void> {
-    if (this.reporting) {
-      this.reportAgain = true;
-      return this.reporting;
-    }
+    this.scanWanted = true;
+    return this.reportLoop();
+  }
+
+  /**
+   * Makes the reports owed, one at a time (reporters write to one update repository): first
+   * those of runs this worker finished, whose reports the store gave it in the same
+   * transaction (no outbox to read, no claim to make), then, when asked, a pass over the
+   * outbox for every other one (another process's, a failed report, a restart's).
+   */
+  private reportLoop(): Promise<void> {
+    if (this.reporting) return this.reporting;
     this.reporting = (async () => {
-      let more: boolean;
-      do {
-        this.reportAgain = false;
-        const owed = await this.o.store.listUnreportedRuns(REPORTS_PER_PASS);
-        let reported = 0;
-        for (const run of owed) {
-          const claimed = await this.o.store.claimRunReport({ runId: run.id, worker: this.o.workerId, now: this.clock.now(), leaseMs: this.o.leaseMs ?? 60_000 });
-          if (!claimed) continue;
-          try {
-            const jobs = await this.o.store.listJobs(run.id);
-            for (const r of this.o.reporters ?? []) await r.report(run, jobs);
-            if (await this.o.store.markRunReported({ runId: run.id, now: this.clock.now() })) reported++;
-          } catch (e) {
-            // Left in the outbox: the next pass (or process) retries it.
-            this.o.log?.(`report of run ${run.id} failed: ${(e as Error).message}`);
-          }
+      while ((this.claimedReports.length > 0 || this.scanWanted) && !this.stopping.signal.aborted) {
+        const claimed = this.claimedReports.shift();
+        if (claimed !== undefined) {
+          const run = await this.o.store.getRun(claimed);
+          if (run && run.state === 'finished' && run.reportedAt === null) await this.reportRun(run);
+          continue;
         }
-        // A full page may have more behind it; go on while reports are being made (a page
-        // of reports that all fail waits for the next sweep rather than spin).
-        more = owed.length === REPORTS_PER_PASS && reported > 0;
-      } while ((this.reportAgain || more) && !this.stopping.signal.aborted);
+        this.scanWanted = false;
+        let more: boolean;
+        do {
+          const owed = await this.o.store.listUnreportedRuns(REPORTS_PER_PASS);
+          let reported = 0;
+          for (const run of owed) {
+            const claimedNow = await this.o.store.claimRunReport({ runId: run.id, worker: this.o.workerId, now: this.clock.now(), leaseMs: this.o.leaseMs ?? 60_000 });
+            if (claimedNow && (await this.reportRun(run))) reported++;
+          }
+          // A full page may have more behind it; go on while reports are being made (a page
+          // of reports that all fail waits for the next sweep rather than spin).
+          more = owed.length === REPORTS_PER_PASS && reported > 0;
+        } while (more && !this.stopping.signal.aborted);
+      }
     })().catch((e) => this.o.log?.(`draining the report outbox: ${(e as Error).message}`))
       .finally(() => {
         this.reporting = undefined;
         this.wake.notify();
         // A report may have written notifications: send them now rather than at the next sweep.
         if (!this.stopping.signal.aborted) void this.drainOwed();
-        // A run finished between the last pass and here: its call found this pass still
+        // Asked for between the loop's last check and here: that call found the loop still
         // going and counted on it, so it is owed one more (else it waited for the next sweep).
-        if (this.reportAgain && !this.stopping.signal.aborted) void this.reportOwed();
+        if ((this.claimedReports.length > 0 || this.scanWanted) && !this.stopping.signal.aborted) void this.reportLoop();
       });
     return this.reporting;
+  }
+
+  /** One run's report, the right to make it already taken; false when it failed (left in the outbox). */
+  private async reportRun(run: Run): Promise<boolean> {
+    try {
+      const jobs = await this.o.store.listJobs(run.id);
+      for (const r of this.o.reporters ?? []) await r.report(run, jobs);
+      return await this.o.store.markRunReported({ runId: run.id, now: this.clock.now() });
+    } catch (e) {
+      // Left in the outbox: the next pass (or process) retries it once the claim lapses.
+      this.o.log?.(`report of run ${run.id} failed: ${(e as Error).message}`);
+      return false;
+    }
   }
 
   /** Runs the reporters' own outboxes (drain); concurrent calls coalesce into one more pass. */

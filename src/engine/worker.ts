@@ -46,7 +46,8 @@ export interface WorkerOptions {
   /** Called after a job of a controlled run finished: the run may need its next round. */
   readonly onJobFinished?: (runId: string) => void;
   /** Called once a run has its verdict (the reporter: merge, vote). Must be idempotent. */
-  readonly onRunFinished?: (runId: string, verdict: RunVerdict) => Promise<void>;
+  /** `reportClaimed`: the store gave this worker the run's report as the run finished. */
+  readonly onRunFinished?: (runId: string, verdict: RunVerdict, reportClaimed?: boolean) => Promise<void>;
   readonly log?: (line: string) => void;
 }
 

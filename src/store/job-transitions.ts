@@ -8,7 +8,7 @@ import { refused, type Outcome } from './results.js';
 import type { RunState } from './run-state.js';
 import { UNFINISHED_RUN_STATES } from './run-state.js';
 import { toJob, type Job } from './runs.js';
-import { settleInside } from './run-settle.js';
+import { settleInside, type ReportClaim } from './run-settle.js';
 import { transition, type Emit, type TransitionTrx } from './transition.js';
 import { freeSlot, reclaimLeasesOfJob, type ReleaseLeaseInput } from './leases.js';
 import type { Database, JobsTable } from './schema.js';
@@ -59,6 +59,8 @@ export interface FinishJobInput {
    * was cancelled.
    */
   handBack?: boolean;
+  /** When the job is its run's last, the run's report is taken for this worker for this long (`reportClaimed`). */
+  claimReportMs?: number;
 }
 export interface AttemptEnded {
   /** `queued` when an infra attempt is retried, else `finished`. */
@@ -67,6 +69,8 @@ export interface AttemptEnded {
   runVerdict: RunVerdict | null;
   /** The run's controller adds its rounds (phase2, promote): a finished job may be the one it waits for. */
   runControlled: boolean;
+  /** The run finished here and its report is the finishing worker's to make (FinishJobInput.claimReportMs). */
+  reportClaimed?: boolean;
 }
 /** `lost`: the job is not running under this worker (swept, cancelled, or never claimed by it). */
 export type FinishJobResult = Outcome<'lost', AttemptEnded>;
@@ -243,7 +247,8 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
       };
       const handBack = input.handBack === true && input.result === 'infra' && row.cancel_requested_at === null;
       const gift = handBack ? { max_attempts: row.max_attempts + 1, interruptions: row.interruptions + 1 } : {};
-      const ended = await endAttempt(ctx, trx, emit, { ...row, ...gift }, input.result, input.reason, input.now, 'job.retried', handBack ? 0 : input.retryBackoffMs, { ...attemptDetails, ...gift }, handBack);
+      const claim = input.claimReportMs === undefined ? undefined : { worker: input.worker, leaseMs: input.claimReportMs };
+      const ended = await endAttempt(ctx, trx, emit, { ...row, ...gift }, input.result, input.reason, input.now, 'job.retried', handBack ? 0 : input.retryBackoffMs, { ...attemptDetails, ...gift }, handBack, claim);
       result = { ok: true, ...ended };
     }
     // Lease rows last, after the job's and the run's (the lock order of transition.ts).
@@ -336,6 +341,7 @@ async function endAttempt(
   retryBackoffMs = INFRA_RETRY_BACKOFF_MS,
   attemptDetails: Partial<Pick<JobsTable, 'node' | 'log_path' | 'excerpt' | 'max_attempts'>> & { interruptions?: number } = {},
   givenBack = false,
+  reportClaim?: ReportClaim,
 ): Promise<AttemptEnded> {
   const cancelled = row.cancel_requested_at !== null;
   const fence = trx
@@ -361,6 +367,9 @@ async function endAttempt(
     emit({ ...base, kind: 'job.reclaimed', payload: { worker: row.locked_by, attempt: row.attempt, reason, final: true } });
   }
   emit({ ...base, kind: 'job.finished', payload: { worker: row.locked_by, attempt: row.attempt, result, reason } });
-  const settled = await settleInside(trx, ctx.adapter, emit, row.run_id, now);
-  return { jobState: 'finished', runVerdict: settled.ok ? settled.verdict : null, runControlled: !settled.ok && settled.code === 'controlled' };
+  const settled = await settleInside(trx, ctx.adapter, emit, row.run_id, now, reportClaim);
+  return {
+    jobState: 'finished', runVerdict: settled.ok ? settled.verdict : null, runControlled: !settled.ok && settled.code === 'controlled',
+    ...(settled.ok && reportClaim ? { reportClaimed: true } : {}),
+  };
 }

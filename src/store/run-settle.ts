@@ -20,6 +20,16 @@ export interface SettleRunInput {
 export type SettleRunResult = Outcome<'not_found' | 'finished' | 'unfinished' | 'controlled', Collation>;
 
 /**
+ * The report of a run this transaction finishes, taken at once by the worker that finishes
+ * it (as claimRunReport would take it): that worker reports the run without looking for it
+ * in the outbox or claiming it in a transaction of its own.
+ */
+export interface ReportClaim {
+  readonly worker: string;
+  readonly leaseMs: number;
+}
+
+/**
  * Inside a transition: if every job of the run has finished, collates them with
  * core's `collate`, finishes the run with the verdict and its reason and emits
  * `run.finished`; otherwise says why the run stays as it is.
@@ -30,6 +40,7 @@ export async function settleInside(
   emit: Emit,
   runId: string,
   now: number,
+  reportClaim?: ReportClaim,
 ): Promise<SettleRunResult> {
   // The run row is locked before its jobs are read: on PostgreSQL two workers
   // finishing a run's last two jobs would otherwise each see the other's job still
@@ -57,7 +68,10 @@ export async function settleInside(
   );
   await trx
     .updateTable('runs')
-    .set({ state: 'finished' satisfies RunState, verdict: collation.verdict, reason: collation.because, finished_at: now })
+    .set({
+      state: 'finished' satisfies RunState, verdict: collation.verdict, reason: collation.because, finished_at: now,
+      ...(reportClaim ? { report_locked_by: reportClaim.worker, report_locked_until: now + reportClaim.leaseMs } : {}),
+    })
     .where('id', '=', runId)
     .where('state', '=', run.state)
     .execute();
