@@ -61,3 +61,4 @@ export {
   type RecordNotificationAttemptInput,
   type RecordNotificationAttemptResult,
 } from './notifications.js';
+export type { PromoteApproval, RecordApprovalInput, RecordApprovalResult } from './approvals.js';

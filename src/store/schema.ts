@@ -192,4 +192,15 @@ export interface Database {
   images: ImagesTable;
   notifications: NotificationsTable;
   notification_attempts: NotificationAttemptsTable;
+  promote_approvals: PromoteApprovalsTable;
+}
+
+/** Who approved which set of a promote run (migration 0022); `updates` is JSON `[{ id, contentHash }]`. */
+export interface PromoteApprovalsTable {
+  run_id: string;
+  set_hash: string;
+  updates: string;
+  approved_by: string;
+  approved_at: number;
+  via: string;
 }
