@@ -42,6 +42,8 @@ export async function recordApproval(ctx: StoreContext, input: RecordApprovalInp
     await trx.insertInto('promote_approvals').values({
       run_id: a.runId, set_hash: a.setHash, updates: toJsonText(a.updates, `approval of run ${a.runId}`), approved_by: a.by, approved_at: a.at, via: a.via,
     }).execute();
+    // The wait is over: the run no longer says it waits (its controller publishes at its next advance).
+    await trx.updateTable('runs').set({ reason: null }).where('id', '=', a.runId).where('state', '!=', 'finished' satisfies RunState).execute();
     // Other processes' engines (a `sluice approve` following the run, another serve) look at once.
     await ctx.adapter.wake(trx);
     await insertEvent(trx, ctx.adapter, { at: a.at, kind: 'promote.approved', runId: a.runId, payload: { setHash: a.setHash, updates: [...a.updates], by: a.by, via: a.via } });
