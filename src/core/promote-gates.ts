@@ -37,8 +37,10 @@ export function soakSplit(ready: readonly ReadyAge[], minSoakMs: number, now: nu
     if (u.readySince !== undefined && now - u.readySince >= minSoakMs) { eligible.push(u.id); continue; }
     const since = u.readySince ?? now;
     const eligibleAt = since + minSoakMs;
-    const held = u.readySince === undefined ? 'not committed in ready/ yet' : `in ready/ for ${formatAge(now - since)}`;
-    soaking.push({ id: u.id, readySince: since, eligibleAt, why: `${u.id}: ${held} of promote.min_soak ${formatAge(minSoakMs)}, eligible at ${isoMinute(eligibleAt)}` });
+    const why = u.readySince === undefined
+      ? `${u.id}: no commit put it in ready/, so its promote.min_soak ${formatAge(minSoakMs)} has not started`
+      : `${u.id}: in ready/ for ${formatAge(now - since)} of promote.min_soak ${formatAge(minSoakMs)}, eligible at ${isoMinute(eligibleAt)}`;
+    soaking.push({ id: u.id, readySince: since, eligibleAt, why });
   }
   return { eligible, soaking };
 }
