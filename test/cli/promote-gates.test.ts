@@ -123,6 +123,9 @@ test('promote.min_soak: a young update stays in ready/ with its reason, the old 
   assert.ok(existsSync(join(site.repoPath, 'ready', 'bbbb.yml')), 'the young update waits in ready/');
   const runId = /promote (\S+): aaaa\n/.exec(pr.stderr)?.[1] ?? '';
   assert.ok(runId, pr.stderr);
+  const list = await runCli(['status'], { cwd: site.dir });
+  assert.match(list.stdout, /held in ready\/ by promote\.min_soak: bbbb: in ready\/ for \d+s of promote\.min_soak 1d, eligible at /);
+  assert.doesNotMatch(list.stdout, /promote\.min_soak: aaaa/);
   const one = await runCli(['status', runId], { cwd: site.dir });
   assert.match(one.stdout, /left in ready\/ to soak: bbbb: in ready\/ for/);
   const ex = await runCli(['explain', runId], { cwd: site.dir });
