@@ -22,20 +22,19 @@ export interface RecordApprovalInput {
 }
 
 /**
- * `not_found`: no such run; `not_promote`: the run is of another pipeline; `finished`: it
- * has its verdict already; `already`: this set of this run was approved before (that
+ * `not_found`: no such run; `finished`: it has its verdict already (which pipeline's runs
+ * are approved is the promote pipeline's to check); `already`: this set of this run was approved before (that
  * approval is returned, unchanged).
  */
 export type RecordApprovalResult =
-  | Outcome<'not_found' | 'not_promote' | 'finished'>
+  | Outcome<'not_found' | 'finished'>
   | { readonly ok: false; readonly code: 'already'; readonly approval: PromoteApproval };
 
 export async function recordApproval(ctx: StoreContext, input: RecordApprovalInput): Promise<RecordApprovalResult> {
   const a = input.approval;
   return write(ctx, async (trx) => {
-    const run = await ctx.adapter.lockRows(trx.selectFrom('runs').select(['state', 'pipeline']).where('id', '=', a.runId), 'wait').executeTakeFirst();
+    const run = await ctx.adapter.lockRows(trx.selectFrom('runs').select(['state']).where('id', '=', a.runId), 'wait').executeTakeFirst();
     if (!run) return refused('not_found');
-    if (run.pipeline !== 'promote') return refused('not_promote');
     if (run.state === ('finished' satisfies RunState)) return refused('finished');
     const existing = await trx.selectFrom('promote_approvals').selectAll().where('run_id', '=', a.runId).where('set_hash', '=', a.setHash).executeTakeFirst();
     if (existing) return { ok: false, code: 'already', approval: toApproval(existing) } as const;

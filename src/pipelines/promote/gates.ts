@@ -89,7 +89,7 @@ export async function approvePromote(a: { store: Store; runId: string; setHash?:
   if (r.ok) return { ok: true, set, approval, already: false };
   if (r.code === 'already') return { ok: true, set, approval: r.approval, already: true };
   if (r.code === 'not_found') return { ok: false, code: 'E_NOT_FOUND', message: `no run "${a.runId}"` };
-  return { ok: false, code: 'E_APPROVAL_REFUSED', message: `promote ${run.id} cannot be approved: ${r.code === 'finished' ? 'it finished meanwhile' : 'it is not a promote run'}` };
+  return { ok: false, code: 'E_APPROVAL_REFUSED', message: `promote ${run.id} cannot be approved: it finished meanwhile` };
 }
 
 /** `3 updates: aaaa (sha256 1a2b3c4d5e6f), ...` */
