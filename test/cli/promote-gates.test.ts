@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openStore } from '../../src/store/index.js';
 import { buildWebServer } from '../../src/web/server.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCli as runCliIn } from '../helpers/cli.js';
+import { forEachStore } from '../helpers/store-matrix.js';
 import { tempDir } from '../helpers/paths.js';
 import { addUpdate, makePhase2Site, type Phase2Site } from '../helpers/phase2-site.js';
 import { requireRpmTools } from '../helpers/rpm.js';
@@ -27,9 +27,12 @@ const publishedRpms = (site: Phase2Site) => {
   return existsSync(prod) ? readdirSync(realpathSync(prod)).filter((f) => f.endsWith('.rpm')).sort() : [];
 };
 
-test('promote.approval: required: the run waits with nothing published, a wrong set and a packager are refused, the approved set is published', async (t) => {
+forEachStore('promote.approval: required: the run waits with nothing published, a wrong set and a packager are refused, the approved set is published', async ({ url, store }, t) => {
   if (!requireRpmTools(t)) return;
   const site = await makePhase2Site(tempDir(t));
+  // Every command of the site uses the fixture's store (SQLite or PostgreSQL).
+  const env = { SLUICE_STORE: url };
+  const runCli = (args: string[], o: { cwd: string; now?: number }) => runCliIn(args, { ...o, env });
   gated(site, 'approval: required');
   for (const id of ['aaaa', 'bbbb']) await addUpdate(site, id);
   const p2 = await runCli(['phase2'], { cwd: site.dir });
@@ -52,9 +55,14 @@ test('promote.approval: required: the run waits with nothing published, a wrong 
   const ex = await runCli(['explain', runId], { cwd: site.dir });
   assert.match(ex.stdout, new RegExp(`no verdict yet: running - waits for approval of set ${shown} .*sluice approve ${runId}`));
 
+  // `sluice promote` again follows the waiting run rather than start another, and says it waits.
+  const again = await runCli(['promote'], { cwd: site.dir });
+  assert.equal(again.status, 0, again.stdout + again.stderr);
+  assert.match(again.stderr, new RegExp(`promote ${runId} is still going: following it`));
+  assert.match(again.stdout, new RegExp(`promote ${runId} waits for approval of set ${shown}`));
+  assert.deepEqual(publishedRpms(site), []);
+
   // The API: a packager's token is refused; a release manager naming another set is refused, naming both.
-  const store = await openStore(`sqlite:${join(site.dir, '.sluice', 'sluice.db')}`);
-  t.after(() => store.close());
   const server = await buildWebServer({
     store, site: { config: site.config, hash: 'test', resolvePath: (p) => join(site.dir, p) }, now: () => Date.now(), logger: false,
     auth: { tokens: [namedToken('alice', ['packager'], PACKAGER), namedToken('rita', ['release'], RELEASE)], publicReads: true },
@@ -91,7 +99,7 @@ test('promote.approval: required: the run waits with nothing published, a wrong 
   assert.ok(existsSync(join(site.repoPath, 'pushed', 'aaaa.yml')) && existsSync(join(site.repoPath, 'pushed', 'bbbb.yml')));
   const explained = await runCli(['explain', runId], { cwd: site.dir });
   assert.match(explained.stdout, new RegExp(`set ${shown} approved by rita \\(api\\): aaaa, bbbb`));
-});
+}, { timeoutMs: 240_000 });
 
 test('promote.min_soak: a young update stays in ready/ with its reason, the old one is published; once old enough it goes too', async (t) => {
   if (!requireRpmTools(t)) return;
