@@ -41,11 +41,16 @@ export function explainLines(run: Run, jobs: readonly Job[], events: readonly St
   }
   const cancel = events.find((e): e is StoredEventOf<'run.cancel_requested'> => e.kind === 'run.cancel_requested');
   if (cancel) out.push(`  ${at(cancel.at)} cancel requested: ${cancel.payload.reason}`);
+  // What the run waited for outside its jobs (a promote's approval, docs/promote.md) and who ended the wait.
+  for (const e of events) {
+    if (e.kind === 'run.waiting') out.push(`  ${at(e.at)} ${e.payload.why}`);
+    else if (e.kind === 'promote.approved') out.push(`  ${at(e.at)} set ${e.payload.setHash.slice(0, 12)} approved by ${e.payload.by} (${e.payload.via}): ${e.payload.updates.map((u) => u.id).join(', ')}`);
+  }
   if (run.verdict) {
     out.push(`  verdict: ${run.verdict} - ${run.reason ?? ''}`);
     out.push(...story.verdict(run, jobs));
   } else {
-    out.push(`  no verdict yet: ${run.state}`);
+    out.push(`  no verdict yet: ${run.state}${run.reason ? ` - ${run.reason}` : ''}`);
   }
   const reported = events.find((e) => e.kind === 'run.reported');
   if (reported) out.push(`  ${at(reported.at)} reported${story.reported(run)}`);

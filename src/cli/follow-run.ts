@@ -13,10 +13,11 @@ import { jobStatus, matrixLines } from './render-run.js';
  *
  * Ctrl-C stops following (`interrupted`): see handBackOnInterrupt.
  */
-export async function followRun(io: Io, engine: Engine, store: Pick<Store, 'listJobs'>, runId: string, opts: { json?: boolean } = {}): Promise<{ run: Run; jobs: readonly Job[]; interrupted: boolean }> {
+export async function followRun(io: Io, engine: Engine, store: Pick<Store, 'listJobs'>, runId: string, opts: { json?: boolean; stop?: AbortSignal } = {}): Promise<{ run: Run; jobs: readonly Job[]; interrupted: boolean }> {
   const interrupt = handBackOnInterrupt(io, engine, runId);
   try {
-    const followed = await follow(io, engine, store, runId, opts, interrupt.signal);
+    // `stop`: the caller stops following an unfinished run (a promote waiting for its approval).
+    const followed = await follow(io, engine, store, runId, opts, opts.stop ? AbortSignal.any([interrupt.signal, opts.stop]) : interrupt.signal);
     return { ...followed, interrupted: interrupt.signal.aborted };
   } finally {
     interrupt.dispose();

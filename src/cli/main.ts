@@ -18,6 +18,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   logs: async () => (await import('./logs.js')).registerLogs,
   excerpt: async () => (await import('./excerpt.js')).registerExcerpt,
   cancel: async () => (await import('./cancel.js')).registerCancel,
+  approve: async () => (await import('./approve.js')).registerApprove,
   serve: async () => (await import('./serve.js')).registerServe,
   token: async () => (await import('./token.js')).registerToken,
   explain: async () => (await import('./explain.js')).registerExplain,

@@ -1,18 +1,15 @@
 import type { Command } from 'commander';
 import { previewPromote } from '../pipelines/promote/controller.js';
-import { listReady } from '../drivers/repo/index.js';
 import { newRunId } from '../engine/hash.js';
 import { submitPromote } from '../pipelines/promote/submit.js';
+import { readyFiles, soakGate } from '../pipelines/promote/gates.js';
 import { loadConfig } from './config-loader.js';
-import { makeEngine, promoteOptions, providersFor } from './engine-setup.js';
+import { promoteOptions, providersFor } from './engine-setup.js';
+import { followPromote } from './follow-promote.js';
 import { currentUpdateRepo } from './update-repo-setup.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
-import { followRun } from './follow-run.js';
-import { failureDetails } from './render-run.js';
-import { promoteStory } from '../pipelines/promote/story.js';
 import { withStore } from './store-access.js';
-import { exitFor } from './submit.js';
 
 interface PromoteOptions { detach?: boolean; config?: string; json?: boolean; dryRun?: boolean }
 
@@ -31,11 +28,13 @@ async function promote(io: Io, opts: PromoteOptions): Promise<number> {
   providersFor(loaded, { env: io.env, note: () => {} });
   const repoPath = await currentUpdateRepo(loaded);
   return withStore(loaded, io, async (store) => {
-    const ready = await listReady(repoPath);
+    const ready = await readyFiles(repoPath);
     if (opts.dryRun) {
-      const preview = await previewPromote(promoteOptions(loaded, store), ready);
-      if (opts.json) { io.out(`${JSON.stringify(preview, null, 2)}\n`); return EXIT.ok; }
-      if (preview.length === 0) io.out('nothing to promote: ready/ is empty\n');
+      const { take, soaking } = soakGate(loaded.config, ready, io.now());
+      const preview = await previewPromote(promoteOptions(loaded, store), take);
+      if (opts.json) { io.out(`${JSON.stringify([...preview, ...soaking.map((h) => ({ id: h.id, soaking: h.why }))], null, 2)}\n`); return EXIT.ok; }
+      if (ready.length === 0) io.out('nothing to promote: ready/ is empty\n');
+      for (const h of soaking) io.out(`would leave in ready/ ${h.why}\n`);
       for (const p of preview) {
         if (p.files) io.out([`would push ${p.id}:`, ...p.files.map((f) => `  ${f}`)].join('\n') + '\n');
         else io.out([`would refuse ${p.id}:`, ...(p.reasons ?? []).map((r) => `  ${r}`)].join('\n') + '\n');
@@ -56,14 +55,6 @@ async function promote(io: Io, opts: PromoteOptions): Promise<number> {
       return EXIT.ok;
     }
     if (opts.detach) { io.out(`${runId}\n`); return EXIT.ok; }
-    const engine = await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`), env: io.env });
-    engine.start();
-    const { run, jobs, interrupted } = await followRun(io, engine, store, runId, { json: opts.json === true });
-    await engine.stop();
-    if (interrupted) return EXIT.error;
-    if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
-    else io.out(`${[...promoteStory.outcomeLines(run, jobs, failureDetails), ...failureDetails(jobs)].join('\n')}\n`);
-    if (run.reportedAt === null) io.err('sluice: the verdict is recorded but pushed/ and failed/ are not written yet; `sluice serve` keeps trying\n');
-    return exitFor(run);
+    return followPromote(io, loaded, store, runId, { json: opts.json === true });
   });
 }

@@ -24,7 +24,7 @@ export function matrixLines(run: Run, jobs: readonly Job[]): string[] {
   const of = run.updateId ?? batchSize(run);
   // An images run tests no update: `(images)`, not `(images of -)`.
   const what = of === undefined ? run.pipeline : `${run.pipeline} of ${of}`;
-  const head = run.verdict ? `run ${run.id} (${what}): ${run.verdict.toUpperCase()}${run.reason ? ` - ${run.reason}` : ''}` : `run ${run.id} (${what}): ${run.state}`;
+  const head = run.verdict ? `run ${run.id} (${what}): ${run.verdict.toUpperCase()}${run.reason ? ` - ${run.reason}` : ''}` : `run ${run.id} (${what}): ${run.state}${run.reason ? ` - ${run.reason}` : ''}`;
   return [head, ...lines];
 }
 

@@ -6,6 +6,7 @@ import type { Io } from './io.js';
 import { failureDetails, matrixLines } from './render-run.js';
 import { storyOf } from '../pipelines/registry.js';
 import { withStore } from './store-access.js';
+import { soakStatusLines } from './status-gates.js';
 
 export function registerStatus(program: Command, io: Io, setStatus: (s: number) => void): void {
   program.command('status')
@@ -49,6 +50,7 @@ async function status(io: Io, what: string | undefined, opts: StatusOptions): Pr
     // After the runs, so a script reading the newest run from the first line still can.
     if (what === undefined) {
       const now = io.now();
+      io.out(await soakStatusLines(loaded, now));
       io.out(scheduleLines(nextFirings(loaded.config.schedules, now), now));
     }
     return EXIT.ok;

@@ -4,6 +4,7 @@ import { orList, type ConfigDrivers, type DriverDeclaration, type ProviderDeclar
 import { BYTE_SIZE_RULE, parseByteSize } from './byte-size.js';
 import { DURATION_RULE, parseDuration } from './duration.js';
 import { PIPELINES } from './records/vocabulary.js';
+import { APPROVAL_MODES } from './promote-gates.js';
 import { NAME_RULE, TARGET_PART_RULE, isSafeName, isTargetPart } from './names.js';
 
 /**
@@ -149,6 +150,9 @@ export const PromoteSchema = z.strictObject({
   production: z.string().min(1).default('production').meta({ description: 'The production trees: `<production>/<release>/<dist>` is a symlink swapped atomically to each new tree (docs/promote.md), relative to the config file.' }),
   sign: command.optional().meta({ description: 'A signing hook run on the staged RPMs before the stage is tested; it gets their paths in `$SLUICE_RPMS` (one per line), never on its command line.' }),
   keep: z.int().min(1).max(100).default(2).meta({ description: 'How many previous production trees of each target are kept for rollback.' }),
+  // Gates before production (issue 19, docs/promote.md "Gates before production"): both optional, absent = no gate.
+  approval: z.enum(APPROVAL_MODES, { error: `approval is ${orList([...APPROVAL_MODES])}` }).optional().meta({ description: '`required`: once stage is composed and tested, promote waits (without holding a node) until a person with the release role approves the exact set of updates it would publish (`sluice approve RUN`, the API or the run page); absent or `none`: it publishes at once.' }),
+  min_soak: duration.optional().meta({ description: 'An update is promoted only after it has been in ready/ this long (Bodhi\'s time in testing), counted from the commit that last wrote its file there; a younger one stays in ready/ for a later promote, with the reason, e.g. `1d`.' }),
 });
 
 /** `HOST:PORT` (an IPv6 host in brackets): where `sluice serve` answers HTTP. */

@@ -56,6 +56,8 @@ export const ERRORS = {
   E_WEB_LISTEN: { summary: 'The HTTP server cannot listen on the address configured (in use, or not this host\'s).', exit: 3, http: 500 },
   E_INTERNAL: { summary: 'An unexpected failure inside Sluice: the server log has its stack.', exit: 3, http: 500 },
   E_CONFIG_RELOAD_REFUSED: { summary: 'The configuration file on disk is not valid, so `sluice serve` keeps the one it runs.', exit: 2, http: 422 },
+  E_APPROVAL_SET_MISMATCH: { summary: 'The approval names another set of updates than the one the promote run publishes: nothing was approved.', exit: 1, http: 409 },
+  E_APPROVAL_REFUSED: { summary: 'The run cannot be approved now: not a promote run, finished, stage not composed yet, or nothing to publish.', exit: 1, http: 409 },
   W_UNKNOWN_KEY: { summary: 'A key the update format does not know is ignored (a typo?).', exit: 0, http: 200 },
   W_TARGET_DISABLED: { summary: 'The update touches a disabled target, which pipelines skip with its reason.', exit: 0, http: 200 },
 } as const satisfies Record<string, ErrorSpec>;

@@ -187,6 +187,11 @@ export class Engine {
         const added = await store.addJobs({ runId: run.id, jobs: step.jobs, now: this.clock.now() });
         if (!added.ok) this.o.log?.(`run ${run.id}: next round not added (${added.code})`);
         this.wake.notify();
+      } else if (step.kind === 'wait') {
+        // The renewal stops first, or a renewal in flight could take the lease back after it is let go.
+        renew.abort();
+        await renewing;
+        await store.parkControlledRun({ runId: run.id, worker: this.o.workerId, why: step.why, now: this.clock.now() });
       } else {
         const done = await store.finishControlledRun({ runId: run.id, now: this.clock.now(), verdict: step.verdict, reason: step.reason, outcome: step.outcome });
         if (done.ok) await this.runFinished(run.id, step.verdict, false);

@@ -5,7 +5,13 @@ import type { Job, NewJob, Run } from '../store/index.js';
 /** What a controller decides when none of its run's jobs is open. */
 export type AdvanceStep =
   | { readonly kind: 'jobs'; readonly jobs: readonly NewJob[] }
-  | { readonly kind: 'finish'; readonly verdict: RunVerdict; readonly reason: string; readonly outcome: RunOutcome };
+  | { readonly kind: 'finish'; readonly verdict: RunVerdict; readonly reason: string; readonly outcome: RunOutcome }
+  /**
+   * Nothing to do until something outside the run happens (a promote's approval): the run
+   * stays unfinished, holding no node, with `why` as its reason; the advance lease is let go
+   * so any process may advance it as soon as that happens (each sweep asks again).
+   */
+  | { readonly kind: 'wait'; readonly why: string };
 
 /**
  * Drives a run whose jobs are not known up front (phase2's bisection rounds, promote's

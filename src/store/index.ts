@@ -63,3 +63,4 @@ export {
   type RecordNotificationAttemptResult,
 } from './notifications.js';
 export { sqliteFileOf, type SqliteSync } from './url.js';
+export type { PromoteApproval, RecordApprovalInput, RecordApprovalResult } from './approvals.js';

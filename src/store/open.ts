@@ -17,6 +17,7 @@ import { addJobs, claimRunAdvance, finishControlledRun, listIdleControlledRuns, 
 import { activeRunOf, claimRunReport, getRun, insertRunWithJobs, listJobs, listJobsOfRuns, listRuns, listStrandedRunIds, listUnfinishedRunIds, listUnreportedRuns, markRunReported } from './runs.js';
 import { listRpms, recordRpms } from './rpms.js';
 import { claimDueNotifications, enqueueNotifications, listNotifications, nextNotificationDue, recordNotificationAttempt } from './notifications.js';
+import { listApprovals, parkControlledRun, recordApproval } from './approvals.js';
 import { connectSqlite } from './sqlite-connection.js';
 import type { Store } from './store.js';
 import { disableTarget, enableTarget, getTargetState, listTargetStates } from './targets.js';
@@ -113,6 +114,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     recordNotificationAttempt: (input) => recordNotificationAttempt(ctx, input),
     listNotifications: (query) => listNotifications(ctx, query),
     nextNotificationDue: () => nextNotificationDue(ctx),
+    recordApproval: (input) => recordApproval(ctx, input),
+    listApprovals: (runId) => listApprovals(ctx, runId),
+    parkControlledRun: (input) => parkControlledRun(ctx, input),
     appendEvent: (event) => appendEvent(ctx, event),
     listEvents: (query) => listEvents(ctx, query),
     latestEventSeq: () => latestEventSeq(ctx),

@@ -204,4 +204,15 @@ export interface Database {
   notifications: NotificationsTable;
   notification_attempts: NotificationAttemptsTable;
   update_dependencies: UpdateDependenciesTable;
+  promote_approvals: PromoteApprovalsTable;
+}
+
+/** Who approved which set of a promote run (migration 0022); `updates` is JSON `[{ id, contentHash }]`. */
+export interface PromoteApprovalsTable {
+  run_id: string;
+  set_hash: string;
+  updates: string;
+  approved_by: string;
+  approved_at: number;
+  via: string;
 }

@@ -34,6 +34,7 @@ import type { DeclareDependenciesInput, DependencyRecord, InferDependenciesInput
 import type { AddMustProvisionResult, MustProvisionChange, MustProvisionEntry, RemoveMustProvisionResult } from './must-provision.js';
 import type { Baseline, FlakyTest, RecordTestResultsInput, StoredTestResult } from './test-results.js';
 import type { RecordUpdateResult, UpdateInput, UpdateRecord } from './updates.js';
+import type { PromoteApproval, RecordApprovalInput, RecordApprovalResult } from './approvals.js';
 import type { ClaimNotificationsInput, EnqueueNotificationsInput, Notification, NotificationState, NotificationWithAttempts, RecordNotificationAttemptInput, RecordNotificationAttemptResult } from './notifications.js';
 
 /**
@@ -154,6 +155,12 @@ export interface Store {
   listNotifications(query?: { runId?: string; state?: NotificationState; limit?: number }): Promise<NotificationWithAttempts[]>;
   /** When the next pending notification falls due; undefined when none is pending. */
   nextNotificationDue(): Promise<number | undefined>;
+
+  /** Gates before production (issue 19): a release manager's approval of a promote run's set, once per run and set. */
+  recordApproval(input: RecordApprovalInput): Promise<RecordApprovalResult>;
+  listApprovals(runId: string): Promise<PromoteApproval[]>;
+  /** A controlled run waits for something outside it: `why` is its reason until it goes on; the worker's advance lease is let go. */
+  parkControlledRun(input: { runId: string; worker: string; why: string; now: number }): Promise<void>;
 
   appendEvent(event: NewEvent): Promise<number>;
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;

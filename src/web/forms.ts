@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ApiError, validate } from './api-error.js';
 import type { Authenticator, Viewer } from './auth.js';
 import type { WebDeps } from './deps.js';
-import { cancelAs, disableAs, enableAs, recheckAs, startAs } from './operations.js';
+import { approveAs, cancelAs, disableAs, enableAs, recheckAs, startAs } from './operations.js';
 import { loginBody, whoBar, type PageViewer } from './pages/actions.js';
 import { layout } from './pages/layout.js';
 import { LOGIN_COOKIE, parseCookies, SESSION_COOKIE, setCookie } from './session.js';
@@ -15,6 +15,7 @@ const LOGIN_NONCE_SECONDS = 600;
 const csrfField = z.string().max(200).optional();
 const LoginForm = z.object({ token: z.string().max(500).default(''), login: z.string().max(100).default(''), next: z.string().max(500).default('/') });
 const CsrfForm = z.object({ csrf: csrfField });
+const ApproveForm = z.object({ csrf: csrfField, set: z.string().regex(/^[0-9a-fA-F]{6,64}$/, { error: 'set must be the set hash the page showed' }) });
 const DisableForm = z.object({
   csrf: csrfField,
   target: z.string().regex(/^[A-Za-z0-9._+-]{1,64}\/[A-Za-z0-9._+-]{1,64}$/, { error: 'target is RELEASE/DIST' }),
@@ -97,6 +98,13 @@ export function registerForms(app: FastifyInstance, d: WebDeps, auth: Authentica
     const who = formActor(request, validate(CsrfForm, request.body ?? {}, 'body').csrf);
     const { id } = validate(RunParams, request.params, 'path');
     await cancelAs(d, who, id, undefined);
+    return seeOther(reply, runUrl(id));
+  });
+  app.post('/actions/runs/:id/approve', form, async (request, reply) => {
+    const body = validate(ApproveForm, request.body ?? {}, 'body');
+    const who = formActor(request, body.csrf);
+    const { id } = validate(RunParams, request.params, 'path');
+    await approveAs(d, who, id, body.set);
     return seeOther(reply, runUrl(id));
   });
   app.post('/actions/targets/disable', form, async (request, reply) => {

@@ -1,3 +1,4 @@
+import { approvePromote } from '../pipelines/promote/gates.js';
 import { parseDuration } from '../core/duration.js';
 import { isReadable } from '../core/records/run-record.js';
 import { pipelineNamed } from '../pipelines/registry.js';
@@ -103,4 +104,14 @@ function parseUntil(text: string, now: number): number {
   if (Number.isNaN(at)) throw bad(`"${text}" is neither a duration (12h, 2d) nor an ISO time`);
   if (at <= now) throw bad(`"${text}" is in the past`);
   return at;
+}
+
+/** A release manager approves the set a waiting promote publishes (the API and the run page's button). */
+export async function approveAs(d: WebDeps, who: Identity, runId: string, setHash: string) {
+  requireRole(who, 'approve-promote');
+  const r = await approvePromote({ store: d.store, runId, setHash, by: who.person, via: who.via === 'session' ? 'dashboard' : 'api', now: d.now() });
+  if (!r.ok) throw new ApiError(r.code, r.message);
+  if (!r.already) await recordAction(d, who, 'approve-promote', { runId });
+  d.notify?.();
+  return r;
 }

@@ -10,6 +10,8 @@ export const ACTION_ROLES = {
   'recheck-pipeline': 'release',
   'start-phase2': 'release',
   'start-promote': 'release',
+  /** promote.approval: required (docs/promote.md, "Gates before production"). */
+  'approve-promote': 'release',
   'disable-target': 'release',
   'enable-target': 'release',
   'must-provision': 'release',
@@ -32,7 +34,7 @@ export interface Identity {
 /** The words a refusal uses: "promote" rather than start-promote. */
 const SAYS: Record<Action, string> = {
   submit: 'submitting an update', cancel: 'cancelling a run', recheck: 'a recheck', 'recheck-pipeline': 'rechecking a phase2, promote or images run',
-  'start-phase2': 'phase2', 'start-promote': 'promote', 'disable-target': 'disabling a target', 'enable-target': 'enabling a target',
+  'start-phase2': 'phase2', 'start-promote': 'promote', 'approve-promote': 'approving a promote', 'disable-target': 'disabling a target', 'enable-target': 'enabling a target',
   'must-provision': 'changing the must-provision list', reload: 'reloading the configuration',
 };
 

@@ -194,6 +194,14 @@ export const LadderSchema = z.object({
 }).meta({ id: 'Ladder' });
 
 export const SubmitResultSchema = z.object({ runId: z.string(), jobs: z.int(), skipped: z.int(), url: z.string() });
+export const ApproveBody = z.strictObject({
+  set: z.string().trim().regex(/^[0-9a-fA-F]{6,64}$/, { error: 'set must be the set hash the run shows (6 to 64 hex digits)' })
+    .meta({ description: 'The hash of the set of updates approved, as the run shows it (`waits for approval of set ...`): refused with E_APPROVAL_SET_MISMATCH if the run publishes another set.' }),
+});
+export const ApproveResultSchema = z.object({
+  runId: z.string(), setHash: z.string(), updates: z.array(z.object({ id: z.string(), contentHash: z.string() })),
+  by: z.string(), at: ms, already: z.boolean(),
+});
 export const CancelResultSchema = z.object({ runId: z.string(), cancelledJobs: z.array(z.string()), signalledJobs: z.array(z.string()), verdict: z.enum(RUN_VERDICTS).nullable() });
 export const RecheckResultSchema = z.object({ runId: z.string(), recheckOf: z.string(), kind: z.enum(['started', 'coalesced']), url: z.string() });
 export const TriggerResultSchema = z.object({ runId: z.string(), kind: z.enum(['started', 'coalesced']), url: z.string() });

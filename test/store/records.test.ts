@@ -40,6 +40,8 @@ const SAMPLES: { [K in EventKind]: EventPayload<K> } = {
   'schedule.armed': { pipeline: 'images', cron: '0 1 * * 0', since: T0 },
   'promote.staged': { staged: [{ id: 'hkvc', targets: [{ target: 'kilo/epel-7', files: ['noarch/a.rpm'] }] }], failed: [{ id: 'zzzz', reasons: ['never tested'] }], trees: [{ target: 'kilo/epel-7', stagePath: '/stage/kilo' }] },
   'promote.recorded': { results: [{ id: 'hkvc', done: true, commit: 'c0ffee' }, { id: 'zzzz', done: false, why: 'gone' }] },
+  'promote.approved': { setHash: 'c'.repeat(64), updates: [{ id: 'hkvc', contentHash: 'd'.repeat(64) }], by: 'rm', via: 'cli' },
+  'run.waiting': { why: 'waits for approval of set cccccccccccc (1 update: hkvc) by a release manager: sluice approve r1' },
   'phase2.moved': { moves: [{ id: 'hkvc', moved: true, folder: 'ready', commit: 'c0ffee' }, { id: 'zzzz', moved: false, why: 'changed' }] },
   'gerrit.request': { ...ref, cause: 'patchset', requestedAt: T0 },
   'gerrit.rejected': { ...ref, cause: 'recheck', requestedAt: T0 },

@@ -73,6 +73,10 @@ export const EVENT_PAYLOADS = {
       z.object({ id: z.string(), done: z.literal(false), why: z.enum(['gone', 'already']) }),
     ])),
   }),
+  /** A release manager approved the set of updates a promote run publishes (`promote.approval: required`, docs/promote.md). */
+  'promote.approved': z.object({ setHash: z.string(), updates: z.array(z.object({ id: z.string(), contentHash: z.string() })), by: z.string(), via: z.enum(['cli', 'api', 'dashboard']) }),
+  /** A controlled run waits for something other than its jobs (a promote for its approval): the run's reason says what, until it goes on. */
+  'run.waiting': z.object({ why: z.string() }),
   'phase2.moved': z.object({
     moves: z.array(z.discriminatedUnion('moved', [
       z.object({ id: z.string(), moved: z.literal(true), folder: z.string(), commit: z.string() }),

@@ -9,6 +9,8 @@ export const PromoteInputsSchema = z.object({
   plannedAt: z.number(),
   /** Set on a recheck from the dashboard: the run it repeats. */
   rerunOf: z.string().optional(),
+  /** Updates of ready/ left there for a later promote: younger than `promote.min_soak` (issue 19). */
+  soaking: z.array(z.object({ id: z.string(), readySince: z.number(), eligibleAt: z.number(), why: z.string() })).optional(),
 });
 export type PromoteInputs = RecordOf<typeof PromoteInputsSchema>;
 

@@ -19,6 +19,7 @@ import { composeStage, type StageRpm } from '../../drivers/publish/compose-stage
 import { currentTree, publishToProduction } from '../../drivers/publish/production.js';
 import { runSignHook } from '../../drivers/publish/sign-hook.js';
 import { parseTarget, productionPath } from '../../drivers/publish/tree-layout.js';
+import { approvalGate } from './gates.js';
 
 export interface PromoteControllerOptions {
   readonly config: Config;
@@ -116,7 +117,8 @@ export function promoteController(o: PromoteControllerOptions): RunController {
       // Staged but no stage job yet (the first advance, or one that died before adding them).
       const stageJobs = jobs.length === 0 ? stageTestJobs(o, run.id, plan, inputs) : [];
       if (stageJobs.length > 0) return { kind: 'jobs', jobs: stageJobs };
-      return publish(o, run.id, plan, jobs);
+      // promote.approval: asked only once publishing is what is left (docs/promote.md, "Gates before production").
+      return publish(o, run.id, plan, jobs, () => approvalGate(o, { id: run.id, inputs }, plan));
     },
   };
 }
@@ -198,7 +200,7 @@ function stageTestJobs(o: PromoteControllerOptions, runId: string, plan: StagedP
   });
 }
 
-async function publish(o: PromoteControllerOptions, runId: string, plan: StagedPlan, jobs: readonly Job[]): Promise<AdvanceStep> {
+async function publish(o: PromoteControllerOptions, runId: string, plan: StagedPlan, jobs: readonly Job[], gate: () => Promise<AdvanceStep | undefined>): Promise<AdvanceStep> {
   const ids = plan.staged.map((u) => u.id);
   const finish = (verdict: 'pass' | 'fail' | 'error', reason: string, outcome: PromoteOutcome): AdvanceStep => ({ kind: 'finish', verdict, reason, outcome });
   const keptOutcome: PromoteOutcome = { pushed: [], failed: plan.failed, kept: ids, published: [] };
@@ -210,6 +212,8 @@ async function publish(o: PromoteControllerOptions, runId: string, plan: StagedP
   if (plan.trees.length === 0) {
     return finish(plan.failed.length > 0 ? 'fail' : 'pass', `nothing to publish${refused}`, { ...keptOutcome, kept: [] });
   }
+  const held = await gate();
+  if (held) return held;
   const published = await publishToProduction({ productionRoot: o.productionRoot, runId, trees: plan.trees, keep: o.config.promote.keep });
   if (!published.ok) return finish('error', `production was not changed: ${published.error}${refused}`, keptOutcome);
   const pushed = plan.staged.map((u) => ({

@@ -1,9 +1,9 @@
 import { RUN_RECORD_SCHEMAS } from '../../core/records/run-record.js';
 import type { Pipeline } from '../pipeline.js';
-import { listReady } from '../../drivers/repo/push-ready.js';
 import { newRunId } from '../../engine/hash.js';
 import { promoteController } from './controller.js';
 import { submitPromote } from './submit.js';
+import { readyFiles } from './gates.js';
 import { promoteReporter } from './reporter.js';
 import { promoteStory } from './story.js';
 
@@ -16,7 +16,7 @@ export const promote: Pipeline = {
   name: 'promote',
   records: RUN_RECORD_SCHEMAS.promote,
   async start(ctx, now) {
-    const r = await submitPromote({ store: ctx.store, config: ctx.config, configHash: ctx.configHash, ready: await listReady(await ctx.updateRepo()), now, runId: newRunId(now) });
+    const r = await submitPromote({ store: ctx.store, config: ctx.config, configHash: ctx.configHash, ready: await readyFiles(await ctx.updateRepo()), now, runId: newRunId(now) });
     if (r.ok) return { kind: 'started', runId: r.runId };
     if (r.kind === 'busy') return { kind: 'coalesced', runId: r.activeRunId };
     return { kind: 'nothing', why: r.why };

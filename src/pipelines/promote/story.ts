@@ -20,6 +20,7 @@ export const promoteStory: RunStory = {
       `  inputs: ${ready.map((u) => `${u.id} (sha256 ${short(u.contentHash)})`).join(', ') || 'none'}`,
       configLine(inputsOf(run)),
       `  plan: stage composed from the tested RPMs of ready/, then the stage tests: ${plural(jobs.length, 'job')} on ${plural(targets, 'target')}`,
+      ...soakingLines(run).map((l) => `  ${l}`),
     ];
   },
   sections: (_run, jobs) => [{ heading: '  stage tests (one job per target whose production tree stage changes):', jobs }],
@@ -36,8 +37,8 @@ export const promoteStory: RunStory = {
   reported: () => ': pushed/ and failed/ written in the update repository',
   outcomeLines(run) {
     const o = outcomeOf(run);
-    if (!o) return [];
-    const out: string[] = [];
+    if (!o) return soakingLines(run);
+    const out: string[] = [...soakingLines(run)];
     for (const p of o.pushed ?? []) out.push(`pushed ${p.id}:`, ...p.files.map((f) => `  ${f}`));
     for (const f of o.failed ?? []) out.push(`failed ${f.id} (moved to failed/):`, ...f.reasons.map((r) => `  ${r}`));
     if ((o.kept ?? []).length > 0) out.push(`kept in ready/: ${(o.kept ?? []).join(' ')}`);
@@ -46,8 +47,8 @@ export const promoteStory: RunStory = {
   },
   outcomeItems(run) {
     const o = outcomeOf(run);
-    if (!o) return [];
-    const items: OutcomeItem[] = [];
+    const items: OutcomeItem[] = soakingLines(run).map((l) => ({ parts: [l] }));
+    if (!o) return items;
     for (const p of o.pushed ?? []) items.push({ parts: ['pushed ', { update: p.id }, ` (${p.files.length} files)`] });
     for (const f of o.failed ?? []) items.push({ culprit: true, parts: ['refused ', { update: f.id }, ` (moved to failed/): ${f.reasons.join('; ')}`] });
     if ((o.kept ?? []).length > 0) items.push({ parts: [`kept in ready/: ${(o.kept ?? []).join(' ')}`] });
@@ -57,3 +58,8 @@ export const promoteStory: RunStory = {
   cellLabel: () => 'promote',
   failureHint: 'failed: each target, each attempt',
 };
+
+/** Updates of ready/ this run left there to soak (`promote.min_soak`), each with its reason. */
+function soakingLines(run: Run): string[] {
+  return (inputsOf(run).soaking ?? []).map((h) => `left in ready/ to soak: ${h.why}`);
+}

@@ -3,10 +3,10 @@ import { newRunId } from '../../engine/hash.js';
 import { submitPhase1 } from '../../pipelines/phase1/submit.js';
 import { ApiError } from '../api-error.js';
 import type { WebDeps } from '../deps.js';
-import { cancelAs, disableAs, enableAs, mustProvisionAs, recheckAs, recordAction, startAs } from '../operations.js';
+import { approveAs, cancelAs, disableAs, enableAs, mustProvisionAs, recheckAs, recordAction, startAs } from '../operations.js';
 import { requireRole } from '../roles.js';
 import {
-  CancelBody, CancelResultSchema, DisableBody, EnableBody, MustProvisionBody, MustProvisionParams, MustProvisionResultSchema, PipelineParams, RecheckResultSchema, RunParams, SubmitBody, SubmitResultSchema,
+  ApproveBody, ApproveResultSchema, CancelBody, CancelResultSchema, DisableBody, EnableBody, MustProvisionBody, MustProvisionParams, MustProvisionResultSchema, PipelineParams, RecheckResultSchema, RunParams, SubmitBody, SubmitResultSchema,
   TargetParams, TargetStateResultSchema, TriggerResultSchema,
 } from '../schemas.js';
 import { runUrl } from '../views.js';
@@ -52,6 +52,15 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
       handle: async ({ params, body, request }) => {
         const r = await cancelAs(d, actorOf(request), params.id, body.reason);
         return { runId: params.id, cancelledJobs: r.cancelledJobs, signalledJobs: r.signalledJobs, verdict: r.runVerdict };
+      },
+    }),
+    apiRoute({
+      method: 'POST', path: '/api/runs/{id}/approve', tag: 'actions', access: 'action',
+      summary: 'Approve the set of updates a promote run waiting for its approval publishes (promote.approval: required; role: release)',
+      params: RunParams, body: ApproveBody, response: ApproveResultSchema, errors: ['E_NOT_FOUND', 'E_APPROVAL_SET_MISMATCH', 'E_APPROVAL_REFUSED'],
+      handle: async ({ params, body, request }) => {
+        const r = await approveAs(d, actorOf(request), params.id, body.set);
+        return { runId: params.id, setHash: r.set.hash, updates: [...r.set.updates], by: r.approval.by, at: r.approval.at, already: r.already };
       },
     }),
     apiRoute({

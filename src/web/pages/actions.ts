@@ -49,8 +49,8 @@ export function frontActions(v: PageViewer | undefined, targets: readonly { targ
   return parts.length === 0 ? '' : html`<section class="actions"><h2>Actions</h2>${parts}</section>`;
 }
 
-/** A run page's buttons: recheck a finished run, cancel an unfinished one. */
-export function runActions(v: PageViewer | undefined, run: Run): SafeHtml | string {
+/** A run page's buttons: recheck a finished run, cancel an unfinished one, approve the set a waiting promote publishes. */
+export function runActions(v: PageViewer | undefined, run: Run, awaiting?: { hash: string; updates: readonly { id: string }[] }): SafeHtml | string {
   if (!v || !isReadable(run)) return '';
   const id = encodeURIComponent(run.id);
   const parts: SafeHtml[] = [];
@@ -59,6 +59,10 @@ export function runActions(v: PageViewer | undefined, run: Run): SafeHtml | stri
   }
   if (run.state !== 'finished' && mayDo(v.identity, 'cancel')) {
     parts.push(html`<form class="inline" method="post" action="/actions/runs/${id}/cancel">${hidden(v)}<button type="submit" data-action="cancel">cancel</button></form>`);
+  }
+  // The form carries the set the page showed: a set changed since is refused (E_APPROVAL_SET_MISMATCH), never approved unseen.
+  if (awaiting && mayDo(v.identity, 'approve-promote')) {
+    parts.push(html`<form class="inline" method="post" action="/actions/runs/${id}/approve">${hidden(v)}<input type="hidden" name="set" value="${awaiting.hash}"><button type="submit" data-action="approve-promote">approve set ${awaiting.hash.slice(0, 12)} (${awaiting.updates.map((u) => u.id).join(', ')})</button></form>`);
   }
   return parts.length === 0 ? '' : html`<section class="actions">${parts}</section>`;
 }

@@ -13,11 +13,12 @@ import { runActions, whoBar, type PageViewer } from './actions.js';
 import { layout, liveRegion } from './layout.js';
 import { notificationsSection } from './notifications.js';
 import { specView } from '../../engine/job-spec-view.js';
+import { setAwaitingApproval } from '../../pipelines/promote/gates.js';
 
 export async function runPage(d: WebDeps, run: Run, viewer?: PageViewer): Promise<string> {
   return layout({
     title: `Run ${run.id}`, scripts: ['live.js'], who: whoBar(viewer),
-    body: html`${runActions(viewer, run)}${liveRegion({ events: `/api/events?run=${encodeURIComponent(run.id)}`, fragment: `/fragments/runs/${encodeURIComponent(run.id)}`, body: await runFragment(d, run) })}`,
+    body: html`${runActions(viewer, run, viewer ? await setAwaitingApproval(d.store, run) : undefined)}${liveRegion({ events: `/api/events?run=${encodeURIComponent(run.id)}`, fragment: `/fragments/runs/${encodeURIComponent(run.id)}`, body: await runFragment(d, run) })}`,
   });
 }
 
