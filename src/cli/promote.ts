@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { previewPromote } from '../pipelines/promote/controller.js';
 import { listReady } from '../drivers/repo/index.js';
 import { newRunId } from '../engine/hash.js';
-import { submitPromote } from '../pipelines/promote/submit.js';
+import { promoteHolds, submitPromote } from '../pipelines/promote/submit.js';
 import { loadConfig } from './config-loader.js';
 import { makeEngine, promoteOptions, providersFor } from './engine-setup.js';
 import { currentUpdateRepo } from './update-repo-setup.js';
@@ -33,9 +33,11 @@ async function promote(io: Io, opts: PromoteOptions): Promise<number> {
   return withStore(loaded, io, async (store) => {
     const ready = await listReady(repoPath);
     if (opts.dryRun) {
-      const preview = await previewPromote(promoteOptions(loaded, store), ready);
-      if (opts.json) { io.out(`${JSON.stringify(preview, null, 2)}\n`); return EXIT.ok; }
-      if (preview.length === 0) io.out('nothing to promote: ready/ is empty\n');
+      const { held } = await promoteHolds(store, repoPath, ready.map((f) => f.id));
+      const preview = await previewPromote(promoteOptions(loaded, store), ready.filter((f) => !held.some((h) => h.id === f.id)));
+      if (opts.json) { io.out(`${JSON.stringify([...preview, ...held.map((h) => ({ id: h.id, held: h.why }))], null, 2)}\n`); return EXIT.ok; }
+      if (preview.length === 0 && held.length === 0) io.out('nothing to promote: ready/ is empty\n');
+      for (const h of held) io.out(`would hold ${h.id} in ready/: ${h.why}\n`);
       for (const p of preview) {
         if (p.files) io.out([`would push ${p.id}:`, ...p.files.map((f) => `  ${f}`)].join('\n') + '\n');
         else io.out([`would refuse ${p.id}:`, ...(p.reasons ?? []).map((r) => `  ${r}`)].join('\n') + '\n');
@@ -43,7 +45,7 @@ async function promote(io: Io, opts: PromoteOptions): Promise<number> {
       return EXIT.ok;
     }
     const now = io.now();
-    const submitted = await submitPromote({ store, config: loaded.config, configHash: loaded.hash, ready, now, runId: newRunId(now) });
+    const submitted = await submitPromote({ store, config: loaded.config, configHash: loaded.hash, ready, repoPath, now, runId: newRunId(now) });
     let runId: string;
     if (submitted.ok) {
       runId = submitted.runId;

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Phase2RunOutcome } from '../../src/pipelines/phase2/controller.js';
@@ -12,20 +11,7 @@ import { addUpdate, makePhase2Site, phase2Engine, type Phase2Site } from '../hel
 import { requireRpmTools } from '../helpers/rpm.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 import type { Store } from '../../src/store/index.js';
-
-const git = (repo: string, ...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
-
-/** `id` needs `deps`, declared for the content the store knows it by. */
-export async function declareNeeds(store: Store, id: string, deps: readonly string[]): Promise<void> {
-  await store.recordUpdate({ id, path: `updates/${id}.yml`, contentHash: `content-${id}`, data: { notes: id, builds: [] }, now: 1 });
-  await store.declareDependencies({ updateId: id, contentHash: `content-${id}`, dependsOn: deps.map((d) => ({ id: d, why: `sluice submit --with ${d}` })), by: 'packager', now: 1 });
-}
-
-/** Moves an update file by hand, as an earlier run of the ladder would have. */
-export function moveFile(site: Phase2Site, id: string, to: 'ready' | 'failed'): void {
-  git(site.repoPath, 'mv', `updates/${id}.yml`, `${to}/${id}.yml`);
-  git(site.repoPath, 'commit', '-qm', `Move ${id} to ${to}/`);
-}
+import { declareNeeds, moveFile } from '../helpers/dependencies.js';
 
 async function runPhase2(site: Phase2Site, store: Store) {
   const now = Date.now();
