@@ -39,8 +39,8 @@ export async function readDependencies(store: Store, repoPath: string, set: read
     if (folder !== undefined) { places.push({ id, place: folder }); continue; }
     const [phase1] = await store.listRuns({ updateId: id, pipeline: 'phase1', limit: 1 });
     if (phase1 && phase1.finishedAt === null) places.push({ id, place: 'submitted', detail: `run ${phase1.id}` });
-    else if (phase1 && phase1.verdict !== 'pass') places.push({ id, place: 'rejected', detail: `run ${phase1.id}` });
-    else places.push({ id, place: 'gone' });
+    else if (phase1 && (phase1.verdict === 'fail' || phase1.verdict === 'error')) places.push({ id, place: 'rejected', detail: `run ${phase1.id}` });
+    else places.push({ id, place: 'gone', ...(phase1?.verdict === 'cancelled' ? { detail: `its phase1 run ${phase1.id} was cancelled` } : {}) });
   }
   return { edges, places };
 }
