@@ -16,14 +16,12 @@ export interface DependencyReading {
 }
 
 export async function readDependencies(store: Store, repoPath: string, set: readonly string[]): Promise<DependencyReading> {
-  const all = await store.listDependencies();
-  if (all.length === 0) return { edges: [], places: [] };
   const reached = new Set(set);
   const edges: UpdateDependency[] = [];
   let frontier = [...set];
   while (frontier.length > 0) {
     const next: string[] = [];
-    for (const e of all.filter((x) => frontier.includes(x.updateId))) {
+    for (const e of await store.listDependencies(frontier)) {
       edges.push({ updateId: e.updateId, dependsOn: e.dependsOn, how: e.how, why: e.why });
       if (!reached.has(e.dependsOn)) { reached.add(e.dependsOn); next.push(e.dependsOn); }
     }
