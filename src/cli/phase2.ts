@@ -31,7 +31,7 @@ async function phase2(io: Io, opts: Phase2Options): Promise<number> {
   const repoPath = await currentUpdateRepo(loaded);
   return withStore(loaded, io, async (store) => {
     const now = io.now();
-    const submitted = await submitPhase2({ store, config: loaded.config, configHash: loaded.hash, snapshot: await snapshotFiles(repoPath), now, runId: newRunId(now) });
+    const submitted = await submitPhase2({ store, config: loaded.config, configHash: loaded.hash, snapshot: await snapshotFiles(repoPath), repoPath, now, runId: newRunId(now) });
     let runId: string;
     if (submitted.ok) {
       runId = submitted.runId;

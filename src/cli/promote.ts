@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { previewPromote } from '../pipelines/promote/controller.js';
 import { newRunId } from '../engine/hash.js';
-import { submitPromote } from '../pipelines/promote/submit.js';
+import { promoteHolds, submitPromote } from '../pipelines/promote/submit.js';
 import { readyFiles, soakGate } from '../pipelines/promote/gates.js';
 import { loadConfig } from './config-loader.js';
 import { promoteOptions, providersFor } from './engine-setup.js';
@@ -31,10 +31,12 @@ async function promote(io: Io, opts: PromoteOptions): Promise<number> {
     const ready = await readyFiles(repoPath);
     if (opts.dryRun) {
       const { take, soaking } = soakGate(loaded.config, ready, io.now());
-      const preview = await previewPromote(promoteOptions(loaded, store), take);
-      if (opts.json) { io.out(`${JSON.stringify([...preview, ...soaking.map((h) => ({ id: h.id, soaking: h.why }))], null, 2)}\n`); return EXIT.ok; }
+      const { held } = await promoteHolds(store, repoPath, take.map((f) => f.id));
+      const preview = await previewPromote(promoteOptions(loaded, store), take.filter((f) => !held.some((h) => h.id === f.id)));
+      if (opts.json) { io.out(`${JSON.stringify([...preview, ...soaking.map((h) => ({ id: h.id, soaking: h.why })), ...held.map((h) => ({ id: h.id, held: h.why }))], null, 2)}\n`); return EXIT.ok; }
       if (ready.length === 0) io.out('nothing to promote: ready/ is empty\n');
       for (const h of soaking) io.out(`would leave in ready/ ${h.why}\n`);
+      for (const h of held) io.out(`would hold ${h.id} in ready/: ${h.why}\n`);
       for (const p of preview) {
         if (p.files) io.out([`would push ${p.id}:`, ...p.files.map((f) => `  ${f}`)].join('\n') + '\n');
         else io.out([`would refuse ${p.id}:`, ...(p.reasons ?? []).map((r) => `  ${r}`)].join('\n') + '\n');
@@ -42,7 +44,7 @@ async function promote(io: Io, opts: PromoteOptions): Promise<number> {
       return EXIT.ok;
     }
     const now = io.now();
-    const submitted = await submitPromote({ store, config: loaded.config, configHash: loaded.hash, ready, now, runId: newRunId(now) });
+    const submitted = await submitPromote({ store, config: loaded.config, configHash: loaded.hash, ready, repoPath, now, runId: newRunId(now) });
     let runId: string;
     if (submitted.ok) {
       runId = submitted.runId;

@@ -69,3 +69,28 @@ function resolve(group: readonly string[], results: ReadonlyMap<string, boolean[
     ? { clean: [...group], culprits: [], flaky: [[...group]], pending: [] }
     : { clean: [], culprits: [[...group]], flaky: [], pending: [] };
 }
+
+/**
+ * The same bisection over units (docs/lifecycle.md, "Updates that need each other"):
+ * updates that need each other are one unit, never split. History and decisions are in
+ * update ids (a tested group is the union of its units' members); a unit is represented
+ * inside by its first member. The units partition the batch, in the batch's order.
+ */
+export function nextBisectUnits(units: readonly (readonly string[])[], history: readonly GroupResult[]): BisectDecision {
+  const byHead = new Map(units.map((u) => [u[0] as string, u]));
+  const heads = [...byHead.keys()];
+  const expand = (group: readonly string[]) => group.flatMap((h) => byHead.get(h) ?? [h]);
+  const toHeads = (group: readonly string[]) => {
+    const members = new Set(group);
+    return heads.filter((h) => members.has(h));
+  };
+  const d = nextBisect(heads, history.map((r) => ({ group: toHeads(r.group), passed: r.passed })));
+  if (d.kind === 'test') return { kind: 'test', groups: d.groups.map(expand) };
+  return { kind: 'done', clean: expand(d.clean), culprits: d.culprits.map(expand), flaky: d.flaky.map(expand) };
+}
+
+/** The units a group of members is made of (the units partition the batch). */
+export function unitsOfGroup(units: readonly (readonly string[])[], group: readonly string[]): string[][] {
+  const members = new Set(group);
+  return units.filter((u) => members.has(u[0] as string)).map((u) => [...u]);
+}

@@ -33,6 +33,8 @@ export interface JobSpec {
   /** phase2: the bisection round and the group of updates this job tests together. */
   readonly round?: number;
   readonly group?: readonly string[];
+  /** phase2: updates of ready/ the group needs, whose builds are installed with it (never blamed). */
+  readonly base?: readonly string[];
   /** The update files the node gets; absent for phase1, whose run holds its one file. */
   readonly updates?: readonly { readonly id: string; readonly content: string }[];
   /** DESIGN.md "Lessons": phase1 installs the update after provisioning, phase2 before. */

@@ -16,7 +16,7 @@ const git = (repo: string, ...args: string[]) => execFileSync('git', ['-C', repo
 
 async function startPhase2(site: Phase2Site, store: Store): Promise<string> {
   const now = Date.now();
-  const r = await submitPhase2({ store, config: site.config, configHash: 't', snapshot: await snapshotFiles(site.repoPath), now, runId: newRunId(now) });
+  const r = await submitPhase2({ store, config: site.config, configHash: 't', snapshot: await snapshotFiles(site.repoPath), repoPath: site.repoPath, now, runId: newRunId(now) });
   assert.ok(r.ok, JSON.stringify(r));
   return r.runId;
 }
@@ -92,7 +92,7 @@ forEachStore('an update edited in updates/ while phase2 runs is not moved, and o
   await addUpdate(site, 'aaaa');
   await addUpdate(site, 'bbbb');
   const runId = await startPhase2(site, store);
-  const second = await submitPhase2({ store, config: site.config, configHash: 't', snapshot: await snapshotFiles(site.repoPath), now: Date.now(), runId: newRunId(Date.now()) });
+  const second = await submitPhase2({ store, config: site.config, configHash: 't', snapshot: await snapshotFiles(site.repoPath), repoPath: site.repoPath, now: Date.now(), runId: newRunId(Date.now()) });
   assert.deepEqual(second, { ok: false, kind: 'busy', activeRunId: runId });
   // A packager pushes a new version of bbbb after the snapshot, and a new update arrives.
   writeFileSync(join(site.repoPath, 'updates', 'bbbb.yml'), readFileSync(join(site.repoPath, 'updates', 'bbbb.yml'), 'utf8').replace('update bbbb', 'update bbbb, second version'));
@@ -111,7 +111,7 @@ forEachStore('an update edited in updates/ while phase2 runs is not moved, and o
   const moves = (await store.listEvents({ runId })).find((e) => e.kind === 'phase2.moved')?.payload as { moves: { id: string; moved: boolean; why?: string }[] };
   assert.deepEqual(moves.moves.map((m) => [m.id, m.moved, m.why ?? null]), [['aaaa', true, null], ['bbbb', false, 'changed']]);
   // Now the next phase2 may start, and takes exactly what waits.
-  const next = await submitPhase2({ store, config: site.config, configHash: 't', snapshot: await snapshotFiles(site.repoPath), now: Date.now(), runId: newRunId(Date.now()) });
+  const next = await submitPhase2({ store, config: site.config, configHash: 't', snapshot: await snapshotFiles(site.repoPath), repoPath: site.repoPath, now: Date.now(), runId: newRunId(Date.now()) });
   assert.ok(next.ok);
   assert.deepEqual(next.batch, ['bbbb', 'cccc']);
 });

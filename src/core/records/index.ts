@@ -1,4 +1,5 @@
 export * from './decode.js';
+export * from './dependencies.js';
 export * from './events.js';
 export * from './images.js';
 export * from './phase1.js';

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { RecordOf } from './decode.js';
-
-const HeldSchema = z.array(z.object({ id: z.string(), why: z.string() }));
+import { HeldSchema, RunDependenciesSchema } from './dependencies.js';
 
 /** What a phase2 run records of its inputs (`runs.inputs`). */
 export const Phase2InputsSchema = z.object({
@@ -17,6 +16,13 @@ export const Phase2InputsSchema = z.object({
   plannedAt: z.number(),
   /** Set on a recheck from the dashboard: the run it repeats. */
   rerunOf: z.string().optional(),
+  /**
+   * Updates that need each other: the edges and places read at the start, and the updates
+   * of ready/ the batch needs, installed with their dependants' groups as a base (never blamed).
+   */
+  dependencies: RunDependenciesSchema.extend({
+    base: z.array(z.object({ id: z.string(), content: z.string(), contentHash: z.string() })),
+  }).optional(),
 });
 export type Phase2Inputs = RecordOf<typeof Phase2InputsSchema>;
 
@@ -26,6 +32,8 @@ export const CulpritSchema = z.object({
   stage: z.enum(['checks', 'tests']),
   /** The jobs that failed when it was tested alone: their errors are the evidence. */
   failedJobs: z.array(z.string()),
+  /** The units of updates that need each other it is made of, when one has several members. */
+  units: z.array(z.array(z.string())).optional(),
 });
 
 /**

@@ -64,9 +64,9 @@ export function batchOf(record: RunRecord | UnreadableRunRecord): readonly strin
   }, undefined);
 }
 
-/** The updates a run left for later, with why (phase2 only). */
+/** The updates a run left for later, with why (phase2: in updates/; promote: in ready/, for what they need). */
 export function heldOf(record: RunRecord | UnreadableRunRecord): readonly { readonly id: string; readonly why: string }[] {
-  return askPipeline(record, { phase1: () => [], phase2: (r) => r.inputs.held, promote: () => [], images: () => [] }, []);
+  return askPipeline(record, { phase1: () => [], phase2: (r) => r.inputs.held, promote: (r) => r.outcome?.held ?? r.inputs.held ?? [], images: () => [] }, []);
 }
 
 /** The one update file a run tests, exactly as submitted (phase1's), if it tests one. */

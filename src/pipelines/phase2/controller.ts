@@ -1,7 +1,10 @@
 import { deliveryFor } from '../../core/config.js';
 import type { Config } from '../../core/config.js';
 import type { Phase2Inputs } from '../../core/records/phase2.js';
-import { describePhase2, nextPhase2Step, phase2HasChecks, planGroupJobs, planPhase2Batch, type Phase2JobRecord, type Phase2Outcome, type Phase2Stage } from './plan.js';
+import { describePhase2, groupBase, nextPhase2Step, phase2HasChecks, planGroupJobs, planPhase2Batch, type Phase2JobRecord, type Phase2Outcome, type Phase2Stage } from './plan.js';
+import { dependencyUnits } from '../../core/update-dependencies.js';
+import { listReady } from '../../drivers/repo/push-ready.js';
+import { readDependencies } from '../dependency-places.js';
 import { formatPath, type Problem } from '../../core/problem.js';
 import type { TargetDisable } from '../../core/target-state.js';
 import { parseUpdateBytes } from '../../core/update-file.js';
@@ -24,6 +27,8 @@ export interface Phase2Submission {
   readonly config: Config;
   readonly configHash: string;
   readonly snapshot: { readonly commit: string; readonly files: readonly SnapshotFile[] };
+  /** The update repository: where updates the snapshot's need stand (ready/, pushed/...). */
+  readonly repoPath: string;
   readonly now: number;
   readonly runId: string;
 }
@@ -70,7 +75,10 @@ export async function submitPhase2(s: Phase2Submission): Promise<Phase2SubmitRes
     if (!parsed.ok) { parsedHeld.push({ id: f.id, why: `invalid: ${parsed.problems[0]?.message ?? 'unreadable'}` }); continue; }
     updates.push({ id: f.id, builds: parsed.update.builds });
   }
-  const plan = planPhase2Batch(updates, s.config, disabled);
+  const reading = await readDependencies(s.store, s.repoPath, s.snapshot.files.map((f) => f.id));
+  // An unreadable file of updates/ is where its dependants' need stands: they wait with it.
+  const places = [...reading.places, ...parsedHeld.map((h) => ({ id: h.id, place: 'updates' as const, detail: h.why }))];
+  const plan = planPhase2Batch(updates, s.config, disabled, { edges: reading.edges, places });
   const held = [...parsedHeld, ...plan.held];
   if (plan.batch.length === 0) {
     return { ok: false, kind: 'nothing', why: s.snapshot.files.length === 0 ? 'updates/ is empty' : `no update in updates/ can be tested now (${held.length} held)`, held };
@@ -78,6 +86,8 @@ export async function submitPhase2(s: Phase2Submission): Promise<Phase2SubmitRes
   const files = new Map(s.snapshot.files.map((f) => [f.id, f]));
   const batchUpdates = plan.batch.map((id) => files.get(id) as SnapshotFile);
   const builds = new Map(updates.map((u) => [u.id, u.builds]));
+  const readyFiles = plan.base.length > 0 ? await listReady(s.repoPath) : [];
+  const base = readyFiles.filter((f) => plan.base.includes(f.id)).map((f) => ({ id: f.id, content: f.content, contentHash: sha256(new TextEncoder().encode(f.content)) }));
   const untestable = planGroupJobs(plan.batch, builds, s.config, disabled, 'tests').filter((j) => j.skip === null && j.command === undefined);
   if (untestable.length > 0) {
     return {
@@ -90,6 +100,9 @@ export async function submitPhase2(s: Phase2Submission): Promise<Phase2SubmitRes
     updates: batchUpdates.map((f) => ({ id: f.id, content: f.content, contentHash: sha256(new TextEncoder().encode(f.content)) })),
     batch: plan.batch, held, withChecks: phase2HasChecks(plan.batch, builds, s.config, disabled),
     configFile: s.config.file, configHash: s.configHash, plannedAt: s.now,
+    ...(reading.edges.length > 0 ? {
+      dependencies: { edges: reading.edges, places, units: dependencyUnits(plan.batch, reading.edges).filter((u) => u.length > 1), base },
+    } : {}),
   };
   const inserted = await s.store.insertRunWithJobs({ run: { id: s.runId, pipeline: 'phase2', controller: 'phase2', inputs, reason: null }, jobs: [], now: s.now });
   if (!inserted.ok) {
@@ -116,7 +129,8 @@ export function phase2Controller(o: { config: Config; store: Store; now: () => n
       if (run.pipeline !== 'phase2') throw new Error(`run ${run.id} is not a phase2 run (${run.pipeline})`);
       const inputs = run.inputs;
       const records = jobs.map(recordOf).filter((r): r is Phase2JobRecord => r !== undefined);
-      const step = nextPhase2Step(inputs.batch, inputs.withChecks, records);
+      const edges = inputs.dependencies?.edges ?? [];
+      const step = nextPhase2Step(inputs.batch, inputs.withChecks, records, dependencyUnits(inputs.batch, edges));
       if (step.kind === 'stuck') return { kind: 'finish', verdict: step.verdict, reason: step.reason, outcome: { held: inputs.held } };
       if (step.kind === 'done') {
         const outcome: Phase2RunOutcome = { ...step.outcome, held: inputs.held };
@@ -125,21 +139,26 @@ export function phase2Controller(o: { config: Config; store: Store; now: () => n
       const disabled = await disabledTargets(o.store, o.now());
       const builds = buildsOf(inputs.updates);
       const contents = new Map(inputs.updates.map((u) => [u.id, u.content]));
-      const newJobs: NewJob[] = step.groups.flatMap((group, gi) => roundJobs(run.id, step.stage, step.round, gi, group, builds, contents, disabled, o.config));
+      const base = { ids: (inputs.dependencies?.base ?? []).map((b) => b.id), builds: buildsOf(inputs.dependencies?.base ?? []), edges };
+      const newJobs: NewJob[] = step.groups.flatMap((group, gi) => roundJobs(run.id, step.stage, step.round, gi, group, builds, contents, disabled, o.config, base));
       return { kind: 'jobs', jobs: newJobs };
     },
   };
 }
 
-function roundJobs(runId: string, stage: Phase2Stage, round: number, gi: number, group: readonly string[], builds: ReadonlyMap<string, readonly Build[]>, contents: ReadonlyMap<string, string>, disabled: ReadonlyMap<string, TargetDisable>, config: Config): NewJob[] {
-  return planGroupJobs(group, builds, config, disabled, stage).map((j) => {
+/** The updates of ready/ a phase2 installs under the groups that need them. */
+interface Phase2Base { readonly ids: readonly string[]; readonly builds: ReadonlyMap<string, readonly Build[]>; readonly edges: NonNullable<Phase2Inputs['dependencies']>['edges'] }
+
+function roundJobs(runId: string, stage: Phase2Stage, round: number, gi: number, group: readonly string[], builds: ReadonlyMap<string, readonly Build[]>, contents: ReadonlyMap<string, string>, disabled: ReadonlyMap<string, TargetDisable>, config: Config, base: Phase2Base): NewJob[] {
+  const needed = groupBase(group, base.ids, base.edges);
+  return planGroupJobs(group, builds, config, disabled, stage, needed.flatMap((id) => base.builds.get(id) ?? [])).map((j) => {
     const provider = config.targets[j.target]?.provider ?? 'local';
     const spec: JobSpec = {
       pipeline: 'phase2', updateId: group.join(' '), target: j.target, provider, builds: j.builds,
       mode: 'provision', image: null,
       modeBecause: stage === 'checks' ? 'package checks need no node' : 'phase2 provisions from scratch with the updates enabled before the installer runs (preinstall)',
       command: j.command ?? [], timeoutMs: j.timeoutMs, checks: j.checks, productionRepo: j.productionRepo,
-      stage, round, group, updates: group.map((id) => ({ id, content: contents.get(id) ?? '' })), install: 'preinstall',
+      stage, round, group, ...(needed.length > 0 ? { base: needed } : {}), updates: group.map((id) => ({ id, content: contents.get(id) ?? '' })), install: 'preinstall',
       delivery: deliveryFor(config, j.target, 'phase2'), ...(j.roles ? { roles: j.roles } : {}),
     };
     return {

@@ -15,7 +15,8 @@ export const phase2: Pipeline = {
   name: 'phase2',
   records: RUN_RECORD_SCHEMAS.phase2,
   async start(ctx, now) {
-    const r = await submitPhase2({ store: ctx.store, config: ctx.config, configHash: ctx.configHash, snapshot: await snapshotFiles(await ctx.updateRepo()), now, runId: newRunId(now) });
+    const repoPath = await ctx.updateRepo();
+    const r = await submitPhase2({ store: ctx.store, config: ctx.config, configHash: ctx.configHash, snapshot: await snapshotFiles(repoPath), repoPath, now, runId: newRunId(now) });
     if (r.ok) return { kind: 'started', runId: r.runId };
     if (r.kind === 'busy') return { kind: 'coalesced', runId: r.activeRunId };
     if (r.kind === 'nothing') return { kind: 'nothing', why: r.why };

@@ -3,6 +3,8 @@ import type { Job, Run } from '../../store/index.js';
 import type { OutcomeItem, RunStory } from '../run-story.js';
 import { configLine, plural, short } from '../story-text.js';
 import { specView } from '../../engine/job-spec-view.js';
+import { dependenciesOf } from '../../core/update-dependencies.js';
+import { culpritName } from './plan.js';
 
 /**
  * How a phase2 run is told: the batch of updates/ it tested, the rounds and groups of the
@@ -28,6 +30,7 @@ export const phase2Story: RunStory = {
       configLine(inputs),
     ];
     for (const h of inputs.held ?? []) out.push(`  held in updates/, not tested: ${h.id}: ${h.why}`);
+    out.push(...dependencyLines(inputs));
     out.push(plan(jobs));
     return out;
   },
@@ -38,7 +41,7 @@ export const phase2Story: RunStory = {
     for (const c of o?.culprits ?? []) {
       const convicting = jobs.filter((j) => c.failedJobs.includes(j.id));
       const where = convicting.map((j) => `${j.target} in round ${groupSpecOf(j)?.round ?? '?'} (job ${j.id})`).join(', ');
-      out.push(`    culprit ${c.updates.join(' + ')}: failed the ${stageWords(c.stage)} ${c.updates.length > 1 ? 'only together' : 'on its own'} on ${where || 'its targets'}; it stays in updates/`);
+      out.push(`    culprit ${culpritName(c)}: failed the ${stageWords(c.stage)} ${c.updates.length > 1 ? 'as one' : 'on its own'} on ${where || 'its targets'}; ${c.updates.length > 1 ? 'they stay' : 'it stays'} in updates/`);
     }
     for (const g of o?.flaky ?? []) out.push(`    flaky [${g.join(' ')}]: failed once, passed when tested again; not blamed`);
     if ((o?.clean ?? []).length > 0) out.push(`    passed, moved to ready/: ${(o?.clean ?? []).join(' ')}`);
@@ -52,7 +55,7 @@ export const phase2Story: RunStory = {
     const out: string[] = [];
     if (o.clean && o.clean.length > 0) out.push(`passed (moved to ready/): ${o.clean.join(' ')}`);
     for (const c of o.culprits ?? []) {
-      out.push('', `CULPRIT ${c.updates.join(' + ')}${c.updates.length > 1 ? ' (fails only together)' : ''}: failed the ${stageWords(c.stage)} on its own`);
+      out.push('', `CULPRIT ${culpritName(c)}: failed the ${stageWords(c.stage)} ${c.updates.length > 1 ? 'as one' : 'on its own'}`);
       out.push(...failures(jobs.filter((j) => c.failedJobs.includes(j.id))).map((l) => (l === '' ? l : `  ${l}`)));
     }
     for (const g of o.flaky ?? []) out.push(`flaky: [${g.join(' ')}] failed once, passed when tested again`);
@@ -68,7 +71,7 @@ export const phase2Story: RunStory = {
     for (const c of o.culprits ?? []) {
       items.push({
         culprit: true,
-        parts: ['culprit ', ...joined(c.updates, ' + ', (id) => ({ update: id })), `${c.updates.length > 1 ? ' (fails only together)' : ''}: failed the ${stageWords(c.stage)} on its own (`, ...joined(c.failedJobs, ', ', (id) => ({ job: id })), ')'],
+        parts: ['culprit ', ...joined(c.updates, ' + ', (id) => ({ update: id })), `${culpritName(c).replace(/^[^ ]*/, '')}: failed the ${stageWords(c.stage)} ${c.updates.length > 1 ? 'as one' : 'on its own'} (`, ...joined(c.failedJobs, ', ', (id) => ({ job: id })), ')'],
       });
     }
     for (const g of o.flaky ?? []) items.push({ parts: [`flaky: [${g.join(' ')}] failed once, passed when tested again`] });
@@ -78,6 +81,18 @@ export const phase2Story: RunStory = {
   cellLabel: phase2Label,
   failureHint: 'blamed its culprit: rounds, groups, verdict',
 };
+
+/** What the run read of updates that need each other: the units moved as one, and ready/'s updates installed as a base. */
+function dependencyLines(inputs: Partial<Phase2Inputs>): string[] {
+  const d = inputs.dependencies;
+  if (!d) return [];
+  const out = d.units.map((u) => `  need each other, tested, blamed and moved as one: ${u.join('+')}`);
+  for (const b of d.base) {
+    const by = (inputs.batch ?? []).filter((id) => dependenciesOf(id, d.edges).includes(b.id));
+    out.push(`  from ready/, installed with what needs it (not tested as part of the batch, never blamed): ${b.id} (sha256 ${short(b.contentHash)}), needed by ${by.join(' ')}`);
+  }
+  return out;
+}
 
 const updates = (n: number): string => `${n} update${n === 1 ? '' : 's'}`;
 

@@ -20,6 +20,7 @@ import { currentTree, publishToProduction } from '../../drivers/publish/producti
 import { runSignHook } from '../../drivers/publish/sign-hook.js';
 import { parseTarget, productionPath } from '../../drivers/publish/tree-layout.js';
 import { approvalGate } from './gates.js';
+import { holdForDependencies, type DependencyPlace } from '../../core/dependency-holds.js';
 
 export interface PromoteControllerOptions {
   readonly config: Config;
@@ -118,7 +119,7 @@ export function promoteController(o: PromoteControllerOptions): RunController {
       const stageJobs = jobs.length === 0 ? stageTestJobs(o, run.id, plan, inputs) : [];
       if (stageJobs.length > 0) return { kind: 'jobs', jobs: stageJobs };
       // promote.approval: asked only once publishing is what is left (docs/promote.md, "Gates before production").
-      return publish(o, run.id, plan, jobs, () => approvalGate(o, { id: run.id, inputs }, plan));
+      return withHeld(plan, await publish(o, run.id, plan, jobs, () => approvalGate(o, { id: run.id, inputs }, plan)));
     },
   };
 }
@@ -128,14 +129,46 @@ async function lastStagedPlan(store: Store, runId: string): Promise<StagedPlan |
   return events.filter((e) => e.kind === STAGED_EVENT).pop()?.payload as StagedPlan | undefined;
 }
 
+/**
+ * Updates that need each other (docs/promote.md): what held updates of ready/ at the start
+ * (`inputs.held`), and what was refused in this run, holds what needs it in ready/: an
+ * update is never published before, or without, what it needs. Returns the updates still
+ * going and adds the newly held to `held`.
+ */
+function holdDependants(inputs: PromoteInputs, collected: readonly Collected[], failed: readonly { id: string }[], held: { id: string; why: string }[]): Collected[] {
+  if (!inputs.dependencies) return [...collected];
+  const places = new Map<string, DependencyPlace>(inputs.dependencies.places.map((p) => [p.id, p]));
+  for (const f of failed) places.set(f.id, { id: f.id, place: 'failed', detail: 'by this promote' });
+  const r = holdForDependencies({
+    candidates: collected.map((c) => c.id), held: new Map(held.map((h) => [h.id, h.why])), edges: inputs.dependencies.edges, places,
+    satisfied: (p) => p === 'pushed',
+  });
+  held.push(...r.held);
+  return collected.filter((c) => r.go.includes(c.id));
+}
+
+/** A finished promote also tells what it held in ready/ for what it needs. */
+function withHeld(plan: StagedPlan, step: AdvanceStep): AdvanceStep {
+  const held = plan.held ?? [];
+  if (step.kind !== 'finish' || held.length === 0 || !step.outcome) return step;
+  return {
+    ...step,
+    reason: `${step.reason}; held in ready/ for what they need: ${held.map((h) => h.id).join(', ')}`,
+    outcome: { ...(step.outcome as PromoteOutcome), held },
+  };
+}
+
 /** Verifies every update and composes the stage trees; an update a tree refuses is dropped from all and the trees made again. */
 export async function stage(o: PromoteControllerOptions, runId: string, inputs: PromoteInputs): Promise<StagedPlan> {
   const failed: { id: string; reasons: string[] }[] = [];
+  const held = [...(inputs.held ?? [])];
   let collected: Collected[] = [];
   for (const u of inputs.ready) {
+    if (held.some((h) => h.id === u.id)) continue;
     const c = await collectUpdate(o, u.id, u.content);
     if (c.ok) collected.push(c.value); else failed.push({ id: u.id, reasons: c.reasons });
   }
+  collected = holdDependants(inputs, collected, failed, held);
   for (let pass = 0; pass <= inputs.ready.length; pass++) {
     const targets = [...new Set(collected.flatMap((c) => [...c.byTarget.keys()]))].sort();
     const owners = new Map<string, string[]>();
@@ -174,12 +207,12 @@ export async function stage(o: PromoteControllerOptions, runId: string, inputs: 
       }
     }
     if (blamed.size === 0) {
-      return { staged: collected.map((c) => ({ id: c.id, targets: files.get(c.id) ?? [] })), failed, trees };
+      return { staged: collected.map((c) => ({ id: c.id, targets: files.get(c.id) ?? [] })), failed, trees, ...(held.length > 0 ? { held } : {}) };
     }
     for (const [id, reasons] of blamed) failed.push({ id, reasons });
-    collected = collected.filter((c) => !blamed.has(c.id));
+    collected = holdDependants(inputs, collected.filter((c) => !blamed.has(c.id)), failed, held);
   }
-  return { staged: [], failed, trees: [] };
+  return { staged: [], failed, trees: [], ...(held.length > 0 ? { held } : {}) };
 }
 
 function stageTestJobs(o: PromoteControllerOptions, runId: string, plan: StagedPlan, inputs: PromoteInputs): NewJob[] {

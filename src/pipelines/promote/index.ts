@@ -16,7 +16,8 @@ export const promote: Pipeline = {
   name: 'promote',
   records: RUN_RECORD_SCHEMAS.promote,
   async start(ctx, now) {
-    const r = await submitPromote({ store: ctx.store, config: ctx.config, configHash: ctx.configHash, ready: await readyFiles(await ctx.updateRepo()), now, runId: newRunId(now) });
+    const repoPath = await ctx.updateRepo();
+    const r = await submitPromote({ store: ctx.store, config: ctx.config, configHash: ctx.configHash, ready: await readyFiles(repoPath), repoPath, now, runId: newRunId(now) });
     if (r.ok) return { kind: 'started', runId: r.runId };
     if (r.kind === 'busy') return { kind: 'coalesced', runId: r.activeRunId };
     return { kind: 'nothing', why: r.why };

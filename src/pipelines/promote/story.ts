@@ -13,12 +13,18 @@ const outcomeOf = (run: Run): PromoteOutcome => (run.pipeline === 'promote' ? ru
 
 export const promoteStory: RunStory = {
   head(run, jobs, created) {
-    const ready = inputsOf(run).ready ?? [];
+    const inputs = inputsOf(run);
+    const ready = inputs.ready ?? [];
     const targets = new Set(jobs.map((j) => j.target)).size;
+    const needs = [
+      ...(inputs.dependencies?.units ?? []).map((u) => `  need each other, published together or not at all: ${u.join('+')}`),
+      ...(inputs.held ?? []).map((h) => `  held in ready/, not staged: ${h.id}: ${h.why}`),
+    ];
     return [
       `run ${run.id}: promote of ${plural(ready.length, 'update')} in ready/ (${ready.map((u) => u.id).join(' ')}), created ${created}`,
       `  inputs: ${ready.map((u) => `${u.id} (sha256 ${short(u.contentHash)})`).join(', ') || 'none'}`,
       configLine(inputsOf(run)),
+      ...needs,
       `  plan: stage composed from the tested RPMs of ready/, then the stage tests: ${plural(jobs.length, 'job')} on ${plural(targets, 'target')}`,
       ...soakingLines(run).map((l) => `  ${l}`),
     ];
@@ -30,6 +36,7 @@ export const promoteStory: RunStory = {
     for (const p of o?.pushed ?? []) out.push(`    pushed ${p.id}: ${plural(p.files.length, 'file')} in production (pushed/${p.id}.yml)`);
     for (const f of o?.failed ?? []) out.push(`    refused ${f.id} before stage (to failed/): ${f.reasons.join('; ')}`);
     if ((o?.kept ?? []).length > 0) out.push(`    kept in ready/: ${(o?.kept ?? []).join(' ')}`);
+    for (const h of o?.held ?? []) out.push(`    held in ready/ (not published before what it needs): ${h.id}: ${h.why}`);
     for (const p of o?.published ?? []) out.push(`    production ${p.target} -> ${p.tree}`);
     out.push('    (promote publishes only when the stage tests pass on every target, and then switches every target\'s production tree at once; an update whose RPMs differ from what phase2 tested is refused to failed/)');
     return out;
@@ -42,6 +49,7 @@ export const promoteStory: RunStory = {
     for (const p of o.pushed ?? []) out.push(`pushed ${p.id}:`, ...p.files.map((f) => `  ${f}`));
     for (const f of o.failed ?? []) out.push(`failed ${f.id} (moved to failed/):`, ...f.reasons.map((r) => `  ${r}`));
     if ((o.kept ?? []).length > 0) out.push(`kept in ready/: ${(o.kept ?? []).join(' ')}`);
+    for (const h of o.held ?? []) out.push(`held in ready/: ${h.id}: ${h.why}`);
     for (const t of o.published ?? []) out.push(`production ${t.target} -> ${t.tree}`);
     return out;
   },
@@ -52,6 +60,7 @@ export const promoteStory: RunStory = {
     for (const p of o.pushed ?? []) items.push({ parts: ['pushed ', { update: p.id }, ` (${p.files.length} files)`] });
     for (const f of o.failed ?? []) items.push({ culprit: true, parts: ['refused ', { update: f.id }, ` (moved to failed/): ${f.reasons.join('; ')}`] });
     if ((o.kept ?? []).length > 0) items.push({ parts: [`kept in ready/: ${(o.kept ?? []).join(' ')}`] });
+    for (const h of o.held ?? []) items.push({ parts: ['held in ready/: ', { update: h.id }, `: ${h.why}`] });
     for (const t of o.published ?? []) items.push({ parts: [`production ${t.target} → ${t.tree}`] });
     return items;
   },
