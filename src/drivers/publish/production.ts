@@ -176,7 +176,7 @@ export async function putBack(root: string, journal: Journal, touched: readonly 
     const unreachable = await putBackMirrors(touched);
     if (unreachable.length > 0) throw new Error(unreachable.join('; '));
     await abandon(root, journal);
-    return `${what} failed while swapping; production${(journal.mirrors ?? []).length > 0 ? ' and every mirror' : ''} was put back on the old trees: ${error.message}`;
+    return `${what} failed while swapping; every target${(journal.mirrors ?? []).length > 0 ? ', here and on every mirror,' : ''} was put back on its old tree: ${error.message}`;
   } catch (e) {
     return `${what} failed while swapping (${error.message}) and putting the old trees back failed too (${(e as Error).message}): ` +
       'the journal is kept, and recovery (the next publication, rollback or start) puts them back';

@@ -49,7 +49,8 @@ export interface SwitchedTarget { readonly target: string; readonly from: string
 
 export type SwitchResult =
   | { readonly ok: true; readonly targets: readonly SwitchedTarget[]; readonly mirrors: readonly string[] }
-  | { readonly ok: false; readonly error: string };
+  /** `refused`: no such kept tree, nothing was tried; `failed`: a host failed, and every host shows what it showed before. */
+  | { readonly ok: false; readonly kind: 'refused' | 'failed'; readonly error: string };
 
 export function rollbackProduction(req: RollbackRequest): Promise<SwitchResult> {
   const root = resolve(req.productionRoot);
@@ -58,7 +59,7 @@ export function rollbackProduction(req: RollbackRequest): Promise<SwitchResult> 
     try {
       return await switchLocked(root, req, only);
     } catch (e) {
-      return { ok: false, error: (e as Error).message };
+      return { ok: false, kind: 'failed', error: (e as Error).message };
     }
   });
 }
@@ -88,10 +89,10 @@ export function chooseTrees(kept: readonly KeptTarget[], to: string | undefined,
 async function switchLocked(root: string, req: RollbackRequest, only: readonly Target[] | undefined): Promise<SwitchResult> {
   await recoverLocked(root);
   const all = await listKept(root);
-  for (const t of only ?? []) if (!all.some((k) => k.target === t.name)) return { ok: false, error: `${t.name} has no production trees` };
+  for (const t of only ?? []) if (!all.some((k) => k.target === t.name)) return { ok: false, kind: 'refused', error: `${t.name} has no production trees` };
   const kept = only === undefined ? all : all.filter((k) => only.some((t) => t.name === k.target));
   const chosen = chooseTrees(kept, req.to, only !== undefined);
-  if (!chosen.ok) return chosen;
+  if (!chosen.ok) return { ok: false, kind: 'refused', error: chosen.error };
   const switches = chosen.switches;
   const step = async (s: PublishStep, t: string | undefined, m: string) => { await req.onStep?.(s, t, m); };
 
@@ -101,7 +102,7 @@ async function switchLocked(root: string, req: RollbackRequest, only: readonly T
     mirrors = await planMirrors(req.mirrors ?? [], switches.map((s) => ({ target: parseTarget(s.target), to: s.to })), false);
     await uploadMirrors(root, mirrors, step, req.timeoutMs);
   } catch (e) {
-    return { ok: false, error: `rollback did not start, production and its mirrors are untouched: ${(e as Error).message}` };
+    return { ok: false, kind: 'failed', error: `rollback did not start, production and its mirrors are untouched: ${(e as Error).message}` };
   }
   const entries: JournalEntry[] = switches.map((s) => {
     const target = parseTarget(s.target);
@@ -115,10 +116,10 @@ async function switchLocked(root: string, req: RollbackRequest, only: readonly T
       await pointAt(root, parseTarget(e.target), e.new);
     }
   } catch (e) {
-    return { ok: false, error: await putBack(root, journal, [], e as Error) };
+    return { ok: false, kind: 'failed', error: await putBack(root, journal, [], e as Error) };
   }
   const swapped = await swapMirrors(mirrors, true, step);
-  if (!swapped.ok) return { ok: false, error: await putBack(root, journal, swapped.touched, new Error(swapped.error)) };
+  if (!swapped.ok) return { ok: false, kind: 'failed', error: await putBack(root, journal, swapped.touched, new Error(swapped.error)) };
   await removeJournal(root);
   return { ok: true, targets: switches, mirrors: mirrors.map((m) => m.mirror.name) };
 }

@@ -107,7 +107,7 @@ it('publishes to two isolated mirrors, rolls both back with production, and a mi
     onStep: async (s: PublishStep, _tg?: string, m?: string) => { if (s === 'swapped-mirror' && m === 'm1') await nodes.nodes[1]!.stop(); },
   });
   assert.equal(failing.ok, false);
-  assert.match(!failing.ok ? failing.error : '', /failed while swapping; production and every mirror was put back on the old trees: mirror m2 .* swap failed/);
+  assert.match(!failing.ok ? failing.error : '', /failed while swapping; every target, here and on every mirror, was put back on its old tree: mirror m2 .* swap failed/);
   assert.deepEqual(hosts().map((root) => [T1, T2].map((target) => shows(root, target).link)), before);
   // The new tree is gone where a host could be reached; the unreachable one keeps an unlinked copy the next upload replaces.
   assert.equal(existsSync(join(local, '.trees', T1, '000003-r-3')), false);
