@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { mirrorHosts } from '../drivers/publish/mirrors.js';
-import { listKept, rollbackProduction, type SwitchResult } from '../drivers/publish/rollback.js';
+import { listKept, mirrorHosts, rollbackProduction, type SwitchResult } from '../drivers/publish/index.js';
 import { loadConfig, type LoadedConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';

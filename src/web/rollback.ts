@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { hasControlCharacter } from '../core/names.js';
-import { mirrorHosts } from '../drivers/publish/mirrors.js';
-import { rollbackProduction } from '../drivers/publish/rollback.js';
+import { mirrorHosts, rollbackProduction } from '../drivers/publish/index.js';
 import { ApiError } from './api-error.js';
 import type { WebDeps } from './deps.js';
 import { recordAction } from './operations.js';
