@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { MirrorHost } from '../../../src/drivers/publish/mirror-command.js';
-import { publishToProduction, type PublishStep } from '../../../src/drivers/publish/production.js';
+import { publishToProduction, recoverPublish, type PublishRequest, type PublishStep } from '../../../src/drivers/publish/production.js';
 import { listKept, rollbackProduction } from '../../../src/drivers/publish/rollback.js';
 import { requireIsolatedNodes, startIsolatedNodes, type IsolatedNode, type IsolatedNodes } from '../../helpers/isolated-node.js';
 import { tempDir } from '../../helpers/paths.js';
@@ -135,4 +138,46 @@ it('a mirror that cannot take the upload fails the publication before any host c
     for (const target of [T1, T2]) assert.equal(shows(root, target).repomd, `<repomd>${target} v1</repomd>\n`, `${root} ${target}`);
     assert.deepEqual(readdirSync(join(root, '.trees', T1)), ['000001-r-1'], `${root}: the uploaded tree is deleted`);
   }
+});
+
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'publish-child.js');
+
+/** Publishes in a child process that pauses at `marker`, and SIGKILLs its process group (it, its rsync and ssh) there. */
+function publishAndKillAt(req: Omit<PublishRequest, 'onStep'>, marker: string): Promise<string[]> {
+  const child = spawn(process.execPath, [CHILD, JSON.stringify({ ...req, pauseAt: marker })], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+  const steps: string[] = [];
+  const killGroup = () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already ended */ } };
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    steps.push(line);
+    if (line === marker) setTimeout(killGroup, 20);
+  });
+  return new Promise((resolve) => child.on('exit', () => { killGroup(); resolve(steps); }));
+}
+
+it('a publication killed before its commit point recovers to the old trees on every host, after it to the new ones', { timeout: 180_000 }, async (t) => {
+  if (!requireRsync(t) || !requireIsolatedNodes(t)) return;
+  const dir = tempDir(t);
+  const nodes = await startIsolatedNodes(t, 2);
+  const mirrors = mirrorsOf(nodes);
+  const local = join(dir, 'production');
+  const hosts = () => [local, ...nodes.nodes.map(rootOf)];
+  const showing = () => hosts().flatMap((root) => [T1, T2].map((target) => shows(root, target).repomd.replace(/<\/?repomd>|\n/g, '')));
+  assert.ok((await publishToProduction({ productionRoot: local, runId: 'r-1', trees: stages(dir, 'v1'), mirrors })).ok);
+
+  // Killed once the second mirror holds its new tree of kilo/f22, before the commit point.
+  const before = await publishAndKillAt({ productionRoot: local, runId: 'r-2', trees: stages(dir, 'v2'), mirrors }, `uploaded ${T2} m2`);
+  assert.ok(before.includes(`uploaded ${T2} m2`) && !before.includes('commit -'), before.join(', '));
+  assert.ok(existsSync(join(rootOf(nodes.nodes[1]!), '.trees', T2, '000002-r-2')), 'the mirror had the new tree');
+  const undone = await recoverPublish(local);
+  assert.equal(undone.journal?.phase, 'copy');
+  assert.deepEqual(showing(), Array(6).fill('').map((_, i) => `${[T1, T2][i % 2]} v1`));
+  for (const root of hosts()) assert.equal(existsSync(join(root, '.trees', T2, '000002-r-2')), false, `${root}: the unfinished publication's tree is deleted`);
+
+  // Killed after the first mirror swapped, the second not yet: past the commit point, so recovery finishes it everywhere.
+  const after = await publishAndKillAt({ productionRoot: local, runId: 'r-3', trees: stages(dir, 'v3'), mirrors }, 'swapped-mirror - m1');
+  assert.ok(after.includes('swapped-mirror - m1') && !after.includes('swapped-mirror - m2'), after.join(', '));
+  assert.deepEqual(showing().slice(4), [`${T1} v1`, `${T2} v1`], 'the second mirror still showed the old trees');
+  const finished = await recoverPublish(local);
+  assert.equal(finished.journal?.phase, 'swap');
+  assert.deepEqual(showing(), Array(6).fill('').map((_, i) => `${[T1, T2][i % 2]} v3`));
 });
