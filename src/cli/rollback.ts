@@ -45,12 +45,7 @@ async function rollback(io: Io, opts: RollbackOptions): Promise<number> {
     if (!(t in loaded.config.targets)) throw new CliExit(EXIT.failed, `unknown target "${t}" (configured: ${Object.keys(loaded.config.targets).join(', ')})`, 'E_TARGET_NOT_CONFIGURED');
   }
   const by = opts.by ?? whoAmI(io);
-  let mirrors;
-  try {
-    mirrors = mirrorHosts(loaded.config.promote.mirrors, (p) => loaded.resolvePath(p));
-  } catch (e) {
-    throw new CliExit(EXIT.usage, `${loaded.config.file}: ${(e as Error).message}`, 'E_CONFIG_INVALID');
-  }
+  const mirrors = mirrorHosts(loaded.config.promote.mirrors, (p) => loaded.resolvePath(p));
   const r: SwitchResult = await rollbackProduction({
     productionRoot: productionOf(loaded), mirrors,
     ...(opts.to === undefined ? {} : { to: opts.to }), ...(opts.target === undefined ? {} : { targets: opts.target }),

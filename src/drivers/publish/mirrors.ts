@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { mirrorLabel, inspectMirror, prepareMirror, removeOnMirror, swapOnMirror, uploadTree } from './mirror-remote.js';
 import type { MirrorConfig } from '../../core/config-schema.js';
-import { checkMirror, type MirrorHost } from './mirror-command.js';
+import type { MirrorHost } from './mirror-command.js';
 import { parseTarget, parseTreeName, treeRelPath, type Target } from './tree-layout.js';
 
 /**
@@ -124,7 +124,7 @@ export function describeMirror(m: MirrorHost): string {
   return mirrorLabel(m);
 }
 
-/** `promote.mirrors` as the driver takes it: key and known hosts files resolved as the configuration's other paths (relative to its file). */
+/** `promote.mirrors` as the driver takes it: key and known hosts files resolved as the configuration's other paths (relative to its file); each is checked again before any command is built (checkMirror). */
 export function mirrorHosts(mirrors: readonly MirrorConfig[] | undefined, resolvePath: (p: string) => string): MirrorHost[] {
   return (mirrors ?? []).map((m) => {
     const host: MirrorHost = {
@@ -132,7 +132,6 @@ export function mirrorHosts(mirrors: readonly MirrorConfig[] | undefined, resolv
       ...(m.key_file === undefined ? {} : { keyFile: resolvePath(m.key_file) }),
       ...(m.known_hosts_file === undefined ? {} : { knownHostsFile: resolvePath(m.known_hosts_file) }),
     };
-    checkMirror(host);
     return host;
   });
 }
