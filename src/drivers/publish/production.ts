@@ -131,7 +131,8 @@ async function publishLocked(root: string, req: PublishRequest, targets: readonl
       await step('swapped', p.target);
     }
   } catch (e) {
-    return { ok: false, error: await putBack(root, journal, mirrors, e as Error) };
+    // The mirrors swap after every local link: none of them has changed yet.
+    return { ok: false, error: await putBack(root, journal, [], e as Error) };
   }
   const swapped = await swapMirrors(mirrors, true, mirrorStep);
   if (!swapped.ok) return { ok: false, error: await putBack(root, journal, swapped.touched, new Error(swapped.error)) };
