@@ -15,12 +15,12 @@ import { requireRsync } from '../../helpers/rsync.js';
 /**
  * Production replicated to remote mirrors over rsync and ssh (the system clients), on real
  * sshd nodes in their own mount namespace that cannot see the worker's disk: what reaches
- * them was sent. The mirror root holds a space, as a site's path may.
+ * them was sent. The mirror root holds a space, a quote and a $, which no shell on the way may read.
  */
 
 const T1 = 'kilo/epel-7';
 const T2 = 'kilo/f22';
-const ROOT_ON_NODE = '/srv/mirror root';
+const ROOT_ON_NODE = "/srv/mirror root's $HOME";
 
 function writeTree(dir: string, files: Record<string, string>): string {
   mkdirSync(dir, { recursive: true });
@@ -49,7 +49,7 @@ const mirrorsOf = (nodes: IsolatedNodes): MirrorHost[] => nodes.nodes.map((n, i)
 }));
 
 /** The worker's view of a node's mirror root. */
-const rootOf = (node: IsolatedNode) => join(node.srvDir, 'mirror root');
+const rootOf = (node: IsolatedNode) => join(node.srvDir, "mirror root's $HOME");
 
 /** What a host shows for a target: its link's text and the repomd.xml read through it. */
 function shows(root: string, target: string): { link: string; repomd: string } {
