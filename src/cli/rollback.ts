@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listKept, mirrorHosts, rollbackProduction, type SwitchResult } from '../drivers/publish/index.js';
+import { listKept, mirrorHosts, ROLLBACK_STREAM, rollbackProduction, type SwitchResult } from '../drivers/publish/index.js';
 import { loadConfig, type LoadedConfig } from './config-loader.js';
 import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
@@ -25,8 +25,12 @@ const productionOf = (loaded: LoadedConfig) => loaded.resolvePath(loaded.config.
 async function list(io: Io, opts: RollbackOptions): Promise<number> {
   const loaded = loadConfig(io, opts.config);
   const kept = await listKept(productionOf(loaded));
+  // Rollbacks are rare: their stream is read whole, and the newest shown.
+  const last = (await withStore(loaded, io, (store) => store.listEvents({ runId: ROLLBACK_STREAM, limit: 100_000 })))
+    .flatMap((e) => (e.kind === 'production.rolled_back' ? [{ at: new Date(e.at).toISOString(), ...e.payload }] : [])).at(-1) ?? null;
   if (opts.json) {
-    io.out(`${JSON.stringify(kept.map((k) => ({ target: k.target, current: k.current, trees: k.trees.map((t) => ({ name: t.name, run: t.runId, current: t.name === k.current })) })), null, 2)}\n`);
+    const targets = kept.map((k) => ({ target: k.target, current: k.current, trees: k.trees.map((t) => ({ name: t.name, run: t.runId, current: t.name === k.current })) }));
+    io.out(`${JSON.stringify({ targets, lastRollback: last }, null, 2)}\n`);
     return EXIT.ok;
   }
   if (kept.length === 0) io.out('no production trees yet: promote has not published\n');
@@ -34,6 +38,7 @@ async function list(io: Io, opts: RollbackOptions): Promise<number> {
     io.out(`${k.target}\n`);
     for (const t of [...k.trees].reverse()) io.out(`  ${t.name === k.current ? '*' : ' '} ${t.name}  (run ${t.runId})\n`);
   }
+  if (last) io.out(`last rollback: ${last.at} by ${last.by} (${last.via}): ${last.reason}\n`);
   return EXIT.ok;
 }
 
@@ -52,7 +57,7 @@ async function rollback(io: Io, opts: RollbackOptions): Promise<number> {
   });
   if (!r.ok) throw new CliExit(r.kind === 'refused' ? EXIT.failed : EXIT.error, r.error, r.kind === 'refused' ? 'E_NO_KEPT_TREE' : 'E_ROLLBACK_FAILED');
   await withStore(loaded, io, (store) => store.appendEvent({
-    at: io.now(), kind: 'production.rolled_back', runId: null,
+    at: io.now(), kind: 'production.rolled_back', runId: ROLLBACK_STREAM,
     payload: { by, via: 'cli', reason, to: opts.to ?? null, targets: r.targets, mirrors: [...r.mirrors] },
   }));
   if (opts.json) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hasControlCharacter } from '../core/names.js';
-import { mirrorHosts, rollbackProduction } from '../drivers/publish/index.js';
+import { mirrorHosts, ROLLBACK_STREAM, rollbackProduction } from '../drivers/publish/index.js';
 import { ApiError } from './api-error.js';
 import type { WebDeps } from './deps.js';
 import { recordAction } from './operations.js';
@@ -40,7 +40,7 @@ export async function rollbackAs(d: WebDeps, who: Identity, body: z.output<typeo
   });
   if (!r.ok) throw new ApiError(r.kind === 'refused' ? 'E_NO_KEPT_TREE' : 'E_ROLLBACK_FAILED', r.error);
   await d.store.appendEvent({
-    at: d.now(), kind: 'production.rolled_back', runId: null,
+    at: d.now(), kind: 'production.rolled_back', runId: ROLLBACK_STREAM,
     payload: { by: who.person, via: who.via, reason: body.reason, to: body.to ?? null, targets: r.targets, mirrors: [...r.mirrors] },
   });
   await recordAction(d, who, 'rollback', {});

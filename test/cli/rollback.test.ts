@@ -52,7 +52,9 @@ it('sluice rollback lists the kept trees, puts production and both mirrors back,
   const store = await openStore(`sqlite:${join(cwd, '.sluice', 'sluice.db')}`);
   t.after(() => store.close());
   const events = (await store.listEvents({ limit: 100 })).filter((e) => e.kind === 'production.rolled_back');
-  assert.deepEqual(events.map((e) => e.payload), [{ by: 'jruzicka', via: 'cli', reason: 'repomd.xml of r-2 is broken', to: null, targets: [{ target: T, from: '000002-r-2', to: '000001-r-1' }], mirrors: ['m1', 'm2'] }]);
+  assert.deepEqual(events.map((e) => [e.runId, e.payload]), [['production:rollback', { by: 'jruzicka', via: 'cli', reason: 'repomd.xml of r-2 is broken', to: null, targets: [{ target: T, from: '000002-r-2', to: '000001-r-1' }], mirrors: ['m1', 'm2'] }]]);
+  const after = await runCli(['rollback', '--list'], { cwd });
+  assert.match(after.stdout, new RegExp(`^${T}\\n    000002-r-2  \\(run r-2\\)\\n  \\* 000001-r-1  \\(run r-1\\)\\nlast rollback: \\S+ by jruzicka \\(cli\\): repomd.xml of r-2 is broken\\n$`));
 
   // A mirror whose host is named so that ssh would take it for an option is refused by the configuration, naming the field.
   writeFileSync(join(cwd, 'sluice.yaml'), readFileSync(join(cwd, 'sluice.yaml'), 'utf8').replace(`host: ${nodes.nodes[1]!.host}`, 'host: "-oProxyCommand=touch /tmp/x"'));

@@ -2,4 +2,4 @@
 // production and its remote mirrors (docs/promote.md, "Rollback", "Remote mirrors").
 export { mirrorHosts } from './mirrors.js';
 export type { MirrorHost } from './mirror-command.js';
-export { listKept, rollbackProduction, type KeptTarget, type RollbackRequest, type SwitchResult, type SwitchedTarget } from './rollback.js';
+export { listKept, ROLLBACK_STREAM, rollbackProduction, type KeptTarget, type RollbackRequest, type SwitchResult, type SwitchedTarget } from './rollback.js';

@@ -15,6 +15,9 @@ import { pointAt } from './tree-swap.js';
  * itself be undone with `--to`.
  */
 
+/** The `production.rolled_back` events share this stream name in place of a run id (run ids hold no colon), as reloads do. */
+export const ROLLBACK_STREAM = 'production:rollback';
+
 export interface KeptTarget {
   readonly target: string;
   /** The tree production shows (its name), or null when the target is not a link to a tree. */
