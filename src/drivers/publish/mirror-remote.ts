@@ -102,8 +102,9 @@ export async function uploadTree(m: MirrorHost, target: Target, localTree: strin
 }
 
 /**
- * Points links on a mirror, all in one command: `[target, tree name or null]`. Returns the
- * targets the host reported swapped; throws with `swapped` and `connected` on the error.
+ * Points links on a mirror, all in one command: `[target, tree name or null]`, each by one
+ * rename. A failure throws an error whose `connected` is false when ssh never reached the
+ * host (nothing there changed) and true when the host may have swapped some links.
  */
 export async function swapOnMirror(m: MirrorHost, links: readonly (readonly [string, string | null])[]): Promise<void> {
   const r = await runOnMirror(m, 'swap', links.flatMap(([t, n]) => [t, n ?? '-']));
@@ -116,5 +117,3 @@ export async function removeOnMirror(m: MirrorHost, target: Target, names: reado
   const out = await must(m, 'remove', [target.name, ...names]);
   return out.split('\n').filter((l) => l.startsWith('REMOVED ')).map((l) => `${m.name}:${l.slice('REMOVED '.length).replace(' ', '/')}`);
 }
-
-export { where as mirrorLabel };

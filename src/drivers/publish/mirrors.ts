@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { mirrorLabel, inspectMirror, prepareMirror, removeOnMirror, swapOnMirror, uploadTree } from './mirror-remote.js';
+import { inspectMirror, prepareMirror, removeOnMirror, swapOnMirror, uploadTree } from './mirror-remote.js';
 import type { MirrorConfig } from '../../core/config-schema.js';
 import type { MirrorHost } from './mirror-command.js';
 import { parseTarget, parseTreeName, treeRelPath, type Target } from './tree-layout.js';
@@ -118,10 +118,6 @@ export async function pruneMirrors(plans: readonly MirrorPlan[], keep: number): 
     }
   }
   return removed;
-}
-
-export function describeMirror(m: MirrorHost): string {
-  return mirrorLabel(m);
 }
 
 /** `promote.mirrors` as the driver takes it: key and known hosts files resolved as the configuration's other paths (relative to its file); each is checked again before any command is built (checkMirror). */
