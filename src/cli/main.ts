@@ -30,6 +30,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   flaky: async () => (await import('./flaky.js')).registerFlaky,
   notifications: async () => (await import('./notifications.js')).registerNotifications,
   prune: async () => (await import('./prune.js')).registerPrune,
+  rollback: async () => (await import('./rollback.js')).registerRollback,
   schema: async () => (await import('./schema.js')).registerSchema,
   init: async () => (await import('./init.js')).registerInit,
   demo: async () => (await import('./demo.js')).registerDemo,

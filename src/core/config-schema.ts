@@ -145,6 +145,24 @@ export const EngineSchema = z.strictObject({
   leader_renew: duration.default('2s').meta({ description: 'How often the leader renews its lease, and how often a follower looks whether the lease expired; shorter than `leader_lease`.' }),
 }).refine((e) => (parseDuration(e.leader_renew) ?? 0) < (parseDuration(e.leader_lease) ?? 0), { error: 'engine.leader_renew must be shorter than engine.leader_lease: the leader renews its lease before it expires', path: ['leader_renew'] });
 
+// --- promote.mirrors (docs/promote.md, "Remote mirrors") ---
+/** A remote host that replicates production over rsync and ssh; its key and known hosts are files, never secrets in this file. */
+export const MirrorSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'a mirror name is letters, digits, ".", "_" and "-"' }).meta({ description: 'What reports and the journal call it.' }),
+  host: z.string().regex(/^(?:[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])$/, { error: 'host must be a host name, an IPv4 address or an [IPv6] address' }).meta({ description: 'The host ssh connects to.' }),
+  port: z.int().min(1).max(65535).default(22).meta({ description: 'Its ssh port.' }),
+  user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, { error: 'user must be a user name' }).meta({ description: 'The user ssh logs in as; it owns `path`.' }),
+  path: z.string().regex(/^\/[^\0\n\r]*[^/\0\n\r]$/, { error: 'path must be an absolute directory on the mirror, not /' })
+    .refine((p) => !p.split('/').some((part) => part === '.' || part === '..'), { error: 'path must not hold . or .. parts' })
+    .meta({ description: 'The mirror\'s production root on that host (absolute): it gets the same `<release>/<dist>` links and `.trees/` as `promote.production`.' }),
+  key_file: z.string().regex(/^[^"'\\%\0\n\r]+$/, { error: 'key_file must be a path without quotes, backslashes or %' }).optional()
+    .meta({ description: 'The private key ssh logs in with, relative to the config file; default: ssh\'s own (~/.ssh/id_*).' }),
+  known_hosts_file: z.string().regex(/^[^"'\\%\0\n\r]+$/, { error: 'known_hosts_file must be a path without quotes, backslashes or %' }).optional()
+    .meta({ description: 'The known hosts file holding the mirror\'s host key, relative to the config file; default: ~/.ssh/known_hosts. An unknown or changed key is refused.' }),
+});
+export type MirrorConfig = z.output<typeof MirrorSchema>;
+// --- end promote.mirrors ---
+
 export const PromoteSchema = z.strictObject({
   stage: z.string().min(1).default('.sluice/stage').meta({ description: 'Where promote composes each target\'s stage tree (production plus the ready/ builds), relative to the config file.' }),
   production: z.string().min(1).default('production').meta({ description: 'The production trees: `<production>/<release>/<dist>` is a symlink swapped atomically to each new tree (docs/promote.md), relative to the config file.' }),
@@ -153,6 +171,8 @@ export const PromoteSchema = z.strictObject({
   // Gates before production (issue 19, docs/promote.md "Gates before production"): both optional, absent = no gate.
   approval: z.enum(APPROVAL_MODES, { error: `approval is ${orList([...APPROVAL_MODES])}` }).optional().meta({ description: '`required`: once stage is composed and tested, promote waits (without holding a node) until a person with the release role approves the exact set of updates it would publish (`sluice approve RUN`, the API or the run page); absent or `none`: it publishes at once.' }),
   min_soak: duration.optional().meta({ description: 'An update is promoted only after it has been in ready/ this long (Bodhi\'s time in testing), counted from the commit that last wrote its file there; a younger one stays in ready/ for a later promote, with the reason, e.g. `1d`.' }),
+  mirrors: z.array(MirrorSchema).refine((ms) => new Set(ms.map((m) => m.name)).size === ms.length, { error: 'two mirrors have the same name' }).optional()
+    .meta({ description: 'Remote hosts that replicate production: each publication and rollback changes them and production all together, or none (docs/promote.md, "Remote mirrors").' }),
 });
 
 /** `HOST:PORT` (an IPv6 host in brackets): where `sluice serve` answers HTTP. */

@@ -31,6 +31,8 @@ export const ERRORS = {
   E_STORE: { summary: 'The store (database) cannot be opened or used.', exit: 3, http: 503 },
   E_TARGET_NOT_CONFIGURED: { summary: 'The command names a target that the configuration does not have.', exit: 1, http: 404 },
   E_TARGET_NOT_DISABLED: { summary: 'The target is not disabled, so there is nothing to enable.', exit: 1, http: 409 },
+  E_NO_KEPT_TREE: { summary: 'A rollback names a tree production does not keep (or a target has no older tree): nothing was changed.', exit: 1, http: 409 },
+  E_ROLLBACK_FAILED: { summary: 'A rollback could not switch production or a mirror; every host was left on, or put back on, the tree it showed.', exit: 3, http: 503 },
   E_NOT_FOUND: { summary: 'No run, job or update has that id: see `sluice status`.', exit: 1, http: 404 },
   E_NO_TEST_COMMAND: { summary: 'A target has no test command for the pipeline: set pipelines.<name>.test in the configuration.', exit: 1, http: 422 },
   E_MUST_PROVISION_IN_CONFIG: { summary: 'The package is on the must-provision list of sluice.yaml, which only an edit of that file changes.', exit: 1, http: 409 },

@@ -46,7 +46,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'x-frame-options': 'DENY',
 };
 
-const LIVE_KINDS = /^(run|job|target|config|web)\./;
+const LIVE_KINDS = /^(run|job|target|config|web|production)\./;
 const FOLLOW_POLL_MS = 500;
 const FOLLOW_CHUNK = 256 * 1024;
 const BODY_LIMIT = 1536 * 1024;

@@ -47,6 +47,7 @@ const SAMPLES: { [K in EventKind]: EventPayload<K> } = {
   'gerrit.rejected': { ...ref, cause: 'recheck', requestedAt: T0 },
   'gerrit.command': { ...ref, cause: 'phase2', requestedAt: T0, by: 'core-reviewer' },
   'web.action': { action: 'start-promote', by: 'alice', via: 'token', runId: 'r1', target: null },
+  'production.rolled_back': { by: 'alice', via: 'cli', reason: 'repomd.xml is broken', to: null, targets: [{ target: 'kilo/el7', from: '000002-r-2', to: '000001-r-1' }], mirrors: ['eu'] },
   'config.reloaded': { file: 'sluice.yaml', hash: 'a'.repeat(64), previousHash: 'b'.repeat(64), changed: ['pipelines', 'store'], needsRestart: ['store'], via: 'signal', worker: 'host:1' },
 };
 

@@ -103,6 +103,19 @@ export const EVENT_PAYLOADS = {
     target: z.string().nullable(),
   }),
   /**
+   * Production (and every mirror) was switched back to kept trees (docs/promote.md,
+   * "Rollback"): who (`sluice rollback`'s user, or the API's person), how, why, and each
+   * target's tree before and after.
+   */
+  'production.rolled_back': z.object({
+    by: z.string(),
+    via: z.enum(['cli', 'token', 'session', 'header']),
+    reason: z.string(),
+    to: z.string().nullable(),
+    targets: z.array(z.object({ target: z.string(), from: z.string(), to: z.string() })),
+    mirrors: z.array(z.string()),
+  }),
+  /**
    * `sluice serve` took a new sluice.yaml without a restart (SIGHUP or the admin API): its
    * SHA-256, the top-level keys that changed, and those of them that wait for a restart.
    */

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ToolOptions } from '../rpm/run-tool.js';
+import type { MirrorHost } from './mirror-command.js';
 import { migrateLocked, nextGeneration } from './migrate-production.js';
+import { planMirrors, pruneMirrors, putBackMirrors, swapMirrors, uploadMirrors, type MirrorPlan } from './mirrors.js';
 import { removeJournal, syncDir, writeJournal, type Journal, type JournalEntry } from './publish-journal.js';
 import { withPublishLock } from './publish-lock.js';
 import { abandon, recoverLocked, removeTrees } from './recover-publish.js';
@@ -16,7 +18,7 @@ export { recoverPublish, type RecoveryReport } from './recover-publish.js';
 /** Previous trees kept per target after a publication: what a rollback can go back to. */
 export const DEFAULT_KEEP = 2;
 
-export type PublishStep = 'rsync' | 'rsynced' | 'commit' | 'swap' | 'swapped' | 'done';
+export type PublishStep = 'rsync' | 'rsynced' | 'upload' | 'uploaded' | 'commit' | 'swap' | 'swapped' | 'swap-mirror' | 'swapped-mirror' | 'done';
 
 export interface PublishRequest {
   readonly productionRoot: string;
@@ -32,7 +34,9 @@ export interface PublishRequest {
    * throw fails the step as a failing rsync or rename would (except `done`: by then the
    * publication has happened).
    */
-  readonly onStep?: (step: PublishStep, target?: string) => void | Promise<void>;
+  readonly onStep?: (step: PublishStep, target?: string, mirror?: string) => void | Promise<void>;
+  /** Remote hosts that replicate production, changed all or none with it (docs/promote.md, "Remote mirrors"). */
+  readonly mirrors?: readonly MirrorHost[];
 }
 
 export interface PublishedTarget {
@@ -83,6 +87,7 @@ export function publishToProduction(req: PublishRequest): Promise<PublishResult>
 async function publishLocked(root: string, req: PublishRequest, targets: readonly { target: Target; stagePath: string }[], keep: number): Promise<PublishResult> {
   const tool: ToolOptions = req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs };
   const step = async (s: PublishStep, t?: Target) => { await req.onStep?.(s, t?.name); };
+  const mirrorStep = async (s: PublishStep, t: string | undefined, m: string) => { await req.onStep?.(s, t, m); };
   await recoverLocked(root);
   for (const t of targets) await migrateLocked(root, t.target, tool);
   const plan: Planned[] = [];
@@ -95,7 +100,13 @@ async function publishLocked(root: string, req: PublishRequest, targets: readonl
   if (work.length === 0) return result([]);
 
   const entries: JournalEntry[] = work.map((p) => ({ target: p.target.name, old: p.old, new: p.new }));
-  const journal: Journal = { version: 1, action: 'publish', phase: 'copy', runId: req.runId, entries };
+  let mirrors: MirrorPlan[];
+  try {
+    mirrors = await planMirrors(req.mirrors ?? [], work.map((p) => ({ target: p.target, to: basename(p.new) })), true);
+  } catch (e) {
+    return { ok: false, error: `publication of run ${req.runId} did not start, production and its mirrors are untouched: ${(e as Error).message}` };
+  }
+  const journal: Journal = { version: 1, action: 'publish', phase: 'copy', runId: req.runId, entries, ...(mirrors.length > 0 ? { mirrors } : {}) };
   await writeJournal(root, journal);
   try {
     for (const p of work) {
@@ -105,6 +116,7 @@ async function publishLocked(root: string, req: PublishRequest, targets: readonl
     }
     await syncFileSystem(root, tool);
     for (const p of work) await syncDir(targetTreesDir(root, p.target));
+    await uploadMirrors(root, mirrors, mirrorStep, req.timeoutMs);
     await step('commit');
     await writeJournal(root, { ...journal, phase: 'swap' });
   } catch (e) {
@@ -119,13 +131,17 @@ async function publishLocked(root: string, req: PublishRequest, targets: readonl
       await step('swapped', p.target);
     }
   } catch (e) {
-    return { ok: false, error: await putBack(root, journal, work, e as Error) };
+    // The mirrors swap after every local link: none of them has changed yet.
+    return { ok: false, error: await putBack(root, journal, [], e as Error) };
   }
+  const swapped = await swapMirrors(mirrors, true, mirrorStep);
+  if (!swapped.ok) return { ok: false, error: await putBack(root, journal, swapped.touched, new Error(swapped.error)) };
   await removeJournal(root);
   // Published: nothing a listener does can make that untrue.
   await (async () => req.onStep?.('done'))().catch(() => undefined);
   const pruned: string[] = [];
   for (const p of work) pruned.push(...(await prune(root, p.target, keep)));
+  pruned.push(...(await pruneMirrors(mirrors, keep)));
   return result(pruned);
 }
 
@@ -148,18 +164,23 @@ async function copyTree(root: string, p: Planned, tool: ToolOptions): Promise<vo
 }
 
 /**
- * A swap failed midway: points every link back at its old tree, then abandons the new
- * trees. If even that fails, the journal stays: its new trees are complete, and
- * `recoverPublish` will finish the publication instead.
+ * A swap failed midway, locally or on a mirror: the journal turns to phase `undo`, every
+ * local link and every mirror that may have changed (`touched`) is pointed back at its old
+ * tree, then the new trees are abandoned. If a host cannot be put back, the journal stays
+ * in `undo` and recovery finishes putting it back once the host answers.
  */
-async function putBack(root: string, journal: Journal, work: readonly Planned[], error: Error): Promise<string> {
+export async function putBack(root: string, journal: Journal, touched: readonly MirrorPlan[], error: Error): Promise<string> {
+  const what = journal.action === 'switch' ? 'rollback' : `publication of run ${journal.runId}`;
   try {
-    for (const p of work) await pointAt(root, p.target, p.old);
+    await writeJournal(root, { ...journal, phase: 'undo' });
+    for (const e of journal.entries) await pointAt(root, parseTarget(e.target), e.old);
+    const unreachable = await putBackMirrors(touched);
+    if (unreachable.length > 0) throw new Error(unreachable.join('; '));
     await abandon(root, journal);
-    return `publication of run ${journal.runId} failed while swapping; every target was put back on its old tree: ${error.message}`;
+    return `${what} failed while swapping; every target${(journal.mirrors ?? []).length > 0 ? ', here and on every mirror,' : ''} was put back on its old tree: ${error.message}`;
   } catch (e) {
-    return `publication of run ${journal.runId} failed while swapping (${error.message}) and putting the old trees back failed too (${(e as Error).message}): ` +
-      'the journal is kept, and recoverPublish will finish the publication';
+    return `${what} failed while swapping (${error.message}) and putting the old trees back failed too (${(e as Error).message}): ` +
+      'the journal is kept, and recovery (the next publication, rollback or start) puts them back';
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { MirrorPlan } from './mirrors.js';
 
 /**
  * What a publication is doing, so that a crash at any moment has one right repair. It is
@@ -8,7 +9,8 @@ import { join, resolve } from 'node:path';
  * repaired by deleting the new trees, production never having changed. It is rewritten in
  * phase `swap` once every new tree is complete and synced: that rename is the commit point,
  * and from then on the repair is to finish pointing the links at the new trees. It is
- * removed when every link points at its new tree.
+ * removed when every link points at its new tree. A swap that failed midway rewrites it in
+ * phase `undo` before putting links back: a crash then still ends on the old trees.
  */
 export const JOURNAL_NAME = '.sluice-publish.json';
 
@@ -21,10 +23,13 @@ export interface JournalEntry {
 
 export interface Journal {
   readonly version: 1;
-  readonly action: 'publish' | 'migrate' | 'rollback';
-  readonly phase: 'copy' | 'swap';
+  /** `switch`: `sluice rollback` pointing production at a tree it kept (nothing is deleted). */
+  readonly action: 'publish' | 'migrate' | 'rollback' | 'switch';
+  readonly phase: 'copy' | 'swap' | 'undo';
   readonly runId: string;
   readonly entries: readonly JournalEntry[];
+  /** Each remote mirror's part (docs/promote.md, "Remote mirrors"): repaired with the local links. */
+  readonly mirrors?: readonly MirrorPlan[];
 }
 
 export function journalPath(root: string): string {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { JOURNAL_NAME, readJournal, removeJournal, type Journal, type JournalEntry } from './publish-journal.js';
+import { abandonMirrors, putBackMirrors, swapMirrors } from './mirrors.js';
 import { removeLockLeftovers, withPublishLock } from './publish-lock.js';
 import { listTrees, parseTarget, productionState, targetsWithTrees, targetTreesDir, TEMP_TREE_PREFIX } from './tree-layout.js';
 import { pointAt, removeSwapLeftovers } from './tree-swap.js';
@@ -34,11 +35,20 @@ export async function recoverLocked(root: string): Promise<RecoveryReport> {
   const removed: string[] = [];
   if (journal?.phase === 'copy') {
     removed.push(...(await abandon(root, journal)));
+  } else if (journal?.phase === 'undo') {
+    // A swap had failed and the links were being put back: finish that, on every host.
+    for (const entry of journal.entries) await pointAt(root, parseTarget(entry.target), entry.old);
+    const unreachable = await putBackMirrors(journal.mirrors ?? []);
+    if (unreachable.length > 0) throw new Error(`an interrupted publication is being undone, and a mirror cannot be reached: ${unreachable.join('; ')}`);
+    removed.push(...(await abandon(root, journal)));
   } else if (journal) {
     for (const entry of journal.entries) {
       await finishEntry(root, journal, entry);
       rolledForward.push(entry.target);
     }
+    // Past the commit point every host has its new trees: each is pointed at them too.
+    const mirrored = await swapMirrors(journal.mirrors ?? [], true);
+    if (!mirrored.ok) throw new Error(`an interrupted publication is being finished, and a mirror cannot be reached: ${mirrored.error}`);
     if (journal.action === 'rollback') removed.push(...(await removeTrees(root, journal.entries.map((e) => e.old))));
     await removeJournal(root);
   }
@@ -74,6 +84,11 @@ async function finishEntry(root: string, journal: Journal, entry: JournalEntry):
  * are deleted, then the journal. Production was never changed, so nothing else is needed.
  */
 export async function abandon(root: string, journal: Journal): Promise<string[]> {
+  // A rollback's trees were kept trees before it: nothing of it is deleted.
+  if (journal.action === 'switch') {
+    await removeJournal(root);
+    return [];
+  }
   const removed = await removeTrees(root, journal.entries.map((e) => (e.new === e.old ? null : e.new)));
   for (const entry of journal.entries) {
     if (entry.new === null) continue;
@@ -85,6 +100,7 @@ export async function abandon(root: string, journal: Journal): Promise<string[]>
       removed.push(join('.trees', target.release, target.dist, name));
     }
   }
+  removed.push(...(await abandonMirrors(journal.mirrors ?? [])));
   await removeJournal(root);
   return removed;
 }

@@ -16,6 +16,7 @@ import { buildLabel, type FetchedRpm } from '../../drivers/sources/build-source.
 import { fetchAndRecord } from '../../drivers/sources/fetch-and-record.js';
 import { sourceFor } from '../../drivers/sources/registry.js';
 import { composeStage, type StageRpm } from '../../drivers/publish/compose-stage.js';
+import { mirrorHosts } from '../../drivers/publish/mirrors.js';
 import { currentTree, publishToProduction } from '../../drivers/publish/production.js';
 import { runSignHook } from '../../drivers/publish/sign-hook.js';
 import { parseTarget, productionPath } from '../../drivers/publish/tree-layout.js';
@@ -247,7 +248,8 @@ async function publish(o: PromoteControllerOptions, runId: string, plan: StagedP
   }
   const held = await gate();
   if (held) return held;
-  const published = await publishToProduction({ productionRoot: o.productionRoot, runId, trees: plan.trees, keep: o.config.promote.keep });
+  const published = await publishToProduction({ productionRoot: o.productionRoot, runId, trees: plan.trees, keep: o.config.promote.keep,
+    mirrors: mirrorHosts(o.config.promote.mirrors, (p) => resolve(o.configDir, p)) });
   if (!published.ok) return finish('error', `production was not changed: ${published.error}${refused}`, keptOutcome);
   const pushed = plan.staged.map((u) => ({
     id: u.id,

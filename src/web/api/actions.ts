@@ -5,6 +5,7 @@ import { ApiError } from '../api-error.js';
 import type { WebDeps } from '../deps.js';
 import { approveAs, cancelAs, disableAs, enableAs, mustProvisionAs, recheckAs, recordAction, startAs } from '../operations.js';
 import { requireRole } from '../roles.js';
+import { RollbackBody, RollbackResultSchema, rollbackAs } from '../rollback.js';
 import {
   ApproveBody, ApproveResultSchema, CancelBody, CancelResultSchema, DisableBody, EnableBody, MustProvisionBody, MustProvisionParams, MustProvisionResultSchema, PipelineParams, RecheckResultSchema, RunParams, SubmitBody, SubmitResultSchema,
   TargetParams, TargetStateResultSchema, TriggerResultSchema,
@@ -116,6 +117,13 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
         const r = await mustProvisionAs(d, actorOf(request), 'remove', params.package, body.reason);
         return { package: params.package, listed: false, changed: r.changed, by: r.by, reason: r.reason };
       },
+    }),
+    // --- rollback (docs/promote.md, "Rollback") ---
+    apiRoute({
+      method: 'POST', path: '/api/production/rollback', tag: 'actions', access: 'action',
+      summary: 'Switch production and every mirror back to kept trees, all or none, recording who and why (role: release)',
+      body: RollbackBody, response: RollbackResultSchema, errors: ['E_TARGET_NOT_CONFIGURED', 'E_NO_KEPT_TREE', 'E_ROLLBACK_FAILED'],
+      handle: async ({ body, request }) => rollbackAs(d, actorOf(request), body),
     }),
   ];
 }

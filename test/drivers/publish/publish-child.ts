@@ -14,8 +14,8 @@ if (arg !== undefined) {
   const spec = JSON.parse(arg) as Omit<PublishRequest, 'onStep'> & { pauseAt?: string };
   const result = await publishToProduction({
     ...spec,
-    onStep: async (step, target) => {
-      const line = `${step} ${target ?? '-'}`;
+    onStep: async (step, target, mirror) => {
+      const line = `${step} ${target ?? '-'}${mirror === undefined ? '' : ` ${mirror}`}`;
       writeSync(1, `${line}\n`);
       if (line === spec.pauseAt) await sleep(30_000);
     },
