@@ -13,6 +13,8 @@ command -v dnf >/dev/null 2>&1 || need+=(dnf)
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
 # The Gerrit stream-events tests talk to a real OpenSSH server on a loopback port.
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+# Remote mirrors are published with the system ssh client (rsync's transport).
+command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 # Local jobs run in bwrap sandboxes; the node-root tests build an OS tree from static busybox.
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap); dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q ' installed$' || need+=(busybox-static)
 # Subunit v2 parsing is tested against streams python-subunit writes and reads. Any python3
