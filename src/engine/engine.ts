@@ -214,7 +214,7 @@ export class Engine {
           try {
             const jobs = await this.o.store.listJobs(run.id);
             for (const r of this.o.reporters ?? []) await r.report(run, jobs);
-            if (await this.o.store.markRunReported({ runId: run.id, now: this.clock.now() })) reported++;
+            if (await this.o.store.markRunReported({ runId: run.id, now: this.clock.now(), revision: run.verdictRevision })) reported++;
           } catch (e) {
             // Left in the outbox: the next pass (or process) retries it.
             this.o.log?.(`report of run ${run.id} failed: ${(e as Error).message}`);

@@ -61,3 +61,5 @@ export {
   type RecordNotificationAttemptInput,
   type RecordNotificationAttemptResult,
 } from './notifications.js';
+export type { AddWaiverInput, AddWaiverResult, RevokeWaiverResult, WaiverQuery, Recollated } from './waivers.js';
+export type { Waiver, AppliedWaiver } from '../core/waivers.js';

@@ -21,6 +21,7 @@ import type { Store } from './store.js';
 import { disableTarget, enableTarget, getTargetState, listTargetStates } from './targets.js';
 import { getUpdate, recordUpdate } from './updates.js';
 import { parseStoreUrl } from './url.js';
+import { addWaiver, listWaivers, revokeWaiver } from './waivers.js';
 
 export interface OpenStoreOptions {
   /** SQLite: how long a writer waits for another process's write lock (default 5000 ms). */
@@ -109,6 +110,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     recordNotificationAttempt: (input) => recordNotificationAttempt(ctx, input),
     listNotifications: (query) => listNotifications(ctx, query),
     nextNotificationDue: () => nextNotificationDue(ctx),
+    addWaiver: (input) => addWaiver(ctx, input),
+    revokeWaiver: (input) => revokeWaiver(ctx, input),
+    listWaivers: (query) => listWaivers(ctx, query),
     appendEvent: (event) => appendEvent(ctx, event),
     listEvents: (query) => listEvents(ctx, query),
     latestEventSeq: () => latestEventSeq(ctx),

@@ -15,9 +15,12 @@ import { jobLiveLog } from './0014-job-live-log.js';
 import { leadership } from './0015-leadership.js';
 import { notifications } from './0016-notifications.js';
 import { jobLogOrigin } from './0019-job-log-origin.js';
+// issue 19 (waivers, recheck failed)
+import { waivers } from './0021-waivers.js';
 import type { StoreMigration } from './migration.js';
 
 export type { StoreMigration } from './migration.js';
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel, runReported, reportLease, rpms, controlledRuns, testResults, mustProvision, jobExcerpt, images, scanIndexes, claimOrderIndex, jobInterruptions, jobLiveLog, leadership, notifications, jobLogOrigin];
+export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel, runReported, reportLease, rpms, controlledRuns, testResults, mustProvision, jobExcerpt, images, scanIndexes, claimOrderIndex, jobInterruptions, jobLiveLog, leadership, notifications, jobLogOrigin,
+  waivers];
