@@ -56,6 +56,9 @@ export const ERRORS = {
   E_WEB_LISTEN: { summary: 'The HTTP server cannot listen on the address configured (in use, or not this host\'s).', exit: 3, http: 500 },
   E_INTERNAL: { summary: 'An unexpected failure inside Sluice: the server log has its stack.', exit: 3, http: 500 },
   E_CONFIG_RELOAD_REFUSED: { summary: 'The configuration file on disk is not valid, so `sluice serve` keeps the one it runs.', exit: 2, http: 422 },
+  // issue 19: waivers and `recheck failed` (docs/lifecycle.md)
+  E_RECHECK_NOT_LATEST: { summary: '`recheck failed` starts only from the latest phase1 run of the same update content, once it has finished.', exit: 1, http: 409 },
+  E_WAIVER_REFUSED: { summary: 'A waiver names a failed job of a finished phase1 run (and a test that failed in it): this one does not.', exit: 1, http: 409 },
   W_UNKNOWN_KEY: { summary: 'A key the update format does not know is ignored (a typo?).', exit: 0, http: 200 },
   W_TARGET_DISABLED: { summary: 'The update touches a disabled target, which pipelines skip with its reason.', exit: 0, http: 200 },
 } as const satisfies Record<string, ErrorSpec>;

@@ -34,6 +34,8 @@ export type Phase2Outcome = { readonly runId: string; readonly kind: 'started' |
 /** What `sluice serve` hands a trigger: how to start runs, and whom to wake. */
 export interface TriggerHooks extends TriggerSite {
   readonly submit: (s: TriggerSubmission) => Promise<TriggerSubmitResult>;
+  /** `recheck failed` of an update file's content (a Gerrit patch set's), voting on `gerrit`. */
+  readonly recheckFailed?: (s: TriggerSubmission & { readonly gerrit?: { project: string; branch: string; change: number; patchset: number; revision: string } }) => Promise<{ readonly ok: true; readonly runId: string } | { readonly ok: false; readonly message: string }>;
   readonly startPhase2: () => Promise<Phase2Outcome>;
   readonly notify: () => void;
   /** The followed branch moved (the update repository's upstream is pulled). */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { decodeRunRecord, updateFileOf } from '../core/records/run-record.js';
 import { collate, type ChildOutcome, type Collation } from '../core/verdicts.js';
 import { appliedWaiver, waiverFor, type AppliedWaiver, type Waiver } from '../core/waivers.js';
 import type { DialectAdapter } from './adapter.js';
@@ -61,11 +62,9 @@ function toWaiver(r: Selectable<WaiversTable>): Waiver {
   };
 }
 
-/** The content a phase1 run's inputs name (the update file's SHA-256); undefined for other runs. */
+/** The content of the one update file a run tests (phase1's: its SHA-256); undefined for other runs. */
 function contentOf(pipeline: string, inputs: string): string | undefined {
-  if (pipeline !== 'phase1') return undefined;
-  const parsed = fromJsonText(inputs) as { contentHash?: unknown } | null;
-  return typeof parsed?.contentHash === 'string' ? parsed.contentHash : undefined;
+  return updateFileOf(decodeRunRecord(pipeline, fromJsonText(inputs), null))?.contentHash;
 }
 
 /** The tests that failed (or errored) in a job's last recorded attempt. */
