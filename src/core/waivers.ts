@@ -69,3 +69,17 @@ export function appliedWaiver(w: Waiver): AppliedWaiver {
 export function describeWaiver(w: AppliedWaiver): string {
   return `${w.test === null ? '' : `test ${w.test}, `}by ${w.by}: ${w.reason}, until ${new Date(w.expiresAt).toISOString().slice(0, 16).replace('T', ' ')} UTC (waiver ${w.id})`;
 }
+
+/** How long a waiver lasts when nobody says; and at most: a waiver is a stopgap, not a policy. */
+export const WAIVER_DEFAULT_EXPIRY = '7d';
+export const WAIVER_MAX_MS = 90 * 86_400_000;
+
+/** Why a waiver was refused, in words, from the store's refusal code. */
+export function waiverRefusal(code: 'not_found' | 'not_phase1' | 'not_failed' | 'test_not_failed', runId: string, target: string, test: string | null): string {
+  switch (code) {
+    case 'not_found': return `no run "${runId}"`;
+    case 'not_phase1': return `run ${runId} is not a phase1 run of one update: waivers are of an update's phase1 failures`;
+    case 'not_failed': return `the job of ${target} in run ${runId} did not fail (or the run has no such target, or it has not finished): only a failure is waived; infra and timeouts are rechecked`;
+    case 'test_not_failed': return `test ${test ?? '?'} did not fail in the last attempt of ${target} in run ${runId}`;
+  }
+}
