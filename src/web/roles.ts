@@ -13,6 +13,8 @@ export const ACTION_ROLES = {
   'disable-target': 'release',
   'enable-target': 'release',
   'must-provision': 'release',
+  /** Waiving a failed result of an update, or revoking a waiver (docs/lifecycle.md, "Waivers"). */
+  waive: 'release',
   reload: 'admin',
 } as const satisfies Record<string, Role>;
 export type Action = keyof typeof ACTION_ROLES;
@@ -33,7 +35,7 @@ export interface Identity {
 const SAYS: Record<Action, string> = {
   submit: 'submitting an update', cancel: 'cancelling a run', recheck: 'a recheck', 'recheck-pipeline': 'rechecking a phase2, promote or images run',
   'start-phase2': 'phase2', 'start-promote': 'promote', 'disable-target': 'disabling a target', 'enable-target': 'enabling a target',
-  'must-provision': 'changing the must-provision list', reload: 'reloading the configuration',
+  'must-provision': 'changing the must-provision list', waive: 'waiving a failure', reload: 'reloading the configuration',
 };
 
 export function mayDo(who: Identity | undefined, action: Action): boolean {
