@@ -92,8 +92,9 @@ export async function collateWithWaivers(
   jobs: readonly { id: string; target: string; result: string | null; waiver?: string | null }[],
   now: number,
 ): Promise<Collation> {
-  const content = contentOf(run.pipeline, run.inputs);
-  const standing = content === undefined || run.update_id === null || !jobs.some((j) => j.result === 'failure')
+  // Only a failure can be waived: a run without one reads no inputs and no waivers.
+  const content = jobs.some((j) => j.result === 'failure') ? contentOf(run.pipeline, run.inputs) : undefined;
+  const standing = content === undefined || run.update_id === null
     ? []
     : (await trx.selectFrom('waivers').selectAll().where('update_id', '=', run.update_id).where('content_hash', '=', content).execute()).map(toWaiver);
   const children: ChildOutcome[] = [];
