@@ -48,6 +48,8 @@ test('a waiver turns a failed change to a pass: its run is reported again with +
   const [run] = await f.runsOf('abcd');
   assert.ok(run);
 
+  // Gerrit is down when the new verdict is first reported: the run stays owed and is reported once, later.
+  f.gerrit.failNext('POST', '/review', 503, 3);
   const added = await f.store.addWaiver({ runId: run.id, target: 'kilo/fedora-22', test: null, reason: 'the f22 mirror is broken, not the update', by: 'rm', now: Date.now(), expiresAt: Date.now() + 86_400_000 });
   assert.ok(added.ok && added.recollated?.verdict === 'pass');
   engine.notify();
