@@ -121,10 +121,11 @@ export async function collateWithWaivers(
  * Lock order as transition.ts says: the run's job rows first, then the run row.
  */
 async function recollateFinished(trx: Kysely<Database>, adapter: DialectAdapter, emit: Emit, runId: string, waiverId: string, now: number): Promise<Recollated | null> {
-  const jobs = await adapter.lockRows(trx.selectFrom('jobs').select(['id', 'target', 'result', 'state', 'waiver']).where('run_id', '=', runId).orderBy('id'), 'wait').execute();
+  await adapter.lockRows(trx.selectFrom('jobs').select('id').where('run_id', '=', runId).orderBy('id'), 'wait').execute();
   const run = await adapter.lockRows(trx.selectFrom('runs').selectAll().where('id', '=', runId), 'wait').executeTakeFirst();
   if (!run || run.state !== ('finished' satisfies RunState) || run.controller !== null) return null;
-  const ordered = [...jobs].sort((a, b) => a.id.localeCompare(b.id));
+  // Collated in settle's order (creation, then id, as the database sorts them), so an unchanged verdict reads the same.
+  const ordered = await trx.selectFrom('jobs').select(['id', 'target', 'result', 'waiver']).where('run_id', '=', runId).orderBy('created_at').orderBy('id').execute();
   const collation = await collateWithWaivers(trx, run, ordered, now);
   const changed = collation.verdict !== run.verdict || collation.because !== run.reason;
   if (changed) {
