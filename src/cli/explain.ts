@@ -7,6 +7,7 @@ import { CliExit, EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { withStore } from './store-access.js';
 import { specView } from '../engine/job-spec-view.js';
+import { describeWaiver } from '../core/waivers.js';
 
 export function registerExplain(program: Command, io: Io, setStatus: (s: number) => void): void {
   program.command('explain')
@@ -52,6 +53,9 @@ export function explainLines(run: Run, jobs: readonly Job[], events: readonly St
   } else {
     out.push(`  no verdict yet: ${run.state}${run.reason ? ` - ${run.reason}` : ''}`);
   }
+  for (const e of events) {
+    if (e.kind === 'run.recollated') out.push(`  ${at(e.at)} verdict given again after waiver ${e.payload.waiverId}: ${e.payload.previousVerdict} -> ${e.payload.verdict} (revision ${e.payload.revision}), reported again`);
+  }
   const reported = events.find((e) => e.kind === 'run.reported');
   if (reported) out.push(`  ${at(reported.at)} reported${story.reported(run)}`);
   return out;
@@ -81,6 +85,8 @@ function jobLines(j: Job, events: readonly StoredEvent[], indent: string, skipsS
       out.push(`${more}${at(e.at)} attempt ${e.payload.attempt}: worker ${e.payload.worker} stopped answering; the job was reclaimed${given}`);
     } else if (e.kind === 'job.finished') out.push(`${more}${at(e.at)} ${e.payload.result}${e.payload.reason ? `: ${e.payload.reason}` : ''}`);
   }
+  if (j.carriedFrom) out.push(`${more}not run again: its pass is carried from job ${j.carriedFrom} (${j.reason ?? 'an earlier run'}), as "recheck failed" does`);
+  if (j.result === 'failure' && j.waiver) out.push(`${more}failure waived, ${describeWaiver(j.waiver)}: it counts as passed`);
   if (j.node) out.push(`${more}ran on ${j.node}${j.logPath ? `; log ${j.logPath}` : ''}`);
   out.push(`${more}sluice logs ${j.id}`);
   return out;

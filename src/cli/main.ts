@@ -35,6 +35,9 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   init: async () => (await import('./init.js')).registerInit,
   demo: async () => (await import('./demo.js')).registerDemo,
   simulate: async () => (await import('./simulate.js')).registerSimulate,
+  // issue 19: waivers
+  waive: async () => (await import('./waive.js')).registerWaive,
+  waivers: async () => (await import('./waivers.js')).registerWaivers,
 };
 
 /**

@@ -4,6 +4,7 @@ import { excerptHeading, renderExcerpt } from '../analysis/render-excerpt.js';
 import type { Job, Run } from '../store/index.js';
 import { batchOf } from '../core/records/run-record.js';
 import { specView } from '../engine/job-spec-view.js';
+import { describeWaiver } from '../core/waivers.js';
 
 /** One line per target: what it is doing or how it ended, and why. */
 export function matrixLines(run: Run, jobs: readonly Job[]): string[] {
@@ -13,7 +14,8 @@ export function matrixLines(run: Run, jobs: readonly Job[]): string[] {
   const lines = jobs.map((j) => {
     const status = jobStatus(j);
     const attempt = j.attempt > 1 || (j.state !== 'finished' && j.attempt > 0) ? ` (attempt ${j.attempt}/${j.maxAttempts}${interrupted(j)})` : '';
-    let why = j.state === 'finished' && j.result !== 'success' && j.reason ? `  ${j.reason}` : '';
+    let why = j.state === 'finished' && (j.result !== 'success' || j.carriedFrom) && j.reason ? `  ${j.reason}` : '';
+    if (j.result === 'failure' && j.waiver) why += `; WAIVED ${describeWaiver(j.waiver)}`;
     if (j.result === 'skipped') {
       const reason = j.skipReason ?? '';
       why = `  ${skipsSaid.has(reason) ? '(as above)' : reason}`;
@@ -72,6 +74,7 @@ export function failureDetails(jobs: readonly Job[]): string[] {
   for (const j of jobs) {
     if (j.state !== 'finished' || j.result === 'success' || j.result === 'skipped' || j.result === 'cancelled') continue;
     out.push('', `${j.target}: ${j.result}${j.reason ? ` - ${j.reason}` : ''}`);
+    if (j.result === 'failure' && j.waiver) out.push(`  waived ${describeWaiver(j.waiver)}`);
     const kept = storedExcerpt(j.excerpt);
     const excerpt = kept ? fitExcerpt(kept, SUMMARY_EXCERPT_LINES) : j.logPath ? readExcerpt(j.logPath, SUMMARY_EXCERPT_LINES) : undefined;
     if (excerpt && excerpt.lines.length > 0) {

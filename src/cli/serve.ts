@@ -1,3 +1,4 @@
+import { recheckFailedOfContent } from '../pipelines/phase1/recheck-failed.js';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LISTEN_RULE } from '../core/config-schema.js';
@@ -275,6 +276,7 @@ async function startTriggers(loaded: LoadedConfig, store: Store, io: Io, engine:
         store, configDir: loaded.dir, env: io.env, log, notify: () => engine.notify(),
         ...(follow ? { onRefUpdated: follow } : {}),
         submit: (s) => submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId, productionKey: productionKeyOf(loaded) }),
+        recheckFailed: (s) => recheckFailedOfContent(store, { runId: s.runId, bytes: s.bytes, file: s.file, now: Date.now(), ...(s.gerrit ? { gerrit: s.gerrit } : {}) }),
         startPhase2: async () => {
           const outcome = await triggerPipeline(loaded, store, 'phase2', Date.now());
           if (outcome.kind === 'nothing') return { refused: outcome.why };

@@ -60,6 +60,9 @@ export const ERRORS = {
   E_CONFIG_RELOAD_REFUSED: { summary: 'The configuration file on disk is not valid, so `sluice serve` keeps the one it runs.', exit: 2, http: 422 },
   E_APPROVAL_SET_MISMATCH: { summary: 'The approval names another set of updates than the one the promote run publishes: nothing was approved.', exit: 1, http: 409 },
   E_APPROVAL_REFUSED: { summary: 'The run cannot be approved now: not a promote run, finished, stage not composed yet, or nothing to publish.', exit: 1, http: 409 },
+  // issue 19: waivers and `recheck failed` (docs/lifecycle.md)
+  E_RECHECK_NOT_LATEST: { summary: '`recheck failed` starts only from the latest phase1 run of the same update content, once it has finished.', exit: 1, http: 409 },
+  E_WAIVER_REFUSED: { summary: 'A waiver names a failed job of a finished phase1 run (and a test that failed in it): this one does not.', exit: 1, http: 409 },
   W_UNKNOWN_KEY: { summary: 'A key the update format does not know is ignored (a typo?).', exit: 0, http: 200 },
   W_TARGET_DISABLED: { summary: 'The update touches a disabled target, which pipelines skip with its reason.', exit: 0, http: 200 },
 } as const satisfies Record<string, ErrorSpec>;

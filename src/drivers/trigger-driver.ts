@@ -1,5 +1,6 @@
 import type { TriggerDeclaration } from '../core/driver-declaration.js';
 import type { Problem } from '../core/problem.js';
+import type { GerritRefSchema, RecordOf } from '../core/records/index.js';
 import type { RunReporter } from '../engine/engine.js';
 import type { Store } from '../store/index.js';
 
@@ -34,6 +35,8 @@ export type Phase2Outcome = { readonly runId: string; readonly kind: 'started' |
 /** What `sluice serve` hands a trigger: how to start runs, and whom to wake. */
 export interface TriggerHooks extends TriggerSite {
   readonly submit: (s: TriggerSubmission) => Promise<TriggerSubmitResult>;
+  /** `recheck failed` of an update file's content (a Gerrit patch set's), voting on `gerrit`. */
+  readonly recheckFailed?: (s: TriggerSubmission & { readonly gerrit?: RecordOf<typeof GerritRefSchema> }) => Promise<{ readonly ok: true; readonly runId: string } | { readonly ok: false; readonly message: string }>;
   readonly startPhase2: () => Promise<Phase2Outcome>;
   readonly notify: () => void;
   /** The followed branch moved (the update repository's upstream is pulled). */

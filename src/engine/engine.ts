@@ -260,7 +260,7 @@ export class Engine {
     try {
       const jobs = await this.o.store.listJobs(run.id);
       for (const r of this.o.reporters ?? []) await r.report(run, jobs);
-      return await this.o.store.markRunReported({ runId: run.id, now: this.clock.now() });
+      return await this.o.store.markRunReported({ runId: run.id, now: this.clock.now(), revision: run.verdictRevision });
     } catch (e) {
       // Left in the outbox: the next pass (or process) retries it once the claim lapses.
       this.o.log?.(`report of run ${run.id} failed: ${(e as Error).message}`);

@@ -64,3 +64,5 @@ export {
 } from './notifications.js';
 export { sqliteFileOf, type SqliteSync } from './url.js';
 export type { PromoteApproval, RecordApprovalInput, RecordApprovalResult } from './approvals.js';
+export type { AddWaiverInput, AddWaiverResult, RevokeWaiverResult, WaiverQuery, Recollated } from './waivers.js';
+export type { Waiver, AppliedWaiver } from '../core/waivers.js';

@@ -23,6 +23,7 @@ import type { Store } from './store.js';
 import { disableTarget, enableTarget, getTargetState, listTargetStates } from './targets.js';
 import { getUpdate, recordUpdate } from './updates.js';
 import { parseStoreUrl } from './url.js';
+import { addWaiver, listWaivers, revokeWaiver } from './waivers.js';
 
 export interface OpenStoreOptions {
   /** SQLite: how long a writer waits for another process's write lock (default 5000 ms). */
@@ -117,6 +118,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     recordApproval: (input) => recordApproval(ctx, input),
     listApprovals: (runId) => listApprovals(ctx, runId),
     parkControlledRun: (input) => parkControlledRun(ctx, input),
+    addWaiver: (input) => addWaiver(ctx, input),
+    revokeWaiver: (input) => revokeWaiver(ctx, input),
+    listWaivers: (query) => listWaivers(ctx, query),
     appendEvent: (event) => appendEvent(ctx, event),
     listEvents: (query) => listEvents(ctx, query),
     latestEventSeq: () => latestEventSeq(ctx),

@@ -9,6 +9,8 @@ import { PIPELINES, type Pipeline } from './pipeline.js';
 import { refused, type Outcome, type Refused } from './results.js';
 import { RUN_STATES, RUN_VERDICTS, type RunState, type RunVerdict, UNFINISHED_RUN_STATES } from './run-state.js';
 import type { Database, JobsTable, RunsTable } from './schema.js';
+import type { AppliedWaiver } from '../core/waivers.js';
+import { parseAppliedWaiver } from './waivers.js';
 
 /** A run to write: its pipeline with what it was started with (the update, the snapshot commit...), typed by the pipeline's record. */
 export type NewRun = NewRunRecord & {
@@ -30,6 +32,8 @@ export interface NewJob {
   spec?: unknown;
   /** Set when the job will never run (its target is disabled): it is written finished/skipped. */
   skipReason?: string | null;
+  /** A `recheck failed` run's passing job of the earlier run: written finished/success, not run again. */
+  carried?: { readonly fromJob: string; readonly fromRun: string; readonly node: string | null; readonly logPath: string | null } | null;
 }
 
 export interface InsertRunInput {
@@ -59,6 +63,8 @@ export interface RunRow {
   /** Set when a controller adds the run's jobs round by round (phase2, promote). */
   controller: string | null;
   cancelRequestedAt: number | null;
+  /** Raised each time a waiver gave the finished run its verdict again; a report names the revision it made. */
+  verdictRevision?: number;
 }
 
 /**
@@ -104,6 +110,10 @@ export interface Job {
   spec: unknown;
   /** The error excerpt of its last attempt, as analysis made it (null when none was made). */
   excerpt?: unknown;
+  /** The waiver that covered this job's failure when its run was collated (docs/lifecycle.md, "Waivers"). */
+  waiver?: AppliedWaiver | null;
+  /** Set on a `recheck failed` run's job that did not run again: the earlier job whose pass it carries. */
+  carriedFrom?: string | null;
 }
 
 /** Writes a run and all its jobs, plus a `run.created` event, in one transaction. */
@@ -166,6 +176,14 @@ export async function insertJobRows(trx: Kysely<Database>, runId: string, jobs: 
       throw new RangeError(`maxAttempts of job ${job.id} must be a positive integer, got ${job.maxAttempts}`);
     }
     const skipped = job.skipReason != null;
+    if (job.carried) {
+      await trx.insertInto('jobs').values({
+        id: job.id, run_id: runId, target: job.target, kind: job.kind, state: 'finished' satisfies JobState, result: 'success' satisfies JobResult,
+        reason: `passed in run ${job.carried.fromRun}`, attempt: 0, max_attempts: job.maxAttempts, available_at: now, created_at: now, finished_at: now,
+        node: job.carried.node, log_path: job.carried.logPath, carried_from: job.carried.fromJob, spec: toJsonText(job.spec ?? null, `spec of job ${job.id}`),
+      }).execute();
+      continue;
+    }
     await trx
       .insertInto('jobs')
       .values({
@@ -246,6 +264,7 @@ export function toRun(row: Selectable<RunsTable>): Run {
     reportedAt: row.reported_at,
     controller: row.controller,
     cancelRequestedAt: row.cancel_requested_at,
+    verdictRevision: Number(row.verdict_revision ?? 0),
   };
 }
 
@@ -274,6 +293,8 @@ export function toJob(row: Selectable<JobsTable>): Job {
     finishedAt: row.finished_at,
     spec: fromJsonText(row.spec),
     excerpt: row.excerpt === null || row.excerpt === undefined ? null : fromJsonText(row.excerpt),
+    waiver: parseAppliedWaiver(row.waiver),
+    carriedFrom: row.carried_from ?? null,
   };
 }
 
@@ -298,11 +319,13 @@ export async function listUnreportedRuns(ctx: StoreContext, limit = 100): Promis
 }
 
 /** Marks a run's report as made; false when it was marked already (by another worker). */
-export async function markRunReported(ctx: StoreContext, input: { runId: string; now: number }): Promise<boolean> {
+export async function markRunReported(ctx: StoreContext, input: { runId: string; now: number; revision?: number }): Promise<boolean> {
   return write(ctx, async (trx) => {
-    const done = await trx.updateTable('runs').set({ reported_at: input.now })
-      .where('id', '=', input.runId).where('reported_at', 'is', null).where('state', '=', 'finished' satisfies RunState)
-      .executeTakeFirst();
+    let q = trx.updateTable('runs').set({ reported_at: input.now })
+      .where('id', '=', input.runId).where('reported_at', 'is', null).where('state', '=', 'finished' satisfies RunState);
+    // A report made of an older verdict (a waiver gave the run a new one meanwhile) is not the one owed.
+    if (input.revision !== undefined) q = q.where('verdict_revision', '=', input.revision);
+    const done = await q.executeTakeFirst();
     if (Number(done.numUpdatedRows) === 0) return false;
     await insertEvent(trx, ctx.adapter, { at: input.now, kind: 'run.reported', runId: input.runId, payload: {} });
     return true;

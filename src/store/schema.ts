@@ -45,6 +45,8 @@ export interface RunsTable {
   /** What the controller decided (JSON): culprits, what was moved or published. */
   outcome: string | null;
   cancel_requested_at: number | null;
+  /** Raised each time a waiver gives the finished run its verdict again (migration 0021). */
+  verdict_revision: Generated<number>;
 }
 
 export interface JobsTable {
@@ -75,6 +77,10 @@ export interface JobsTable {
   /** Where the running attempt writes its log (recorded as it starts; null before migration 0014). */
   live_log_path: string | null;
   log_origin: string | null;
+  /** The waiver (JSON) that covered this job's failure when its run was collated (migration 0021). */
+  waiver: string | null;
+  /** A `recheck failed` run's passing job not run again: the earlier job its result is carried from. */
+  carried_from: string | null;
 }
 
 export interface LeasesTable {
@@ -189,6 +195,21 @@ export interface UpdateDependenciesTable {
   recorded_at: number;
 }
 
+export interface WaiversTable {
+  id: string;
+  update_id: string;
+  content_hash: string;
+  target: string;
+  test: string | null;
+  reason: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+}
+
 export interface Database {
   updates: UpdatesTable;
   target_states: TargetStatesTable;
@@ -205,6 +226,7 @@ export interface Database {
   notification_attempts: NotificationAttemptsTable;
   update_dependencies: UpdateDependenciesTable;
   promote_approvals: PromoteApprovalsTable;
+  waivers: WaiversTable;
 }
 
 /** Who approved which set of a promote run (migration 0022); `updates` is JSON `[{ id, contentHash }]`. */

@@ -35,6 +35,8 @@ import type { AddMustProvisionResult, MustProvisionChange, MustProvisionEntry, R
 import type { Baseline, FlakyTest, RecordTestResultsInput, StoredTestResult } from './test-results.js';
 import type { RecordUpdateResult, UpdateInput, UpdateRecord } from './updates.js';
 import type { PromoteApproval, RecordApprovalInput, RecordApprovalResult } from './approvals.js';
+import type { AddWaiverInput, AddWaiverResult, RevokeWaiverResult, WaiverQuery } from './waivers.js';
+import type { Waiver } from '../core/waivers.js';
 import type { ClaimNotificationsInput, EnqueueNotificationsInput, Notification, NotificationState, NotificationWithAttempts, RecordNotificationAttemptInput, RecordNotificationAttemptResult } from './notifications.js';
 
 /**
@@ -81,7 +83,7 @@ export interface Store {
   /** Finished runs whose report (merge, vote) is still owed: the outbox a restart drains. */
   listUnreportedRuns(limit?: number): Promise<Run[]>;
   /** Marks a run reported; false if it was already. */
-  markRunReported(input: { runId: string; now: number }): Promise<boolean>;
+  markRunReported(input: { runId: string; now: number; revision?: number }): Promise<boolean>;
   /** Unfinished runs with no open job (all skipped, settle interrupted): the sweep settles them. */
   listStrandedRunIds(): Promise<string[]>;
   /** Every unfinished run: a node or server marked with another run is an orphan. */
@@ -161,6 +163,12 @@ export interface Store {
   listApprovals(runId: string): Promise<PromoteApproval[]>;
   /** A controlled run waits for something outside it: `why` is its reason until it goes on; the worker's advance lease is let go. */
   parkControlledRun(input: { runId: string; worker: string; why: string; now: number }): Promise<void>;
+  // issue 19: waivers (docs/lifecycle.md, "Waivers")
+  /** Waives a failed job of a phase1 run for its update's content; the latest finished run of that content gets its verdict again. */
+  addWaiver(input: AddWaiverInput): Promise<AddWaiverResult>;
+  /** Records a waiver's revocation (never deleted): it covers nothing from now on. */
+  revokeWaiver(input: { id: string; by: string; reason: string; now: number }): Promise<RevokeWaiverResult>;
+  listWaivers(query?: WaiverQuery): Promise<Waiver[]>;
 
   appendEvent(event: NewEvent): Promise<number>;
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;

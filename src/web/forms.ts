@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ApiError, validate } from './api-error.js';
 import type { Authenticator, Viewer } from './auth.js';
 import type { WebDeps } from './deps.js';
+import { recheckFailedAs } from './waivers.js';
 import { approveAs, cancelAs, disableAs, enableAs, recheckAs, startAs } from './operations.js';
 import { loginBody, whoBar, type PageViewer } from './pages/actions.js';
 import { layout } from './pages/layout.js';
@@ -92,6 +93,11 @@ export function registerForms(app: FastifyInstance, d: WebDeps, auth: Authentica
   app.post('/actions/runs/:id/recheck', form, async (request, reply) => {
     const who = formActor(request, validate(CsrfForm, request.body ?? {}, 'body').csrf);
     const r = await recheckAs(d, who, validate(RunParams, request.params, 'path').id);
+    return seeOther(reply, runUrl(r.runId));
+  });
+  app.post('/actions/runs/:id/recheck-failed', form, async (request, reply) => {
+    const who = formActor(request, validate(CsrfForm, request.body ?? {}, 'body').csrf);
+    const r = await recheckFailedAs(d, who, validate(RunParams, request.params, 'path').id);
     return seeOther(reply, runUrl(r.runId));
   });
   app.post('/actions/runs/:id/cancel', form, async (request, reply) => {

@@ -17,6 +17,8 @@ export const ACTION_ROLES = {
   'must-provision': 'release',
   /** `POST /api/production/rollback`: production and its mirrors back to a kept tree. */
   rollback: 'release',
+  /** Waiving a failed result of an update, or revoking a waiver (docs/lifecycle.md, "Waivers"). */
+  waive: 'release',
   reload: 'admin',
 } as const satisfies Record<string, Role>;
 export type Action = keyof typeof ACTION_ROLES;
@@ -37,7 +39,7 @@ export interface Identity {
 const SAYS: Record<Action, string> = {
   submit: 'submitting an update', cancel: 'cancelling a run', recheck: 'a recheck', 'recheck-pipeline': 'rechecking a phase2, promote or images run',
   'start-phase2': 'phase2', 'start-promote': 'promote', 'approve-promote': 'approving a promote', 'disable-target': 'disabling a target', 'enable-target': 'enabling a target',
-  'must-provision': 'changing the must-provision list', rollback: 'rolling production back', reload: 'reloading the configuration',
+  'must-provision': 'changing the must-provision list', rollback: 'rolling production back', waive: 'waiving a failure', reload: 'reloading the configuration',
 };
 
 export function mayDo(who: Identity | undefined, action: Action): boolean {

@@ -9,6 +9,7 @@ import { actionRoutes } from './api/actions.js';
 import { adminRoutes } from './api/admin.js';
 import { logRoutes } from './api/logs.js';
 import { notificationRoutes } from './api/notifications.js';
+import { waiverRoutes } from './api/waivers.js';
 import { readRoutes, updateView } from './api/reads.js';
 import { registerApiRoutes, type AnyApiRoute } from './api/route.js';
 import { Authenticator } from './auth.js';
@@ -128,7 +129,7 @@ export async function buildWebServer(d: WebDeps): Promise<WebServer> {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => sendError(toApiError(err, request), request, reply));
   app.setNotFoundHandler((request, reply) => sendError(new ApiError('E_NO_ROUTE', `no page or endpoint ${request.method} ${request.url.split('?')[0] ?? ''}`), request, reply));
 
-  const routes: AnyApiRoute[] = [...readRoutes(d), ...notificationRoutes(d), ...logRoutes(d), ...actionRoutes(d), ...adminRoutes(d)];
+  const routes: AnyApiRoute[] = [...readRoutes(d), ...notificationRoutes(d), ...logRoutes(d), ...actionRoutes(d), ...waiverRoutes(d), ...adminRoutes(d)];
   registerApiRoutes(app, routes);
   // Cookies are Secure when the browser reached us over TLS, directly or through a trusted proxy.
   registerForms(app, d, auth, (request) => request.protocol === 'https' || (auth.fromTrustedProxy(request.socket.remoteAddress) && request.headers['x-forwarded-proto'] === 'https'));

@@ -48,6 +48,9 @@ const SAMPLES: { [K in EventKind]: EventPayload<K> } = {
   'gerrit.command': { ...ref, cause: 'phase2', requestedAt: T0, by: 'core-reviewer' },
   'web.action': { action: 'start-promote', by: 'alice', via: 'token', runId: 'r1', target: null },
   'production.rolled_back': { by: 'alice', via: 'cli', reason: 'repomd.xml is broken', to: null, targets: [{ target: 'kilo/el7', from: '000002-r-2', to: '000001-r-1' }], mirrors: ['eu'] },
+  'waiver.added': { id: 'w1', updateId: 'hkvc', contentHash: 'c'.repeat(64), target: 'kilo/epel-7', test: null, reason: 'known flake', by: 'rm', expiresAt: T0 + 1 },
+  'waiver.revoked': { id: 'w1', by: 'rm', reason: 'fixed upstream' },
+  'run.recollated': { verdict: 'pass', because: 'passed on kilo/epel-7', previousVerdict: 'fail', revision: 1, waiverId: 'w1' },
   'config.reloaded': { file: 'sluice.yaml', hash: 'a'.repeat(64), previousHash: 'b'.repeat(64), changed: ['pipelines', 'store'], needsRestart: ['store'], via: 'signal', worker: 'host:1' },
 };
 

@@ -30,6 +30,7 @@ forEachStore('inserts a run with its jobs, queued or skipped', async ({ store })
     controller: null,
     outcome: null,
     cancelRequestedAt: null,
+    verdictRevision: 0,
   });
   const jobs = await store.listJobs('r1');
   assert.deepEqual(
@@ -63,6 +64,8 @@ forEachStore('inserts a run with its jobs, queued or skipped', async ({ store })
     finishedAt: null,
     spec: { image: true },
     excerpt: null,
+    waiver: null,
+    carriedFrom: null,
   });
   assert.equal(jobs[1]?.finishedAt, T0 + 1);
   const events = await store.listEvents({ runId: 'r1' });

@@ -128,6 +128,11 @@ export const EVENT_PAYLOADS = {
     via: z.enum(['signal', 'api']),
     worker: z.string(),
   }),
+  // issue 19: waivers (docs/lifecycle.md, "Waivers")
+  'waiver.added': z.object({ id: z.string(), updateId: z.string(), contentHash: z.string(), target: z.string(), test: z.string().nullable(), reason: z.string(), by: z.string(), expiresAt: z.number() }),
+  'waiver.revoked': z.object({ id: z.string(), by: z.string(), reason: z.string() }),
+  /** A finished run given its verdict again because a waiver now covers (or no longer covers) a failure; it is reported again. */
+  'run.recollated': z.object({ verdict: z.enum(RUN_VERDICTS), because: z.string(), previousVerdict: z.enum(RUN_VERDICTS), revision: z.number(), waiverId: z.string() }),
 } as const satisfies Record<string, z.ZodType>;
 
 type Payloads = typeof EVENT_PAYLOADS;

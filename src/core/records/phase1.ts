@@ -23,6 +23,8 @@ export const Phase1InputsSchema = z.object({
   plannedAt: z.number(),
   /** Set on a rerun: the run whose plan it repeats. */
   rerunOf: z.string().optional(),
+  /** A `recheck failed` of `rerunOf`: only its targets that did not pass run again, its passes are carried. */
+  onlyFailed: z.boolean().optional(),
   gerrit: GerritRefSchema.optional(),
 });
 export type Phase1Inputs = RecordOf<typeof Phase1InputsSchema>;

@@ -1,3 +1,4 @@
+import { describeWaiver } from '../../core/waivers.js';
 import type { Job, Run } from '../../store/index.js';
 
 /**
@@ -30,9 +31,13 @@ export const MAX_EXCERPT_LINES = 15;
 const MAX_LINE_CHARS = 200;
 const MAX_INLINE_CHARS = 300;
 
-/** The line every Sluice comment about a run ends with: how a repeated report finds it already posted. */
-export function runMarker(runId: string): string {
-  return `(sluice run ${runId})`;
+/**
+ * The line every Sluice comment about a run ends with: how a repeated report finds it
+ * already posted. A verdict given again after a waiver (revision 1, 2...) is another
+ * report, with its own marker.
+ */
+export function runMarker(runId: string, revision = 0): string {
+  return revision > 0 ? `(sluice run ${runId}, verdict ${revision})` : `(sluice run ${runId})`;
 }
 
 const VERDICT_WORDS: Record<string, string> = { pass: 'PASSED', fail: 'FAILED', error: 'ERROR', held: 'HELD', cancelled: 'CANCELLED' };
@@ -45,13 +50,14 @@ export function runComment(input: RunCommentInput): string {
   const failed = jobs.filter(isFailure);
   const head = `Sluice phase1: ${VERDICT_WORDS[verdict] ?? verdict.toUpperCase()}${run.reason ? ` - ${inline(run.reason)}` : ''}`;
   const out: string[] = [head, ''];
-  if (verdict === 'error') out.push('This is not the update\'s fault: the test infrastructure failed. Comment "recheck" to run it again.', '');
+  if ((run.verdictRevision ?? 0) > 0) out.push('This verdict was given again: a release manager waived a failure of this update\'s content (below).', '');
+  if (verdict === 'error') out.push('This is not the update\'s fault: the test infrastructure failed. Comment "recheck" to run it again, or "recheck failed" to run only the targets that did not pass.', '');
   if (verdict === 'held') out.push('Every target of this update is disabled, so nothing was tested; it is neither passed nor blamed. Comment "recheck" once a target is enabled again.', '');
   out.push(`Targets (${ran.length} tested, ${jobs.length - ran.length} skipped):`);
   for (const j of jobs) out.push(`- ${matrixLine(j)}`);
   const tail = [''];
   if (verdict === 'fail') tail.push('Fix the update and upload a new patch set; comment "recheck" to test this one again.');
-  tail.push(runMarker(run.id));
+  tail.push(runMarker(run.id, run.verdictRevision ?? 0));
   let budget = MAX_COMMENT_CHARS - length(out) - length(tail);
   const details: string[] = [];
   for (const j of failed) {
@@ -89,9 +95,10 @@ export function replyComment(text: string): string {
 
 function matrixLine(j: Job): string {
   const status = j.state === 'finished' ? (j.result ?? 'finished') : j.state;
-  const why = j.result === 'skipped' ? j.skipReason : j.result !== 'success' ? j.reason : null;
+  const why = j.result === 'skipped' ? j.skipReason : j.result !== 'success' || j.carriedFrom ? j.reason : null;
   const blame = j.result === 'infra' || j.result === 'timeout' ? ' (not the update\'s fault: recheck)' : '';
-  return `${inline(j.target)}: ${status}${why ? ` - ${inline(why)}` : ''}${blame}`;
+  const waived = j.result === 'failure' && j.waiver ? ` - WAIVED ${inline(describeWaiver(j.waiver))}` : '';
+  return `${inline(j.target)}: ${status}${why ? ` - ${inline(why)}` : ''}${blame}${waived}`;
 }
 
 function isFailure(j: Job): boolean {
@@ -100,6 +107,7 @@ function isFailure(j: Job): boolean {
 
 function failureBlock(j: Job, excerpt: JobExcerpt | undefined, url: string | undefined, note?: string): string[] {
   const out = ['', `${inline(j.target)} ${j.result === 'failure' ? 'failed' : `ended as ${j.result ?? 'unknown'}`}${j.reason ? `: ${inline(j.reason)}` : ''}`];
+  if (j.result === 'failure' && j.waiver) out.push(`(waived ${inline(describeWaiver(j.waiver))})`);
   if (excerpt && excerpt.lines.length > 0) {
     if (excerpt.heading) out.push(inline(excerpt.heading));
     for (const l of excerpt.lines.slice(0, MAX_EXCERPT_LINES)) out.push(preformatted(l));

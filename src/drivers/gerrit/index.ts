@@ -23,6 +23,7 @@ export const gerritDriver: TriggerDriver = {
       store: hooks.store, gerrit, configDir: hooks.configDir, env: hooks.env, notify: hooks.notify,
       ...(hooks.log ? { log: hooks.log } : {}), ...(hooks.onRefUpdated ? { onRefUpdated: hooks.onRefUpdated } : {}),
       submit: hooks.submit,
+      ...(hooks.recheckFailed ? { recheckFailed: hooks.recheckFailed } : {}),
       onPhase2: () => hooks.startPhase2(),
     });
     return {

@@ -54,7 +54,7 @@ export function gerritReporter(o: GerritReporterOptions): RunReporter {
       const current = change.status === 'NEW' && change.patchset === ref.patchset;
       if (run.verdict === 'cancelled' && !current) return;
       const mine = change.messages.filter((m) => m.tag === REVIEW_TAG);
-      const marker = runMarker(run.id);
+      const marker = runMarker(run.id, run.verdictRevision ?? 0);
       if (!mine.some((m) => m.text.includes(marker))) {
         const excerpts = new Map<string, JobExcerpt>();
         for (const j of jobs) {

@@ -7,7 +7,7 @@ import type { GerritAccount } from './events.js';
 import { parseKnownHosts } from './known-hosts.js';
 import { GerritRest } from './rest.js';
 import { startSshStream, type EventStream } from './stream.js';
-import { GerritTrigger, type GerritSubmission, type GerritSubmitResult, type Phase2Answer, type Phase2Request } from './trigger.js';
+import { GerritTrigger, type GerritSubmission, type GerritSubmitResult, type Phase2Answer, type Phase2Request, type RecheckFailedAnswer } from './trigger.js';
 import { startWebhook, type WebhookServer } from './webhook.js';
 import { parseJsonBounded } from '../../core/json-depth.js';
 
@@ -26,6 +26,7 @@ export interface StartGerritTriggerOptions {
   readonly configDir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly submit: (s: GerritSubmission) => Promise<GerritSubmitResult>;
+  readonly recheckFailed?: (s: GerritSubmission) => Promise<RecheckFailedAnswer>;
   readonly onPhase2: (r: Phase2Request) => Promise<Phase2Answer>;
   readonly notify: () => void;
   readonly onRefUpdated?: (ref: { readonly refName: string; readonly newRev: string }) => void;
@@ -70,7 +71,7 @@ export async function startGerritTrigger(o: StartGerritTriggerOptions): Promise<
   const trigger = new GerritTrigger({
     store: o.store, rest, project: gerrit.project, branch: gerrit.branch, self, labels: gerrit.labels,
     ...(gerrit.phase2_group ? { phase2Group: gerrit.phase2_group } : {}),
-    submit: o.submit, onPhase2: o.onPhase2, notify: o.notify, now: o.now ?? Date.now,
+    submit: o.submit, onPhase2: o.onPhase2, ...(o.recheckFailed ? { recheckFailed: o.recheckFailed } : {}), notify: o.notify, now: o.now ?? Date.now,
     ...(o.onRefUpdated ? { onRefUpdated: o.onRefUpdated } : {}), ...(o.log ? { log: o.log } : {}),
   });
   await trigger.load();

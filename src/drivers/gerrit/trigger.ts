@@ -37,6 +37,8 @@ export interface GerritSubmission {
 /** What `submitPhase1` answers: the run, or why the update cannot be planned. */
 export type GerritSubmitResult = { readonly ok: true; readonly runId: string } | { readonly ok: false; readonly problems: readonly Problem[] };
 
+export type RecheckFailedAnswer = { readonly ok: true; readonly runId: string } | { readonly ok: false; readonly message: string };
+
 export interface Phase2Request {
   readonly by: GerritAccount;
   readonly change: ChangeRef;
@@ -54,6 +56,8 @@ export interface GerritTriggerOptions {
   readonly labels: Readonly<Record<string, LabelValues>>;
   readonly phase2Group?: string;
   readonly submit: (s: GerritSubmission) => Promise<GerritSubmitResult>;
+  /** `recheck failed`: the failed targets of the latest run of this content again, or why not (absent: the command is refused). */
+  readonly recheckFailed?: (s: GerritSubmission) => Promise<RecheckFailedAnswer>;
   readonly onPhase2: (r: Phase2Request) => Promise<Phase2Answer>;
   /** The engine's wake-up: a run was written. */
   readonly notify: () => void;
@@ -163,11 +167,12 @@ export class GerritTrigger {
     if (this.o.self.some((s) => sameAccount(s, author))) return;
     const cmd = parseCommand(text);
     if (cmd === 'recheck') await this.test(c, 'recheck', at);
+    else if (cmd === 'recheck-failed') await this.test(c, 'recheck', at, undefined, undefined, true);
     else if (cmd === 'phase2') await this.phase2(c, author, at);
   }
 
   /** Tests the change's current patch set, unless that was done for this request already. */
-  private async test(c: ChangeRef, cause: RequestCause, at: number, patchset?: number, fresh?: ChangeInfo): Promise<void> {
+  private async test(c: ChangeRef, cause: RequestCause, at: number, patchset?: number, fresh?: ChangeInfo, onlyFailed = false): Promise<void> {
     const info = fresh ?? await this.o.rest.getChange(c.project, c.change);
     if (!info || info.status !== 'NEW') return;
     // A late event of an older patch set: the current one has (or gets) its own.
@@ -184,11 +189,25 @@ export class GerritTrigger {
     const problems = checkChangeUpdate(bytes, files.path, info.topic);
     if (problems.length > 0) return this.reject(entry, null, problems.map((p) => p.message));
     const runId = newRunId(this.o.now());
+    if (onlyFailed) return this.recheckFailed(entry, { runId, bytes, file: files.path, author: info.author, gerrit: ref });
     await this.ledger.record({ ...entry, kind: 'request', runId });
     const submitted = await this.o.submit({ runId, bytes, file: files.path, author: info.author, gerrit: ref });
     if (!submitted.ok) return this.reject(entry, runId, submitted.problems.filter((p) => p.severity === 'error').map(formatProblem));
     this.o.log?.(`gerrit change ${info.change} patch set ${info.patchset} (${cause}): run ${runId}`);
     this.o.notify();
+  }
+
+  /** `recheck failed`: a refusal is a reply without a vote (the patch set's verdict stands) and a ledger entry, so it is said once. */
+  private async recheckFailed(entry: Omit<LedgerEntry, 'kind' | 'runId'>, s: GerritSubmission): Promise<void> {
+    await this.ledger.record({ ...entry, kind: 'request', runId: s.runId });
+    const answer = this.o.recheckFailed ? await this.o.recheckFailed(s) : { ok: false as const, message: '"recheck failed" is not enabled here' };
+    if (answer.ok) {
+      this.o.log?.(`gerrit change ${entry.change} patch set ${entry.patchset} (recheck failed): run ${answer.runId}`);
+      this.o.notify();
+      return;
+    }
+    await this.o.rest.review(entry.project, entry.change, entry.revision, { message: replyComment(`recheck failed: ${answer.message}`), tag: REVIEW_TAG });
+    await this.ledger.record({ ...entry, kind: 'rejected', runId: s.runId });
   }
 
   private async runningRun(entries: readonly LedgerEntry[]): Promise<boolean> {

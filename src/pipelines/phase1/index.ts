@@ -21,7 +21,7 @@ export const phase1: Pipeline = {
       const i = run.inputs;
       return [
         `  inputs: ${i.updateFile} (sha256 ${i.contentHash.slice(0, 12)}), by ${i.author.name} <${i.author.email}>`,
-        `          config ${i.configFile} (sha256 ${i.configHash.slice(0, 12)})${i.rerunOf ? `; a rerun of ${i.rerunOf}` : ''}`,
+        `          config ${i.configFile} (sha256 ${i.configHash.slice(0, 12)})${i.rerunOf ? `; ${i.onlyFailed ? 'recheck failed' : 'a rerun'} of ${i.rerunOf}` : ''}`,
       ];
     },
     reported: (run) => (run.verdict === 'pass' ? `: merged into updates/ (commit trailer Sluice-Run: ${run.id})` : ''),

@@ -16,6 +16,7 @@ import { leadership } from './0015-leadership.js';
 import { notifications } from './0016-notifications.js';
 import { jobLogOrigin } from './0019-job-log-origin.js';
 import { updateDependencies } from './0020-update-dependencies.js';
+import { waivers } from './0021-waivers.js';
 import { promoteApprovals } from './0022-promote-approvals.js';
 import type { StoreMigration } from './migration.js';
 
@@ -23,4 +24,4 @@ export type { StoreMigration } from './migration.js';
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
 export const MIGRATIONS: readonly StoreMigration[] = [initial, jobCancel, runReported, reportLease, rpms, controlledRuns, testResults, mustProvision, jobExcerpt, images, scanIndexes, claimOrderIndex, jobInterruptions, jobLiveLog, leadership, notifications, jobLogOrigin,
-  updateDependencies, promoteApprovals];
+  updateDependencies, waivers, promoteApprovals];

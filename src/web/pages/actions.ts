@@ -1,4 +1,4 @@
-import { isReadable } from '../../core/records/run-record.js';
+import { isReadable, updateFileOf } from '../../core/records/run-record.js';
 import type { Run } from '../../store/index.js';
 import { html, type SafeHtml } from '../html.js';
 import { recheckAction } from '../operations.js';
@@ -56,6 +56,10 @@ export function runActions(v: PageViewer | undefined, run: Run, awaiting?: { has
   const parts: SafeHtml[] = [];
   if (run.state === 'finished' && mayDo(v.identity, recheckAction(run.pipeline))) {
     parts.push(html`<form class="inline" method="post" action="/actions/runs/${id}/recheck">${hidden(v)}<button type="submit" data-action="recheck">recheck</button></form>`);
+  }
+  // `recheck failed` (docs/lifecycle.md): a finished run of one update file that did not pass.
+  if (run.state === 'finished' && run.verdict !== 'pass' && run.verdict !== 'held' && updateFileOf(run) && mayDo(v.identity, 'recheck')) {
+    parts.push(html`<form class="inline" method="post" action="/actions/runs/${id}/recheck-failed">${hidden(v)}<button type="submit" data-action="recheck-failed">recheck failed</button></form>`);
   }
   if (run.state !== 'finished' && mayDo(v.identity, 'cancel')) {
     parts.push(html`<form class="inline" method="post" action="/actions/runs/${id}/cancel">${hidden(v)}<button type="submit" data-action="cancel">cancel</button></form>`);

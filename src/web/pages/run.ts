@@ -14,6 +14,7 @@ import { layout, liveRegion } from './layout.js';
 import { notificationsSection } from './notifications.js';
 import { specView } from '../../engine/job-spec-view.js';
 import { setAwaitingApproval } from '../../pipelines/promote/gates.js';
+import { jobProvenance, waiversSection } from './waivers.js';
 
 export async function runPage(d: WebDeps, run: Run, viewer?: PageViewer): Promise<string> {
   return layout({
@@ -42,6 +43,7 @@ ${rerunLink(run)}
 <section><h2>Jobs</h2>${jobMatrix(jobs)}</section>
 ${outcome(run)}
 <section class="jobs">${details}</section>
+${await waiversSection(d, run)}
 ${await notificationsSection(d, run)}`;
 }
 
@@ -99,6 +101,7 @@ export async function jobDetail(j: Job, now: number): Promise<SafeHtml> {
 <h3>${jobTitle(j)} ${statusBadge(s)} <a class="muted id" href="${jobUrl(j.id)}">${j.id}</a></h3>
 <p class="job-facts">${j.attempt > 0 ? html`attempt ${j.attempt}/${j.maxAttempts}${j.interruptions > 0 ? ` (${j.interruptions} lost to a stopped worker and given back)` : ''}` : 'not started'}${j.node ? html` · node ${j.node}` : ''}${j.startedAt !== null ? html` · ${duration(j.startedAt, j.finishedAt ?? now)}` : ''}</p>
 ${why ? html`<p class="why">${why}</p>` : ''}
+${jobProvenance(j)}
 ${errors ? html`<div class="excerpt"><p>the error lines of ${errors.totalLines}:</p><pre>${errors.lines.map((l, i) => html`${i > 0 && l.n > (errors.lines[i - 1]?.n ?? 0) + 1 ? html`<span class="gap">⋮</span>\n` : ''}<span class="${l.hit ? 'hit' : 'ctx'}"><a class="ln" href="${logUrl(j.id, l.n)}">${l.n}</a>${l.text}</span>\n`)}</pre></div>` : ''}
 ${j.logPath ? html`<p><a class="full-log" href="${logUrl(j.id, errors?.first)}">${errors ? 'full log, at the error' : 'log'}</a>${s === 'running' ? ' (growing)' : ''}</p>` : ''}
 ${collected.length > 0 ? html`<p class="collected">from the node: ${collected.map((f, i) => html`${i > 0 ? ', ' : ''}<a href="${collectedUrl(j.id, f.name)}">${f.name}</a> <span class="muted">(${f.bytes} bytes)</span>`)}</p>` : ''}

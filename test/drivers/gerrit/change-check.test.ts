@@ -52,6 +52,13 @@ test('a command is the comment\'s first line alone, after Gerrit\'s header; quot
   assert.equal(parseCommand('Patch Set 1:\n\nrun phase2 now; rm -rf /'), undefined);
 });
 
+test('"recheck failed" is its own command; other words after recheck are not', () => {
+  assert.equal(parseCommand('Patch Set 2:\n\nrecheck failed'), 'recheck-failed');
+  assert.equal(parseCommand('Patch Set 2: Code-Review+1\n\n  Recheck   FAILED \n'), 'recheck-failed');
+  assert.equal(parseCommand('Patch Set 2:\n\nrecheck failed targets'), undefined);
+  assert.equal(parseCommand('Patch Set 2:\n\n> recheck failed'), undefined);
+});
+
 test('known_hosts: plain, bracketed, hashed and revoked entries', () => {
   const key = Buffer.concat([Buffer.from('AAAAC3NzaC1lZDI1NTE5AAAAI', 'base64'), Buffer.alloc(32, 1)]);
   const other = Buffer.concat([Buffer.from('AAAAC3NzaC1lZDI1NTE5AAAAI', 'base64'), Buffer.alloc(32, 2)]);

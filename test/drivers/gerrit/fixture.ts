@@ -3,6 +3,7 @@ import type { TestContext } from 'node:test';
 import { GerritRest } from '../../../src/drivers/gerrit/rest.js';
 import { GerritTrigger, type GerritSubmission, type Phase2Answer, type Phase2Request } from '../../../src/drivers/gerrit/trigger.js';
 import { submitPhase1 } from '../../../src/pipelines/phase1/submit.js';
+import { recheckFailedOfContent } from '../../../src/pipelines/phase1/recheck-failed.js';
 import { openStore, type Run, type Store } from '../../../src/store/index.js';
 import { BOT, GerritStandin } from '../../helpers/gerrit-standin.js';
 import { tempDir } from '../../helpers/paths.js';
@@ -42,6 +43,7 @@ export async function triggerFixture(t: TestContext, o: { forward?: boolean; pha
       await o.beforeSubmit?.(s);
       return submitPhase1({ store, config: site.config, configHash: 'test', file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId });
     },
+    recheckFailed: (s) => recheckFailedOfContent(store, { runId: s.runId, bytes: s.bytes, file: s.file, now: Date.now(), gerrit: s.gerrit }),
     onPhase2: async (r) => {
       phase2Requests.push(r);
       return o.phase2 ?? { runId: 'rphase2', kind: 'started' };
