@@ -12,7 +12,6 @@ import { newRunId } from '../../src/engine/hash.js';
 import { specView } from '../../src/engine/job-spec-view.js';
 import { storyOf } from '../../src/pipelines/registry.js';
 import { submitPhase1, type SubmitResult } from '../../src/pipelines/phase1/submit.js';
-import type { Store } from '../../src/store/index.js';
 import { tempDir } from '../helpers/paths.js';
 import { buildRpm, requireRpmTools } from '../helpers/rpm.js';
 import { makeSite } from '../helpers/site.js';
