@@ -109,13 +109,20 @@ export function buildsFor(config: Config, builds: readonly Build[], target: stri
   return updateTargets(builds, config, new Map()).targets.get(target) ?? [];
 }
 
+/** How many of the newest phase1 runs a change URL is looked for among. */
+const CHANGE_LOOKBACK_RUNS = 500;
+
 async function idOf(store: Store, d: DeclaredRef): Promise<string | DependencyProblem> {
   const ref = readDependencyRef(d.ref);
   if (ref.kind === 'update') return ref.id;
   if (ref.kind === 'unreadable') return { code: 'E_DEPENDENCY_UNKNOWN', ref: d, message: `${d.ref} is neither an update id (e.g. hz8d) nor a Gerrit change URL` };
-  // A change Sluice has tested names its update: the newest phase1 run of that change.
-  for (const run of await store.listRuns({ pipeline: 'phase1', limit: 1000 })) {
-    if (run.pipeline === 'phase1' && run.inputs.gerrit?.change === ref.change && run.updateId) return run.updateId;
+  // A change Sluice has tested names its update: the newest phase1 run the trigger asked
+  // for that change (its gerrit.request event), among the recent ones.
+  for (const run of await store.listRuns({ pipeline: 'phase1', limit: CHANGE_LOOKBACK_RUNS })) {
+    if (run.pipeline !== 'phase1' || !run.updateId) continue;
+    if (run.inputs.gerrit?.change === ref.change) return run.updateId;
+    const events = await store.listEvents({ runId: run.id, limit: 20 });
+    if (events.some((e) => e.kind === 'gerrit.request' && e.payload.change === ref.change)) return run.updateId;
   }
   return { code: 'E_DEPENDENCY_UNKNOWN', ref: d, message: `${d.ref}: Sluice has tested no update of change ${ref.change}` };
 }

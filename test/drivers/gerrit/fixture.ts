@@ -40,7 +40,7 @@ export async function triggerFixture(t: TestContext, o: { forward?: boolean; pha
     submit: async (s) => {
       submissions.push(s);
       await o.beforeSubmit?.(s);
-      return submitPhase1({ store, config: site.config, configHash: 'test', file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId });
+      return submitPhase1({ store, config: site.config, configHash: 'test', file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId, with: s.dependsOn ?? [], repoPath: site.repoPath });
     },
     onPhase2: async (r) => {
       phase2Requests.push(r);
