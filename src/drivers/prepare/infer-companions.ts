@@ -1,6 +1,6 @@
 import { isRpmInternal, nameOfNevra, parseCapability, satisfies } from '../../core/rpm-capability.js';
 import type { Build } from '../../core/update-schema.js';
-import { installable } from '../checks/installable.js';
+import { installable, type Unsatisfied } from '../checks/installable.js';
 import type { CheckInput } from '../checks/check.js';
 import { binaryHeaders } from '../checks/update-packages.js';
 import type { RpmHeader } from '../rpm/rpm-query.js';
@@ -38,6 +38,8 @@ export interface InferenceInput extends Omit<CheckInput, 'rpms'> {
   /** A candidate's RPM files (fetched through the build cache); a string says why they could not be had. */
   readonly rpmsOf: (update: PendingUpdate) => Promise<readonly string[] | string>;
   readonly log: (line: string) => void;
+  /** What the installable check already found unsatisfied in `rpms`: the first round asks dnf nothing. */
+  readonly known?: readonly Unsatisfied[];
 }
 
 export async function inferCompanions(input: InferenceInput): Promise<InferredCompanion[]> {
@@ -54,8 +56,8 @@ export async function inferCompanions(input: InferenceInput): Promise<InferredCo
     return got;
   };
   for (let round = 0; round <= input.pending.length; round++) {
-    const check = await installable({ ...input, rpms });
-    const needs = check.status === 'failure' ? check.unsatisfied.filter((u) => !isRpmInternal(u.unsatisfied)) : [];
+    const unsatisfied = round === 0 && input.known ? input.known : await unsatisfiedIn(input, rpms);
+    const needs = unsatisfied.filter((u) => !isRpmInternal(u.unsatisfied));
     if (needs.length === 0) break;
     let added = false;
     for (const need of needs) {
@@ -80,4 +82,9 @@ export async function inferCompanions(input: InferenceInput): Promise<InferredCo
 function provides(h: RpmHeader, wanted: ReturnType<typeof parseCapability>): boolean {
   if (wanted.name.startsWith('/')) return h.files.some((f) => f.path === wanted.name) || h.provides.some((p) => parseCapability(p).name === wanted.name);
   return h.provides.some((p) => satisfies(parseCapability(p), wanted));
+}
+
+async function unsatisfiedIn(input: InferenceInput, rpms: readonly string[]): Promise<readonly Unsatisfied[]> {
+  const check = await installable({ ...input, rpms });
+  return check.status === 'failure' ? check.unsatisfied : [];
 }

@@ -16,6 +16,8 @@ import type { Build } from '../../core/update-schema.js';
 import { Phase1InputsSchema } from '../../core/records/phase1.js';
 import { inferCompanions } from './infer-companions.js';
 import { pendingUpdates } from './pending-updates.js';
+import type { CheckResult } from '../checks/check.js';
+import type { Unsatisfied } from '../checks/installable.js';
 
 export interface UpdatePreparerOptions {
   readonly config: Config;
@@ -75,37 +77,6 @@ export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
         if (!Array.isArray(got)) return end('infra', `fetching the builds of ${c.id}, which ${ex.spec.updateId} is tested with: ${got.message}`);
         rpms.push(...got);
       }
-      const productionUrl = ex.spec.productionRepo ?? '';
-      if (ex.spec.inferDependencies && productionUrl !== '' && o.repoPath !== undefined) {
-        log(`== looking among pending updates for what the update needs and ${productionUrl} lacks`);
-        const scratchDir = join(o.cacheDir, 'tmp');
-        mkdirSync(scratchDir, { recursive: true });
-        const pending = await pendingUpdates({ config: o.config, store: o.store, repoPath: o.repoPath }, ex.spec.target, new Set([ex.spec.updateId, ...testedWith.map((c) => c.id)]));
-        const inferred = await inferCompanions({
-          rpms, pending, production: productionUrl.startsWith('file:') ? fileURLToPath(productionUrl) : productionUrl,
-          releasever: /(\d+)$/.exec(ex.spec.target)?.[1] ?? '', cacheDir: o.cacheDir, workDir: scratchDir, signal: ex.signal, log,
-          rpmsOf: async (u) => {
-            const got = await fetchBuilds(u.builds);
-            return Array.isArray(got) ? got : got.message;
-          },
-        });
-        if (inferred.length === 0) log('   none needed');
-        for (const c of inferred) rpms.push(...c.rpms);
-        const found = inferred.map((c) => ({ id: c.update.id, contentHash: c.update.contentHash, how: 'inferred' as const, why: c.why, builds: c.update.builds }));
-        if (found.length > 0) {
-          await o.store.addJobTestedWith({ jobId: ex.jobId, testedWith: found });
-          const run = await o.store.getRun(ex.runId);
-          const contentHash = Phase1InputsSchema.safeParse(run?.inputs).data?.contentHash;
-          if (contentHash) await o.store.inferDependencies({ updateId: ex.spec.updateId, contentHash, dependsOn: found.map((f) => ({ id: f.id, why: f.why })), now: o.now() });
-        }
-      }
-      let repo: string;
-      try {
-        repo = (await makeRepository(rpms, o.cacheDir)).path;
-        log(`== repository of the update: ${repo}`);
-      } catch (e) {
-        return end('infra', `cannot make the update's repository: ${(e as Error).message}`);
-      }
       const releasever = /(\d+)$/.exec(ex.spec.target)?.[1] ?? '';
       const scratch = join(o.cacheDir, 'tmp');
       mkdirSync(scratch, { recursive: true });
@@ -113,11 +84,59 @@ export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
       // when it holds bare RPMs (an air-gapped mirror, a test site).
       const url = ex.spec.productionRepo ?? '';
       const production = url.startsWith('file:') ? fileURLToPath(url) : url;
-      for (const name of checks) {
+      // What the update needs and production lacks, from the pending updates (docs/lifecycle.md).
+      // With the installable check, only once it has failed for want of something: a
+      // passing update costs nothing more.
+      const canInfer = ex.spec.inferDependencies === true && url !== '' && o.repoPath !== undefined;
+      const infer = async (known?: readonly Unsatisfied[]): Promise<boolean> => {
+        log(`== looking among pending updates for what the update needs and ${url} lacks`);
+        const pending = await pendingUpdates({ config: o.config, store: o.store, ...(o.repoPath ? { repoPath: o.repoPath } : {}) }, ex.spec.target, new Set([ex.spec.updateId, ...testedWith.map((c) => c.id)]));
+        const inferred = await inferCompanions({
+          rpms, pending, production, releasever, cacheDir: o.cacheDir, workDir: scratch, signal: ex.signal, log, ...(known ? { known } : {}),
+          rpmsOf: async (u) => {
+            const got = await fetchBuilds(u.builds);
+            return Array.isArray(got) ? got : got.message;
+          },
+        });
+        if (inferred.length === 0) log('   none of them provides it');
+        for (const c of inferred) rpms.push(...c.rpms);
+        const found = inferred.map((c) => ({ id: c.update.id, contentHash: c.update.contentHash, how: 'inferred' as const, why: c.why, builds: c.update.builds }));
+        if (found.length === 0) return false;
+        testedWith.push(...found);
+        await o.store.addJobTestedWith({ jobId: ex.jobId, testedWith: found });
+        const run = await o.store.getRun(ex.runId);
+        const contentHash = Phase1InputsSchema.safeParse(run?.inputs).data?.contentHash;
+        if (contentHash) await o.store.inferDependencies({ updateId: ex.spec.updateId, contentHash, dependsOn: found.map((f) => ({ id: f.id, why: f.why })), now: o.now() });
+        return true;
+      };
+      if (canInfer && !checks.includes('installable')) await infer();
+      const repository = async (): Promise<string | Preparation> => {
+        try {
+          const made = (await makeRepository(rpms, o.cacheDir)).path;
+          log(`== repository of the update: ${made}`);
+          return made;
+        } catch (e) {
+          return end('infra', `cannot make the update's repository: ${(e as Error).message}`);
+        }
+      };
+      let repo = await repository();
+      if (typeof repo !== 'string') return repo;
+      let inferredOnce = false;
+      for (let i = 0; i < checks.length; i++) {
+        const name = checks[i] as (typeof checks)[number];
         log(`== check ${name} against ${url || '(no production repository)'}`);
-        const result = await BUILTIN_CHECKS[name]({ rpms, production, releasever, cacheDir: o.cacheDir, workDir: scratch, signal: ex.signal });
+        const result: CheckResult & { unsatisfied?: readonly Unsatisfied[] } = await BUILTIN_CHECKS[name]({ rpms, production, releasever, cacheDir: o.cacheDir, workDir: scratch, signal: ex.signal });
         log(result.log);
         for (const p of result.problems) log(`   ${p}`);
+        if (result.status === 'failure' && name === 'installable' && canInfer && !inferredOnce && (result.unsatisfied ?? []).length > 0) {
+          inferredOnce = true;
+          if (await infer(result.unsatisfied)) {
+            repo = await repository();
+            if (typeof repo !== 'string') return repo;
+            i = -1; // every check again, on the update with what it needs
+            continue;
+          }
+        }
         if (result.status !== 'pass') return end(result.status, `${name}: ${result.summary}`);
         log(`   ${result.summary}`);
       }
