@@ -86,5 +86,6 @@ function provides(h: RpmHeader, wanted: ReturnType<typeof parseCapability>): boo
 
 async function unsatisfiedIn(input: InferenceInput, rpms: readonly string[]): Promise<readonly Unsatisfied[]> {
   const check = await installable({ ...input, rpms });
+  if (check.status === 'infra') input.log(`   what the update needs could not be asked of dnf: ${check.summary}`);
   return check.status === 'failure' ? check.unsatisfied : [];
 }
