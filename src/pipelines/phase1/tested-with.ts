@@ -70,7 +70,7 @@ export async function findCompanions(q: CompanionQuery): Promise<Companions> {
   if (problems.length > 0) return { ok: false, problems };
 
   // What the others need binds too: hz8d needing cl2m means nv4a, needing hz8d, needs cl2m.
-  const others = (await q.store.listDependencies()).filter((e) => e.updateId !== q.updateId);
+  const others = declared.length === 0 ? [] : (await q.store.listDependencies()).filter((e) => e.updateId !== q.updateId);
   const edges: UpdateDependency[] = [...others, ...declared.map((d) => ({ updateId: q.updateId, dependsOn: d.id, how: 'declared' as const, why: d.why }))];
   const reach = new Set([q.updateId, ...dependenciesOf(q.updateId, edges)]);
   const cycle = findCycle(edges.filter((e) => reach.has(e.updateId)));
