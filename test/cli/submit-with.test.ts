@@ -24,5 +24,13 @@ test('sluice submit --with names the updates it needs: one in updates/ is tested
   t.after(() => store.close());
   const [run] = await store.listRuns({ updateId: 'nv4a' });
   const [job] = await store.listJobs(run?.id ?? '');
-  assert.deepEqual((job?.spec as { testedWith?: { id: string; builds: unknown[] }[] }).testedWith?.map((w) => [w.id, w.builds.length]), [['hz8d', 1]]);
+  const testedWith = (spec: unknown) => (spec as { testedWith?: { id: string; builds: unknown[] }[] }).testedWith?.map((w) => [w.id, w.builds.length]);
+  assert.deepEqual(testedWith(job?.spec), [['hz8d', 1]]);
+  // A rerun repeats the plan, the updates it is tested with included, even once hz8d has moved on.
+  const rerun = await runCli(['rerun', run?.id ?? '', '--detach'], { cwd: dir });
+  assert.equal(rerun.status, 0, rerun.stderr);
+  const againId = rerun.stdout.split(' ')[0] ?? '';
+  const again = await store.getRun(againId);
+  assert.deepEqual(again?.pipeline === 'phase1' && again.inputs.testedWith?.map((w) => w.id), ['hz8d']);
+  assert.deepEqual(testedWith((await store.listJobs(againId))[0]?.spec), [['hz8d', 1]]);
 });
