@@ -138,6 +138,13 @@ forEachStore('a dependency that names no update, or closes a cycle, is refused a
   assert.ok(!cycle.ok);
   assert.equal(cycle.problems[0]?.code, 'E_DEPENDENCY_CYCLE');
   assert.match(cycle.problems[0]?.message ?? '', /the updates need each other in a cycle: cl2m → hz8d → cl2m/);
+  // A withdrawn one (its phase1 cancelled, nothing left of it) is said as such.
+  const withdrawn = await submit('wd01', file(GLANCE));
+  assert.ok(withdrawn.ok);
+  await store.cancelRun({ runId: withdrawn.runId, now: Date.now(), reason: 'withdrawn by its packager' });
+  const onWithdrawn = await submit('nv4a', file(NOVA), ['wd01']);
+  assert.ok(!onWithdrawn.ok);
+  assert.deepEqual(onWithdrawn.problems.map((p) => [p.code, p.message]), [['E_DEPENDENCY_FAILED', `wd01: update wd01 was withdrawn: its latest phase1 (run ${withdrawn.runId}) was cancelled: it cannot be tested with it (declared by --with on the command line)`]]);
   const self = await submit('nv4a', file(NOVA), ['nv4a']);
   assert.ok(!self.ok && self.problems[0]?.code === 'E_DEPENDENCY_CYCLE');
   // A dependency's own needs come along: nv4a with hz8d is tested with cl2m too.

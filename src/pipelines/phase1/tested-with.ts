@@ -146,8 +146,10 @@ export async function whereIs(q: Pick<CompanionQuery, 'store' | 'repoPath'>, id:
   if (latest && latest.state !== 'finished') return submitted();
   if (q.repoPath && existsSync(join(q.repoPath, 'failed', `${id}.yml`))) return { kind: 'failed', why: 'is in failed/' };
   if (latest?.verdict === 'fail' || latest?.verdict === 'error') return { kind: 'failed', why: `ended its latest phase1 (run ${latest.id}) in ${latest.verdict === 'fail' ? 'failure' : 'error'}` };
+  if (latest?.verdict === 'cancelled') return { kind: 'failed', why: `was withdrawn: its latest phase1 (run ${latest.id}) was cancelled` };
   if (q.repoPath && existsSync(join(q.repoPath, 'pushed', `${id}.yml`))) return { kind: 'published' };
-  return latest?.verdict === 'pass' ? submitted() : { kind: 'unknown' };
+  // Passed but not in updates/ (a site without a local repository), or held (its targets disabled): as submitted.
+  return latest ? submitted() : { kind: 'unknown' };
 }
 
 function updateIdsIn(repoPath: string, folder: string): string[] {
