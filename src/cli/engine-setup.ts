@@ -35,7 +35,7 @@ export async function makeEngine(loaded: LoadedConfig, store: Store, opts: { pol
   const workDir = loaded.resolvePath(config.work_dir);
   const analysis = analysisFromConfig(config.analysis);
   if (!analysis.ok) throw new CliExit(EXIT.usage, `${config.file}: ${analysis.problems.join('; ')}`, 'E_CONFIG_INVALID');
-  const preparer = updatePreparer({ config, configDir: loaded.dir, store, cacheDir: cacheDirOf(loaded), logDir: workDir, now: () => Date.now() });
+  const preparer = updatePreparer({ config, configDir: loaded.dir, store, repoPath, cacheDir: cacheDirOf(loaded), logDir: workDir, now: () => Date.now() });
   const ctx: PipelineContext = {
     config, configDir: loaded.dir, store, repoPath, cacheDir: cacheDirOf(loaded),
     stageRoot: loaded.resolvePath(config.promote.stage), productionRoot: loaded.resolvePath(config.promote.production), now: () => Date.now(),

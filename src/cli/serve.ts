@@ -275,7 +275,10 @@ async function startTriggers(loaded: LoadedConfig, store: Store, io: Io, engine:
       const trigger = await driver.start(section, {
         store, configDir: loaded.dir, env: io.env, log, notify: () => engine.notify(),
         ...(follow ? { onRefUpdated: follow } : {}),
-        submit: (s) => submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId, productionKey: productionKeyOf(loaded) }),
+        submit: (s) => submitPhase1({
+          store, config: loaded.config, configHash: loaded.hash, file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId, productionKey: productionKeyOf(loaded),
+          with: s.dependsOn ?? [], repoPath: loaded.resolvePath(loaded.config.update_repo),
+        }),
         recheckFailed: (s) => recheckFailedOfContent(store, { runId: s.runId, bytes: s.bytes, file: s.file, now: Date.now(), ...(s.gerrit ? { gerrit: s.gerrit } : {}) }),
         startPhase2: async () => {
           const outcome = await triggerPipeline(loaded, store, 'phase2', Date.now());

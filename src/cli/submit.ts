@@ -3,6 +3,7 @@ import { isAuthorName } from '../core/names.js';
 import { byPosition, formatProblem } from '../core/problem.js';
 import { newRunId } from '../engine/hash.js';
 import { submitPhase1 } from '../pipelines/phase1/submit.js';
+import { storyOf } from '../pipelines/registry.js';
 import type { Run } from '../store/index.js';
 import { loadConfig } from './config-loader.js';
 import { makeEngine, productionKeyOf, providersFor } from './engine-setup.js';
@@ -13,7 +14,7 @@ import { followRun } from './follow-run.js';
 import { failureDetails } from './render-run.js';
 import { whoAmI, withStore } from './store-access.js';
 
-interface SubmitOptions { detach?: boolean; config?: string; author?: string; json?: boolean }
+interface SubmitOptions { detach?: boolean; config?: string; author?: string; json?: boolean; with?: string[] }
 
 export function registerSubmit(program: Command, io: Io, setStatus: (s: number) => void): void {
   program.command('submit')
@@ -22,6 +23,7 @@ export function registerSubmit(program: Command, io: Io, setStatus: (s: number) 
     .option('--detach', 'print the run id and return at once (a `sluice serve` runs it)')
     .option('--author <who>', 'the update\'s author, "Name <email>" (default: $SLUICE_AUTHOR)')
     .option('--json', 'print the finished run as JSON')
+    .option('--with <update>', 'test it with another update it needs (an id, or a Gerrit change URL); repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--config <file>', 'configuration file')
     .action(async (file: string, opts: SubmitOptions) => setStatus(await submit(io, file, opts)));
 }
@@ -45,7 +47,10 @@ async function submit(io: Io, file: string, opts: SubmitOptions): Promise<number
     // environment) stops the command with nothing queued.
     const engine = opts.detach ? undefined : await makeEngine(loaded, store, { log: (l) => io.err(`${l}\n`), env: io.env });
     const now = io.now();
-    const result = await submitPhase1({ store, config: loaded.config, configHash: loaded.hash, file, bytes: input.bytes, author, now, runId: newRunId(now), productionKey: productionKeyOf(loaded) });
+    const result = await submitPhase1({
+      store, config: loaded.config, configHash: loaded.hash, file, bytes: input.bytes, author, now, runId: newRunId(now), productionKey: productionKeyOf(loaded),
+      with: (opts.with ?? []).map((ref) => ({ ref, why: '--with on the command line' })), repoPath: loaded.resolvePath(loaded.config.update_repo),
+    });
     if (!result.ok) {
       for (const p of [...result.problems].sort(byPosition)) io.out(`${formatProblem(p)}\n`);
       return EXIT.failed;
@@ -59,7 +64,7 @@ async function submit(io: Io, file: string, opts: SubmitOptions): Promise<number
     await engine.stop();
     if (interrupted) return EXIT.error;
     if (opts.json) io.out(`${JSON.stringify({ run, jobs }, null, 2)}\n`);
-    else io.out(`${failureDetails(jobs).join('\n')}\n`);
+    else io.out(`${[...storyOf(run).outcomeLines(run, jobs, failureDetails), ...failureDetails(jobs)].join('\n')}\n`);
     if (run.reportedAt === null) io.err('sluice: the verdict is recorded but its report (the merge) has not succeeded yet; `sluice serve` keeps trying\n');
     return exitFor(run);
   });

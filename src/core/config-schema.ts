@@ -67,6 +67,11 @@ export const PipelineSchema = z.strictObject({
   collect_max_mb: z.int().min(0).max(10_000).default(50).meta({ description: 'At most this many MiB of the collected files are brought back per job (the rest is listed, not copied).' }),
   window: duration.refine((s) => (parseDuration(s) ?? 0) <= MAX_PHASE2_WINDOW_MS, { error: 'a window is at most 1d: an update waits for it' }).optional()
     .meta({ description: 'phase2 only, with `ladder: continuous`: how long phase2 waits for more updates once updates/ holds one no phase2 tested, counted from that first one (more arriving do not extend it), so a burst is tested in one batch (docs/schedules.md). Unset: phase2 starts at once.' }),
+  // Updates that need each other (docs/lifecycle.md): what phase1 tests an update on top of.
+  base: z.enum(['production', 'updates']).default('production')
+    .meta({ description: 'phase1 only: test each update against production alone (`production`), or on top of everything already in `updates/` (`updates`); updates it declares or is found to need are added either way.' }),
+  infer_dependencies: z.boolean().default(true)
+    .meta({ description: 'phase1 only: when an update\'s RPMs require something production lacks and a pending update (`updates/`, `ready/`, submitted) provides it, test them together and say so.' }),
   nodes: nodes.optional().meta({ description: 'A multi-node job instead of `test` (phase1, phase2): `{ controller: { test: ... }, tempest: { test: ... } }`, each role on its own node, leased together; every node gets the others\' addresses ($SLUICE_NODE_<ROLE>_IP).' }),
 }).refine((p) => !(p.nodes && p.test !== undefined), { error: 'a pipeline has either test (one node) or nodes (one command per role), not both', path: ['nodes'] });
 export { PIPELINES };

@@ -35,6 +35,10 @@ export const ERRORS = {
   E_ROLLBACK_FAILED: { summary: 'A rollback could not switch production or a mirror; every host was left on, or put back on, the tree it showed.', exit: 3, http: 503 },
   E_NOT_FOUND: { summary: 'No run, job or update has that id: see `sluice status`.', exit: 1, http: 404 },
   E_NO_TEST_COMMAND: { summary: 'A target has no test command for the pipeline: set pipelines.<name>.test in the configuration.', exit: 1, http: 422 },
+  // Updates that need each other (docs/lifecycle.md).
+  E_DEPENDENCY_UNKNOWN: { summary: 'A dependency (--with, Depends-On, depends_on) names no update Sluice knows: not submitted, not in updates/ or ready/.', exit: 1, http: 422 },
+  E_DEPENDENCY_CYCLE: { summary: 'The updates named as dependencies need each other in a cycle: two updates that need each other are one update.', exit: 1, http: 422 },
+  E_DEPENDENCY_FAILED: { summary: 'A dependency failed (its latest phase1 failed, or it is in failed/): the update cannot be tested with it.', exit: 1, http: 422 },
   E_MUST_PROVISION_IN_CONFIG: { summary: 'The package is on the must-provision list of sluice.yaml, which only an edit of that file changes.', exit: 1, http: 409 },
   E_EXISTS: { summary: 'The file exists already; pass --force to overwrite it.', exit: 1, http: 409 },
   E_REQUEST_INVALID: { summary: 'An HTTP request has a missing or wrong parameter, query or body field: the message names it.', exit: 2, http: 400 },

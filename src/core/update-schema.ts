@@ -9,6 +9,7 @@ import { ARCHES, NAME_RULE, NVR_RULE, TARGET_PART_RULE, hasControlCharacter, isN
 
 export const MAX_NOTES_CHARS = 65536;
 export const MAX_BUILDS = 1000;
+export const MAX_DEPENDS_ON = 50;
 export const DEFAULT_SOURCE = 'koji';
 export const DEFAULT_ARCH = 'noarch';
 /** koji-scratch builds are Koji task numbers, so YAML reads their ids as integers. */
@@ -73,6 +74,12 @@ export const UpdateFileSchema = z.object({
     .refine((s) => !['updates', 'pushed', 'failed'].includes(s), { error: 'group must not name updates, pushed or failed: those folders are steps of the ladder' })
     .optional()
     .meta({ description: 'Optional: the folder the update is moved to instead of `ready/`.' }),
+  depends_on: z.array(
+    z.string({ error: 'each entry of depends_on is an update id (text), e.g. hz8d' })
+      .refine((s) => isSafeName(s) && !/^\d+$/.test(s), { error: `an entry of depends_on is an update id: ${NAME_RULE}, e.g. hz8d` }),
+    { error: 'depends_on must be a list of update ids, e.g. [hz8d]' },
+  ).max(MAX_DEPENDS_ON, { error: `depends_on lists more than ${MAX_DEPENDS_ON} updates` }).optional()
+    .meta({ description: 'Optional: the ids of other updates this one needs (still in `updates/`, `ready/` or submitted); phase1 tests it together with their builds (docs/lifecycle.md, "Updates that need each other"). `rdopkg` and rdoupdate ignore the key.' }),
 }).meta({ title: 'Sluice update file', description: 'An update file as written by `rdopkg update`.' });
 
 export type Build = z.output<typeof BuildSchema>;

@@ -27,6 +27,8 @@ export interface TriggerSubmission {
   readonly bytes: Uint8Array;
   readonly file: string;
   readonly author: { readonly name: string; readonly email: string };
+  /** Updates it is declared to need (update ids, change URLs), each with where it was said (a Depends-On footer). */
+  readonly dependsOn?: readonly { readonly ref: string; readonly why: string }[];
 }
 
 export type TriggerSubmitResult = { readonly ok: true; readonly runId: string } | { readonly ok: false; readonly problems: readonly Problem[] };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TestedWithSchema } from '../core/records/phase1.js';
 
 /**
  * The fields of a job's spec (`jobs.spec`) that the front ends and sweeps show, read
@@ -18,6 +19,7 @@ const JobSpecViewSchema = z.looseObject({
   stage: z.string().optional(),
   round: z.number().optional(),
   group: z.array(z.string()).optional(),
+  testedWith: z.array(TestedWithSchema).optional(),
 });
 export type JobSpecView = z.infer<typeof JobSpecViewSchema>;
 

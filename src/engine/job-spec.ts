@@ -1,5 +1,5 @@
 import type { BuiltinCheck } from '../core/config-schema.js';
-import type { Phase1Inputs } from '../core/records/phase1.js';
+import type { Phase1Inputs, TestedWith } from '../core/records/phase1.js';
 import type { Pipeline } from '../core/records/vocabulary.js';
 import type { NodeMode } from '../core/node-mode.js';
 import type { Build } from '../core/update-schema.js';
@@ -47,6 +47,13 @@ export interface JobSpec {
   readonly onRestore?: string | readonly string[];
   /** A multi-node job: each role's command runs on its own node, all leased together (`pipelines.<name>.nodes`). */
   readonly roles?: readonly JobRole[];
+  /**
+   * phase1: other updates' builds for this target, put in the job's repository with the
+   * update's (docs/lifecycle.md, "Updates that need each other"); a job adds those it infers.
+   */
+  readonly testedWith?: readonly TestedWithBuilds[];
+  /** phase1: look among pending updates for what the update's RPMs require and production lacks. */
+  readonly inferDependencies?: boolean;
   /** Repository files' gpgcheck and the node's logs to bring back (`pipelines.<name>`). */
   readonly delivery?: DeliverySettings;
 }
@@ -63,3 +70,8 @@ export const installsUpdateBuilds = (spec: Pick<JobSpec, 'stage' | 'install'>): 
 
 /** What a phase1 run records of its inputs (`runs.inputs`), for explain and rerun: its record schema is in core/records. */
 export type RunInputs = Phase1Inputs;
+
+/** Another update a job tests with, and its builds for the job's target. */
+export interface TestedWithBuilds extends TestedWith {
+  readonly builds: readonly Build[];
+}

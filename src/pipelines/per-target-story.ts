@@ -8,6 +8,8 @@ export interface PerTargetWords {
   /** After "reported": what the report changed. */
   readonly reported: (run: Run) => string;
   readonly cellLabel: (run: Run) => string;
+  /** What the run tested besides its update (phase1: the updates it needs), under its inputs and as its outcome. */
+  readonly alongside?: (run: Run, jobs: readonly Job[]) => string[];
 }
 
 /**
@@ -17,13 +19,13 @@ export interface PerTargetWords {
 export function perTargetStory(words: PerTargetWords): RunStory {
   return {
     head(run: Run, jobs: readonly Job[], created: string): string[] {
-      return [`run ${run.id}: ${run.pipeline} of update ${run.updateId ?? '-'}, created ${created}`, ...words.inputs(run), `  plan: ${jobs.length} target(s)`];
+      return [`run ${run.id}: ${run.pipeline} of update ${run.updateId ?? '-'}, created ${created}`, ...words.inputs(run), ...(words.alongside?.(run, jobs) ?? []).map((l) => `  ${l}`), `  plan: ${jobs.length} target(s)`];
     },
     sections: (_run, jobs) => [{ jobs }],
     verdict: () => ['    (a run passes only if every target that ran passed and one ran; a failure fails it; infra or timeout left after retries is an error, not the update\'s fault; all targets disabled holds it)'],
     reported: words.reported,
-    outcomeLines: () => [],
-    outcomeItems: () => [],
+    outcomeLines: (run, jobs) => (words.alongside?.(run, jobs) ?? []).map((l) => `  ${l}`),
+    outcomeItems: (run, jobs) => (jobs && words.alongside ? words.alongside(run, jobs).map((l) => ({ parts: [l] })) : []),
     cellLabel: (run) => words.cellLabel(run),
     failureHint: 'failed: each target, each attempt',
   };

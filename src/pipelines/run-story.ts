@@ -31,8 +31,8 @@ export interface RunStory {
   reported(run: Run): string;
   /** What the run decided, for the terminal; `failures` renders failing jobs' error lines. */
   outcomeLines(run: Run, jobs: readonly Job[], failures: (jobs: readonly Job[]) => string[]): string[];
-  /** The run page's outcome list (empty: no outcome section). */
-  outcomeItems(run: Run): OutcomeItem[];
+  /** The run page's outcome list (empty: no outcome section); with its jobs when the page has them. */
+  outcomeItems(run: Run, jobs?: readonly Job[]): OutcomeItem[];
   /** What a target's cell on the front page names the run's newest job by. */
   cellLabel(run: Run, job: Job): string;
   /** What `sluice explain` of a failed run shows (the demo's hint). */

@@ -46,6 +46,7 @@ export { leaderStream, type Leader, type TakeLeadershipInput, type TakeLeadershi
 export type { NewEvent, StoredEvent, StoredEventOf, EventQuery } from './events.js';
 export { TEST_STATUSES, type TestStatus, type TestOutcome, type RecordTestResultsInput, type StoredTestResult, type FlakyTest, type Baseline } from './test-results.js';
 export type { DependencyRecord, NeededUpdate, DeclareDependenciesInput, InferDependenciesInput } from './dependencies.js';
+export type { AddJobTestedWithInput } from './job-tested-with.js';
 export type { MustProvisionEntry, MustProvisionChange, AddMustProvisionResult, RemoveMustProvisionResult } from './must-provision.js';
 export type { ImageRecord } from './images.js';
 export {

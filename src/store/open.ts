@@ -11,6 +11,7 @@ import { cancelRun } from './run-cancel.js';
 import { settleRun } from './run-settle.js';
 import { flakyAmong, latestBaseline, listFlakyTests, listTestResults, recordTestResults } from './test-results.js';
 import { declareDependencies, inferDependencies, listDependencies } from './dependencies.js';
+import { addJobTestedWith } from './job-tested-with.js';
 import { addMustProvision, listMustProvision, removeMustProvision } from './must-provision.js';
 import { listImages, listKnownImageLocations, markImagesPruned, recordImage } from './images.js';
 import { addJobs, claimRunAdvance, finishControlledRun, listIdleControlledRuns, markRunStarted } from './controlled-runs.js';
@@ -81,6 +82,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     declareDependencies: (input) => declareDependencies(ctx, input),
     inferDependencies: (input) => inferDependencies(ctx, input),
     listDependencies: (ids) => listDependencies(ctx, ids),
+    addJobTestedWith: (input) => addJobTestedWith(ctx, input),
     recordImage: (image) => recordImage(ctx, image),
     listImages: (query) => listImages(ctx, query),
     markImagesPruned: (input) => markImagesPruned(ctx, input),

@@ -31,6 +31,7 @@ import type { RecordRpmsInput, RecordRpmsResult, RpmRecord } from './rpms.js';
 import type { Pipeline } from './pipeline.js';
 import type { ImageRecord } from './images.js';
 import type { DeclareDependenciesInput, DependencyRecord, InferDependenciesInput } from './dependencies.js';
+import type { AddJobTestedWithInput } from './job-tested-with.js';
 import type { AddMustProvisionResult, MustProvisionChange, MustProvisionEntry, RemoveMustProvisionResult } from './must-provision.js';
 import type { Baseline, FlakyTest, RecordTestResultsInput, StoredTestResult } from './test-results.js';
 import type { RecordUpdateResult, UpdateInput, UpdateRecord } from './updates.js';
@@ -62,6 +63,8 @@ export interface Store {
   declareDependencies(input: DeclareDependenciesInput): Promise<void>;
   inferDependencies(input: InferDependenciesInput): Promise<void>;
   listDependencies(updateIds?: readonly string[]): Promise<DependencyRecord[]>;
+  /** A phase1 job's spec gets the updates it inferred it must be tested with. */
+  addJobTestedWith(input: AddJobTestedWithInput): Promise<void>;
 
   /** Known-good images (the images pipeline records them; phase1 boots from the freshest). */
   recordImage(image: Omit<ImageRecord, 'prunedAt'>): Promise<{ recorded: boolean }>;

@@ -64,6 +64,8 @@ export const SubmitBody = z.strictObject({
   content: z.string().min(1, { error: 'content is the update file\'s YAML text' }).max(1024 * 1024, { error: 'an update file is at most 1 MiB' }),
   author: z.strictObject({ name: z.string().max(200).refine(isAuthorName, { error: `an author's name is ${AUTHOR_NAME_RULE}` }), email: z.email() }).optional()
     .meta({ description: 'Who wrote the update (its merge commit\'s author); default: the token\'s person, `PERSON <PERSON@sluice.invalid>`. Who submitted it is always the token\'s person (a `web.action` event).' }),
+  with: z.array(z.string().trim().min(1).max(500).refine(...NO_CONTROL)).max(50).optional()
+    .meta({ description: 'Other updates it needs, as `sluice submit --with` takes them: update ids or URLs of Gerrit changes Sluice has tested (docs/lifecycle.md, "Updates that need each other").' }),
 });
 export const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).refine(...NO_CONTROL).optional() }).default({});
 export const DisableBody = z.strictObject({

@@ -35,7 +35,7 @@ describe('configuration', () => {
     assert.deepEqual(r.config.providers, { local: { type: 'local', capacity: 2 } });
     assert.equal(r.config.store, 'sqlite:.sluice/sluice.db');
     assert.equal(r.config.targets['kilo/epel-7']!.provider, 'local');
-    const nodeDefaults = { repo_gpgcheck: false, collect: [], collect_max_mb: 50 };
+    const nodeDefaults = { repo_gpgcheck: false, collect: [], collect_max_mb: 50, base: 'production', infer_dependencies: true };
     assert.deepEqual(pipelineFor(r.config, 'kilo/epel-7', 'phase1'), { checks: [], test: './smoke.sh', timeout: '2h', retries: 2, timeoutMs: 7_200_000, ...nodeDefaults });
     assert.deepEqual(pipelineFor(r.config, 'kilo/fedora-22', 'phase1'), { checks: [], test: './f22.sh', timeout: '30m', retries: 2, timeoutMs: 1_800_000, ...nodeDefaults });
   });

@@ -43,6 +43,8 @@ export interface StandinChange {
   readonly number: number;
   readonly changeId: string;
   subject: string;
+  /** The commit message's body under the subject (footers such as Depends-On), without Change-Id. */
+  body?: string;
   topic?: string;
   status: 'NEW' | 'MERGED' | 'ABANDONED';
   readonly owner: StandinAccount;
@@ -117,7 +119,7 @@ export class GerritStandin {
   }
 
   /** A new change (no `change`) or a new patch set of one; emits patchset-created unless `silent`. */
-  upload(o: { files: Record<string, { status?: 'A' | 'M' | 'D'; content?: string }>; subject: string; topic?: string; change?: number; author?: StandinAccount; silent?: boolean }): { change: number; patchset: number } {
+  upload(o: { files: Record<string, { status?: 'A' | 'M' | 'D'; content?: string }>; subject: string; body?: string; topic?: string; change?: number; author?: StandinAccount; silent?: boolean }): { change: number; patchset: number } {
     const author = o.author ?? PACKAGER;
     let c = o.change === undefined ? undefined : this.changes.get(o.change);
     if (!c) {
@@ -126,6 +128,7 @@ export class GerritStandin {
       this.changes.set(number, c);
     }
     c.subject = o.subject;
+    if (o.body !== undefined) c.body = o.body; else delete c.body;
     if (o.topic !== undefined) c.topic = o.topic;
     const number = c.patchsets.length + 1;
     const files = Object.fromEntries(Object.entries(o.files).map(([p, f]) => [p, { status: f.status ?? 'A', content: f.content ?? '' }]));
@@ -202,7 +205,7 @@ export class GerritStandin {
       id: `${encodeURIComponent(c.project)}~${c.branch}~${c.changeId}`, project: c.project, branch: c.branch, ...(c.topic ? { topic: c.topic } : {}),
       change_id: c.changeId, subject: c.subject, status: c.status, _number: c.number, owner: c.owner,
       current_revision: ps.revision,
-      revisions: { [ps.revision]: { _number: ps.number, ref: ps.ref, created: iso(ps.createdOn), uploader: ps.uploader, commit: { author: { name: c.owner.name, email: c.owner.email, date: iso(ps.createdOn) }, subject: c.subject, message: `${c.subject}\n\nChange-Id: ${c.changeId}\n` } } },
+      revisions: { [ps.revision]: { _number: ps.number, ref: ps.ref, created: iso(ps.createdOn), uploader: ps.uploader, commit: { author: { name: c.owner.name, email: c.owner.email, date: iso(ps.createdOn) }, subject: c.subject, message: `${c.subject}\n\n${c.body ? `${c.body.trimEnd()}\n` : ''}Change-Id: ${c.changeId}\n` } } },
       messages: c.messages.map((m) => ({ id: m.id, author: m.author, date: iso(m.date), message: m.message, _revision_number: m._revision_number, ...(m.tag ? { tag: m.tag } : {}) })),
       ...(more ? { _more_changes: true } : {}),
     };

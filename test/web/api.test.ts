@@ -148,6 +148,9 @@ describe('the HTTP API', () => {
     assert.match(yaml.error.message, /^updates\/abcd\.yml:\d+:\d+: /);
     const target = assertError(await post('/api/runs', { file: 'abcd.yml', content: updateText('x', ['juno/epel-7']) }), 'E_RELEASE_UNKNOWN');
     assert.ok((target.error.details ?? []).length >= 1);
+    // An update it needs that nobody submitted (docs/lifecycle.md, "Updates that need each other").
+    const needs = assertError(await post('/api/runs', { file: 'abcd.yml', content: updateText('x', ['kilo/epel-7']), with: ['zz99'] }), 'E_DEPENDENCY_UNKNOWN');
+    assert.match(needs.error.message, /zz99: no update zz99 is known .*\(declared by with in the API request\)/);
     assert.deepEqual(await store.listRuns(), [], 'no run was written');
 
     const noReason = assertError(await post('/api/targets/kilo/epel-7/disable', { reason: '   ' }), 'E_REQUEST_INVALID');

@@ -10,6 +10,19 @@ export const GerritRefSchema = z.object({
   revision: z.string(),
 });
 
+/**
+ * Another update a phase1 run tests with (docs/lifecycle.md, "Updates that need each other"):
+ * `declared` (--with, Depends-On, depends_on), `base` (`pipelines.phase1.base: updates`), or
+ * `inferred` by a job from the RPMs' requirements. The content hash is the file's as tested.
+ */
+export const TestedWithSchema = z.object({
+  id: z.string(),
+  contentHash: z.string(),
+  how: z.enum(['declared', 'inferred', 'base']),
+  why: z.string(),
+});
+export type TestedWith = RecordOf<typeof TestedWithSchema>;
+
 /** What a phase1 run records of its inputs (`runs.inputs`), for explain and rerun. */
 export const Phase1InputsSchema = z.object({
   updateId: z.string(),
@@ -26,6 +39,10 @@ export const Phase1InputsSchema = z.object({
   /** A `recheck failed` of `rerunOf`: only its targets that did not pass run again, its passes are carried. */
   onlyFailed: z.boolean().optional(),
   gerrit: GerritRefSchema.optional(),
+  /** The other updates whose builds are tested with this one (declared, or the base of updates/); jobs add what they infer. */
+  testedWith: z.array(TestedWithSchema).optional(),
+  /** What was declared, as given (update ids, change URLs): a rerun resolves the same again. */
+  declared: z.array(z.object({ ref: z.string(), why: z.string() })).optional(),
 });
 export type Phase1Inputs = RecordOf<typeof Phase1InputsSchema>;
 

@@ -1,5 +1,7 @@
 import { describeWaiver } from '../../core/waivers.js';
 import type { Job, Run } from '../../store/index.js';
+import { recordedTestedWith, testedWithLines } from '../../core/tested-with-text.js';
+import { specView } from '../../engine/job-spec-view.js';
 
 /**
  * The review comments Sluice posts. Gerrit shows comments as plain text with a light
@@ -55,6 +57,9 @@ export function runComment(input: RunCommentInput): string {
   if (verdict === 'held') out.push('Every target of this update is disabled, so nothing was tested; it is neither passed nor blamed. Comment "recheck" once a target is enabled again.', '');
   out.push(`Targets (${ran.length} tested, ${jobs.length - ran.length} skipped):`);
   for (const j of jobs) out.push(`- ${matrixLine(j)}`);
+  // Updates that need each other (docs/gerrit.md, Depends-On): what it was tested with.
+  const alongside = testedWithLines(recordedTestedWith(run.inputs), jobs.map((j) => ({ target: j.target, testedWith: specView(j)?.testedWith })));
+  if (alongside.length > 0) out.push('', 'Tested with other updates:', ...alongside.map((l) => `- ${inline(l)}`));
   const tail = [''];
   if (verdict === 'fail') tail.push('Fix the update and upload a new patch set; comment "recheck" to test this one again.');
   tail.push(runMarker(run.id, run.verdictRevision ?? 0));

@@ -44,6 +44,8 @@ export interface ChangeInfo {
   /** The commit's author: whose update it is (kept on the merge commit). */
   readonly author: { readonly name: string; readonly email: string };
   readonly messages: readonly ChangeMessage[];
+  /** The current patch set's whole commit message (CURRENT_COMMIT): its `Depends-On:` footers name updates it needs. */
+  readonly commitMessage?: string;
 }
 
 /** A file of a revision; Gerrit omits `status` for a modified file. */
@@ -266,6 +268,7 @@ function changeInfo(raw: unknown): ChangeInfo | undefined {
     patchsetAt: gerritTime(rev.created),
     author: { name: str(author?.name) ?? 'Unknown', email: str(author?.email) ?? 'unknown@localhost' },
     messages,
+    ...(typeof commit?.message === 'string' ? { commitMessage: commit.message } : {}),
   };
 }
 

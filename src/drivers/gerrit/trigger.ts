@@ -1,3 +1,4 @@
+import { dependsOnFooters } from '../../core/depends-on.js';
 import { formatProblem, type Problem } from '../../core/problem.js';
 import { newRunId } from '../../engine/hash.js';
 import type { Store } from '../../store/index.js';
@@ -32,6 +33,8 @@ export interface GerritSubmission {
   readonly file: string;
   readonly author: { readonly name: string; readonly email: string };
   readonly gerrit: GerritRef;
+  /** The values of the commit message's `Depends-On:` footers (update ids, change URLs): updates it needs. */
+  readonly dependsOn?: readonly { readonly ref: string; readonly why: string }[];
 }
 
 /** What `submitPhase1` answers: the run, or why the update cannot be planned. */
@@ -191,7 +194,8 @@ export class GerritTrigger {
     const runId = newRunId(this.o.now());
     if (onlyFailed) return this.recheckFailed(entry, { runId, bytes, file: files.path, author: info.author, gerrit: ref });
     await this.ledger.record({ ...entry, kind: 'request', runId });
-    const submitted = await this.o.submit({ runId, bytes, file: files.path, author: info.author, gerrit: ref });
+    const dependsOn = dependsOnFooters(info.commitMessage ?? '').map((ref) => ({ ref, why: `Depends-On in change ${info.change}` }));
+    const submitted = await this.o.submit({ runId, bytes, file: files.path, author: info.author, gerrit: ref, ...(dependsOn.length > 0 ? { dependsOn } : {}) });
     if (!submitted.ok) return this.reject(entry, runId, submitted.problems.filter((p) => p.severity === 'error').map(formatProblem));
     this.o.log?.(`gerrit change ${info.change} patch set ${info.patchset} (${cause}): run ${runId}`);
     this.o.notify();

@@ -12,11 +12,19 @@ import { fetchAndRecord } from '../sources/fetch-and-record.js';
 import { buildCacheDir, cachedBuild, rememberBuild } from './build-cache.js';
 import { sourceFor } from '../sources/registry.js';
 import { installsUpdateBuilds } from '../../engine/job-spec.js';
+import type { Build } from '../../core/update-schema.js';
+import { Phase1InputsSchema } from '../../core/records/phase1.js';
+import { inferCompanions } from './infer-companions.js';
+import { pendingUpdates } from './pending-updates.js';
+import type { CheckResult } from '../checks/check.js';
+import type { Unsatisfied } from '../checks/installable.js';
 
 export interface UpdatePreparerOptions {
   readonly config: Config;
   readonly configDir: string;
-  readonly store: Pick<Store, 'recordRpms'>;
+  readonly store: Pick<Store, 'recordRpms' | 'listRuns' | 'getRun' | 'inferDependencies' | 'addJobTestedWith'>;
+  /** The update repository's working copy: its updates/ and ready/ are pending updates a job may need. */
+  readonly repoPath?: string;
   /** Fetched builds and content-addressed repositories, shared by jobs. */
   readonly cacheDir: string;
   /** Where preparation logs go: <logDir>/<run>/<target>-a<attempt>-prepare.log. */
@@ -48,35 +56,26 @@ export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
         log(`${result === 'failure' ? 'FAILED' : 'INFRA'}: ${reason}`);
         return { ok: false, outcome: { result, reason, node: 'prepare', logPath } };
       };
-      const rpms: string[] = [];
-      for (const build of ex.spec.builds) {
-        const dest = buildCacheDir(o.cacheDir, build.source, build.id);
-        const cached = await cachedBuild(dest);
-        let fetched: FetchedRpm[];
-        if (cached) {
-          log(`== ${String(build.id)} from ${build.source}: fetched before, checksums verified`);
-          fetched = cached;
-        } else {
-          log(`== fetching ${String(build.id)} from ${build.source}`);
-          const source = sourceFor(build.source, o.config.sources, { configDir: o.configDir });
-          if (!source.ok) return end(source.fault === 'update' ? 'failure' : 'infra', source.message);
-          const got = await fetchAndRecord(source.value, build, dest, { store: o.store, sourceName: build.source, runId: ex.runId, now: o.now() }, ex.signal);
-          // The source's own words name the URL; the operator also needs to know which source it was.
-          if (!got.ok) return got.fault === 'update' ? end('failure', got.message) : end('infra', `fetching ${String(build.id)} from source ${build.source}: ${got.message}`);
-          fetched = got.value;
-          rememberBuild(dest, fetched);
+      const fetchBuilds = async (builds: readonly Build[]): Promise<string[] | { fault: 'failure' | 'infra'; message: string }> => {
+        const paths: string[] = [];
+        for (const build of builds) {
+          const got = await fetchBuild(o, build, ex.runId, log, ex.signal);
+          if (!Array.isArray(got)) return got;
+          paths.push(...got);
         }
-        for (const r of fetched) {
-          log(`   ${r.name}  sha256 ${r.sha256}`);
-          rpms.push(r.path);
-        }
-      }
-      let repo: string;
-      try {
-        repo = (await makeRepository(rpms, o.cacheDir)).path;
-        log(`== repository of the update: ${repo}`);
-      } catch (e) {
-        return end('infra', `cannot make the update's repository: ${(e as Error).message}`);
+        return paths;
+      };
+      const own = await fetchBuilds(ex.spec.builds);
+      if (!Array.isArray(own)) return end(own.fault, own.message);
+      const rpms: string[] = [...own];
+      // Updates it needs (docs/lifecycle.md, "Updates that need each other"): their builds go
+      // into the same repository. One that cannot be fetched is not this update's fault.
+      const testedWith = [...(ex.spec.testedWith ?? [])];
+      for (const c of testedWith) {
+        log(`== tested with ${c.id} (${c.how}): ${c.why}`);
+        const got = await fetchBuilds(c.builds);
+        if (!Array.isArray(got)) return end('infra', `fetching the builds of ${c.id}, which ${ex.spec.updateId} is tested with: ${got.message}`);
+        rpms.push(...got);
       }
       const releasever = /(\d+)$/.exec(ex.spec.target)?.[1] ?? '';
       const scratch = join(o.cacheDir, 'tmp');
@@ -85,15 +84,85 @@ export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
       // when it holds bare RPMs (an air-gapped mirror, a test site).
       const url = ex.spec.productionRepo ?? '';
       const production = url.startsWith('file:') ? fileURLToPath(url) : url;
-      for (const name of checks) {
+      // What the update needs and production lacks, from the pending updates (docs/lifecycle.md).
+      // With the installable check, only once it has failed for want of something: a
+      // passing update costs nothing more.
+      const canInfer = ex.spec.inferDependencies === true && url !== '' && o.repoPath !== undefined;
+      const infer = async (known?: readonly Unsatisfied[]): Promise<boolean> => {
+        log(`== looking among pending updates for what the update needs and ${url} lacks`);
+        const pending = await pendingUpdates({ config: o.config, store: o.store, ...(o.repoPath ? { repoPath: o.repoPath } : {}) }, ex.spec.target, new Set([ex.spec.updateId, ...testedWith.map((c) => c.id)]));
+        const inferred = await inferCompanions({
+          rpms, pending, production, releasever, cacheDir: o.cacheDir, workDir: scratch, signal: ex.signal, log, ...(known ? { known } : {}),
+          rpmsOf: async (u) => {
+            const got = await fetchBuilds(u.builds);
+            return Array.isArray(got) ? got : got.message;
+          },
+        });
+        if (inferred.length === 0) log('   none of them provides it');
+        for (const c of inferred) rpms.push(...c.rpms);
+        const found = inferred.map((c) => ({ id: c.update.id, contentHash: c.update.contentHash, how: 'inferred' as const, why: c.why, builds: c.update.builds }));
+        if (found.length === 0) return false;
+        testedWith.push(...found);
+        await o.store.addJobTestedWith({ jobId: ex.jobId, testedWith: found });
+        const run = await o.store.getRun(ex.runId);
+        const contentHash = Phase1InputsSchema.safeParse(run?.inputs).data?.contentHash;
+        if (contentHash) await o.store.inferDependencies({ updateId: ex.spec.updateId, contentHash, dependsOn: found.map((f) => ({ id: f.id, why: f.why })), now: o.now() });
+        return true;
+      };
+      if (canInfer && !checks.includes('installable')) await infer();
+      const repository = async (): Promise<string | Preparation> => {
+        try {
+          const made = (await makeRepository(rpms, o.cacheDir)).path;
+          log(`== repository of the update: ${made}`);
+          return made;
+        } catch (e) {
+          return end('infra', `cannot make the update's repository: ${(e as Error).message}`);
+        }
+      };
+      let repo = await repository();
+      if (typeof repo !== 'string') return repo;
+      let inferredOnce = false;
+      for (let i = 0; i < checks.length; i++) {
+        const name = checks[i] as (typeof checks)[number];
         log(`== check ${name} against ${url || '(no production repository)'}`);
-        const result = await BUILTIN_CHECKS[name]({ rpms, production, releasever, cacheDir: o.cacheDir, workDir: scratch, signal: ex.signal });
+        const result: CheckResult & { unsatisfied?: readonly Unsatisfied[] } = await BUILTIN_CHECKS[name]({ rpms, production, releasever, cacheDir: o.cacheDir, workDir: scratch, signal: ex.signal });
         log(result.log);
         for (const p of result.problems) log(`   ${p}`);
+        if (result.status === 'failure' && name === 'installable' && canInfer && !inferredOnce && (result.unsatisfied ?? []).length > 0) {
+          inferredOnce = true;
+          if (await infer(result.unsatisfied)) {
+            repo = await repository();
+            if (typeof repo !== 'string') return repo;
+            i = -1; // every check again, on the update with what it needs
+            continue;
+          }
+        }
         if (result.status !== 'pass') return end(result.status, `${name}: ${result.summary}`);
         log(`   ${result.summary}`);
       }
       return { ok: true, env: {}, dirs: { SLUICE_UPDATE_REPO: repo }, logPath };
     },
   };
+}
+
+/** One build's RPM paths, from the cache or fetched (and recorded) now. */
+async function fetchBuild(o: UpdatePreparerOptions, build: Build, runId: string, log: (text: string) => void, signal?: AbortSignal): Promise<string[] | { fault: 'failure' | 'infra'; message: string }> {
+  const dest = buildCacheDir(o.cacheDir, build.source, build.id);
+  const cached = await cachedBuild(dest);
+  let fetched: FetchedRpm[];
+  if (cached) {
+    log(`== ${String(build.id)} from ${build.source}: fetched before, checksums verified`);
+    fetched = cached;
+  } else {
+    log(`== fetching ${String(build.id)} from ${build.source}`);
+    const source = sourceFor(build.source, o.config.sources, { configDir: o.configDir });
+    if (!source.ok) return { fault: source.fault === 'update' ? 'failure' : 'infra', message: source.message };
+    const got = await fetchAndRecord(source.value, build, dest, { store: o.store, sourceName: build.source, runId, now: o.now() }, signal);
+    // The source's own words name the URL; the operator also needs to know which source it was.
+    if (!got.ok) return got.fault === 'update' ? { fault: 'failure', message: got.message } : { fault: 'infra', message: `fetching ${String(build.id)} from source ${build.source}: ${got.message}` };
+    fetched = got.value;
+    rememberBuild(dest, fetched);
+  }
+  for (const r of fetched) log(`   ${r.name}  sha256 ${r.sha256}`);
+  return fetched.map((r) => r.path);
 }

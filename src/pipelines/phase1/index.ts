@@ -2,6 +2,8 @@ import { RUN_RECORD_SCHEMAS } from '../../core/records/run-record.js';
 import type { Pipeline } from '../pipeline.js';
 import { perTargetStory } from '../per-target-story.js';
 import { mergeReporter } from './merge-reporter.js';
+import { testedWithLines } from '../../core/tested-with-text.js';
+import { specView } from '../../engine/job-spec-view.js';
 
 /**
  * phase1: each new update smoke-tested on every target it touches, one job per target in
@@ -26,6 +28,9 @@ export const phase1: Pipeline = {
     },
     reported: (run) => (run.verdict === 'pass' ? `: merged into updates/ (commit trailer Sluice-Run: ${run.id})` : ''),
     cellLabel: (run) => run.updateId ?? 'phase1',
+    alongside: (run, jobs) => (run.pipeline === 'phase1'
+      ? testedWithLines(run.inputs.testedWith ?? [], jobs.map((j) => ({ target: j.target, testedWith: specView(j)?.testedWith })))
+      : []),
   }),
   referenceClass: () => 'phase1/',
 };

@@ -1,4 +1,6 @@
-import { deliveryFor } from '../../core/config.js';
+import { deliveryFor, pipelineFor } from '../../core/config.js';
+import type { TestedWith } from '../../core/records/phase1.js';
+import type { Build } from '../../core/update-schema.js';
 import type { Config } from '../../core/config.js';
 import { parseDuration } from '../../core/duration.js';
 import { planPhase1 } from './plan.js';
@@ -9,6 +11,7 @@ import type { Store } from '../../store/index.js';
 import { jobClass, jobKind } from '../../engine/job-kind.js';
 import type { JobSpec, RunInputs } from '../../engine/job-spec.js';
 import { sha256 } from '../../engine/hash.js';
+import { buildsFor, findCompanions, type DeclaredRef } from './tested-with.js';
 
 export interface Phase1Submission {
   readonly store: Store;
@@ -23,6 +26,10 @@ export interface Phase1Submission {
   readonly images?: ReadonlyMap<string, string | null>;
   /** What each target's production repository holds now: an image built from other content is stale. */
   readonly productionKey?: (target: string) => Promise<string | undefined>;
+  /** Updates this one is declared to need besides its file's depends_on (`--with`, Depends-On), each with where it was said. */
+  readonly with?: readonly DeclaredRef[];
+  /** The update repository's working copy: where updates/ and ready/ are looked up. */
+  readonly repoPath?: string;
 }
 
 export type SubmitResult =
@@ -57,13 +64,29 @@ export async function submitPhase1(s: Phase1Submission): Promise<SubmitResult> {
   if (untestable.length > 0) {
     return { ok: false, problems: untestable.map((j) => problem([], 'E_NO_TEST_COMMAND', `no phase1 test command for ${j.target}: set pipelines.phase1.test (or targets."${j.target}".pipelines.phase1.test) in ${s.config.file}`)) };
   }
+  // Updates that need each other (docs/lifecycle.md): what this one is tested with.
+  const fileRefs = (update.depends_on ?? []).map((ref, i): DeclaredRef & { at?: number } => ({ ref, why: `depends_on in ${s.file}`, at: i }));
+  const declaredRefs: (DeclaredRef & { at?: number })[] = [...(s.with ?? []), ...fileRefs];
+  const companions = await findCompanions({ store: s.store, config: s.config, ...(s.repoPath ? { repoPath: s.repoPath } : {}), updateId: update.id, declared: declaredRefs });
+  if (!companions.ok) {
+    return { ok: false, problems: companions.problems.map((p) => {
+      const at = (p.ref as { at?: number }).at;
+      return at === undefined
+        ? { severity: 'error' as const, code: p.code, file: s.file, line: 1, col: 1, path: '', message: `${p.message} (declared by ${p.ref.why})` }
+        : problem(['depends_on', at], p.code, p.message);
+    }) };
+  }
   const content = new TextDecoder().decode(s.bytes);
   const contentHash = sha256(s.bytes);
+  const testedWith = companions.testedWith.map(({ builds: _builds, ...c }) => c);
   const inputs: RunInputs = {
     updateId: update.id, updateFile: s.file, contentHash, content, author: s.author,
     configFile: s.config.file, configHash: s.configHash, plannedAt: s.now,
+    ...(testedWith.length > 0 ? { testedWith } : {}),
+    ...(declaredRefs.length > 0 ? { declared: declaredRefs.map(({ ref, why }) => ({ ref, why })) } : {}),
   };
   await s.store.recordUpdate({ id: update.id, path: s.file, contentHash, topic: update.summary, author: `${s.author.name} <${s.author.email}>`, data: update, now: s.now });
+  await s.store.declareDependencies({ updateId: update.id, contentHash, dependsOn: companions.declared, by: `${s.author.name} <${s.author.email}>`, now: s.now });
   const jobs = plan.jobs.map((j) => {
     const provider = s.config.targets[j.target]?.provider ?? 'local';
     const spec: JobSpec = {
@@ -71,6 +94,7 @@ export async function submitPhase1(s: Phase1Submission): Promise<SubmitResult> {
       mode: j.mode, image: j.image, modeBecause: j.modeBecause, command: j.command ?? [], timeoutMs: j.timeoutMs,
       checks: j.checks, productionRepo: j.productionRepo, delivery: deliveryFor(s.config, j.target, 'phase1'), ...(j.roles ? { roles: j.roles } : {}),
       ...(j.mode === 'image' && s.config.images.on_restore !== undefined ? { onRestore: s.config.images.on_restore } : {}),
+      ...companionSpec(s.config, companions.testedWith, j.target),
     };
     return { id: `${s.runId}.${j.target.replace(/\//g, '_')}`, target: j.target, kind: jobKind(jobClass('phase1', j.mode), provider, j.roles?.length ?? 1), maxAttempts: j.maxAttempts, spec, skipReason: j.skip };
   });
@@ -112,4 +136,13 @@ async function freshImages(s: Phase1Submission): Promise<{ images: Map<string, s
 
 function imagesFromConfig(config: Config): Map<string, string | null> {
   return new Map(Object.entries(config.targets).map(([t, c]) => [t, c.image ?? null]));
+}
+
+/** A job's share of what its update is tested with: the companions' builds for its target, and whether to infer more. */
+function companionSpec(config: Config, companions: readonly (TestedWith & { builds: readonly Build[] })[], target: string): Pick<JobSpec, 'testedWith' | 'inferDependencies'> {
+  const testedWith = companions.flatMap((c) => {
+    const builds = buildsFor(config, c.builds, target);
+    return builds.length > 0 ? [{ ...c, builds }] : [];
+  });
+  return { ...(testedWith.length > 0 ? { testedWith } : {}), ...(pipelineFor(config, target, 'phase1').infer_dependencies ? { inferDependencies: true } : {}) };
 }

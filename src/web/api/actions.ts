@@ -23,7 +23,7 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
       method: 'POST', path: '/api/runs', tag: 'actions', access: 'action', status: 201,
       summary: 'Submit an update file: starts phase1 on every target it touches (role: packager)',
       body: SubmitBody, response: SubmitResultSchema,
-      errors: ['E_UPDATE_INVALID', 'E_YAML_SYNTAX', 'E_YAML_TOO_DEEP', 'E_YAML_TOO_LARGE', 'E_TARGET_UNKNOWN', 'E_NO_TEST_COMMAND', 'E_FILE_TOO_LARGE', 'E_MEDIA_TYPE'],
+      errors: ['E_UPDATE_INVALID', 'E_YAML_SYNTAX', 'E_YAML_TOO_DEEP', 'E_YAML_TOO_LARGE', 'E_TARGET_UNKNOWN', 'E_NO_TEST_COMMAND', 'E_FILE_TOO_LARGE', 'E_MEDIA_TYPE', 'E_DEPENDENCY_UNKNOWN', 'E_DEPENDENCY_FAILED', 'E_DEPENDENCY_CYCLE'],
       handle: async ({ body, request }) => {
         const who = actorOf(request);
         requireRole(who, 'submit');
@@ -34,6 +34,7 @@ export function actionRoutes(d: WebDeps): AnyApiRoute[] {
         const r = await submitPhase1({
           store: d.store, config: d.site.config, configHash: d.site.hash, file, bytes: new TextEncoder().encode(body.content),
           author, now, runId: newRunId(now),
+          with: (body.with ?? []).map((ref) => ({ ref, why: 'with in the API request' })), repoPath: d.site.resolvePath(d.site.config.update_repo),
         });
         if (!r.ok) {
           const first = r.problems[0];

@@ -41,7 +41,7 @@ ${run.cancelRequestedAt !== null ? html`<dt>cancel</dt><dd>requested ${when(run.
 ${rerunLink(run)}
 </dl>
 <section><h2>Jobs</h2>${jobMatrix(jobs)}</section>
-${outcome(run)}
+${outcome(run, jobs)}
 <section class="jobs">${details}</section>
 ${await waiversSection(d, run)}
 ${await notificationsSection(d, run)}`;
@@ -109,9 +109,9 @@ ${collected.length > 0 ? html`<p class="collected">from the node: ${collected.ma
 }
 
 /** The run's outcome as its pipeline tells it, updates and jobs linked. */
-function outcome(run: Run): SafeHtml | string {
-  if (run.outcome === null || run.outcome === undefined) return '';
-  const items = storyOf(run).outcomeItems(run);
+function outcome(run: Run, jobs: readonly Job[]): SafeHtml | string {
+  // Safe when there is no outcome: the stories tell it from the outcome, phase1 from its inputs and jobs.
+  const items = storyOf(run).outcomeItems(run, jobs);
   if (items.length === 0) return '';
   const part = (p: OutcomePart) => (typeof p === 'string' ? p : 'update' in p ? html`<a href="${updateUrl(p.update)}">${p.update}</a>` : html`<a href="#job-${p.job}">${p.job}</a>`);
   return html`<section class="outcome"><h2>Outcome</h2><ul>

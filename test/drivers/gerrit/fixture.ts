@@ -41,7 +41,7 @@ export async function triggerFixture(t: TestContext, o: { forward?: boolean; pha
     submit: async (s) => {
       submissions.push(s);
       await o.beforeSubmit?.(s);
-      return submitPhase1({ store, config: site.config, configHash: 'test', file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId });
+      return submitPhase1({ store, config: site.config, configHash: 'test', file: s.file, bytes: s.bytes, author: s.author, now: Date.now(), runId: s.runId, with: s.dependsOn ?? [], repoPath: site.repoPath });
     },
     recheckFailed: (s) => recheckFailedOfContent(store, { runId: s.runId, bytes: s.bytes, file: s.file, now: Date.now(), gerrit: s.gerrit }),
     onPhase2: async (r) => {
