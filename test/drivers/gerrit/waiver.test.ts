@@ -7,20 +7,14 @@ import { localProvider } from '../../../src/drivers/providers/local/local-provid
 import { Engine } from '../../../src/engine/engine.js';
 import { mergeReporter } from '../../../src/pipelines/phase1/merge-reporter.js';
 import { PACKAGER } from '../../helpers/gerrit-standin.js';
+import { until } from '../../helpers/fault-serve.js';
 import { triggerFixture, update, type TriggerFixture } from './fixture.js';
 
 const TARGETS = ['kilo/epel-7', 'kilo/fedora-22'];
 const LABELS = { Verified: { pass: 1, fail: -1 } };
 
-async function waitFor<T>(what: string, get: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Waits for a value, up to 30 s (the shared poller of test/helpers). */
+const waitFor = <T>(what: string, get: () => T | undefined | Promise<T | undefined>): Promise<T> => until(what, async () => get(), 30_000, () => '');
 
 /** The trigger fixture with a real engine: local nodes run the site's smoke test, Gerrit's reporter votes, the merge reporter merges. */
 async function withEngine(t: TestContext): Promise<{ f: TriggerFixture; engine: Engine }> {
