@@ -2,6 +2,10 @@ import type { DependencyPlace } from '../core/dependency-holds.js';
 import type { UpdateDependency } from '../core/update-dependencies.js';
 import { listFolders } from '../drivers/repo/index.js';
 import type { Store } from '../store/index.js';
+import { UPDATE_REPO_FOLDERS } from '../core/records/vocabulary.js';
+
+/** The ladder's folders from the top down, `failed/` (off the ladder) last. */
+const HIGHEST_RUNG_FIRST = [...UPDATE_REPO_FOLDERS.filter((f) => f !== 'failed').reverse(), 'failed' as const];
 
 /**
  * What phase2 and promote read of updates that need each other when a run starts
@@ -33,7 +37,7 @@ export async function readDependencies(store: Store, repoPath: string, set: read
   const places: DependencyPlace[] = [];
   for (const id of outside) {
     // A file is in one folder; were it in two (a move half done by hand), the higher rung counts.
-    const folder = (['pushed', 'ready', 'updates', 'failed'] as const).find((f) => folders[f].includes(id));
+    const folder = HIGHEST_RUNG_FIRST.find((f) => folders[f].includes(id));
     if (folder !== undefined) { places.push({ id, place: folder }); continue; }
     const [phase1] = await store.listRuns({ updateId: id, pipeline: 'phase1', limit: 1 });
     if (phase1 && phase1.finishedAt === null) places.push({ id, place: 'submitted', detail: `run ${phase1.id}` });

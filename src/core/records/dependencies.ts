@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UPDATE_REPO_FOLDERS } from './vocabulary.js';
 
 /**
  * What phase2 and promote record of updates that need each other (docs/lifecycle.md,
@@ -15,7 +16,7 @@ export const DependencyEdgeSchema = z.object({
 
 export const DependencyPlaceSchema = z.object({
   id: z.string(),
-  place: z.enum(['ready', 'pushed', 'updates', 'failed', 'submitted', 'rejected', 'gone']),
+  place: z.enum([...UPDATE_REPO_FOLDERS, 'submitted', 'rejected', 'gone']),
   detail: z.string().optional(),
 });
 
