@@ -71,7 +71,7 @@ export const PipelineSchema = z.strictObject({
   base: z.enum(['production', 'updates']).default('production')
     .meta({ description: 'phase1 only: test each update against production alone (`production`), or on top of everything already in `updates/` (`updates`); updates it declares or is found to need are added either way.' }),
   infer_dependencies: z.boolean().default(true)
-    .meta({ description: 'phase1 only: when an update\'s RPMs require something production lacks and a pending update (`updates/`, `ready/`, submitted) provides it, test them together and say so.' }),
+    .meta({ description: 'phase1 only, with the `installable` check: when it finds an update\'s RPMs require something production lacks and a pending update (`updates/`, `ready/`, submitted) provides it, test them together and say so.' }),
   nodes: nodes.optional().meta({ description: 'A multi-node job instead of `test` (phase1, phase2): `{ controller: { test: ... }, tempest: { test: ... } }`, each role on its own node, leased together; every node gets the others\' addresses ($SLUICE_NODE_<ROLE>_IP).' }),
 }).refine((p) => !(p.nodes && p.test !== undefined), { error: 'a pipeline has either test (one node) or nodes (one command per role), not both', path: ['nodes'] });
 export { PIPELINES };

@@ -84,9 +84,10 @@ export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
       // when it holds bare RPMs (an air-gapped mirror, a test site).
       const url = ex.spec.productionRepo ?? '';
       const production = url.startsWith('file:') ? fileURLToPath(url) : url;
-      // What the update needs and production lacks, from the pending updates (docs/lifecycle.md).
-      // With the installable check, only once it has failed for want of something: a
-      // passing update costs nothing more.
+      // What the update needs and production lacks, from the pending updates (docs/lifecycle.md):
+      // only once the installable check has failed for want of something, so a passing update
+      // costs nothing more, and a pipeline without that check never runs dnf for it (a dnf
+      // resolution per job would cost every job seconds).
       const canInfer = ex.spec.inferDependencies === true && url !== '' && o.repoPath !== undefined;
       const infer = async (known?: readonly Unsatisfied[]): Promise<boolean> => {
         log(`== looking among pending updates for what the update needs and ${url} lacks`);
@@ -109,7 +110,6 @@ export function updatePreparer(o: UpdatePreparerOptions): JobPreparer {
         if (contentHash) await o.store.inferDependencies({ updateId: ex.spec.updateId, contentHash, dependsOn: found.map((f) => ({ id: f.id, why: f.why })), now: o.now() });
         return true;
       };
-      if (canInfer && !checks.includes('installable')) await infer();
       const repository = async (): Promise<string | Preparation> => {
         try {
           const made = (await makeRepository(rpms, o.cacheDir)).path;
