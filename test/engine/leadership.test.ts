@@ -59,10 +59,17 @@ forEachStore('Leadership: one of two leads; the follower takes over once the lea
   await second.start();
   assert.equal(second.leading, false, 'the second only follows');
   a.stall();
-  await until('b elected', () => second.leading);
-  assert.deepEqual(entries, ['a elected 1', 'a lost (leading: false)', 'b elected 2']);
-  const lease = await store.getLeader(role);
-  assert.ok(lease && at['a lost (leading: false)']! < lease.acquiredAt, 'a stopped before b could take over');
+  try {
+    await until('b elected', () => second.leading);
+    assert.deepEqual(entries, ['a elected 1', 'a lost (leading: false)', 'b elected 2']);
+    const lease = await store.getLeader(role);
+    assert.ok(lease && at['a lost (leading: false)']! < lease.acquiredAt, 'a stopped before b could take over');
+  } catch (e) {
+    // A stalled renewal never returns by itself: let it go and stop both, or the failure hangs the file.
+    a.resume();
+    await Promise.allSettled([first.stop(), second.stop()]);
+    throw e;
+  }
   // a's renewal comes back, late: refused, and a stays a follower.
   a.resume();
   await sleep(3 * RENEW);
