@@ -8,6 +8,7 @@ import type { JobSpec } from './job-spec.js';
 import type { ExecutionOutcome, NodeProvider } from './node-provider.js';
 import type { OutcomeAnalyzer } from './outcome-analyzer.js';
 import { AttemptStop } from './stop-reason.js';
+import { abortQuietly } from './abort-quietly.js';
 
 /** What an attempt needs from the worker that claimed it. */
 export interface AttemptServices {
@@ -63,7 +64,7 @@ export class AttemptRunner {
     } finally {
       this.stop.settle();
       handingBack.removeEventListener('abort', handBack);
-      beat.abort();
+      abortQuietly(beat);
       await heartbeat;
     }
     await this.record(outcome);

@@ -1,3 +1,5 @@
+import { abortQuietly } from './abort-quietly.js';
+
 /**
  * Why an attempt's commands were stopped before they ended on their own (Buildkite's typed
  * cancel). Each decides what is recorded for the attempt:
@@ -44,7 +46,7 @@ export class AttemptStop {
     if (reason.kind === 'handed_back' && this.settled) return;
     if (this.current && STRENGTH[this.current.kind] >= STRENGTH[reason.kind]) return;
     this.current = reason;
-    this.controller.abort();
+    abortQuietly(this.controller);
   }
 
   /** The commands ended: from now on only the heartbeat's last answer (cancel, lost lease) counts. */

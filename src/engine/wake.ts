@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import { abortQuietly } from './abort-quietly.js';
 
 /**
  * Wake-up hints: a finished job or a new run wakes idle workers at once instead of on
@@ -30,9 +31,9 @@ export class Wake {
   async wait(ms: number, stop?: AbortSignal, since?: number): Promise<void> {
     if (since !== undefined && this.notified !== since) return;
     const ac = new AbortController();
-    const onStop = () => ac.abort();
+    const onStop = () => abortQuietly(ac);
     stop?.addEventListener('abort', onStop, { once: true });
-    const waiter = () => ac.abort();
+    const waiter = () => abortQuietly(ac);
     this.waiters.add(waiter);
     try {
       await this.clock.sleep(ms, ac.signal);

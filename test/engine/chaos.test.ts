@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Store } from '../../src/store/index.js';
 import { PROJECT_ROOT, tempDir } from '../helpers/paths.js';
 import { gitSubjects, liveJobProcesses, serve as servedProcess } from '../helpers/fault-serve.js';
+import { killWithItsRunner } from '../helpers/processes.js';
 import { makeSite, submit, type Site } from '../helpers/site.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 
@@ -92,7 +93,7 @@ forEachStore('SIGKILL of the engine at random points of 20 concurrent runs: ever
   assert.deepEqual(liveJobProcesses(runs), [], 'no test process outlived its job');
 }, { timeoutMs: 240_000 });
 
-forEachStore('the processes of a job whose worker was SIGKILLed are reaped when the job is reclaimed', async ({ store, url }, t) => {
+forEachStore('the processes of a job whose worker and command runner were SIGKILLed are reaped when the job is reclaimed', async ({ store, url }, t) => {
   const site = await makeSite(tempDir(t), { lease: '1s', timeout: '5m' });
   const run = await submit(site, store, 'orph', 'sleep 300', ['kilo/epel-7']);
   const first = serve(site, url);
@@ -100,7 +101,8 @@ forEachStore('the processes of a job whose worker was SIGKILLed are reaped when 
   while ((await store.listJobs(run))[0]?.state !== 'running' && Date.now() < deadline) await sleep(50);
   await sleep(300);
   assert.equal(liveJobProcesses([run]).length > 0, true, 'the test is running');
-  first.kill('SIGKILL');
+  // The worker and its command runner die together (a runner alone would end the job itself).
+  killWithItsRunner(first);
   await exited(first);
   assert.ok(liveJobProcesses([run]).length > 0, 'its processes outlive the dead worker');
   const second = serve(site, url);

@@ -1,5 +1,6 @@
 import { namesRepository, repoFile, repoFileOptions, repoIdOf } from '../../delivery/repo-file.js';
 import { appendFileSync, mkdirSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, normalize, resolve } from 'node:path';
 import { formatDuration } from '../../../core/duration.js';
 import { jobSlug } from '../../../engine/job-kind.js';
@@ -7,8 +8,9 @@ import type { AbandonedAttempt, AttemptId, Execution, ExecutionOutcome, NodeProv
 import { restoreRoot, snapshotRoot } from './local-images.js';
 import { PGIDS_FILE, reapOrphans } from './reap.js';
 import { jobEnvironment } from './job-environment.js';
-import { runProcess, type ProcessExit } from './run-process.js';
-import { sandboxExit, sandboxFor, type Isolation, type Sandbox, type SandboxPaths } from './sandbox.js';
+import type { ProcessExit } from './run-process.js';
+import { runCommand } from './command-runner.js';
+import { sandboxFor, type Isolation, type Sandbox, type SandboxPaths } from './sandbox.js';
 
 export interface LocalProviderOptions {
   readonly name: string;
@@ -45,14 +47,16 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
       const logPath = logPathOf(opts.workDir, ex);
       let updatePath: string;
       try {
-        mkdirSync(join(dir, 'update'), { recursive: true });
-        mkdirSync(join(dir, 'results'), { recursive: true });
-        // Names come from update ids, which the schema restricts to safe file names.
-        for (const f of ex.updateFiles) writeFileSync(join(dir, 'update', basename(f.name)), f.content);
+        // On libuv's pool: a file system busy with sixteen jobs' files can make a directory's
+        // creation wait for its journal, and the engine's thread must not wait with it.
+        await mkdir(join(dir, 'update'), { recursive: true });
+        await Promise.all([
+          mkdir(join(dir, 'results'), { recursive: true }), mkdir(join(dir, 'node'), { recursive: true }), writeFile(logPath, ''),
+          // Names come from update ids, which the schema restricts to safe file names.
+          ...ex.updateFiles.map((f) => writeFile(join(dir, 'update', basename(f.name)), f.content)),
+        ]);
         // A baseline tests no update: it gets an empty $SLUICE_UPDATE_FILE.
         updatePath = ex.updateFiles[0] ? join(dir, 'update', basename(ex.updateFiles[0].name)) : '';
-        writeFileSync(logPath, '');
-        mkdirSync(join(dir, 'node'), { recursive: true });
       } catch (e) {
         return { result: 'infra', reason: writeFailure(e, `the job's directory ${dir}`), node, logPath: null };
       }
@@ -81,13 +85,15 @@ export function localProvider(opts: LocalProviderOptions): NodeProvider {
           sandbox = sandboxFor(opts.isolation, paths);
           appendFileSync(logPath, sandbox.layout === 'node-root' ? '== in bwrap, with the node root as /\n' : '== in bwrap, with the host\'s / read-only\n');
         }
-        const run = await runProcess({
+        const run = await runCommand({
           command, cwd: dir, env, logPath, timeoutMs: Math.max(1, deadline - Date.now()),
-          maxLogBytes: opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES, killGraceMs: opts.killGraceMs ?? 5000, signal: ex.signal,
-          onSpawn: (pgid) => appendFileSync(join(dir, PGIDS_FILE), `${pgid}\n`),
-          ...(sandbox ? { sandbox: { argv: sandbox.argv, exitOf: sandboxExit } } : {}),
-        });
+          maxLogBytes: opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES, killGraceMs: opts.killGraceMs ?? 5000,
+          pgidFile: join(dir, PGIDS_FILE),
+          ...(sandbox ? { sandboxArgv: sandbox.argv } : {}),
+        }, { signal: ex.signal });
         sandbox?.cleanup();
+        // A runner that died left the command running unread: end it as after a worker's crash.
+        if (run.exit.kind === 'spawn_failed') reapOrphans(dir, ex.jobId, ex.attempt);
         const outcome = toOutcome(run.exit, ex.spec.timeoutMs, commands.length > 1 ? command : undefined, logPath);
         if (outcome.result === 'failure' && diskFull(dir)) {
           return { result: 'infra', reason: `no space left on device while writing in the job's directory ${dir} (${outcome.reason})`, node, logPath, resultsDir };

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 /** How a process ended: a value with a reason (Buildkite's process_exit), never an exception. */
@@ -56,14 +56,19 @@ const ANNOUNCE_THEN_RUN = 'printf . >&3 && exec 3>&- && exec /bin/sh -c "$1"';
 export function runProcess(spec: ProcessSpec): Promise<ProcessRun> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const log = createWriteStream(spec.logPath, { flags: 'a' });
+    // Opened at the first output: a command that prints nothing costs no file operation.
+    let log: WriteStream | undefined;
+    const openLog = (): WriteStream => {
+      const stream = createWriteStream(spec.logPath, { flags: 'a' });
+      // Without a listener a failed write (ENOSPC) would end the whole process.
+      stream.on('error', (e: NodeJS.ErrnoException) => {
+        logError ??= e;
+        killGroup({ kind: 'log_failed', message: e.message, code: e.code });
+      });
+      return stream;
+    };
     let logBytes = 0;
     let logError: NodeJS.ErrnoException | undefined;
-    // Without a listener a failed write (ENOSPC) would end the whole process.
-    log.on('error', (e: NodeJS.ErrnoException) => {
-      logError ??= e;
-      killGroup({ kind: 'log_failed', message: e.message, code: e.code });
-    });
     let ending: ProcessExit | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const [file, ...args] = spec.sandbox
@@ -84,6 +89,7 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessRun> {
     };
     const onData = (chunk: Buffer) => {
       const room = spec.maxLogBytes - logBytes;
+      log ??= openLog();
       if (chunk.length <= room) {
         log.write(chunk);
         logBytes += chunk.length;
@@ -107,7 +113,7 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessRun> {
       // Whatever the leader did, no member of its group may outlive the job.
       try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ }
       const done = () => resolve({ exit: logError && exit.kind !== 'log_failed' ? { kind: 'log_failed', message: logError.message, code: logError.code } : exit, durationMs: Date.now() - started, logBytes });
-      if (logError || log.destroyed) done();
+      if (logError || !log || log.destroyed) done();
       else log.end((e?: Error | null) => { if (e) logError ??= e as NodeJS.ErrnoException; done(); });
     };
     let leader: ProcessExit | undefined;

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { jobDir, localProvider } from '../../../../src/drivers/providers/local/local-provider.js';
 import { reapOrphans } from '../../../../src/drivers/providers/local/reap.js';
 import { PROJECT_ROOT, tempDir } from '../../../helpers/paths.js';
+import { commandRunnerOf, killWithItsRunner } from '../../../helpers/processes.js';
 import { bwrapOrSkip, execution, processesOf } from './sandbox-fixture.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -132,13 +133,14 @@ describe('local jobs in bwrap', () => {
     assert.match(readFileSync(out.logPath as string, 'utf8'), /bwrap: .*gone/);
   });
 
-  it('leaves a dead worker\'s job running until the reclaiming worker reaps its process group, namespace and all', async (t) => {
+  it('reaps, namespace and all, the job of a worker that died with its command runner', async (t) => {
     const isolation = bwrapOrSkip(t);
     if (!isolation) return;
     const site = tempDir(t);
     const ex = execution('setsid sleep 306 & sleep 307');
     const provider = pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'drivers', 'providers', 'local', 'local-provider.js')).href;
-    // A worker in a process of its own, killed with SIGKILL while the job runs.
+    // A worker in a process of its own, killed with SIGKILL while the job runs, and its
+    // command runner with it (a runner that outlives its worker ends the job itself).
     const script = `
       const { localProvider } = await import(${JSON.stringify(provider)});
       const p = localProvider({ name: 'local', capacity: 1, workDir: process.argv[1], configDir: process.argv[2], isolation: JSON.parse(process.argv[3]) });
@@ -146,7 +148,8 @@ describe('local jobs in bwrap', () => {
     mkdirSync(join(site, 'work'));
     const worker = spawn(process.execPath, ['--input-type=module', '-e', script, join(site, 'work'), site, JSON.stringify(isolation), JSON.stringify({ ...ex, signal: undefined })], { stdio: 'ignore' });
     await until('the job runs', () => processesOf(ex.jobId).length >= 3);
-    worker.kill('SIGKILL');
+    assert.ok(commandRunnerOf(worker.pid as number), 'the worker started a command runner');
+    killWithItsRunner(worker);
     await new Promise((r) => worker.once('exit', r));
     await sleep(300);
     const orphans = processesOf(ex.jobId).length;
