@@ -1,5 +1,5 @@
 import type { RunVerdict } from '../core/verdicts.js';
-import type { HeldLease, Job, Store } from '../store/index.js';
+import type { HeldLease, Job, Run, Store } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { BASELINE_CONTENT } from '../core/baseline.js';
 import type { JobPreparer } from './job-preparer.js';
@@ -25,8 +25,8 @@ export interface AttemptServices {
   /** The update file the job's run tests (phase1's), read once per run. */
   readonly runInputs: (runId: string) => Promise<RunUpdateFile | undefined>;
   readonly onJobFinished: ((runId: string) => void) | undefined;
-  /** `reportClaimed`: the run's report is this worker's to make (the store took it as the run finished). */
-  readonly onRunFinished: ((runId: string, verdict: RunVerdict, reportClaimed?: boolean) => Promise<void>) | undefined;
+  /** `reportClaimed`: the run's report is this worker's to make (the store took it as the run finished), with the run as finished. */
+  readonly onRunFinished: ((runId: string, verdict: RunVerdict, reportClaimed?: Run) => Promise<void>) | undefined;
   readonly log: ((line: string) => void) | undefined;
 }
 
@@ -177,7 +177,7 @@ export class AttemptRunner {
       ...(this.s.retryBackoffMs === undefined ? {} : { retryBackoffMs: this.s.retryBackoffMs }),
       releaseLeases: this.held, claimReportMs: this.s.leaseMs,
     });
-    if (finished.ok && finished.runVerdict) await this.s.onRunFinished?.(job.runId, finished.runVerdict, finished.reportClaimed === true);
+    if (finished.ok && finished.runVerdict) await this.s.onRunFinished?.(job.runId, finished.runVerdict, finished.reportClaimed === true ? finished.finishedRun : undefined);
     if (finished.ok && finished.runControlled) this.s.onJobFinished?.(job.runId);
   }
 

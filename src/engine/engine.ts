@@ -40,7 +40,8 @@ export class Engine {
   private readonly worker: Worker;
   private reporting: Promise<void> | undefined;
   /** Runs this worker finished whose reports it holds (the store gave them as the runs finished). */
-  private readonly claimedReports: string[] = [];
+  /** Runs this worker finished whose reports the store gave it, as they were finished. */
+  private readonly claimedReports: Run[] = [];
   /** A pass over the whole outbox is owed. */
   private scanWanted = false;
   private advancing: Promise<void> | undefined;
@@ -57,7 +58,7 @@ export class Engine {
     this.wake = new Wake(this.clock);
     this.worker = new Worker({
       ...o, clock: this.clock, wake: this.wake,
-      onRunFinished: (runId, verdict, reportClaimed) => this.runFinished(runId, verdict, reportClaimed === true),
+      onRunFinished: (runId, verdict, reportClaimed) => this.runFinished(runId, verdict, reportClaimed),
       onJobFinished: () => { void this.advanceOwed(); },
       // Reports run git and Gerrit, advancing may compose stage: neither may hold up the
       // claim loop, or nodes idle while the outbox drains.
@@ -126,8 +127,8 @@ export class Engine {
     }
   }
 
-  private async runFinished(runId: string, _verdict: RunVerdict, reportClaimed: boolean): Promise<void> {
-    if (reportClaimed) this.claimedReports.push(runId);
+  private async runFinished(runId: string, _verdict: RunVerdict, reportClaimed: Run | undefined): Promise<void> {
+    if (reportClaimed) this.claimedReports.push(reportClaimed);
     else this.scanWanted = true;
     void this.reportLoop();
     this.wake.notify();
@@ -194,7 +195,7 @@ export class Engine {
         await store.parkControlledRun({ runId: run.id, worker: this.o.workerId, why: step.why, now: this.clock.now() });
       } else {
         const done = await store.finishControlledRun({ runId: run.id, now: this.clock.now(), verdict: step.verdict, reason: step.reason, outcome: step.outcome });
-        if (done.ok) await this.runFinished(run.id, step.verdict, false);
+        if (done.ok) await this.runFinished(run.id, step.verdict, undefined);
       }
     } catch (e) {
       // The lease lapses and the next sweep (here or in another process) tries again.
@@ -224,8 +225,8 @@ export class Engine {
       while ((this.claimedReports.length > 0 || this.scanWanted) && !this.stopping.signal.aborted) {
         const claimed = this.claimedReports.shift();
         if (claimed !== undefined) {
-          const run = await this.o.store.getRun(claimed);
-          if (run && run.state === 'finished' && run.reportedAt === null) await this.reportRun(run);
+          // Finished and unreported when the claim was taken; markRunReported refuses a run reported since.
+          await this.reportRun(claimed);
           continue;
         }
         this.scanWanted = false;

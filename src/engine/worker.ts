@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { RunVerdict } from '../core/verdicts.js';
-import type { ClaimableKind, HeldLease, Job, Store } from '../store/index.js';
+import type { ClaimableKind, ClaimedJob, HeldLease, Job, Run, Store } from '../store/index.js';
 import { AttemptRunner, type AttemptServices } from './attempt-runner.js';
 import type { Clock } from './clock.js';
 import type { JobPreparer } from './job-preparer.js';
@@ -13,6 +13,13 @@ import { specView } from './job-spec-view.js';
 
 /** Runs whose inputs a worker keeps (the oldest forgotten first). */
 const INPUTS_KEPT = 64;
+
+/**
+ * Jobs one claim transaction takes at most: a fan-out of 32 children starts in two
+ * transactions, while a transaction stays short enough not to hold SQLite's write lock
+ * (or PostgreSQL's row locks) long against the other workers.
+ */
+const MAX_CLAIMS_AT_ONCE = 16;
 
 export interface WorkerOptions {
   readonly store: Store;
@@ -46,8 +53,8 @@ export interface WorkerOptions {
   /** Called after a job of a controlled run finished: the run may need its next round. */
   readonly onJobFinished?: (runId: string) => void;
   /** Called once a run has its verdict (the reporter: merge, vote). Must be idempotent. */
-  /** `reportClaimed`: the store gave this worker the run's report as the run finished. */
-  readonly onRunFinished?: (runId: string, verdict: RunVerdict, reportClaimed?: boolean) => Promise<void>;
+  /** `reportClaimed`: the store gave this worker the run's report as the run finished (the run as finished). */
+  readonly onRunFinished?: (runId: string, verdict: RunVerdict, reportClaimed?: Run) => Promise<void>;
   readonly log?: (line: string) => void;
 }
 
@@ -188,7 +195,7 @@ export class Worker {
   private async claimWhatFits(): Promise<boolean> {
     let started = false;
     while (!this.stopping.signal.aborted) {
-      const outcome = await this.claimOne();
+      const outcome = await this.claimSome();
       if (outcome === 'none') break;
       if (outcome === 'started') started = true;
       // `contended`: a racing worker took a slot counted free; the next ask sees it held.
@@ -197,20 +204,26 @@ export class Worker {
   }
 
   /**
-   * One store transaction takes the next job any provider can run now (the fair order of
-   * pickNextJob across every class) together with its node and the semaphores capping its
-   * class: all or nothing, so a lease is never held for a job that did not start, and no
-   * lease is taken while nothing is queued.
+   * One store transaction takes the next jobs the providers can run now (the fair order of
+   * pickNextJob across every class), as many as this worker has free nodes, each with its
+   * node and the semaphores capping its class: all or nothing, so a lease is never held for
+   * a job that did not start, and no lease is taken while nothing is queued.
    */
-  private async claimOne(): Promise<'started' | 'contended' | 'none'> {
+  private async claimSome(): Promise<'started' | 'contended' | 'none'> {
     // Every node of every provider runs one of this worker's jobs: the store can only say
     // `none` (a job finishing here wakes the loop again), so it is not asked.
     const kinds = this.claimableKinds();
     if (kinds.length === 0) return 'none';
-    const holder = `${this.o.workerId}#${++this.holderSeq}`;
-    const claim = await this.o.store.claimJobWithLeases({ worker: this.o.workerId, holder, now: this.o.clock.now(), leaseMs: this.leaseMs, kinds, ...(this.o.origin === undefined ? {} : { origin: this.o.origin }) });
+    const free = this.o.providers.reduce((n, p) => n + Math.max(0, p.capacity - (this.runningOn.get(p.name) ?? 0)), 0);
+    const holders = Array.from({ length: Math.max(1, Math.min(free, MAX_CLAIMS_AT_ONCE)) }, () => `${this.o.workerId}#${++this.holderSeq}`);
+    const claim = await this.o.store.claimJobsWithLeases({ worker: this.o.workerId, holders, now: this.o.clock.now(), leaseMs: this.leaseMs, kinds, ...(this.o.origin === undefined ? {} : { origin: this.o.origin }) });
     if (!claim.ok) return claim.code;
-    const { job, leases } = claim;
+    for (const claimed of claim.claims) this.startAttempt(claimed);
+    return 'started';
+  }
+
+  private startAttempt({ job, leases, startedRun }: ClaimedJob): void {
+    if (startedRun) this.keepInputs(startedRun);
     const nodes = nodesOfKind(job.kind);
     const provider = this.o.providers.find((p) => job.kind === jobKind(jobClassOfKind(job.kind), p.name, nodes));
     const on = provider?.name ?? '';
@@ -223,7 +236,6 @@ export class Worker {
         this.o.wake.notify();
       });
     this.inFlight.set(job.id, done);
-    return 'started';
   }
 
   /**
@@ -264,9 +276,13 @@ export class Worker {
     const known = this.inputsByRun.get(runId);
     if (known) return known;
     const run = await this.o.store.getRun(runId);
-    const inputs = run ? updateFileOf(run) : undefined;
+    return run ? this.keepInputs(run) : undefined;
+  }
+
+  private keepInputs(run: Run): RunUpdateFile | undefined {
+    const inputs = updateFileOf(run);
     if (inputs) {
-      this.inputsByRun.set(runId, inputs);
+      this.inputsByRun.set(run.id, inputs);
       if (this.inputsByRun.size > INPUTS_KEPT) this.inputsByRun.delete(this.inputsByRun.keys().next().value as string);
     }
     return inputs;

@@ -26,6 +26,21 @@ export interface DialectAdapter {
   constraintViolation(error: unknown): ConstraintKind | undefined;
   /** Tells listening workers, at commit, that there may be work (see wake-channel.ts). */
   wake(trx: Kysely<any>): Promise<void>;
+  /**
+   * Appends event rows behind the events gate, in order, returning their sequence numbers;
+   * `wake` also tells listening workers at commit. On PostgreSQL the gate, the rows and the
+   * wake-up are one statement: three a transaction were a third of a job's round trips.
+   */
+  appendEventRows(trx: Kysely<any>, rows: readonly EventRow[], wake: boolean): Promise<number[]>;
+}
+
+/** An events row as written (the payload already JSON text). */
+export interface EventRow {
+  readonly at: number;
+  readonly kind: string;
+  readonly run_id: string | null;
+  readonly job_id: string | null;
+  readonly payload: string;
 }
 
 function errorCode(error: unknown): unknown {
@@ -45,6 +60,11 @@ export const sqliteAdapter: DialectAdapter = {
   },
   async wake() {
     // One host: the engine's in-process hints and its poll serve SQLite.
+  },
+  async appendEventRows(trx, rows) {
+    // The BEGIN IMMEDIATE that opened the transaction already serialises writers.
+    const inserted = await trx.insertInto('events').values([...rows]).returning('seq').execute();
+    return inserted.map((r: { seq: number }) => Number(r.seq));
   },
   constraintViolation(error) {
     const code = errorCode(error);
@@ -72,6 +92,20 @@ export const postgresAdapter: DialectAdapter = {
   async wake(trx) {
     // Delivered at commit, once per transaction however often it is called.
     await sql`select pg_notify('sluice_wake', '')`.execute(trx);
+  },
+  async appendEventRows(trx, rows, wake) {
+    // The gate is a materialized CTE the insert reads from, so it is taken before the
+    // first row gets its sequence number (see insertEvent in events.ts for why).
+    const values = rows.map((r) => sql`(${r.at}::bigint, ${r.kind}::text, ${r.run_id}::text, ${r.job_id}::text, ${r.payload}::text)`);
+    const gate = wake
+      ? sql`select pg_advisory_xact_lock(${GATE_KEYS.events}), pg_notify('sluice_wake', '')`
+      : sql`select pg_advisory_xact_lock(${GATE_KEYS.events})`;
+    const inserted = await sql<{ seq: string | number }>`
+      with gate as materialized (${gate})
+      insert into events (at, kind, run_id, job_id, payload)
+      select v.at, v.kind, v.run_id, v.job_id, v.payload from gate cross join (values ${sql.join(values)}) as v (at, kind, run_id, job_id, payload)
+      returning seq`.execute(trx);
+    return inserted.rows.map((r) => Number(r.seq));
   },
   constraintViolation(error) {
     const code = errorCode(error);

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { checkEventRecord, decodeEventRecord, type EventRecord, type UnreadableEventRecord } from '../core/records/events.js';
-import type { DialectAdapter } from './adapter.js';
+import type { DialectAdapter, EventRow } from './adapter.js';
 import { write, type StoreContext } from './context.js';
 import { fromJsonText, toJsonText } from './json.js';
 import type { Database, EventsTable } from './schema.js';
@@ -47,19 +47,13 @@ const DEFAULT_LIMIT = 1000;
  */
 export async function insertEvent(trx: Kysely<Database>, adapter: DialectAdapter, event: NewEvent): Promise<number> {
   checkEventRecord(event);
-  await adapter.serialise(trx, 'events');
-  const row = await trx
-    .insertInto('events')
-    .values({
-      at: event.at,
-      kind: event.kind,
-      run_id: event.runId ?? null,
-      job_id: event.jobId ?? null,
-      payload: toJsonText(event.payload, `payload of ${event.kind}`),
-    })
-    .returning('seq')
-    .executeTakeFirstOrThrow();
-  return row.seq;
+  const [seq] = await adapter.appendEventRows(trx, [eventRow(event)], false);
+  if (seq === undefined) throw new Error(`the ${event.kind} event was not appended`);
+  return seq;
+}
+
+function eventRow(event: NewEvent): EventRow {
+  return { at: event.at, kind: event.kind, run_id: event.runId ?? null, job_id: event.jobId ?? null, payload: toJsonText(event.payload, `payload of ${event.kind}`) };
 }
 
 /** Events one statement inserts at most: well under SQLite's bound-parameter limit. */
@@ -70,21 +64,12 @@ const EVENTS_PER_INSERT = 200;
  * one statement per EVENTS_PER_INSERT (a transition's events: one round trip, not two
  * per event on PostgreSQL). The same rule as insertEvent: last in the transaction.
  */
-export async function insertEvents(trx: Kysely<Database>, adapter: DialectAdapter, events: readonly NewEvent[]): Promise<void> {
+export async function insertEvents(trx: Kysely<Database>, adapter: DialectAdapter, events: readonly NewEvent[], wake = false): Promise<void> {
   if (events.length === 0) return;
   for (const event of events) checkEventRecord(event);
-  await adapter.serialise(trx, 'events');
   for (let at = 0; at < events.length; at += EVENTS_PER_INSERT) {
-    await trx
-      .insertInto('events')
-      .values(events.slice(at, at + EVENTS_PER_INSERT).map((event) => ({
-        at: event.at,
-        kind: event.kind,
-        run_id: event.runId ?? null,
-        job_id: event.jobId ?? null,
-        payload: toJsonText(event.payload, `payload of ${event.kind}`),
-      })))
-      .execute();
+    // The wake-up rides on the first statement: it is delivered at commit either way.
+    await adapter.appendEventRows(trx, events.slice(at, at + EVENTS_PER_INSERT).map(eventRow), wake && at === 0);
   }
 }
 

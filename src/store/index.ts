@@ -30,7 +30,7 @@ export {
   type AttemptEnded,
   type SweptJob,
 } from './job-transitions.js';
-export type { LeaseNeed, ClaimableKind, ClaimJobWithLeasesInput, ClaimJobWithLeasesResult, HeldLease } from './job-claim.js';
+export type { LeaseNeed, ClaimableKind, ClaimedJob, ClaimJobsWithLeasesInput, ClaimJobsWithLeasesResult, ClaimJobWithLeasesInput, ClaimJobWithLeasesResult, HeldLease } from './job-claim.js';
 export type { CancelRunInput, CancelRunResult, RunCancelled } from './run-cancel.js';
 export type { SettleRunInput, SettleRunResult } from './run-settle.js';
 export type { AddJobsInput, AddJobsResult, FinishControlledRunInput, FinishControlledRunResult } from './controlled-runs.js';

@@ -3,7 +3,7 @@ import { heldAt } from './leases.js';
 import { claimRow, startClaimedJob } from './job-transitions.js';
 import { takeSlot } from './leases.js';
 import { refused, type Outcome } from './results.js';
-import { toJob, type Job } from './runs.js';
+import { toJob, type Job, type Run } from './runs.js';
 import { transition } from './transition.js';
 
 /** A lease a job of some kind needs while it runs: a provider's node, a semaphore. */
@@ -50,7 +50,22 @@ export interface HeldLease {
  * counted free was taken by a racing worker (PostgreSQL) before this one could take it,
  * so nothing was claimed and asking again at once may succeed.
  */
-export type ClaimJobWithLeasesResult = Outcome<'none' | 'contended', { job: Job; leases: HeldLease[] }>;
+export type ClaimJobWithLeasesResult = Outcome<'none' | 'contended', ClaimedJob>;
+
+/** A claimed job with its leases; `startedRun`: its run, when this claim started it (its first job), as written. */
+export interface ClaimedJob {
+  job: Job;
+  leases: HeldLease[];
+  startedRun?: Run;
+}
+
+export interface ClaimJobsWithLeasesInput extends Omit<ClaimJobWithLeasesInput, 'holder'> {
+  /** One holder per job it may claim: at most this many jobs, each with its own. */
+  holders: readonly string[];
+}
+
+/** At least one job when ok, in claim order. */
+export type ClaimJobsWithLeasesResult = Outcome<'none' | 'contended', { claims: ClaimedJob[] }>;
 
 /** Thrown inside the transaction to roll back a claim whose leases were taken meanwhile. */
 class LeaseContended extends Error {}
@@ -64,12 +79,27 @@ class LeaseContended extends Error {}
  * did not start: all of it commits, or none of it.
  */
 export async function claimJobWithLeases(ctx: StoreContext, input: ClaimJobWithLeasesInput): Promise<ClaimJobWithLeasesResult> {
+  const { holder, ...rest } = input;
+  const claimed = await claimJobsWithLeases(ctx, { ...rest, holders: [holder] });
+  if (!claimed.ok) return claimed;
+  return { ok: true, ...(claimed.claims[0] as ClaimedJob) };
+}
+
+/**
+ * Several claims in one transaction, for a worker with several free slots (a fan-out's
+ * children, a queue after a restart): each job is claimed as claimJobWithLeases would,
+ * in the same fair order (the transaction sees its own claims, so a run it just gave a
+ * job to sorts after idle ones), until the holders, the free slots or the queue run out.
+ * One transaction and one read of the busy slots instead of one each per job. A slot
+ * contended by a racing worker rolls the whole batch back (`contended`).
+ */
+export async function claimJobsWithLeases(ctx: StoreContext, input: ClaimJobsWithLeasesInput): Promise<ClaimJobsWithLeasesResult> {
   if (!Number.isSafeInteger(input.leaseMs) || input.leaseMs < 1) throw new RangeError(`leaseMs must be a positive integer, got ${input.leaseMs}`);
-  const { now, worker, holder } = input;
+  const { now, worker } = input;
   const expiresAt = now + input.leaseMs;
   const resources = [...new Set(input.kinds.flatMap((k) => k.leases.map((l) => l.resource)))];
   try {
-    const claimed = await transition(ctx, async (trx, emit) => {
+    const claims = await transition(ctx, async (trx, emit) => {
       const busy = new Map<string, number[]>();
       if (resources.length > 0) {
         const held = await trx
@@ -81,28 +111,33 @@ export async function claimJobWithLeases(ctx: StoreContext, input: ClaimJobWithL
         for (const row of held) busy.set(row.resource, [...(busy.get(row.resource) ?? []), row.slot]);
       }
       const hasRoom = (need: LeaseNeed) => (busy.get(need.resource) ?? []).filter((slot) => slot < need.capacity).length + (need.count ?? 1) <= need.capacity;
-      const runnable = input.kinds.filter((k) => k.leases.every(hasRoom));
-      if (runnable.length === 0) return undefined;
-      const row = await claimRow(ctx, trx, { worker, now, lockedUntil: expiresAt, kinds: runnable.map((k) => k.kind), origin: input.origin ?? null });
-      if (!row) return undefined;
-      const kind = runnable.find((k) => k.kind === row.kind);
-      if (!kind) throw new Error(`job ${row.id} of kind ${row.kind} was claimed for none of the kinds asked for`);
-      // claimRow cleared the previous attempt's; the row is this transaction's already.
-      const liveLogPath = kind.liveLogPath?.({ runId: row.run_id, jobId: row.id, attempt: row.attempt }) ?? null;
-      if (liveLogPath !== null) await trx.updateTable('jobs').set({ live_log_path: liveLogPath }).where('id', '=', row.id).execute();
-      const leases: HeldLease[] = [];
-      // Every slot of every lease, or none: a multi-node job never holds part of its nodes.
-      for (const need of kind.leases) {
-        for (let n = 0; n < (need.count ?? 1); n++) {
-          const slot = await takeSlot(trx, ctx.adapter, { resource: need.resource, capacity: need.capacity, holder, jobId: row.id, now, expiresAt });
-          if (slot === undefined) throw new LeaseContended();
-          leases.push({ resource: need.resource, slot, holder });
+      const out: ClaimedJob[] = [];
+      for (const holder of input.holders) {
+        const runnable = input.kinds.filter((k) => k.leases.every(hasRoom));
+        if (runnable.length === 0) break;
+        const row = await claimRow(ctx, trx, { worker, now, lockedUntil: expiresAt, kinds: runnable.map((k) => k.kind), origin: input.origin ?? null });
+        if (!row) break;
+        const kind = runnable.find((k) => k.kind === row.kind);
+        if (!kind) throw new Error(`job ${row.id} of kind ${row.kind} was claimed for none of the kinds asked for`);
+        // claimRow cleared the previous attempt's; the row is this transaction's already.
+        const liveLogPath = kind.liveLogPath?.({ runId: row.run_id, jobId: row.id, attempt: row.attempt }) ?? null;
+        if (liveLogPath !== null) await trx.updateTable('jobs').set({ live_log_path: liveLogPath }).where('id', '=', row.id).execute();
+        const leases: HeldLease[] = [];
+        // Every slot of every lease, or none: a multi-node job never holds part of its nodes.
+        for (const need of kind.leases) {
+          for (let n = 0; n < (need.count ?? 1); n++) {
+            const slot = await takeSlot(trx, ctx.adapter, { resource: need.resource, capacity: need.capacity, holder, jobId: row.id, now, expiresAt });
+            if (slot === undefined) throw new LeaseContended();
+            leases.push({ resource: need.resource, slot, holder });
+            busy.set(need.resource, [...(busy.get(need.resource) ?? []), slot]);
+          }
         }
+        const startedRun = await startClaimedJob(trx, emit, { id: row.id, run_id: row.run_id, attempt: row.attempt, locked_until: expiresAt }, worker, now);
+        out.push({ job: toJob({ ...row, live_log_path: liveLogPath }), leases, ...(startedRun ? { startedRun } : {}) });
       }
-      await startClaimedJob(trx, emit, { id: row.id, run_id: row.run_id, attempt: row.attempt, locked_until: expiresAt }, worker, now);
-      return { job: toJob({ ...row, live_log_path: liveLogPath }), leases };
+      return out;
     });
-    return claimed === undefined ? refused('none') : { ok: true, ...claimed };
+    return claims.length === 0 ? refused('none') : { ok: true, claims };
   } catch (error) {
     if (error instanceof LeaseContended) return refused('contended');
     throw error;

@@ -7,7 +7,7 @@ import { toJsonText } from './json.js';
 import { refused, type Outcome } from './results.js';
 import type { RunState } from './run-state.js';
 import { UNFINISHED_RUN_STATES } from './run-state.js';
-import { toJob, type Job } from './runs.js';
+import { toJob, toRun, type Job, type Run } from './runs.js';
 import { settleInside, type ReportClaim } from './run-settle.js';
 import { transition, type Emit, type TransitionTrx } from './transition.js';
 import { freeSlot, reclaimLeasesOfJob, type ReleaseLeaseInput } from './leases.js';
@@ -71,6 +71,8 @@ export interface AttemptEnded {
   runControlled: boolean;
   /** The run finished here and its report is the finishing worker's to make (FinishJobInput.claimReportMs). */
   reportClaimed?: boolean;
+  /** With reportClaimed: the run as finished, for its report. */
+  finishedRun?: Run;
 }
 /** `lost`: the job is not running under this worker (swept, cancelled, or never claimed by it). */
 export type FinishJobResult = Outcome<'lost', AttemptEnded>;
@@ -151,14 +153,15 @@ export async function startClaimedJob(
   claimed: { id: string; run_id: string; attempt: number; locked_until: number | null },
   worker: string,
   now: number,
-): Promise<void> {
+): Promise<Run | undefined> {
   const started = await trx
     .updateTable('runs')
     .set({ state: 'running' satisfies RunState, started_at: now })
     .where('id', '=', claimed.run_id)
     .where('state', '=', 'queued' satisfies RunState)
+    .returningAll()
     .executeTakeFirst();
-  if (started.numUpdatedRows > 0n) emit({ at: now, kind: 'run.started', runId: claimed.run_id, payload: null });
+  if (started) emit({ at: now, kind: 'run.started', runId: claimed.run_id, payload: null });
   emit({
     at: now,
     kind: 'job.started',
@@ -166,6 +169,8 @@ export async function startClaimedJob(
     jobId: claimed.id,
     payload: { worker, attempt: claimed.attempt, lockedUntil: claimed.locked_until },
   });
+  // The run this claim started, as written: its worker need not read its inputs again.
+  return started ? toRun(started) : undefined;
 }
 
 /**
@@ -370,6 +375,6 @@ async function endAttempt(
   const settled = await settleInside(trx, ctx.adapter, emit, row.run_id, now, reportClaim);
   return {
     jobState: 'finished', runVerdict: settled.ok ? settled.verdict : null, runControlled: !settled.ok && settled.code === 'controlled',
-    ...(settled.ok && reportClaim ? { reportClaimed: true } : {}),
+    ...(settled.ok && reportClaim ? { reportClaimed: true, ...(settled.run ? { finishedRun: settled.run } : {}) } : {}),
   };
 }

@@ -4,7 +4,7 @@ import { appendEvent, latestEventSeq, listEvents } from './events.js';
 import { finishJob, getJob, latestPassingJob, heartbeatJob, listExpiredJobs, sweepExpiredJobs } from './job-transitions.js';
 import { listLeases, reclaimExpiredLeases, releaseLease, renewLease } from './leases.js';
 import { getLeader, renewLeadership, resignLeadership, takeLeadership } from './leadership.js';
-import { claimJobWithLeases } from './job-claim.js';
+import { claimJobsWithLeases, claimJobWithLeases } from './job-claim.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { cancelRun } from './run-cancel.js';
@@ -96,6 +96,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     getJob: (id) => getJob(ctx, id),
     latestPassingJob: (query) => latestPassingJob(ctx, query),
     claimJobWithLeases: (input) => claimJobWithLeases(ctx, input),
+    claimJobsWithLeases: (input) => claimJobsWithLeases(ctx, input),
     heartbeatJob: (input) => heartbeatJob(ctx, input),
     finishJob: (input) => finishJob(ctx, input),
     sweepExpiredJobs: (now, opts) => sweepExpiredJobs(ctx, now, opts),

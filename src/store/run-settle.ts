@@ -5,6 +5,7 @@ import type { JobState } from './job-state.js';
 import { refused, type Outcome } from './results.js';
 import type { RunState } from './run-state.js';
 import { transition, type Emit, type TransitionTrx } from './transition.js';
+import { toRun, type Run } from './runs.js';
 import { collateWithWaivers } from './waivers.js';
 
 export interface SettleRunInput {
@@ -17,7 +18,8 @@ export interface SettleRunInput {
  * job of the run has not finished, and its completion will collate the run;
  * `controlled`: its controller gives the verdict (phase2, promote), not collation.
  */
-export type SettleRunResult = Outcome<'not_found' | 'finished' | 'unfinished' | 'controlled', Collation>;
+/** `run`: the run as finished, when this transaction took its report (ReportClaim). */
+export type SettleRunResult = Outcome<'not_found' | 'finished' | 'unfinished' | 'controlled', Collation & { run?: Run }>;
 
 /**
  * The report of a run this transaction finishes, taken at once by the worker that finishes
@@ -62,7 +64,7 @@ export async function settleInside(
   if (jobs.some((job) => job.state !== ('finished' satisfies JobState))) return refused('unfinished');
   // A failure covered by a waiver of the update's content counts as passed (store/waivers.ts).
   const collation = await collateWithWaivers(trx, run, jobs, now);
-  await trx
+  const finished = await trx
     .updateTable('runs')
     .set({
       state: 'finished' satisfies RunState, verdict: collation.verdict, reason: collation.because, finished_at: now,
@@ -70,9 +72,11 @@ export async function settleInside(
     })
     .where('id', '=', runId)
     .where('state', '=', run.state)
-    .execute();
+    .returningAll()
+    .executeTakeFirst();
   emit({ at: now, kind: 'run.finished', runId, payload: { verdict: collation.verdict, because: collation.because } });
-  return { ok: true, ...collation };
+  // The reporter gets the run as written, not by reading it again.
+  return { ok: true, ...collation, ...(reportClaim && finished ? { run: toRun(finished) } : {}) };
 }
 
 /**

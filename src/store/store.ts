@@ -1,4 +1,4 @@
-import type { ClaimJobWithLeasesInput, ClaimJobWithLeasesResult } from './job-claim.js';
+import type { ClaimJobsWithLeasesInput, ClaimJobsWithLeasesResult, ClaimJobWithLeasesInput, ClaimJobWithLeasesResult } from './job-claim.js';
 import type { EventQuery, NewEvent, StoredEvent } from './events.js';
 import type {
   FinishJobInput,
@@ -112,6 +112,8 @@ export interface Store {
 
   /** A worker's claim: the next job of a kind whose leases (node, semaphores) have room, with those leases, in one transaction. */
   claimJobWithLeases(input: ClaimJobWithLeasesInput): Promise<ClaimJobWithLeasesResult>;
+  /** Several claims in one transaction, one per holder at most (job-claim.ts). */
+  claimJobsWithLeases(input: ClaimJobsWithLeasesInput): Promise<ClaimJobsWithLeasesResult>;
   heartbeatJob(input: HeartbeatJobInput): Promise<HeartbeatJobResult>;
   finishJob(input: FinishJobInput): Promise<FinishJobResult>;
   /** Crash recovery: requeues (or finishes as infra) running jobs whose lease expired before `now`. */

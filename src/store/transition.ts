@@ -22,8 +22,7 @@ export function transition<T>(ctx: StoreContext, work: (trx: TransitionTrx, emit
   return write(ctx, async (trx) => {
     const events: NewEvent[] = [];
     const value = await work(trx as unknown as TransitionTrx, (event) => events.push(event));
-    await insertEvents(trx, ctx.adapter, events);
-    if (events.some((e) => WAKING_EVENTS.has(e.kind))) await ctx.adapter.wake(trx);
+    await insertEvents(trx, ctx.adapter, events, events.some((e) => WAKING_EVENTS.has(e.kind)));
     return value;
   });
 }

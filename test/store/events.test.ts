@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { postgresAdapter } from '../../src/store/adapter.js';
+import type { Database } from '../../src/store/schema.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 
 const T0 = 1_700_000_000_000;
@@ -62,4 +66,37 @@ forEachStore('the newest event\'s seq is where a reader of what comes next start
   for (let i = 0; i < 3; i++) last = await store.appendEvent({ at: 1_700_000_000_000 + i, kind: 'schedule.armed', runId: 'schedule:phase2', payload: { pipeline: 'phase2', cron: '* * * * *', since: i } });
   assert.equal(await store.latestEventSeq(), last);
   assert.deepEqual(await store.listEvents({ afterSeq: await store.latestEventSeq() }), [], 'nothing after it');
+});
+
+forEachStore('an event appended while another transaction holds the events gate gets its number after that transaction\'s later events', async ({ dialect, url }, t) => {
+  if (dialect === 'sqlite') { t.skip('SQLite has one writer at a time: BEGIN IMMEDIATE is the gate'); return; }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }) });
+  const row = (message: string) => ({ at: T0, kind: 'run.advance_failed', run_id: null, job_id: null, payload: JSON.stringify({ message }) });
+  try {
+    let releaseFirst!: () => void;
+    const firstMayCommit = new Promise<void>((r) => { releaseFirst = r; });
+    let firstAppended!: () => void;
+    const firstHoldsGate = new Promise<void>((r) => { firstAppended = r; });
+    const first = db.transaction().execute(async (trx) => {
+      const [a] = await postgresAdapter.appendEventRows(trx, [row('first, a')], false);
+      firstAppended();
+      await firstMayCommit;
+      // Numbered after the waiting transaction's insert began: it must still come first.
+      const [b] = await postgresAdapter.appendEventRows(trx, [row('first, b')], false);
+      return [a, b];
+    });
+    await firstHoldsGate;
+    let secondDone = false;
+    const second = db.transaction().execute(async (trx) => postgresAdapter.appendEventRows(trx, [row('second')], true)).finally(() => { secondDone = true; });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(secondDone, false, 'the second append waits for the gate');
+    releaseFirst();
+    const [a, b] = await first;
+    const [c] = await second;
+    // Numbered before it waited, the second event would sit below one already visible to a
+    // reader tailing by seq, which would then skip it when it commits.
+    assert.ok((a as number) < (b as number) && (b as number) < (c as number), `sequence ${a}, ${b}, ${c}`);
+  } finally {
+    await db.destroy();
+  }
 });
