@@ -206,3 +206,27 @@ forEachStore('a claim records the dashboard of the serve whose worker runs the a
   assert.ok(second.ok);
   assert.equal((await store.getJob('r1/0'))?.logOrigin, null, 'a worker with no dashboard: the log is nowhere else to be read');
 });
+
+forEachStore('one claim transaction takes several jobs in the fair order a claim each would, up to the free nodes and the holders', async ({ store }) => {
+  const node = { resource: 'provider:local', capacity: 3 };
+  const kinds: ClaimableKind[] = [{ kind: 'phase1/image@local', leases: [node] }, { kind: 'phase1/provision@local', leases: [node, { resource: 'semaphore:phase1/provision', capacity: 1 }] }];
+  await run(store, 'r1', ['phase1/image@local', 'phase1/image@local', 'phase1/image@local'], T0);
+  await run(store, 'r2', ['phase1/provision@local', 'phase1/provision@local'], T0 + 1);
+  await run(store, 'r3', ['phase1/image@local'], T0 + 2);
+  const batch = await store.claimJobsWithLeases({ worker: 'w1', holders: ['w1#a', 'w1#b', 'w1#c', 'w1#d', 'w1#e'], now: T0 + 100, leaseMs: LEASE, kinds });
+  assert.ok(batch.ok);
+  // Idle runs first, oldest first (r1, r2, r3), each run's first job: r1's second waits for the idle r3.
+  assert.deepEqual(batch.claims.map((c) => c.job.id), ['r1/0', 'r2/0', 'r3/0'], 'three nodes: three jobs, one per idle run');
+  assert.deepEqual(batch.claims.map((c) => c.leases.map((l) => `${l.resource}:${l.slot}:${l.holder}`)), [
+    ['provider:local:0:w1#a'], ['provider:local:1:w1#b', 'semaphore:phase1/provision:0:w1#b'], ['provider:local:2:w1#c'],
+  ]);
+  assert.deepEqual(batch.claims.map((c) => c.startedRun?.id), ['r1', 'r2', 'r3'], 'each claim started its run, and says so');
+  assert.equal((await store.listLeases()).filter((l) => l.holder !== null).length, 4);
+  assert.deepEqual(await store.claimJobsWithLeases({ worker: 'w1', holders: ['w1#f'], now: T0 + 100, leaseMs: LEASE, kinds }), { ok: false, code: 'none' }, 'every node is busy');
+  // r1's job ends: the next batch takes r1's next job, not r2's (the semaphore is full), and only one (one free node).
+  const done = await store.finishJob({ jobId: 'r1/0', worker: 'w1', now: T0 + 200, result: 'success', reason: null, releaseLeases: batch.claims[0]?.leases ?? [] });
+  assert.ok(done.ok);
+  const next = await store.claimJobsWithLeases({ worker: 'w1', holders: ['w1#g', 'w1#h'], now: T0 + 300, leaseMs: LEASE, kinds });
+  assert.ok(next.ok);
+  assert.deepEqual(next.claims.map((c) => [c.job.id, c.startedRun?.id]), [['r1/1', undefined]], 'one node was free; r1 was started already');
+});
