@@ -99,6 +99,10 @@ forEachStore('the processes of a job whose worker and command runner were SIGKIL
   const first = serve(site, url);
   const deadline = Date.now() + 30_000;
   while ((await store.listJobs(run))[0]?.state !== 'running' && Date.now() < deadline) await sleep(50);
+  // The job is running from its claim; its command starts once the worker's command runner
+  // (forked at the first command) has started it, which a loaded box can take a while over.
+  const started = Date.now() + 30_000;
+  while (liveJobProcesses([run]).length === 0 && Date.now() < started) await sleep(50);
   await sleep(300);
   assert.equal(liveJobProcesses([run]).length > 0, true, 'the test is running');
   // The worker and its command runner die together (a runner alone would end the job itself).
