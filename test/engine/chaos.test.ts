@@ -97,6 +97,8 @@ forEachStore('the processes of a job whose worker and command runner were SIGKIL
   const site = await makeSite(tempDir(t), { lease: '1s', timeout: '5m' });
   const run = await submit(site, store, 'orph', 'sleep 300', ['kilo/epel-7']);
   const first = serve(site, url);
+  // A failed assertion must not leave a serve running: it would keep this file from ending.
+  t.after(() => { if (first.exitCode === null && first.signalCode === null) killWithItsRunner(first); });
   const deadline = Date.now() + 30_000;
   while ((await store.listJobs(run))[0]?.state !== 'running' && Date.now() < deadline) await sleep(50);
   // The job is running from its claim; its command starts once the worker's command runner
@@ -110,6 +112,7 @@ forEachStore('the processes of a job whose worker and command runner were SIGKIL
   await exited(first);
   assert.ok(liveJobProcesses([run]).length > 0, 'its processes outlive the dead worker');
   const second = serve(site, url);
+  t.after(() => { if (second.exitCode === null && second.signalCode === null) killWithItsRunner(second); });
   const until = Date.now() + 30_000;
   while ((await store.listJobs(run))[0]?.attempt !== 2 && Date.now() < until) await sleep(100);
   await sleep(500);
