@@ -26,7 +26,7 @@ export interface AttemptServices {
   readonly runInputs: (runId: string) => Promise<RunUpdateFile | undefined>;
   readonly onJobFinished: ((runId: string) => void) | undefined;
   /** `reportClaimed`: the run's report is this worker's to make (the store took it as the run finished), with the run as finished. */
-  readonly onRunFinished: ((runId: string, verdict: RunVerdict, reportClaimed?: Run) => Promise<void>) | undefined;
+  readonly onRunFinished: ((runId: string, verdict: RunVerdict, reportClaimed?: Run, jobs?: readonly Job[]) => Promise<void>) | undefined;
   readonly log: ((line: string) => void) | undefined;
 }
 
@@ -177,7 +177,7 @@ export class AttemptRunner {
       ...(this.s.retryBackoffMs === undefined ? {} : { retryBackoffMs: this.s.retryBackoffMs }),
       releaseLeases: this.held, claimReportMs: this.s.leaseMs,
     });
-    if (finished.ok && finished.runVerdict) await this.s.onRunFinished?.(job.runId, finished.runVerdict, finished.reportClaimed === true ? finished.finishedRun : undefined);
+    if (finished.ok && finished.runVerdict) await this.s.onRunFinished?.(job.runId, finished.runVerdict, finished.reportClaimed === true ? finished.finishedRun : undefined, finished.finishedJobs);
     if (finished.ok && finished.runControlled) this.s.onJobFinished?.(job.runId);
   }
 

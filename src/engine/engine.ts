@@ -41,7 +41,8 @@ export class Engine {
   private reporting: Promise<void> | undefined;
   /** Runs this worker finished whose reports it holds (the store gave them as the runs finished). */
   /** Runs this worker finished whose reports the store gave it, as they were finished. */
-  private readonly claimedReports: Run[] = [];
+  /** Runs whose report a finish here took, with their jobs when the finish read them. */
+  private readonly claimedReports: { run: Run; jobs?: readonly Job[] }[] = [];
   /** A pass over the whole outbox is owed. */
   private scanWanted = false;
   private advancing: Promise<void> | undefined;
@@ -58,7 +59,7 @@ export class Engine {
     this.wake = new Wake(this.clock);
     this.worker = new Worker({
       ...o, clock: this.clock, wake: this.wake,
-      onRunFinished: (runId, verdict, reportClaimed) => this.runFinished(runId, verdict, reportClaimed),
+      onRunFinished: (runId, verdict, reportClaimed, jobs) => this.runFinished(runId, verdict, reportClaimed, jobs),
       onJobFinished: () => { void this.advanceOwed(); },
       // Reports run git and Gerrit, advancing may compose stage: neither may hold up the
       // claim loop, or nodes idle while the outbox drains.
@@ -127,8 +128,8 @@ export class Engine {
     }
   }
 
-  private async runFinished(runId: string, _verdict: RunVerdict, reportClaimed: Run | undefined): Promise<void> {
-    if (reportClaimed) this.claimedReports.push(reportClaimed);
+  private async runFinished(runId: string, _verdict: RunVerdict, reportClaimed: Run | undefined, jobs: readonly Job[] | undefined): Promise<void> {
+    if (reportClaimed) this.claimedReports.push({ run: reportClaimed, ...(jobs ? { jobs } : {}) });
     else this.scanWanted = true;
     void this.reportLoop();
     this.wake.notify();
@@ -195,7 +196,7 @@ export class Engine {
         await store.parkControlledRun({ runId: run.id, worker: this.o.workerId, why: step.why, now: this.clock.now() });
       } else {
         const done = await store.finishControlledRun({ runId: run.id, now: this.clock.now(), verdict: step.verdict, reason: step.reason, outcome: step.outcome });
-        if (done.ok) await this.runFinished(run.id, step.verdict, undefined);
+        if (done.ok) await this.runFinished(run.id, step.verdict, undefined, undefined);
       }
     } catch (e) {
       // The lease lapses and the next sweep (here or in another process) tries again.
@@ -226,7 +227,7 @@ export class Engine {
         const claimed = this.claimedReports.shift();
         if (claimed !== undefined) {
           // Finished and unreported when the claim was taken; markRunReported refuses a run reported since.
-          await this.reportRun(claimed);
+          await this.reportRun(claimed.run, claimed.jobs);
           continue;
         }
         this.scanWanted = false;
@@ -257,9 +258,9 @@ export class Engine {
   }
 
   /** One run's report, the right to make it already taken; false when it failed (left in the outbox). */
-  private async reportRun(run: Run): Promise<boolean> {
+  private async reportRun(run: Run, collated?: readonly Job[]): Promise<boolean> {
     try {
-      const jobs = await this.o.store.listJobs(run.id);
+      const jobs = collated ?? await this.o.store.listJobs(run.id);
       for (const r of this.o.reporters ?? []) await r.report(run, jobs);
       return await this.o.store.markRunReported({ runId: run.id, now: this.clock.now(), revision: run.verdictRevision });
     } catch (e) {

@@ -20,6 +20,7 @@ const INPUTS_KEPT = 64;
  * (or PostgreSQL's row locks) long against the other workers.
  */
 const MAX_CLAIMS_AT_ONCE = 16;
+const FIRST_CLAIM_BATCH = 2;
 
 export interface WorkerOptions {
   readonly store: Store;
@@ -54,7 +55,8 @@ export interface WorkerOptions {
   readonly onJobFinished?: (runId: string) => void;
   /** Called once a run has its verdict (the reporter: merge, vote). Must be idempotent. */
   /** `reportClaimed`: the store gave this worker the run's report as the run finished (the run as finished). */
-  readonly onRunFinished?: (runId: string, verdict: RunVerdict, reportClaimed?: Run) => Promise<void>;
+  /** `reportClaimed`: the run as finished, its report this worker's to make; `jobs`: its jobs as collated, when the finish read them. */
+  readonly onRunFinished?: (runId: string, verdict: RunVerdict, reportClaimed?: Run, jobs?: readonly Job[]) => Promise<void>;
   readonly log?: (line: string) => void;
 }
 
@@ -194,10 +196,15 @@ export class Worker {
   /** Claims jobs while a node and a job for it are free; true when at least one started. */
   private async claimWhatFits(): Promise<boolean> {
     let started = false;
+    // The first batch is small and each next one twice as large: a job's command starts
+    // when its claim commits, so a fan-out's first children start while later ones are
+    // still being claimed, instead of all waiting for one transaction of 16.
+    let batch = FIRST_CLAIM_BATCH;
     while (!this.stopping.signal.aborted) {
-      const outcome = await this.claimSome();
+      const outcome = await this.claimSome(batch);
       if (outcome === 'none') break;
       if (outcome === 'started') started = true;
+      batch = Math.min(batch * 2, MAX_CLAIMS_AT_ONCE);
       // `contended`: a racing worker took a slot counted free; the next ask sees it held.
     }
     return started;
@@ -209,13 +216,13 @@ export class Worker {
    * node and the semaphores capping its class: all or nothing, so a lease is never held for
    * a job that did not start, and no lease is taken while nothing is queued.
    */
-  private async claimSome(): Promise<'started' | 'contended' | 'none'> {
+  private async claimSome(most: number): Promise<'started' | 'contended' | 'none'> {
     // Every node of every provider runs one of this worker's jobs: the store can only say
     // `none` (a job finishing here wakes the loop again), so it is not asked.
     const kinds = this.claimableKinds();
     if (kinds.length === 0) return 'none';
     const free = this.o.providers.reduce((n, p) => n + Math.max(0, p.capacity - (this.runningOn.get(p.name) ?? 0)), 0);
-    const holders = Array.from({ length: Math.max(1, Math.min(free, MAX_CLAIMS_AT_ONCE)) }, () => `${this.o.workerId}#${++this.holderSeq}`);
+    const holders = Array.from({ length: Math.max(1, Math.min(free, most)) }, () => `${this.o.workerId}#${++this.holderSeq}`);
     const claim = await this.o.store.claimJobsWithLeases({ worker: this.o.workerId, holders, now: this.o.clock.now(), leaseMs: this.leaseMs, kinds, ...(this.o.origin === undefined ? {} : { origin: this.o.origin }) });
     if (!claim.ok) return claim.code;
     for (const claimed of claim.claims) this.startAttempt(claimed);

@@ -13,6 +13,12 @@ export type ConstraintKind = 'unique' | 'foreign_key';
 
 export interface DialectAdapter {
   readonly name: DialectName;
+  /**
+   * Write transactions run one at a time (SQLite's BEGIN IMMEDIATE): a statement inside
+   * one sees every other writer's work committed. On PostgreSQL two of them may each see
+   * the other's rows as they were before it.
+   */
+  readonly writersRunAlone: boolean;
   /** Adds an auto-increment integer primary key column. Shipped migrations call it: keep its output stable. */
   addSerialKey<T extends CreateTableBuilder<string, never>>(table: T, column: string): T;
   /**
@@ -32,7 +38,25 @@ export interface DialectAdapter {
    * wake-up are one statement: three a transaction were a third of a job's round trips.
    */
   appendEventRows(trx: Kysely<any>, rows: readonly EventRow[], wake: boolean): Promise<number[]>;
+  /**
+   * Runs `work` as one write transaction that ends by appending the event rows it returns
+   * (as appendEventRows, `wake` likewise) and committing. On PostgreSQL the rows and the
+   * COMMIT travel in one message: the events gate is then held for the server's time
+   * only, not also for a round trip through a busy engine's event loop, which was what
+   * a fan-out's 32 finishing transactions queued on.
+   */
+  writeWithEvents<T>(db: Kysely<any>, work: (trx: Kysely<any>) => Promise<EndOfWrite<T>>): Promise<T>;
 }
+
+/** What a write transaction returns to writeWithEvents: its value, and the events to append before its commit. */
+export interface EndOfWrite<T> {
+  readonly value: T;
+  readonly rows: readonly EventRow[];
+  readonly wake: boolean;
+}
+
+/** Events one statement inserts at most: well under SQLite's bound-parameter limit. */
+export const EVENTS_PER_INSERT = 200;
 
 /** An events row as written (the payload already JSON text). */
 export interface EventRow {
@@ -49,6 +73,7 @@ function errorCode(error: unknown): unknown {
 
 export const sqliteAdapter: DialectAdapter = {
   name: 'sqlite',
+  writersRunAlone: true,
   addSerialKey(table, column) {
     return table.addColumn(column, 'integer', (c) => c.primaryKey().autoIncrement()) as typeof table;
   },
@@ -66,6 +91,13 @@ export const sqliteAdapter: DialectAdapter = {
     const inserted = await trx.insertInto('events').values([...rows]).returning('seq').execute();
     return inserted.map((r: { seq: number }) => Number(r.seq));
   },
+  writeWithEvents(db, work) {
+    return db.transaction().execute(async (trx) => {
+      const end = await work(trx);
+      for (let at = 0; at < end.rows.length; at += EVENTS_PER_INSERT) await this.appendEventRows(trx, end.rows.slice(at, at + EVENTS_PER_INSERT), false);
+      return end.value;
+    });
+  },
   constraintViolation(error) {
     const code = errorCode(error);
     if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') return 'unique';
@@ -79,6 +111,7 @@ const GATE_KEYS: Record<SerialGate, number> = { migrations: 0x736c_0001, events:
 
 export const postgresAdapter: DialectAdapter = {
   name: 'postgres',
+  writersRunAlone: false,
   addSerialKey(table, column) {
     return table.addColumn(column, 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity()) as typeof table;
   },
@@ -107,6 +140,31 @@ export const postgresAdapter: DialectAdapter = {
       returning seq`.execute(trx);
     return inserted.rows.map((r) => Number(r.seq));
   },
+  async writeWithEvents(db, work) {
+    // Kysely's transaction() would send COMMIT on its own; this connection's begins and
+    // ends here instead, so the commit can ride with the events.
+    const { default: pg } = await import('pg');
+    return db.connection().execute(async (conn) => {
+      await sql`begin`.execute(conn);
+      try {
+        const end = await work(conn);
+        const statements: string[] = [];
+        for (let at = 0; at < end.rows.length; at += EVENTS_PER_INSERT) {
+          statements.push(eventsInsertText(end.rows.slice(at, at + EVENTS_PER_INSERT), end.wake && at === 0, pg.escapeLiteral));
+        }
+        if (end.rows.length === 0 && end.wake) statements.push(`select pg_notify('sluice_wake', '')`);
+        // Several statements in one message need the simple query protocol, so the values
+        // are literals (pg's own quoting) rather than parameters. An error in any of them
+        // ends the message before the COMMIT; the rollback below ends the transaction.
+        await sql.raw([...statements, 'commit'].join(';\n')).execute(conn);
+        return end.value;
+      } catch (error) {
+        // After a failed COMMIT no transaction is open, and ROLLBACK only warns.
+        await sql`rollback`.execute(conn).catch(() => undefined);
+        throw error;
+      }
+    });
+  },
   constraintViolation(error) {
     const code = errorCode(error);
     if (code === '23505') return 'unique';
@@ -114,3 +172,16 @@ export const postgresAdapter: DialectAdapter = {
     return undefined;
   },
 };
+
+/** The events gate and insert of appendEventRows on PostgreSQL, as one statement's text with its values quoted. */
+function eventsInsertText(rows: readonly EventRow[], wake: boolean, quote: (text: string) => string): string {
+  const text = (value: string | null) => (value === null ? 'null' : quote(value));
+  const values = rows.map((r) => {
+    if (!Number.isSafeInteger(r.at)) throw new RangeError(`event time must be an integer, got ${r.at}`);
+    return `(${r.at}::bigint, ${text(r.kind)}::text, ${text(r.run_id)}::text, ${text(r.job_id)}::text, ${text(r.payload)}::text)`;
+  });
+  const gate = `select pg_advisory_xact_lock(${GATE_KEYS.events})${wake ? `, pg_notify('sluice_wake', '')` : ''}`;
+  return `with gate as materialized (${gate})
+      insert into events (at, kind, run_id, job_id, payload)
+      select v.at, v.kind, v.run_id, v.job_id, v.payload from gate cross join (values ${values.join(', ')}) as v (at, kind, run_id, job_id, payload)`;
+}

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { checkEventRecord, decodeEventRecord, type EventRecord, type UnreadableEventRecord } from '../core/records/events.js';
-import type { DialectAdapter, EventRow } from './adapter.js';
+import { EVENTS_PER_INSERT, type DialectAdapter, type EventRow } from './adapter.js';
 import { write, type StoreContext } from './context.js';
 import { fromJsonText, toJsonText } from './json.js';
 import type { Database, EventsTable } from './schema.js';
@@ -52,12 +52,11 @@ export async function insertEvent(trx: Kysely<Database>, adapter: DialectAdapter
   return seq;
 }
 
-function eventRow(event: NewEvent): EventRow {
+/** An event as its row is written (the payload as JSON text). */
+export function eventRow(event: NewEvent): EventRow {
   return { at: event.at, kind: event.kind, run_id: event.runId ?? null, job_id: event.jobId ?? null, payload: toJsonText(event.payload, `payload of ${event.kind}`) };
 }
 
-/** Events one statement inserts at most: well under SQLite's bound-parameter limit. */
-const EVENTS_PER_INSERT = 200;
 
 /**
  * Appends several events inside the caller's transaction, in order, with one gate and

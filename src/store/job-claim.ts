@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { StoreContext } from './context.js';
 import { heldAt } from './leases.js';
 import { claimRow, startClaimedJob } from './job-transitions.js';
@@ -112,16 +113,26 @@ export async function claimJobsWithLeases(ctx: StoreContext, input: ClaimJobsWit
       }
       const hasRoom = (need: LeaseNeed) => (busy.get(need.resource) ?? []).filter((slot) => slot < need.capacity).length + (need.count ?? 1) <= need.capacity;
       const out: ClaimedJob[] = [];
+      // Once no idle run has a job, none will within this transaction (its claims only make
+      // runs busy), so the rest of the batch asks the full order at once: a fan-out's
+      // children cost one claiming statement each, not two.
+      let idleRunsFirst = true;
+      // A run this batch saw started (or start) needs no second try at starting it.
+      const started = new Set<string>();
+      const liveLogPaths: { id: string; path: string }[] = [];
       for (const holder of input.holders) {
         const runnable = input.kinds.filter((k) => k.leases.every(hasRoom));
         if (runnable.length === 0) break;
-        const row = await claimRow(ctx, trx, { worker, now, lockedUntil: expiresAt, kinds: runnable.map((k) => k.kind), origin: input.origin ?? null });
+        const row = await claimRow(ctx, trx, { worker, now, lockedUntil: expiresAt, kinds: runnable.map((k) => k.kind), origin: input.origin ?? null, idleRunsFirst });
         if (!row) break;
+        // A job of a run this batch already gave one to: the idle-runs try found nothing.
+        if (started.has(row.run_id)) idleRunsFirst = false;
         const kind = runnable.find((k) => k.kind === row.kind);
         if (!kind) throw new Error(`job ${row.id} of kind ${row.kind} was claimed for none of the kinds asked for`);
-        // claimRow cleared the previous attempt's; the row is this transaction's already.
+        // claimRow cleared the previous attempt's; the rows are this transaction's already,
+        // and all of the batch's paths are written in one statement at its end.
         const liveLogPath = kind.liveLogPath?.({ runId: row.run_id, jobId: row.id, attempt: row.attempt }) ?? null;
-        if (liveLogPath !== null) await trx.updateTable('jobs').set({ live_log_path: liveLogPath }).where('id', '=', row.id).execute();
+        if (liveLogPath !== null) liveLogPaths.push({ id: row.id, path: liveLogPath });
         const leases: HeldLease[] = [];
         // Every slot of every lease, or none: a multi-node job never holds part of its nodes.
         for (const need of kind.leases) {
@@ -132,8 +143,15 @@ export async function claimJobsWithLeases(ctx: StoreContext, input: ClaimJobsWit
             busy.set(need.resource, [...(busy.get(need.resource) ?? []), slot]);
           }
         }
-        const startedRun = await startClaimedJob(trx, emit, { id: row.id, run_id: row.run_id, attempt: row.attempt, locked_until: expiresAt }, worker, now);
+        const startedRun = await startClaimedJob(trx, emit, { id: row.id, run_id: row.run_id, attempt: row.attempt, locked_until: expiresAt }, worker, now, !started.has(row.run_id));
+        started.add(row.run_id);
         out.push({ job: toJob({ ...row, live_log_path: liveLogPath }), leases, ...(startedRun ? { startedRun } : {}) });
+      }
+      if (liveLogPaths.length > 0) {
+        await trx.updateTable('jobs')
+          .set({ live_log_path: sql<string>`case ${sql.join(liveLogPaths.map((l) => sql`when ${sql.ref('id')} = ${l.id} then ${l.path}`), sql` `)} end` })
+          .where('id', 'in', liveLogPaths.map((l) => l.id))
+          .execute();
       }
       return out;
     });

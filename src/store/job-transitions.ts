@@ -8,7 +8,7 @@ import { refused, type Outcome } from './results.js';
 import type { RunState } from './run-state.js';
 import { UNFINISHED_RUN_STATES } from './run-state.js';
 import { toJob, toRun, type Job, type Run } from './runs.js';
-import { settleInside, type ReportClaim } from './run-settle.js';
+import { settleFinalJobs, settleInside, type ReportClaim } from './run-settle.js';
 import { transition, type Emit, type TransitionTrx } from './transition.js';
 import { freeSlot, reclaimLeasesOfJob, type ReleaseLeaseInput } from './leases.js';
 import type { Database, JobsTable } from './schema.js';
@@ -73,6 +73,8 @@ export interface AttemptEnded {
   reportClaimed?: boolean;
   /** With reportClaimed: the run as finished, for its report. */
   finishedRun?: Run;
+  /** With finishedRun, when this transaction read them: the run's jobs as collated, for the same report. */
+  finishedJobs?: Job[];
 }
 /** `lost`: the job is not running under this worker (swept, cancelled, or never claimed by it). */
 export type FinishJobResult = Outcome<'lost', AttemptEnded>;
@@ -153,8 +155,9 @@ export async function startClaimedJob(
   claimed: { id: string; run_id: string; attempt: number; locked_until: number | null },
   worker: string,
   now: number,
+  mayStartRun = true,
 ): Promise<Run | undefined> {
-  const started = await trx
+  const started = mayStartRun && await trx
     .updateTable('runs')
     .set({ state: 'running' satisfies RunState, started_at: now })
     .where('id', '=', claimed.run_id)
@@ -182,7 +185,7 @@ export async function startClaimedJob(
 export async function claimRow(
   ctx: StoreContext,
   trx: TransitionTrx,
-  input: { worker: string; now: number; lockedUntil: number; kinds: readonly string[] | undefined; origin?: string | null },
+  input: { worker: string; now: number; lockedUntil: number; kinds: readonly string[] | undefined; origin?: string | null; idleRunsFirst?: boolean },
 ): Promise<Selectable<JobsTable> | undefined> {
   const claim = (idleRunsOnly: boolean) => trx
     .updateTable('jobs')
@@ -200,6 +203,7 @@ export async function claimRow(
     .where('state', '=', 'queued' satisfies JobState)
     .returningAll()
     .executeTakeFirst();
+  if (input.idleRunsFirst === false) return claim(false);
   return (await claim(true)) ?? (await claim(false));
 }
 
@@ -229,7 +233,8 @@ export async function heartbeatJob(ctx: StoreContext, input: HeartbeatJobInput):
  */
 export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promise<FinishJobResult> {
   member(REPORTED_RESULTS, input.result, 'result');
-  return transition(ctx, async (trx, emit) => {
+  const claim = input.claimReportMs === undefined ? undefined : { worker: input.worker, leaseMs: input.claimReportMs };
+  const { result, settleAfter } = await transition(ctx, async (trx, emit) => {
     const row = await ctx.adapter
       .lockRows(
         trx
@@ -242,6 +247,7 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
       )
       .executeTakeFirst();
     let result: FinishJobResult = refused('lost');
+    let settleAfter: string | undefined;
     if (row) {
       // Written by endAttempt's one update of the row: on PostgreSQL a second update of a
       // row this transaction already updated re-checks its foreign key, which share-locks
@@ -252,17 +258,29 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
       };
       const handBack = input.handBack === true && input.result === 'infra' && row.cancel_requested_at === null;
       const gift = handBack ? { max_attempts: row.max_attempts + 1, interruptions: row.interruptions + 1 } : {};
-      const claim = input.claimReportMs === undefined ? undefined : { worker: input.worker, leaseMs: input.claimReportMs };
-      const ended = await endAttempt(ctx, trx, emit, { ...row, ...gift }, input.result, input.reason, input.now, 'job.retried', handBack ? 0 : input.retryBackoffMs, { ...attemptDetails, ...gift }, handBack, claim);
-      result = { ok: true, ...ended };
+      const ended = await endAttempt(ctx, trx, emit, { ...row, ...gift }, input.result, input.reason, input.now, 'job.retried', handBack ? 0 : input.retryBackoffMs, { ...attemptDetails, ...gift }, handBack, claim, 'peek');
+      const { othersOpen, ...attempt } = ended;
+      result = { ok: true, ...attempt };
+      if (othersOpen && !ctx.adapter.writersRunAlone) settleAfter = row.run_id;
     }
     // Lease rows last, after the job's and the run's (the lock order of transition.ts).
     let freed = false;
     for (const lease of input.releaseLeases ?? []) freed = (await freeSlot(trx, lease)) || freed;
     // A freed node is work for a waiting worker (a finished job wakes them anyway).
     if (freed && !row) await ctx.adapter.wake(trx);
-    return result;
+    return { result, settleAfter };
   });
+  if (!result.ok || settleAfter === undefined) return result;
+  // The run's other jobs were open as this one finished, but on PostgreSQL they may have
+  // been finishing at the same moment, each seeing the others open. Read after the commit,
+  // the last of them to commit sees every one finished, and collates (settleInside takes
+  // the run row's lock and does nothing if another finisher got there first).
+  const open = await ctx.db.selectFrom('jobs').select((eb) => eb.fn.countAll().as('n'))
+    .where('run_id', '=', settleAfter).where('state', '<>', 'finished' satisfies JobState).executeTakeFirst();
+  if (Number(open?.n ?? 1) > 0) return result;
+  const settled = await transition(ctx, (trx, emit) => settleInside(trx, ctx.adapter, emit, settleAfter, input.now, claim));
+  if (!settled.ok) return result;
+  return { ...result, runVerdict: settled.verdict, ...(claim ? { reportClaimed: true, ...(settled.run ? { finishedRun: settled.run } : {}) } : {}) };
 }
 
 /**
@@ -347,7 +365,8 @@ async function endAttempt(
   attemptDetails: Partial<Pick<JobsTable, 'node' | 'log_path' | 'excerpt' | 'max_attempts'>> & { interruptions?: number } = {},
   givenBack = false,
   reportClaim?: ReportClaim,
-): Promise<AttemptEnded> {
+  settle: 'lock' | 'peek' = 'lock',
+): Promise<AttemptEnded & { othersOpen?: boolean }> {
   const cancelled = row.cancel_requested_at !== null;
   const fence = trx
     .updateTable('jobs')
@@ -365,13 +384,45 @@ async function endAttempt(
     return { jobState: 'queued', runVerdict: null, runControlled: false };
   }
   const result: ReportedJobResult = cancelled && reported === 'infra' ? 'cancelled' : reported;
-  await fence
+  // `peek`: the same statement says whether the run's other jobs are still open and who
+  // gives its verdict, so a job that is not its run's last neither reads its jobs nor
+  // queues on the run row behind its siblings (32 of one fan-out finishing together).
+  const ended = await fence
     .set({ ...attemptDetails, state: 'finished' satisfies JobState, result, reason, finished_at: now, locked_by: null, locked_until: null })
-    .execute();
+    .returningAll()
+    .returning((eb) => [
+      eb.selectFrom('jobs as other').select((o) => o.fn.countAll().as('n'))
+        .whereRef('other.run_id', '=', 'jobs.run_id').whereRef('other.id', '<>', 'jobs.id')
+        .as('others_total'),
+      eb.selectFrom('jobs as other').select((o) => o.fn.countAll().as('n'))
+        .whereRef('other.run_id', '=', 'jobs.run_id').whereRef('other.id', '<>', 'jobs.id').where('other.state', '<>', 'finished' satisfies JobState)
+        .as('others_open'),
+      eb.selectFrom('runs').select('runs.controller').whereRef('runs.id', '=', 'jobs.run_id').as('controller'),
+    ])
+    .executeTakeFirst();
   if (requeueEvent === 'job.reclaimed') {
     emit({ ...base, kind: 'job.reclaimed', payload: { worker: row.locked_by, attempt: row.attempt, reason, final: true } });
   }
   emit({ ...base, kind: 'job.finished', payload: { worker: row.locked_by, attempt: row.attempt, result, reason } });
+  if (settle === 'peek' && ended) {
+    if (ended.controller !== null) return { jobState: 'finished', runVerdict: null, runControlled: true };
+    if (Number(ended.others_open ?? 0) > 0) return { jobState: 'finished', runVerdict: null, runControlled: false, othersOpen: true };
+    // Every other job of the run had finished (and committed) before this statement: the
+    // run's jobs are final, and this transaction collates them without the run row's lock.
+    // A sibling's settling after its commit (finishJob) may race it; the run's update below
+    // is conditional on the run being unfinished, so exactly one of them finishes it.
+    const { others_open: _open, others_total: others, controller: _controller, ...updated } = ended;
+    const jobs = Number(others ?? 0) === 0
+      ? [updated]
+      : await trx.selectFrom('jobs').selectAll().where('run_id', '=', row.run_id).orderBy('created_at').orderBy('id').execute();
+    const settled = await settleFinalJobs(trx, emit, row.run_id, jobs, now, reportClaim);
+    return {
+      jobState: 'finished', runVerdict: settled?.collation.verdict ?? null, runControlled: false,
+      ...(settled && reportClaim ? { reportClaimed: true, finishedRun: settled.run } : {}),
+      // A failure's row may have had its waiver written since it was read: its report reads the jobs again.
+      ...(settled && reportClaim && !jobs.some((j) => j.result === 'failure') ? { finishedJobs: jobs.map(toJob) } : {}),
+    };
+  }
   const settled = await settleInside(trx, ctx.adapter, emit, row.run_id, now, reportClaim);
   return {
     jobState: 'finished', runVerdict: settled.ok ? settled.verdict : null, runControlled: !settled.ok && settled.code === 'controlled',

@@ -3,7 +3,7 @@ import type { DialectAdapter } from './adapter.js';
 import type { StoreContext } from './context.js';
 import type { JobState } from './job-state.js';
 import { refused, type Outcome } from './results.js';
-import type { RunState } from './run-state.js';
+import { UNFINISHED_RUN_STATES, type RunState } from './run-state.js';
 import { transition, type Emit, type TransitionTrx } from './transition.js';
 import { toRun, type Run } from './runs.js';
 import { collateWithWaivers } from './waivers.js';
@@ -62,6 +62,27 @@ export async function settleInside(
     .orderBy('id')
     .execute();
   if (jobs.some((job) => job.state !== ('finished' satisfies JobState))) return refused('unfinished');
+  const finished = await finishRun(trx, emit, run, jobs, now, reportClaim);
+  // The reporter gets the run as written, not by reading it again.
+  return { ok: true, ...finished.collation, ...(reportClaim && finished.run ? { run: finished.run } : {}) };
+}
+
+type CollatedJob = { id: string; target: string; result: string | null; waiver?: string | null };
+
+/**
+ * Collates the jobs and writes the verdict, if the run is still unfinished and has no
+ * controller when the update reaches its row: `run` is undefined when another
+ * transaction finished it first (on PostgreSQL the update waits for that one's commit
+ * and then finds the row finished), and nothing is emitted then.
+ */
+async function finishRun(
+  trx: TransitionTrx,
+  emit: Emit,
+  run: { id: string; pipeline: string; update_id: string | null; inputs: string },
+  jobs: readonly CollatedJob[],
+  now: number,
+  reportClaim: ReportClaim | undefined,
+): Promise<{ collation: Collation; run?: Run }> {
   // A failure covered by a waiver of the update's content counts as passed (store/waivers.ts).
   const collation = await collateWithWaivers(trx, run, jobs, now);
   const finished = await trx
@@ -70,13 +91,36 @@ export async function settleInside(
       state: 'finished' satisfies RunState, verdict: collation.verdict, reason: collation.because, finished_at: now,
       ...(reportClaim ? { report_locked_by: reportClaim.worker, report_locked_until: now + reportClaim.leaseMs } : {}),
     })
-    .where('id', '=', runId)
-    .where('state', '=', run.state)
+    .where('id', '=', run.id)
+    .where('state', 'in', UNFINISHED_RUN_STATES)
+    .where('controller', 'is', null)
     .returningAll()
     .executeTakeFirst();
-  emit({ at: now, kind: 'run.finished', runId, payload: { verdict: collation.verdict, because: collation.because } });
-  // The reporter gets the run as written, not by reading it again.
-  return { ok: true, ...collation, ...(reportClaim && finished ? { run: toRun(finished) } : {}) };
+  if (!finished) return { collation };
+  emit({ at: now, kind: 'run.finished', runId: run.id, payload: { verdict: collation.verdict, because: collation.because } });
+  return { collation, run: toRun(finished) };
+}
+
+/**
+ * Inside a transition: collates a run whose every job the caller saw finished and
+ * committed (the jobs given, in creation order), without taking the run row's lock
+ * first; undefined when the run was finished by another transaction meanwhile.
+ */
+export async function settleFinalJobs(
+  trx: TransitionTrx,
+  emit: Emit,
+  runId: string,
+  jobs: readonly CollatedJob[],
+  now: number,
+  reportClaim?: ReportClaim,
+): Promise<{ collation: Collation; run: Run } | undefined> {
+  // What waivers need of the run (its update and content) is read only for a failure.
+  const run = jobs.some((j) => j.result === 'failure')
+    ? await trx.selectFrom('runs').select(['id', 'pipeline', 'update_id', 'inputs']).where('id', '=', runId).executeTakeFirst()
+    : { id: runId, pipeline: '', update_id: null, inputs: 'null' };
+  if (!run) return undefined;
+  const finished = await finishRun(trx, emit, run, jobs, now, reportClaim);
+  return finished.run ? { collation: finished.collation, run: finished.run } : undefined;
 }
 
 /**

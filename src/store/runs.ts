@@ -3,6 +3,7 @@ import { checkNewRunRecord, decodeRunRecord, type NewRunRecord, type RunRecord, 
 import { member, optionalMember } from './closed.js';
 import { write, type StoreContext } from './context.js';
 import { insertEvent } from './events.js';
+import { transition } from './transition.js';
 import { JOB_RESULTS, JOB_STATES, type JobResult, type JobState } from './job-state.js';
 import { fromJsonText, toJsonText } from './json.js';
 import { PIPELINES, type Pipeline } from './pipeline.js';
@@ -167,42 +168,36 @@ export async function insertRunWithJobs(ctx: StoreContext, input: InsertRunInput
   }
 }
 
+/** Job rows one statement inserts at most: 17 parameters a row, well under SQLite's bound-parameter limit (32,766). */
+const JOBS_PER_INSERT = 100;
+
 /** Writes job rows of a run inside the caller's transaction; a skipped job is written finished. */
 export async function insertJobRows(trx: Kysely<Database>, runId: string, jobs: readonly NewJob[], now: number): Promise<void> {
-  // One row at a time: a multi-row insert would hit SQLite's bound-parameter limit
-  // for a large matrix, and the transaction makes the rows appear together anyway.
-  for (const job of jobs) {
+  const rows = jobs.map((job) => {
     if (!Number.isSafeInteger(job.maxAttempts) || job.maxAttempts < 1) {
       throw new RangeError(`maxAttempts of job ${job.id} must be a positive integer, got ${job.maxAttempts}`);
     }
-    const skipped = job.skipReason != null;
+    const spec = toJsonText(job.spec ?? null, `spec of job ${job.id}`);
+    const common = { id: job.id, run_id: runId, target: job.target, kind: job.kind, attempt: 0, max_attempts: job.maxAttempts, available_at: now, created_at: now, spec };
+    // Every row names the same columns, so the rows share one statement.
     if (job.carried) {
-      await trx.insertInto('jobs').values({
-        id: job.id, run_id: runId, target: job.target, kind: job.kind, state: 'finished' satisfies JobState, result: 'success' satisfies JobResult,
-        reason: `passed in run ${job.carried.fromRun}`, attempt: 0, max_attempts: job.maxAttempts, available_at: now, created_at: now, finished_at: now,
-        node: job.carried.node, log_path: job.carried.logPath, carried_from: job.carried.fromJob, spec: toJsonText(job.spec ?? null, `spec of job ${job.id}`),
-      }).execute();
-      continue;
+      return {
+        ...common, state: 'finished' satisfies JobState, result: 'success' satisfies JobResult, skip_reason: null, finished_at: now,
+        reason: `passed in run ${job.carried.fromRun}`, node: job.carried.node, log_path: job.carried.logPath, carried_from: job.carried.fromJob,
+      };
     }
-    await trx
-      .insertInto('jobs')
-      .values({
-        id: job.id,
-        run_id: runId,
-        target: job.target,
-        kind: job.kind,
-        state: (skipped ? 'finished' : 'queued') satisfies JobState,
-        result: skipped ? ('skipped' satisfies JobResult) : null,
-        skip_reason: job.skipReason ?? null,
-        attempt: 0,
-        max_attempts: job.maxAttempts,
-        available_at: now,
-        created_at: now,
-        finished_at: skipped ? now : null,
-        spec: toJsonText(job.spec ?? null, `spec of job ${job.id}`),
-      })
-      .execute();
-  }
+    const skipped = job.skipReason != null;
+    return {
+      ...common,
+      state: (skipped ? 'finished' : 'queued') satisfies JobState,
+      result: skipped ? ('skipped' satisfies JobResult) : null,
+      skip_reason: job.skipReason ?? null,
+      finished_at: skipped ? now : null,
+      reason: null, node: null, log_path: null, carried_from: null,
+    };
+  });
+  // A fan-out's rows in one round trip, not one each (32 targets: 32 on PostgreSQL).
+  for (let at = 0; at < rows.length; at += JOBS_PER_INSERT) await trx.insertInto('jobs').values(rows.slice(at, at + JOBS_PER_INSERT)).execute();
 }
 
 /** The unfinished run of a pipeline, if any (newest first, though an exclusive one has at most one). */
@@ -320,14 +315,15 @@ export async function listUnreportedRuns(ctx: StoreContext, limit = 100): Promis
 
 /** Marks a run's report as made; false when it was marked already (by another worker). */
 export async function markRunReported(ctx: StoreContext, input: { runId: string; now: number; revision?: number }): Promise<boolean> {
-  return write(ctx, async (trx) => {
+  // A transition: on PostgreSQL its event travels with the commit (DialectAdapter.writeWithEvents).
+  return transition(ctx, async (trx, emit) => {
     let q = trx.updateTable('runs').set({ reported_at: input.now })
       .where('id', '=', input.runId).where('reported_at', 'is', null).where('state', '=', 'finished' satisfies RunState);
     // A report made of an older verdict (a waiver gave the run a new one meanwhile) is not the one owed.
     if (input.revision !== undefined) q = q.where('verdict_revision', '=', input.revision);
     const done = await q.executeTakeFirst();
     if (Number(done.numUpdatedRows) === 0) return false;
-    await insertEvent(trx, ctx.adapter, { at: input.now, kind: 'run.reported', runId: input.runId, payload: {} });
+    emit({ at: input.now, kind: 'run.reported', runId: input.runId, payload: {} });
     return true;
   });
 }

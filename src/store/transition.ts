@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
-import { write, type StoreContext } from './context.js';
-import { insertEvents, type NewEvent } from './events.js';
+import { checkEventRecord } from '../core/records/events.js';
+import type { StoreContext } from './context.js';
+import { eventRow, type NewEvent } from './events.js';
 import type { Database } from './schema.js';
 
 export type TransitionTrx = Kysely<Database>;
@@ -19,10 +20,10 @@ export type Emit = (event: NewEvent) => void;
  * either while holding a lease row.
  */
 export function transition<T>(ctx: StoreContext, work: (trx: TransitionTrx, emit: Emit) => Promise<T>): Promise<T> {
-  return write(ctx, async (trx) => {
+  return ctx.adapter.writeWithEvents(ctx.db, async (trx) => {
     const events: NewEvent[] = [];
-    const value = await work(trx as unknown as TransitionTrx, (event) => events.push(event));
-    await insertEvents(trx, ctx.adapter, events, events.some((e) => WAKING_EVENTS.has(e.kind)));
-    return value;
+    const value = await work(trx as TransitionTrx, (event) => events.push(event));
+    for (const event of events) checkEventRecord(event);
+    return { value, rows: events.map(eventRow), wake: events.some((e) => WAKING_EVENTS.has(e.kind)) };
   });
 }

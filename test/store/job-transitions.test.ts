@@ -156,6 +156,43 @@ forEachStore('two workers finishing the last two jobs at once collate the run on
   assert.equal(finished.length, 1);
 });
 
+forEachStore('finishers racing on the last jobs of many runs finish every run, each once, with its verdict', async ({ store, open }) => {
+  // Each finish that sees a sibling still open skips the collation; on PostgreSQL the
+  // siblings may all see each other open, and the last to commit must still collate.
+  const runs = 40;
+  const width = 2;
+  for (let r = 0; r < runs; r++) await run(store, `r${r}`, jobs(`r${r}`, width));
+  const stores = [store, await open(), await open()];
+  const claimed = [];
+  for (let i = 0; i < runs * width; i++) claimed.push(await claim(store, `w${i}`));
+  const ended = await Promise.all(claimed.map((job, i) => (stores[i % stores.length] as Store).finishJob({
+    jobId: job.id, worker: `w${i}`, now: T0 + 20, result: job.target === 't1' && job.runId === 'r3' ? 'failure' : 'success', reason: null, claimReportMs: LEASE,
+  })));
+  assert.ok(ended.every((e) => e.ok));
+  const verdicts = new Map<string, string[]>();
+  claimed.forEach((job, i) => {
+    const e = ended[i];
+    if (e?.ok && e.runVerdict) verdicts.set(job.runId, [...(verdicts.get(job.runId) ?? []), e.runVerdict]);
+  });
+  for (let r = 0; r < runs; r++) {
+    const id = `r${r}`;
+    const expected = r === 3 ? 'fail' : 'pass';
+    assert.deepEqual(verdicts.get(id), [expected], `${id} collated by exactly one finisher`);
+    assert.deepEqual([(await store.getRun(id))?.state, (await store.getRun(id))?.verdict], ['finished', expected]);
+    assert.equal((await store.listEvents({ runId: id })).filter((e) => e.kind === 'run.finished').length, 1);
+  }
+  // The finisher that collated took the report, with the run as written.
+  const reports = ended.filter((e) => e.ok && e.reportClaimed);
+  assert.equal(reports.length, runs);
+  assert.ok(reports.every((e) => e.ok && e.finishedRun?.state === 'finished'));
+  // Where the finish read the jobs for the report, they are the jobs as stored (never for a failure, whose waiver may change).
+  for (const e of reports) {
+    if (!e.ok || !e.finishedJobs) continue;
+    assert.notEqual(e.finishedRun?.id, 'r3');
+    assert.deepEqual(e.finishedJobs, await store.listJobs(e.finishedRun?.id ?? ''));
+  }
+});
+
 forEachStore('a run whose every job was skipped is held when settled', async ({ store }) => {
   await run(store, 'r1', jobs('r1', 2, { skipReason: 'target disabled' }));
   assert.deepEqual(await claimAs(store, { worker: 'w', now: T0 + 10, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'none' });

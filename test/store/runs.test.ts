@@ -132,3 +132,29 @@ forEachStore('lists the runs of one pipeline, newest first', async ({ store }) =
   assert.deepEqual((await store.listRuns({ pipeline: 'promote' })).map((r) => r.id), []);
   assert.deepEqual((await store.listRuns({})).map((r) => r.id), ['i2', 'i1', 'p1']);
 });
+
+forEachStore('a run of 250 jobs, queued, skipped and carried mixed, is written whole, every field in its place', async ({ store }) => {
+  // Rows go in statements of a hundred: this crosses two boundaries with each kind of row on both sides.
+  const jobs = Array.from({ length: 250 }, (_, i) => ({
+    id: `r1/${String(i).padStart(3, '0')}`, target: `rel/t${i}`, kind: 'phase1', maxAttempts: 1 + (i % 3), spec: { n: i },
+    ...(i % 5 === 1 ? { skipReason: `disabled ${i}` } : {}),
+    ...(i % 7 === 2 ? { carried: { fromJob: `r0/${i}`, fromRun: 'r0', node: `local:${i}`, logPath: `/logs/${i}` } } : {}),
+  }));
+  assert.deepEqual(await store.insertRunWithJobs({ run: { id: 'r1', ...imagesRun() }, jobs, now: T0 }), { ok: true });
+  const written = await store.listJobs('r1');
+  assert.equal(written.length, 250);
+  for (const [i, j] of written.entries()) {
+    const carried = i % 7 === 2;
+    const skipped = !carried && i % 5 === 1;
+    assert.deepEqual(
+      [j.id, j.target, j.maxAttempts, j.spec, j.state, j.result, j.skipReason, j.reason, j.node, j.logPath, j.carriedFrom],
+      [
+        `r1/${String(i).padStart(3, '0')}`, `rel/t${i}`, 1 + (i % 3), { n: i },
+        carried || skipped ? 'finished' : 'queued', carried ? 'success' : skipped ? 'skipped' : null,
+        skipped ? `disabled ${i}` : null, carried ? 'passed in run r0' : null,
+        carried ? `local:${i}` : null, carried ? `/logs/${i}` : null, carried ? `r0/${i}` : null,
+      ],
+      `job ${i}`,
+    );
+  }
+});
