@@ -15,9 +15,8 @@ import { specView } from './job-spec-view.js';
 const INPUTS_KEPT = 64;
 
 /**
- * Jobs one claim transaction takes at most: a fan-out of 32 children starts in two
- * transactions, while a transaction stays short enough not to hold SQLite's write lock
- * (or PostgreSQL's row locks) long against the other workers.
+ * Jobs one claim transaction takes at most: a transaction stays short enough not to hold
+ * SQLite's write lock (or PostgreSQL's row locks) long against the other workers.
  */
 const MAX_CLAIMS_AT_ONCE = 16;
 const FIRST_CLAIM_BATCH = 2;

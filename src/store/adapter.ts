@@ -1,4 +1,4 @@
-import { sql, type CreateTableBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, type CreateTableBuilder, type Kysely, type SelectQueryBuilder, type UpdateQueryBuilder } from 'kysely';
 
 // Every SQL difference between SQLite and PostgreSQL lives here, so queries and
 // migrations are written once. SQLite needs no row locks: each write transaction is
@@ -46,7 +46,16 @@ export interface DialectAdapter {
    * a fan-out's 32 finishing transactions queued on.
    */
   writeWithEvents<T>(db: Kysely<any>, work: (trx: Kysely<any>) => Promise<EndOfWrite<T>>): Promise<T>;
+  /**
+   * One UPDATE and, for each row it changed, one event (of that row's run): whether it
+   * changed any. On PostgreSQL a single statement that commits on its own, one round trip
+   * where a transaction takes three; elsewhere a write transaction.
+   */
+  updateWithEvent(db: Kysely<any>, update: (db: Kysely<any>) => RunRowsUpdate, event: Omit<EventRow, 'run_id'>): Promise<boolean>;
 }
+
+/** An UPDATE of some table returning the changed rows' run (updateWithEvent). */
+export type RunRowsUpdate = UpdateQueryBuilder<any, any, any, { run_id: string | null }>;
 
 /** What a write transaction returns to writeWithEvents: its value, and the events to append before its commit. */
 export interface EndOfWrite<T> {
@@ -90,6 +99,13 @@ export const sqliteAdapter: DialectAdapter = {
     // The BEGIN IMMEDIATE that opened the transaction already serialises writers.
     const inserted = await trx.insertInto('events').values([...rows]).returning('seq').execute();
     return inserted.map((r: { seq: number }) => Number(r.seq));
+  },
+  updateWithEvent(db, update, event) {
+    return db.transaction().execute(async (trx) => {
+      const changed = await update(trx).execute();
+      if (changed.length > 0) await this.appendEventRows(trx, changed.map((row) => ({ ...event, run_id: row.run_id })), false);
+      return changed.length > 0;
+    });
   },
   writeWithEvents(db, work) {
     return db.transaction().execute(async (trx) => {
@@ -139,6 +155,16 @@ export const postgresAdapter: DialectAdapter = {
       select v.at, v.kind, v.run_id, v.job_id, v.payload from gate cross join (values ${sql.join(values)}) as v (at, kind, run_id, job_id, payload)
       returning seq`.execute(trx);
     return inserted.rows.map((r) => Number(r.seq));
+  },
+  async updateWithEvent(db, update, event) {
+    // The gate is materialized and read by the insert, so it is held before a sequence number
+    // is taken (see appendEventRows); the UPDATE runs whether or not anything reads it.
+    const inserted = await sql<{ seq: string | number }>`
+      with changed as (${update(db)}), gate as materialized (select pg_advisory_xact_lock(${GATE_KEYS.events}))
+      insert into events (at, kind, run_id, job_id, payload)
+      select ${event.at}::bigint, ${event.kind}::text, changed.run_id, ${event.job_id}::text, ${event.payload}::text from gate cross join changed
+      returning seq`.execute(db);
+    return inserted.rows.length > 0;
   },
   async writeWithEvents(db, work) {
     // Kysely's transaction() would send COMMIT on its own; this connection's begins and

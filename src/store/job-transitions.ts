@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Selectable, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import type { RunVerdict } from '../core/verdicts.js';
 import { member } from './closed.js';
 import type { StoreContext } from './context.js';
@@ -235,6 +235,30 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
   member(REPORTED_RESULTS, input.result, 'result');
   const claim = input.claimReportMs === undefined ? undefined : { worker: input.worker, leaseMs: input.claimReportMs };
   const { result, settleAfter } = await transition(ctx, async (trx, emit) => {
+    if (input.result !== 'infra' && input.handBack !== true) {
+      // Anything but infra ends the attempt whatever the row holds (no retry, no gift): one
+      // fenced statement writes it, with no read of the row before.
+      const ended = await finishRow(trx.updateTable('jobs')
+        .set({
+          state: 'finished' satisfies JobState, result: input.result, reason: input.reason, finished_at: input.now, locked_by: null, locked_until: null,
+          ...(input.node != null ? { node: input.node } : {}),
+          ...(input.logPath != null ? { log_path: input.logPath } : {}),
+          ...(input.excerpt !== undefined ? { excerpt: toJsonText(input.excerpt ?? null, `excerpt of job ${input.jobId}`) } : {}),
+        })
+        .where('id', '=', input.jobId)
+        .where('state', '=', 'running' satisfies JobState)
+        .where('locked_by', '=', input.worker));
+      let result: FinishJobResult = refused('lost');
+      let settleAfter: string | undefined;
+      if (ended) {
+        emit({ at: input.now, runId: ended.run_id, jobId: ended.id, kind: 'job.finished', payload: { worker: input.worker, attempt: ended.attempt, result: input.result, reason: input.reason } });
+        const { othersOpen, ...attempt } = await settleAfterFinish(trx, emit, ended, input.now, claim);
+        result = { ok: true, ...attempt };
+        if (othersOpen && !ctx.adapter.writersRunAlone) settleAfter = ended.run_id;
+      }
+      await releaseLeases(ctx, trx, input.releaseLeases ?? [], !ended);
+      return { result, settleAfter };
+    }
     const row = await ctx.adapter
       .lockRows(
         trx
@@ -263,11 +287,7 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
       result = { ok: true, ...attempt };
       if (othersOpen && !ctx.adapter.writersRunAlone) settleAfter = row.run_id;
     }
-    // Lease rows last, after the job's and the run's (the lock order of transition.ts).
-    let freed = false;
-    for (const lease of input.releaseLeases ?? []) freed = (await freeSlot(trx, lease)) || freed;
-    // A freed node is work for a waiting worker (a finished job wakes them anyway).
-    if (freed && !row) await ctx.adapter.wake(trx);
+    await releaseLeases(ctx, trx, input.releaseLeases ?? [], !row);
     return { result, settleAfter };
   });
   if (!result.ok || settleAfter === undefined) return result;
@@ -281,6 +301,14 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
   const settled = await transition(ctx, (trx, emit) => settleInside(trx, ctx.adapter, emit, settleAfter, input.now, claim));
   if (!settled.ok) return result;
   return { ...result, runVerdict: settled.verdict, ...(claim ? { reportClaimed: true, ...(settled.run ? { finishedRun: settled.run } : {}) } : {}) };
+}
+
+/** Lease rows last, after the job's and the run's (the lock order of transition.ts). */
+async function releaseLeases(ctx: StoreContext, trx: TransitionTrx, leases: readonly ReleaseLeaseInput[], jobLost: boolean): Promise<void> {
+  let freed = false;
+  for (const lease of leases) freed = (await freeSlot(trx, lease)) || freed;
+  // A freed node is work for a waiting worker (a finished job wakes them anyway).
+  if (freed && jobLost) await ctx.adapter.wake(trx);
 }
 
 /**
@@ -384,11 +412,28 @@ async function endAttempt(
     return { jobState: 'queued', runVerdict: null, runControlled: false };
   }
   const result: ReportedJobResult = cancelled && reported === 'infra' ? 'cancelled' : reported;
-  // `peek`: the same statement says whether the run's other jobs are still open and who
-  // gives its verdict, so a job that is not its run's last neither reads its jobs nor
-  // queues on the run row behind its siblings (32 of one fan-out finishing together).
-  const ended = await fence
-    .set({ ...attemptDetails, state: 'finished' satisfies JobState, result, reason, finished_at: now, locked_by: null, locked_until: null })
+  const ended = await finishRow(fence.set({ ...attemptDetails, state: 'finished' satisfies JobState, result, reason, finished_at: now, locked_by: null, locked_until: null }));
+  if (requeueEvent === 'job.reclaimed') {
+    emit({ ...base, kind: 'job.reclaimed', payload: { worker: row.locked_by, attempt: row.attempt, reason, final: true } });
+  }
+  emit({ ...base, kind: 'job.finished', payload: { worker: row.locked_by, attempt: row.attempt, result, reason } });
+  if (settle === 'peek' && ended) return settleAfterFinish(trx, emit, ended, now, reportClaim);
+  const settled = await settleInside(trx, ctx.adapter, emit, row.run_id, now, reportClaim);
+  return {
+    jobState: 'finished', runVerdict: settled.ok ? settled.verdict : null, runControlled: !settled.ok && settled.code === 'controlled',
+    ...(settled.ok && reportClaim ? { reportClaimed: true, ...(settled.run ? { finishedRun: settled.run } : {}) } : {}),
+  };
+}
+
+/**
+ * Writes a job finished (`finishing`: the fenced update with its values) and returns its
+ * row as written, with what the same statement saw of its run: whether the run's other
+ * jobs are still open, how many it has, and who gives its verdict. A job that is not its
+ * run's last then neither reads its jobs nor queues on the run row behind its siblings
+ * (32 of one fan-out finishing together).
+ */
+function finishRow(finishing: UpdateQueryBuilder<Database, 'jobs', 'jobs', UpdateResult>) {
+  return finishing
     .returningAll()
     .returning((eb) => [
       eb.selectFrom('jobs as other').select((o) => o.fn.countAll().as('n'))
@@ -400,32 +445,27 @@ async function endAttempt(
       eb.selectFrom('runs').select('runs.controller').whereRef('runs.id', '=', 'jobs.run_id').as('controller'),
     ])
     .executeTakeFirst();
-  if (requeueEvent === 'job.reclaimed') {
-    emit({ ...base, kind: 'job.reclaimed', payload: { worker: row.locked_by, attempt: row.attempt, reason, final: true } });
-  }
-  emit({ ...base, kind: 'job.finished', payload: { worker: row.locked_by, attempt: row.attempt, result, reason } });
-  if (settle === 'peek' && ended) {
-    if (ended.controller !== null) return { jobState: 'finished', runVerdict: null, runControlled: true };
-    if (Number(ended.others_open ?? 0) > 0) return { jobState: 'finished', runVerdict: null, runControlled: false, othersOpen: true };
-    // Every other job of the run had finished (and committed) before this statement: the
-    // run's jobs are final, and this transaction collates them without the run row's lock.
-    // A sibling's settling after its commit (finishJob) may race it; the run's update below
-    // is conditional on the run being unfinished, so exactly one of them finishes it.
-    const { others_open: _open, others_total: others, controller: _controller, ...updated } = ended;
-    const jobs = Number(others ?? 0) === 0
-      ? [updated]
-      : await trx.selectFrom('jobs').selectAll().where('run_id', '=', row.run_id).orderBy('created_at').orderBy('id').execute();
-    const settled = await settleFinalJobs(trx, emit, row.run_id, jobs, now, reportClaim);
-    return {
-      jobState: 'finished', runVerdict: settled?.collation.verdict ?? null, runControlled: false,
-      ...(settled && reportClaim ? { reportClaimed: true, finishedRun: settled.run } : {}),
-      // A failure's row may have had its waiver written since it was read: its report reads the jobs again.
-      ...(settled && reportClaim && !jobs.some((j) => j.result === 'failure') ? { finishedJobs: jobs.map(toJob) } : {}),
-    };
-  }
-  const settled = await settleInside(trx, ctx.adapter, emit, row.run_id, now, reportClaim);
+}
+
+type FinishedRow = NonNullable<Awaited<ReturnType<typeof finishRow>>>;
+
+/** After finishRow: collates the run when the job was its last, without the run row's lock. */
+async function settleAfterFinish(trx: TransitionTrx, emit: Emit, ended: FinishedRow, now: number, reportClaim: ReportClaim | undefined): Promise<AttemptEnded & { othersOpen?: boolean }> {
+  if (ended.controller !== null) return { jobState: 'finished', runVerdict: null, runControlled: true };
+  if (Number(ended.others_open ?? 0) > 0) return { jobState: 'finished', runVerdict: null, runControlled: false, othersOpen: true };
+  // Every other job of the run had finished (and committed) before finishRow's statement:
+  // the run's jobs are final, and this transaction collates them without the run row's
+  // lock. A sibling's settling after its commit (finishJob) may race it; the run's update
+  // is conditional on the run being unfinished, so exactly one of them finishes it.
+  const { others_open: _open, others_total: others, controller: _controller, ...updated } = ended;
+  const jobs = Number(others ?? 0) === 0
+    ? [updated]
+    : await trx.selectFrom('jobs').selectAll().where('run_id', '=', updated.run_id).orderBy('created_at').orderBy('id').execute();
+  const settled = await settleFinalJobs(trx, emit, updated.run_id, jobs, now, reportClaim);
   return {
-    jobState: 'finished', runVerdict: settled.ok ? settled.verdict : null, runControlled: !settled.ok && settled.code === 'controlled',
-    ...(settled.ok && reportClaim ? { reportClaimed: true, ...(settled.run ? { finishedRun: settled.run } : {}) } : {}),
+    jobState: 'finished', runVerdict: settled?.collation.verdict ?? null, runControlled: false,
+    ...(settled && reportClaim ? { reportClaimed: true, finishedRun: settled.run } : {}),
+    // A failure's row may have had its waiver written since it was read: its report reads the jobs again.
+    ...(settled && reportClaim && !jobs.some((j) => j.result === 'failure') ? { finishedJobs: jobs.map(toJob) } : {}),
   };
 }

@@ -2,8 +2,9 @@ import type { Kysely, Selectable } from 'kysely';
 import { checkNewRunRecord, decodeRunRecord, type NewRunRecord, type RunRecord, type UnreadableRunRecord } from '../core/records/run-record.js';
 import { member, optionalMember } from './closed.js';
 import { write, type StoreContext } from './context.js';
-import { insertEvent } from './events.js';
-import { transition } from './transition.js';
+import type { EventRow } from './adapter.js';
+import { eventRow, insertEvent } from './events.js';
+import { checkEventRecord } from '../core/records/events.js';
 import { JOB_RESULTS, JOB_STATES, type JobResult, type JobState } from './job-state.js';
 import { fromJsonText, toJsonText } from './json.js';
 import { PIPELINES, type Pipeline } from './pipeline.js';
@@ -315,17 +316,20 @@ export async function listUnreportedRuns(ctx: StoreContext, limit = 100): Promis
 
 /** Marks a run's report as made; false when it was marked already (by another worker). */
 export async function markRunReported(ctx: StoreContext, input: { runId: string; now: number; revision?: number }): Promise<boolean> {
-  // A transition: on PostgreSQL its event travels with the commit (DialectAdapter.writeWithEvents).
-  return transition(ctx, async (trx, emit) => {
-    let q = trx.updateTable('runs').set({ reported_at: input.now })
+  const event = { at: input.now, kind: 'run.reported', runId: input.runId, payload: {} } as const;
+  checkEventRecord(event);
+  // One statement on PostgreSQL (DialectAdapter.updateWithEvent): a report per run adds up.
+  return ctx.adapter.updateWithEvent(ctx.db, (db: Kysely<Database>) => {
+    let q = db.updateTable('runs').set({ reported_at: input.now })
       .where('id', '=', input.runId).where('reported_at', 'is', null).where('state', '=', 'finished' satisfies RunState);
     // A report made of an older verdict (a waiver gave the run a new one meanwhile) is not the one owed.
     if (input.revision !== undefined) q = q.where('verdict_revision', '=', input.revision);
-    const done = await q.executeTakeFirst();
-    if (Number(done.numUpdatedRows) === 0) return false;
-    emit({ at: input.now, kind: 'run.reported', runId: input.runId, payload: {} });
-    return true;
-  });
+    return q.returning('id as run_id');
+  }, withoutRun(eventRow(event)));
+}
+
+function withoutRun({ run_id: _run, ...row }: EventRow): Omit<EventRow, 'run_id'> {
+  return row;
 }
 
 /**
