@@ -52,12 +52,17 @@ export async function submitPhase1(s: Phase1Submission): Promise<SubmitResult> {
   if (update.id === undefined) {
     return { ok: false, problems: [problem([], 'E_UPDATE_INVALID', 'an update file is named <id>.yml, e.g. updates/hkvc.yml: its name is the update\'s identity')] };
   }
+  // Three reads that do not depend on each other: side by side, one round trip's wait on PostgreSQL.
+  const [targetStates, mustProvision, chosen] = await Promise.all([
+    s.store.listTargetStates(s.now),
+    s.store.listMustProvision(),
+    s.images ? { images: s.images, noImageBecause: new Map<string, string>() } : freshImages(s),
+  ]);
   const disabled = new Map<string, TargetDisable>();
-  for (const t of await s.store.listTargetStates(s.now)) {
+  for (const t of targetStates) {
     if (t.disabled) disabled.set(t.target, { target: t.target, reason: t.reason, by: t.disabledBy, since: t.disabledAt, until: t.until });
   }
-  const added = new Map((await s.store.listMustProvision()).map((m) => [m.package, `added by ${m.addedBy} on ${new Date(m.addedAt).toISOString().slice(0, 10)}: ${m.reason}`]));
-  const chosen = s.images ? { images: s.images, noImageBecause: new Map<string, string>() } : await freshImages(s);
+  const added = new Map(mustProvision.map((m) => [m.package, `added by ${m.addedBy} on ${new Date(m.addedAt).toISOString().slice(0, 10)}: ${m.reason}`]));
   const plan = planPhase1({ builds: update.builds, config: s.config, disabled, images: chosen.images, noImageBecause: chosen.noImageBecause, mustProvision: added });
   if (!plan.ok) return { ok: false, problems: plan.issues.map((i) => problem(i.path, i.code, i.message)) };
   const untestable = plan.jobs.filter((j) => j.skip === null && j.command === undefined);
