@@ -233,32 +233,9 @@ export async function heartbeatJob(ctx: StoreContext, input: HeartbeatJobInput):
  */
 export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promise<FinishJobResult> {
   member(REPORTED_RESULTS, input.result, 'result');
-  const claim = input.claimReportMs === undefined ? undefined : { worker: input.worker, leaseMs: input.claimReportMs };
+  if (endsWhateverTheRow(input)) return (await finishJobs(ctx, [input]))[0] as FinishJobResult;
+  const claim = reportClaimOf(input);
   const { result, settleAfter } = await transition(ctx, async (trx, emit) => {
-    if (input.result !== 'infra' && input.handBack !== true) {
-      // Anything but infra ends the attempt whatever the row holds (no retry, no gift): one
-      // fenced statement writes it, with no read of the row before.
-      const ended = await finishRow(trx.updateTable('jobs')
-        .set({
-          state: 'finished' satisfies JobState, result: input.result, reason: input.reason, finished_at: input.now, locked_by: null, locked_until: null,
-          ...(input.node != null ? { node: input.node } : {}),
-          ...(input.logPath != null ? { log_path: input.logPath } : {}),
-          ...(input.excerpt !== undefined ? { excerpt: toJsonText(input.excerpt ?? null, `excerpt of job ${input.jobId}`) } : {}),
-        })
-        .where('id', '=', input.jobId)
-        .where('state', '=', 'running' satisfies JobState)
-        .where('locked_by', '=', input.worker));
-      let result: FinishJobResult = refused('lost');
-      let settleAfter: string | undefined;
-      if (ended) {
-        emit({ at: input.now, runId: ended.run_id, jobId: ended.id, kind: 'job.finished', payload: { worker: input.worker, attempt: ended.attempt, result: input.result, reason: input.reason } });
-        const { othersOpen, ...attempt } = await settleAfterFinish(trx, emit, ended, input.now, claim);
-        result = { ok: true, ...attempt };
-        if (othersOpen && !ctx.adapter.writersRunAlone) settleAfter = ended.run_id;
-      }
-      await releaseLeases(ctx, trx, input.releaseLeases ?? [], !ended);
-      return { result, settleAfter };
-    }
     const row = await ctx.adapter
       .lockRows(
         trx
@@ -290,15 +267,101 @@ export async function finishJob(ctx: StoreContext, input: FinishJobInput): Promi
     await releaseLeases(ctx, trx, input.releaseLeases ?? [], !row);
     return { result, settleAfter };
   });
-  if (!result.ok || settleAfter === undefined) return result;
-  // The run's other jobs were open as this one finished, but on PostgreSQL they may have
-  // been finishing at the same moment, each seeing the others open. Read after the commit,
-  // the last of them to commit sees every one finished, and collates (settleInside takes
-  // the run row's lock and does nothing if another finisher got there first).
-  const open = await ctx.db.selectFrom('jobs').select((eb) => eb.fn.countAll().as('n'))
-    .where('run_id', '=', settleAfter).where('state', '<>', 'finished' satisfies JobState).executeTakeFirst();
-  if (Number(open?.n ?? 1) > 0) return result;
-  const settled = await transition(ctx, (trx, emit) => settleInside(trx, ctx.adapter, emit, settleAfter, input.now, claim));
+  return settleAfterCommit(ctx, result, settleAfter, input.now, claim);
+}
+
+/** Anything but infra (and a hand-back) ends the attempt whatever the row holds: no retry, no gift. */
+export function endsWhateverTheRow(input: FinishJobInput): boolean {
+  return input.result !== 'infra' && input.handBack !== true;
+}
+
+function reportClaimOf(input: FinishJobInput): ReportClaim | undefined {
+  return input.claimReportMs === undefined ? undefined : { worker: input.worker, leaseMs: input.claimReportMs };
+}
+
+/**
+ * Several finishes that end their attempts whatever the rows hold (endsWhateverTheRow), in
+ * one transaction: the finishes of a fan-out's children that end together cost one BEGIN,
+ * one COMMIT and one append of events between them, not one each (store/finish-batcher.ts
+ * gathers them). In the lock order of transition.ts: every job row (in id order), then the
+ * runs to collate (in run id order), then the leases. Results in the order of `inputs`.
+ */
+export async function finishJobs(ctx: StoreContext, inputs: readonly FinishJobInput[]): Promise<FinishJobResult[]> {
+  const written = await writeFinishes(ctx, inputs);
+  return Promise.all(written.map((w) => w.settled()));
+}
+
+/** finishJobs' transaction; each result's `settled` then does what is left after the commit (settleAfterCommit). */
+export async function writeFinishes(ctx: StoreContext, inputs: readonly FinishJobInput[]): Promise<{ settled: () => Promise<FinishJobResult> }[]> {
+  for (const input of inputs) {
+    member(REPORTED_RESULTS, input.result, 'result');
+    if (!endsWhateverTheRow(input)) throw new RangeError(`job ${input.jobId}: an ${input.result} result is finished alone (finishJob)`);
+  }
+  const order = inputs.map((input, at) => ({ input, at })).sort((a, b) => (a.input.jobId < b.input.jobId ? -1 : a.input.jobId > b.input.jobId ? 1 : 0));
+  const outcomes = await transition(ctx, async (trx, emit) => {
+    const ended: (FinishedRow | undefined)[] = [];
+    for (const { input } of order) {
+      // One fenced statement writes the attempt's end, with no read of the row before.
+      const row = await finishRow(trx.updateTable('jobs')
+        .set({
+          state: 'finished' satisfies JobState, result: input.result, reason: input.reason, finished_at: input.now, locked_by: null, locked_until: null,
+          ...(input.node != null ? { node: input.node } : {}),
+          ...(input.logPath != null ? { log_path: input.logPath } : {}),
+          ...(input.excerpt !== undefined ? { excerpt: toJsonText(input.excerpt ?? null, `excerpt of job ${input.jobId}`) } : {}),
+        })
+        .where('id', '=', input.jobId)
+        .where('state', '=', 'running' satisfies JobState)
+        .where('locked_by', '=', input.worker));
+      ended.push(row);
+      if (row) emit({ at: input.now, runId: row.run_id, jobId: row.id, kind: 'job.finished', payload: { worker: input.worker, attempt: row.attempt, result: input.result, reason: input.reason } });
+    }
+    const results: { result: FinishJobResult; settleAfter?: string }[] = order.map(() => ({ result: refused('lost') }));
+    const byRun = order.map((o, i) => i).filter((i) => ended[i] !== undefined)
+      .sort((a, b) => ((ended[a] as FinishedRow).run_id < (ended[b] as FinishedRow).run_id ? -1 : (ended[a] as FinishedRow).run_id > (ended[b] as FinishedRow).run_id ? 1 : 0));
+    for (const i of byRun) {
+      const row = ended[i] as FinishedRow;
+      const input = (order[i] as { input: FinishJobInput }).input;
+      const { othersOpen, ...attempt } = await settleAfterFinish(trx, emit, row, input.now, reportClaimOf(input));
+      results[i] = { result: { ok: true, ...attempt }, ...(othersOpen && !ctx.adapter.writersRunAlone ? { settleAfter: row.run_id } : {}) };
+    }
+    // One look after the commit per run is enough, and none for a run this transaction finished.
+    const looked = new Set<string>();
+    for (const i of [...byRun].reverse()) {
+      const r = results[i] as { result: FinishJobResult; settleAfter?: string };
+      const runId = (ended[i] as FinishedRow).run_id;
+      if (r.result.ok && r.result.runVerdict !== null) looked.add(runId);
+      if (r.settleAfter === undefined) continue;
+      if (looked.has(runId)) results[i] = { result: r.result };
+      looked.add(runId);
+    }
+    for (const [i, { input }] of order.entries()) await releaseLeases(ctx, trx, input.releaseLeases ?? [], ended[i] === undefined);
+    return results;
+  });
+  const out: { settled: () => Promise<FinishJobResult> }[] = new Array(inputs.length);
+  for (const [i, { input, at }] of order.entries()) {
+    const o = outcomes[i] as { result: FinishJobResult; settleAfter?: string };
+    out[at] = { settled: () => settleAfterCommit(ctx, o.result, o.settleAfter, input.now, reportClaimOf(input)) };
+  }
+  return out;
+}
+
+/**
+ * The run's other jobs were open as this one finished, but on PostgreSQL they may have been
+ * finishing at the same moment, each seeing the others open. Read after the commit, the
+ * last of them to commit sees every one finished, and collates (settleInside takes the run
+ * row's lock and does nothing if another finisher got there first).
+ */
+async function settleAfterCommit(ctx: StoreContext, result: FinishJobResult, runId: string | undefined, now: number, claim: ReportClaim | undefined): Promise<FinishJobResult> {
+  if (!result.ok || runId === undefined) return result;
+  const open = await ctx.db.selectFrom('runs')
+    .select((eb) => [
+      'runs.state',
+      eb.selectFrom('jobs').select((j) => j.fn.countAll().as('n')).where('jobs.run_id', '=', runId).where('jobs.state', '<>', 'finished' satisfies JobState).as('open'),
+    ])
+    .where('runs.id', '=', runId).executeTakeFirst();
+  // A sibling's transaction collated it already, or a job is still open: nothing to do here.
+  if (!open || open.state === ('finished' satisfies RunState) || Number(open.open ?? 1) > 0) return result;
+  const settled = await transition(ctx, (trx, emit) => settleInside(trx, ctx.adapter, emit, runId, now, claim));
   if (!settled.ok) return result;
   return { ...result, runVerdict: settled.verdict, ...(claim ? { reportClaimed: true, ...(settled.run ? { finishedRun: settled.run } : {}) } : {}) };
 }

@@ -1,7 +1,7 @@
 import { postgresAdapter, sqliteAdapter } from './adapter.js';
 import type { StoreContext } from './context.js';
 import { appendEvent, latestEventSeq, listEvents } from './events.js';
-import { finishJob, getJob, latestPassingJob, heartbeatJob, listExpiredJobs, sweepExpiredJobs } from './job-transitions.js';
+import { getJob, latestPassingJob, heartbeatJob, listExpiredJobs, sweepExpiredJobs } from './job-transitions.js';
 import { listLeases, reclaimExpiredLeases, releaseLease, renewLease } from './leases.js';
 import { getLeader, renewLeadership, resignLeadership, takeLeadership } from './leadership.js';
 import { claimJobsWithLeases, claimJobWithLeases } from './job-claim.js';
@@ -24,6 +24,7 @@ import type { Store } from './store.js';
 import { disableTarget, enableTarget, getTargetState, listTargetStates } from './targets.js';
 import { getUpdate, recordUpdate } from './updates.js';
 import { parseStoreUrl } from './url.js';
+import { finishBatcher } from './finish-batcher.js';
 import { addWaiver, listWaivers, revokeWaiver } from './waivers.js';
 
 export interface OpenStoreOptions {
@@ -98,7 +99,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     claimJobWithLeases: (input) => claimJobWithLeases(ctx, input),
     claimJobsWithLeases: (input) => claimJobsWithLeases(ctx, input),
     heartbeatJob: (input) => heartbeatJob(ctx, input),
-    finishJob: (input) => finishJob(ctx, input),
+    finishJob: finishBatcher(ctx),
     sweepExpiredJobs: (now, opts) => sweepExpiredJobs(ctx, now, opts),
     listExpiredJobs: (now) => listExpiredJobs(ctx, now),
     cancelRun: (input) => cancelRun(ctx, input),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ClaimableKind, NewJob, Store } from '../../src/store/index.js';
+import { traceSql } from '../../bench/sql-trace.js';
 import { forEachStore } from '../helpers/store-matrix.js';
 import { phase1Run } from '../helpers/run-records.js';
 
@@ -229,4 +230,50 @@ forEachStore('one claim transaction takes several jobs in the fair order a claim
   const next = await store.claimJobsWithLeases({ worker: 'w1', holders: ['w1#g', 'w1#h'], now: T0 + 300, leaseMs: LEASE, kinds });
   assert.ok(next.ok);
   assert.deepEqual(next.claims.map((c) => [c.job.id, c.startedRun?.id]), [['r1/1', undefined]], 'one node was free; r1 was started already');
+});
+
+forEachStore('finishes that arrive together are written together, and one that cannot be written fails alone', async ({ store }) => {
+  const n = 6;
+  await run(store, 'r1', Array.from({ length: n }, () => 'phase1/image@local'), T0);
+  const wide: ClaimableKind[] = [{ kind: 'phase1/image@local', leases: [{ resource: 'provider:local', capacity: n }] }];
+  const claims = [];
+  for (let i = 0; i < n; i++) {
+    const c = await store.claimJobWithLeases({ worker: 'w1', holder: `w1#${i}`, now: T0 + 10, leaseMs: LEASE, kinds: wide });
+    assert.ok(c.ok);
+    claims.push(c);
+  }
+  // The first is written at once; the rest wait for it and go as one transaction, which the
+  // third's excerpt (a BigInt: no JSON) breaks: each of them is then written alone.
+  const ended = await Promise.allSettled(claims.map((c, i) => store.finishJob({
+    jobId: c.job.id, worker: 'w1', now: T0 + 20, result: 'success', reason: `ok ${i}`, releaseLeases: c.leases,
+    ...(i === 2 ? { excerpt: { lines: 1n } } : {}),
+  })));
+  assert.deepEqual(ended.map((e) => e.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+  const jobs = await store.listJobs('r1');
+  assert.deepEqual(jobs.map((j) => [j.state, j.reason]), claims.map((_, i) => (i === 2 ? ['running', null] : ['finished', `ok ${i}`])));
+  // The failed one still holds its node; the others' are free, and the run waits for the last job.
+  assert.deepEqual((await store.listLeases()).filter((l) => l.holder !== null).map((l) => l.jobId), [claims[2]?.job.id]);
+  assert.equal((await store.getRun('r1'))?.state, 'running');
+  const last = await store.finishJob({ jobId: claims[2]?.job.id ?? '', worker: 'w1', now: T0 + 30, result: 'success', reason: 'ok 2', releaseLeases: claims[2]?.leases ?? [] });
+  assert.ok(last.ok && last.runVerdict === 'pass');
+  assert.equal((await store.listEvents({ runId: 'r1' })).filter((e) => e.kind === 'job.finished').length, n);
+});
+
+forEachStore('six finishes issued at once take two write transactions: the first alone, the rest together', async ({ store }) => {
+  const n = 6;
+  await run(store, 'r1', Array.from({ length: n }, () => 'phase1/image@local'), T0);
+  const wide: ClaimableKind[] = [{ kind: 'phase1/image@local', leases: [{ resource: 'provider:local', capacity: n }] }];
+  const claims = [];
+  for (let i = 0; i < n; i++) {
+    const c = await store.claimJobWithLeases({ worker: 'w1', holder: `w1#${i}`, now: T0 + 10, leaseMs: LEASE, kinds: wide });
+    assert.ok(c.ok);
+    claims.push(c);
+  }
+  const trace = traceSql();
+  const ended = await Promise.all(claims.map((c) => store.finishJob({ jobId: c.job.id, worker: 'w1', now: T0 + 20, result: 'success', reason: 'ok', releaseLeases: c.leases })));
+  const report = trace.stop();
+  const begins = report.byStatement.filter((s) => /^begin/i.test(s.sql)).reduce((n, s) => n + s.calls, 0);
+  assert.equal(begins, 2);
+  assert.deepEqual(ended.filter((e) => e.ok && e.runVerdict !== null).map((e) => e.ok && e.runVerdict), ['pass']);
+  assert.deepEqual(await store.listLeases().then((ls) => ls.filter((l) => l.holder !== null)), []);
 });
