@@ -10,7 +10,7 @@ import { UNFINISHED_RUN_STATES } from './run-state.js';
 import { toJob, toRun, type Job, type Run } from './runs.js';
 import { settleFinalJobs, settleInside, type ReportClaim } from './run-settle.js';
 import { transition, type Emit, type TransitionTrx } from './transition.js';
-import { freeSlot, reclaimLeasesOfJob, type ReleaseLeaseInput } from './leases.js';
+import { freeSlot, freeSlots, reclaimLeasesOfJob, type ReleaseLeaseInput } from './leases.js';
 import type { Database, JobsTable } from './schema.js';
 
 // A job's life: queued -> running (claimJobWithLeases) -> finished (finishJob), with two
@@ -334,7 +334,11 @@ export async function writeFinishes(ctx: StoreContext, inputs: readonly FinishJo
       if (looked.has(runId)) results[i] = { result: r.result };
       looked.add(runId);
     }
-    for (const [i, { input }] of order.entries()) await releaseLeases(ctx, trx, input.releaseLeases ?? [], ended[i] === undefined);
+    // Lease rows last (the lock order of transition.ts), every finish's in one statement.
+    const freed = await freeSlots(trx, order.flatMap(({ input }) => input.releaseLeases ?? []));
+    // A node freed by a finish whose job was lost is work for a waiting worker (a finished job wakes them anyway).
+    const lostFreed = order.some(({ input }, i) => ended[i] === undefined && (input.releaseLeases ?? []).some((l) => freed.includes(l)));
+    if (lostFreed) await ctx.adapter.wake(trx);
     return results;
   });
   const out: { settled: () => Promise<FinishJobResult> }[] = new Array(inputs.length);

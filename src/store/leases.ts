@@ -144,6 +144,21 @@ export async function freeSlot(trx: Kysely<Database>, input: ReleaseLeaseInput):
 }
 
 /**
+ * Inside the caller's transaction: frees each slot its holder still has, in one statement
+ * however many; returns the slots freed.
+ */
+export async function freeSlots(trx: Kysely<Database>, leases: readonly ReleaseLeaseInput[]): Promise<ReleaseLeaseInput[]> {
+  if (leases.length === 0) return [];
+  const freed = await trx
+    .updateTable('leases')
+    .set(FREE)
+    .where((eb) => eb.or(leases.map((l) => eb.and([eb('resource', '=', l.resource), eb('slot', '=', l.slot), eb('holder', '=', l.holder)]))))
+    .returning(['resource', 'slot'])
+    .execute();
+  return leases.filter((l) => freed.some((f) => f.resource === l.resource && f.slot === l.slot));
+}
+
+/**
  * The crash-recovery sweep: frees every expired lease and records a
  * `lease.reclaimed` event for each, so an operator sees whose lease lapsed.
  */
