@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { JobState } from './job-state.js';
 import type { StoreContext } from './context.js';
 import { heldAt } from './leases.js';
 import { claimRow, startClaimedJob } from './job-transitions.js';
@@ -99,6 +100,15 @@ export async function claimJobsWithLeases(ctx: StoreContext, input: ClaimJobsWit
   const { now, worker } = input;
   const expiresAt = now + input.leaseMs;
   const resources = [...new Set(input.kinds.flatMap((k) => k.leases.map((l) => l.resource)))];
+  // Asked after every job that ends (a node freed may fit a queued job), a claim mostly
+  // finds nothing once the queue is drained: one indexed read says so without a
+  // transaction (a fan-out's last children: one round trip each where five were).
+  if (input.kinds.length === 0) return refused('none');
+  const queued = await ctx.db.selectFrom('jobs').select('id')
+    .where('state', '=', 'queued' satisfies JobState).where('available_at', '<=', now)
+    .where('kind', 'in', input.kinds.map((k) => k.kind))
+    .limit(1).executeTakeFirst();
+  if (!queued) return refused('none');
   try {
     const claims = await transition(ctx, async (trx, emit) => {
       const busy = new Map<string, number[]>();
