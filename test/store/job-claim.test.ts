@@ -126,10 +126,8 @@ forEachStore('racing workers on separate stores never run a job twice nor hold m
   assert.deepEqual(await store.listLeases(), []);
 });
 
-forEachStore('jobs of one run finished all at once, each with its node and log, neither deadlock nor lose the verdict', async ({ store }) => {
-  // On PostgreSQL a finish that updated its job row twice share-locked the run through the
-  // foreign key, and two finishers then deadlocked on settling the run.
-  const n = 16;
+/** A run of `n` jobs, every one claimed by w1 on a provider of capacity `n`. */
+async function oneRunAllClaimed(store: Store, n: number) {
   await run(store, 'r1', Array.from({ length: n }, () => 'phase1/image@local'), T0);
   const wide: ClaimableKind[] = [{ kind: 'phase1/image@local', leases: [{ resource: 'provider:local', capacity: n }] }];
   const claims = [];
@@ -138,6 +136,14 @@ forEachStore('jobs of one run finished all at once, each with its node and log, 
     assert.ok(c.ok);
     claims.push(c);
   }
+  return claims;
+}
+
+forEachStore('jobs of one run finished all at once, each with its node and log, neither deadlock nor lose the verdict', async ({ store }) => {
+  // On PostgreSQL a finish that updated its job row twice share-locked the run through the
+  // foreign key, and two finishers then deadlocked on settling the run.
+  const n = 16;
+  const claims = await oneRunAllClaimed(store, n);
   const ended = await Promise.all(claims.map((c) => store.finishJob({
     jobId: c.job.id, worker: 'w1', now: T0 + 20, result: 'success', reason: 'the tests passed', node: 'local:1', logPath: `/logs/${c.job.id}`, releaseLeases: c.leases,
   })));
@@ -234,14 +240,7 @@ forEachStore('one claim transaction takes several jobs in the fair order a claim
 
 forEachStore('finishes that arrive together are written together, and one that cannot be written fails alone', async ({ store }) => {
   const n = 6;
-  await run(store, 'r1', Array.from({ length: n }, () => 'phase1/image@local'), T0);
-  const wide: ClaimableKind[] = [{ kind: 'phase1/image@local', leases: [{ resource: 'provider:local', capacity: n }] }];
-  const claims = [];
-  for (let i = 0; i < n; i++) {
-    const c = await store.claimJobWithLeases({ worker: 'w1', holder: `w1#${i}`, now: T0 + 10, leaseMs: LEASE, kinds: wide });
-    assert.ok(c.ok);
-    claims.push(c);
-  }
+  const claims = await oneRunAllClaimed(store, n);
   // The first is written at once; the rest wait for it and go as one transaction, which the
   // third's excerpt (a BigInt: no JSON) breaks: each of them is then written alone.
   const ended = await Promise.allSettled(claims.map((c, i) => store.finishJob({
@@ -261,14 +260,7 @@ forEachStore('finishes that arrive together are written together, and one that c
 
 forEachStore('six finishes issued at once take two write transactions: the first alone, the rest together', async ({ store }) => {
   const n = 6;
-  await run(store, 'r1', Array.from({ length: n }, () => 'phase1/image@local'), T0);
-  const wide: ClaimableKind[] = [{ kind: 'phase1/image@local', leases: [{ resource: 'provider:local', capacity: n }] }];
-  const claims = [];
-  for (let i = 0; i < n; i++) {
-    const c = await store.claimJobWithLeases({ worker: 'w1', holder: `w1#${i}`, now: T0 + 10, leaseMs: LEASE, kinds: wide });
-    assert.ok(c.ok);
-    claims.push(c);
-  }
+  const claims = await oneRunAllClaimed(store, n);
   const trace = traceSql();
   const ended = await Promise.all(claims.map((c) => store.finishJob({ jobId: c.job.id, worker: 'w1', now: T0 + 20, result: 'success', reason: 'ok', releaseLeases: c.leases })));
   const report = trace.stop();
