@@ -269,3 +269,12 @@ forEachStore('six finishes issued at once take two write transactions: the first
   assert.deepEqual(ended.filter((e) => e.ok && e.runVerdict !== null).map((e) => e.ok && e.runVerdict), ['pass']);
   assert.deepEqual(await store.listLeases().then((ls) => ls.filter((l) => l.holder !== null)), []);
 });
+
+forEachStore('a claim with nothing queued opens no transaction', async ({ store }) => {
+  const trace = traceSql();
+  const claimed = await store.claimJobWithLeases({ worker: 'w1', holder: 'w1#1', now: T0, leaseMs: LEASE, kinds: [IMAGE] });
+  const report = trace.stop();
+  assert.deepEqual(claimed, { ok: false, code: 'none' });
+  assert.equal(report.byStatement.filter((s) => /^begin/i.test(s.sql)).length, 0);
+  assert.equal(report.statements, 1);
+});
