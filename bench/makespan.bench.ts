@@ -162,7 +162,7 @@ function listSchedule(work: readonly Work[], capacity: number, prefer: Prefer): 
 }
 const oldestFirst: Prefer = (a, b) => a.release - b.release || a.order - b.order;
 /**
- * The store's claim order (pickNextJob), which the worker follows across classes too: the run with the
+ * The store's claim order (src/store/job-candidates.ts), which the worker follows across classes too: the run with the
  * fewest running jobs first, then the oldest job.
  */
 const fairFirst: Prefer = (a, b, runningIn) => runningIn(a.run) - runningIn(b.run) || oldestFirst(a, b, runningIn);

@@ -73,7 +73,7 @@ export class Engine {
     void this.advanceOwed();
     void this.reportOwed();
     void this.drainOwed();
-    this.unsubscribe = this.o.store.subscribe(() => this.wake.notify()).catch((e) => {
+    this.unsubscribe = this.o.store.subscribe((hint) => this.wake.notify(hint)).catch((e) => {
       this.o.log?.(`no wake-ups from the store (polling every ${this.o.pollMs ?? 1000} ms instead): ${(e as Error).message}`);
       return async () => {};
     });

@@ -39,7 +39,7 @@ export function nodesOfKind(kind: string): number {
 /** The most nodes one job may hold: roles beyond it are refused by the configuration. */
 export const MAX_JOB_NODES = 4;
 
-/** The job classes a worker claims (one fair order across all of them: see the store's pickNextJob). */
+/** The job classes a worker claims (one fair order across all of them: see the store's job-candidates.ts). */
 export const JOB_CLASSES: readonly string[] = [
   jobClass('phase1', 'image'), jobClass('phase1', 'provision'),
   // phase2's checks need no node of their own, but take a slot of the target's provider so

@@ -8,6 +8,7 @@ import { abortQuietly } from './abort-quietly.js';
 export class Wake {
   private waiters = new Set<() => void>();
   private notified = 0;
+  private work = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -16,8 +17,19 @@ export class Wake {
     return this.notified;
   }
 
-  notify(): void {
+  /** Hints given that work may be queued (not only that a node was freed): see `notify`. */
+  get workGeneration(): number {
+    return this.work;
+  }
+
+  /**
+   * Wakes the waiters. `work` (the default): a job or a run may have been queued. `freed`:
+   * only a node was freed (a job ended here), which a worker that found nothing queued
+   * need not look at the store for.
+   */
+  notify(what: 'work' | 'freed' = 'work'): void {
     this.notified++;
+    if (what === 'work') this.work++;
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const w of waiters) w();

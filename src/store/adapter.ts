@@ -1,4 +1,5 @@
 import { sql, type CreateTableBuilder, type Kysely, type SelectQueryBuilder, type UpdateQueryBuilder } from 'kysely';
+import { wakeNotify, type WakeHint } from './wake-hint.js';
 
 // Every SQL difference between SQLite and PostgreSQL lives here, so queries and
 // migrations are written once. SQLite needs no row locks: each write transaction is
@@ -31,13 +32,13 @@ export interface DialectAdapter {
   /** Which constraint a driver error violated, if it is a constraint violation. */
   constraintViolation(error: unknown): ConstraintKind | undefined;
   /** Tells listening workers, at commit, that there may be work (see wake-channel.ts). */
-  wake(trx: Kysely<any>): Promise<void>;
+  wake(trx: Kysely<any>, hint?: WakeHint): Promise<void>;
   /**
    * Appends event rows behind the events gate, in order, returning their sequence numbers;
    * `wake` also tells listening workers at commit. On PostgreSQL the gate, the rows and the
    * wake-up are one statement: three a transaction were a third of a job's round trips.
    */
-  appendEventRows(trx: Kysely<any>, rows: readonly EventRow[], wake: boolean): Promise<number[]>;
+  appendEventRows(trx: Kysely<any>, rows: readonly EventRow[], wake: WakeHint | false): Promise<number[]>;
   /**
    * Runs `work` as one write transaction that ends by appending the event rows it returns
    * (as appendEventRows, `wake` likewise) and committing. On PostgreSQL the rows and the
@@ -61,7 +62,7 @@ export type RunRowsUpdate = UpdateQueryBuilder<any, any, any, { run_id: string |
 export interface EndOfWrite<T> {
   readonly value: T;
   readonly rows: readonly EventRow[];
-  readonly wake: boolean;
+  readonly wake: WakeHint | false;
 }
 
 /** Events one statement inserts at most: well under SQLite's bound-parameter limit. */
@@ -138,16 +139,16 @@ export const postgresAdapter: DialectAdapter = {
   async serialise(trx, gate) {
     await sql`select pg_advisory_xact_lock(${GATE_KEYS[gate]})`.execute(trx);
   },
-  async wake(trx) {
+  async wake(trx, hint = 'work') {
     // Delivered at commit, once per transaction however often it is called.
-    await sql`select pg_notify('sluice_wake', '')`.execute(trx);
+    await sql.raw(wakeNotify(hint)).execute(trx);
   },
   async appendEventRows(trx, rows, wake) {
     // The gate is a materialized CTE the insert reads from, so it is taken before the
     // first row gets its sequence number (see insertEvent in events.ts for why).
     const values = rows.map((r) => sql`(${r.at}::bigint, ${r.kind}::text, ${r.run_id}::text, ${r.job_id}::text, ${r.payload}::text)`);
     const gate = wake
-      ? sql`select pg_advisory_xact_lock(${GATE_KEYS.events}), pg_notify('sluice_wake', '')`
+      ? sql`select pg_advisory_xact_lock(${GATE_KEYS.events}), ${sql.raw(wakeNotify(wake).replace(/^select /, ''))}`
       : sql`select pg_advisory_xact_lock(${GATE_KEYS.events})`;
     const inserted = await sql<{ seq: string | number }>`
       with gate as materialized (${gate})
@@ -176,9 +177,9 @@ export const postgresAdapter: DialectAdapter = {
         const end = await work(conn);
         const statements: string[] = [];
         for (let at = 0; at < end.rows.length; at += EVENTS_PER_INSERT) {
-          statements.push(eventsInsertText(end.rows.slice(at, at + EVENTS_PER_INSERT), end.wake && at === 0, pg.escapeLiteral));
+          statements.push(eventsInsertText(end.rows.slice(at, at + EVENTS_PER_INSERT), at === 0 ? end.wake : false, pg.escapeLiteral));
         }
-        if (end.rows.length === 0 && end.wake) statements.push(`select pg_notify('sluice_wake', '')`);
+        if (end.rows.length === 0 && end.wake) statements.push(wakeNotify(end.wake));
         // Several statements in one message need the simple query protocol, so the values
         // are literals (pg's own quoting) rather than parameters. An error in any of them
         // ends the message before the COMMIT; the rollback below ends the transaction.
@@ -200,13 +201,13 @@ export const postgresAdapter: DialectAdapter = {
 };
 
 /** The events gate and insert of appendEventRows on PostgreSQL, as one statement's text with its values quoted. */
-function eventsInsertText(rows: readonly EventRow[], wake: boolean, quote: (text: string) => string): string {
+function eventsInsertText(rows: readonly EventRow[], wake: WakeHint | false, quote: (text: string) => string): string {
   const text = (value: string | null) => (value === null ? 'null' : quote(value));
   const values = rows.map((r) => {
     if (!Number.isSafeInteger(r.at)) throw new RangeError(`event time must be an integer, got ${r.at}`);
     return `(${r.at}::bigint, ${text(r.kind)}::text, ${text(r.run_id)}::text, ${text(r.job_id)}::text, ${text(r.payload)}::text)`;
   });
-  const gate = `select pg_advisory_xact_lock(${GATE_KEYS.events})${wake ? `, pg_notify('sluice_wake', '')` : ''}`;
+  const gate = `select pg_advisory_xact_lock(${GATE_KEYS.events})${wake ? `, ${wakeNotify(wake).replace(/^select /, '')}` : ''}`;
   return `with gate as materialized (${gate})
       insert into events (at, kind, run_id, job_id, payload)
       select v.at, v.kind, v.run_id, v.job_id, v.payload from gate cross join (values ${values.join(', ')}) as v (at, kind, run_id, job_id, payload)`;

@@ -4,6 +4,7 @@ import { EVENTS_PER_INSERT, type DialectAdapter, type EventRow } from './adapter
 import { write, type StoreContext } from './context.js';
 import { fromJsonText, toJsonText } from './json.js';
 import type { Database, EventsTable } from './schema.js';
+import type { WakeHint } from './wake-hint.js';
 
 /**
  * An event to append: its kind (`noun.verb`, e.g. `job.finished`) with the payload that
@@ -63,12 +64,12 @@ export function eventRow(event: NewEvent): EventRow {
  * one statement per EVENTS_PER_INSERT (a transition's events: one round trip, not two
  * per event on PostgreSQL). The same rule as insertEvent: last in the transaction.
  */
-export async function insertEvents(trx: Kysely<Database>, adapter: DialectAdapter, events: readonly NewEvent[], wake = false): Promise<void> {
+export async function insertEvents(trx: Kysely<Database>, adapter: DialectAdapter, events: readonly NewEvent[], wake: WakeHint | false = false): Promise<void> {
   if (events.length === 0) return;
   for (const event of events) checkEventRecord(event);
   for (let at = 0; at < events.length; at += EVENTS_PER_INSERT) {
     // The wake-up rides on the first statement: it is delivered at commit either way.
-    await adapter.appendEventRows(trx, events.slice(at, at + EVENTS_PER_INSERT).map(eventRow), wake && at === 0);
+    await adapter.appendEventRows(trx, events.slice(at, at + EVENTS_PER_INSERT).map(eventRow), at === 0 ? wake : false);
   }
 }
 

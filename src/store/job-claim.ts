@@ -1,12 +1,13 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { JobState } from './job-state.js';
 import type { StoreContext } from './context.js';
-import { heldAt } from './leases.js';
-import { claimRow, startClaimedJob } from './job-transitions.js';
-import { takeSlot } from './leases.js';
+import { candidatesFor, idleRunCandidates, pickInClaimOrder, type Candidate } from './job-candidates.js';
+import { heldAt, takeSlots } from './leases.js';
 import { refused, type Outcome } from './results.js';
-import { toJob, type Job, type Run } from './runs.js';
-import { transition } from './transition.js';
+import { UNFINISHED_RUN_STATES, type RunState } from './run-state.js';
+import { toJob, toRun, type Job, type Run } from './runs.js';
+import type { JobsTable, RunsTable } from './schema.js';
+import { transition, type TransitionTrx } from './transition.js';
 
 /** A lease a job of some kind needs while it runs: a provider's node, a semaphore. */
 export interface LeaseNeed {
@@ -48,11 +49,14 @@ export interface HeldLease {
 }
 
 /**
- * `none`: no queued job of a kind whose leases have a free slot; `contended`: a slot
- * counted free was taken by a racing worker (PostgreSQL) before this one could take it,
- * so nothing was claimed and asking again at once may succeed.
+ * `empty`: no job of the kinds asked for is queued and available, so a slot freed changes
+ * nothing (new work, or the time a retry waits for, does); `none`: jobs are queued, but
+ * none of a kind whose leases have a free slot; `contended`: a slot counted free was
+ * taken by a racing worker (PostgreSQL) before this one could take it, so nothing was
+ * claimed and asking again at once may succeed.
  */
-export type ClaimJobWithLeasesResult = Outcome<'none' | 'contended', ClaimedJob>;
+export type ClaimRefusal = 'empty' | 'none' | 'contended';
+export type ClaimJobWithLeasesResult = Outcome<ClaimRefusal, ClaimedJob>;
 
 /** A claimed job with its leases; `startedRun`: its run, when this claim started it (its first job), as written. */
 export interface ClaimedJob {
@@ -67,16 +71,19 @@ export interface ClaimJobsWithLeasesInput extends Omit<ClaimJobWithLeasesInput, 
 }
 
 /** At least one job when ok, in claim order. */
-export type ClaimJobsWithLeasesResult = Outcome<'none' | 'contended', { claims: ClaimedJob[] }>;
+export type ClaimJobsWithLeasesResult = Outcome<ClaimRefusal, { claims: ClaimedJob[] }>;
+
+/** Reads of the queue one claim transaction makes at most when racing workers took what it picked. */
+const CLAIM_ROUNDS = 4;
 
 /** Thrown inside the transaction to roll back a claim whose leases were taken meanwhile. */
 class LeaseContended extends Error {}
 
 /**
- * The worker's claim as one transaction: counts the busy slots of every resource the
- * kinds need (one indexed read), leaves out the kinds whose resources are full, claims
- * the next job of the rest in pickNextJob's fair order, records where its attempt's log
- * will grow, and takes that job's leases.
+ * The worker's claim: counts the busy slots of every resource the kinds need, leaves out
+ * the kinds whose resources are full, and in one transaction claims the next job of the
+ * rest in the fair order (job-candidates.ts), records where its attempt's log will grow,
+ * and takes that job's leases.
  * Nothing is leased when nothing is queued, and a lease is never held for a job that
  * did not start: all of it commits, or none of it.
  */
@@ -89,74 +96,94 @@ export async function claimJobWithLeases(ctx: StoreContext, input: ClaimJobWithL
 
 /**
  * Several claims in one transaction, for a worker with several free slots (a fan-out's
- * children, a queue after a restart): each job is claimed as claimJobWithLeases would,
- * in the same fair order (the transaction sees its own claims, so a run it just gave a
- * job to sorts after idle ones), until the holders, the free slots or the queue run out.
- * One transaction and one read of the busy slots instead of one each per job. A slot
- * contended by a racing worker rolls the whole batch back (`contended`).
+ * children, a queue after a restart): the jobs claimJobWithLeases would claim one after
+ * another, in the same fair order, until the holders, the free slots or the queue run out.
+ * Which jobs is decided from reads before the transaction (the queued jobs in claim order,
+ * the busy slots); the transaction then claims them, takes their slots and starts their
+ * runs with one statement each, whatever the batch's size. A job a racing worker claimed
+ * meanwhile is left out; a slot it took rolls the whole batch back (`contended`).
  */
 export async function claimJobsWithLeases(ctx: StoreContext, input: ClaimJobsWithLeasesInput): Promise<ClaimJobsWithLeasesResult> {
   if (!Number.isSafeInteger(input.leaseMs) || input.leaseMs < 1) throw new RangeError(`leaseMs must be a positive integer, got ${input.leaseMs}`);
   const { now, worker } = input;
+  const most = input.holders.length;
   const expiresAt = now + input.leaseMs;
-  const resources = [...new Set(input.kinds.flatMap((k) => k.leases.map((l) => l.resource)))];
+  if (input.kinds.length === 0) return refused('empty');
+  if (most === 0) return refused('none');
   // Asked after every job that ends (a node freed may fit a queued job), a claim mostly
-  // finds nothing once the queue is drained: one indexed read says so without a
-  // transaction (a fan-out's last children: one round trip each where five were).
-  if (input.kinds.length === 0) return refused('none');
-  const queued = await ctx.db.selectFrom('jobs').select('id')
-    .where('state', '=', 'queued' satisfies JobState).where('available_at', '<=', now)
-    .where('kind', 'in', input.kinds.map((k) => k.kind))
-    .limit(1).executeTakeFirst();
-  if (!queued) return refused('none');
+  // finds nothing once the queue is drained: one read says so without a transaction.
+  const allKinds = input.kinds.map((k) => k.kind);
+  const first = await idleRunCandidates(ctx.db, now, allKinds, most);
+  if (!first.anyQueued) return refused('empty');
+  const busy = await busySlots(ctx, input.kinds, now);
+  const taken = (need: LeaseNeed) => (busy.get(need.resource) ?? []).filter((slot) => slot < need.capacity).length;
+  const runnable = new Map(input.kinds.filter((k) => k.leases.every((need) => taken(need) + (need.count ?? 1) <= need.capacity)).map((k) => [k.kind, k]));
+  if (runnable.size === 0) return refused('none');
+  const kinds = [...runnable.keys()];
+  // What this batch's picks take of each resource, on top of the busy slots.
+  const reserved = new Map<string, number>();
+  const reserve = (c: Candidate, sign: 1 | -1) => {
+    for (const need of runnable.get(c.kind)?.leases ?? []) reserved.set(need.resource, (reserved.get(need.resource) ?? 0) + sign * (need.count ?? 1));
+  };
+  const fits = (c: Candidate) => runnable.get(c.kind)?.leases.every((need) => taken(need) + (reserved.get(need.resource) ?? 0) + (need.count ?? 1) <= need.capacity) ?? false;
+  const candidates = await candidatesFor(ctx.db, now, kinds, most, [], first.idle);
+  if (pickInClaimOrder(candidates, most, fits, () => {}).length === 0) return refused('none');
   try {
     const claims = await transition(ctx, async (trx, emit) => {
-      const busy = new Map<string, number[]>();
-      if (resources.length > 0) {
-        const held = await trx
-          .selectFrom('leases')
-          .select(['resource', 'slot'])
-          .where('resource', 'in', resources)
-          .where(heldAt(now))
-          .execute();
-        for (const row of held) busy.set(row.resource, [...(busy.get(row.resource) ?? []), row.slot]);
+      const claimed: { row: Selectable<JobsTable>; kind: ClaimableKind; runState: RunState }[] = [];
+      const tried = new Set<string>();
+      let pool = candidates;
+      // The read came before the transaction: a job another worker claimed since is not
+      // this batch's, and the next ones in the order (read again, in the transaction) are.
+      for (let round = 0; round < CLAIM_ROUNDS && claimed.length < most; round++) {
+        if (round > 0) pool = await candidatesFor(trx, now, kinds, most - claimed.length, [...tried]);
+        const picked = pickInClaimOrder(pool.filter((c) => !tried.has(c.id)), most - claimed.length, fits, (c) => reserve(c, 1));
+        if (picked.length === 0) break;
+        const rows = await claimRows(ctx, trx, { ids: picked.map((c) => c.id), worker, now, lockedUntil: expiresAt, origin: input.origin ?? null });
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        for (const c of picked) {
+          tried.add(c.id);
+          const row = byId.get(c.id);
+          const kind = runnable.get(c.kind);
+          if (row && kind) claimed.push({ row, kind, runState: c.runState });
+          else reserve(c, -1);
+        }
+        if (rows.length === picked.length) break;
       }
-      const hasRoom = (need: LeaseNeed) => (busy.get(need.resource) ?? []).filter((slot) => slot < need.capacity).length + (need.count ?? 1) <= need.capacity;
+      const leases = new Map<string, HeldLease[]>(claimed.map((c) => [c.row.id, []]));
+      // Every slot of every lease, or none: a multi-node job never holds part of its nodes.
+      const needs = new Map<string, { capacity: number; takers: { holder: string; jobId: string }[] }>();
+      for (const [i, { row, kind }] of claimed.entries()) {
+        const holder = input.holders[i] as string;
+        for (const need of kind.leases) {
+          const group = needs.get(need.resource) ?? { capacity: need.capacity, takers: [] };
+          for (let n = 0; n < (need.count ?? 1); n++) group.takers.push({ holder, jobId: row.id });
+          needs.set(need.resource, group);
+        }
+      }
+      for (const [resource, { capacity, takers }] of needs) {
+        const slots = await takeSlots(trx, ctx.adapter, { resource, capacity, takers, now, expiresAt });
+        if (slots === undefined) throw new LeaseContended();
+        takers.forEach((t, i) => leases.get(t.jobId)?.push({ resource, slot: slots[i] as number, holder: t.holder }));
+      }
+      // Each lease in the order the job's kind lists them.
+      const order = (kind: ClaimableKind, held: HeldLease[]) => kind.leases.flatMap((need) => held.filter((l) => l.resource === need.resource));
+      // A run read as running needs no try at starting it.
+      const startedRuns = await startRuns(trx, [...new Set(claimed.filter((c) => c.runState !== 'running').map((c) => c.row.run_id))], now);
       const out: ClaimedJob[] = [];
-      // Once no idle run has a job, none will within this transaction (its claims only make
-      // runs busy), so the rest of the batch asks the full order at once: a fan-out's
-      // children cost one claiming statement each, not two.
-      let idleRunsFirst = true;
-      // A run this batch saw started (or start) needs no second try at starting it.
-      const started = new Set<string>();
       const liveLogPaths: { id: string; path: string }[] = [];
-      for (const holder of input.holders) {
-        const runnable = input.kinds.filter((k) => k.leases.every(hasRoom));
-        if (runnable.length === 0) break;
-        const row = await claimRow(ctx, trx, { worker, now, lockedUntil: expiresAt, kinds: runnable.map((k) => k.kind), origin: input.origin ?? null, idleRunsFirst });
-        if (!row) break;
-        // A job of a run this batch already gave one to: the idle-runs try found nothing.
-        if (started.has(row.run_id)) idleRunsFirst = false;
-        const kind = runnable.find((k) => k.kind === row.kind);
-        if (!kind) throw new Error(`job ${row.id} of kind ${row.kind} was claimed for none of the kinds asked for`);
-        // claimRow cleared the previous attempt's; the rows are this transaction's already,
-        // and all of the batch's paths are written in one statement at its end.
+      for (const { row, kind } of claimed) {
+        const startedRun = startedRuns.get(row.run_id);
+        if (startedRun) {
+          startedRuns.delete(row.run_id);
+          emit({ at: now, kind: 'run.started', runId: row.run_id, payload: null });
+        }
+        emit({ at: now, kind: 'job.started', runId: row.run_id, jobId: row.id, payload: { worker, attempt: row.attempt, lockedUntil: row.locked_until } });
         const liveLogPath = kind.liveLogPath?.({ runId: row.run_id, jobId: row.id, attempt: row.attempt }) ?? null;
         if (liveLogPath !== null) liveLogPaths.push({ id: row.id, path: liveLogPath });
-        const leases: HeldLease[] = [];
-        // Every slot of every lease, or none: a multi-node job never holds part of its nodes.
-        for (const need of kind.leases) {
-          for (let n = 0; n < (need.count ?? 1); n++) {
-            const slot = await takeSlot(trx, ctx.adapter, { resource: need.resource, capacity: need.capacity, holder, jobId: row.id, now, expiresAt });
-            if (slot === undefined) throw new LeaseContended();
-            leases.push({ resource: need.resource, slot, holder });
-            busy.set(need.resource, [...(busy.get(need.resource) ?? []), slot]);
-          }
-        }
-        const startedRun = await startClaimedJob(trx, emit, { id: row.id, run_id: row.run_id, attempt: row.attempt, locked_until: expiresAt }, worker, now, !started.has(row.run_id));
-        started.add(row.run_id);
-        out.push({ job: toJob({ ...row, live_log_path: liveLogPath }), leases, ...(startedRun ? { startedRun } : {}) });
+        out.push({ job: toJob({ ...row, live_log_path: liveLogPath }), leases: order(kind, leases.get(row.id) ?? []), ...(startedRun ? { startedRun: toRun(startedRun) } : {}) });
       }
+      // The claim cleared the previous attempt's paths; the batch's own are one statement.
       if (liveLogPaths.length > 0) {
         await trx.updateTable('jobs')
           .set({ live_log_path: sql<string>`case ${sql.join(liveLogPaths.map((l) => sql`when ${sql.ref('id')} = ${l.id} then ${l.path}`), sql` `)} end` })
@@ -165,9 +192,68 @@ export async function claimJobsWithLeases(ctx: StoreContext, input: ClaimJobsWit
       }
       return out;
     });
-    return claims.length === 0 ? refused('none') : { ok: true, claims };
+    // Every job picked was claimed by other workers since the read: asking again may find others.
+    return claims.length === 0 ? refused('contended') : { ok: true, claims };
   } catch (error) {
     if (error instanceof LeaseContended) return refused('contended');
     throw error;
   }
+}
+
+/** The slots held now of every resource the kinds need, by resource (one indexed read). */
+async function busySlots(ctx: StoreContext, kinds: readonly ClaimableKind[], now: number): Promise<Map<string, number[]>> {
+  const resources = [...new Set(kinds.flatMap((k) => k.leases.map((l) => l.resource)))];
+  const busy = new Map<string, number[]>();
+  if (resources.length === 0) return busy;
+  const held = await ctx.db.selectFrom('leases').select(['resource', 'slot']).where('resource', 'in', resources).where(heldAt(now)).execute();
+  for (const row of held) busy.set(row.resource, [...(busy.get(row.resource) ?? []), row.slot]);
+  return busy;
+}
+
+/**
+ * Marks the picked jobs running under `worker`, those still queued in an unfinished run
+ * and, on PostgreSQL, not being claimed by another worker right now (their rows are
+ * skipped, not waited for). One statement.
+ */
+async function claimRows(
+  ctx: StoreContext,
+  trx: TransitionTrx,
+  input: { ids: readonly string[]; worker: string; now: number; lockedUntil: number; origin: string | null },
+): Promise<Selectable<JobsTable>[]> {
+  const still = ctx.adapter.lockRows(
+    trx.selectFrom('jobs as candidate').select('candidate.id')
+      .where('candidate.id', 'in', [...input.ids])
+      .where('candidate.state', '=', 'queued' satisfies JobState),
+    'skip',
+  );
+  return trx
+    .updateTable('jobs')
+    .set((eb) => ({
+      state: 'running' satisfies JobState,
+      locked_by: input.worker,
+      locked_until: input.lockedUntil,
+      started_at: input.now,
+      attempt: eb('attempt', '+', 1),
+      // The previous attempt's log is not this one's: the claim records this one's, if known.
+      live_log_path: null,
+      log_origin: input.origin,
+    }))
+    .where('id', 'in', still)
+    .where('state', '=', 'queued' satisfies JobState)
+    .where((eb) => eb.exists(eb.selectFrom('runs').select('runs.id').whereRef('runs.id', '=', 'jobs.run_id').where('runs.state', 'in', UNFINISHED_RUN_STATES)))
+    .returningAll()
+    .execute();
+}
+
+/** Starts the runs still queued (their first claimed job), as written, by id. One statement. */
+async function startRuns(trx: TransitionTrx, runIds: readonly string[], now: number): Promise<Map<string, Selectable<RunsTable>>> {
+  if (runIds.length === 0) return new Map();
+  const started = await trx
+    .updateTable('runs')
+    .set({ state: 'running' satisfies RunState, started_at: now })
+    .where('id', 'in', [...runIds])
+    .where('state', '=', 'queued' satisfies RunState)
+    .returningAll()
+    .execute();
+  return new Map(started.map((r) => [r.id, r]));
 }

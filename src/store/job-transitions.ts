@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Selectable, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
+import { sql, type Selectable, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import type { RunVerdict } from '../core/verdicts.js';
 import { member } from './closed.js';
 import type { StoreContext } from './context.js';
@@ -6,8 +6,7 @@ import { JOB_RESULTS, type JobResult, type JobState } from './job-state.js';
 import { toJsonText } from './json.js';
 import { refused, type Outcome } from './results.js';
 import type { RunState } from './run-state.js';
-import { UNFINISHED_RUN_STATES } from './run-state.js';
-import { toJob, toRun, type Job, type Run } from './runs.js';
+import { toJob, type Job, type Run } from './runs.js';
 import { settleFinalJobs, settleInside, type ReportClaim } from './run-settle.js';
 import { transition, type Emit, type TransitionTrx } from './transition.js';
 import { freeSlot, freeSlots, reclaimLeasesOfJob, type ReleaseLeaseInput } from './leases.js';
@@ -105,108 +104,6 @@ function positiveInteger(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
 }
 
-/**
- * The next claimable job, as a subquery for the claiming update: the oldest available
- * job, fairly across runs: jobs of runs with fewer running jobs come first, so one large
- * run cannot starve many small ones. Jobs of a finished run are never claimed.
- *
- * `idleRunsOnly` asks for the oldest job of a run with no running job: the first in that
- * order whenever there is one, found by walking the (state, created_at, id) index and
- * stopping at the first match, where the full order counts the running jobs of every
- * queued job's run and sorts them all (1,000 queued jobs: most of a claim's cost). A
- * claim asks that first and the full order only when it finds nothing.
- */
-export function pickNextJob(trx: TransitionTrx, now: number, kinds: readonly string[] | undefined, idleRunsOnly = false) {
-  // For the first try the unary plus keeps SQLite (which has no statistics) from preferring
-  // the (state, available_at) index, whose range must be read whole and sorted.
-  const availableAt = idleRunsOnly ? sql<number>`+${sql.ref('candidate.available_at')}` : sql.ref<number>('candidate.available_at');
-  let pick = trx
-    .selectFrom('jobs as candidate')
-    .select('candidate.id')
-    .where('candidate.state', '=', 'queued' satisfies JobState)
-    .where(availableAt, '<=', now)
-    // Correlated, not `run_id in (unfinished runs)`: SQLite built the list of every
-    // unfinished run for each claim, a thousand ids for a thousand queued runs; this asks
-    // only the candidates walked in claim order, usually the first.
-    .where((eb) => eb.exists(eb.selectFrom('runs').select('runs.id').whereRef('runs.id', '=', 'candidate.run_id').where('runs.state', 'in', UNFINISHED_RUN_STATES)));
-  if (kinds) pick = pick.where('candidate.kind', 'in', [...kinds]);
-  const running = (eb: ExpressionBuilder<Database & { candidate: JobsTable }, 'candidate'>) => eb
-    .selectFrom('jobs as busy')
-    .whereRef('busy.run_id', '=', 'candidate.run_id')
-    .where('busy.state', '=', 'running' satisfies JobState);
-  if (idleRunsOnly) {
-    return pick
-      .where((eb) => eb.not(eb.exists(running(eb).select('busy.id'))))
-      .orderBy('candidate.created_at')
-      .orderBy('candidate.id')
-      .limit(1);
-  }
-  return pick
-    .orderBy((eb) => running(eb).select((b) => b.fn.countAll().as('running')))
-    .orderBy('candidate.created_at')
-    .orderBy('candidate.id')
-    .limit(1);
-}
-
-/** After a job's row was claimed: starts its run on its first claim, and records both. */
-export async function startClaimedJob(
-  trx: TransitionTrx,
-  emit: Emit,
-  claimed: { id: string; run_id: string; attempt: number; locked_until: number | null },
-  worker: string,
-  now: number,
-  mayStartRun = true,
-): Promise<Run | undefined> {
-  const started = mayStartRun && await trx
-    .updateTable('runs')
-    .set({ state: 'running' satisfies RunState, started_at: now })
-    .where('id', '=', claimed.run_id)
-    .where('state', '=', 'queued' satisfies RunState)
-    .returningAll()
-    .executeTakeFirst();
-  if (started) emit({ at: now, kind: 'run.started', runId: claimed.run_id, payload: null });
-  emit({
-    at: now,
-    kind: 'job.started',
-    runId: claimed.run_id,
-    jobId: claimed.id,
-    payload: { worker, attempt: claimed.attempt, lockedUntil: claimed.locked_until },
-  });
-  // The run this claim started, as written: its worker need not read its inputs again.
-  return started ? toRun(started) : undefined;
-}
-
-/**
- * Inside a transition: marks the next job in pickNextJob's order running under `worker`
- * and returns its row. One statement per try, as in takeSlot: on PostgreSQL the inner
- * select locks the job row and skips rows other claimers hold; on SQLite the write
- * transaction (BEGIN IMMEDIATE) already runs alone.
- */
-export async function claimRow(
-  ctx: StoreContext,
-  trx: TransitionTrx,
-  input: { worker: string; now: number; lockedUntil: number; kinds: readonly string[] | undefined; origin?: string | null; idleRunsFirst?: boolean },
-): Promise<Selectable<JobsTable> | undefined> {
-  const claim = (idleRunsOnly: boolean) => trx
-    .updateTable('jobs')
-    .set((eb) => ({
-      state: 'running' satisfies JobState,
-      locked_by: input.worker,
-      locked_until: input.lockedUntil,
-      started_at: input.now,
-      attempt: eb('attempt', '+', 1),
-      // The previous attempt's log is not this one's: the claim records this one's, if known.
-      live_log_path: null,
-      log_origin: input.origin ?? null,
-    }))
-    .where('id', '=', ctx.adapter.lockRows(pickNextJob(trx, input.now, input.kinds, idleRunsOnly), 'skip'))
-    .where('state', '=', 'queued' satisfies JobState)
-    .returningAll()
-    .executeTakeFirst();
-  if (input.idleRunsFirst === false) return claim(false);
-  return (await claim(true)) ?? (await claim(false));
-}
-
 /** Extends the worker's lease on a running job, and tells it whether its run was cancelled. */
 export async function heartbeatJob(ctx: StoreContext, input: HeartbeatJobInput): Promise<HeartbeatJobResult> {
   positiveInteger(input.leaseMs, 'leaseMs');
@@ -299,20 +196,11 @@ export async function writeFinishes(ctx: StoreContext, inputs: readonly FinishJo
   }
   const order = inputs.map((input, at) => ({ input, at })).sort((a, b) => (a.input.jobId < b.input.jobId ? -1 : a.input.jobId > b.input.jobId ? 1 : 0));
   const outcomes = await transition(ctx, async (trx, emit) => {
-    const ended: (FinishedRow | undefined)[] = [];
-    for (const { input } of order) {
-      // One fenced statement writes the attempt's end, with no read of the row before.
-      const row = await finishRow(trx.updateTable('jobs')
-        .set({
-          state: 'finished' satisfies JobState, result: input.result, reason: input.reason, finished_at: input.now, locked_by: null, locked_until: null,
-          ...(input.node != null ? { node: input.node } : {}),
-          ...(input.logPath != null ? { log_path: input.logPath } : {}),
-          ...(input.excerpt !== undefined ? { excerpt: toJsonText(input.excerpt ?? null, `excerpt of job ${input.jobId}`) } : {}),
-        })
-        .where('id', '=', input.jobId)
-        .where('state', '=', 'running' satisfies JobState)
-        .where('locked_by', '=', input.worker));
-      ended.push(row);
+    const ended = order.length === 1
+      ? [await finishOne(trx, (order[0] as { input: FinishJobInput }).input)]
+      : await finishSeveral(ctx, trx, order.map((o) => o.input));
+    for (const [i, row] of ended.entries()) {
+      const input = (order[i] as { input: FinishJobInput }).input;
       if (row) emit({ at: input.now, runId: row.run_id, jobId: row.id, kind: 'job.finished', payload: { worker: input.worker, attempt: row.attempt, result: input.result, reason: input.reason } });
     }
     const results: { result: FinishJobResult; settleAfter?: string }[] = order.map(() => ({ result: refused('lost') }));
@@ -499,6 +387,89 @@ async function endAttempt(
  * run's last then neither reads its jobs nor queues on the run row behind its siblings
  * (32 of one fan-out finishing together).
  */
+/** What a finish writes of the attempt's details: only those it names. */
+function finishDetails(input: FinishJobInput): { node?: string; log_path?: string; excerpt?: string | null } {
+  return {
+    ...(input.node != null ? { node: input.node } : {}),
+    ...(input.logPath != null ? { log_path: input.logPath } : {}),
+    ...(input.excerpt !== undefined ? { excerpt: toJsonText(input.excerpt ?? null, `excerpt of job ${input.jobId}`) } : {}),
+  };
+}
+
+/** One finish: one fenced statement writes the attempt's end, with no read of the row before. */
+function finishOne(trx: TransitionTrx, input: FinishJobInput): Promise<FinishedRow | undefined> {
+  return finishRow(trx.updateTable('jobs')
+    .set({ state: 'finished' satisfies JobState, result: input.result, reason: input.reason, finished_at: input.now, locked_by: null, locked_until: null, ...finishDetails(input) })
+    .where('id', '=', input.jobId)
+    .where('state', '=', 'running' satisfies JobState)
+    .where('locked_by', '=', input.worker));
+}
+
+/**
+ * Several finishes (ids ascending, each once): one fenced statement writes every attempt's
+ * end, each row's values chosen by its id, and one read counts what is still open in each
+ * of their runs. The rows come back as finishOne's would, one after another in this order:
+ * a run's rows before its last in the batch count their later siblings as open, so only the
+ * last collates the run, as when they were written one by one.
+ */
+async function finishSeveral(ctx: StoreContext, trx: TransitionTrx, inputs: readonly FinishJobInput[]): Promise<(FinishedRow | undefined)[]> {
+  const details = inputs.map(finishDetails);
+  const ids = inputs.map((input) => input.jobId);
+  // Each column: the value of the row's own finish, or what the row holds when it names none.
+  const byId = <T>(column: 'result' | 'reason' | 'finished_at' | 'node' | 'log_path' | 'excerpt' | 'locked_by', valueOf: (input: FinishJobInput, i: number) => unknown) => {
+    const cases = inputs.flatMap((input, i) => {
+      const value = valueOf(input, i);
+      return value === undefined ? [] : [sql`when ${input.jobId} then ${value}`];
+    });
+    return cases.length === 0 ? sql<T>`${sql.ref(column)}` : sql<T>`case ${sql.ref('id')} ${sql.join(cases, sql` `)} else ${sql.ref(column)} end`;
+  };
+  // In id order on PostgreSQL, as one at a time would lock them (the lock order of transition.ts).
+  const locked = ctx.adapter.lockRows(trx.selectFrom('jobs as finishing').select('finishing.id').where('finishing.id', 'in', ids).orderBy('finishing.id'), 'wait');
+  const rows = await trx.updateTable('jobs')
+    .set({
+      state: 'finished' satisfies JobState, locked_by: null, locked_until: null,
+      result: byId<JobResult>('result', (input) => input.result), reason: byId<string | null>('reason', (input) => input.reason), finished_at: byId<number>('finished_at', (input) => input.now),
+      node: byId<string | null>('node', (_, i) => details[i]?.node), log_path: byId<string | null>('log_path', (_, i) => details[i]?.log_path),
+      excerpt: byId<string | null>('excerpt', (_, i) => details[i]?.excerpt),
+    })
+    .where('id', 'in', locked)
+    .where('state', '=', 'running' satisfies JobState)
+    // Fenced by each finish's own worker.
+    .where(sql.ref('locked_by'), '=', byId<string>('locked_by', (input) => input.worker))
+    .returningAll()
+    .execute();
+  if (rows.length === 0) return inputs.map(() => undefined);
+  const runIds = [...new Set(rows.map((r) => r.run_id))];
+  const counts = await trx.selectFrom('jobs')
+    .select((eb) => [
+      'jobs.run_id',
+      eb.fn.countAll().as('total'),
+      eb.fn.sum<number>(eb.case().when('jobs.state', '<>', 'finished' satisfies JobState).then(1).else(0).end()).as('open'),
+      eb.selectFrom('runs').select('runs.controller').whereRef('runs.id', '=', 'jobs.run_id').as('controller'),
+    ])
+    .where('jobs.run_id', 'in', runIds)
+    .groupBy('jobs.run_id')
+    .execute();
+  const countOf = new Map(counts.map((c) => [c.run_id, c]));
+  const written = new Map(rows.map((r) => [r.id, r]));
+  // How many of each run's rows in this batch come after the one at hand.
+  const later = new Map<string, number>();
+  for (const r of rows) later.set(r.run_id, (later.get(r.run_id) ?? 0) + 1);
+  return inputs.map((input) => {
+    const row = written.get(input.jobId);
+    if (!row) return undefined;
+    const count = countOf.get(row.run_id);
+    const after = (later.get(row.run_id) ?? 1) - 1;
+    later.set(row.run_id, after);
+    return {
+      ...row,
+      others_total: Number(count?.total ?? 1) - 1,
+      others_open: Number(count?.open ?? 0) + after,
+      controller: count?.controller ?? null,
+    };
+  });
+}
+
 function finishRow(finishing: UpdateQueryBuilder<Database, 'jobs', 'jobs', UpdateResult>) {
   return finishing
     .returningAll()

@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import type { DialectAdapter } from './adapter.js';
 import { write, type StoreContext } from './context.js';
 import { insertEvent } from './events.js';
@@ -61,21 +61,27 @@ function positiveInteger(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
 }
 
+/** Who takes one slot: a claim's holder and its job. */
+export interface SlotTaker {
+  readonly holder: string;
+  readonly jobId: string | null;
+}
+
 /**
- * Inside the caller's write transaction (the worker's claim): takes the lowest free or
- * expired slot of the resource below `capacity`, or returns undefined when none is free.
- * If capacity shrinks, slots above it are no longer handed out, and their holders keep
- * them until they release or expire.
+ * Inside the caller's write transaction (the worker's claim): gives each taker, in order,
+ * one of the lowest free or expired slots of the resource below `capacity`, in one
+ * statement; undefined when there are not that many free. If capacity shrinks, slots
+ * above it are no longer handed out, and their holders keep them until they release or expire.
  */
-export async function takeSlot(
+export async function takeSlots(
   trx: Kysely<Database>,
   adapter: DialectAdapter,
-  input: { resource: string; capacity: number; holder: string; jobId: string | null; now: number; expiresAt: number },
-): Promise<number | undefined> {
-  // Claim in one statement: on PostgreSQL the inner select locks the slot row and
-  // skips rows other acquirers hold, so racing acquirers take different slots
-  // rather than queueing; on SQLite the write transaction already runs alone.
-  const take = () => {
+  input: { resource: string; capacity: number; takers: readonly SlotTaker[]; now: number; expiresAt: number },
+): Promise<number[] | undefined> {
+  // On PostgreSQL the inner select locks the slot rows and skips rows other acquirers
+  // hold, so racing acquirers take different slots rather than queueing; on SQLite the
+  // write transaction already runs alone.
+  const take = async (takers: readonly SlotTaker[]): Promise<number[]> => {
     const free = adapter.lockRows(
       trx
         .selectFrom('leases')
@@ -84,25 +90,32 @@ export async function takeSlot(
         .where('slot', '<', input.capacity)
         .where((eb) => eb.not(heldAt(input.now)(eb)))
         .orderBy('slot')
-        .limit(1),
+        .limit(takers.length),
       'skip',
     );
-    return trx
+    const numbered = trx.selectFrom(free.as('free')).select(['free.slot', sql<number>`row_number() over (order by ${sql.ref('free.slot')})`.as('n')]);
+    // The n-th lowest free slot goes to the n-th taker.
+    const byPlace = <T>(pick: (t: SlotTaker) => T) => sql<T>`case ${sql.ref('numbered.n')} ${sql.join(takers.map((t, i) => sql`when ${sql.lit(i + 1)} then ${pick(t)}`), sql` `)} end`;
+    const rows = await trx
       .updateTable('leases')
-      .set({ holder: input.holder, job_id: input.jobId, acquired_at: input.now, expires_at: input.expiresAt })
-      .where('resource', '=', input.resource)
-      .where('slot', '=', free)
-      .returning('slot')
-      .executeTakeFirst();
+      .from(numbered.as('numbered'))
+      .set({ holder: byPlace((t) => t.holder), job_id: byPlace((t) => t.jobId), acquired_at: input.now, expires_at: input.expiresAt })
+      .where('leases.resource', '=', input.resource)
+      .whereRef('leases.slot', '=', 'numbered.slot')
+      .returning('leases.slot')
+      .execute();
+    // SQLite's RETURNING cannot name the numbering: the slots in order are the places.
+    return rows.map((r) => r.slot).sort((a, b) => a - b);
   };
-  const taken = await take();
-  if (taken) return taken.slot;
+  const taken = await take(input.takers);
+  if (taken.length === input.takers.length) return taken;
   // The slot rows are made on first need (or when capacity grew), not on every acquire.
   const slots = Array.from({ length: input.capacity }, (_, slot) => ({ resource: input.resource, slot }));
   // Even when this inserted none: on PostgreSQL a racing acquirer's insert may just have
   // committed the rows, and this one waited for it on the conflict.
   await trx.insertInto('leases').values(slots).onConflict((oc) => oc.columns(['resource', 'slot']).doNothing()).execute();
-  return (await take())?.slot;
+  const rest = await take(input.takers.slice(taken.length));
+  return taken.length + rest.length === input.takers.length ? [...taken, ...rest] : undefined;
 }
 
 export async function renewLease(ctx: StoreContext, input: RenewLeaseInput): Promise<RenewLeaseResult> {

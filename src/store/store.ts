@@ -29,6 +29,7 @@ import type {
 } from './targets.js';
 import type { RecordRpmsInput, RecordRpmsResult, RpmRecord } from './rpms.js';
 import type { Pipeline } from './pipeline.js';
+import type { WakeHint } from './wake-hint.js';
 import type { ImageRecord } from './images.js';
 import type { DeclareDependenciesInput, DependencyRecord, InferDependenciesInput } from './dependencies.js';
 import type { AddJobTestedWithInput } from './job-tested-with.js';
@@ -184,7 +185,7 @@ export interface Store {
    * Calls `onWake` when another process may have made work (PostgreSQL LISTEN/NOTIFY);
    * on SQLite it never does. A hint only: callers still poll.
    */
-  subscribe(onWake: () => void): Promise<() => Promise<void>>;
+  subscribe(onWake: (hint: WakeHint) => void): Promise<() => Promise<void>>;
 
   /** Closes the connection or pool; the store is unusable afterwards. */
   close(): Promise<void>;

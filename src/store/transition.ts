@@ -7,7 +7,9 @@ import type { Database } from './schema.js';
 export type TransitionTrx = Kysely<Database>;
 
 /** Transitions after which another worker may have something to do. */
-const WAKING_EVENTS = new Set(['job.retried', 'job.reclaimed', 'job.finished', 'run.finished', 'run.cancel_requested', 'run.jobs_added']);
+const WAKING_EVENTS = new Set(['job.retried', 'job.reclaimed', 'run.finished', 'run.cancel_requested', 'run.jobs_added']);
+/** Transitions that only free a node: work only for a worker waiting for one. */
+const FREEING_EVENTS = new Set(['job.finished']);
 export type Emit = (event: NewEvent) => void;
 
 /**
@@ -24,6 +26,7 @@ export function transition<T>(ctx: StoreContext, work: (trx: TransitionTrx, emit
     const events: NewEvent[] = [];
     const value = await work(trx as TransitionTrx, (event) => events.push(event));
     for (const event of events) checkEventRecord(event);
-    return { value, rows: events.map(eventRow), wake: events.some((e) => WAKING_EVENTS.has(e.kind)) };
+    const wake = events.some((e) => WAKING_EVENTS.has(e.kind)) ? 'work' : events.some((e) => FREEING_EVENTS.has(e.kind)) ? 'freed' : false;
+    return { value, rows: events.map(eventRow), wake };
   });
 }

@@ -87,7 +87,7 @@ forEachStore('an event appended while another transaction holds the events gate 
     });
     await firstHoldsGate;
     let secondDone = false;
-    const second = db.transaction().execute(async (trx) => postgresAdapter.appendEventRows(trx, [row('second')], true)).finally(() => { secondDone = true; });
+    const second = db.transaction().execute(async (trx) => postgresAdapter.appendEventRows(trx, [row('second')], 'work')).finally(() => { secondDone = true; });
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(secondDone, false, 'the second append waits for the gate');
     releaseFirst();

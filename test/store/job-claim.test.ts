@@ -25,11 +25,11 @@ const claim = (store: Store, now = T0 + 100, worker = 'w1') =>
   store.claimJobWithLeases({ worker, holder: `${worker}#${++holders}`, now, leaseMs: LEASE, kinds: KINDS });
 
 forEachStore('a claim with nothing queued takes no lease', async ({ store }) => {
-  assert.deepEqual(await claim(store), { ok: false, code: 'none' });
+  assert.deepEqual(await claim(store), { ok: false, code: 'empty' });
   assert.deepEqual(await store.listLeases(), []);
   // A job of a kind the worker does not run is not claimed, and leases nothing either.
   await run(store, 'r1', ['phase1/image@cloud'], T0);
-  assert.deepEqual(await claim(store), { ok: false, code: 'none' });
+  assert.deepEqual(await claim(store), { ok: false, code: 'empty' });
   assert.deepEqual(await store.listLeases(), []);
 });
 
@@ -97,7 +97,7 @@ forEachStore('a job ended as lost still frees its leases; an expired lease stays
   const d = await claim(store, later + 1);
   assert.ok(d.ok);
   assert.deepEqual([c.leases[0]?.slot, d.leases[0]?.slot].sort(), [0, 1]);
-  assert.deepEqual(await claim(store, later + 1), { ok: false, code: 'none' });
+  assert.deepEqual(await claim(store, later + 1), { ok: false, code: 'empty' });
 });
 
 forEachStore('racing workers on separate stores never run a job twice nor hold more nodes than the capacity', async ({ store, open }) => {
@@ -274,7 +274,7 @@ forEachStore('a claim with nothing queued opens no transaction', async ({ store 
   const trace = traceSql();
   const claimed = await store.claimJobWithLeases({ worker: 'w1', holder: 'w1#1', now: T0, leaseMs: LEASE, kinds: [IMAGE] });
   const report = trace.stop();
-  assert.deepEqual(claimed, { ok: false, code: 'none' });
+  assert.deepEqual(claimed, { ok: false, code: 'empty' });
   assert.equal(report.byStatement.filter((s) => /^begin/i.test(s.sql)).length, 0);
   assert.equal(report.statements, 1);
 });

@@ -35,7 +35,7 @@ forEachStore('a claim leases the job and starts its run', async ({ store }) => {
   const r = await store.getRun('r1');
   assert.equal(r?.state, 'running');
   assert.equal(r?.startedAt, T0 + 5);
-  assert.deepEqual(await claimAs(store, { worker: 'w2', now: T0 + 6, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'none' });
+  assert.deepEqual(await claimAs(store, { worker: 'w2', now: T0 + 6, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'empty' });
   const kinds = (await store.listEvents({ runId: 'r1' })).map((e) => e.kind);
   assert.deepEqual(kinds, ['run.created', 'run.started', 'job.started']);
   assert.deepEqual(await store.getJob('r1/0'), job);
@@ -44,8 +44,8 @@ forEachStore('a claim leases the job and starts its run', async ({ store }) => {
 
 forEachStore('claims honour kinds and available_at', async ({ store }) => {
   await run(store, 'r1', jobs('r1', 1, { kind: 'images' }), T0 + 100);
-  assert.deepEqual(await claimAs(store, { worker: 'w', now: T0 + 50, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'none' });
-  assert.deepEqual(await claimAs(store, { worker: 'w', now: T0 + 100, leaseMs: LEASE, kinds: ['phase1'] }), { ok: false, code: 'none' });
+  assert.deepEqual(await claimAs(store, { worker: 'w', now: T0 + 50, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'empty' });
+  assert.deepEqual(await claimAs(store, { worker: 'w', now: T0 + 100, leaseMs: LEASE, kinds: ['phase1'] }), { ok: false, code: 'empty' });
   const claimed = await claimAs(store, { worker: 'w', now: T0 + 100, leaseMs: LEASE, kinds: ['images'] });
   assert.ok(claimed.ok);
 });
@@ -109,7 +109,7 @@ forEachStore('infra is retried after a back-off until max_attempts, then final',
   assert.equal(queued?.state, 'queued');
   assert.equal(queued?.lockedBy, null);
   assert.equal(queued?.availableAt, T0 + 20 + INFRA_RETRY_BACKOFF_MS);
-  assert.deepEqual(await claimAs(store, { worker: 'w2', now: T0 + 21, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'none' });
+  assert.deepEqual(await claimAs(store, { worker: 'w2', now: T0 + 21, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'empty' });
   const again = await claim(store, 'w2', T0 + 20 + INFRA_RETRY_BACKOFF_MS);
   assert.equal(again.attempt, 2);
   const last = await store.finishJob({ jobId: 'r1/0', worker: 'w2', now: T0 + 50_000, result: 'infra', reason: 'node lost again' });
@@ -195,7 +195,7 @@ forEachStore('finishers racing on the last jobs of many runs finish every run, e
 
 forEachStore('a run whose every job was skipped is held when settled', async ({ store }) => {
   await run(store, 'r1', jobs('r1', 2, { skipReason: 'target disabled' }));
-  assert.deepEqual(await claimAs(store, { worker: 'w', now: T0 + 10, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'none' });
+  assert.deepEqual(await claimAs(store, { worker: 'w', now: T0 + 10, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'empty' });
   const settled = await store.settleRun({ runId: 'r1', now: T0 + 10 });
   assert.ok(settled.ok);
   assert.equal(settled.verdict, 'held');
@@ -222,7 +222,7 @@ forEachStore('cancelling a queued run finishes it at once; again is finished', a
   assert.deepEqual(await store.cancelRun({ runId: 'r1', now: T0 + 11, reason: 'again' }), { ok: false, code: 'finished' });
   assert.deepEqual(await store.cancelRun({ runId: 'nope', now: T0 + 11, reason: 'x' }), { ok: false, code: 'not_found' });
   // A finished run never gets a job claimed.
-  assert.deepEqual(await claimAs(store, { worker: 'w', now: T0 + 20, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'none' });
+  assert.deepEqual(await claimAs(store, { worker: 'w', now: T0 + 20, leaseMs: LEASE, kinds: KINDS }), { ok: false, code: 'empty' });
 });
 
 forEachStore('cancelling a running run signals its workers; their finish collates it', async ({ store }) => {

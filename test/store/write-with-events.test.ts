@@ -59,7 +59,7 @@ forEachStore('a transition that fails, in its work or in its last message, leave
     const bad: EventRow = { at: T0, kind: null as unknown as string, run_id: 'r1', job_id: null, payload: '{}' };
     await assert.rejects(adapter.writeWithEvents(db, async (trx) => {
       await trx.updateTable('runs').set({ reason: 'written before a bad event' }).where('id', '=', 'r1').execute();
-      return { value: undefined, rows: [bad], wake: true };
+      return { value: undefined, rows: [bad], wake: 'work' };
     }));
     assert.equal((await store.getRun('r1'))?.reason ?? null, null);
     assert.equal((await store.listEvents()).at(-1)?.seq, seqBefore);
