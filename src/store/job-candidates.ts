@@ -59,10 +59,12 @@ function toCandidate(row: CandidateRow, age: number): Candidate {
 /**
  * The first `most` jobs of idle runs (no job running) in age order, walked on the
  * (state, created_at, id) index and stopped at the last; and whether any job of the kinds
- * is queued at all. One statement, asked after every job that ends (a freed node may fit a
- * queued job), so a drained queue costs one round trip.
+ * is queued at all. Asked after every job that ends (a freed node may fit a queued job), so
+ * a drained queue costs one round trip: `together` sends both questions as one statement
+ * (PostgreSQL, where the round trip is the cost); otherwise the second is asked only when
+ * the first found nothing (SQLite, where the union cost more than the two).
  */
-export async function idleRunCandidates(db: CandidateSource, now: number, kinds: readonly string[], most: number, except: readonly string[] = []): Promise<{ idle: Candidate[]; anyQueued: boolean }> {
+export async function idleRunCandidates(db: CandidateSource, now: number, kinds: readonly string[], most: number, except: readonly string[] = [], together = true): Promise<{ idle: Candidate[]; anyQueued: boolean }> {
   const idle = eligible(db, now, kinds, except)
     .select((eb) => ['candidate.id', 'candidate.run_id', 'candidate.kind', 'candidate.created_at', runState(eb), sql<number>`0`.as('running'), sql<number>`1`.as('idle')])
     .where((eb) => eb.not(eb.exists(busy(eb).select('busy.id'))))
@@ -72,6 +74,10 @@ export async function idleRunCandidates(db: CandidateSource, now: number, kinds:
   const any = eligible(db, now, kinds, except, true)
     .select((eb) => ['candidate.id', 'candidate.run_id', 'candidate.kind', 'candidate.created_at', runState(eb), sql<number>`0`.as('running'), sql<number>`0`.as('idle')])
     .limit(1);
+  if (!together) {
+    const rows = await idle.execute();
+    return { idle: rows.map((r, i) => toCandidate(r, i)), anyQueued: rows.length > 0 || (await any.execute()).length > 0 };
+  }
   const rows = await db.selectFrom(idle.as('idle_first')).selectAll()
     .unionAll(db.selectFrom(any.as('any_queued')).selectAll())
     .orderBy('idle', 'desc').orderBy('created_at').orderBy('id')
@@ -117,7 +123,7 @@ export async function rankedCandidates(db: CandidateSource, now: number, kinds: 
  * job in the claim order), else the ranked read.
  */
 export async function candidatesFor(db: CandidateSource, now: number, kinds: readonly string[], most: number, except: readonly string[] = [], idleRead?: readonly Candidate[]): Promise<Candidate[]> {
-  const idle = idleRead ?? (await idleRunCandidates(db, now, kinds, most, except)).idle;
+  const idle = idleRead ?? (await idleRunCandidates(db, now, kinds, most, except, false)).idle;
   const fills = idle.length === most && idle.every((c) => kinds.includes(c.kind)) && new Set(idle.map((c) => c.runId)).size === most;
   // Twice the batch: room for a kind whose semaphore fills within the batch.
   return fills ? [...idle] : rankedCandidates(db, now, kinds, most, most * 2, except);

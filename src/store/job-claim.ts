@@ -113,7 +113,7 @@ export async function claimJobsWithLeases(ctx: StoreContext, input: ClaimJobsWit
   // Asked after every job that ends (a node freed may fit a queued job), a claim mostly
   // finds nothing once the queue is drained: one read says so without a transaction.
   const allKinds = input.kinds.map((k) => k.kind);
-  const first = await idleRunCandidates(ctx.db, now, allKinds, most);
+  const first = await idleRunCandidates(ctx.db, now, allKinds, most, [], !ctx.adapter.writersRunAlone);
   if (!first.anyQueued) return refused('empty');
   const busy = await busySlots(ctx, input.kinds, now);
   const taken = (need: LeaseNeed) => (busy.get(need.resource) ?? []).filter((slot) => slot < need.capacity).length;
@@ -220,7 +220,9 @@ async function claimRows(
   trx: TransitionTrx,
   input: { ids: readonly string[]; worker: string; now: number; lockedUntil: number; origin: string | null },
 ): Promise<Selectable<JobsTable>[]> {
-  const still = ctx.adapter.lockRows(
+  // Where writers run alone (SQLite) the ids themselves: a subquery there made the
+  // planner walk every queued job instead of looking the few ids up.
+  const still = ctx.adapter.writersRunAlone ? [...input.ids] : ctx.adapter.lockRows(
     trx.selectFrom('jobs as candidate').select('candidate.id')
       .where('candidate.id', 'in', [...input.ids])
       .where('candidate.state', '=', 'queued' satisfies JobState),

@@ -93,6 +93,17 @@ export async function takeSlots(
         .limit(takers.length),
       'skip',
     );
+    const [only] = takers;
+    if (takers.length === 1 && only) {
+      // One taker (a worker whose one node just freed): the lowest free slot, without the numbering.
+      const taken = await trx.updateTable('leases')
+        .set({ holder: only.holder, job_id: only.jobId, acquired_at: input.now, expires_at: input.expiresAt })
+        .where('resource', '=', input.resource)
+        .where('slot', '=', free)
+        .returning('slot')
+        .execute();
+      return taken.map((r) => r.slot);
+    }
     const numbered = trx.selectFrom(free.as('free')).select(['free.slot', sql<number>`row_number() over (order by ${sql.ref('free.slot')})`.as('n')]);
     // The n-th lowest free slot goes to the n-th taker.
     const byPlace = <T>(pick: (t: SlotTaker) => T) => sql<T>`case ${sql.ref('numbered.n')} ${sql.join(takers.map((t, i) => sql`when ${sql.lit(i + 1)} then ${pick(t)}`), sql` `)} end`;

@@ -270,11 +270,12 @@ forEachStore('six finishes issued at once take two write transactions: the first
   assert.deepEqual(await store.listLeases().then((ls) => ls.filter((l) => l.holder !== null)), []);
 });
 
-forEachStore('a claim with nothing queued opens no transaction', async ({ store }) => {
+forEachStore('a claim with nothing queued opens no transaction', async ({ store, dialect }) => {
   const trace = traceSql();
   const claimed = await store.claimJobWithLeases({ worker: 'w1', holder: 'w1#1', now: T0, leaseMs: LEASE, kinds: [IMAGE] });
   const report = trace.stop();
   assert.deepEqual(claimed, { ok: false, code: 'empty' });
   assert.equal(report.byStatement.filter((s) => /^begin/i.test(s.sql)).length, 0);
-  assert.equal(report.statements, 1);
+  // One round trip on PostgreSQL; SQLite has none, and two small statements cost less than their union.
+  assert.equal(report.statements, dialect === 'postgres' ? 1 : 2);
 });
