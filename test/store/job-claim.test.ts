@@ -279,3 +279,44 @@ forEachStore('a claim with nothing queued opens no transaction', async ({ store,
   // One round trip on PostgreSQL; SQLite has none, and two small statements cost less than their union.
   assert.equal(report.statements, dialect === 'postgres' ? 1 : 2);
 });
+
+forEachStore('a batch of claims takes the jobs, slots and order that as many claims one after another would', async ({ store, open, freshUrl }) => {
+  // Two databases with the same queue: one is claimed in batches, the other one job at a time.
+  const single = await open(undefined, await freshUrl());
+  const node = { resource: 'provider:local', capacity: 9 };
+  const kinds: ClaimableKind[] = [
+    { kind: 'phase1/image@local', leases: [node] },
+    { kind: 'phase1/provision@local', leases: [node, { resource: 'semaphore:phase1/provision', capacity: 2 }] },
+  ];
+  const shapes: string[][] = [
+    ['phase1/image@local', 'phase1/image@local', 'phase1/image@local', 'phase1/image@local'],
+    ['phase1/provision@local', 'phase1/image@local', 'phase1/provision@local', 'phase1/provision@local'],
+    ['phase1/image@local'],
+    ['phase1/image@local', 'phase1/provision@local', 'phase1/image@local'],
+  ];
+  for (const s of [store, single]) {
+    for (const [i, shape] of shapes.entries()) await run(s, `r${i}`, shape, T0 + i);
+    // r0 already has a job running: its others sort behind the idle runs' first jobs.
+    const first = await s.claimJobsWithLeases({ worker: 'w', holders: ['w#0'], now: T0 + 10, leaseMs: LEASE, kinds });
+    assert.ok(first.ok);
+    assert.deepEqual(first.claims.map((c) => c.job.id), ['r0/0']);
+  }
+  const batched: string[][] = [];
+  let n = 0;
+  for (const size of [3, 5]) {
+    const batch = await store.claimJobsWithLeases({ worker: 'w', holders: Array.from({ length: size }, () => `w#${++n}`), now: T0 + 20, leaseMs: LEASE, kinds });
+    assert.ok(batch.ok);
+    batched.push(batch.claims.map((c) => `${c.job.id} ${c.leases.map((l) => `${l.resource}:${l.slot}`).join(' ')}`));
+  }
+  const oneByOne: string[] = [];
+  for (;;) {
+    const c = await single.claimJobWithLeases({ worker: 'w', holder: `w#${++n}`, now: T0 + 20, leaseMs: LEASE, kinds });
+    if (!c.ok) break;
+    oneByOne.push(`${c.job.id} ${c.leases.map((l) => `${l.resource}:${l.slot}`).join(' ')}`);
+  }
+  assert.deepEqual(batched.flat(), oneByOne);
+  // The fair order across runs: idle runs' first jobs, then each run's next by how busy it
+  // is; the provisioning semaphore (2) full after r3/1, r1's last two wait.
+  assert.deepEqual(oneByOne.map((c) => c.split(' ')[0]), ['r1/0', 'r2/0', 'r3/0', 'r0/1', 'r1/1', 'r3/1', 'r0/2', 'r3/2']);
+  assert.equal(batched[1]?.length, 5, 'nine nodes: the first claim, three, then five');
+});
