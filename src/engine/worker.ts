@@ -229,8 +229,9 @@ export class Worker {
     const work = this.o.wake.workGeneration;
     const free = this.o.providers.reduce((n, p) => n + Math.max(0, p.capacity - (this.runningOn.get(p.name) ?? 0)), 0);
     const holders = Array.from({ length: Math.max(1, Math.min(free, most)) }, () => `${this.o.workerId}#${++this.holderSeq}`);
-    const claim = await this.o.store.claimJobsWithLeases({ worker: this.o.workerId, holders, now, leaseMs: this.leaseMs, kinds, ...(this.o.origin === undefined ? {} : { origin: this.o.origin }) });
-    this.drained = !claim.ok && claim.code === 'empty' ? { kinds: new Set(kinds.map((k) => k.kind)), work, at: now } : undefined;
+    const emptyKinds = this.runnableKinds();
+    const claim = await this.o.store.claimJobsWithLeases({ worker: this.o.workerId, holders, now, leaseMs: this.leaseMs, kinds, emptyKinds, ...(this.o.origin === undefined ? {} : { origin: this.o.origin }) });
+    this.drained = !claim.ok && claim.code === 'empty' ? { kinds: new Set(emptyKinds), work, at: now } : undefined;
     if (!claim.ok) return claim.code === 'contended' ? 'contended' : 'none';
     for (const claimed of claim.claims) this.startAttempt(claimed);
     return 'started';
@@ -268,14 +269,20 @@ export class Worker {
    * less the providers whose every node runs a job of this worker (other workers' jobs are
    * counted by the store's claim).
    */
+  /**
+   * Every kind this worker's providers could run once its own jobs free their nodes: a
+   * claim that finds none of them queued (`empty`) holds however many nodes free later.
+   */
+  private runnableKinds(): string[] {
+    return this.o.providers.flatMap((provider) => Array.from({ length: Math.min(provider.capacity, MAX_JOB_NODES) }, (_, i) => i + 1)
+      .flatMap((nodes) => JOB_CLASSES.map((cls) => jobKind(cls, provider.name, nodes))));
+  }
+
   private claimableKinds(): ClaimableKind[] {
     return this.o.providers.flatMap((provider) => {
       const free = provider.capacity - (this.runningOn.get(provider.name) ?? 0);
-      if (free <= 0) return [];
-      // Every size the provider can run, even those more than its free nodes: the store's
-      // claim passes over a kind whose nodes are not free, and its answer that none of
-      // them is queued then holds however many nodes this worker's jobs free later.
-      const sizes = Array.from({ length: Math.min(provider.capacity, MAX_JOB_NODES) }, (_, i) => i + 1);
+      // A job of n nodes is claimable while n of the provider's nodes may be free.
+      const sizes = Array.from({ length: Math.min(free, MAX_JOB_NODES) }, (_, i) => i + 1);
       const liveLogPath = provider.liveLogPath?.bind(provider);
       return sizes.flatMap((nodes) => JOB_CLASSES.map((cls) => ({
         kind: jobKind(cls, provider.name, nodes),

@@ -58,20 +58,22 @@ function toCandidate(row: CandidateRow, age: number): Candidate {
 
 /**
  * The first `most` jobs of idle runs (no job running) in age order, walked on the
- * (state, created_at, id) index and stopped at the last; and whether any job of the kinds
+ * (state, created_at, id) index and stopped at the last; and whether any job of `anyOf` (default the kinds)
  * is queued at all. Asked after every job that ends (a freed node may fit a queued job), so
  * a drained queue costs one round trip: `together` sends both questions as one statement
  * (PostgreSQL, where the round trip is the cost); otherwise the second is asked only when
  * the first found nothing (SQLite, where the union cost more than the two).
  */
-export async function idleRunCandidates(db: CandidateSource, now: number, kinds: readonly string[], most: number, except: readonly string[] = [], together = true): Promise<{ idle: Candidate[]; anyQueued: boolean }> {
+export async function idleRunCandidates(
+  db: CandidateSource, now: number, kinds: readonly string[], most: number, except: readonly string[] = [], together = true, anyOf: readonly string[] = kinds,
+): Promise<{ idle: Candidate[]; anyQueued: boolean }> {
   const idle = eligible(db, now, kinds, except)
     .select((eb) => ['candidate.id', 'candidate.run_id', 'candidate.kind', 'candidate.created_at', runState(eb), sql<number>`0`.as('running'), sql<number>`1`.as('idle')])
     .where((eb) => eb.not(eb.exists(busy(eb).select('busy.id'))))
     .orderBy('candidate.created_at')
     .orderBy('candidate.id')
     .limit(most);
-  const any = eligible(db, now, kinds, except, true)
+  const any = eligible(db, now, anyOf, except, true)
     .select((eb) => ['candidate.id', 'candidate.run_id', 'candidate.kind', 'candidate.created_at', runState(eb), sql<number>`0`.as('running'), sql<number>`0`.as('idle')])
     .limit(1);
   if (!together) {

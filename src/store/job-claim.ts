@@ -40,6 +40,12 @@ export interface ClaimJobWithLeasesInput {
   kinds: readonly ClaimableKind[];
   /** The dashboard URL of this worker's serve, recorded with the claim so other hosts find the attempt's log. */
   origin?: string;
+  /**
+   * The kinds none of which queued makes the answer `empty` (default: those of `kinds`):
+   * a worker names every kind it could run once its nodes free, so that answer holds
+   * however many free later, while it claims only the kinds that fit now.
+   */
+  emptyKinds?: readonly string[];
 }
 
 export interface HeldLease {
@@ -113,7 +119,7 @@ export async function claimJobsWithLeases(ctx: StoreContext, input: ClaimJobsWit
   // Asked after every job that ends (a node freed may fit a queued job), a claim mostly
   // finds nothing once the queue is drained: one read says so without a transaction.
   const allKinds = input.kinds.map((k) => k.kind);
-  const first = await idleRunCandidates(ctx.db, now, allKinds, most, [], !ctx.adapter.writersRunAlone);
+  const first = await idleRunCandidates(ctx.db, now, allKinds, most, [], !ctx.adapter.writersRunAlone, input.emptyKinds);
   if (!first.anyQueued) return refused('empty');
   const busy = await busySlots(ctx, input.kinds, now);
   const taken = (need: LeaseNeed) => (busy.get(need.resource) ?? []).filter((slot) => slot < need.capacity).length;
@@ -254,7 +260,9 @@ async function startRuns(trx: TransitionTrx, runIds: readonly string[], now: num
     .updateTable('runs')
     .set({ state: 'running' satisfies RunState, started_at: now })
     .where('id', 'in', [...runIds])
-    .where('state', '=', 'queued' satisfies RunState)
+    // Not `state = ...`: SQLite (no statistics) then walked the (state, created_at) index
+    // over every queued run instead of looking the few ids up.
+    .where((eb) => eb.fn.coalesce('state', sql<string>`''`), '=', 'queued' satisfies RunState)
     .returningAll()
     .execute();
   return new Map(started.map((r) => [r.id, r]));

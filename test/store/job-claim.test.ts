@@ -320,3 +320,12 @@ forEachStore('a batch of claims takes the jobs, slots and order that as many cla
   assert.deepEqual(oneByOne.map((c) => c.split(' ')[0]), ['r1/0', 'r2/0', 'r3/0', 'r0/1', 'r1/1', 'r3/1', 'r0/2', 'r3/2']);
   assert.equal(batched[1]?.length, 5, 'nine nodes: the first claim, three, then five');
 });
+
+forEachStore('a claim is empty only when no job of any kind the worker could run is queued, not only of those that fit now', async ({ store }) => {
+  await run(store, 'r1', ['phase1/image@local#2'], T0);
+  const oneNode = [IMAGE];
+  const ask = (emptyKinds?: string[]) => store.claimJobsWithLeases({ worker: 'w', holders: ['w#1'], now: T0 + 1, leaseMs: LEASE, kinds: oneNode, ...(emptyKinds ? { emptyKinds } : {}) });
+  assert.deepEqual(await ask(), { ok: false, code: 'empty' }, 'none of the kinds asked is queued');
+  // A two-node job is queued: a worker with one node free learns that a second may fit it.
+  assert.deepEqual(await ask(['phase1/image@local', 'phase1/image@local#2']), { ok: false, code: 'none' });
+});
